@@ -1,0 +1,193 @@
+"""Command-line interface: ``python -m hermes_model SUBCOMMAND [options] [--json]``.
+
+Every subcommand answers one configuration as a table, or as JSON with ``--json``. Errors are one
+line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from hermes_model import io, roofline, shapes
+from hermes_model import units as u
+from hermes_model.specs import PROFILES
+
+Row = dict[str, Any]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, naming what is allowed."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """Plain-text table of dict rows (the keys of the first row are the columns)."""
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _emit(payload: Any, as_json: bool, table: Callable[[], str]) -> None:
+    print(json.dumps(payload, indent=2) if as_json else table())
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+def hardware_rows(profile: str) -> dict[str, list[Row]]:
+    """The catalog's hardware under `profile`, in display units."""
+    gpus = [io.load_gpu(s, profile) for s in io.catalog_slugs("gpus")]
+    hosts = [io.load_host(s, profile) for s in io.catalog_slugs("hosts")]
+    links = [io.load_link(s, profile) for s in io.catalog_slugs("links")]
+    dimms = [io.load_dimm(s, profile) for s in io.catalog_slugs("dimms")]
+    return {
+        "gpus": [{"slug": g.slug, "name": g.name, "memory_GiB": g.memory_bytes / u.GiB,
+                  "bandwidth_GBps": g.memory_bandwidth_bytes_per_s / u.GB,
+                  "fp16_TFLOPS": g.fp16_flop_per_s / u.TFLOP, "pcie_gen": g.pcie_gen} for g in gpus],
+        "hosts": [{"slug": h.slug, "name": h.name, "dram_GiB": h.dram_capacity_bytes / u.GiB,
+                   "dram_bandwidth_GBps": h.dram_bandwidth_bytes_per_s / u.GB,
+                   "fp32_TFLOPS": h.flop_per_s / u.TFLOP, "pcie_gen": h.pcie_gen} for h in hosts],
+        "links": [{"slug": lk.slug, "name": lk.name, "kind": lk.kind,
+                   "bandwidth_per_direction_GBps": lk.bandwidth_per_direction_bytes_per_s / u.GB}
+                  for lk in links],
+        "dimms": [{"slug": d.slug, "name": d.name, "capacity_GiB": d.capacity_bytes / u.GiB,
+                   "ranks": d.n_ranks,
+                   "ranks_pin_bandwidth_GBps": d.ranks_pin_bandwidth_bytes_per_s / u.GB,
+                   "ndp_GFLOPS": d.ndp_flop_per_s / u.GFLOP} for d in dimms],
+    }
+
+
+def cmd_hardware(args: argparse.Namespace) -> None:
+    rows = hardware_rows(args.profile)
+    _emit({"profile": args.profile, **rows}, args.json,
+          lambda: f"profile: {args.profile}\n\n" + "\n\n".join(
+              f"{kind}\n{format_table(r)}" for kind, r in rows.items()))
+
+
+def model_rows() -> list[Row]:
+    """One row per catalog model: shape, parameters and fp16 bytes."""
+    rows = []
+    for slug in io.model_slugs():
+        m = io.load_model(slug)
+        rows.append({"slug": slug, "name": m.name, "layers": m.n_layers, "d_model": m.d_model,
+                     "d_ffn": m.d_ffn, "kv_heads": m.n_kv_heads,
+                     "parameters_B": shapes.parameter_count(m) / 1e9,
+                     "fp16_GB": shapes.weight_bytes(m, "fp16") / u.GB, "activation": m.activation})
+    return rows
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    rows = model_rows()
+    _emit({"models": rows}, args.json, lambda: format_table(rows))
+
+
+def cmd_op(args: argparse.Namespace) -> None:
+    device = io.load_device(args.device, args.profile)
+    t = roofline.matmul_time(device, args.m, args.n, args.k, args.dtype)
+    payload = {"device": args.device, "profile": args.profile, "m": args.m, "n": args.n,
+               "k": args.k, "dtype": args.dtype, "time_s": float(t.time_s),
+               "bound": str(t.bound), "bandwidth_bytes_per_s": t.bandwidth_bytes_per_s,
+               "flop_per_s": t.flop_per_s}
+    _emit(payload, args.json, lambda: format_table([{
+        "device": args.device, "m x k x n": f"{args.m} x {args.k} x {args.n}",
+        "time_us": float(t.time_s) / u.US, "bound": str(t.bound),
+        "bandwidth_GBps": t.bandwidth_bytes_per_s / u.GB,
+        "TFLOPS": t.flop_per_s / u.TFLOP}]))
+
+
+def bench_op_vectorised_per_s() -> float:
+    """Roofline evaluations per second on a 10^5-element sweep of matrix shapes (best of 5)."""
+    gpu = io.load_gpu("rtx_4090", "paper")
+    rng = np.random.default_rng(0)
+    m = rng.integers(1, 1024, 100_000)
+    n = rng.integers(1024, 65536, 100_000)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        roofline.matmul_time(gpu, m, n, 8192)
+        best = min(best, time.perf_counter() - start)
+    return m.size / best
+
+
+#: The package's timed hot paths: one key per figure of `bench --json`. Later chapters add theirs.
+BENCHMARKS: dict[str, Callable[[], float]] = {
+    "op_vectorised_per_s": bench_op_vectorised_per_s,
+}
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    results = {name: fn() for name, fn in BENCHMARKS.items()}
+    _emit(results, args.json, lambda: format_table(
+        [{"benchmark": k, "value": v} for k, v in results.items()]))
+
+
+# ------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser."""
+    parser = _Parser(prog="python -m hermes_model", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, help_: str, func: Callable[[argparse.Namespace], None],
+            profile: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        if profile:
+            p.add_argument("--profile", choices=PROFILES, default="paper",
+                           help="peak values as the paper states them, or the vendor's")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        p.set_defaults(func=func)
+        return p
+
+    add("hardware", "list the hardware catalog", cmd_hardware)
+    add("models", "list the models and their shapes", cmd_models, profile=False)
+    op = add("op", "roofline time of an M×K by K×N matrix product on one device", cmd_op)
+    op.add_argument("--device", required=True, help="a GPU, host CPU or NDP-DIMM slug")
+    op.add_argument("--m", type=_positive_int, required=True, help="rows of the input (batch)")
+    op.add_argument("--n", type=_positive_int, required=True, help="output features")
+    op.add_argument("--k", type=_positive_int, required=True, help="input features")
+    op.add_argument("--dtype", choices=("fp16", "bf16"), default="fp16")
+    add("bench", "time the package's own hot paths", cmd_bench, profile=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,200 @@
+"""The only module that reads files: the catalog, model configs and data tables under ``data/``.
+
+``DATA_DIR`` is the repository's ``data/`` folder; the environment variable ``HERMES_DATA_DIR``
+overrides it (tests point it at a temporary copy to check that bad entries are refused).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hermes_model import specs
+from hermes_model.shapes import ModelSpec, model_from_config
+from hermes_model.specs import DimmSpec, Efficiency, GpuSpec, HostSpec, LinkSpec, SystemSpec
+
+#: Catalog folders, by kind of entry.
+CATALOG_KINDS = ("gpus", "hosts", "links", "dimms", "systems")
+
+
+def data_dir() -> Path:
+    """The data folder: ``$HERMES_DATA_DIR`` if set, else ``data/`` beside the package."""
+    env = os.environ.get("HERMES_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise ValueError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read one YAML file strictly; errors name the file."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_StrictLoader)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def catalog_slugs(kind: str) -> list[str]:
+    """Slugs of one catalog kind (``gpus``, ``hosts``, ``links``, ``dimms``, ``systems``)."""
+    if kind not in CATALOG_KINDS:
+        raise ValueError(f"catalog kind must be one of {', '.join(CATALOG_KINDS)}; got {kind!r}")
+    return sorted(p.stem for p in (data_dir() / "catalog" / kind).glob("*.yaml"))
+
+
+def _entry(kind: str, slug: str, what: str) -> tuple[Any, str]:
+    path = data_dir() / "catalog" / kind / f"{slug}.yaml"
+    if not path.is_file():
+        valid = ", ".join(catalog_slugs(kind))
+        raise ValueError(f"unknown {what} {slug!r}; valid: {valid}")
+    return read_yaml(path), f"catalog/{kind}/{slug}.yaml"
+
+
+def load_efficiency(kind: str) -> Efficiency:
+    """Achievable fractions and overhead of one device kind, from ``catalog/efficiency.yaml``."""
+    path = data_dir() / "catalog" / "efficiency.yaml"
+    return specs.parse_efficiency(read_yaml(path), kind, origin=str(path))
+
+
+def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
+    """Load a GPU under `profile` (``paper`` or ``datasheet``)."""
+    specs.check_profile(profile)
+    raw, origin = _entry("gpus", slug, "GPU")
+    return specs.parse_gpu(raw, slug=slug, profile=profile, efficiency=load_efficiency("gpu"),
+                           origin=origin)
+
+
+def load_host(slug: str, profile: str = "paper") -> HostSpec:
+    """Load a host CPU and its DRAM under `profile`."""
+    specs.check_profile(profile)
+    raw, origin = _entry("hosts", slug, "host")
+    return specs.parse_host(raw, slug=slug, profile=profile,
+                            efficiency=load_efficiency("host_cpu"), origin=origin)
+
+
+def load_link(slug: str, profile: str = "paper") -> LinkSpec:
+    """Load a link (PCIe, NVLink, DIMM-link) under `profile`."""
+    specs.check_profile(profile)
+    raw, origin = _entry("links", slug, "link")
+    effs = {k: load_efficiency(k) for k in specs.LINK_KINDS}
+    return specs.parse_link(raw, slug=slug, profile=profile, efficiencies=effs, origin=origin)
+
+
+def load_dimm(slug: str, profile: str = "paper") -> DimmSpec:
+    """Load an NDP-DIMM under `profile` (its timing table is the same under both)."""
+    specs.check_profile(profile)
+    raw, origin = _entry("dimms", slug, "DIMM")
+    return specs.parse_dimm(raw, slug=slug, profile=profile,
+                            efficiency=load_efficiency("ndp_dimm"), origin=origin)
+
+
+def load_device(slug: str, profile: str = "paper") -> GpuSpec | HostSpec | DimmSpec:
+    """Load a compute device by slug: a GPU, a host CPU or an NDP-DIMM."""
+    for kind, loader in (("gpus", load_gpu), ("hosts", load_host), ("dimms", load_dimm)):
+        if slug in catalog_slugs(kind):
+            return loader(slug, profile)
+    valid = [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
+    raise ValueError(f"unknown device {slug!r}; valid: {', '.join(valid)}")
+
+
+def effective_pcie_link(link: LinkSpec, gpu: GpuSpec, host: HostSpec, profile: str) -> LinkSpec:
+    """The PCIe link a GPU really gets: the lowest generation and width of link, GPU and host.
+
+    A T4 (a PCIe 3.0 device) on a PCIe 4.0 slot runs at 3.0: the catalog's ``pcie{gen}_x{lanes}``
+    entry is loaded for the effective generation and width.
+    """
+    if link.kind != "pcie":
+        return link
+    gen = min(link.generation, gpu.pcie_gen, host.pcie_gen)
+    lanes = min(link.lanes, gpu.pcie_lanes, host.pcie_lanes)
+    if (gen, lanes) == (link.generation, link.lanes):
+        return link
+    return load_link(f"pcie{gen}_x{lanes}", profile)
+
+
+def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
+                n_gpus: int | None = None, host: str | None = None,
+                host_link: str | None = None, dimm: str | None = None,
+                n_dimms: int | None = None) -> SystemSpec:
+    """Load a system under `profile`; keyword overrides swap one part by slug (what-ifs).
+
+    Examples
+    --------
+    >>> load_system("hermes_paper", gpu="t4").host_link.generation
+    3
+    """
+    specs.check_profile(profile)
+    raw, origin = _entry("systems", slug, "system")
+    refs, sources, name, notes = specs.parse_system_refs(raw, origin=origin)
+    overrides = {"gpu": gpu, "n_gpus": n_gpus, "host": host, "host_link": host_link,
+                 "dimm": dimm, "n_dimms": n_dimms}
+    for key, value in overrides.items():
+        if value is not None:
+            refs[key] = value
+            sources[key] = "override"
+    for key in ("n_gpus", "n_dimms"):
+        if isinstance(refs[key], bool) or not isinstance(refs[key], int) or refs[key] <= 0:
+            raise ValueError(f"{key} must be a positive integer, got {refs[key]!r}")
+    gpu_spec = load_gpu(refs["gpu"], profile)
+    host_spec = load_host(refs["host"], profile)
+    link = effective_pcie_link(load_link(refs["host_link"], profile), gpu_spec, host_spec, profile)
+    return SystemSpec(
+        slug=slug, name=name, profile=profile,  # type: ignore[arg-type]
+        gpu=gpu_spec, n_gpus=refs["n_gpus"], host=host_spec, host_link=link,
+        gpu_link=load_link(refs["gpu_link"], profile), dimm=load_dimm(refs["dimm"], profile),
+        n_dimms=refs["n_dimms"], dimms_per_channel=refs["dimms_per_channel"],
+        dimm_link=load_link(refs["dimm_link"], profile), sources=sources, notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _model_index() -> Mapping[str, Any]:
+    path = data_dir() / "models" / "models.yaml"
+    index = read_yaml(path)
+    if not isinstance(index, Mapping):
+        raise ValueError(f"{path}: expected a mapping of model slugs")
+    return index
+
+
+def model_slugs() -> list[str]:
+    """Slugs of the models with a committed ``config.json``."""
+    return sorted(_model_index())
+
+
+def load_model(slug: str) -> ModelSpec:
+    """Load a model's shape from its committed HuggingFace ``config.json`` and index entry."""
+    index = _model_index()
+    if slug not in index:
+        raise ValueError(f"unknown model {slug!r}; valid: {', '.join(sorted(index))}")
+    path = data_dir() / "models" / f"{slug}.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the model config: {exc}") from None
+    return model_from_config(slug, config, index[slug])
