@@ -541,9 +541,11 @@ def parse_fields(raw: Mapping[str, Any], fields: tuple[FieldDef, ...], *, origin
             continue
         node = raw[fdef.key]
         if isinstance(node, Mapping) and set(node) == set(PROFILES):
+            # Both profiles' values are checked, so a broken one fails whichever is loaded.
+            other = "datasheet" if profile == "paper" else "paper"
+            other_value, _ = _leaf(origin, f"{fdef.key}.{other}", node[other])
+            _convert(origin, fdef, other_value)
             value, source = _leaf(origin, f"{fdef.key}.{profile}", node[profile])
-            _leaf(origin, f"{fdef.key}.{'datasheet' if profile == 'paper' else 'paper'}",
-                  node["datasheet" if profile == "paper" else "paper"])
         else:
             value, source = _leaf(origin, fdef.key, node)
         values[fdef.attr] = _convert(origin, fdef, value)

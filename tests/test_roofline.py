@@ -1,0 +1,98 @@
+"""Roofline: closed-form oracles and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hermes_model as hm
+from hermes_model import roofline
+
+
+def test_ridge_point_is_peak_over_bandwidth() -> None:
+    """RTX 4090, paper profile, achievable rates: ridge = ηc·330e12 / (ηb·936e9)."""
+    gpu = hm.load_gpu("rtx_4090", "paper")
+    ridge = roofline.ridge_point_flop_per_byte(gpu.achievable_flop_per_s,
+                                               gpu.achievable_bandwidth_bytes_per_s)
+    eff = gpu.efficiency
+    assert ridge == pytest.approx(330e12 * eff.compute_frac / (936e9 * eff.bandwidth_frac))
+    # At the ridge point the two bounds meet.
+    assert roofline.attainable_flop_per_s(ridge, gpu.achievable_flop_per_s,
+                                          gpu.achievable_bandwidth_bytes_per_s) == pytest.approx(
+        gpu.achievable_flop_per_s)
+
+
+def test_gemv_is_memory_bound_and_costs_its_weights() -> None:
+    """A batch-1 GEMV of LLaMA2-70B's 8192×28672 up projection: bytes/bandwidth + overhead."""
+    gpu = hm.load_gpu("h100_sxm5_80g", "datasheet")
+    t = hm.matmul_time(gpu, 1, 28672, 8192, "fp16")
+    bytes_ = (8192 + 8192 * 28672 + 28672) * 2
+    expected = bytes_ / (3350e9 * gpu.efficiency.bandwidth_frac) + gpu.kernel_overhead_s
+    assert str(t.bound) == "memory"
+    assert float(t.time_s) == pytest.approx(expected, rel=1e-12)
+
+
+def test_large_gemm_is_compute_bound() -> None:
+    gpu = hm.load_gpu("rtx_4090", "datasheet")
+    t = hm.matmul_time(gpu, 4096, 4096, 4096)
+    assert str(t.bound) == "compute"
+    assert float(t.compute_s) == pytest.approx(2 * 4096**3 / gpu.achievable_flop_per_s)
+
+
+def test_vector_sweep_equals_scalar_loop() -> None:
+    gpu = hm.load_gpu("rtx_4090")
+    m = np.array([1, 16, 256, 4096])
+    vec = hm.matmul_time(gpu, m, 28672, 8192).time_s
+    loop = [float(hm.matmul_time(gpu, int(x), 28672, 8192).time_s) for x in m]
+    np.testing.assert_allclose(vec, loop, rtol=1e-12)
+
+
+def test_transfer_time_is_latency_plus_bytes_over_bandwidth() -> None:
+    link = hm.load_link("pcie4_x16", "datasheet")
+    t = hm.transfer_time_s(1e9, link)
+    assert float(t) == pytest.approx(link.latency_s + 1e9 / link.achievable_bandwidth_bytes_per_s)
+    assert float(hm.transfer_time_s(0, link)) == pytest.approx(link.latency_s)
+
+
+@pytest.mark.parametrize("bad", [{"flop_per_s": 0.0}, {"bandwidth_bytes_per_s": -1.0}])
+def test_non_positive_rates_are_refused(bad) -> None:
+    kwargs = {"flop_per_s": 1e12, "bandwidth_bytes_per_s": 1e9, **bad}
+    with pytest.raises(ValueError, match="must be positive"):
+        roofline.op_time(1.0, 1.0, **kwargs)
+
+
+def test_non_positive_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="m must be positive"):
+        hm.matmul_time(hm.load_gpu("t4"), 0, 4, 4)
+
+
+def test_unknown_dtype_names_the_allowed() -> None:
+    with pytest.raises(ValueError, match="fp16"):
+        hm.matmul_time(hm.load_gpu("t4"), 1, 4, 4, "fp7")
+
+
+rates = st.floats(min_value=1e6, max_value=1e16, allow_nan=False)
+sizes = st.floats(min_value=0.0, max_value=1e15, allow_nan=False)
+
+
+@given(flop=sizes, bytes_=sizes, p=rates, w=rates, scale=st.floats(1.0, 1e3))
+def test_more_bandwidth_or_compute_never_slower(flop, bytes_, p, w, scale) -> None:
+    """Monotonicity: scaling either rate up never increases time; times are positive with overhead."""
+    base = roofline.op_time(flop, bytes_, flop_per_s=p, bandwidth_bytes_per_s=w, overhead_s=1e-6)
+    faster_c = roofline.op_time(flop, bytes_, flop_per_s=p * scale, bandwidth_bytes_per_s=w,
+                                overhead_s=1e-6)
+    faster_m = roofline.op_time(flop, bytes_, flop_per_s=p, bandwidth_bytes_per_s=w * scale,
+                                overhead_s=1e-6)
+    assert faster_c.time_s <= base.time_s
+    assert faster_m.time_s <= base.time_s
+    assert base.time_s > 0
+
+
+@given(m=st.integers(1, 8192), n=st.integers(1, 65536), k=st.integers(1, 65536))
+def test_time_at_least_each_bound(m, n, k) -> None:
+    gpu = hm.load_gpu("rtx_4090")
+    t = hm.matmul_time(gpu, m, n, k)
+    assert t.time_s >= t.compute_s and t.time_s >= t.memory_s
+    assert t.time_s > 0

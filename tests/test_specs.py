@@ -1,0 +1,223 @@
+"""The catalog and its strict loader: every entry loads under both profiles; bad entries fail clearly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import hermes_model as hm
+from hermes_model import io, specs
+from hermes_model import units as u
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+LOADERS = {"gpus": io.load_gpu, "hosts": io.load_host, "links": io.load_link,
+           "dimms": io.load_dimm, "systems": io.load_system}
+
+
+@pytest.mark.parametrize("profile", specs.PROFILES)
+@pytest.mark.parametrize("kind", list(LOADERS))
+def test_every_slug_loads_under_both_profiles(kind: str, profile: str) -> None:
+    """Every catalog file loads, its slug is its file name, and the spec records its profile."""
+    slugs = io.catalog_slugs(kind)
+    assert slugs, f"no {kind} in the catalog"
+    for slug in slugs:
+        spec = LOADERS[kind](slug, profile)
+        assert spec.slug == slug
+        assert spec.profile == profile
+        assert slug == slug.lower() and " " not in slug
+
+
+def test_required_slugs_exist() -> None:
+    """The slugs later chapters, scripts and readers rely on are all present."""
+    required = {
+        "gpus": {"rtx_4090", "rtx_3090", "t4", "a100_40g_sxm4", "a100_80g_sxm4", "h100_sxm5_80g",
+                 "h100_pcie_80g", "h200", "rtx_5090"},
+        "links": {"pcie3_x16", "pcie4_x16", "pcie5_x16", "nvlink3"},
+        "hosts": {"i9_13900k"},
+        "dimms": {"ddr4_3200_ndp", "ddr4_3200_ndp_jedec", "ddr5_4800_ndp"},
+        "systems": {"hermes_paper"},
+    }
+    for kind, slugs in required.items():
+        assert slugs <= set(io.catalog_slugs(kind)), kind
+
+
+def test_profiles_differ_where_the_paper_differs_from_the_vendor() -> None:
+    """RTX 4090: the paper says 936 GB/s and 330 TFLOPS; the vendor 1008 GB/s and 165.2 TFLOPS."""
+    paper, sheet = io.load_gpu("rtx_4090", "paper"), io.load_gpu("rtx_4090", "datasheet")
+    assert paper.memory_bandwidth_bytes_per_s == pytest.approx(936e9)
+    assert sheet.memory_bandwidth_bytes_per_s == pytest.approx(1008e9)
+    assert paper.fp16_flop_per_s == pytest.approx(330e12)
+    assert sheet.fp16_flop_per_s == pytest.approx(165.2e12)
+    assert paper.memory_bytes == sheet.memory_bytes == 24 * u.GiB
+    # Achievable fractions belong to the kind of device, not the profile.
+    assert paper.efficiency == sheet.efficiency
+
+
+def test_pcie_datasheet_bandwidth_is_the_encoding_formula() -> None:
+    """Per direction: lanes × GT/s × 128/130 / 8, for PCIe 3, 4 and 5 (x16)."""
+    for gen, rate in ((3, 8e9), (4, 16e9), (5, 32e9)):
+        link = io.load_link(f"pcie{gen}_x16", "datasheet")
+        assert link.bandwidth_per_direction_bytes_per_s == pytest.approx(16 * rate * 128 / 130 / 8,
+                                                                          rel=1e-3)
+    assert io.load_link("pcie4_x16", "paper").bandwidth_per_direction_bytes_per_s == 64e9
+
+
+def test_host_dram_matches_channels_times_rate() -> None:
+    """i9-13900K: 2 channels × 8 B × 5600 MT/s = 89.6 GB/s, 192 GiB (PowerInfer's PC-High)."""
+    host = io.load_host("i9_13900k", "datasheet")
+    assert host.dram_pin_bandwidth_bytes_per_s == pytest.approx(89.6e9)
+    assert host.dram_bandwidth_bytes_per_s == pytest.approx(89.6e9)
+    assert host.dram_capacity_bytes == 192 * u.GiB
+
+
+def test_paper_dimm_organisation_and_pin_bound() -> None:
+    """Table II: 4 ranks × 25.6 GB/s = 102.4 GB/s pin bound per DIMM; 32 GiB; 1 GHz, 256 multipliers."""
+    dimm = io.load_dimm("ddr4_3200_ndp")
+    assert dimm.tck_s == pytest.approx(0.625e-9)
+    assert dimm.rank_pin_bandwidth_bytes_per_s == pytest.approx(25.6e9)
+    assert dimm.ranks_pin_bandwidth_bytes_per_s == pytest.approx(102.4e9)
+    assert dimm.timings.tFAW == 26 and dimm.timings.tRRD_S == 4
+    assert io.load_dimm("ddr4_3200_ndp_jedec").timings.tFAW == 48
+    assert dimm.ndp_multipliers == 256 and dimm.ndp_clock_hz == 1e9
+    assert dimm.ndp_values_per_operand == 8
+
+
+def test_system_composes_a_separate_dimm_pool() -> None:
+    """hermes_paper: 8 DIMMs × 32 GiB = 256 GiB of NDP pool, apart from the host's 192 GiB."""
+    system = io.load_system("hermes_paper")
+    assert system.n_dimms == 8
+    assert system.dimm_capacity_bytes == 256 * u.GiB
+    assert system.host.dram_capacity_bytes == 192 * u.GiB
+    assert system.host_link.generation == 4
+    assert system.dimm_pool_bandwidth_bytes_per_s == pytest.approx(819.2e9)
+
+
+def test_pcie_runs_at_the_lower_generation() -> None:
+    """A T4 is a PCIe 3.0 device: on the paper's PCIe 4.0 host it gets the PCIe 3.0 link."""
+    system = io.load_system("hermes_paper", "datasheet", gpu="t4")
+    assert system.host_link.slug == "pcie3_x16"
+    assert system.host_link.bandwidth_per_direction_bytes_per_s == pytest.approx(15.75e9, rel=1e-3)
+    assert io.load_system("hermes_paper", gpu="h100_pcie_80g").host_link.generation == 4
+
+
+def test_unknown_profile_is_refused() -> None:
+    with pytest.raises(ValueError, match="profile must be one of paper, datasheet"):
+        io.load_gpu("rtx_4090", "vendor")
+
+
+@pytest.mark.parametrize(("loader", "kind"), [(io.load_gpu, "GPU"), (io.load_dimm, "DIMM"),
+                                              (io.load_system, "system"), (io.load_link, "link")])
+def test_unknown_slug_lists_the_valid_ones(loader, kind) -> None:
+    with pytest.raises(ValueError, match=rf"unknown {kind} 'nosuch'; valid: .+"):
+        loader("nosuch")
+
+
+def test_unknown_device_lists_all_kinds() -> None:
+    with pytest.raises(ValueError, match="unknown device 'nosuch'; valid: .*rtx_4090.*i9_13900k"):
+        io.load_device("nosuch")
+
+
+# ---------------------------------------------------------------------------------- bad specs
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the catalog that the loader reads instead of the real one."""
+    shutil.copytree(DATA / "catalog", tmp_path / "catalog")
+    monkeypatch.setenv("HERMES_DATA_DIR", str(tmp_path))
+    return tmp_path / "catalog"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_bad_unknown_key(catalog: Path) -> None:
+    """A misspelt key is refused, naming the file, the key and the allowed keys."""
+    _edit(catalog / "gpus" / "rtx_4090.yaml", "memory_GiB:", "memory_GB:")
+    with pytest.raises(ValueError, match=r"catalog/gpus/rtx_4090.yaml: unknown field 'memory_GB'; "
+                                         r"allowed: .*memory_GiB"):
+        io.load_gpu("rtx_4090")
+
+
+def test_bad_missing_key(catalog: Path) -> None:
+    path = catalog / "gpus" / "t4.yaml"
+    path.write_text("\n".join(ln for ln in path.read_text().splitlines()
+                              if not ln.startswith("pcie_lanes")))
+    with pytest.raises(ValueError, match=r"t4.yaml: missing field 'pcie_lanes'"):
+        io.load_gpu("t4")
+
+
+def test_bad_wrong_type(catalog: Path) -> None:
+    _edit(catalog / "hosts" / "i9_13900k.yaml", "dram_channels: {value: 2,",
+          "dram_channels: {value: two,")
+    with pytest.raises(ValueError, match=r"i9_13900k.yaml: field 'dram_channels': expected an integer, "
+                                         r"got 'two'"):
+        io.load_host("i9_13900k")
+
+
+def test_bad_float_for_int(catalog: Path) -> None:
+    _edit(catalog / "dimms" / "ddr4_3200_ndp.yaml", "ranks: {value: 4,", "ranks: {value: 4.5,")
+    with pytest.raises(ValueError, match=r"field 'ranks': expected an integer, got 4.5"):
+        io.load_dimm("ddr4_3200_ndp")
+
+
+def test_bad_duplicate_key(catalog: Path) -> None:
+    path = catalog / "gpus" / "t4.yaml"
+    path.write_text(path.read_text() + "pcie_gen: {value: 4, source: again}\n")
+    with pytest.raises(ValueError, match=r"t4.yaml: duplicate key 'pcie_gen'"):
+        io.load_gpu("t4")
+
+
+@pytest.mark.parametrize("bad", ["0", "-320"])
+def test_bad_zero_or_negative_rate(catalog: Path, bad: str) -> None:
+    _edit(catalog / "gpus" / "t4.yaml", "memory_bandwidth_GBps: {value: 320,",
+          f"memory_bandwidth_GBps: {{value: {bad},")
+    with pytest.raises(ValueError, match=rf"field 'memory_bandwidth_GBps': must be positive, got {bad}"):
+        io.load_gpu("t4")
+
+
+def test_bad_profiled_value_is_checked_under_the_other_profile(catalog: Path) -> None:
+    """A broken datasheet value fails even when loading under the paper profile."""
+    _edit(catalog / "gpus" / "rtx_4090.yaml", "datasheet: {value: 1008,", "datasheet: {value: -1,")
+    with pytest.raises(ValueError, match=r"memory_bandwidth_GBps"):
+        io.load_gpu("rtx_4090", "paper")
+
+
+def test_bad_missing_source(catalog: Path) -> None:
+    _edit(catalog / "links" / "nvlink3.yaml", "generation: {value: 3, source: \"NVIDIA A100 datasheet\"}",
+          "generation: {value: 3}")
+    with pytest.raises(ValueError, match=r"nvlink3.yaml: field 'generation': expected \{value"):
+        io.load_link("nvlink3")
+
+
+def test_bad_timing_table(catalog: Path) -> None:
+    _edit(catalog / "dimms" / "ddr4_3200_ndp.yaml", "tFAW: 26}", "tFAW: 26, tXYZ: 3}")
+    with pytest.raises(ValueError, match=r"field 'timings_cycles': unknown keys \['tXYZ'\]"):
+        io.load_dimm("ddr4_3200_ndp")
+
+
+def test_bad_efficiency_fraction(catalog: Path) -> None:
+    _edit(catalog / "efficiency.yaml", "bandwidth_frac: {value: 0.85, source: \"assumed default: typical",
+          "bandwidth_frac: {value: 1.5, source: \"assumed default: typical")
+    with pytest.raises(ValueError, match=r"efficiency.yaml \[gpu\]: field 'bandwidth_frac': must be in"):
+        io.load_gpu("rtx_4090")
+
+
+def test_bad_system_count(catalog: Path) -> None:
+    _edit(catalog / "systems" / "hermes_paper.yaml", "n_dimms: {value: 8,", "n_dimms: {value: 0,")
+    with pytest.raises(ValueError, match=r"hermes_paper.yaml: field 'n_dimms': must be positive, got 0"):
+        io.load_system("hermes_paper")
+
+
+def test_spec_post_init_validates_direct_construction() -> None:
+    """Building a spec by hand with a non-positive rate fails too, naming the field."""
+    from dataclasses import replace
+
+    gpu = hm.load_gpu("rtx_4090")
+    with pytest.raises(ValueError, match="memory_bandwidth_bytes_per_s must be positive"):
+        replace(gpu, memory_bandwidth_bytes_per_s=0.0)
