@@ -115,7 +115,7 @@ def test_unknown_slug_lists_the_valid_ones(loader, kind) -> None:
 
 
 def test_unknown_device_lists_all_kinds() -> None:
-    with pytest.raises(ValueError, match="unknown device 'nosuch'; valid: .*rtx_4090.*i9_13900k"):
+    with pytest.raises(ValueError, match=r"unknown device 'nosuch'; valid: .*rtx_4090.*i9_13900k"):
         io.load_device("nosuch")
 
 
