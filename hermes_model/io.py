@@ -11,13 +11,16 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from hermes_model import specs
 from hermes_model.shapes import ModelSpec, model_from_config
 from hermes_model.specs import DimmSpec, Efficiency, GpuSpec, HostSpec, LinkSpec, SystemSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Catalog folders, by kind of entry.
 CATALOG_KINDS = ("gpus", "hosts", "links", "dimms", "systems")
@@ -198,3 +201,29 @@ def load_model(slug: str) -> ModelSpec:
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the model config: {exc}") from None
     return model_from_config(slug, config, index[slug])
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------------------------
+
+
+def measurement_names() -> list[str]:
+    """Names of the committed measurement tables (``data/measured/<name>.csv``)."""
+    return sorted(p.stem for p in (data_dir() / "measured").glob("*.csv"))
+
+
+def load_measurements(name: str) -> pd.DataFrame:
+    """One measurement table of ``data/measured/`` as a pandas DataFrame (one row a measurement).
+
+    Examples
+    --------
+    >>> load_measurements("gpu_h200_20261126")["device_name"].iloc[0]
+    'NVIDIA H200'
+    """
+    import pandas as pd  # imported here: the catalog loaders (and the CLI) need no pandas
+
+    path = data_dir() / "measured" / f"{name}.csv"
+    if not path.is_file():
+        raise ValueError(f"unknown measurement {name!r}; valid: {', '.join(measurement_names())}")
+    return pd.read_csv(path)
