@@ -497,3 +497,76 @@ def link_efficiency(fit: LinkFit, source: str) -> Efficiency:
     """The fit as the `Efficiency` of a link kind (compute fraction 1: not applicable)."""
     return Efficiency(bandwidth_frac=fit.bandwidth_frac, compute_frac=1.0,
                       overhead_s=fit.latency_s, source=source)
+
+
+# ------------------------------------------------------------------------- tables for charts
+
+
+def gather_penalty_table(predicted: pd.DataFrame, *, batch: float = 1) -> pd.DataFrame:
+    """Slowdown of each sparse-GEMV variant over the pre-compacted matmul, against the fraction f.
+
+    Parameters
+    ----------
+    predicted : DataFrame
+        Output of `predict_kernels`.
+    batch : float
+        Batch rows ``m`` to show.
+
+    Returns
+    -------
+    DataFrame
+        ``shape``, ``frac``, ``variant`` (``index_select``, ``advanced_index``, ``triton_fused``,
+        or ``model`` for the fitted gathered ÷ compact ratio) and ``slowdown`` (time ÷ the
+        measured compact time; the model row divides the modelled times).
+    """
+    df = predicted[predicted["m"] == batch]
+    if df.empty:
+        raise ValueError(f"no kernel measured at batch {batch!r}")
+    key = ["shape", "frac"]
+    compact = df[df["group"] == COMPACT].set_index(key)
+    sparse = df[df["group"].isin([GATHERED, FUSED])]
+    measured = sparse.assign(
+        slowdown=sparse["measured_s"].to_numpy()
+        / compact["measured_s"].reindex(pd.MultiIndex.from_frame(sparse[key])).to_numpy())
+    gathered = sparse[sparse["group"] == GATHERED].drop_duplicates(key)
+    model = gathered.assign(
+        variant="model",
+        slowdown=gathered["modelled_s"].to_numpy()
+        / compact["modelled_s"].reindex(pd.MultiIndex.from_frame(gathered[key])).to_numpy())
+    out = pd.concat([measured, model], ignore_index=True)[["shape", "frac", "variant", "slowdown"]]
+    return out.dropna().reset_index(drop=True)
+
+
+def link_curve(fit: LinkFit, bytes_moved: npt.ArrayLike) -> pd.DataFrame:
+    """The fitted link's effective bandwidth over a range of copy sizes (for a chart).
+
+    Returns ``bytes`` and ``bandwidth_bytes_per_s`` (bytes ÷ modelled time).
+    """
+    b = np.asarray(bytes_moved, dtype=float)
+    return pd.DataFrame({"bytes": b,
+                         "bandwidth_bytes_per_s": effective_link_bandwidth_bytes_per_s(b, fit)})
+
+
+def comparison_table(kernels: pd.DataFrame, copies: pd.DataFrame) -> pd.DataFrame:
+    """Every measured row with its modelled time, kernels and copies together (for a chart).
+
+    Parameters
+    ----------
+    kernels, copies : DataFrame
+        Outputs of `predict_kernels` and `predict_copies`.
+
+    Returns
+    -------
+    DataFrame
+        ``group`` (the kernel groups, ``pinned copy``, ``pageable copy``), ``split``, ``regime``
+        (``copy`` for copies), ``label`` (a short description), ``measured_s``, ``modelled_s``,
+        ``error_frac``.
+    """
+    cols = ["group", "split", "regime", "label", "measured_s", "modelled_s", "error_frac"]
+    k = kernels.assign(label=[f"{v} {s} m={int(m)} f={f:g}" for v, s, m, f in zip(
+        kernels["variant"], kernels["shape"], kernels["m"], kernels["frac"], strict=True)])
+    c = copies.assign(
+        group=np.where(copies["pinned"], "pinned copy", "pageable copy"), regime="copy",
+        label=[f"{d} {b / u.MiB:g} MiB" for d, b in zip(copies["direction"], copies["bytes"],
+                                                        strict=True)])
+    return pd.concat([k[cols], c[cols]], ignore_index=True)

@@ -242,3 +242,38 @@ def test_every_matmul_row_is_predicted(h200) -> None:
     assert len(kernels) == m["kind"].isin(["gemm", "gemv_compact", "gemv_gather"]).sum()
     assert np.isfinite(kernels["modelled_s"]).all() and (kernels["modelled_s"] > 0).all()
     assert (kernels["weight_bytes"] <= kernels["bytes"]).all()
+
+
+def test_gather_penalty_table_ratios(h200) -> None:
+    """Slowdowns divide by the compact kernel of the same shape and f; the model row follows γ."""
+    kernels = h200[1]
+    table = cal.gather_penalty_table(kernels, batch=1)
+    assert set(table["variant"]) == {"index_select", "advanced_index", "triton_fused", "model"}
+    row = table[(table["shape"] == "8192x28672") & (table["frac"] == 1.0)
+                & (table["variant"] == "index_select")]
+    k1 = kernels[(kernels["shape"] == "8192x28672") & (kernels["frac"] == 1.0) & (kernels["m"] == 1)]
+    expected = (k1.loc[k1["variant"] == "index_select", "measured_s"].iloc[0]
+                / k1.loc[k1["group"] == cal.COMPACT, "measured_s"].iloc[0])
+    assert row["slowdown"].iloc[0] == pytest.approx(expected)
+    model = table[table["variant"] == "model"]
+    # Large kernels tend to γ + (a little): the extra kernel moves (γ − 1) × the weights.
+    assert model["slowdown"].max() < h200[0].kernel.gather_penalty + 0.1
+    assert (model["slowdown"] > 1).all()
+    with pytest.raises(ValueError, match="no kernel measured at batch"):
+        cal.gather_penalty_table(kernels, batch=3)
+
+
+def test_link_curve_is_the_effective_bandwidth() -> None:
+    curve = cal.link_curve(TRUE_LINK, [1e6, 1e9])
+    np.testing.assert_allclose(curve["bandwidth_bytes_per_s"],
+                               cal.effective_link_bandwidth_bytes_per_s([1e6, 1e9], TRUE_LINK))
+
+
+def test_comparison_table_holds_every_row(h200) -> None:
+    _, kernels, copies = h200
+    table = cal.comparison_table(kernels, copies)
+    assert len(table) == len(kernels) + len(copies)
+    assert set(table["group"]) == {"dense", "compact", "gathered", "fused", "pinned copy",
+                                   "pageable copy"}
+    assert (table.loc[table["group"].str.endswith("copy"), "regime"] == "copy").all()
+    np.testing.assert_allclose(table["modelled_s"] / table["measured_s"] - 1, table["error_frac"])
