@@ -157,11 +157,74 @@ def bench_calibration_fit_s() -> float:
     return best
 
 
+def bench_dram_model_per_s() -> float:
+    """Access patterns (chunk sizes) the DRAM model evaluates per second, 10^4 at once (best of 5)."""
+    from hermes_model import dram
+
+    dimm = io.load_dimm("ddr4_3200_ndp", "paper")
+    sizes = 64.0 * np.arange(1, 10_001)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        dram.rank_efficiency(dimm, pattern="chunks", chunk_bytes=sizes)
+        best = min(best, time.perf_counter() - start)
+    return sizes.size / best
+
+
 #: The package's timed hot paths: one key per figure of `bench --json`. Later chapters add theirs.
 BENCHMARKS: dict[str, Callable[[], float]] = {
     "op_vectorised_per_s": bench_op_vectorised_per_s,
     "calibration_fit_s": bench_calibration_fit_s,
+    "dram_model_per_s": bench_dram_model_per_s,
 }
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def cmd_dimm(args: argparse.Namespace) -> None:
+    from hermes_model import dram, ndp
+
+    dimm = io.load_dimm(args.dimm, args.profile)
+    if args.pattern == "stream" and args.chunk_bytes is not None:
+        raise ValueError("--chunk-bytes applies to --pattern chunks only")
+    chunk = (args.chunk_bytes if args.chunk_bytes is not None else 16384) \
+        if args.pattern == "chunks" else None
+    kw: dict[str, Any] = {"pattern": args.pattern, "chunk_bytes": chunk}
+    rank_bw = float(dram.rank_bandwidth_bytes_per_s(dimm, **kw))
+    payload = {
+        "dimm": args.dimm, "profile": args.profile, "pattern": args.pattern, "chunk_bytes": chunk,
+        "ranks_parallel": args.ranks_parallel, "ranks": dimm.n_ranks,
+        "bandwidth_bytes_per_s": float(dram.dimm_bandwidth_bytes_per_s(
+            dimm, ranks_parallel=args.ranks_parallel, **kw)),
+        "rank_bandwidth_bytes_per_s": rank_bw,
+        "efficiency": rank_bw / dimm.rank_pin_bandwidth_bytes_per_s,
+        "multipliers": args.multipliers or dimm.ndp_multipliers,
+        "cycles_per_op": args.cycles_per_op or dimm.ndp_cycles_per_op,
+        "mac_per_s": float(ndp.dimm_mac_per_s(dimm, multipliers=args.multipliers,
+                                              cycles_per_op=args.cycles_per_op)),
+    }
+    _emit(payload, args.json, lambda: format_table([{
+        "dimm": args.dimm, "pattern": args.pattern if chunk is None else f"chunks of {chunk} B",
+        "ranks_parallel": args.ranks_parallel,
+        "bandwidth_GBps": payload["bandwidth_bytes_per_s"] / u.GB,
+        "rank_GBps": rank_bw / u.GB, "efficiency": payload["efficiency"],
+        "GMAC_per_s": payload["mac_per_s"] / 1e9}]))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -196,6 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--n", type=_positive_int, required=True, help="output features")
     op.add_argument("--k", type=_positive_int, required=True, help="input features")
     op.add_argument("--dtype", choices=("fp16", "bf16"), default="fp16")
+    dimm = add("dimm", "read bandwidth and MAC rate of one NDP-DIMM from its DRAM timings", cmd_dimm)
+    dimm.add_argument("--dimm", required=True, help="an NDP-DIMM slug")
+    dimm.add_argument("--pattern", choices=("stream", "chunks"), default="stream",
+                      help="a long sequential read, or chunks at random chunk-aligned addresses")
+    dimm.add_argument("--chunk-bytes", type=_positive_int, default=None,
+                      help="bytes per chunk for --pattern chunks (default 16384)")
+    dimm.add_argument("--ranks-parallel", type=_bool, default=True,
+                      help="true: every rank feeds the core at once (default); false: one shared bus")
+    dimm.add_argument("--multipliers", type=_positive_int, default=None,
+                      help="multipliers of the GEMV unit (default: the catalog's)")
+    dimm.add_argument("--cycles-per-op", type=_positive_float, default=None,
+                      help="cycles of one bit-serial 8xFP16 operation (default: the catalog's)")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
 

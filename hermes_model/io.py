@@ -227,3 +227,14 @@ def load_measurements(name: str) -> pd.DataFrame:
     if not path.is_file():
         raise ValueError(f"unknown measurement {name!r}; valid: {', '.join(measurement_names())}")
     return pd.read_csv(path)
+
+
+def load_paper_fig16() -> pd.DataFrame:
+    """The paper's Fig. 16 statements (and the digest's inferred per-DIMM rates), for comparison only.
+
+    Columns: ``quantity``, ``batch_size``, ``multipliers``, ``value``, ``unit``, ``kind``
+    (``stated`` by the paper or ``inferred`` from its figures), ``source``.
+    """
+    import pandas as pd
+
+    return pd.read_csv(data_dir() / "paper" / "fig16.csv")

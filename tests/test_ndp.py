@@ -1,0 +1,149 @@
+"""The NDP core: MAC rate, per-DIMM roofline, the Fig. 16 sweep, neuron moves, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hermes_model import dram, io, ndp, shapes
+from hermes_model.cli import bench_dram_model_per_s, main
+
+DIMM = io.load_dimm("ddr4_3200_ndp")
+M = np.array([32, 64, 128, 256, 512], dtype=float)
+
+
+def test_mac_rate_closed_form() -> None:
+    """multipliers × 8 FP16 lanes × 1 GHz ÷ cycles per op."""
+    assert float(ndp.dimm_mac_per_s(DIMM)) == pytest.approx(256 * 8 * 1e9 / 11)
+    # The digest's §13.3 reading (8 cycles) gives its 256 GMAC/s.
+    assert float(ndp.dimm_mac_per_s(DIMM, cycles_per_op=8)) == pytest.approx(256e9)
+    grid = ndp.dimm_mac_per_s(DIMM, multipliers=M[:, None], cycles_per_op=[[6, 11, 16]])
+    assert grid.shape == (5, 3) and np.all(np.diff(grid, axis=0) > 0)
+    assert np.all(np.diff(grid, axis=1) < 0)
+    with pytest.raises(ValueError, match="positive"):
+        ndp.dimm_mac_per_s(DIMM, cycles_per_op=0)
+
+
+def test_default_cycles_per_op_is_the_fp16_significand_and_plausible() -> None:
+    lo, hi = ndp.PLAUSIBLE_CYCLES_PER_OP
+    for slug in io.catalog_slugs("dimms"):
+        c = io.load_dimm(slug).ndp_cycles_per_op
+        assert c == ndp.FP16_SIGNIFICAND_BITS and lo <= c <= hi
+
+
+def test_dimm_op_time_is_the_roofline_of_bandwidth_and_mac_rate() -> None:
+    w = 1e8
+    chunk = 10240
+    bw = float(dram.dimm_bandwidth_bytes_per_s(DIMM, pattern="chunks", chunk_bytes=chunk))
+    mac = float(ndp.dimm_mac_per_s(DIMM))
+    t = ndp.dimm_op_time(DIMM, weight_bytes=w, batch_size=np.array([1, 16]), chunk_bytes=chunk)
+    np.testing.assert_allclose(t.time_s, np.maximum(w / bw, np.array([1, 16]) * w / 2 / mac))
+    assert list(t.bound) == ["memory", "compute"]
+
+
+def _speedups(cycles, batch, bw):
+    return ndp.multiplier_speedup(M[:, None, None], bandwidth_bytes_per_s=bw, values_per_operand=8,
+                                  clock_hz=1e9, cycles_per_op=np.asarray(cycles)[None, :, None],
+                                  batch_size=np.asarray(batch)[None, None, :])
+
+
+def test_speedup_bounds_and_monotone() -> None:
+    s = _speedups([6, 8, 11, 16], [1, 2, 4, 8, 16], 95e9)
+    assert np.all(s[0] == 1)
+    assert np.all(np.diff(s, axis=0) >= 0)
+    assert np.all(s <= (M / 32)[:, None, None] + 1e-12)
+    # More batch never lowers the speedup (more of the time is compute).
+    assert np.all(np.diff(s, axis=2) >= -1e-12)
+
+
+@pytest.mark.parametrize("batch", [1, 4, 16])
+def test_implied_cycle_range_matches_the_sweep(batch) -> None:
+    """Two code paths: the closed-form range of cycles per op that first saturate at 64 agrees with
+    the numerical sweep just inside and just outside it."""
+    bw = 95e9
+    lo, hi = ndp.implied_cycles_per_op_range(64, bandwidth_bytes_per_s=bw, values_per_operand=8,
+                                             clock_hz=1e9, batch_size=batch)
+    cycles = np.array([lo * 0.99, lo * 1.01, hi * 0.99, hi * 1.01])
+    s = _speedups(cycles, [batch], bw)[:, :, 0]
+    sat = ndp.saturation_multipliers(s, M)
+    np.testing.assert_array_equal(sat, [32, 64, 64, 128])
+
+
+def test_saturation_nan_when_never_flat_and_bad_axis() -> None:
+    s = np.array([1.0, 2, 4, 8, 16])
+    assert np.isnan(ndp.saturation_multipliers(s, M))
+    with pytest.raises(ValueError, match="doublings"):
+        ndp.saturation_multipliers(s, [32, 64, 100, 256, 512])
+
+
+def test_implied_cycles_for_speedup_round_trips() -> None:
+    bw, batch = 95e9, 16
+    c = ndp.implied_cycles_per_op_for_speedup(3.86, multipliers=512, baseline_multipliers=32,
+                                              bandwidth_bytes_per_s=bw, values_per_operand=8,
+                                              clock_hz=1e9, batch_size=batch)
+    s = _speedups([float(c)], [batch], bw)
+    assert s[-1, 0, 0] == pytest.approx(3.86)
+    assert np.isnan(ndp.implied_cycles_per_op_for_speedup(
+        20.0, multipliers=512, baseline_multipliers=32, bandwidth_bytes_per_s=bw,
+        values_per_operand=8, clock_hz=1e9, batch_size=batch))
+
+
+def test_amdahl_share_round_trip() -> None:
+    f, s = 0.6, 16.0
+    end_to_end = 1 / ((1 - f) + f / s)
+    assert float(ndp.amdahl_ndp_share(end_to_end, s)) == pytest.approx(f)
+    assert np.isnan(ndp.amdahl_ndp_share(2.0, 1.0))
+
+
+def test_dimm_link_move_closed_form() -> None:
+    link = io.load_link("dimm_link")
+    nbytes = shapes.neuron_bytes(io.load_model("llama2_70b"), "mlp")
+    move = ndp.dimm_link_move(nbytes, link)
+    assert float(move.time_s) == pytest.approx(link.latency_s + nbytes / (25e9 * 0.9))
+    assert float(move.energy_j) == pytest.approx(nbytes * 8 * 1.17e-12)
+
+
+def test_host_move_closed_form_and_monotone() -> None:
+    sizes = np.array([2048.0, 20480, 49152])
+    move = ndp.host_move(sizes, DIMM, host_overhead_s=1e-5, channel_energy_j_per_bit=4e-12)
+    bw = dram.dimm_bandwidth_bytes_per_s(DIMM, pattern="chunks", chunk_bytes=sizes,
+                                         ranks_parallel=False)
+    np.testing.assert_allclose(move.time_s, 1e-5 + 2 * sizes / bw)
+    np.testing.assert_allclose(move.energy_j, 2 * 8 * sizes * 4e-12)
+    assert np.all(np.diff(move.time_s) > 0)
+    with pytest.raises(ValueError, match="host_overhead_s"):
+        ndp.host_move(sizes, DIMM, host_overhead_s=-1)
+
+
+def test_cli_dimm_json(capsys) -> None:
+    assert main(["dimm", "--dimm", "ddr4_3200_ndp_jedec", "--pattern", "chunks", "--chunk-bytes",
+                 "2048", "--ranks-parallel", "false", "--multipliers", "64", "--cycles-per-op",
+                 "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"bandwidth_bytes_per_s", "rank_bandwidth_bytes_per_s", "efficiency",
+            "mac_per_s"} <= set(out)
+    assert out["mac_per_s"] == pytest.approx(64e9)
+    assert out["efficiency"] == pytest.approx(1 - 550 / 7800)
+    assert out["rank_bandwidth_bytes_per_s"] < out["bandwidth_bytes_per_s"] <= 25.6e9
+
+
+@pytest.mark.parametrize("args", [["dimm", "--dimm", "ddr4_3200_ndp", "--ranks-parallel", "maybe"],
+                                  ["dimm", "--dimm", "ddr4_3200_ndp", "--cycles-per-op", "0"],
+                                  ["dimm"]])
+def test_cli_dimm_bad_arguments(args, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_cli_dimm_unknown_slug_is_one_line(capsys) -> None:
+    assert main(["dimm", "--dimm", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown DIMM 'nosuch'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bench_dram_model_is_fast() -> None:
+    assert bench_dram_model_per_s() > 1e4
