@@ -25,7 +25,8 @@ stated peaks instead. Functions here are pure: they take the measurement table a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,7 @@ from scipy.optimize import least_squares
 from hermes_model import roofline
 from hermes_model import units as u
 from hermes_model.shapes import dtype_bytes
-from hermes_model.specs import Efficiency
+from hermes_model.specs import Efficiency, GpuSpec, LinkSpec
 
 #: Matrices the kernel constants are fitted on (out × in, either orientation); the rest are held out.
 FIT_MATRICES: tuple[str, ...] = ("4096x4096", "8192x28672")
@@ -570,3 +571,23 @@ def comparison_table(kernels: pd.DataFrame, copies: pd.DataFrame) -> pd.DataFram
         label=[f"{d} {b / u.MiB:g} MiB" for d, b in zip(copies["direction"], copies["bytes"],
                                                         strict=True)])
     return pd.concat([k[cols], c[cols]], ignore_index=True)
+
+
+def carry_to(gpu: GpuSpec, link: LinkSpec, fit: Calibration, *, out_features: int,
+             in_features: int, dtype: str = "fp16") -> dict[str, Any]:
+    """What the fit implies for another GPU and link: the fitted fractions on their peaks.
+
+    The assumption is that η_b, η_c, t_0, η_l and t_l transfer across GPUs and links. Returns
+    the achievable rates (``bandwidth_bytes_per_s``, ``flop_per_s``, ``link_bytes_per_s``), the
+    batch-1 GEMV time of an `out_features` × `in_features` weight matrix (``gemv_s``, with its
+    ``bound``) and the time to move that matrix over the link (``copy_s``).
+    """
+    source = "calibration fit, carried over as an assumption"
+    g = replace(gpu, efficiency=kernel_efficiency(fit.kernel, source))
+    lk = replace(link, efficiency=link_efficiency(fit.link, source))
+    t = roofline.matmul_time(g, 1, out_features, in_features, dtype)
+    weight_bytes = out_features * in_features * dtype_bytes(dtype)
+    return {"bandwidth_bytes_per_s": g.achievable_bandwidth_bytes_per_s,
+            "flop_per_s": g.achievable_flop_per_s, "gemv_s": float(t.time_s),
+            "bound": str(t.bound), "link_bytes_per_s": lk.achievable_bandwidth_bytes_per_s,
+            "copy_s": float(roofline.transfer_time_s(weight_bytes, lk))}

@@ -277,3 +277,19 @@ def test_comparison_table_holds_every_row(h200) -> None:
                                    "pageable copy"}
     assert (table.loc[table["group"].str.endswith("copy"), "regime"] == "copy").all()
     np.testing.assert_allclose(table["modelled_s"] / table["measured_s"] - 1, table["error_frac"])
+
+
+def test_carry_to_applies_the_fractions_to_the_target_peaks(h200) -> None:
+    """RTX 4090 (datasheet): η_b × 1008 GB/s; GEMV = t_0 + bytes / that; copy = t_l + bytes / link."""
+    fit = h200[0]
+    gpu, link = io.load_gpu("rtx_4090", "datasheet"), io.load_link("pcie4_x16", "datasheet")
+    out = cal.carry_to(gpu, link, fit, out_features=28672, in_features=8192)
+    assert out["bandwidth_bytes_per_s"] == pytest.approx(fit.kernel.bandwidth_frac * 1008e9)
+    assert out["flop_per_s"] == pytest.approx(fit.kernel.compute_frac * 165.2e12)
+    bytes_ = 2.0 * (28672 * 8192 + 8192 + 28672)
+    assert out["gemv_s"] == pytest.approx(fit.kernel.overhead_s + bytes_ / out["bandwidth_bytes_per_s"])
+    assert out["bound"] == "memory"
+    assert out["link_bytes_per_s"] == pytest.approx(fit.link.bandwidth_frac
+                                                    * link.bandwidth_per_direction_bytes_per_s)
+    assert out["copy_s"] == pytest.approx(fit.link.latency_s + 2.0 * 28672 * 8192
+                                          / out["link_bytes_per_s"])
