@@ -1,0 +1,840 @@
+"""Activation sparsity: statistics of activation traces and a calibrated trace generator.
+
+Definitions (issue 6; the names are used everywhere in the package and the book):
+
+* **density** of a layer on a token: the share of its neurons that are active; **sparsity** is
+  ``1 - density``.
+* **hot share for 80 %**: the smallest share of a layer's neurons (most frequent first) that
+  accounts for 80 % of its activations, averaged over layers. A population statistic: measure it
+  over many independent sequences (at least 32).
+* a **sequence** is :data:`SEQUENCE_TOKENS` = 128 tokens, the paper's generation length.
+* **similarity at distance d**: the mean over tokens t and layers of
+  ``|A_t ∩ A_{t+d}| / |A_t|`` (t and t + d in one sequence), A_t the set of active neurons.
+  The **memoryless baseline** is the same quantity for independent tokens with the same
+  per-neuron frequencies p: ``Σ p² / Σ p`` per layer.
+* **layer correlation**: for each neuron, its top-2 φ-correlated neurons of the previous layer
+  (chosen on training tokens) and ``P(active | both active)`` on held-out tokens.
+
+The generator (:func:`build_trace_model`, :func:`generate_trace`) has three parts, each solved
+from targets, never fitted by hand:
+
+1. **Frequencies**: per layer, logit-normal frequencies on a deterministic quantile grid,
+   ``p_i = expit(μ + σ Φ⁻¹((i + ½)/N))``; μ and σ are solved so that the mean is the target
+   density and the hot share for 80 % is the target (exact to one neuron, :func:`fit_frequencies`).
+2. **Persistence**: in each sequence a neuron is *engaged* with probability p (then its
+   within-sequence rate is ``p + √c (1 - p)``) or not (rate ``p (1 - √c)``): the rate has mean p
+   and variance ``c p (1 - p)``. Within the sequence the neuron is a two-state Markov chain with
+   that stationary rate and lag-1 autocorrelation ρ (ρ per neuron, one of two timescales).
+   The expected similarity curve is then (:func:`similarity_curve`)
+
+   ``S(d) = S∞ + (1 - S∞) [π ρ_f^d + (1 - π) ρ_s^d]``,  ``S∞ = (Σp² + c Σp(1-p)) / Σp``,
+
+   so c follows in closed form from the far-distance level S∞, and (S∞, π, ρ_f, ρ_s) are
+   solved from the target curve (:func:`fit_persistence`).
+3. **Layer coupling**: a share β of each layer's neurons (all but the first layer) is *coupled*
+   to two parents of the previous layer whose frequency is near ``√p``: the coupled neuron's
+   uniform random numbers are ``max(u_a, u_b)²`` of its parents' (still uniform, so its own
+   marginal process is exactly as above), so it switches on when both parents are pushed on.
+
+Random numbers are 16-bit (thresholds quantised to 1/65536); no Python loop runs over neurons
+(the loops are over layers and tokens).
+
+References
+----------
+Hermes (HPCA 2025) §III-B, Fig. 4a/4b; PowerInfer (arXiv 2312.12456) §3 for the hot share;
+``data/paper/sparsity_published.csv`` and ``data/activations/`` for the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import brentq, least_squares
+from scipy.special import expit, ndtri
+
+SEQUENCE_TOKENS: Final = 128
+"""Tokens per sequence (the paper's generation length, §V-A)."""
+
+HOT_ACTIVATION_SHARE: Final = 0.8
+"""Share of a layer's activations that the hot share counts neurons for (PowerInfer's 80 %)."""
+
+DISTANCES: Final = (1, 5, 10, 25)
+"""Token distances at which the chapters and the CLI report similarity."""
+
+MIN_SEQUENCES_FOR_POPULATION: Final = 32
+"""Fewest independent sequences over which a population statistic (hot share) is measured."""
+
+_U16: Final = 65536
+_MAX_SEQUENCE_BATCH: Final = 8
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics of traces
+# ---------------------------------------------------------------------------------------------
+
+
+def hot_share(frequencies: npt.ArrayLike, share: float = HOT_ACTIVATION_SHARE) -> FloatArray:
+    """Smallest share of neurons, most frequent first, that carries `share` of the activations.
+
+    Parameters
+    ----------
+    frequencies : array_like, shape (..., N)
+        Per-neuron activation frequencies (or counts) of one layer per row.
+    share : float, default 0.8
+        Share of the activations to account for.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Hot share per row (fraction of N); nan for a row without activations.
+    """
+    f = np.sort(np.asarray(frequencies, dtype=np.float64), axis=-1)[..., ::-1]
+    csum = np.cumsum(f, axis=-1)
+    total = csum[..., -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.sum(csum / total < share - 1e-12, axis=-1) + 1
+        out = k / f.shape[-1]
+    return np.where(total[..., 0] > 0, out, np.nan)
+
+
+def memoryless_similarity(frequencies: npt.ArrayLike) -> FloatArray:
+    """Similarity of independent tokens with the given per-neuron frequencies, ``Σp² / Σp``.
+
+    Parameters
+    ----------
+    frequencies : array_like, shape (..., N)
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    p = np.asarray(frequencies, dtype=np.float64)
+    return np.sum(p * p, axis=-1) / np.sum(p, axis=-1)
+
+
+def density(active: BoolArray) -> FloatArray:
+    """Mean density per layer: the share of a layer's neurons active on a token, over tokens.
+
+    Parameters
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    return np.count_nonzero(active, axis=(0, 2)) / (active.shape[0] * active.shape[2])
+
+
+def neuron_frequencies(active: BoolArray) -> FloatArray:
+    """Per-neuron activation frequency over the tokens of a trace, shape (L, N)."""
+    return np.count_nonzero(active, axis=0) / active.shape[0]
+
+
+def _similarity_sums(active: BoolArray, seq_id: npt.NDArray[np.integer], d: int
+                     ) -> tuple[FloatArray, int]:
+    """Sum over valid token pairs of |A_t ∩ A_t+d| / |A_t| per layer, and the pair count."""
+    same = seq_id[:-d] == seq_id[d:]
+    idx = np.flatnonzero(same)
+    sums = np.zeros(active.shape[1])
+    count = np.zeros(active.shape[1], dtype=np.int64)
+    for start in range(0, idx.size, 512):  # chunks bound the temporary arrays
+        i = idx[start:start + 512]
+        a, b = active[i], active[i + d]
+        na = np.count_nonzero(a, axis=-1)
+        inter = np.count_nonzero(a & b, axis=-1)
+        ok = na > 0
+        sums += np.sum(np.where(ok, inter / np.maximum(na, 1), 0.0), axis=0)
+        count += np.sum(ok, axis=0)
+    return sums, count
+
+
+def similarity(active: BoolArray, seq_id: npt.ArrayLike, d: int) -> FloatArray:
+    """Similarity at distance `d` per layer: mean of ``|A_t ∩ A_{t+d}| / |A_t|``.
+
+    Parameters
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+        Tokens in order; tokens of one sequence are consecutive.
+    seq_id : array_like of int, shape (T,)
+        Sequence of each token; pairs across sequences are skipped, and so are tokens with no
+        active neuron.
+    d : int
+        Token distance (≥ 1).
+
+    Returns
+    -------
+    ndarray, shape (L,)
+        nan for a layer without a valid pair.
+    """
+    if d < 1:
+        raise ValueError(f"distance must be >= 1, got {d}")
+    sums, count = _similarity_sums(active, np.asarray(seq_id), d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / count
+
+
+@dataclass(frozen=True)
+class LayerCorrelation:
+    """Top-2 layer correlation of one layer pair.
+
+    Attributes
+    ----------
+    p_active_given_top2 : float
+        Mean over evaluated neurons of ``P(active | both top-2 parents active)`` on test tokens.
+    p_active_unconditional : float
+        Mean unconditional frequency of the same neurons on test tokens.
+    n_neurons : int
+        Neurons evaluated (those whose parents were both active on ≥ `min_events` test tokens).
+    """
+
+    p_active_given_top2: float
+    p_active_unconditional: float
+    n_neurons: int
+
+
+def top2_parents(prev: BoolArray, cur: BoolArray) -> npt.NDArray[np.intp]:
+    """Each current neuron's two most φ-correlated neurons of the previous layer.
+
+    Parameters
+    ----------
+    prev, cur : ndarray of bool, shape (T, N_prev) and (T, N_cur)
+
+    Returns
+    -------
+    ndarray of int, shape (2, N_cur)
+    """
+    x = prev.astype(np.float32)
+    y = cur.astype(np.float32)
+    n = x.shape[0]
+    mx, my = x.mean(0), y.mean(0)
+    cov = (x.T @ y) / n - np.outer(mx, my)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = cov / np.outer(np.sqrt(mx * (1 - mx)), np.sqrt(my * (1 - my)))
+    phi[~np.isfinite(phi)] = -np.inf
+    top = np.argpartition(-phi, 1, axis=0)[:2]
+    # order the two by φ so that row 0 is the most correlated
+    swap = np.take_along_axis(phi, top[1:2], 0)[0] > np.take_along_axis(phi, top[:1], 0)[0]
+    return np.where(swap, top[::-1], top)
+
+
+def layer_correlation(prev: BoolArray, cur: BoolArray, train: npt.ArrayLike,
+                      min_events: int = 20) -> LayerCorrelation:
+    """Top-2 parents chosen on `train` tokens; ``P(active | both active)`` on the others.
+
+    Parameters
+    ----------
+    prev, cur : ndarray of bool, shape (T, N_prev) and (T, N_cur)
+        One layer pair of a trace (``cur`` may be a subset of a layer's neurons).
+    train : array_like of bool, shape (T,)
+        Tokens used to choose the parents; the rest are the test tokens.
+    min_events : int, default 20
+        Test tokens on which both parents must be active for a neuron to count.
+
+    Returns
+    -------
+    LayerCorrelation
+    """
+    train = np.asarray(train, dtype=bool)
+    parents = top2_parents(prev[train], cur[train])
+    xp, yc = prev[~train], cur[~train]
+    both = xp[:, parents[0]] & xp[:, parents[1]]
+    nb = np.count_nonzero(both, axis=0)
+    hit = np.count_nonzero(both & yc, axis=0)
+    valid = (nb >= min_events) & (cur[train].any(axis=0))
+    if not valid.any():
+        return LayerCorrelation(np.nan, np.nan, 0)
+    return LayerCorrelation(float(np.mean(hit[valid] / nb[valid])),
+                            float(np.mean(yc[:, valid].mean(0))), int(valid.sum()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Frequencies: a logit-normal family fitted to density and hot share
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrequencyFit:
+    """Logit-normal frequency family of one neuron group, solved from two targets.
+
+    Attributes
+    ----------
+    n_neurons : int
+    logit_mean, logit_std : float
+        μ and σ of ``logit(p)`` (σ is the skew: larger σ, fewer neurons carry the work).
+    density : float
+        Mean frequency achieved on the quantile grid (equals the target to 1e-9).
+    hot_share_80 : float
+        Hot share for 80 % achieved on the grid (equals the target to one neuron).
+    """
+
+    n_neurons: int
+    logit_mean: float
+    logit_std: float
+    density: float
+    hot_share_80: float
+
+
+def logit_normal_frequencies(n_neurons: int, logit_mean: float, logit_std: float) -> FloatArray:
+    """Frequencies ``expit(μ + σ Φ⁻¹((i + ½)/N))``, i = 0..N-1 (ascending), shape (N,)."""
+    z = ndtri((np.arange(n_neurons) + 0.5) / n_neurons)
+    return expit(logit_mean + logit_std * z)
+
+
+def _mean_for_std(n_neurons: int, target_density: float, logit_std: float) -> float:
+    return brentq(lambda m: logit_normal_frequencies(n_neurons, m, logit_std).mean()
+                  - target_density, -40.0, 40.0, xtol=1e-12)
+
+
+def fit_frequencies(n_neurons: int, density: float, hot_share_80: float) -> FrequencyFit:
+    """Solve the logit-normal family for a target density and hot share for 80 %.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons in the group (per layer).
+    density : float
+        Target mean frequency, in (0, 1).
+    hot_share_80 : float
+        Target hot share for 80 %; must lie between the most skewed value reachable
+        (about ``0.8 × density``) and 0.8 (all neurons equally frequent).
+
+    Returns
+    -------
+    FrequencyFit
+
+    Notes
+    -----
+    For a fixed σ, μ is solved so that the mean is `density`; the hot share then falls
+    monotonically with σ, and σ is solved by bisection.
+    """
+    if not 0.0 < density < 1.0:
+        raise ValueError(f"density must be in (0, 1), got {density}")
+    if n_neurons < 16:
+        raise ValueError(f"need at least 16 neurons, got {n_neurons}")
+
+    def share_at(s: float) -> float:
+        p = logit_normal_frequencies(n_neurons, _mean_for_std(n_neurons, density, s), s)
+        return float(hot_share(p)) - hot_share_80
+
+    lo, hi = 1e-3, 12.0
+    if not share_at(hi) < 0.0 < share_at(lo):
+        raise ValueError(f"hot share {hot_share_80} is not reachable at density {density} "
+                         f"with {n_neurons} neurons")
+    sigma = brentq(share_at, lo, hi, xtol=1e-6)
+    mu = _mean_for_std(n_neurons, density, sigma)
+    p = logit_normal_frequencies(n_neurons, mu, sigma)
+    return FrequencyFit(n_neurons, mu, sigma, float(p.mean()), float(hot_share(p)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence: the similarity curve
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """Similarity-curve parameters: ``S(d) = S∞ + (1 - S∞)[π ρ_f^d + (1 - π) ρ_s^d]``.
+
+    Attributes
+    ----------
+    stationary : float
+        S∞, the similarity between far-apart tokens of one sequence (≥ the memoryless value).
+    fast_share : float
+        π, the share of neurons on the fast timescale.
+    fast_rho, slow_rho : float
+        Lag-1 autocorrelation of the fast and slow neurons' within-sequence chains.
+    """
+
+    stationary: float
+    fast_share: float
+    fast_rho: float
+    slow_rho: float
+
+
+def similarity_curve(persistence: Persistence, distances: npt.ArrayLike) -> FloatArray:
+    """Expected similarity at each distance (d ≥ 0; S(0) = 1)."""
+    d = np.asarray(distances, dtype=np.float64)
+    p = persistence
+    decay = p.fast_share * p.fast_rho**d + (1 - p.fast_share) * p.slow_rho**d
+    return p.stationary + (1 - p.stationary) * decay
+
+
+def fit_persistence(distances: Sequence[int], values: Sequence[float], memoryless: float,
+                    timescales: int = 1) -> Persistence:
+    """Solve the persistence parameters from a target similarity curve.
+
+    Parameters
+    ----------
+    distances, values : sequence
+        Target similarity at each distance (at least two points, distances increasing).
+    memoryless : float
+        The memoryless baseline of the same frequencies; S∞ is kept at or above it.
+    timescales : {1, 2}
+        1: one timescale, solved *exactly* through the first and the last point (the paper's
+        adjacent-token value and its far plateau); points in between are predictions.
+        2: two timescales, least squares over all points (for measured curves).
+
+    Returns
+    -------
+    Persistence
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    s = np.asarray(values, dtype=np.float64)
+    if d.size < 2 or np.any(np.diff(d) <= 0) or d[0] < 1:
+        raise ValueError("need at least two increasing distances >= 1")
+    if np.any((s <= 0) | (s >= 1)):
+        raise ValueError("similarities must lie in (0, 1)")
+    if timescales == 1:
+        d1, dn, s1, sn = d[0], d[-1], s[0], s[-1]
+        if sn >= s1:  # flat curve: no within-sequence memory
+            return Persistence(max(float(sn), memoryless), 0.0, 0.0, 0.0)
+
+        def gap(r: float) -> float:
+            stat = (sn - r**dn) / (1 - r**dn)
+            return stat + (1 - stat) * r**d1 - s1
+
+        rho = brentq(gap, 1e-9, 1 - 1e-9, xtol=1e-12)
+        stat = (sn - rho**dn) / (1 - rho**dn)
+        if stat < memoryless:
+            stat = memoryless
+            rho = ((s1 - stat) / (1 - stat)) ** (1 / d1)
+        return Persistence(float(stat), 0.0, 0.0, float(rho))
+    if timescales != 2:
+        raise ValueError(f"timescales must be 1 or 2, got {timescales}")
+
+    def resid(x: FloatArray) -> FloatArray:
+        return similarity_curve(Persistence(*x), d) - s
+
+    best = None
+    for start in ([s[-1] * 0.98, 0.8, 0.05, 0.9], [s[-1] * 0.95, 0.5, 0.3, 0.95],
+                  [max(memoryless, s[-1] - 0.05), 0.9, 0.1, 0.8]):
+        lo = [memoryless, 0.0, 0.0, 0.0]
+        x0 = np.clip(start, np.add(lo, 1e-6), 1 - 1e-6)
+        res = least_squares(resid, x0, bounds=(lo, [1.0, 1.0, 1.0, 1.0]))
+        if best is None or res.cost < best.cost:
+            best = res
+    assert best is not None
+    return Persistence(*(float(v) for v in best.x))
+
+
+def sequence_share(frequencies: npt.ArrayLike, stationary: float) -> float:
+    """c: the share of each neuron's variance ``p(1-p)`` fixed per sequence, from S∞.
+
+    Solves ``S∞ = (Σp² + c Σp(1-p)) / Σp`` for c, clipped to [0, 1].
+    """
+    p = np.asarray(frequencies, dtype=np.float64)
+    c = (stationary * p.sum() - np.sum(p * p)) / np.sum(p * (1 - p))
+    return float(np.clip(c, 0.0, 1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets and the trace model
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupTargets:
+    """Targets of one neuron group (e.g. a layer's MLP or QKV neurons).
+
+    Attributes
+    ----------
+    name : str
+        ``"mlp"``, ``"qkv"`` or any label.
+    n_neurons : int
+        Neurons of the group per layer.
+    density, hot_share_80 : float or tuple of float
+        One value for all layers, or one per layer.
+    similarity_distances, similarity : tuple
+        Target similarity curve (shared by all layers, or one tuple of values per layer).
+    timescales : int
+        1 or 2, see :func:`fit_persistence`.
+    """
+
+    name: str
+    n_neurons: int
+    density: float | tuple[float, ...]
+    hot_share_80: float | tuple[float, ...]
+    similarity_distances: tuple[int, ...]
+    similarity: tuple[float, ...] | tuple[tuple[float, ...], ...]
+    timescales: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class TraceModel:
+    """A fitted generator: everything :func:`generate_trace` needs (arrays are read-only).
+
+    Attributes
+    ----------
+    frequencies : ndarray, shape (L, N)
+        Stationary frequency p of every neuron (groups side by side along N).
+    sequence_share : ndarray, shape (L, N)
+        c of every neuron (its group's value).
+    rho : ndarray, shape (L, N)
+        Lag-1 autocorrelation of every neuron's within-sequence chain.
+    order : ndarray of int, shape (L, N)
+        Generation order: position k of a layer is generated for neuron ``order[l, k]``. The
+        last ``n_coupled`` positions are the coupled neurons; the parents of position k are
+        positions ``k - (N - n_coupled)`` and k of the previous layer.
+    n_coupled : int
+        Coupled neurons per layer (layers ≥ 1), ``round(β N)``, at most N/2.
+    groups : tuple of (str, int, int)
+        Name, first and one-past-last neuron index of each group.
+    persistence : tuple of tuple of Persistence
+        Fitted persistence per group and layer.
+    frequency_fits : tuple of tuple of FrequencyFit
+        Fitted frequency family per group and layer.
+    coupled_share : float
+        β, the share of neurons coupled to two parents (layers ≥ 1).
+    """
+
+    frequencies: FloatArray
+    sequence_share: FloatArray
+    rho: FloatArray
+    order: npt.NDArray[np.intp]
+    n_coupled: int
+    groups: tuple[tuple[str, int, int], ...]
+    persistence: tuple[tuple[Persistence, ...], ...]
+    frequency_fits: tuple[tuple[FrequencyFit, ...], ...]
+    coupled_share: float
+
+    @property
+    def n_layers(self) -> int:
+        return int(self.frequencies.shape[0])
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.frequencies.shape[1])
+
+    def group_slice(self, name: str) -> slice:
+        """Neuron slice of the group called `name`."""
+        for g, lo, hi in self.groups:
+            if g == name:
+                return slice(lo, hi)
+        raise ValueError(f"no neuron group {name!r}; groups: {[g[0] for g in self.groups]}")
+
+    def parents(self, layer: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Coupled neurons of `layer` and their two parents in layer - 1 (neuron indices).
+
+        Returns
+        -------
+        children : ndarray of int, shape (n_coupled,)
+        parents : ndarray of int, shape (n_coupled, 2)
+        """
+        if layer < 1 or layer >= self.n_layers:
+            raise ValueError(f"layer must be in [1, {self.n_layers - 1}], got {layer}")
+        n, c = self.n_neurons, self.n_coupled
+        pos = np.arange(n - c, n)
+        prev = self.order[layer - 1]
+        return self.order[layer, pos], np.stack([prev[pos - (n - c)], prev[pos]], axis=1)
+
+
+def _per_layer(value: Any, n_layers: int, what: str) -> list[Any]:
+    nested = isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list))
+    per_layer = nested or (isinstance(value, (tuple, list)) and what != "similarity")
+    if not per_layer:
+        return [value] * n_layers
+    if len(value) != n_layers:
+        raise ValueError(f"{what}: {len(value)} per-layer values for {n_layers} layers")
+    return list(value)
+
+
+def _rank_match(freq: FloatArray, positions: npt.NDArray[np.intp], order: npt.NDArray[np.intp],
+                reference: FloatArray) -> None:
+    """Reassign the neurons at `positions` of `order` so their frequencies follow `reference`'s
+    rank order (in place)."""
+    neurons = order[positions]
+    by_freq = neurons[np.argsort(freq[neurons], kind="stable")]
+    order[positions[np.argsort(reference, kind="stable")]] = by_freq
+
+
+def build_trace_model(groups: Sequence[GroupTargets], n_layers: int, coupled_share: float,
+                      rng: np.random.Generator) -> TraceModel:
+    """Fit the generator to per-group targets.
+
+    Parameters
+    ----------
+    groups : sequence of GroupTargets
+        Neuron groups of every layer (e.g. QKV then MLP); each has its own targets.
+    n_layers : int
+    coupled_share : float
+        β in [0, 0.5]: share of each layer's neurons (layers ≥ 1) coupled to two parents.
+    rng : numpy.random.Generator
+        Draws the neuron order, timescale classes and the coupled neurons.
+
+    Returns
+    -------
+    TraceModel
+
+    Notes
+    -----
+    A coupled neuron's two parents have about its own frequency (rank matched), so when both
+    parents are engaged in a sequence, so is the child. Neuron indices are a random
+    permutation of the generation order, so they carry no structure.
+    """
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    if not 0.0 <= coupled_share <= 0.5:
+        raise ValueError(f"coupled_share must be in [0, 0.5], got {coupled_share}")
+    n_total = sum(g.n_neurons for g in groups)
+    freq = np.empty((n_layers, n_total))
+    share = np.empty((n_layers, n_total))
+    rho = np.empty((n_layers, n_total))
+    spans, pers_all, fits_all = [], [], []
+    lo = 0
+    for g in groups:
+        hi = lo + g.n_neurons
+        spans.append((g.name, lo, hi))
+        dens = _per_layer(g.density, n_layers, "density")
+        hots = _per_layer(g.hot_share_80, n_layers, "hot_share_80")
+        sims = _per_layer(g.similarity, n_layers, "similarity")
+        cache: dict[tuple[float, float], FrequencyFit] = {}
+        pers_g, fits_g = [], []
+        for layer in range(n_layers):
+            key = (float(dens[layer]), float(hots[layer]))
+            if key not in cache:
+                cache[key] = fit_frequencies(g.n_neurons, *key)
+            fit = cache[key]
+            p = logit_normal_frequencies(g.n_neurons, fit.logit_mean, fit.logit_std)
+            pers = fit_persistence(g.similarity_distances, sims[layer],
+                                   float(memoryless_similarity(p)), g.timescales)
+            freq[layer, lo:hi] = p[rng.permutation(g.n_neurons)]
+            share[layer, lo:hi] = sequence_share(p, pers.stationary)
+            fast = rng.random(g.n_neurons) < pers.fast_share
+            rho[layer, lo:hi] = np.where(fast, pers.fast_rho, pers.slow_rho)
+            pers_g.append(pers)
+            fits_g.append(fit)
+        pers_all.append(tuple(pers_g))
+        fits_all.append(tuple(fits_g))
+        lo = hi
+    n_c = int(round(coupled_share * n_total))
+    order = np.stack([rng.permutation(n_total) for _ in range(n_layers)]).astype(np.intp)
+    if n_c:
+        block_a = np.arange(n_c)
+        block_c = np.arange(n_total - n_c, n_total)
+        for layer in range(1, n_layers):
+            ref = freq[layer - 1, order[layer - 1, block_c]]
+            _rank_match(freq[layer - 1], block_a, order[layer - 1], ref)
+            _rank_match(freq[layer], block_c, order[layer], ref)
+    for arr in (freq, share, rho, order):
+        arr.setflags(write=False)
+    return TraceModel(freq, share, rho, order, n_c, tuple(spans), tuple(pers_all),
+                      tuple(fits_all), float(coupled_share))
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A generated activation trace.
+
+    Attributes
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+        Active neurons, tokens of one sequence consecutive.
+    seq_id : ndarray of int, shape (T,)
+        Sequence of each token.
+    """
+
+    active: BoolArray
+    seq_id: npt.NDArray[np.int64]
+
+
+def _thresholds(q: FloatArray, r: FloatArray) -> tuple[npt.NDArray[np.uint16], ...]:
+    """16-bit thresholds: initial state (q), stay on (q + (1-q)ρ), switch on (q(1-ρ))."""
+    def u16(x: FloatArray) -> npt.NDArray[np.uint16]:
+        return np.minimum(np.rint(x * _U16), _U16 - 1).astype(np.uint16)
+    return u16(q), u16(q + (1 - q) * r), u16(q * (1 - r))
+
+
+def _uniform16(rng: np.random.Generator, shape: tuple[int, ...]) -> npt.NDArray[np.uint16]:
+    """Uniform 16-bit integers: the generator's raw 64-bit words cut in four (fast)."""
+    size = int(np.prod(shape))
+    raw = rng.bit_generator.random_raw(-(-size // 4))
+    return np.asarray(raw).view(np.uint16)[:size].reshape(shape)
+
+
+def _generate_batch(model: TraceModel, n_seq: int, n_tok: int, rng: np.random.Generator,
+                    out: BoolArray) -> None:
+    """Fill ``out`` (n_seq, n_tok, L, N) with independent sequences."""
+    n_layers, n, n_c = model.n_layers, model.n_neurons, model.n_coupled
+    thr = np.empty((n_seq, n), dtype=np.uint16)
+    buf = np.empty((n_seq, n_c), dtype=np.uint32)
+    states = np.empty((n_tok, n_seq, n), dtype=bool)
+    inverse = np.argsort(model.order, axis=1)
+    u_prev = v_prev = None
+    for layer in range(n_layers):
+        order = model.order[layer]
+        u = _uniform16(rng, (n_tok, n_seq, n))
+        v = rng.random((n_seq, n))
+        coupled = n_c > 0 and u_prev is not None and v_prev is not None
+        if coupled:
+            assert v_prev is not None
+            v[:, n - n_c:] = np.maximum(v_prev[:, :n_c], v_prev[:, n - n_c:]) ** 2
+        p = model.frequencies[layer, order]
+        root = np.sqrt(model.sequence_share[layer, order])
+        q = np.where(v < p, p + root * (1 - p), p * (1 - root))
+        q_init, stay_on, switch_on = _thresholds(q, model.rho[layer, order])
+        gap = stay_on - switch_on  # >= 0 since ρ >= 0
+        for t in range(n_tok):
+            ut = u[t]
+            if coupled:
+                assert u_prev is not None
+                up = u_prev[t]
+                np.maximum(up[:, :n_c], up[:, n - n_c:], out=buf)
+                np.multiply(buf, buf, out=buf)
+                np.right_shift(buf, 16, out=buf)
+                ut[:, n - n_c:] = buf
+            if t == 0:
+                np.less(ut, q_init, out=states[0])
+            else:
+                np.multiply(states[t - 1], gap, out=thr)
+                np.add(thr, switch_on, out=thr)
+                np.less(ut, thr, out=states[t])
+        # back from generation order to neuron order
+        out[:, :, layer, :] = np.take(states, inverse[layer], axis=2).transpose(1, 0, 2)
+        u_prev, v_prev = u, v
+
+
+def generate_trace(model: TraceModel, n_sequences: int, rng: np.random.Generator,
+                   tokens_per_sequence: int | Sequence[int] = SEQUENCE_TOKENS) -> Trace:
+    """Draw independent sequences of activation masks from a fitted model.
+
+    Parameters
+    ----------
+    model : TraceModel
+    n_sequences : int
+    rng : numpy.random.Generator
+    tokens_per_sequence : int or sequence of int, default 128
+        Length of every sequence, or one length per sequence (sequences are drawn at the
+        longest length and cut, so a shorter one is a prefix of a stationary sequence).
+
+    Returns
+    -------
+    Trace
+        ``active`` of shape (total tokens, L, N).
+    """
+    lengths = np.broadcast_to(np.asarray(tokens_per_sequence, dtype=np.int64), (n_sequences,))
+    if n_sequences < 1 or np.any(lengths < 1):
+        raise ValueError("need at least one sequence of at least one token")
+    n_tok = int(lengths.max())
+    full = np.empty((n_sequences, n_tok, model.n_layers, model.n_neurons), dtype=bool)
+    for start in range(0, n_sequences, _MAX_SEQUENCE_BATCH):
+        stop = min(start + _MAX_SEQUENCE_BATCH, n_sequences)
+        _generate_batch(model, stop - start, n_tok, rng, full[start:stop])
+    seq_id = np.repeat(np.arange(n_sequences), n_tok)
+    active = full.reshape(n_sequences * n_tok, model.n_layers, model.n_neurons)
+    if np.all(lengths == n_tok):
+        return Trace(active, seq_id)
+    keep = (np.arange(n_tok)[None, :] < lengths[:, None]).reshape(-1)
+    return Trace(active[keep], seq_id[keep])
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """Layer-averaged statistics of a trace (one neuron group).
+
+    Attributes
+    ----------
+    density, sparsity, hot_share_80, memoryless_similarity : float
+    similarity : Mapping[int, float]
+        Similarity at each distance.
+    n_sequences, n_tokens : int
+    """
+
+    density: float
+    sparsity: float
+    hot_share_80: float
+    memoryless_similarity: float
+    similarity: Mapping[int, float]
+    n_sequences: int
+    n_tokens: int
+
+
+def summarize(active: BoolArray, seq_id: npt.ArrayLike,
+              distances: Sequence[int] = DISTANCES) -> TraceSummary:
+    """Layer-averaged density, hot share, memoryless baseline and similarity of a trace.
+
+    Parameters
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+    seq_id : array_like of int, shape (T,)
+    distances : sequence of int
+
+    Returns
+    -------
+    TraceSummary
+    """
+    seq_id = np.asarray(seq_id)
+    freq = neuron_frequencies(active)
+    dens = float(np.mean(density(active)))
+    return TraceSummary(
+        density=dens, sparsity=1.0 - dens,
+        hot_share_80=float(np.nanmean(hot_share(freq))),
+        memoryless_similarity=float(np.nanmean(memoryless_similarity(freq))),
+        similarity={int(d): float(np.nanmean(similarity(active, seq_id, d))) for d in distances},
+        n_sequences=int(np.unique(seq_id).size), n_tokens=int(active.shape[0]))
+
+
+def summarize_generated(model: TraceModel, n_sequences: int, rng: np.random.Generator,
+                        group: str | None = None, distances: Sequence[int] = DISTANCES,
+                        chunk_sequences: int = 16) -> TraceSummary:
+    """Generate `n_sequences` sequences chunk by chunk and summarise them (bounded memory).
+
+    Parameters
+    ----------
+    model : TraceModel
+    n_sequences : int
+    rng : numpy.random.Generator
+    group : str, optional
+        Summarise only this neuron group (default: all neurons).
+    distances : sequence of int
+    chunk_sequences : int, default 16
+        Sequences generated at a time.
+
+    Returns
+    -------
+    TraceSummary
+        Same definitions as :func:`summarize` on the whole trace.
+    """
+    cols = model.group_slice(group) if group is not None else slice(None)
+    n = len(range(model.n_neurons)[cols])
+    counts = np.zeros((model.n_layers, n), dtype=np.int64)
+    dens_sum = 0.0
+    n_tok = 0
+    sim_sum = {d: np.zeros(model.n_layers) for d in distances}
+    sim_cnt = {d: np.zeros(model.n_layers, dtype=np.int64) for d in distances}
+    for start in range(0, n_sequences, chunk_sequences):
+        k = min(chunk_sequences, n_sequences - start)
+        tr = generate_trace(model, k, rng)
+        act = tr.active[:, :, cols]
+        counts += np.count_nonzero(act, axis=0)
+        dens_sum += float(np.count_nonzero(act)) / (model.n_layers * n)
+        n_tok += act.shape[0]
+        for d in distances:
+            s, c = _similarity_sums(act, tr.seq_id, d)
+            sim_sum[d] += s
+            sim_cnt[d] += c
+    freq = counts / n_tok
+    dens = dens_sum / n_tok
+    return TraceSummary(
+        density=dens, sparsity=1.0 - dens,
+        hot_share_80=float(np.nanmean(hot_share(freq))),
+        memoryless_similarity=float(np.nanmean(memoryless_similarity(freq))),
+        similarity={int(d): float(np.mean(sim_sum[d] / sim_cnt[d])) for d in distances},
+        n_sequences=n_sequences, n_tokens=n_tok)
