@@ -147,3 +147,24 @@ def test_cli_dimm_unknown_slug_is_one_line(capsys) -> None:
 
 def test_bench_dram_model_is_fast() -> None:
     assert bench_dram_model_per_s() > 1e4
+
+
+def test_chart_builders_encode_the_chapter_columns() -> None:
+    """The NDP-DIMM chapter's charts: log-2 chunk axis, efficiency in [0, 1], a reference layer."""
+    import pandas as pd
+
+    from hermes_model import plotting
+
+    sizes = 2.0 ** np.arange(6, 12)
+    df = pd.DataFrame({"chunk_bytes": sizes, "timings": "Table II", "efficiency": dram.rank_efficiency(
+        DIMM, pattern="chunks", chunk_bytes=sizes), "bound": dram.chunk_cycles(DIMM, sizes).bound})
+    spec = plotting.chunk_efficiency_chart(df).to_dict()
+    assert spec["encoding"]["x"]["scale"] == {"type": "log", "base": 2}
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert spec["encoding"]["x"]["title"] == "chunk size (bytes)"
+    sweep = pd.DataFrame({"multipliers": M, "batch_size": 1, "speedup": _speedups([11], [1], 95e9)[:, 0, 0]})
+    ref = pd.DataFrame({"multipliers": [64.0], "speedup": [2.0], "label": ["paper"]})
+    layered = plotting.multiplier_speedup_chart(sweep, ref).to_dict()
+    assert len(layered["layer"]) == 3
+    with pytest.raises(ValueError, match="missing column"):
+        plotting.chunk_efficiency_chart(df.drop(columns="bound"))
