@@ -171,8 +171,66 @@ def bench_dram_model_per_s() -> float:
     return sizes.size / best
 
 
+def sparsity_targets(slug: str, activation: str) -> Any:
+    """The sparsity generator's targets of a catalog model (see `sparsity.model_targets`)."""
+    from hermes_model import sparsity
+
+    model = io.load_model(slug)
+    swiglu = activation == "swiglu"
+    return sparsity.model_targets(
+        slug, shapes.qkv_neurons_per_layer(model), shapes.mlp_neurons_per_layer(model),
+        model.native_activation, activation, io.load_generator_inputs(),
+        io.load_published_sparsity() if swiglu else None,
+        io.load_activation_summary("smollm2") if swiglu else None)
+
+
+def sparsity_payload(slug: str, n_tokens: int, seed: int, activation: str,
+                     n_layers: int) -> Row:
+    """Generate `n_tokens` tokens (128-token sequences) of `n_layers` layers of a model's MLP
+    neurons and summarise them (the generator's layers are statistically alike)."""
+    from hermes_model import sparsity
+
+    targets = sparsity_targets(slug, activation)
+    mlp = next(g for g in targets.groups if g.name == "mlp")
+    rng = np.random.default_rng(seed)
+    trace_model = sparsity.build_trace_model([mlp], n_layers, targets.coupled_share, rng)
+    n_seq = max(1, -(-n_tokens // sparsity.SEQUENCE_TOKENS))
+    s = sparsity.summarize_generated(trace_model, n_seq, rng, distances=(1, 5, 10, 25))
+    return {
+        "model": slug, "activation": activation, "n_tokens": s.n_tokens,
+        "n_sequences": s.n_sequences, "n_layers": n_layers, "n_neurons": mlp.n_neurons,
+        "sparsity": s.sparsity, "density": s.density, "hot_share_for_80pct": s.hot_share_80,
+        "similarity_d1": s.similarity[1], "similarity_d5": s.similarity[5],
+        "similarity_d10": s.similarity[10], "similarity_d25": s.similarity[25],
+        "memoryless_similarity": s.memoryless_similarity,
+        "p_active_given_both_parents": s.p_active_given_parents,
+        "target_density": mlp.density, "target_hot_share_for_80pct": mlp.hot_share_80,
+        "target_similarity": dict(zip(mlp.similarity_distances, mlp.similarity, strict=True)),
+    }
+
+
+def cmd_sparsity(args: argparse.Namespace) -> None:
+    payload = sparsity_payload(args.model, args.tokens, args.seed, args.activation, args.layers)
+    _emit(payload, args.json, lambda: format_table(
+        [{"statistic": k, "value": v} for k, v in payload.items() if k != "target_similarity"]))
+
+
+def bench_trace_llama2_70b_256tok_s() -> float:
+    """Seconds to fit and generate a full-size LLaMA2-70B trace: 80 layers × (8192 QKV + 28672
+    MLP neurons) × 256 tokens (two 128-token sequences)."""
+    from hermes_model import sparsity
+
+    targets = sparsity_targets("llama2_70b", "relu")
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    trace_model = sparsity.build_trace_model(targets.groups, 80, targets.coupled_share, rng)
+    sparsity.generate_trace(trace_model, 2, rng)
+    return time.perf_counter() - start
+
+
 #: The package's timed hot paths: one key per figure of `bench --json`. Later chapters add theirs.
 BENCHMARKS: dict[str, Callable[[], float]] = {
+    "trace_llama2_70b_256tok_s": bench_trace_llama2_70b_256tok_s,
     "op_vectorised_per_s": bench_op_vectorised_per_s,
     "calibration_fit_s": bench_calibration_fit_s,
     "dram_model_per_s": bench_dram_model_per_s,
@@ -271,6 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="multipliers of the GEMV unit (default: the catalog's)")
     dimm.add_argument("--cycles-per-op", type=_positive_float, default=None,
                       help="cycles of one bit-serial 8xFP16 operation (default: the catalog's)")
+    spars = add("sparsity", "statistics of a generated activation trace of one model",
+                cmd_sparsity, profile=False)
+    spars.add_argument("--model", required=True, help="a model slug (see 'models')")
+    spars.add_argument("--tokens", type=_positive_int, default=8192,
+                       help="tokens to generate, in 128-token sequences (default 8192)")
+    spars.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    spars.add_argument("--activation", choices=("relu", "swiglu"), default="relu",
+                       help="ReLU-fied statistics (the paper's) or the original SwiGLU")
+    spars.add_argument("--layers", type=_positive_int, default=2,
+                       help="layers to generate (default 2; layers are statistically alike)")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
 

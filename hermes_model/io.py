@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 
 from hermes_model import specs
@@ -238,3 +239,60 @@ def load_paper_fig16() -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(data_dir() / "paper" / "fig16.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Activation sparsity (issue 6): measured traces and published statistics
+# ---------------------------------------------------------------------------------------------
+
+#: Measured activation data sets under ``data/activations/``.
+ACTIVATION_SETS = ("minilm", "smollm2")
+
+
+def _activation_path(name: str, suffix: str) -> Path:
+    if name not in ACTIVATION_SETS:
+        raise ValueError(f"unknown activation data set {name!r}; valid: {', '.join(ACTIVATION_SETS)}")
+    return data_dir() / "activations" / f"{name}{suffix}"
+
+
+def load_activation_summary(name: str) -> dict[str, Any]:
+    """Measured activation statistics of ``minilm`` or ``smollm2`` (the JSON summary as is)."""
+    return json.loads(_activation_path(name, "_summary.json").read_text(encoding="utf-8"))
+
+
+def load_activation_frequencies(name: str) -> np.ndarray:
+    """Measured per-neuron activation frequencies, shape (layers, neurons)."""
+    import pandas as pd
+
+    df = pd.read_csv(_activation_path(name, "_frequencies.csv"))
+    return (df.pivot(index="layer", columns="neuron", values="frequency")
+            .sort_index().to_numpy(dtype=float))
+
+
+def load_activation_masks(name: str = "minilm") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measured activation masks: ``active`` bool (tokens, layers, neurons), ``seq_id``,
+    ``position`` (only ``minilm`` has masks)."""
+    path = _activation_path(name, "_masks.npz")
+    if not path.is_file():
+        raise ValueError(f"no masks for {name!r}; only minilm has masks")
+    with np.load(path) as z:
+        shape = tuple(int(s) for s in z["shape"])
+        active = np.unpackbits(z["masks"], axis=int(z["pack_axis"]), count=shape[0]).astype(bool)
+        return active.reshape(shape), z["seq_id"].astype(np.int64), z["position"].astype(np.int64)
+
+
+def load_generator_inputs() -> dict[str, dict[str, Any]]:
+    """Per catalog model, the sparsity generator's inputs and their provenance
+    (``data/paper/sparsity_generator_inputs.csv``); numbers as float."""
+    import pandas as pd
+
+    df = pd.read_csv(data_dir() / "paper" / "sparsity_generator_inputs.csv")
+    return {str(r["model"]): dict(r) for r in df.to_dict(orient="records")}
+
+
+def load_published_sparsity() -> pd.DataFrame:
+    """Published sparsity statistics, one row per value with its source
+    (``data/paper/sparsity_published.csv``; values kept as text, e.g. ``96-98``, ``>0.90``)."""
+    import pandas as pd
+
+    return pd.read_csv(data_dir() / "paper" / "sparsity_published.csv", dtype={"value": str})

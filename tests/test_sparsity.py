@@ -23,8 +23,9 @@ def test_hot_share_oracles() -> None:
     # one neuron carries 90 %: it alone is the hot set
     assert sp.hot_share(np.r_[0.9, np.full(10, 0.01)]) == pytest.approx(1 / 11)
     # per row, and counts work like frequencies
+    # 4 of 5 activations (80 %) on one neuron of five: hot share 1/5
     rows = sp.hot_share(np.array([[4, 1, 0, 0, 0], [1, 1, 1, 1, 1]]))
-    assert rows == pytest.approx([0.4, 0.8])
+    assert rows == pytest.approx([0.2, 0.8])
     assert np.isnan(sp.hot_share(np.zeros(5)))
 
 
