@@ -300,8 +300,9 @@ def fit_kernels(rows: pd.DataFrame, *, peak_bandwidth_bytes_per_s: float, peak_f
     Both fits minimise the squared log of modelled ÷ measured time (a relative error, so a
     20 µs kernel weighs as much as a 1 ms one). Compact and fused kernels are never fitted.
     """
-    if not fit_matrices:
-        raise ValueError("fit_matrices must name at least one matrix")
+    if isinstance(fit_matrices, str) or not fit_matrices:
+        raise ValueError(f"fit_matrices must be a non-empty list of 'OUTxIN' labels, "
+                         f"got {fit_matrices!r}")
     in_fit = _in_fit(rows["matrix"], fit_matrices)
     dense = rows[in_fit & (rows["group"] == DENSE).to_numpy()]
     gathered = rows[in_fit & (rows["group"] == GATHERED).to_numpy()]

@@ -159,8 +159,8 @@ def test_host_bandwidth_fraction_caps_the_gemv_ratio(synthetic: pd.DataFrame) ->
     assert cal.host_bandwidth_frac(fast, stream_over_peak=0.8) == pytest.approx(0.8)
 
 
-@pytest.mark.parametrize("bad", [[], ["4096"], ["4096x"], ["0x4096"], ["axb"]])
-def test_bad_fit_matrices_fail(synthetic: pd.DataFrame, bad: list[str]) -> None:
+@pytest.mark.parametrize("bad", [[], ["4096"], ["4096x"], ["0x4096"], ["axb"], "4096x4096"])
+def test_bad_fit_matrices_fail(synthetic: pd.DataFrame, bad: list[str] | str) -> None:
     with pytest.raises(ValueError, match=r"fit_matrices|matrix labels"):
         cal.fit_kernels(cal.kernel_rows(synthetic), peak_bandwidth_bytes_per_s=PEAK_BW,
                         peak_flop_per_s=PEAK_FLOP, fit_matrices=bad)
