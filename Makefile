@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: book test env lint lock clean
+.PHONY: book test env lint lock clean outputs rerun
+# Chapters: the notebooks named in _toc.yml.
+NOTEBOOKS := $(foreach f,$(shell sed -n 's/^ *- *file: *//p' _toc.yml),$(wildcard $(f).ipynb))
+PYTEST := $(BIN)/python -m pytest
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
 
 ## env: create .venv from the lock file (only when it or pyproject.toml changed)
 env: $(STAMP)
@@ -23,9 +27,23 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build --all $(JB_FLAGS) .
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-## test: unit, property and CLI tests (and, once the book machinery lands, notebooks and browser)
+## test: unit tests; then the notebooks (papermill contract and smoke runs, strict nbval on the
+## committed outputs); then build the book and open every page in headless Chromium
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(PYTEST) -m "not notebook and not browser"
+	$(PYTEST) -m notebook
+	$(PYTEST) $(NBVAL_FLAGS) $(NOTEBOOKS)
+	$(MAKE) --no-print-directory book
+	$(PYTEST) -m browser
+
+## outputs: re-execute every chapter in place with its defaults (the only way committed outputs change)
+outputs: $(STAMP)
+	$(BIN)/python scripts/rerun.py --in-place $(NOTEBOOKS)
+
+## rerun: make rerun NB=book/X.ipynb PARAMS="-p name value ..." writes the executed copy to _build/reruns/
+rerun: $(STAMP)
+	@test -n "$(NB)" || { echo 'usage: make rerun NB=book/X.ipynb PARAMS="-p name value ..."' >&2; exit 2; }
+	$(BIN)/python scripts/rerun.py $(NB) $(PARAMS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hermes_model tests scripts

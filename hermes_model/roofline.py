@@ -11,14 +11,16 @@ well as scalars (a sweep is one call), and reports which bound applies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from hermes_model.shapes import dtype_bytes
-from hermes_model.specs import LinkSpec
+from hermes_model.shapes import ModelSpec, dtype_bytes, layer_matrices
+from hermes_model.specs import LinkSpec, SystemSpec
 
 #: Labels of the bound that sets an operation's time.
 COMPUTE, MEMORY = "compute", "memory"
@@ -139,3 +141,234 @@ def transfer_time_s(bytes_moved: npt.ArrayLike, link: LinkSpec) -> npt.NDArray[n
     if np.any(b < 0):
         raise ValueError(f"bytes_moved must be non-negative, got {b.min()!r}")
     return link.latency_s + b / link.achievable_bandwidth_bytes_per_s
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooflines of a whole system, tier by tier (chapter "Rooflines")
+# ---------------------------------------------------------------------------------------------
+
+#: Provenance labels, weakest first: a value derived from several sources takes the weakest.
+LABELS: Final = ("assumed", "calibrated", "measured", "datasheet", "paper")
+
+
+def provenance(*sources: str) -> str:
+    """The label of a value derived from catalog `sources`: paper, datasheet, measured, ...
+
+    A source that says the value is "assumed", "derived" or "inferred" (a choice the paper
+    leaves open) makes the value assumed; otherwise "calibrated" (or "fitted") and "measured"
+    win in that order; otherwise the value is "paper" (a source citing Hermes or the paper),
+    "datasheet" (any other), or "paper + datasheet" when it combines both. ``"override"`` (a
+    count the reader chose) carries no label.
+
+    >>> provenance("Hermes Table II", "JEDEC JESD79-4")
+    'paper + datasheet'
+    >>> provenance("Hermes Table II", "derived (the paper does not state it)")
+    'assumed'
+    """
+    kinds = set()
+    for source in sources:
+        s = source.lower()
+        if s == "override":
+            continue
+        if any(w in s for w in ("assumed", "derived", "inferred")):
+            kinds.add("assumed")
+        elif "calibrat" in s or "fitted" in s:
+            kinds.add("calibrated")
+        elif "measured" in s:
+            kinds.add("measured")
+        elif "hermes" in s or "the paper" in s:
+            kinds.add("paper")
+        else:
+            kinds.add("datasheet")
+    for weak in ("assumed", "calibrated", "measured"):
+        if weak in kinds:
+            return weak
+    if not kinds:
+        raise ValueError("provenance needs at least one source other than 'override'")
+    return " + ".join(k for k in ("paper", "datasheet") if k in kinds)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tier:
+    """One level of the memory hierarchy as a roofline: a compute roof and a bandwidth slope.
+
+    Attributes
+    ----------
+    name : str
+        Display name, for example ``"GPU memory"``.
+    short : str
+        A label of a few characters for charts, for example ``"GPU"``.
+    subsystem : str
+        Palette key: ``GPU``, ``PCIe``, ``host``, ``NDP-DIMM`` or ``DIMM-link``.
+    flop_per_s : float
+        Peak compute rate that works on data from this tier (FLOP/s).
+    bandwidth_bytes_per_s : float
+        Peak bandwidth of the tier (B/s).
+    flop_label, bandwidth_label : str
+        Provenance of each number (see `provenance`).
+    """
+
+    name: str
+    short: str
+    subsystem: str
+    flop_per_s: float
+    bandwidth_bytes_per_s: float
+    flop_label: str
+    bandwidth_label: str
+
+    @property
+    def ridge_flop_per_byte(self) -> float:
+        """Intensity where the tier's two bounds meet (FLOP/byte)."""
+        return ridge_point_flop_per_byte(self.flop_per_s, self.bandwidth_bytes_per_s)
+
+
+def system_tiers(system: SystemSpec) -> tuple[Tier, ...]:
+    """The five rooflines of a Hermes-like system, at peak rates.
+
+    1. GPU memory: the GPU's FP16 tensor peak over its memory bandwidth.
+    2. PCIe, per direction: the same GPU compute fed by weights streamed over the host link.
+    3. Host DRAM and CPU: the host's FP32 peak over its DRAM bandwidth.
+    4. One NDP-DIMM: its NDP core's peak over all its ranks' pin bandwidth (an upper bound; the
+       NDP-DIMM chapter derives what the DRAM timings allow).
+    5. The pool of ``system.n_dimms`` NDP-DIMMs: both rates times the count.
+    """
+    gpu, host, link, dimm = system.gpu, system.host, system.host_link, system.dimm
+    gpu_flop = provenance(gpu.sources["fp16_flop_per_s"])
+    dimm_bw = provenance(*(dimm.sources[k] for k in ("data_rate_transfers_per_s",
+                                                      "bus_width_bits", "n_ranks")))
+    dimm_flop = provenance(*(dimm.sources[k] for k in ("ndp_multipliers", "ndp_operand_bits",
+                                                        "ndp_clock_hz", "ndp_cycles_per_op")))
+    n = system.n_dimms
+    return (
+        Tier(name="GPU memory", short="GPU", subsystem="GPU", flop_per_s=gpu.fp16_flop_per_s,
+             bandwidth_bytes_per_s=gpu.memory_bandwidth_bytes_per_s, flop_label=gpu_flop,
+             bandwidth_label=provenance(gpu.sources["memory_bandwidth_bytes_per_s"])),
+        Tier(name=f"PCIe {link.generation}.0 x{link.lanes}, per direction", short="PCIe",
+             subsystem="PCIe",
+             flop_per_s=gpu.fp16_flop_per_s,
+             bandwidth_bytes_per_s=link.bandwidth_per_direction_bytes_per_s, flop_label=gpu_flop,
+             bandwidth_label=provenance(link.sources["bandwidth_per_direction_bytes_per_s"])),
+        Tier(name="host DRAM and CPU", short="host", subsystem="host", flop_per_s=host.flop_per_s,
+             bandwidth_bytes_per_s=host.dram_bandwidth_bytes_per_s,
+             flop_label=provenance(host.sources["flop_per_s"]),
+             bandwidth_label=provenance(host.sources["dram_bandwidth_bytes_per_s"])),
+        Tier(name="1 NDP-DIMM (ranks' pin bound)", short="1 DIMM", subsystem="NDP-DIMM",
+             flop_per_s=dimm.ndp_flop_per_s,
+             bandwidth_bytes_per_s=dimm.ranks_pin_bandwidth_bytes_per_s,
+             flop_label=dimm_flop, bandwidth_label=dimm_bw),
+        Tier(name=f"{n} NDP-DIMM{'s' if n > 1 else ''} (pin bound)",
+             short=f"{n} DIMM{'s' if n > 1 else ''}", subsystem="NDP-DIMM",
+             flop_per_s=n * dimm.ndp_flop_per_s,
+             bandwidth_bytes_per_s=system.dimm_pool_bandwidth_bytes_per_s,
+             flop_label=dimm_flop, bandwidth_label=dimm_bw),
+    )
+
+
+def roofline_table(tiers: Sequence[Tier]) -> pd.DataFrame:
+    """One row per tier: peak, bandwidth, ridge point and the provenance of each number."""
+    return pd.DataFrame({
+        "tier": [t.name for t in tiers],
+        "short": [t.short for t in tiers],
+        "subsystem": [t.subsystem for t in tiers],
+        "peak_flop_per_s": [t.flop_per_s for t in tiers],
+        "bandwidth_bytes_per_s": [t.bandwidth_bytes_per_s for t in tiers],
+        "ridge_flop_per_byte": [t.ridge_flop_per_byte for t in tiers],
+        "flop_label": [t.flop_label for t in tiers],
+        "bandwidth_label": [t.bandwidth_label for t in tiers],
+    })
+
+
+def roofline_lines(tiers: Sequence[Tier], intensity_min: float,
+                   intensity_max: float) -> pd.DataFrame:
+    """Vertices of each tier's roofline between two intensities (enough to draw it log-log).
+
+    A roofline is straight on log-log axes on each side of its ridge point, so three vertices
+    (the two ends and the ridge, where it lies inside the range) draw it exactly.
+    """
+    if not 0 < intensity_min < intensity_max:
+        raise ValueError("need 0 < intensity_min < intensity_max, got "
+                         f"{intensity_min!r} and {intensity_max!r}")
+    rows = []
+    for t in tiers:
+        xs = sorted({intensity_min, intensity_max,
+                     min(max(t.ridge_flop_per_byte, intensity_min), intensity_max)})
+        ys = attainable_flop_per_s(xs, t.flop_per_s, t.bandwidth_bytes_per_s)
+        rows += [{"tier": t.name, "subsystem": t.subsystem, "intensity_flop_per_byte": x,
+                  "attainable_flop_per_s": float(y)} for x, y in zip(xs, ys, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def gemv_intensity_flop_per_byte(batch: npt.ArrayLike, weights: npt.ArrayLike,
+                                 io_elements: npt.ArrayLike,
+                                 dtype: str = "fp16") -> npt.NDArray[np.float64]:
+    """Arithmetic intensity of a batched GEMV (or a sum of them) that reads its weights once.
+
+    With ``weights = Σ k·n`` and ``io_elements = Σ (k + n)`` over the matrices,
+    ``I = 2·b·Σkn / (s·(Σkn + b·Σ(k+n)))`` where b is the batch and s the bytes per element:
+    always below ``2·b/s``, and close to it while ``b·(k+n) ≪ k·n``.
+    """
+    b = np.asarray(batch, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    io = np.asarray(io_elements, dtype=float)
+    if np.any(b <= 0) or np.any(w <= 0) or np.any(io <= 0):
+        raise ValueError("batch, weights and io_elements must be positive")
+    return 2.0 * b * w / (dtype_bytes(dtype) * (w + b * io))
+
+
+def compute_bound_batch(ridge_flop_per_byte: npt.ArrayLike, weights: npt.ArrayLike,
+                        io_elements: npt.ArrayLike, dtype: str = "fp16") -> npt.NDArray[np.float64]:
+    """Batch at which a GEMV's intensity reaches `ridge_flop_per_byte` (inf if it never does).
+
+    Solves ``gemv_intensity_flop_per_byte(b, ...) = R`` for b:
+    ``b = R·s·Σkn / (2·Σkn − R·s·Σ(k+n))``; the intensity tends to ``2·Σkn / (s·Σ(k+n))`` as
+    b grows, so a ridge at or above that limit is never reached.
+    """
+    r = np.asarray(ridge_flop_per_byte, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    io = np.asarray(io_elements, dtype=float)
+    s = dtype_bytes(dtype)
+    denom = 2.0 * w - r * s * io
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, r * s * w / np.where(denom > 0, denom, 1.0), np.inf)
+
+
+def decode_gemv_table(models: Sequence[ModelSpec], batch: int, dtype: str = "fp16") -> pd.DataFrame:
+    """The weight GEMVs of one decode step of each model, all layers together, dense.
+
+    Columns: ``model`` (display name), ``slug``, ``weights`` (Σ k·n over every decoder-layer
+    matrix and layer), ``io_elements`` (Σ k + n), ``flop`` and ``bytes`` of the step at `batch`
+    (from `matmul_flop` and `matmul_bytes`), and ``intensity_flop_per_byte``. Embeddings, the LM
+    head and attention over the KV cache are not included.
+    """
+    rows = []
+    for model in models:
+        mats = layer_matrices(model)
+        k = np.array([m.k for m in mats], dtype=float)
+        n = np.array([m.n for m in mats], dtype=float)
+        flop = float(matmul_flop(batch, n, k).sum()) * model.n_layers
+        bytes_ = float(matmul_bytes(batch, n, k, dtype).sum()) * model.n_layers
+        rows.append({"model": model.name, "slug": model.slug,
+                     "weights": float((k * n).sum()) * model.n_layers,
+                     "io_elements": float((k + n).sum()) * model.n_layers,
+                     "flop": flop, "bytes": bytes_, "intensity_flop_per_byte": flop / bytes_})
+    return pd.DataFrame(rows)
+
+
+def place_on_rooflines(ops: pd.DataFrame, tiers: Sequence[Tier]) -> pd.DataFrame:
+    """Every operation of `ops` (a `decode_gemv_table`) on every tier, at peak rates.
+
+    Columns: ``operation``, ``tier``, ``subsystem``, ``intensity_flop_per_byte``,
+    ``attainable_flop_per_s``, ``bound`` and ``time_s`` (max of compute and memory time, no
+    overhead: the step's weights streamed from that tier).
+    """
+    rows = []
+    for t in tiers:
+        timing = op_time(ops["flop"].to_numpy(), ops["bytes"].to_numpy(), flop_per_s=t.flop_per_s,
+                         bandwidth_bytes_per_s=t.bandwidth_bytes_per_s)
+        attain = attainable_flop_per_s(ops["intensity_flop_per_byte"].to_numpy(), t.flop_per_s,
+                                       t.bandwidth_bytes_per_s)
+        rows.append(pd.DataFrame({
+            "operation": ops["model"].to_numpy(), "tier": t.name, "subsystem": t.subsystem,
+            "intensity_flop_per_byte": ops["intensity_flop_per_byte"].to_numpy(),
+            "attainable_flop_per_s": attain, "bound": timing.bound, "time_s": timing.time_s}))
+    return pd.concat(rows, ignore_index=True)

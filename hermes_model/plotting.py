@@ -1,0 +1,311 @@
+"""The look of every chart in the book: one theme, one palette, chart builders, and rounding.
+
+Chart builders take tidy DataFrames whose columns carry their unit (``bandwidth_bytes_per_s``),
+convert to display units, and return an ``alt.Chart``; they hold no model maths. Charts have no
+titles (the caption comes from MyST's ``{glue:figure}``) and their axis titles are lowercase with
+the unit in parentheses.
+
+`rounded` is the one place where numbers are cut to the digits a reader needs. Every chart
+DataFrame, table and glued value passes through it, so that the outputs stored in the notebooks
+(and compared by nbval) do not depend on floating-point noise that differs between CPUs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from hermes_model import units as u
+
+#: Significant digits kept by `rounded` unless told otherwise.
+DEFAULT_SIG: Final = 4
+
+#: Width of a chart in pixels: about the text column of the book theme.
+WIDTH: Final = 600
+HEIGHT: Final = 380
+
+#: One colour per subsystem, identical in every chapter (Okabe & Ito, colour-blind safe).
+PALETTE: Final[Mapping[str, str]] = {
+    "GPU": "#0072B2",  # blue
+    "PCIe": "#E69F00",  # orange
+    "host": "#CC79A7",  # reddish purple
+    "NDP-DIMM": "#009E73",  # bluish green
+    "DIMM-link": "#56B4E9",  # sky blue
+}
+#: Colour of reference marks (the paper's own numbers).
+REFERENCE_COLOUR: Final = "#000000"
+SUBSYSTEMS: Final = tuple(PALETTE)
+
+_FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounding
+# ---------------------------------------------------------------------------------------------
+
+
+def _round_float(x: float, sig: int) -> float:
+    if not math.isfinite(x) or x == 0:
+        return float(x)
+    return float(f"{x:.{sig - 1}e}")
+
+
+def rounded(obj: Any, sig: int = DEFAULT_SIG) -> Any:
+    """Round every float in `obj` to `sig` significant digits; leave everything else as is.
+
+    Works on Python and numpy floats (returns a Python ``float``), numpy arrays, pandas Series
+    and DataFrames (float columns only), and lists, tuples and dicts of these. Integers, bools
+    and strings pass through unchanged. The result is the nearest decimal with `sig`
+    significant digits, so its ``repr`` is short and the same on every CPU.
+
+    >>> rounded(352.56410256410254)
+    352.6
+    >>> rounded({"a": [0.1 + 0.2, 7], "b": "x"}, sig=3)
+    {'a': [0.3, 7], 'b': 'x'}
+    """
+    if sig < 1:
+        raise ValueError(f"sig must be >= 1, got {sig!r}")
+    if isinstance(obj, bool | np.bool_):
+        return obj
+    if isinstance(obj, float | np.floating):
+        return _round_float(float(obj), sig)
+    if isinstance(obj, pd.DataFrame):
+        out = obj.copy()
+        for col in out.columns:
+            if pd.api.types.is_float_dtype(out[col]):
+                out[col] = rounded(out[col], sig)
+        return out
+    if isinstance(obj, pd.Series):
+        if pd.api.types.is_float_dtype(obj):
+            return obj.map(lambda v: _round_float(float(v), sig)).astype(obj.dtype)
+        return obj.copy()
+    if isinstance(obj, np.ndarray):
+        if np.issubdtype(obj.dtype, np.floating):
+            flat = [_round_float(float(v), sig) for v in obj.ravel()]
+            return np.asarray(flat, dtype=obj.dtype).reshape(obj.shape)
+        return obj.copy()
+    if isinstance(obj, Mapping):
+        return {k: rounded(v, sig) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(rounded(v, sig) for v in obj)
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# Theme
+# ---------------------------------------------------------------------------------------------
+
+
+@alt.theme.register("hermes", enable=False)
+def hermes_theme() -> alt.theme.ThemeConfig:
+    """The book's altair theme: fixed fonts and sizes, a ~600 px default width, the palette."""
+    return {
+        "config": {
+            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
+            "font": _FONT,
+            "axis": {"labelFontSize": 12, "titleFontSize": 13, "titleFontWeight": "normal",
+                     "grid": True, "gridColor": "#e6e6e6", "domainColor": "#888888",
+                     "tickColor": "#888888"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "titleFontWeight": "normal",
+                       "orient": "bottom", "direction": "horizontal"},
+            "header": {"labelFontSize": 12, "titleFontSize": 13},
+            "text": {"fontSize": 11},
+            "line": {"strokeWidth": 2},
+            "point": {"size": 60, "filled": True},
+            "range": {"category": list(PALETTE.values())},
+        }
+    }
+
+
+def use_theme() -> None:
+    """Switch the book's theme on (every chapter calls this once, after its imports)."""
+    alt.theme.enable("hermes")
+
+
+def subsystem_scale(present: Sequence[str] | None = None) -> alt.Scale:
+    """Colour scale mapping each subsystem to its palette colour (only `present` ones, in order)."""
+    names = [s for s in SUBSYSTEMS if present is None or s in set(present)]
+    unknown = sorted(set(present or ()) - set(SUBSYSTEMS))
+    if unknown:
+        raise ValueError(f"unknown subsystem {unknown[0]!r}; known: {', '.join(SUBSYSTEMS)}")
+    return alt.Scale(domain=names, range=[PALETTE[s] for s in names])
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart builders
+# ---------------------------------------------------------------------------------------------
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; "
+                         f"got {', '.join(map(str, df.columns))}")
+
+
+def roofline_chart(lines: pd.DataFrame, ridges: pd.DataFrame,
+                   points: pd.DataFrame | None = None, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Log-log rooflines of several tiers, their ridge points and, optionally, operations on them.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        One row per vertex of each roofline: ``tier``, ``subsystem``, ``profile``,
+        ``intensity_flop_per_byte``, ``attainable_flop_per_s``.
+    ridges : DataFrame
+        One row per tier and profile: ``tier``, ``subsystem``, ``profile``,
+        ``ridge_flop_per_byte``, ``peak_flop_per_s``, ``bandwidth_bytes_per_s`` and ``label``
+        (text written beside the ridge point; empty for none).
+    points : DataFrame, optional
+        Operations placed on the rooflines: ``operation``, ``tier``, ``subsystem``,
+        ``intensity_flop_per_byte``, ``attainable_flop_per_s``, ``bound``.
+    """
+    _require(lines, ["tier", "subsystem", "profile", "intensity_flop_per_byte",
+                     "attainable_flop_per_s"], "roofline_chart lines")
+    _require(ridges, ["tier", "subsystem", "profile", "ridge_flop_per_byte", "peak_flop_per_s",
+                      "bandwidth_bytes_per_s", "label"], "roofline_chart ridges")
+    present = list(dict.fromkeys([*lines["subsystem"], *ridges["subsystem"]]))
+    colour = alt.Color("subsystem:N", scale=subsystem_scale(present), title="subsystem")
+    x_title, y_title = "arithmetic intensity (FLOP/byte)", "attainable throughput (TFLOP/s)"
+    log = alt.Scale(type="log")
+    dash = alt.StrokeDash("profile:N", title="profile",
+                          scale=alt.Scale(domain=["paper", "datasheet"], range=[[1, 0], [6, 4]]))
+
+    line_df = rounded(lines.assign(
+        attainable_tflop_per_s=lines["attainable_flop_per_s"] / u.TFLOP), sig)
+    line_layer = alt.Chart(line_df).mark_line().encode(
+        x=alt.X("intensity_flop_per_byte:Q", scale=log, title=x_title),
+        y=alt.Y("attainable_tflop_per_s:Q", scale=log, title=y_title),
+        color=colour, strokeDash=dash, detail="tier:N",
+        order="intensity_flop_per_byte:Q",
+    )
+
+    ridge_df = rounded(ridges.assign(
+        peak_tflop_per_s=ridges["peak_flop_per_s"] / u.TFLOP,
+        bandwidth_gb_per_s=ridges["bandwidth_bytes_per_s"] / u.GB), sig)
+    ridge_base = alt.Chart(ridge_df).encode(
+        x=alt.X("ridge_flop_per_byte:Q", scale=log, title=x_title),
+        y=alt.Y("peak_tflop_per_s:Q", scale=log, title=y_title),
+    )
+    tooltip = [alt.Tooltip("tier:N"), alt.Tooltip("profile:N"),
+               alt.Tooltip("ridge_flop_per_byte:Q", title="ridge (FLOP/byte)", format=",.4~g"),
+               alt.Tooltip("peak_tflop_per_s:Q", title="peak (TFLOP/s)", format=",.4~g"),
+               alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")]
+    ridge_layer = ridge_base.mark_point(shape="circle", size=70, filled=True).encode(
+        color=colour, tooltip=tooltip)
+    label_layer = ridge_base.transform_filter(alt.datum.label != "").mark_text(
+        align="left", dx=7, dy=-9).encode(text="label:N", color=colour)
+    layers: list[alt.Chart] = [line_layer, ridge_layer, label_layer]
+
+    if points is not None and len(points):
+        _require(points, ["operation", "tier", "subsystem", "intensity_flop_per_byte",
+                          "attainable_flop_per_s", "bound"], "roofline_chart points")
+        pts = rounded(points.assign(
+            attainable_tflop_per_s=points["attainable_flop_per_s"] / u.TFLOP), sig)
+        layers.append(alt.Chart(pts).mark_point(shape="diamond", size=80, filled=True,
+                                                 stroke=REFERENCE_COLOUR, strokeWidth=0.6).encode(
+            x=alt.X("intensity_flop_per_byte:Q", scale=log, title=x_title),
+            y=alt.Y("attainable_tflop_per_s:Q", scale=log, title=y_title),
+            color=colour,
+            tooltip=[alt.Tooltip("operation:N"), alt.Tooltip("tier:N"), alt.Tooltip("bound:N"),
+                     alt.Tooltip("intensity_flop_per_byte:Q", title="intensity (FLOP/byte)",
+                                 format=",.4~g"),
+                     alt.Tooltip("attainable_tflop_per_s:Q", title="attainable (TFLOP/s)",
+                                 format=",.4~g")]))
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+
+
+def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
+                    sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Horizontal bars of the bandwidth of each tier, one bar per profile, on a log axis.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``tier``, ``subsystem``, ``profile``, ``bandwidth_bytes_per_s`` (rows in display order).
+    reference : DataFrame, optional
+        Numbers to mark with a black tick: ``tier``, ``bandwidth_bytes_per_s``, ``label``
+        (for example the labels of the paper's Fig. 1).
+    """
+    _require(df, ["tier", "subsystem", "profile", "bandwidth_bytes_per_s"], "bandwidth_chart")
+    order = list(dict.fromkeys(df["tier"]))
+    bars = rounded(df.assign(bandwidth_gb_per_s=df["bandwidth_bytes_per_s"] / u.GB), sig)
+    x = alt.X("bandwidth_gb_per_s:Q", scale=alt.Scale(type="log"), title="bandwidth (GB/s)")
+    y = alt.Y("tier:N", sort=order, title=None)
+    layer = alt.Chart(bars).mark_bar(height={"band": 0.4}).encode(
+        x=x, y=y, yOffset=alt.YOffset("profile:N", sort=["paper", "datasheet"]),
+        color=alt.Color("subsystem:N", scale=subsystem_scale(list(bars["subsystem"])),
+                        title="subsystem"),
+        opacity=alt.Opacity("profile:N", sort=["paper", "datasheet"], title="profile",
+                            scale=alt.Scale(domain=["paper", "datasheet"], range=[1.0, 0.5])),
+        tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("profile:N"),
+                 alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")])
+    layers: list[alt.Chart] = [layer]
+    if reference is not None and len(reference):
+        _require(reference, ["tier", "bandwidth_bytes_per_s", "label"], "bandwidth_chart reference")
+        ref = rounded(reference.assign(
+            bandwidth_gb_per_s=reference["bandwidth_bytes_per_s"] / u.GB), sig)
+        layers.append(alt.Chart(ref).mark_tick(color=REFERENCE_COLOUR, thickness=3, size=26)
+                      .encode(x=x, y=y, tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("label:N")]))
+    return alt.layer(*layers).properties(width=WIDTH, height=alt.Step(44))
+
+
+def chunk_efficiency_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
+    """Share of one DRAM rank's pin bandwidth against the chunk size, one line per timing set.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``chunk_bytes``, ``efficiency`` (0–1), ``timings`` (label of the timing set) and
+        ``bound`` (the resource that sets the pace).
+    """
+    _require(df, ["chunk_bytes", "efficiency", "timings", "bound"], "chunk_efficiency_chart")
+    data = rounded(df, sig)
+    return alt.Chart(data).mark_line().encode(
+        x=alt.X("chunk_bytes:Q", scale=alt.Scale(type="log", base=2), title="chunk size (bytes)",
+                axis=alt.Axis(values=[2.0**k for k in range(6, 21, 2)], labelExpr=(
+                    "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : datum.value >= "
+                    "1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'"))),
+        y=alt.Y("efficiency:Q", scale=alt.Scale(domain=[0, 1]),
+                title="share of one rank's pin bandwidth"),
+        color=alt.value(PALETTE["NDP-DIMM"]),
+        strokeDash=alt.StrokeDash("timings:N", title="timings"),
+        tooltip=[alt.Tooltip("timings:N"), alt.Tooltip("chunk_bytes:Q", title="chunk (bytes)"),
+                 alt.Tooltip("efficiency:Q", format=".4~f"), alt.Tooltip("bound:N")],
+    ).properties(width=WIDTH, height=HEIGHT)
+
+
+def multiplier_speedup_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
+                             sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Speedup against the multipliers of an NDP core, one line per batch size.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``multipliers``, ``speedup`` (ratio to the smallest count) and ``batch_size``.
+    reference : DataFrame, optional
+        Statements to mark in black: ``multipliers``, ``speedup``, ``label``.
+    """
+    _require(df, ["multipliers", "speedup", "batch_size"], "multiplier_speedup_chart")
+    x = alt.X("multipliers:Q", scale=alt.Scale(type="log", base=2),
+              axis=alt.Axis(values=sorted(set(df["multipliers"]))), title="multipliers per core")
+    y = alt.Y("speedup:Q", title="speedup of the NDP part (×)")
+    lines = alt.Chart(rounded(df, sig)).mark_line(point=True).encode(
+        x=x, y=y, color=alt.Color("batch_size:O", scale=alt.Scale(scheme="greens"),
+                                  title="batch size"),
+        tooltip=[alt.Tooltip("batch_size:O", title="batch"), alt.Tooltip("multipliers:Q"),
+                 alt.Tooltip("speedup:Q", format=".3~f")])
+    layers: list[alt.Chart] = [lines]
+    if reference is not None and len(reference):
+        _require(reference, ["multipliers", "speedup", "label"], "multiplier_speedup_chart ref")
+        ref = alt.Chart(rounded(reference, sig)).encode(x=x, y=y)
+        layers += [ref.mark_point(shape="cross", size=120, color=REFERENCE_COLOUR).encode(
+                       tooltip=[alt.Tooltip("label:N")]),
+                   ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR).encode(
+                       text="label:N")]
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)

@@ -1,0 +1,171 @@
+"""hermes_model.plotting: rounding at the source, the theme, the palette and the chart builders."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import math
+import re
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hermes_model import plotting
+from hermes_model.plotting import PALETTE, rounded
+
+# ---------------------------------------------------------------------------------------------
+# rounded
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rounded_scalars() -> None:
+    assert rounded(352.56410256410254) == 352.6
+    assert rounded(0.1 + 0.2) == 0.3
+    assert rounded(123456.0, sig=2) == 120000.0
+    assert rounded(-0.000123456) == -0.0001235
+    assert type(rounded(np.float64(1.23456))) is float
+    assert rounded(7) == 7 and type(rounded(7)) is int
+    assert rounded(True) is True and rounded("1.23456") == "1.23456"
+    assert rounded(0.0) == 0.0 and math.isnan(rounded(float("nan")))
+    assert rounded(float("inf")) == float("inf")
+
+
+def test_rounded_containers_and_frames() -> None:
+    df = pd.DataFrame({"x": [1.23456, 2.0], "n": [1, 2], "s": ["a", "b"]})
+    out = rounded(df, sig=3)
+    assert out["x"].tolist() == [1.23, 2.0] and out["n"].dtype == df["n"].dtype
+    assert out["s"].tolist() == ["a", "b"]
+    assert df["x"].iloc[0] == 1.23456, "the input is not modified"
+    arr = rounded(np.array([[1.23456, 9.87654]]), sig=2)
+    assert arr.shape == (1, 2) and arr.tolist() == [[1.2, 9.9]]
+    assert rounded({"a": (1.23456, [2.34567])}, sig=2) == {"a": (1.2, [2.3])}
+    assert rounded(pd.Series([1.23456]), sig=2).tolist() == [1.2]
+
+
+def test_rounded_refuses_zero_digits() -> None:
+    with pytest.raises(ValueError, match="sig must be >= 1"):
+        rounded(1.0, sig=0)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+       st.integers(min_value=1, max_value=10))
+def test_rounded_is_close_idempotent_and_short(x: float, sig: int) -> None:
+    """Within half a unit in the last kept digit; rounding twice changes nothing; short repr."""
+    r = rounded(x, sig)
+    if x != 0:
+        assert abs(r - x) <= 0.5 * 10 ** (math.floor(math.log10(abs(x))) - sig + 1) * (1 + 1e-9)
+    assert rounded(r, sig) == r
+    assert len(repr(r).lstrip("-").replace(".", "").split("e")[0].strip("0")) <= sig
+
+
+def test_doctests() -> None:
+    from hermes_model import roofline
+
+    assert doctest.testmod(plotting).failed == 0
+    assert doctest.testmod(roofline).failed == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Theme and palette
+# ---------------------------------------------------------------------------------------------
+
+
+def test_palette_is_keyed_by_subsystem_and_distinct() -> None:
+    assert set(PALETTE) == {"GPU", "PCIe", "host", "NDP-DIMM", "DIMM-link"}
+    assert len(set(PALETTE.values())) == len(PALETTE)
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in PALETTE.values())
+
+
+def test_theme_is_registered_and_enabled_by_use_theme() -> None:
+    assert "hermes" in alt.theme.names()
+    before = alt.theme.active
+    try:
+        plotting.use_theme()
+        assert alt.theme.active == "hermes"
+        config = plotting.hermes_theme()["config"]
+        assert config["range"]["category"] == list(PALETTE.values())
+        assert config["view"]["continuousWidth"] == plotting.WIDTH
+    finally:
+        alt.theme.enable(before)
+
+
+def test_subsystem_scale_refuses_unknown_names() -> None:
+    scale = plotting.subsystem_scale(["PCIe", "GPU"]).to_dict()
+    assert scale["domain"] == ["GPU", "PCIe"] and scale["range"] == [PALETTE["GPU"], PALETTE["PCIe"]]
+    with pytest.raises(ValueError, match="unknown subsystem 'TPU'"):
+        plotting.subsystem_scale(["TPU"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart builders
+# ---------------------------------------------------------------------------------------------
+
+
+def _roofline_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    lines = pd.DataFrame({"tier": ["GPU memory"] * 3, "subsystem": ["GPU"] * 3,
+                          "profile": ["paper"] * 3,
+                          "intensity_flop_per_byte": [0.25, 352.564102564, 2e4],
+                          "attainable_flop_per_s": [2.34e11, 3.3e14, 3.3e14]})
+    ridges = pd.DataFrame({"tier": ["GPU memory"], "subsystem": ["GPU"], "profile": ["paper"],
+                           "ridge_flop_per_byte": [352.564102564], "peak_flop_per_s": [3.3e14],
+                           "bandwidth_bytes_per_s": [9.36e11], "label": ["GPU"]})
+    points = pd.DataFrame({"operation": ["OPT-13B"], "tier": ["GPU memory"],
+                           "subsystem": ["GPU"], "intensity_flop_per_byte": [0.99970712345],
+                           "attainable_flop_per_s": [9.357e11], "bound": ["memory"]})
+    return lines, ridges, points
+
+
+def _encodings(spec: dict) -> list[dict]:
+    return [layer["encoding"] for layer in spec["layer"]]
+
+
+def test_roofline_chart_is_log_log_with_lowercase_unit_titles_and_no_title() -> None:
+    spec = plotting.roofline_chart(*_roofline_frames()).to_dict()
+    assert "title" not in spec
+    for enc in _encodings(spec):
+        for axis in ("x", "y"):
+            assert enc[axis]["scale"] == {"type": "log"}
+            title = enc[axis]["title"]
+            assert title == title.lower() or "FLOP" in title
+            assert re.search(r"\(.+\)$", title), title
+    assert _encodings(spec)[0]["x"]["title"] == "arithmetic intensity (FLOP/byte)"
+    assert _encodings(spec)[0]["y"]["title"] == "attainable throughput (TFLOP/s)"
+    colour = _encodings(spec)[0]["color"]["scale"]
+    assert colour == {"domain": ["GPU"], "range": [PALETTE["GPU"]]}
+
+
+def test_roofline_chart_embeds_rounded_display_units() -> None:
+    spec = plotting.roofline_chart(*_roofline_frames()).to_dict()
+    values = [v for rows in spec["datasets"].values() for row in rows for v in row.values()
+              if isinstance(v, float)]
+    assert 352.6 in values and 330.0 in values and 0.9997 in values
+    assert all(len(repr(v).replace(".", "").replace("-", "").strip("0")) <= 4 for v in values
+               if "e" not in repr(v))
+    assert len(json.dumps(spec)) < 20_000
+
+
+def test_roofline_chart_without_points_and_missing_columns() -> None:
+    lines, ridges, _ = _roofline_frames()
+    assert len(plotting.roofline_chart(lines, ridges).to_dict()["layer"]) == 3
+    with pytest.raises(ValueError, match="missing column"):
+        plotting.roofline_chart(lines.drop(columns="profile"), ridges)
+
+
+def test_bandwidth_chart() -> None:
+    df = pd.DataFrame({"tier": ["GPU memory", "GPU memory", "PCIe"],
+                       "subsystem": ["GPU", "GPU", "PCIe"], "profile": ["paper", "datasheet"] * 1
+                       + ["paper"], "bandwidth_bytes_per_s": [9.36e11, 1.008e12, 6.4e10]})
+    ref = pd.DataFrame({"tier": ["GPU memory"], "bandwidth_bytes_per_s": [1e12],
+                        "label": ["paper, Fig. 1"]})
+    spec = plotting.bandwidth_chart(df, ref).to_dict()
+    assert "title" not in spec
+    enc = _encodings(spec)
+    assert enc[0]["x"]["title"] == "bandwidth (GB/s)" and enc[0]["x"]["scale"] == {"type": "log"}
+    assert enc[0]["y"]["sort"] == ["GPU memory", "PCIe"]
+    assert len(spec["layer"]) == 2
+    with pytest.raises(ValueError, match="missing column"):
+        plotting.bandwidth_chart(df.drop(columns="subsystem"))
