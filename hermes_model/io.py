@@ -241,6 +241,26 @@ def load_paper_fig16() -> pd.DataFrame:
     return pd.read_csv(data_dir() / "paper" / "fig16.csv")
 
 
+#: The paper's end-to-end results under ``data/paper/`` (issue 9), for comparison only.
+PAPER_FIGURES = ("fig9", "fig10", "fig11", "averages")
+
+
+def load_paper_figure(name: str) -> pd.DataFrame:
+    """The paper's bars of Fig. 9, 10 or 11, or its stated averages (``averages``).
+
+    Figures: ``figure``, ``model`` (catalog slug), ``policy`` (policy name), ``batch``,
+    ``tokens_per_s`` (NaN where the paper prints N.P.), ``supported``, ``source``, ``note``.
+    Averages: ``name``, ``value``, ``value_high`` (for a range), ``unit``, ``definition``,
+    ``figures``, ``source``, ``note``. Bar values are read from the figure labels; which bar a
+    label belongs to is the digest's assignment (see ``note``).
+    """
+    import pandas as pd
+
+    if name not in PAPER_FIGURES:
+        raise ValueError(f"unknown paper figure {name!r}; valid: {', '.join(PAPER_FIGURES)}")
+    return pd.read_csv(data_dir() / "paper" / f"{name}.csv", keep_default_na=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Activation sparsity (issue 6): measured traces and published statistics
 # ---------------------------------------------------------------------------------------------
