@@ -1,0 +1,310 @@
+"""Tests of hermes_model.scheduling: placements, imbalance, Algorithm 1, costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hermes_model import io, ndp, sparsity
+from hermes_model import scheduling as sc
+
+
+def _trace(rng: np.random.Generator, g: int = 2, t: int = 20, nl: int = 2, n: int = 64,
+           p: float = 0.3) -> np.ndarray:
+    return rng.random((g, t, nl, n)) < p
+
+
+# ------------------------------------------------------------------------------------- placements
+
+
+def test_round_robin_and_random_have_equal_counts() -> None:
+    """Both placements put N/D neurons on every DIMM of every layer."""
+    rr = sc.round_robin_placement(3, 40, 8)
+    rnd = sc.random_placement(3, 40, 8, np.random.default_rng(1))
+    for p in (rr, rnd):
+        assert p.shape == (3, 40)
+        assert np.array_equal(sc.placement_counts(p, 8), np.full((3, 8), 5))
+    assert not np.array_equal(rr, rnd)
+
+
+def test_random_placement_is_reproducible_from_the_rng() -> None:
+    a = sc.random_placement(2, 30, 4, np.random.default_rng(7))
+    b = sc.random_placement(2, 30, 4, np.random.default_rng(7))
+    assert np.array_equal(a, b)
+
+
+def test_balanced_placement_counts_and_makespan_bound() -> None:
+    """Rounds of LPT: counts equal to ±1 and every DIMM within the largest weight of the mean."""
+    rng = np.random.default_rng(3)
+    f = rng.beta(0.3, 2.0, size=(4, 203))
+    p = sc.balanced_placement(f, 8)
+    counts = sc.placement_counts(p, 8)
+    assert counts.max(axis=1).tolist() == [26] * 4 and counts.min(axis=1).tolist() == [25] * 4
+    load = np.stack([np.bincount(p[i], weights=f[i], minlength=8) for i in range(4)])
+    assert np.all(load.max(axis=1) <= load.mean(axis=1) + f.max(axis=1) + 1e-12)
+    rr = sc.round_robin_placement(4, 203, 8)
+    load_rr = np.stack([np.bincount(rr[i], weights=f[i], minlength=8) for i in range(4)])
+    assert np.all(load.max(axis=1) <= load_rr.max(axis=1) + 1e-12)
+
+
+def test_balanced_placement_ignores_hot_neurons_load() -> None:
+    """Hot neurons weigh nothing: two heavy hot neurons do not push others off their DIMM."""
+    f = np.array([[0.9, 0.9, 0.1, 0.1, 0.1, 0.1]])
+    hot = np.array([[True, True, False, False, False, False]])
+    p = sc.balanced_placement(f, 2, hot=hot)
+    cold_load = np.bincount(p[0], weights=np.where(hot[0], 0, f[0]), minlength=2)
+    assert np.allclose(cold_load, [0.2, 0.2])
+    assert np.array_equal(sc.placement_counts(p, 2), [[3, 3]])
+
+
+def test_bad_dimm_count_is_rejected() -> None:
+    with pytest.raises(ValueError, match="n_dimms"):
+        sc.round_robin_placement(1, 4, 0)
+
+
+# ---------------------------------------------------------------------------------- imbalance
+
+
+def test_perfectly_balanced_placement_has_imbalance_one() -> None:
+    """Every neuron fires at every step, each DIMM holds as many: I_win = I_tok = 1 exactly."""
+    active = np.ones((2, 12, 3, 32), dtype=bool)
+    loads = sc.dimm_loads(active, sc.round_robin_placement(3, 32, 8), 8)
+    im = sc.imbalance(loads)
+    assert im.window == 1.0 and im.per_token == 1.0
+    assert np.all(im.layer_window == 1.0)
+
+
+def test_imbalance_closed_form() -> None:
+    """Two DIMMs, loads (3, 1) at one step: slowest / mean = 3 / 2."""
+    loads = np.array([3, 1]).reshape(1, 1, 1, 2)
+    im = sc.imbalance(loads)
+    assert im.window == pytest.approx(1.5) and im.per_token == pytest.approx(1.5)
+
+
+def test_per_token_imbalance_sees_what_window_sums_hide() -> None:
+    """Loads (2, 0) then (0, 2): the window sums are even (1.0), each step waits for 2 (2.0)."""
+    loads = np.array([[2, 0], [0, 2]]).reshape(1, 2, 1, 2)
+    im = sc.imbalance(loads, window_tokens=2)
+    assert im.window == pytest.approx(1.0)
+    assert im.per_token == pytest.approx(2.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 7))
+def test_imbalance_bounds(seed: int, window: int) -> None:
+    """1 ≤ I_win ≤ I_tok ≤ D for any loads (the max of sums is at most the sum of maxes)."""
+    rng = np.random.default_rng(seed)
+    loads = rng.integers(0, 9, size=(2, 11, 3, 4))
+    loads[..., 0] += 1
+    im = sc.imbalance(loads, window)
+    assert 1.0 <= im.window <= im.per_token + 1e-12 <= 4.0 + 1e-12
+
+
+def test_dimm_loads_match_a_loop() -> None:
+    rng = np.random.default_rng(5)
+    x = _trace(rng, g=2, t=3, nl=2, n=10)
+    d = rng.integers(0, 3, size=(2, 2, 10))
+    loads = sc.dimm_loads(x, d, 3)
+    for g in range(2):
+        for t in range(3):
+            for layer in range(2):
+                want = np.bincount(d[g, layer][x[g, t, layer]], minlength=3)
+                assert np.array_equal(loads[g, t, layer], want)
+
+
+def test_batched_activity_is_the_union() -> None:
+    a = np.zeros((4 * 3, 1, 2), dtype=bool)  # 4 sequences of 3 tokens
+    a[0, 0, 0] = True    # sequence 0, token 0, neuron 0
+    a[4, 0, 1] = True    # sequence 1, token 1, neuron 1
+    b = sc.batched_activity(a, 4, 2)
+    assert b.shape == (2, 3, 1, 2)
+    assert b[0, 0, 0].tolist() == [True, False] and b[0, 1, 0].tolist() == [False, True]
+    assert not b[1].any()
+    with pytest.raises(ValueError, match="multiple"):
+        sc.batched_activity(a, 4, 3)
+
+
+# ------------------------------------------------------------------------------- Algorithm 1
+
+
+def test_remap_layer_moves_most_activated_narrowing_neurons() -> None:
+    """DIMM 0 carries 5+4+1, DIMM 1 nothing: gap 10; move 5 (gap 0), stop."""
+    counts = np.array([5, 4, 1, 0])
+    dimm_of = np.array([0, 0, 0, 1])
+    new, moves = sc.remap_layer(counts, dimm_of, 2, max_moves_per_pair=10)
+    assert new.tolist() == [1, 0, 0, 1] and moves.tolist() == [1]
+
+
+def test_remap_layer_skips_a_move_that_would_not_narrow_the_gap() -> None:
+    """Gap 2 with one neuron of count 2 on the heavy DIMM: moving it would flip the gap; stay."""
+    new, moves = sc.remap_layer(np.array([2, 0]), np.array([0, 1]), 2, max_moves_per_pair=5)
+    assert new.tolist() == [0, 1] and moves.tolist() == [0]
+
+
+def test_remap_layer_pairs_heaviest_with_lightest() -> None:
+    """Loads 8, 0, 6, 2 → pairs (0→1) and (2→3)."""
+    counts = np.array([4, 4, 0, 3, 3, 1, 1])
+    dimm_of = np.array([0, 0, 1, 2, 2, 3, 3])
+    new, moves = sc.remap_layer(counts, dimm_of, 4, max_moves_per_pair=10)
+    assert new[0] == 1 and new[1] == 0
+    assert moves.tolist() == [1, 1]
+    z = np.bincount(new, weights=counts, minlength=4)
+    assert z.tolist() == [4, 4, 3, 5]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(0, 20))
+def test_remap_layer_conserves_and_never_widens(seed: int, d: int, cap: int) -> None:
+    """Neurons are conserved, each pair's gap never grows, moves ≤ the cap."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    counts = rng.integers(0, 6, size=n)
+    dimm_of = rng.integers(0, d, size=n)
+    z0 = np.bincount(dimm_of, weights=counts, minlength=d)
+    new, moves = sc.remap_layer(counts, dimm_of, d, max_moves_per_pair=cap)
+    assert new.shape == (n,) and np.all((new >= 0) & (new < d))
+    assert np.all(moves <= cap) and moves.sum() == int(np.sum(new != dimm_of))
+    z1 = np.bincount(new, weights=counts, minlength=d)
+    assert z1.sum() == z0.sum()
+    order = np.argsort(-z0, kind="stable")
+    for k in range(d // 2):
+        h, c = order[k], order[d - 1 - k]
+        assert abs(z1[h] - z1[c]) <= z0[h] - z0[c]
+    assert z1.max() <= z0.max()
+
+
+def test_remap_layer_respects_room() -> None:
+    counts = np.array([1, 1, 1, 1, 1, 1])
+    dimm_of = np.zeros(6, dtype=int)
+    _, moves = sc.remap_layer(counts, dimm_of, 2, max_moves_per_pair=10, room=np.array([0, 1]))
+    assert moves.tolist() == [1]
+
+
+# ------------------------------------------------------------------------------ the simulation
+
+
+def test_static_replay_equals_plain_loads() -> None:
+    rng = np.random.default_rng(11)
+    x = _trace(rng)
+    p = sc.round_robin_placement(2, 64, 4)
+    s = sc.simulate_windows(x, p, 4, remap=False)
+    assert np.array_equal(s.loads, sc.dimm_loads(x, p, 4))
+    assert s.moves.sum() == 0
+
+
+def test_remap_never_uses_future_counts() -> None:
+    """Two traces equal up to window k and adversarially different after it: every decision
+    up to window k and every load up to its end are identical."""
+    rng = np.random.default_rng(2)
+    x = _trace(rng, g=1, t=30, nl=2, n=64, p=0.2)
+    y = x.copy()
+    k = 3
+    cut = (k + 1) * sc.WINDOW_TOKENS
+    # the future of y: everything that sat on the light DIMMs now fires, nothing else does
+    y[:, cut:] = True
+    p = sc.round_robin_placement(2, 64, 4)
+    sx = sc.simulate_windows(x, p, 4, max_moves_per_pair=8)
+    sy = sc.simulate_windows(y, p, 4, max_moves_per_pair=8)
+    assert sx.moves.sum() > 0
+    assert np.array_equal(sx.moves[:, :k + 1], sy.moves[:, :k + 1])
+    assert np.array_equal(sx.loads[:, :cut], sy.loads[:, :cut])
+    # the first window always runs on the initial placement
+    assert np.array_equal(sx.loads[:, :sc.WINDOW_TOKENS], sc.dimm_loads(x[:, :5], p, 4))
+
+
+def test_adversarial_future_defeats_the_causal_remap_but_not_hindsight() -> None:
+    """Activity alternates between two neuron sets each window: a remap that learns from the
+    last window moves the wrong neurons (worse than static); the hindsight oracle balances."""
+    n, d = 8, 2
+    p = np.array([[0, 0, 0, 0, 1, 1, 1, 1]])
+    a = np.zeros((1, 20, 1, n), dtype=bool)
+    for w in range(4):
+        on = [0, 1] if w % 2 == 0 else [2, 3]  # two neurons of DIMM 0, a new pair each window
+        a[0, 5 * w:5 * w + 5, 0, on] = True
+    static = sc.simulate_windows(a, p, d, remap=False).imbalance().window
+    causal = sc.simulate_windows(a, p, d, max_moves_per_pair=4).imbalance().window
+    oracle = sc.simulate_windows(a, p, d, max_moves_per_pair=4, hindsight=True).imbalance().window
+    assert static == pytest.approx(2.0)
+    assert oracle == pytest.approx(1.0)
+    assert causal > oracle
+
+
+def test_capacity_is_respected() -> None:
+    """DIMMs filled to within one neuron of capacity: no DIMM ever exceeds it."""
+    rng = np.random.default_rng(4)
+    x = _trace(rng, g=1, t=40, nl=2, n=64, p=0.25)
+    x[..., :16] |= rng.random((1, 40, 2, 16)) < 0.6  # DIMM 0 of round robin... skewed
+    p = sc.round_robin_placement(2, 64, 4)
+    nb = np.array([100.0, 300.0])
+    cap = float(sc.dimm_bytes(p, 4, nb).max()) + 300.0
+    s = sc.simulate_windows(x, p, 4, max_moves_per_pair=50, neuron_bytes=nb, capacity_bytes=cap)
+    assert s.moves.sum() > 0
+    assert np.all(sc.dimm_bytes(s.dimm_of[0], 4, nb) <= cap)
+    assert np.array_equal(sc.placement_counts(s.dimm_of, 4).sum(axis=-1), [[64, 64]])
+    with pytest.raises(ValueError, match="neuron_bytes"):
+        sc.simulate_windows(x, p, 4, capacity_bytes=cap)
+
+
+def test_remap_lowers_imbalance_on_a_persistent_trace() -> None:
+    """On a generated trace with temporal persistence, the causal remap beats the balanced
+    static placement, and hindsight beats both."""
+    rng = np.random.default_rng(0)
+    g = sparsity.GroupTargets("mlp", 2048, 0.2, 0.4, (1, 10, 25), (0.9, 0.7, 0.6))
+    tm = sparsity.build_trace_model([g], 2, 0.0, rng)
+    tr = sparsity.generate_trace(tm, 4, rng, 60)
+    x = tr.active.reshape(4, 60, 2, 2048)
+    p = sc.balanced_placement(tm.frequencies, 8)
+    stat = sc.simulate_windows(x, p, 8, remap=False).imbalance()
+    caus = sc.simulate_windows(x, p, 8, max_moves_per_pair=32).imbalance()
+    orac = sc.simulate_windows(x, p, 8, max_moves_per_pair=32, hindsight=True).imbalance()
+    assert orac.window < caus.window < stat.window
+
+
+# ------------------------------------------------------------------------------------- costs
+
+
+def test_mlp_block_latency_closed_form() -> None:
+    """Layer 0: GPU 10·1 + 2·3 = 16 vs DIMM 2·max(4, 1) = 8; layer 1: GPU 0 + 6 vs 2·5 = 10."""
+    gpu = np.array([10, 0]).reshape(1, 1, 2)
+    loads = np.array([[4, 1], [5, 5]]).reshape(1, 1, 2, 2)
+    t = sc.mlp_block_latency_s(gpu, loads, gpu_neuron_s=1.0, dimm_neuron_s=2.0, sync_s=3.0)
+    assert t.shape == (1, 1) and t[0, 0] == pytest.approx(26.0)
+    t2 = sc.mlp_block_latency_s(gpu, loads, gpu_neuron_s=1.0, dimm_neuron_s=2.0, sync_s=3.0,
+                                gpu_holds_neurons=np.array([True, False]))
+    assert t2[0, 0] == pytest.approx(16.0 + 10.0)
+
+
+def test_migration_cost_of_one_move() -> None:
+    """One neuron moved once over 20 steps: its link and host times divided by 20."""
+    system = io.load_system("hermes_paper")
+    moves = np.zeros((1, 4, 1, 2), dtype=np.int64)
+    moves[0, 1, 0, 0] = 1
+    sched = sc.WindowSchedule(loads=np.zeros((1, 20, 1, 4), dtype=np.int64), moves=moves,
+                              dimm_of=np.zeros((1, 1, 4), dtype=np.int64), window_tokens=5)
+    nb = 30720.0
+    c = sc.migration_cost(sched, [nb], link=system.dimm_link, dimm=system.dimm,
+                          host_overhead_s=1e-5, projection_s=0.0)
+    link = ndp.dimm_link_move(nb, system.dimm_link)
+    host = ndp.host_move(nb, system.dimm, host_overhead_s=1e-5)
+    assert c.bytes_per_step == pytest.approx(nb / 20)
+    assert c.link_s_per_step == pytest.approx(float(link.time_s) / 20)
+    assert c.host_s_per_step == pytest.approx(float(host.time_s) / 20)
+    assert c.link_exposed_s_per_step == pytest.approx(c.link_s_per_step)
+    assert c.host_s_per_step > c.link_s_per_step
+
+
+def test_moves_per_projection() -> None:
+    assert sc.moves_per_projection(10e-6, 2.5e-6) == 4
+    assert sc.moves_per_projection(0.0, 1e-6) == 0
+    with pytest.raises(ValueError):
+        sc.moves_per_projection(1e-6, 0.0)
+
+
+def test_projection_time_grows_with_the_model() -> None:
+    system = io.load_system("hermes_paper")
+    t13 = sc.projection_time_s(io.load_model("llama2_13b"), system)
+    t70 = sc.projection_time_s(io.load_model("llama2_70b"), system)
+    # a 5120² fp16 matrix read at under 1 TB/s takes more than 50 µs
+    assert 50e-6 < t13 < t70
