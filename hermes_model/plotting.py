@@ -309,3 +309,163 @@ def multiplier_speedup_chart(df: pd.DataFrame, reference: pd.DataFrame | None = 
                    ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR).encode(
                        text="label:N")]
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration charts (book/calibration.ipynb)
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the measurement groups of the calibration (Okabe & Ito; GPU kernels in blues and
+#: greens, copies in the PCIe orange and the host's purple).
+GROUP_COLOURS: Final[Mapping[str, str]] = {
+    "dense": "#0072B2", "compact": "#56B4E9", "gathered": "#D55E00", "fused": "#009E73",
+    "pinned copy": "#E69F00", "pageable copy": "#CC79A7",
+}
+_SPLIT_SHAPES = alt.Scale(domain=["fit", "held-out"], range=["circle", "triangle-up"])
+
+
+def _group_scale(present: Sequence[str]) -> alt.Scale:
+    names = [g for g in GROUP_COLOURS if g in set(present)]
+    return alt.Scale(domain=names, range=[GROUP_COLOURS[g] for g in names])
+
+
+def measured_modelled_chart(df: pd.DataFrame, *, band_frac: float = 0.1,
+                            sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Log-log scatter of modelled against measured time, with y = x and a ±`band_frac` band.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per measurement: ``group`` (a key of `GROUP_COLOURS`), ``split`` (``fit`` or
+        ``held-out``), ``regime``, ``label`` (shown on hover), ``measured_s``, ``modelled_s``.
+    band_frac : float
+        Half-width of the dashed band around y = x (fraction).
+    """
+    _require(df, ["group", "split", "regime", "label", "measured_s", "modelled_s"],
+             "measured_modelled_chart")
+    pts = rounded(df.assign(measured_us=df["measured_s"] / u.US,
+                            modelled_us=df["modelled_s"] / u.US,
+                            error_pct=100 * (df["modelled_s"] / df["measured_s"] - 1))
+                  [["group", "split", "regime", "label", "measured_us", "modelled_us",
+                    "error_pct"]], sig)
+    lo = 0.7 * float(min(pts["measured_us"].min(), pts["modelled_us"].min()))
+    hi = 1.4 * float(max(pts["measured_us"].max(), pts["modelled_us"].max()))
+    guide = rounded(pd.DataFrame({
+        "measured_us": [lo, hi] * 3,
+        "modelled_us": [lo, hi, lo * (1 + band_frac), hi * (1 + band_frac),
+                        lo * (1 - band_frac), hi * (1 - band_frac)],
+        "line": ["y = x"] * 2 + ["band"] * 4, "side": ["0", "0", "+", "+", "-", "-"]}), sig)
+    log = alt.Scale(type="log", domain=[rounded(lo, 2), rounded(hi, 2)])
+    x = alt.X("measured_us:Q", scale=log, title="measured time (µs)")
+    y = alt.Y("modelled_us:Q", scale=log, title="modelled time (µs)")
+    lines = alt.Chart(guide).mark_line(color="#888888", strokeWidth=1).encode(
+        x=x, y=y, detail="side:N",
+        strokeDash=alt.StrokeDash("line:N", legend=None,
+                                  scale=alt.Scale(domain=["y = x", "band"], range=[[1, 0], [4, 4]])))
+    points = alt.Chart(pts).mark_point(size=40, filled=True, opacity=0.75).encode(
+        x=x, y=y,
+        color=alt.Color("group:N", scale=_group_scale(list(pts["group"])), title="measurement"),
+        shape=alt.Shape("split:N", scale=_SPLIT_SHAPES, title="shape"),
+        tooltip=[alt.Tooltip("label:N", title="what"), alt.Tooltip("regime:N"),
+                 alt.Tooltip("split:N"),
+                 alt.Tooltip("measured_us:Q", title="measured (µs)", format=",.4~g"),
+                 alt.Tooltip("modelled_us:Q", title="modelled (µs)", format=",.4~g"),
+                 alt.Tooltip("error_pct:Q", title="error (%)", format="+.1f")])
+    return alt.layer(lines, points).properties(width=WIDTH, height=WIDTH)
+
+
+def error_strip_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
+    """Relative error of each measurement by regime: one strip per regime, coloured by group.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``group``, ``split``, ``regime``, ``label``, ``error_frac`` (modelled ÷ measured − 1).
+    """
+    _require(df, ["group", "split", "regime", "label", "error_frac"], "error_strip_chart")
+    pts = rounded(df.assign(error_pct=100 * df["error_frac"])[
+        ["group", "split", "regime", "label", "error_pct"]], sig)
+    return alt.Chart(pts).mark_point(size=30, filled=True, opacity=0.7).encode(
+        x=alt.X("error_pct:Q", title="modelled ÷ measured − 1 (%)"),
+        y=alt.Y("regime:N", title=None, sort=["memory", "compute", "launch"]),
+        yOffset=alt.YOffset("group:N", sort=list(GROUP_COLOURS)),
+        color=alt.Color("group:N", scale=_group_scale(list(pts["group"])), title="measurement"),
+        shape=alt.Shape("split:N", scale=_SPLIT_SHAPES, title="shape"),
+        tooltip=[alt.Tooltip("label:N", title="what"), alt.Tooltip("split:N"),
+                 alt.Tooltip("error_pct:Q", title="error (%)", format="+.1f")],
+    ).properties(width=WIDTH, height=alt.Step(14))
+
+
+def gather_chart(df: pd.DataFrame, *, columns: int = 4, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Slowdown of sparse-GEMV variants over the compact matmul against the fraction of rows.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``shape``, ``frac``, ``variant`` (``model`` is drawn as a dashed line, the others as
+        points joined by lines), ``slowdown``.
+    columns : int
+        Panels per row (one panel per shape).
+    """
+    _require(df, ["shape", "frac", "variant", "slowdown"], "gather_chart")
+    data = rounded(df[["shape", "frac", "variant", "slowdown"]], sig)
+    variants = ["index_select", "advanced_index", "triton_fused", "model"]
+    colour = alt.Color("variant:N", title="kernel", scale=alt.Scale(
+        domain=variants, range=[GROUP_COLOURS["gathered"], "#F0E442", GROUP_COLOURS["fused"],
+                                REFERENCE_COLOUR]))
+    x = alt.X("frac:Q", scale=alt.Scale(type="log"), title="fraction of rows computed f")
+    y = alt.Y("slowdown:Q", scale=alt.Scale(type="log", nice=False), title="time ÷ compact matmul")
+    tip = [alt.Tooltip("shape:N"), alt.Tooltip("variant:N"), alt.Tooltip("frac:Q", title="f"),
+           alt.Tooltip("slowdown:Q", title="slowdown", format=".2f")]
+    base = alt.Chart(data)
+    measured = base.transform_filter(alt.datum.variant != "model")
+    layers = alt.layer(
+        measured.mark_line(point=True, strokeWidth=1.2).encode(x=x, y=y, color=colour,
+                                                               tooltip=tip),
+        base.transform_filter(alt.datum.variant == "model").mark_line(
+            strokeDash=[5, 3], strokeWidth=1.5).encode(x=x, y=y, color=colour, tooltip=tip),
+        base.mark_rule(color="#888888", strokeWidth=0.8).encode(y=alt.datum(1)),
+    ).properties(width=WIDTH // columns - 20, height=150)
+    return layers.facet(facet=alt.Facet("shape:N", title="weight matrix (out × in)"),
+                        columns=columns)
+
+
+def link_chart(copies: pd.DataFrame, curve: pd.DataFrame, *, max_fit_bytes: float,
+               sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Attained copy bandwidth against size: measured points and the fitted link's curve.
+
+    Parameters
+    ----------
+    copies : DataFrame
+        ``direction`` (h2d, d2h), ``memory`` (pinned, pageable), ``split``, ``bytes``,
+        ``bandwidth_bytes_per_s``.
+    curve : DataFrame
+        ``bytes``, ``bandwidth_bytes_per_s`` of the fitted model.
+    max_fit_bytes : float
+        Largest fitted size, marked by a vertical rule (bytes).
+    """
+    _require(copies, ["direction", "memory", "split", "bytes", "bandwidth_bytes_per_s"],
+             "link_chart copies")
+    _require(curve, ["bytes", "bandwidth_bytes_per_s"], "link_chart curve")
+    pts = rounded(copies.assign(size_mib=copies["bytes"] / u.MiB,
+                                bandwidth_gb_per_s=copies["bandwidth_bytes_per_s"] / u.GB)[
+        ["direction", "memory", "split", "size_mib", "bandwidth_gb_per_s"]], sig)
+    line = rounded(curve.assign(size_mib=curve["bytes"] / u.MiB,
+                                bandwidth_gb_per_s=curve["bandwidth_bytes_per_s"] / u.GB)[
+        ["size_mib", "bandwidth_gb_per_s"]], sig)
+    x = alt.X("size_mib:Q", scale=alt.Scale(type="log", nice=False), title="copy size (MiB)")
+    y = alt.Y("bandwidth_gb_per_s:Q", scale=alt.Scale(type="log"), title="bandwidth (GB/s)")
+    colour = alt.Color("direction:N", title="direction", scale=alt.Scale(
+        domain=["h2d", "d2h"], range=[PALETTE["PCIe"], PALETTE["GPU"]]))
+    points = alt.Chart(pts).mark_line(point=True, strokeWidth=1).encode(
+        x=x, y=y, color=colour,
+        strokeDash=alt.StrokeDash("memory:N", title="host memory", scale=alt.Scale(
+            domain=["pinned", "pageable"], range=[[1, 0], [3, 3]])),
+        tooltip=[alt.Tooltip("direction:N"), alt.Tooltip("memory:N"), alt.Tooltip("split:N"),
+                 alt.Tooltip("size_mib:Q", title="size (MiB)", format=",.4~g"),
+                 alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")])
+    model = alt.Chart(line).mark_line(color=REFERENCE_COLOUR, strokeWidth=1.5,
+                                      strokeDash=[6, 3]).encode(x=x, y=y)
+    rule = alt.Chart(pd.DataFrame({"size_mib": [rounded(max_fit_bytes / u.MiB, sig)]})).mark_rule(
+        color="#888888").encode(x="size_mib:Q")
+    return alt.layer(rule, model, points).properties(width=WIDTH, height=HEIGHT)

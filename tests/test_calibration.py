@@ -293,3 +293,43 @@ def test_carry_to_applies_the_fractions_to_the_target_peaks(h200) -> None:
                                                     * link.bandwidth_per_direction_bytes_per_s)
     assert out["copy_s"] == pytest.approx(fit.link.latency_s + 2.0 * 28672 * 8192
                                           / out["link_bytes_per_s"])
+
+
+# ------------------------------------------------------------------------------------ charts
+
+
+def _layers(spec: dict) -> list[dict]:
+    return spec.get("layer", spec.get("spec", {}).get("layer", []))
+
+
+def test_measured_modelled_chart_is_log_log_with_units(h200) -> None:
+    from hermes_model import plotting
+
+    _, kernels, copies = h200
+    spec = plotting.measured_modelled_chart(cal.comparison_table(kernels, copies)).to_dict()
+    points = _layers(spec)[-1]["encoding"]
+    assert points["x"]["scale"]["type"] == "log" and points["y"]["scale"]["type"] == "log"
+    assert points["x"]["title"] == "measured time (µs)"
+    assert points["y"]["title"] == "modelled time (µs)"
+    assert points["shape"]["scale"]["domain"] == ["fit", "held-out"]
+    assert "title" not in spec
+
+
+def test_other_calibration_charts(h200) -> None:
+    from hermes_model import plotting
+
+    fit, kernels, copies = h200
+    strip = plotting.error_strip_chart(cal.comparison_table(kernels, copies)).to_dict()
+    assert strip["encoding"]["x"]["title"] == "modelled ÷ measured − 1 (%)"
+    gather = plotting.gather_chart(cal.gather_penalty_table(kernels)).to_dict()
+    assert gather["facet"]["field"] == "shape"
+    enc = _layers(gather)[0]["encoding"]
+    assert enc["x"]["scale"]["type"] == "log" and enc["y"]["title"] == "time ÷ compact matmul"
+    shown = copies.assign(memory=np.where(copies["pinned"], "pinned", "pageable"),
+                          bandwidth_bytes_per_s=copies["bytes"] / copies["measured_s"])
+    link = plotting.link_chart(shown, cal.link_curve(fit.link, [2**20, 2**30]),
+                               max_fit_bytes=fit.link.max_fit_bytes).to_dict()
+    enc = _layers(link)[-1]["encoding"]
+    assert enc["x"]["title"] == "copy size (MiB)" and enc["y"]["title"] == "bandwidth (GB/s)"
+    with pytest.raises(ValueError, match="missing column"):
+        plotting.link_chart(copies, cal.link_curve(fit.link, [1.0]), max_fit_bytes=1.0)
