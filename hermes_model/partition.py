@@ -80,6 +80,7 @@ Problems* (MIT Press, 1988), ch. 2 (greedy for separable convex allocation).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -599,7 +600,10 @@ def solve_milp(problem: PartitionProblem, *, time_limit_s: float = 60.0,
     time :math:`t_l` and a binary :math:`y_l` (the layer has GPU neurons). Constraints:
     :math:`g_k + \\sum_j d_{kj} = c_k`; :math:`g_k \\le c_k y_l` (per class, tighter than one
     big-M per layer); :math:`t_l \\ge T_l^{GPU}\\sum f_k g_k + 2T_{sync}y_l`;
-    :math:`t_l \\ge T_l^{DIMM}\\sum f_k d_{kj}` for each *j*; the capacities (6, 7). Objective
+    :math:`t_l \\ge T_l^{DIMM}\\sum f_k d_{kj}` for each *j*; the capacities (6, 7); and the
+    hull cut :math:`t_l \\ge \\bar\\phi_l - (\\bar\\phi_l - 2T_{sync}) y_l + T_l^{GPU}\\sum f_k g_k`
+    with :math:`\\bar\\phi_l = T_l^{DIMM}F_l/D` (valid at y = 0 and y = 1; it makes the LP
+    relaxation charge the synchronisations instead of a fraction of them). Objective
     :math:`\\sum_l t_l`. Times are scaled to the all-DIMM mean layer time and bytes to the GPU
     budget for conditioning; results are in seconds.
     """
@@ -645,6 +649,16 @@ def solve_milp(problem: PartitionProblem, *, time_limit_s: float = 60.0,
     add(r + p.layer, ig + k, -p.gpu_neuron_s[p.layer] * p.freq / t_scale)
     add(r + lay, iy + lay, np.full(L, -2.0 * p.sync_s / t_scale))
     lo.append(np.zeros(L))
+    hi.append(np.full(L, np.inf))
+    r += L
+    # Hull cut (perspective of the disjunction y_l = 0 / y_l = 1, valid for Eq. 1-7):
+    # t_l >= Td F_l / D - (Td F_l / D - 2 Ts) y_l + Tg sum_k f_k g_k.
+    # Without it the LP relaxation sets y_l = g / c_k and all but drops the synchronisations.
+    mean_dimm = p.dimm_neuron_s * _per_layer(p, p.freq * p.count) / d / t_scale
+    add(r + lay, it + lay, np.ones(L))
+    add(r + p.layer, ig + k, -p.gpu_neuron_s[p.layer] * p.freq / t_scale)
+    add(r + lay, iy + lay, mean_dimm - 2.0 * p.sync_s / t_scale)
+    lo.append(mean_dimm)
     hi.append(np.full(L, np.inf))
     r += L
     # DIMM sides: t_l - Td f_k d_kj >= 0
@@ -727,23 +741,61 @@ def gpu_neuron_budget_bytes(model: ModelSpec, system: SystemSpec, *, workspace_f
 
 def neuron_times_s(model: ModelSpec, system: SystemSpec, kind: str, *, batch_size: int = 1,
                    dtype: str = "fp16") -> tuple[float, float]:
-    """Time per activated neuron of `kind` on the GPU and on one DIMM (s): the roofline of its
-    weights (read once) and its FLOP for `batch_size` tokens, at the devices' achievable rates,
-    without the per-kernel overhead (charged once per layer, in the synchronisation).
+    """Time per activated neuron of `kind` on the GPU and on one DIMM (s).
 
-    TODO(issue 4): take the DIMM side from ``hermes_model.ndp`` (per-DIMM op time from the DDR
-    timings) once it lands; this adapter uses the DIMM spec's roofline (pin bandwidth × the
-    NDP-DIMM efficiency, multipliers × clock).
+    GPU: the roofline of the neuron's weights (read once) and its FLOP for `batch_size` tokens at
+    the GPU's achievable rates (`roofline.op_time`). DIMM: `ndp.dimm_op_time` for the same
+    weights, read as chunks of one matrix slice each (``d_model`` values of an MLP neuron's
+    up/gate row or down column; the whole fused column of a QKV neuron). Neither includes the
+    per-kernel overhead: a layer pays that once, not per neuron (it is part of the layer's
+    synchronisation budget).
     """
+    from hermes_model import ndp
+
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size!r}")
     nbytes = shapes.neuron_bytes(model, kind, dtype)
     flop = shapes.neuron_flop_per_token(model, kind) * batch_size
     gpu = roofline.op_time(flop, nbytes, flop_per_s=system.gpu.achievable_flop_per_s,
                            bandwidth_bytes_per_s=system.gpu.achievable_bandwidth_bytes_per_s)
-    dimm = roofline.op_time(flop, nbytes, flop_per_s=system.dimm.achievable_flop_per_s,
-                            bandwidth_bytes_per_s=system.dimm.achievable_bandwidth_bytes_per_s)
-    return float(gpu.time_s), float(dimm.time_s)
+    chunk = model.d_model * shapes.dtype_bytes(dtype) if kind == "mlp" else nbytes
+    dimm = ndp.dimm_op_time(system.dimm, weight_bytes=nbytes, batch_size=batch_size,
+                            pattern="chunks", chunk_bytes=chunk, dtype=dtype)
+    return float(gpu.time_s), float(np.maximum(dimm.compute_s, dimm.memory_s))
+
+
+def model_frequencies(model: ModelSpec, targets: Any) -> tuple[FloatArray, FloatArray]:
+    """Per-neuron activation frequencies of a model from the sparsity generator's targets.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    targets : sparsity.ModelTargets
+        With groups named ``qkv`` and ``mlp`` (``sparsity.model_targets``).
+
+    Returns
+    -------
+    mlp_freq, qkv_freq : ndarray, shapes (n_layers, d_ffn) and (n_layers, d_model)
+        The fitted logit-normal frequencies (`sparsity.fit_frequencies`), each layer's from its
+        own density and hot-share target. The partition does not depend on which neuron index
+        holds which frequency, so no random order is drawn.
+    """
+    from hermes_model import sparsity
+
+    out: dict[str, FloatArray] = {}
+    for g in targets.groups:
+        n_layers = model.n_layers
+        dens = np.broadcast_to(np.asarray(g.density, dtype=float), (n_layers,))
+        hot = np.broadcast_to(np.asarray(g.hot_share_80, dtype=float), (n_layers,))
+        rows, cache = [], {}
+        for d_l, h_l in zip(dens, hot, strict=True):
+            if (d_l, h_l) not in cache:
+                fit = sparsity.fit_frequencies(g.n_neurons, float(d_l), float(h_l))
+                cache[(d_l, h_l)] = sparsity.logit_normal_frequencies(
+                    g.n_neurons, fit.logit_mean, fit.logit_std)
+            rows.append(cache[(d_l, h_l)])
+        out[g.name] = np.stack(rows)
+    return out["mlp"], out["qkv"]
 
 
 def sync_time_s(model: ModelSpec, system: SystemSpec, *, batch_size: int = 1,
