@@ -333,3 +333,11 @@ def test_other_calibration_charts(h200) -> None:
     assert enc["x"]["title"] == "copy size (MiB)" and enc["y"]["title"] == "bandwidth (GB/s)"
     with pytest.raises(ValueError, match="missing column"):
         plotting.link_chart(copies, cal.link_curve(fit.link, [1.0]), max_fit_bytes=1.0)
+
+
+def test_bench_times_the_fit() -> None:
+    """`bench --json` reports calibration_fit_s: the whole fit takes well under a second."""
+    from hermes_model.cli import BENCHMARKS
+
+    seconds = BENCHMARKS["calibration_fit_s"]()
+    assert 0 < seconds < 2.0
