@@ -230,6 +230,8 @@ def bench_trace_llama2_70b_256tok_s() -> float:
 
 #: The package's timed hot paths: one key per figure of `bench --json`. Later chapters add theirs.
 BENCHMARKS: dict[str, Callable[[], float]] = {
+    "estimate_per_s": lambda: bench_estimate_per_s(),
+    "figures_9_to_11_s": lambda: bench_figures_9_to_11_s(),
     "trace_llama2_70b_256tok_s": bench_trace_llama2_70b_256tok_s,
     "op_vectorised_per_s": bench_op_vectorised_per_s,
     "calibration_fit_s": bench_calibration_fit_s,
@@ -283,6 +285,118 @@ def cmd_dimm(args: argparse.Namespace) -> None:
         "bandwidth_GBps": payload["bandwidth_bytes_per_s"] / u.GB,
         "rank_GBps": rank_bw / u.GB, "efficiency": payload["efficiency"],
         "GMAC_per_s": payload["mac_per_s"] / 1e9}]))
+
+
+def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Model, system and assumptions of an ``estimate`` command (overrides applied)."""
+    import dataclasses
+    from pathlib import Path
+
+    from hermes_model import policies
+
+    if args.model.endswith(".json"):
+        path = Path(args.model)
+        if not path.is_file():
+            raise ValueError(f"model config {args.model!r} not found")
+        config = json.loads(path.read_text(encoding="utf-8"))
+        meta = {"name": path.stem, "config_source": str(path), "card_parameter_count": 1,
+                "card_parameter_source": "not given", "activation": "relu",
+                "native_activation": "relu", "notes": "from the command line"}
+        if config.get("hidden_act", "relu") in ("silu", "swish"):
+            meta.update(activation="reglu", native_activation="swiglu")
+        model = shapes.model_from_config(path.stem, config, meta)
+        model = dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model))
+    else:
+        model = io.load_model(args.model)
+    system = io.load_system(args.system, args.profile, gpu=args.gpu, n_gpus=args.n_gpus,
+                            host=args.host, host_link=args.link, dimm=args.dimm,
+                            n_dimms=args.n_dimms)
+    if args.gpu_link is not None:
+        system = dataclasses.replace(system, gpu_link=io.load_link(args.gpu_link, args.profile))
+    if args.multipliers is not None:
+        system = dataclasses.replace(system, dimm=dataclasses.replace(
+            system.dimm, ndp_multipliers=args.multipliers))
+    inputs = io.load_generator_inputs()
+    activity = (policies.activity_from_inputs(inputs[model.slug]) if model.slug in inputs
+                else None)
+    kw: dict[str, Any] = {"activity": activity}
+    if args.cycles_per_op is not None:
+        kw["cycles_per_op"] = args.cycles_per_op
+    if args.ranks_parallel is not None:
+        kw["ranks_parallel"] = args.ranks_parallel
+    return model, system, policies.Assumptions(**kw)
+
+
+def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON answer of ``estimate`` (also used by the tests)."""
+    from hermes_model import policies
+
+    model, system, options = _estimate_inputs(args)
+    est = policies.estimate(args.policy, model, system, batch=args.batch,
+                            prompt_len=args.prompt_len, gen_len=args.gen_len, options=options)
+    payload: dict[str, Any] = {
+        "policy": est.policy, "model": est.model, "system": system.slug,
+        "profile": system.profile, "batch": est.batch, "prompt_len": est.prompt_len,
+        "gen_len": est.gen_len, "supported": est.supported, "reason": est.reason,
+        "tokens_per_s": est.tokens_per_s,
+        "prefill_s": None if not est.supported else est.prefill_s,
+        "decode_step_s": None if not est.supported else est.decode_step_s,
+        "total_s": None if not est.supported else est.total_s,
+        "breakdown_s": dict(est.breakdown_s)}
+    if args.band and est.supported:
+        band = policies.tokens_per_s_band(args.policy, model, system, batch=args.batch,
+                                          prompt_len=args.prompt_len, gen_len=args.gen_len,
+                                          options=options)
+        payload["tokens_per_s_band"] = [band.low, band.high]
+    return payload
+
+
+def cmd_estimate(args: argparse.Namespace) -> None:
+    payload = estimate_payload(args)
+    if not payload["supported"]:
+        if args.json:
+            print(json.dumps(payload, indent=2))
+        print(f"not supported: {payload['reason']}", file=sys.stderr)
+        raise SystemExit(3)
+    rows = [{"policy": payload["policy"], "model": payload["model"], "batch": payload["batch"],
+             "tokens_per_s": payload["tokens_per_s"], "prefill_s": payload["prefill_s"],
+             "decode_step_ms": payload["decode_step_s"] * 1e3, "total_s": payload["total_s"]}]
+    if "tokens_per_s_band" in payload:
+        rows[0]["band_low"], rows[0]["band_high"] = payload["tokens_per_s_band"]
+    _emit(payload, args.json, lambda: format_table(rows) + "\n\n" + format_table(
+        [{"category": k, "seconds": v} for k, v in payload["breakdown_s"].items()]))
+
+
+def bench_estimate_per_s() -> float:
+    """Hermes estimates per second (LLaMA2-70B, batch 1, 128/128, after the first call)."""
+    from hermes_model import policies
+
+    model, system = io.load_model("llama2_70b"), io.load_system("hermes_paper")
+    opts = policies.Assumptions(activity=policies.activity_from_inputs(
+        io.load_generator_inputs()["llama2_70b"]))
+    policies.estimate("hermes", model, system, options=opts)
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < 0.5:
+        policies.estimate("hermes", model, system, options=opts)
+        n += 1
+    return n / (time.perf_counter() - t)
+
+
+def bench_figures_9_to_11_s() -> float:
+    """Seconds to compute every bar of Figs. 9, 10 and 11 (models loaded inside)."""
+    from hermes_model import policies
+
+    t = time.perf_counter()
+    system = io.load_system("hermes_paper")
+    inputs = io.load_generator_inputs()
+    for fig in ("fig9", "fig10", "fig11"):
+        df = io.load_paper_figure(fig)
+        for slug, rows in df.groupby("model"):
+            model = io.load_model(str(slug))
+            opts = policies.Assumptions(activity=policies.activity_from_inputs(inputs[str(slug)]))
+            for pol, batch in zip(rows["policy"], rows["batch"], strict=True):
+                policies.estimate(str(pol), model, system, batch=int(batch), options=opts)
+    return time.perf_counter() - t
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -339,6 +453,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ReLU-fied statistics (the paper's) or the original SwiGLU")
     spars.add_argument("--layers", type=_positive_int, default=2,
                        help="layers to generate (default 2; layers are statistically alike)")
+    est = add("estimate", "tokens/s, prefill, decode step and breakdown of one system policy",
+              cmd_estimate)
+    est.add_argument("--model", required=True, help="a model slug, or a HF config.json path")
+    est.add_argument("--policy", required=True,
+                     choices=("accelerate", "flexgen", "dejavu", "hermes-host", "hermes-base",
+                              "hermes", "gpu-only"))
+    est.add_argument("--system", default="hermes_paper", help="a system slug")
+    est.add_argument("--batch", type=_positive_int, default=1)
+    est.add_argument("--prompt-len", type=_positive_int, default=128)
+    est.add_argument("--gen-len", type=_positive_int, default=128)
+    est.add_argument("--band", action="store_true",
+                     help="also the tokens/s band over the unstated parameters")
+    for flag, kind, what in (("--gpu", str, "GPU slug"), ("--n-gpus", _positive_int, "GPUs"),
+                             ("--link", str, "host link slug"),
+                             ("--gpu-link", str, "GPU-GPU link slug"),
+                             ("--host", str, "host slug"), ("--dimm", str, "NDP-DIMM slug"),
+                             ("--n-dimms", _positive_int, "NDP-DIMMs"),
+                             ("--multipliers", _positive_int, "multipliers per GEMV unit"),
+                             ("--cycles-per-op", _positive_float, "cycles per bit-serial op")):
+        est.add_argument(flag, type=kind, default=None, help=f"override: {what}")
+    est.add_argument("--ranks-parallel", type=_bool, default=None,
+                     help="override: ranks read in parallel by the NDP core (true/false)")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
 

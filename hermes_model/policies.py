@@ -1,0 +1,1247 @@
+"""Every system of the paper's evaluation as a policy: one signature, one registry (issue 9).
+
+A *policy* maps a model, a system and the run's shape to an :class:`Estimate`: the prefill time,
+the mean decode step (every sequence of the batch advances one token; the KV cache grows from
+``prompt_len`` to ``prompt_len + gen_len - 1``), the total and a breakdown in Fig. 12's categories.
+Each is a pure function with the keyword-only signature of :data:`PolicyFn`; :data:`POLICIES`
+maps each :class:`Policy` to its function.
+
+Throughput is the paper's reading (digest §13.1), stated once here:
+
+.. math:: \\text{tokens/s} = \\frac{b \\cdot n_{gen}}{T_{prefill} + \\sum_{i=0}^{n_{gen}-1} T_{decode}(P + i)}
+
+with *b* the batch, :math:`n_{gen}` the generated tokens and *P* the prompt length: every
+generated token of every sequence counts, and prefill time is included. Each of the
+:math:`n_{gen}` steps is modelled (the first token's step is counted as a decode step too:
+one step more than strictly needed, < 1 %).
+
+Operator mapping (digest §5.3, §9):
+
+* ``hermes``: prefill entirely on the GPU, streaming every weight that is not resident over PCIe
+  (overlapped with compute, layer by layer); decode per layer: QKV and MLP split into hot neurons
+  on the GPU and cold neurons on the NDP-DIMMs (``max`` of the two sides, the GPU side paying two
+  synchronisations over PCIe), attention on the DIMMs with the KV cache there, the projection on
+  the GPU only, merges on the DIMMs. The hot/cold split comes from issue 7's water-filling of the
+  GPU budget (:func:`hot_cold_split`, the fluid optimum of `hermes_model.partition`'s relaxation
+  for identical layers), on the frequencies of `hermes_model.sparsity`.
+* ``hermes-host`` (PowerInfer-like): the same split with the host CPU, at host DRAM bandwidth, in
+  place of the DIMM pool; attention on the GPU with the KV cache there.
+* ``hermes-base``: NDP-DIMMs without sparsity: whole layers on the GPU while they fit, the others
+  entirely on the DIMMs; attention always on the DIMMs.
+* ``accelerate``: weights in host memory, each layer copied on demand (pageable memory, no
+  overlap) before it runs on the GPU.
+* ``flexgen``: weights in pinned host memory, the next layer prefetched while this one computes
+  (the zig-zag schedule reduces to layer-by-layer overlap at a batch that fits one GPU batch).
+* ``dejavu`` adapted to offloading: a low-rank MLP predictor on the GPU per layer, then only the
+  predicted-active MLP neurons gathered on the host and copied over PCIe; attention dense.
+* ``gpu-only``: every weight resident on ``n_gpus`` GPUs, tensor parallel (Megatron: heads and
+  MLP columns split), two ring all-reduces of the hidden state per layer over the GPU-GPU link.
+
+Every choice the paper leaves unsaid is a field of :class:`Assumptions` with its default fixed
+from first principles before any comparison with the paper's figures; :data:`UNSTATED` lists the
+ones with a plausible range, and :func:`tokens_per_s_band` turns the ranges into a band.
+Everything inside is SI (bytes, s, FLOP).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from functools import lru_cache
+from itertools import product
+from types import MappingProxyType
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from hermes_model import dram, ndp, shapes, sparsity
+from hermes_model import units as u
+from hermes_model.shapes import ModelSpec
+from hermes_model.specs import SystemSpec
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Policy(StrEnum):
+    """The systems of the paper's evaluation (§V-A), by their CLI names."""
+
+    ACCELERATE = "accelerate"
+    FLEXGEN = "flexgen"
+    DEJAVU = "dejavu"
+    HERMES_HOST = "hermes-host"
+    HERMES_BASE = "hermes-base"
+    HERMES = "hermes"
+    GPU_ONLY = "gpu-only"
+
+
+#: Fig. 12's categories, in the order of the chart.
+CATEGORIES: Final = ("fc", "attention", "predictor", "prefill", "communication", "others")
+
+#: Policies that offload weights to host memory over PCIe (FlexGen and Deja Vu: OPT only, §V-A).
+OFFLOADING: Final = (Policy.ACCELERATE, Policy.FLEXGEN, Policy.DEJAVU)
+OPT_ONLY: Final = (Policy.FLEXGEN, Policy.DEJAVU)
+#: Policies that exploit activation sparsity (they need activation statistics).
+SPARSE: Final = (Policy.DEJAVU, Policy.HERMES_HOST, Policy.HERMES)
+
+# ------------------------------------------------------------------------ measured constants
+
+#: γ, weight bytes a gather-then-matmul sparse GEMV moves per selected byte, and one more kernel.
+#: Calibrated: `hermes_model.calibration.fit_kernels` on the 108 gathered GEMVs of
+#: data/measured/gpu_h200_20261126.csv (3.077; data/README "Calibrated efficiencies").
+GATHER_PENALTY: Final = 3.08
+#: Per-kernel time inside a CUDA graph (s). Measured: 0.96 µs per kernel in a graph of 100 tiny
+#: kernels (data/measured/gpu_h200_20261126.csv, ``launch`` rows).
+CUDA_GRAPH_KERNEL_S: Final = 0.96e-6
+#: Pageable host→device copy bandwidth as a share of the pinned one. Measured: median of the
+#: H2D copies of 32 MiB-1 GiB, pageable 5.1 GB/s against pinned 51.4 GB/s
+#: (data/measured/gpu_h200_20261126.csv); tests/test_policies.py recomputes it.
+PAGEABLE_COPY_FRAC: Final = 0.10
+#: Bytes of Hermes' predictor tables per neuron: a 4-bit state and two 32-bit indices of its
+#: top-2 correlated neurons (§IV-C; the index width is an assumption).
+PREDICTOR_ENTRY_BYTES: Final = 0.5 + 2 * 4
+#: FP16 units of each DIMM's activation unit (softmax exponentials), §IV-A.
+NDP_ACTIVATION_UNITS: Final = 256
+
+#: GPU kernels per block (a fixed t_0 each): QKV (gather + one fused GEMM), MLP (gather, up/gate
+#: with the activation fused, down), the projection, and the layer's norms and residual adds.
+KERNELS_QKV: Final = 2
+KERNELS_MLP: Final = 3
+KERNELS_DENSE_LAYER: Final = 6  # q/k/v fused, attention, o, up(+gate), down, norm+residual
+
+# ------------------------------------------------------------------------------ inputs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Activity:
+    """Activation statistics of one model (from ``data/paper/sparsity_generator_inputs.csv``).
+
+    Attributes
+    ----------
+    mlp_density, qkv_density : float
+        Mean share of MLP / QKV neurons active per token, in (0, 1).
+    mlp_hot_share, qkv_hot_share : float
+        Share of neurons (most frequent first) that carries 80 % of the activations.
+    similarity_d1, similarity_d10, similarity_d25 : float
+        Share of a token's active neurons still active 1, 10 and 25 tokens later (Fig. 4a).
+    source : str
+        Where the numbers come from.
+    """
+
+    mlp_density: float
+    mlp_hot_share: float
+    qkv_density: float
+    qkv_hot_share: float
+    similarity_d1: float
+    similarity_d10: float
+    similarity_d25: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("mlp_density", "qkv_density", "mlp_hot_share", "qkv_hot_share",
+                     "similarity_d1", "similarity_d10", "similarity_d25"):
+            v = getattr(self, name)
+            if not 0 < v < 1:
+                raise ValueError(f"{name} must be in (0, 1), got {v!r}")
+
+
+def activity_from_inputs(row: Mapping[str, Any]) -> Activity:
+    """An :class:`Activity` from one row of ``io.load_generator_inputs()``."""
+    return Activity(mlp_density=float(row["mlp_density"]),
+                    mlp_hot_share=float(row["hot_share_80"]),
+                    qkv_density=float(row["qkv_density"]),
+                    qkv_hot_share=float(row["qkv_hot_share_80"]),
+                    similarity_d1=float(row["similarity_d1"]),
+                    similarity_d10=float(row["similarity_d10"]),
+                    similarity_d25=float(row["similarity_d25"]),
+                    source=str(row.get("mlp_density_provenance", "")))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assumptions:
+    """Every choice the paper leaves unsaid, with its default (fixed before any comparison).
+
+    Attributes
+    ----------
+    activity : Activity or None
+        Activation statistics of the model; the sparse policies need them.
+    dtype : str
+        Weights, activations and KV cache in fp16 (the NDP multipliers are FP16; not stated).
+    gpu_workspace_frac : float
+        Share of GPU memory kept for the CUDA context, cuBLAS workspace, activations and
+        fragmentation (0.10); the rest holds weights.
+    projection_on_gpu : bool
+        Hermes and Hermes-host keep every layer's attention output projection resident on the
+        GPU (it runs only there, Fig. 6a; streaming it each token would cost more than a decode
+        step, digest §13.4).
+    lm_head_on_gpu : bool
+        The LM head (vocab × d) is resident on the GPU and runs there; the input embedding stays
+        in the DIMMs / host memory (one row per token is looked up).
+    gather_penalty : float
+        γ of a gathered sparse GEMV on the GPU (calibrated 3.08). The GPU computes only the
+        predicted-active hot neurons with a gather, or all its hot neurons densely, whichever
+        is faster for the block (a runtime can choose per block).
+    cuda_graphs : bool
+        False: each GPU kernel costs the calibrated t_0 (9.96 µs, launched one by one);
+        True: 0.96 µs (measured inside a CUDA graph).
+    ranks_parallel : bool
+        The NDP core reads its DIMM's four ranks in parallel (the rank-level parallelism of the
+        centre-buffer designs Hermes cites; `hermes_model.dram`).
+    cycles_per_op : float or None
+        Cycles of one bit-serial 8×FP16 multiplier operation; None: the catalog's 11.
+    link_bandwidth_scale : float
+        Multiplies the host link's per-direction bandwidth: 1 reads the paper's 64 GB/s as per
+        direction; 0.5 reads it as the bidirectional x16 figure.
+    prefill_overlap : bool
+        Prefill streams layer l+1's weights while layer l computes (double buffering).
+    prefill_streams_resident : bool
+        False: weights already resident on the GPU (projection, LM head, the offline hot set,
+        Hermes-base's GPU layers) are not streamed again during prefill; True: prefill streams
+        the whole model (the GPU's hot set is rebuilt from the prompt's activity).
+    online_adjustment : bool
+        Hermes' predictor keeps the GPU holding the neurons hot *in the current sequences*
+        (each neuron's per-sequence rate from `hermes_model.sparsity`'s engagement model);
+        False: the offline partition on population frequencies (Hermes-partition).
+    dimm_imbalance : float
+        Busiest DIMM over the mean after window remapping (§IV-D: < 5 % variance → 1.05).
+    skip_inactive_macs : bool
+        False: a cold unit computes every neuron the batch needs for all ``batch`` sequences
+        (a dense GEMV over the union, b MACs per weight read); True: only for the sequences
+        predicted to activate it (the weight read is shared, the MACs are not).
+    offload_resident : bool
+        False: the offloading baselines keep every weight in host memory and stream each layer
+        every step ("plain host memory over PCIe", §V-A); True: they fill the GPU first.
+    host_prefill_on_cpu : bool
+        Hermes-host is PowerInfer-like: its hybrid engine computes the cold neurons on the CPU
+        for the prompt too (True); False streams them to the GPU as Hermes does.
+    accelerate_pinned : bool
+        Accelerate copies from pageable memory (False): `PAGEABLE_COPY_FRAC` of the link.
+    dejavu_predictor_rank : int
+        Hidden width of Deja Vu's per-layer low-rank MLP predictor (d → r → d_ffn), on the GPU.
+    dejavu_head_density : float
+        Share of attention weights Deja Vu loads (1: attention dense, only MLP neurons sparse).
+    n_activity_classes : int
+        Quantile classes per neuron group in the hot/cold split (numerical resolution).
+    """
+
+    activity: Activity | None = None
+    dtype: str = "fp16"
+    gpu_workspace_frac: float = 0.10
+    projection_on_gpu: bool = True
+    lm_head_on_gpu: bool = True
+    gather_penalty: float = GATHER_PENALTY
+    cuda_graphs: bool = False
+    ranks_parallel: bool = True
+    cycles_per_op: float | None = None
+    link_bandwidth_scale: float = 1.0
+    prefill_overlap: bool = True
+    prefill_streams_resident: bool = False
+    online_adjustment: bool = True
+    dimm_imbalance: float = 1.05
+    skip_inactive_macs: bool = False
+    offload_resident: bool = False
+    host_prefill_on_cpu: bool = True
+    accelerate_pinned: bool = False
+    dejavu_predictor_rank: int = 1024
+    dejavu_head_density: float = 1.0
+    n_activity_classes: int = 64
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.gpu_workspace_frac < 1:
+            raise ValueError(f"gpu_workspace_frac must be in [0, 1), got {self.gpu_workspace_frac!r}")
+        if self.gather_penalty < 1:
+            raise ValueError(f"gather_penalty must be >= 1, got {self.gather_penalty!r}")
+        if not self.link_bandwidth_scale > 0:
+            raise ValueError(f"link_bandwidth_scale must be > 0, got {self.link_bandwidth_scale!r}")
+        if self.dimm_imbalance < 1:
+            raise ValueError(f"dimm_imbalance must be >= 1, got {self.dimm_imbalance!r}")
+        if self.cycles_per_op is not None and not self.cycles_per_op > 0:
+            raise ValueError(f"cycles_per_op must be > 0, got {self.cycles_per_op!r}")
+        if not 0 < self.dejavu_head_density <= 1:
+            raise ValueError(f"dejavu_head_density must be in (0, 1], got {self.dejavu_head_density!r}")
+        if self.dejavu_predictor_rank <= 0 or self.n_activity_classes < 4:
+            raise ValueError("dejavu_predictor_rank must be > 0 and n_activity_classes >= 4")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unstated:
+    """One parameter the paper does not state, with its plausible range and why."""
+
+    name: str
+    default: Any
+    low: Any
+    high: Any
+    reason: str
+    policies: tuple[Policy, ...]
+
+
+_NDP = (Policy.HERMES, Policy.HERMES_BASE)
+_HYBRID = (Policy.HERMES, Policy.HERMES_HOST, Policy.HERMES_BASE)
+_ALL = tuple(Policy)
+
+#: The unstated parameters that move the answer, each with a plausible range (issue 9, item 4).
+UNSTATED: Final[tuple[Unstated, ...]] = (
+    Unstated(name="ranks_parallel", default=True, low=False, high=True, policies=_NDP,
+             reason="per-DIMM bandwidth: the four ranks read in parallel by the buffer chip "
+                    "(95 GB/s) or sharing the DIMM's one bus (26 GB/s); not stated"),
+    Unstated(name="cycles_per_op", default=11.0, low=16.0, high=6.0, policies=_NDP,
+             reason="bit-serial multiplier cycles per 8xFP16 op: radix-4 (6) to a serial 16-bit "
+                    "word (16); 11 = FP16 significand bits (NDP-DIMM chapter)"),
+    Unstated(name="gpu_workspace_frac", default=0.10, low=0.20, high=0.05, policies=_ALL,
+             reason="GPU memory kept for context, workspace and activations; the rest holds "
+                    "hot neurons / layers; the paper gives no split"),
+    Unstated(name="link_bandwidth_scale", default=1.0, low=0.5, high=1.0, policies=_ALL,
+             reason="the paper's 'PCIe 4.0, 64 GB/s' read per direction (1) or as the "
+                    "bidirectional figure (0.5); only under the paper profile"),
+    Unstated(name="prefill_overlap", default=True, low=False, high=True, policies=_ALL,
+             reason="prefill streaming overlapped with compute (double buffering) or not"),
+    Unstated(name="prefill_streams_resident", default=False, low=True, high=False,
+             policies=_HYBRID,
+             reason="prefill re-streams the GPU's resident weights ('traditional offloading') "
+                    "or only the rest"),
+    Unstated(name="gather_penalty", default=GATHER_PENALTY, low=GATHER_PENALTY, high=1.0,
+             policies=(Policy.HERMES, Policy.HERMES_HOST),
+             reason="sparse GPU kernel: gather then matmul (measured 3.08) or a fused kernel that "
+                    "reads rows in place (measured on par with the compact matmul)"),
+    Unstated(name="cuda_graphs", default=False, low=False, high=True, policies=_ALL,
+             reason="kernels launched one by one (t_0 9.96 us) or replayed in a CUDA graph "
+                    "(0.96 us)"),
+    Unstated(name="online_adjustment", default=True, low=False, high=True,
+             policies=(Policy.HERMES,),
+             reason="GPU set follows each sequence's hot neurons (predictor) or the offline "
+                    "population partition only"),
+    Unstated(name="dimm_imbalance", default=1.05, low=1.2, high=1.0, policies=(Policy.HERMES,),
+             reason="busiest DIMM over the mean after window remapping (< 5 % in the window; "
+                    "1.2-2.5x without remapping, §IV-D)"),
+    Unstated(name="skip_inactive_macs", default=False, low=False, high=True,
+             policies=(Policy.HERMES, Policy.HERMES_HOST),
+             reason="batched sparse GEMV on the cold side: MACs for every sequence of the batch "
+                    "on each needed neuron, or only for the sequences that activate it"),
+    Unstated(name="offload_resident", default=False, low=False, high=True, policies=OFFLOADING,
+             reason="offloading baselines keep all weights in host memory, or fill the GPU first"),
+    Unstated(name="host_prefill_on_cpu", default=True, low=True, high=False,
+             policies=(Policy.HERMES_HOST,),
+             reason="Hermes-host's prefill: cold neurons on the CPU as PowerInfer's hybrid engine "
+                    "does, or streamed to the GPU"),
+    Unstated(name="accelerate_pinned", default=False, low=False, high=True,
+             policies=(Policy.ACCELERATE,),
+             reason="Accelerate's on-demand copies from pageable (measured 0.10 of pinned) or "
+                    "pinned memory"),
+    Unstated(name="dejavu_predictor_rank", default=1024, low=2048, high=512,
+             policies=(Policy.DEJAVU,),
+             reason="hidden width of Deja Vu's low-rank MLP predictor"),
+    Unstated(name="dejavu_head_density", default=1.0, low=1.0, high=0.5,
+             policies=(Policy.DEJAVU,),
+             reason="Deja Vu's attention-head sparsity in the offloaded setting (dense to half)"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """What a policy predicts for one configuration.
+
+    Attributes
+    ----------
+    policy, model : str
+    batch, prompt_len, gen_len : int
+    tokens_per_s : float
+        ``batch × gen_len / total_s`` (tokens/s); 0 when unsupported.
+    prefill_s : float
+        Prefill of the whole batch (s).
+    decode_step_s : float
+        Mean decode step over the ``gen_len`` steps (s): every sequence advances one token.
+    total_s : float
+        ``prefill_s + gen_len × decode_step_s`` (s); equals the sum of `breakdown_s`.
+    breakdown_s : Mapping[str, float]
+        Time per Fig. 12 category over the whole run (s): ``prefill`` is the whole prefill;
+        ``communication`` the exposed (not overlapped) transfers of decode.
+    supported : bool
+    reason : str
+        Why the configuration cannot run (empty when it can).
+    details : Mapping[str, float]
+        Policy-specific quantities (GPU share of the active-neuron load, resident bytes, ...).
+    """
+
+    policy: str
+    model: str
+    batch: int
+    prompt_len: int
+    gen_len: int
+    tokens_per_s: float
+    prefill_s: float
+    decode_step_s: float
+    total_s: float
+    breakdown_s: Mapping[str, float]
+    supported: bool
+    reason: str = ""
+    details: Mapping[str, float] = field(default_factory=dict)
+
+
+class PolicyFn(Protocol):
+    """The signature every policy shares."""
+
+    def __call__(self, model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
+                 gen_len: int, options: Assumptions) -> Estimate: ...
+
+
+# ----------------------------------------------------------------------------- device rates
+
+
+@dataclass(frozen=True, slots=True)
+class _Rates:
+    gpu_bw: float
+    gpu_flops: float
+    t0: float
+    link_bw: float
+    link_lat: float
+    host_bw: float
+    host_flops: float
+    host_t0: float
+    dimm_bw: float          # per DIMM, neuron-sized chunks
+    dimm_stream_bw: float   # per DIMM, sequential (KV cache)
+    dimm_mac: float         # per DIMM, MAC/s
+    ndp_clock: float
+    nvlink_bw: float
+    nvlink_lat: float
+
+
+def _rates(model: ModelSpec, system: SystemSpec, o: Assumptions) -> _Rates:
+    gpu, dimm = system.gpu, system.dimm
+    chunk = model.d_model * shapes.dtype_bytes(o.dtype)
+    return _Rates(
+        gpu_bw=gpu.achievable_bandwidth_bytes_per_s, gpu_flops=gpu.achievable_flop_per_s,
+        t0=CUDA_GRAPH_KERNEL_S if o.cuda_graphs else gpu.kernel_overhead_s,
+        link_bw=system.host_link.achievable_bandwidth_bytes_per_s * o.link_bandwidth_scale,
+        link_lat=system.host_link.latency_s,
+        host_bw=system.host.achievable_bandwidth_bytes_per_s,
+        host_flops=system.host.achievable_flop_per_s, host_t0=system.host.kernel_overhead_s,
+        dimm_bw=float(dram.dimm_bandwidth_bytes_per_s(dimm, pattern="chunks", chunk_bytes=chunk,
+                                                      ranks_parallel=o.ranks_parallel))
+        * dimm.efficiency.bandwidth_frac,
+        dimm_stream_bw=float(dram.dimm_bandwidth_bytes_per_s(dimm, pattern="stream",
+                                                             ranks_parallel=o.ranks_parallel))
+        * dimm.efficiency.bandwidth_frac,
+        dimm_mac=float(ndp.dimm_mac_per_s(dimm, cycles_per_op=o.cycles_per_op))
+        * dimm.efficiency.compute_frac,
+        ndp_clock=dimm.ndp_clock_hz,
+        nvlink_bw=system.gpu_link.achievable_bandwidth_bytes_per_s,
+        nvlink_lat=system.gpu_link.latency_s)
+
+
+def _copy_s(nbytes: float | FloatArray, bw: float, lat: float) -> Any:
+    return np.where(np.asarray(nbytes) > 0, lat + np.asarray(nbytes) / bw, 0.0)
+
+
+def _gemv_s(weight_bytes: float, batch: float, bw: float, flops: float, dtype: str) -> float:
+    """Roofline of a batched GEMV over `weight_bytes` of weights (no overhead) (s)."""
+    return max(weight_bytes / bw, 2.0 * batch * weight_bytes / shapes.dtype_bytes(dtype) / flops)
+
+
+# --------------------------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    qkv_bytes: float        # per layer
+    proj_bytes: float
+    mlp_bytes: float
+    layer_bytes: float
+    lm_head_bytes: float
+    total_bytes: float      # every stored parameter
+    kv_layer_token: float   # KV bytes per layer per token
+    qkv_neuron: float
+    mlp_neuron: float
+
+
+def _shape(model: ModelSpec, dtype: str) -> _Shape:
+    e = shapes.dtype_bytes(dtype)
+    mats = shapes.layer_matrices(model)
+    by_kind = {k: sum(m.n_elements for m in mats if m.neuron_kind == k) * e
+               for k in ("qkv", "mlp", "none")}
+    return _Shape(qkv_bytes=by_kind["qkv"], proj_bytes=by_kind["none"], mlp_bytes=by_kind["mlp"],
+                  layer_bytes=shapes.layer_weight_bytes(model, dtype),
+                  lm_head_bytes=model.vocab_size * model.word_embed_proj_dim * e,
+                  total_bytes=shapes.weight_bytes(model, dtype),
+                  kv_layer_token=shapes.kv_cache_bytes_per_token(model, dtype) / model.n_layers,
+                  qkv_neuron=shapes.neuron_bytes(model, "qkv", dtype),
+                  mlp_neuron=shapes.neuron_bytes(model, "mlp", dtype))
+
+
+def _contexts(prompt_len: int, gen_len: int) -> FloatArray:
+    """Positions each decode step attends to, including the new token (tokens)."""
+    return prompt_len + 1.0 + np.arange(gen_len, dtype=float)
+
+
+# ------------------------------------------------------------------------ neuron activity
+
+
+@lru_cache(maxsize=256)
+def _logit_params(density: float, hot_share: float) -> tuple[float, float]:
+    # The logit-normal family of `hermes_model.sparsity`, solved on a 2048-neuron grid (the
+    # shape parameters barely depend on N beyond a few hundred neurons).
+    fit = sparsity.fit_frequencies(2048, density, hot_share)
+    return fit.logit_mean, fit.logit_std
+
+
+@lru_cache(maxsize=256)
+def _sequence_share(density: float, hot_share: float, s1: float, s10: float, s25: float) -> float:
+    mu, sigma = _logit_params(density, hot_share)
+    p = sparsity.logit_normal_frequencies(2048, mu, sigma)
+    memoryless = float(sparsity.memoryless_similarity(p))
+    pers = sparsity.fit_persistence((1, 10, 25), (min(s1 + sparsity.BOUND_MARGIN, 0.999), s10, s25),
+                                    memoryless)
+    return sparsity.sequence_share(p, pers.stationary)
+
+
+def neuron_classes(density: float, hot_share: float, n_neurons: int, *, batch: int,
+                   n_classes: int = 64, sequence_share: float = 0.0) -> tuple[FloatArray, FloatArray]:
+    """Classes of a layer's neurons: the rate at which the batch needs each, and their counts.
+
+    Parameters
+    ----------
+    density, hot_share : float
+        The group's mean activation frequency and hot share for 80 %.
+    n_neurons : int
+        Neurons of the group per layer.
+    batch : int
+        Sequences decoded together: a neuron is computed when any of them needs it.
+    n_classes : int
+        Quantile classes of the population frequency p (logit-normal, `hermes_model.sparsity`).
+    sequence_share : float
+        c of `hermes_model.sparsity`: with probability p a neuron is *engaged* in a sequence
+        (rate :math:`p + \\sqrt{c}(1-p)`), else not (rate :math:`p(1-\\sqrt{c})`). 0 gives the
+        population frequency in every sequence.
+
+    Returns
+    -------
+    rate, count : ndarray
+        Union rate :math:`1 - \\prod_s (1 - r_s)` over the batch's sequences, for each class and
+        number j of engaged sequences (binomial), and the expected neurons in it. Σ count = N.
+    """
+    mu, sigma = _logit_params(density, hot_share)
+    p = sparsity.logit_normal_frequencies(n_classes, mu, sigma)
+    if sequence_share <= 0:
+        return 1.0 - (1.0 - p) ** batch, np.full(n_classes, n_neurons / n_classes)
+    sc = math.sqrt(sequence_share)
+    hi, lo = p + sc * (1 - p), p * (1 - sc)
+    j = np.arange(batch + 1, dtype=float)[:, None]
+    comb = np.array([math.comb(batch, int(k)) for k in j[:, 0]], dtype=float)[:, None]
+    share = comb * p**j * (1 - p) ** (batch - j)
+    rate = 1.0 - (1.0 - hi) ** j * (1.0 - lo) ** (batch - j)
+    return rate.ravel(), (share * n_neurons / n_classes).ravel()
+
+
+# -------------------------------------------------------------------------- hot/cold split
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One sparse FC block of a layer (QKV or MLP) as the split sees it.
+
+    Attributes
+    ----------
+    rate, count : ndarray
+        Classes of neurons (:func:`neuron_classes`).
+    neuron_bytes : float
+        Weight bytes of one neuron (B).
+    gpu_active_s, gpu_dense_s : float
+        GPU time per neuron when computing only the active ones (gathered) and when computing
+        every resident neuron densely (s).
+    cold_s : float
+        Time per active neuron on one cold unit (a DIMM, or the host CPU) (s).
+    gpu_fixed_s : float
+        Fixed GPU-side cost of using the GPU at all: two synchronisations and the kernels (s).
+    cold_fixed_s : float
+        Fixed cost of the cold side (s).
+    """
+
+    rate: FloatArray
+    count: FloatArray
+    neuron_bytes: float
+    gpu_active_s: float
+    gpu_dense_s: float
+    cold_s: float
+    gpu_fixed_s: float
+    cold_fixed_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockTime:
+    """The split of one block and its times (s)."""
+
+    gpu_load: float      # expected active neurons on the GPU per step
+    total_load: float
+    gpu_neurons: float
+    gpu_bytes: float
+    gpu_compute_s: float
+    gpu_fixed_s: float
+    cold_s: float
+    time_s: float
+
+
+def hot_cold_split(blocks: Sequence[Block], *, budget_bytes: float, n_cold: int
+                   ) -> tuple[BlockTime, ...]:
+    """Split the blocks of one layer between the GPU and `n_cold` cold units.
+
+    Parameters
+    ----------
+    blocks : sequence of Block
+    budget_bytes : float
+        GPU memory for this layer's hot neurons (B).
+    n_cold : int
+        Cold units sharing the cold neurons evenly (DIMMs; 1 for the host CPU).
+
+    Notes
+    -----
+    Issue 7's relaxation R (`hermes_model.partition`), solved in closed form for one layer: within
+    a block the GPU holds the most frequent neurons (Lemma 1), up to the crossing
+    :math:`G^* = (t_c F / D - S)/(t_g + t_c / D)` beyond which more GPU load slows the block
+    (Lemma 2), and the budget goes to neurons in decreasing gain per byte
+    :math:`t_c f / (D M)` (the budget split theorem). All layers of a model are identical, so
+    each gets ``budget / n_layers`` (the optimum of a symmetric separable convex problem).
+    The block then takes :math:`\\max(\\min(t_d C, t_a G) + S,\\ t_c (F - G)/D + S_c)`.
+    """
+    cands = []
+    for k, b in enumerate(blocks):
+        order = np.argsort(-b.rate, kind="stable")
+        r, n = b.rate[order], b.count[order]
+        load = r * n
+        total = float(load.sum())
+        g_star = max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s)
+                     / (b.gpu_active_s + b.cold_s / n_cold))
+        before = np.concatenate([[0.0], np.cumsum(load)[:-1]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            take = np.clip(np.where(load > 0, (g_star - before) / load, 0.0), 0.0, 1.0)
+        keep = take > 0
+        cands.append((np.full(keep.sum(), k), b.cold_s * r[keep] / (n_cold * b.neuron_bytes),
+                      take[keep] * n[keep] * b.neuron_bytes, take[keep] * load[keep],
+                      take[keep] * n[keep]))
+    blk = np.concatenate([c[0] for c in cands]).astype(int)
+    key = np.concatenate([c[1] for c in cands])
+    nbytes = np.concatenate([c[2] for c in cands])
+    load = np.concatenate([c[3] for c in cands])
+    cnt = np.concatenate([c[4] for c in cands])
+    order = np.argsort(-key, kind="stable")
+    blk, nbytes, load, cnt = blk[order], nbytes[order], load[order], cnt[order]
+    before = np.concatenate([[0.0], np.cumsum(nbytes)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.clip(np.where(nbytes > 0, (budget_bytes - before) / nbytes, 0.0), 0.0, 1.0)
+    out = []
+    for k, b in enumerate(blocks):
+        m = blk == k
+        g = float((frac[m] * load[m]).sum())
+        c = float((frac[m] * cnt[m]).sum())
+        total = float((b.rate * b.count).sum())
+        cold = b.cold_s * (total - g) / n_cold + (b.cold_fixed_s if total - g > 1e-9 else 0.0)
+        gpu_compute = min(b.gpu_dense_s * c, b.gpu_active_s * g)
+        fixed = b.gpu_fixed_s if g > 1e-9 else 0.0
+        out.append(BlockTime(gpu_load=g, total_load=total, gpu_neurons=c,
+                             gpu_bytes=c * b.neuron_bytes, gpu_compute_s=gpu_compute,
+                             gpu_fixed_s=fixed, cold_s=cold,
+                             time_s=max(gpu_compute + fixed, cold)))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------- results
+
+
+def _unsupported(policy: Policy, model: ModelSpec, batch: int, prompt_len: int, gen_len: int,
+                 reason: str) -> Estimate:
+    return Estimate(policy=str(policy), model=model.slug, batch=batch, prompt_len=prompt_len,
+                    gen_len=gen_len, tokens_per_s=0.0, prefill_s=math.nan,
+                    decode_step_s=math.nan, total_s=math.nan,
+                    breakdown_s=MappingProxyType(dict.fromkeys(CATEGORIES, 0.0)),
+                    supported=False, reason=reason)
+
+
+def _result(policy: Policy, model: ModelSpec, batch: int, prompt_len: int, gen_len: int,
+            prefill_s: float, decode: Mapping[str, Any], details: Mapping[str, float]) -> Estimate:
+    """Assemble an estimate from the prefill time and per-step decode arrays per category."""
+    br = {c: float(np.sum(decode.get(c, 0.0)) if np.ndim(decode.get(c, 0.0))
+                   else float(decode.get(c, 0.0)) * gen_len) for c in CATEGORIES}
+    br["prefill"] = float(prefill_s)
+    total = float(sum(br.values()))
+    decode_total = total - prefill_s
+    return Estimate(policy=str(policy), model=model.slug, batch=batch, prompt_len=prompt_len,
+                    gen_len=gen_len, tokens_per_s=batch * gen_len / total, prefill_s=float(prefill_s),
+                    decode_step_s=decode_total / gen_len, total_s=total,
+                    breakdown_s=MappingProxyType(br), supported=True,
+                    details=MappingProxyType(dict(details)))
+
+
+def _check_run(batch: int, prompt_len: int, gen_len: int) -> None:
+    for name, v in (("batch", batch), ("prompt_len", prompt_len), ("gen_len", gen_len)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
+def _gib(x: float) -> str:
+    return f"{x / u.GiB:.1f} GiB"
+
+
+def _kv_bytes(model: ModelSpec, batch: int, prompt_len: int, gen_len: int, dtype: str) -> float:
+    return batch * (prompt_len + gen_len) * shapes.kv_cache_bytes_per_token(model, dtype)
+
+
+def _common_checks(policy: Policy, model: ModelSpec, system: SystemSpec, batch: int,
+                   prompt_len: int, gen_len: int, o: Assumptions) -> str:
+    """The reason a configuration cannot run, or an empty string (capacity in GiB)."""
+    if policy in OPT_ONLY and model.family != "opt":
+        return f"{policy} supports OPT models only (§V-A); {model.slug} is {model.family}"
+    if policy in SPARSE and o.activity is None:
+        return f"{policy} needs activation statistics for {model.slug} (options.activity)"
+    need = shapes.weight_bytes(model, o.dtype)
+    kv = _kv_bytes(model, batch, prompt_len, gen_len, o.dtype)
+    if policy in _NDP:
+        have = system.dimm_capacity_bytes
+        if need + kv > have:
+            return (f"weights and KV cache need {_gib(need + kv)}, the NDP-DIMM pool has "
+                    f"{_gib(have)} ({system.n_dimms} x {_gib(system.dimm.capacity_bytes)})")
+    elif policy == Policy.GPU_ONLY:
+        have = system.n_gpus * system.gpu.memory_bytes * (1 - o.gpu_workspace_frac)
+        if need + kv > have:
+            return (f"weights and KV cache need {_gib(need + kv)}, {system.n_gpus} GPU(s) "
+                    f"hold {_gib(have)} after the workspace")
+    else:
+        have = system.host.dram_capacity_bytes
+        if need > have:
+            return f"weights need {_gib(need)}, host memory has {_gib(have)}"
+        gpu_have = system.gpu.memory_bytes * (1 - o.gpu_workspace_frac)
+        if kv > gpu_have:
+            return f"the KV cache needs {_gib(kv)}, the GPU holds {_gib(gpu_have)}"
+    return ""
+
+
+def _gpu_weight_budget(model: ModelSpec, system: SystemSpec, o: Assumptions) -> float:
+    """GPU memory for weights after the workspace (B)."""
+    return system.n_gpus * system.gpu.memory_bytes * (1 - o.gpu_workspace_frac)
+
+
+# -------------------------------------------------------------------------------- prefill
+
+
+def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
+               prompt_len: int, streamed_layer_bytes: float, link_bw: float, overlap: bool,
+               extra_bytes: float = 0.0) -> float:
+    """Prefill on the GPU: per layer, stream `streamed_layer_bytes` and compute the prompt.
+
+    Compute: every layer matrix for ``batch × prompt_len`` tokens, causal attention
+    (:math:`2 H d_h P (P+1)` FLOP per sequence), :data:`KERNELS_DENSE_LAYER` kernels; the
+    LM head for the last position of each sequence. With overlap the layer takes the larger of
+    its transfer and compute (plus one layer's transfer to fill the pipeline); without, the sum.
+    `extra_bytes` are streamed once (e.g. a non-resident LM head).
+    """
+    tokens = batch * prompt_len
+    e = shapes.dtype_bytes(o.dtype)
+    flop = (2.0 * tokens * sh.layer_bytes / e
+            + 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1))
+    act_bytes = sh.layer_bytes + 4.0 * tokens * model.d_model * e
+    comp = max(flop / r.gpu_flops, act_bytes / r.gpu_bw) + KERNELS_DENSE_LAYER * r.t0
+    tx = float(_copy_s(streamed_layer_bytes, link_bw, r.link_lat))
+    per_layer = max(comp, tx) if overlap else comp + tx
+    fill = min(comp, tx) if overlap else 0.0
+    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    return float(model.n_layers * per_layer + fill + head + _copy_s(extra_bytes, link_bw, r.link_lat))
+
+
+def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
+                      prompt_len: int, gpu_hot_bytes: float, sync_s: float) -> float:
+    """PowerInfer's hybrid prefill: per layer the GPU computes its resident neurons and the
+    projection for every prompt token while the CPU computes the cold ones (the union of the
+    prompt's tokens is dense), then they exchange the hidden states (two syncs per block)."""
+    tokens = batch * prompt_len
+    e = shapes.dtype_bytes(o.dtype)
+    gpu_bytes = gpu_hot_bytes + sh.proj_bytes
+    cold_bytes = sh.qkv_bytes + sh.mlp_bytes - gpu_hot_bytes
+    attn_flop = 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1)
+    gpu = (max((2.0 * tokens * gpu_bytes / e + attn_flop) / r.gpu_flops, gpu_bytes / r.gpu_bw)
+           + KERNELS_DENSE_LAYER * r.t0)
+    cpu = (max(2.0 * tokens * cold_bytes / e / r.host_flops, cold_bytes / r.host_bw)
+           + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
+    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    return float(model.n_layers * (max(gpu, cpu) + 4 * sync_s) + head)
+
+
+# ------------------------------------------------------------------------------- policies
+
+
+def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
+                   cold: str, sync_s: float, adjust: bool) -> tuple[Block, Block]:
+    assert o.activity is not None
+    a = o.activity
+    e = shapes.dtype_bytes(o.dtype)
+    out = []
+    for _kind, dens, hot, n_neur, nb, kern in (
+            ("qkv", a.qkv_density, a.qkv_hot_share, model.d_model, sh.qkv_neuron, KERNELS_QKV),
+            ("mlp", a.mlp_density, a.mlp_hot_share, model.d_ffn, sh.mlp_neuron, KERNELS_MLP)):
+        c = (_sequence_share(dens, hot, a.similarity_d1, a.similarity_d10, a.similarity_d25)
+             if adjust else 0.0)
+        rate, count = neuron_classes(dens, hot, n_neur, batch=batch,
+                                     n_classes=o.n_activity_classes, sequence_share=c)
+        elems = nb / e
+        # MACs per weight read on the cold side: the whole batch, or the expected number of the
+        # batch's sequences that activate a needed neuron (batch × density / union rate).
+        macs = (batch * dens * n_neur / float((rate * count).sum()) if o.skip_inactive_macs
+                else float(batch))
+        gpu_active = max(o.gather_penalty * nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
+        gpu_dense = max(nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
+        n_kern = kern if o.gather_penalty > 1 else kern - 1
+        if cold == "dimm":
+            cold_s = max(nb / r.dimm_bw, macs * elems / r.dimm_mac) * o.dimm_imbalance
+            cold_fixed = 0.0
+        else:
+            cold_s = max(nb / r.host_bw, 2.0 * macs * elems / r.host_flops)
+            cold_fixed = (kern - 1) * r.host_t0
+        out.append(Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=gpu_active,
+                         gpu_dense_s=gpu_dense, cold_s=cold_s,
+                         gpu_fixed_s=2.0 * sync_s + n_kern * r.t0, cold_fixed_s=cold_fixed))
+    return out[0], out[1]
+
+
+def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
+            prompt_len: int, gen_len: int, options: Assumptions) -> Estimate:
+    """Hermes (cold neurons on the NDP-DIMMs) and Hermes-host (cold neurons on the host CPU)."""
+    o = options
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    ndp_side = policy == Policy.HERMES
+    e = shapes.dtype_bytes(o.dtype)
+    resident = ((sh.proj_bytes * model.n_layers if o.projection_on_gpu else 0.0)
+                + (sh.lm_head_bytes if o.lm_head_on_gpu else 0.0))
+    kv_gpu = 0.0 if ndp_side else _kv_bytes(model, batch, prompt_len, gen_len, o.dtype)
+    budget = _gpu_weight_budget(model, system, o) - resident - kv_gpu
+    if budget < 0:
+        return _unsupported(policy, model, batch, prompt_len, gen_len,
+                            f"the resident projection and LM head ({_gib(resident)}) and KV cache "
+                            f"({_gib(kv_gpu)}) exceed the GPU's {_gib(budget + resident + kv_gpu)}")
+    vec = batch * model.d_model * e
+    sync = float(_copy_s(vec, r.link_bw, r.link_lat))
+    qkv, mlp = _sparse_blocks(model, sh, r, o, batch=batch, cold="dimm" if ndp_side else "host",
+                              sync_s=sync, adjust=ndp_side and o.online_adjustment)
+    n_cold = system.n_dimms if ndp_side else 1
+    tq, tm = hot_cold_split((qkv, mlp), budget_bytes=budget / model.n_layers, n_cold=n_cold)
+    ctx = _contexts(prompt_len, gen_len)
+    kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
+    att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
+    if ndp_side:
+        units = min(system.n_dimms, model.n_kv_heads * batch)
+        att = np.maximum(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac))
+        att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
+    else:
+        att = np.maximum(kv_layer / r.gpu_bw, 2.0 * att_mac / r.gpu_flops) + r.t0
+    proj = (_gemv_s(sh.proj_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+            if o.projection_on_gpu else
+            _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
+    L = model.n_layers
+    fc, comm = 0.0, 0.0
+    for t in (tq, tm):
+        if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
+            fc += t.gpu_compute_s + (t.gpu_fixed_s - 2 * sync)
+            comm += 2 * sync
+        else:
+            fc += t.cold_s
+    fc += proj
+    comm += 2 * sync
+    # Merges and norms on the cold side: read/write the partial sums and the residual.
+    merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
+    others = 4.0 * vec * 3 / merge_bw
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+            if o.lm_head_on_gpu else
+            _gemv_s(sh.lm_head_bytes, batch, merge_bw, r.gpu_flops, o.dtype))
+    # Hermes' predictor runs on the host while the previous block computes (§IV-C); only the part
+    # longer than that block would show. Hermes-host uses the same predictor tables.
+    pred_s = (model.d_model + model.d_ffn) * PREDICTOR_ENTRY_BYTES / r.host_bw
+    pred_visible = max(0.0, pred_s - min(tq.time_s, tm.time_s))
+    decode = {"fc": L * fc * np.ones_like(ctx), "attention": L * att,
+              "communication": L * comm * np.ones_like(ctx),
+              "predictor": L * pred_visible * np.ones_like(ctx),
+              "others": (L * others + head) * np.ones_like(ctx)}
+    hot_layer = tq.gpu_bytes + tm.gpu_bytes
+    sparse_layer = sh.qkv_bytes + sh.mlp_bytes
+    # The GPU keeps copies of the most frequent neurons up to its whole budget (§IV-A); decode
+    # computes on the GPU only those the split above assigns it (Eq. 1 may leave some idle),
+    # but prefill needs none of the resident ones streamed.
+    cached_layer = min(budget / model.n_layers, sparse_layer)
+    streamed = sparse_layer + (sh.proj_bytes if not o.projection_on_gpu else 0.0)
+    if not o.prefill_streams_resident:
+        streamed -= cached_layer
+    else:
+        streamed += sh.proj_bytes if o.projection_on_gpu else 0.0
+    if ndp_side or not o.host_prefill_on_cpu:
+        prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                             streamed_layer_bytes=streamed + batch * prompt_len
+                             * sh.kv_layer_token * (1.0 if ndp_side else 0.0),
+                             link_bw=r.link_bw, overlap=o.prefill_overlap,
+                             extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes)
+    else:
+        prefill = _hybrid_prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                                    gpu_hot_bytes=cached_layer, sync_s=float(
+                                        _copy_s(batch * prompt_len * model.d_model * e,
+                                                r.link_bw, r.link_lat)))
+    total_load = tq.total_load + tm.total_load
+    details = {"gpu_hot_bytes": L * hot_layer, "gpu_cached_bytes": L * cached_layer,
+               "gpu_resident_bytes": L * cached_layer + resident,
+               "gpu_load_share": (tq.gpu_load + tm.gpu_load) / total_load,
+               "gpu_resident_share": (L * cached_layer + resident) / sh.total_bytes,
+               "qkv_block_s": tq.time_s, "mlp_block_s": tm.time_s,
+               "projection_s": proj, "predictor_s": pred_s}
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode, details)
+
+
+def hermes(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
+           options: Assumptions) -> Estimate:
+    """Hermes: hot neurons on the GPU, cold neurons and attention on the NDP-DIMMs (§IV-A)."""
+    _check_run(batch, prompt_len, gen_len)
+    return _hybrid(Policy.HERMES, model, system, batch=batch, prompt_len=prompt_len,
+                   gen_len=gen_len, options=options)
+
+
+def hermes_host(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
+                gen_len: int, options: Assumptions) -> Estimate:
+    """Hermes-host (PowerInfer-like): hot neurons on the GPU, cold on the host CPU (§V-A)."""
+    _check_run(batch, prompt_len, gen_len)
+    return _hybrid(Policy.HERMES_HOST, model, system, batch=batch, prompt_len=prompt_len,
+                   gen_len=gen_len, options=options)
+
+
+def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
+                gen_len: int, options: Assumptions) -> Estimate:
+    """Hermes-base: NDP-DIMMs without sparsity; whole layers on the GPU while they fit (§V-A).
+
+    The GPU holds as many whole layers (every FC matrix) as its budget allows after the LM head;
+    which ones does not matter (the layers are identical). Their FC layers run on the GPU,
+    attention on the DIMMs (two synchronisations); the other layers run entirely on the DIMMs,
+    each matrix spread over all DIMMs.
+    """
+    _check_run(batch, prompt_len, gen_len)
+    o, policy = options, Policy.HERMES_BASE
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    e = shapes.dtype_bytes(o.dtype)
+    L, D = model.n_layers, system.n_dimms
+    budget = _gpu_weight_budget(model, system, o) - (sh.lm_head_bytes if o.lm_head_on_gpu else 0)
+    n_gpu = int(min(L, max(0.0, budget) // sh.layer_bytes))
+    vec = batch * model.d_model * e
+    sync = float(_copy_s(vec, r.link_bw, r.link_lat))
+    gpu_fc = (_gemv_s(sh.layer_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype)
+              + (KERNELS_DENSE_LAYER - 1) * r.t0)
+    ndp_fc = max(sh.layer_bytes / (D * r.dimm_bw),
+                 batch * sh.layer_bytes / e / (D * r.dimm_mac)) * o.dimm_imbalance
+    ctx = _contexts(prompt_len, gen_len)
+    units = min(D, model.n_kv_heads * batch)
+    kv_layer = batch * sh.kv_layer_token * ctx
+    att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
+    att = np.maximum(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac))
+    att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
+    merge_bw = r.dimm_stream_bw * D
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+            if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, merge_bw, r.gpu_flops,
+                                             o.dtype))
+    # GPU layers exchange q/k/v and the attention output with the DIMMs (2 syncs), plus one
+    # hand-over each way between the GPU's layers and the DIMMs' layers.
+    comm = n_gpu * 2 * sync + (2 * sync if 0 < n_gpu < L else 0.0)
+    ones = np.ones_like(ctx)
+    decode = {"fc": (n_gpu * gpu_fc + (L - n_gpu) * ndp_fc) * ones, "attention": L * att,
+              "communication": comm * ones, "others": (L * 12.0 * vec / merge_bw + head) * ones}
+    streamed = sh.layer_bytes * (1.0 if o.prefill_streams_resident else (L - n_gpu) / L)
+    prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                         streamed_layer_bytes=streamed + batch * prompt_len * sh.kv_layer_token,
+                         link_bw=r.link_bw, overlap=o.prefill_overlap,
+                         extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes)
+    ndp_time = (L - n_gpu) * ndp_fc
+    details = {"gpu_layers": float(n_gpu), "ndp_flop_share": (L - n_gpu) / L,
+               "ndp_fc_time_share": ndp_time / (ndp_time + n_gpu * gpu_fc),
+               "gpu_resident_bytes": n_gpu * sh.layer_bytes}
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode, details)
+
+
+def _offload_layer_bytes(model: ModelSpec, system: SystemSpec, sh: _Shape, o: Assumptions,
+                         batch: int, prompt_len: int, gen_len: int,
+                         extra_gpu_bytes: float = 0.0) -> tuple[float, float]:
+    """Bytes streamed per layer and of the LM head per step by an offloading baseline."""
+    if not o.offload_resident:
+        return sh.layer_bytes, sh.lm_head_bytes
+    room = (_gpu_weight_budget(model, system, o) - extra_gpu_bytes
+            - _kv_bytes(model, batch, prompt_len, gen_len, o.dtype))
+    room = max(0.0, room - sh.lm_head_bytes)
+    resident_frac = min(1.0, room / (model.n_layers * sh.layer_bytes))
+    return sh.layer_bytes * (1 - resident_frac), 0.0
+
+
+def _dense_gpu_layer_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, batch: int,
+                       ctx: FloatArray, weight_frac: float = 1.0) -> tuple[float, FloatArray]:
+    """Dense FC layers and attention of one layer on the GPU, KV cache on the GPU (s)."""
+    fc = (_gemv_s(sh.layer_bytes * weight_frac, batch, r.gpu_bw, r.gpu_flops, o.dtype)
+          + (KERNELS_DENSE_LAYER - 1) * r.t0)
+    att = (np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
+                      4.0 * batch * model.n_heads * model.head_dim * ctx / r.gpu_flops) + r.t0)
+    return fc, att
+
+
+def accelerate(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
+               gen_len: int, options: Assumptions) -> Estimate:
+    """HuggingFace Accelerate with CPU offload: each layer copied on demand, then computed.
+
+    The hook of each offloaded layer copies its weights to the GPU before the layer runs and
+    frees them after (no prefetch, no overlap), from pageable memory unless
+    ``accelerate_pinned``; every tensor is its own copy (one link latency each).
+    """
+    _check_run(batch, prompt_len, gen_len)
+    o, policy = options, Policy.ACCELERATE
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    bw = r.link_bw * (1.0 if o.accelerate_pinned else PAGEABLE_COPY_FRAC)
+    layer_b, head_b = _offload_layer_bytes(model, system, sh, o, batch, prompt_len, gen_len)
+    n_tensors = len(shapes.layer_matrices(model))
+    tx = float(_copy_s(layer_b, bw, r.link_lat)) + (n_tensors - 1) * r.link_lat * (layer_b > 0)
+    ctx = _contexts(prompt_len, gen_len)
+    fc, att = _dense_gpu_layer_s(model, sh, r, o, batch, ctx)
+    L = model.n_layers
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+            + float(_copy_s(head_b, bw, r.link_lat)))
+    ones = np.ones_like(ctx)
+    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * tx * ones,
+              "others": head * ones}
+    prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                         streamed_layer_bytes=layer_b, link_bw=bw, overlap=False,
+                         extra_bytes=head_b)
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
+                   {"streamed_bytes_per_step": L * layer_b + head_b, "copy_bandwidth": bw})
+
+
+def flexgen(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
+            options: Assumptions) -> Estimate:
+    """FlexGen: weights in pinned host memory, layer l+1 prefetched while layer l computes.
+
+    At a batch that fits one GPU batch the zig-zag block schedule is the plain layer order; the
+    step takes, per layer, the larger of its copy and its compute. Communication is the
+    exposed part of the copies.
+    """
+    _check_run(batch, prompt_len, gen_len)
+    o, policy = options, Policy.FLEXGEN
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    layer_b, head_b = _offload_layer_bytes(model, system, sh, o, batch, prompt_len, gen_len)
+    tx = float(_copy_s(layer_b, r.link_bw, r.link_lat))
+    ctx = _contexts(prompt_len, gen_len)
+    fc, att = _dense_gpu_layer_s(model, sh, r, o, batch, ctx)
+    L = model.n_layers
+    exposed = np.maximum(tx - (fc + att), 0.0)
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+            + float(_copy_s(head_b, r.link_bw, r.link_lat)))
+    ones = np.ones_like(ctx)
+    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * exposed,
+              "others": head * ones}
+    prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                         streamed_layer_bytes=layer_b, link_bw=r.link_bw,
+                         overlap=o.prefill_overlap, extra_bytes=head_b)
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
+                   {"streamed_bytes_per_step": L * layer_b + head_b})
+
+
+def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
+           options: Assumptions) -> Estimate:
+    """Deja Vu adapted to offloading: predict the active MLP neurons, load only those.
+
+    Per layer: the low-rank MLP predictor (d → r → d_ffn, resident on the GPU) runs; the
+    attention weights (dense, times ``dejavu_head_density``) are prefetched over PCIe; the
+    predicted-active MLP neurons (the batch's union) are gathered on the host (read and write at
+    host DRAM bandwidth) and copied in one pinned transfer; then the GPU computes. The link is
+    the bottleneck: the layer takes the larger of its transfers and its compute.
+    """
+    _check_run(batch, prompt_len, gen_len)
+    o, policy = options, Policy.DEJAVU
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    assert o.activity is not None
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    e = shapes.dtype_bytes(o.dtype)
+    L = model.n_layers
+    pred_bytes = (model.d_model + model.d_ffn) * o.dejavu_predictor_rank * e
+    if L * pred_bytes + sh.lm_head_bytes > _gpu_weight_budget(model, system, o):
+        return _unsupported(policy, model, batch, prompt_len, gen_len,
+                            f"Deja Vu's predictors ({_gib(L * pred_bytes)}) do not fit the GPU")
+    pred = _gemv_s(pred_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + 2 * r.t0
+    rate, count = neuron_classes(o.activity.mlp_density, o.activity.mlp_hot_share, model.d_ffn,
+                                 batch=batch, n_classes=o.n_activity_classes)
+    union = float((rate * count).sum()) / model.d_ffn
+    mlp_b = union * sh.mlp_bytes
+    attn_b = o.dejavu_head_density * (sh.qkv_bytes + sh.proj_bytes)
+    gather = 2.0 * mlp_b / r.host_bw + r.host_t0
+    tx = float(_copy_s(attn_b, r.link_bw, r.link_lat) + _copy_s(mlp_b, r.link_bw, r.link_lat))
+    ctx = _contexts(prompt_len, gen_len)
+    fc = (_gemv_s(attn_b + mlp_b, batch, r.gpu_bw, r.gpu_flops, o.dtype)
+          + (KERNELS_DENSE_LAYER - 1) * r.t0)
+    att = (np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
+                      4.0 * batch * model.n_heads * model.head_dim * ctx / r.gpu_flops) + r.t0)
+    exposed = np.maximum(gather + tx - (fc + att), 0.0)
+    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    ones = np.ones_like(ctx)
+    decode = {"fc": L * fc * ones, "attention": L * att, "predictor": L * pred * ones,
+              "communication": L * exposed, "others": head * ones}
+    prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
+                         streamed_layer_bytes=sh.layer_bytes, link_bw=r.link_bw,
+                         overlap=o.prefill_overlap)
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
+                   {"mlp_union_density": union, "predictor_bytes": L * pred_bytes,
+                    "streamed_bytes_per_step": L * (attn_b + mlp_b)})
+
+
+def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
+             options: Assumptions) -> Estimate:
+    """Every weight resident on ``n_gpus`` GPUs, tensor parallel, KV cache on the GPUs.
+
+    Megatron-style tensor parallelism: each GPU holds 1/n of every matrix (heads and MLP columns
+    split) and of the KV cache; after attention and after the MLP the partial hidden states are
+    summed by a ring all-reduce over the GPU-GPU link,
+    :math:`2 (n-1) (\\ell + S / (n W))` for S bytes, latency ℓ and per-direction bandwidth W.
+    """
+    _check_run(batch, prompt_len, gen_len)
+    o, policy = options, Policy.GPU_ONLY
+    reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
+    if reason:
+        return _unsupported(policy, model, batch, prompt_len, gen_len, reason)
+    sh, r = _shape(model, o.dtype), _rates(model, system, o)
+    n = system.n_gpus
+    e = shapes.dtype_bytes(o.dtype)
+    L = model.n_layers
+
+    def allreduce(nbytes: float) -> float:
+        return 0.0 if n == 1 else 2 * (n - 1) * (r.nvlink_lat + nbytes / (n * r.nvlink_bw))
+
+    ctx = _contexts(prompt_len, gen_len)
+    fc, _ = _dense_gpu_layer_s(model, sh, r, o, batch, ctx, weight_frac=1.0 / n)
+    att = (np.maximum(batch * sh.kv_layer_token * ctx / (n * r.gpu_bw),
+                      4.0 * batch * model.n_heads * model.head_dim * ctx / (n * r.gpu_flops))
+           + r.t0)
+    comm = 2 * allreduce(batch * model.d_model * e)
+    head = _gemv_s(sh.lm_head_bytes / n, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    ones = np.ones_like(ctx)
+    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * comm * ones,
+              "others": head * ones}
+    tokens = batch * prompt_len
+    flop = (2.0 * tokens * sh.layer_bytes / e
+            + 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1))
+    layer = (max(flop / (n * r.gpu_flops), sh.layer_bytes / (n * r.gpu_bw))
+             + KERNELS_DENSE_LAYER * r.t0 + 2 * allreduce(tokens * model.d_model * e))
+    prefill = L * layer + head
+    return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
+                   {"n_gpus": float(n)})
+
+
+#: The registry: policy name → function (one signature, :class:`PolicyFn`).
+POLICIES: Final[Mapping[Policy, PolicyFn]] = MappingProxyType({
+    Policy.ACCELERATE: accelerate, Policy.FLEXGEN: flexgen, Policy.DEJAVU: dejavu,
+    Policy.HERMES_HOST: hermes_host, Policy.HERMES_BASE: hermes_base, Policy.HERMES: hermes,
+    Policy.GPU_ONLY: gpu_only,
+})
+
+
+def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batch: int = 1,
+             prompt_len: int = 128, gen_len: int = 128,
+             options: Assumptions | None = None) -> Estimate:
+    """Run the policy named `policy` (a :class:`Policy` or its string)."""
+    try:
+        pol = Policy(policy)
+    except ValueError:
+        raise ValueError(f"unknown policy {policy!r}; valid: {', '.join(p.value for p in Policy)}"
+                         ) from None
+    return POLICIES[pol](model, system, batch=batch, prompt_len=prompt_len, gen_len=gen_len,
+                         options=options or Assumptions())
+
+
+# ------------------------------------------------------------------------------------ band
+
+
+def unstated_for(policy: str | Policy, system: SystemSpec) -> tuple[Unstated, ...]:
+    """The unstated parameters that `policy` reads, with the ranges that apply on `system`.
+
+    The link scale is varied only under the ``paper`` profile (the datasheet value is already
+    per direction).
+    """
+    pol = Policy(policy)
+    out = []
+    for p in UNSTATED:
+        if pol not in p.policies:
+            continue
+        if p.name == "link_bandwidth_scale" and system.profile != "paper":
+            continue
+        out.append(p)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Band:
+    """A band of tokens/s over the unstated parameters and how it was found.
+
+    Attributes
+    ----------
+    low, high : float
+        Lowest and highest tokens/s over the design (tokens/s).
+    default : float
+        At the defaults.
+    one_at_a_time : Mapping[str, tuple[float, float]]
+        tokens/s at each parameter's low and high end, the others at their defaults.
+    corners : tuple of str
+        The most influential parameters whose every corner was evaluated together.
+    """
+
+    low: float
+    high: float
+    default: float
+    one_at_a_time: Mapping[str, tuple[float, float]]
+    corners: tuple[str, ...]
+
+
+def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec, *,
+                      batch: int = 1, prompt_len: int = 128, gen_len: int = 128,
+                      options: Assumptions | None = None, n_corner: int = 3) -> Band:
+    """Band of tokens/s over the unstated parameters (:data:`UNSTATED`).
+
+    Method: each parameter the policy reads is moved alone to its low and to its high end (one
+    at a time); the `n_corner` parameters whose two ends differ most (in log tokens/s) are then
+    combined at all :math:`2^{n}` corners, the rest at their defaults; the band is the minimum
+    and maximum over the defaults, the one-at-a-time runs and the corners. Ranges are
+    :data:`UNSTATED`'s; `options` supplies everything else (e.g. the activity statistics).
+    """
+    base = options or Assumptions()
+    pol = Policy(policy)
+    fn = POLICIES[pol]
+
+    def run(**kw: Any) -> float:
+        est = fn(model, system, batch=batch, prompt_len=prompt_len, gen_len=gen_len,
+                 options=replace(base, **kw))
+        return est.tokens_per_s if est.supported else math.nan
+
+    default = run()
+    params = unstated_for(pol, system)
+    oat: dict[str, tuple[float, float]] = {}
+    for p in params:
+        oat[p.name] = (run(**{p.name: p.low}), run(**{p.name: p.high}))
+    values = [default] + [v for pair in oat.values() for v in pair]
+
+    def spread(name: str) -> float:
+        lo, hi = oat[name]
+        if not (lo > 0 and hi > 0):
+            return math.inf
+        return abs(math.log(hi / lo))
+
+    top = tuple(sorted(oat, key=spread, reverse=True)[:n_corner])
+    ranges = {p.name: (p.low, p.high) for p in params}
+    values.extend(run(**dict(zip(top, combo, strict=True)))
+                  for combo in product(*(ranges[n] for n in top)))
+    finite = [v for v in values if v > 0 and math.isfinite(v)]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    return Band(low=low, high=high, default=default, one_at_a_time=MappingProxyType(oat),
+                corners=top)

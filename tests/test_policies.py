@@ -1,0 +1,259 @@
+"""Tests of hermes_model.policies: oracles, N.P. cases, monotonicity, the band, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hermes_model import cli, io, policies, shapes
+from hermes_model.policies import Assumptions, Policy
+
+MODELS = ("opt_13b", "opt_66b", "llama2_70b", "falcon_40b")
+
+
+@pytest.fixture(scope="module")
+def system():
+    return io.load_system("hermes_paper", "paper")
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return io.load_generator_inputs()
+
+
+def opts(inputs, slug: str, **kw) -> Assumptions:
+    return Assumptions(activity=policies.activity_from_inputs(inputs[slug]), **kw)
+
+
+def test_policy_names_are_exact():
+    """The CLI names of the issue, in the registry, every one a function of one signature."""
+    assert [p.value for p in Policy] == ["accelerate", "flexgen", "dejavu", "hermes-host",
+                                         "hermes-base", "hermes", "gpu-only"]
+    assert set(policies.POLICIES) == set(Policy)
+
+
+@pytest.mark.parametrize("slug", MODELS)
+@pytest.mark.parametrize("policy", list(Policy))
+@pytest.mark.parametrize("batch", [1, 4])
+def test_total_is_sum_of_breakdown_and_tokens_per_s_definition(system, inputs, slug, policy,
+                                                               batch):
+    """total = Σ breakdown = prefill + gen_len × decode step; tokens/s = b·gen / total."""
+    model = io.load_model(slug)
+    e = policies.estimate(policy, model, system, batch=batch, prompt_len=64, gen_len=32,
+                          options=opts(inputs, slug))
+    if not e.supported:
+        assert e.reason and e.tokens_per_s == 0
+        return
+    assert set(e.breakdown_s) == set(policies.CATEGORIES)
+    assert all(v >= 0 for v in e.breakdown_s.values())
+    assert math.isclose(e.total_s, sum(e.breakdown_s.values()), rel_tol=1e-12)
+    assert math.isclose(e.total_s, e.prefill_s + 32 * e.decode_step_s, rel_tol=1e-9)
+    assert math.isclose(e.tokens_per_s, batch * 32 / e.total_s, rel_tol=1e-12)
+    assert e.breakdown_s["prefill"] == e.prefill_s
+
+
+@pytest.mark.parametrize("policy", [Policy.FLEXGEN, Policy.DEJAVU])
+@pytest.mark.parametrize("slug", ["llama2_70b", "falcon_40b", "llama2_13b"])
+def test_opt_only_policies_are_np_elsewhere(system, inputs, policy, slug):
+    """FlexGen and Deja Vu support OPT only (the paper's N.P.)."""
+    e = policies.estimate(policy, io.load_model(slug), system, options=opts(inputs, slug))
+    assert not e.supported and "OPT" in e.reason
+
+
+def test_dimm_capacity_in_gib(inputs):
+    """LLaMA2-70B (128.5 GiB of fp16 weights) does not fit four 32 GiB DIMMs; it fits eight."""
+    model = io.load_model("llama2_70b")
+    assert 128 * 2**30 < shapes.weight_bytes(model) < 130 * 2**30
+    for n, ok in ((4, False), (8, True)):
+        s = io.load_system("hermes_paper", n_dimms=n)
+        for pol in ("hermes", "hermes-base"):
+            e = policies.estimate(pol, model, s, options=opts(inputs, "llama2_70b"))
+            assert e.supported is ok
+            if not ok:
+                assert "GiB" in e.reason and "NDP-DIMM" in e.reason
+
+
+def test_gpu_only_capacity(inputs):
+    """OPT-13B (24 GiB) does not fit one 24 GiB GPU after the workspace; it fits two."""
+    model = io.load_model("opt_13b")
+    one = policies.estimate("gpu-only", model, io.load_system("hermes_paper"))
+    two = policies.estimate("gpu-only", model, io.load_system("hermes_paper", n_gpus=2))
+    assert not one.supported and "GPU" in one.reason
+    assert two.supported and two.breakdown_s["communication"] > 0
+
+
+def test_sparse_policies_need_activity(system):
+    e = policies.estimate("hermes", io.load_model("opt_13b"), system, options=Assumptions())
+    assert not e.supported and "activation statistics" in e.reason
+
+
+def test_bad_run_shape_raises(system, inputs):
+    with pytest.raises(ValueError, match="batch"):
+        policies.estimate("hermes", io.load_model("opt_13b"), system, batch=0,
+                          options=opts(inputs, "opt_13b"))
+    with pytest.raises(ValueError, match="unknown policy"):
+        policies.estimate("vllm", io.load_model("opt_13b"), system)
+    with pytest.raises(ValueError, match="gather_penalty"):
+        Assumptions(gather_penalty=0.5)
+
+
+@pytest.mark.parametrize("policy", ["accelerate", "flexgen", "dejavu", "hermes-host", "hermes"])
+def test_more_link_bandwidth_never_slows(system, inputs, policy):
+    """Monotonicity: a faster host link never lowers tokens/s of a policy that uses it."""
+    model = io.load_model("opt_66b")
+    tps = [policies.estimate(policy, model, system, batch=b,
+                             options=opts(inputs, "opt_66b", link_bandwidth_scale=s)).tokens_per_s
+           for b in (1, 8) for s in (0.25, 0.5, 1.0, 2.0)]
+    for b in range(2):
+        row = tps[4 * b:4 * b + 4]
+        assert all(x <= y * (1 + 1e-12) for x, y in itertools.pairwise(row))
+        assert row[-1] > row[0]
+
+
+@pytest.mark.parametrize("slug", ["opt_13b", "falcon_40b", "llama2_70b"])
+def test_more_dimms_never_slow_hermes(inputs, slug):
+    """Monotonicity: more NDP-DIMMs never slow Hermes once the model fits."""
+    model = io.load_model(slug)
+    vals = []
+    for n in (1, 2, 4, 8, 16):
+        e = policies.estimate("hermes", model, io.load_system("hermes_paper", n_dimms=n),
+                              options=opts(inputs, slug))
+        vals.append(e.tokens_per_s if e.supported else None)
+    fit = [v for v in vals if v is not None]
+    assert fit and all(x <= y * (1 + 1e-9) for x, y in itertools.pairwise(fit))
+    # once supported, always supported with more DIMMs
+    first = vals.index(fit[0])
+    assert all(v is not None for v in vals[first:])
+
+
+def test_more_gpu_memory_never_slows_hermes(inputs):
+    model = io.load_model("llama2_70b")
+    vals = [policies.estimate("hermes", model, io.load_system("hermes_paper"),
+                              options=opts(inputs, "llama2_70b", gpu_workspace_frac=w)).tokens_per_s
+            for w in (0.4, 0.2, 0.1, 0.0)]
+    assert all(x <= y * (1 + 1e-9) for x, y in itertools.pairwise(vals))
+
+
+def test_sparsity_helps_hermes_over_base(system, inputs):
+    """With the same hardware, using sparsity (Hermes) beats Hermes-base at batch 1."""
+    for slug in MODELS:
+        m = io.load_model(slug)
+        h = policies.estimate("hermes", m, system, options=opts(inputs, slug))
+        b = policies.estimate("hermes-base", m, system, options=opts(inputs, slug))
+        assert h.tokens_per_s > b.tokens_per_s
+
+
+def test_accelerate_pageable_is_slower_than_flexgen(system, inputs):
+    """Oracle: with no weights resident, Accelerate moves every layer at the pageable rate
+    without overlap: its decode step is at least the layer bytes over that rate."""
+    model = io.load_model("opt_30b")
+    e = policies.estimate("accelerate", model, system, options=opts(inputs, "opt_30b"))
+    f = policies.estimate("flexgen", model, system, options=opts(inputs, "opt_30b"))
+    bw = (system.host_link.achievable_bandwidth_bytes_per_s * policies.PAGEABLE_COPY_FRAC)
+    assert e.decode_step_s >= model.n_layers * shapes.layer_weight_bytes(model) / bw
+    assert f.tokens_per_s > e.tokens_per_s
+
+
+def test_pageable_fraction_matches_measurement():
+    """PAGEABLE_COPY_FRAC is the measured pageable/pinned H2D ratio (copies ≥ 32 MiB)."""
+    m = io.load_measurements("gpu_h200_20261126")
+    h2d = m[(m["kind"] == "h2d") & (m["bytes"] >= 32 * 2**20)]
+    ratio = (h2d[h2d["pinned"] == 0]["gbps"].median() / h2d[h2d["pinned"] == 1]["gbps"].median())
+    assert ratio == pytest.approx(policies.PAGEABLE_COPY_FRAC, rel=0.05)
+
+
+def test_hot_cold_split_limits():
+    """A zero budget leaves the GPU idle; an unlimited budget stops at the crossing, where both
+    sides take the same time; infinitely costly sync keeps everything cold."""
+    rate = np.array([0.9, 0.5, 0.1, 0.01])
+    count = np.array([100.0, 100.0, 100.0, 100.0])
+    blk = policies.Block(rate=rate, count=count, neuron_bytes=1000.0, gpu_active_s=1e-8,
+                         gpu_dense_s=1e-8, cold_s=1e-7, gpu_fixed_s=1e-6, cold_fixed_s=0.0)
+    (z,) = policies.hot_cold_split([blk], budget_bytes=0.0, n_cold=2)
+    assert z.gpu_load == 0 and z.time_s == pytest.approx(1e-7 * (rate @ count) / 2)
+    (f,) = policies.hot_cold_split([blk], budget_bytes=1e12, n_cold=2)
+    assert f.gpu_compute_s + f.gpu_fixed_s == pytest.approx(f.cold_s, rel=1e-9)
+    assert f.time_s < z.time_s
+    slow = dataclasses.replace(blk, gpu_fixed_s=1.0)
+    (s,) = policies.hot_cold_split([slow], budget_bytes=1e12, n_cold=2)
+    assert s.gpu_load == 0
+
+
+def test_neuron_classes_conserve_neurons_and_load():
+    """Σ count = N; at batch 1 the mean rate is the density with or without engagement."""
+    for c in (0.0, 0.5):
+        rate, count = policies.neuron_classes(0.18, 0.43, 28672, batch=1, sequence_share=c)
+        assert count.sum() == pytest.approx(28672)
+        assert (rate @ count) / 28672 == pytest.approx(0.18, rel=2e-3)
+        rate4, count4 = policies.neuron_classes(0.18, 0.43, 28672, batch=4, sequence_share=c)
+        assert count4.sum() == pytest.approx(28672)
+        assert (rate4 @ count4) > (rate @ count)
+
+
+def test_band_contains_default_and_is_ordered(system, inputs):
+    model = io.load_model("falcon_40b")
+    band = policies.tokens_per_s_band("hermes", model, system, options=opts(inputs, "falcon_40b"))
+    assert band.low <= band.default <= band.high
+    assert len(band.corners) == 3
+    names = {p.name for p in policies.unstated_for("hermes", system)}
+    assert set(band.one_at_a_time) == names
+    # under the datasheet profile the link scale is not an unstated parameter
+    ds = io.load_system("hermes_paper", "datasheet")
+    assert "link_bandwidth_scale" not in {p.name for p in policies.unstated_for("hermes", ds)}
+
+
+def test_unstated_table_names_fields():
+    fields = {f.name for f in dataclasses.fields(Assumptions)}
+    for p in policies.UNSTATED:
+        assert p.name in fields and p.reason and p.policies
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hermes_model", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_cli_estimate_json_keys():
+    r = run_cli("estimate", "--model", "llama2_70b", "--policy", "hermes", "--band", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("tokens_per_s", "prefill_s", "decode_step_s", "total_s", "breakdown_s",
+                "supported", "tokens_per_s_band"):
+        assert key in out
+    assert out["supported"] is True
+    lo, hi = out["tokens_per_s_band"]
+    assert lo <= out["tokens_per_s"] <= hi
+    assert set(out["breakdown_s"]) == set(policies.CATEGORIES)
+
+
+def test_cli_not_supported_exits_3():
+    r = run_cli("estimate", "--model", "llama2_70b", "--policy", "flexgen", "--json")
+    assert r.returncode == 3
+    assert json.loads(r.stdout)["supported"] is False
+    assert "OPT" in r.stderr
+    r = run_cli("estimate", "--model", "llama2_70b", "--policy", "hermes", "--n-dimms", "4")
+    assert r.returncode == 3 and "GiB" in r.stderr
+
+
+def test_cli_overrides_change_the_answer():
+    base = cli.build_parser().parse_args(["estimate", "--model", "opt_66b", "--policy", "hermes"])
+    slow = cli.build_parser().parse_args(["estimate", "--model", "opt_66b", "--policy", "hermes",
+                                          "--ranks-parallel", "false", "--cycles-per-op", "16",
+                                          "--multipliers", "64"])
+    a, b = cli.estimate_payload(base), cli.estimate_payload(slow)
+    assert b["tokens_per_s"] < a["tokens_per_s"]
+
+
+def test_cli_bad_arguments_exit_2():
+    assert run_cli("estimate", "--model", "nope", "--policy", "hermes").returncode == 2
+    assert run_cli("estimate", "--model", "opt_13b", "--policy", "vllm").returncode == 2
