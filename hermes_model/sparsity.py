@@ -70,6 +70,7 @@ MIN_SEQUENCES_FOR_POPULATION: Final = 32
 
 _U16: Final = 65536
 _MAX_SEQUENCE_BATCH: Final = 8
+_MAX_CHILDREN: Final = 4096  # coupled neurons per layer that summaries evaluate (a sample)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -130,12 +131,17 @@ def density(active: BoolArray) -> FloatArray:
     -------
     ndarray, shape (L,)
     """
-    return np.count_nonzero(active, axis=(0, 2)) / (active.shape[0] * active.shape[2])
+    return _count(active, (0, 2)) / (active.shape[0] * active.shape[2])
 
 
 def neuron_frequencies(active: BoolArray) -> FloatArray:
     """Per-neuron activation frequency over the tokens of a trace, shape (L, N)."""
-    return np.count_nonzero(active, axis=0) / active.shape[0]
+    return _count(active, 0) / active.shape[0]
+
+
+def _count(x: BoolArray, axis: int | tuple[int, ...]) -> npt.NDArray[np.int64]:
+    """Number of True values along `axis` (a uint8 sum: faster than ``count_nonzero``)."""
+    return x.view(np.uint8).sum(axis=axis, dtype=np.int64)
 
 
 def _similarity_sums(active: BoolArray, seq_id: npt.NDArray[np.integer], d: int
@@ -148,8 +154,8 @@ def _similarity_sums(active: BoolArray, seq_id: npt.NDArray[np.integer], d: int
     for start in range(0, idx.size, 512):  # chunks bound the temporary arrays
         i = idx[start:start + 512]
         a, b = active[i], active[i + d]
-        na = np.count_nonzero(a, axis=-1)
-        inter = np.count_nonzero(a & b, axis=-1)
+        na = _count(a, -1)
+        inter = _count(a & b, -1)
         ok = na > 0
         sums += np.sum(np.where(ok, inter / np.maximum(na, 1), 0.0), axis=0)
         count += np.sum(ok, axis=0)
@@ -289,8 +295,24 @@ def logit_normal_frequencies(n_neurons: int, logit_mean: float, logit_std: float
 
 
 def _mean_for_std(n_neurons: int, target_density: float, logit_std: float) -> float:
-    return brentq(lambda m: logit_normal_frequencies(n_neurons, m, logit_std).mean()
-                  - target_density, -40.0, 40.0, xtol=1e-12)
+    """μ whose frequencies have mean `target_density` (Newton's method: the mean is increasing
+    and its derivative is mean(p (1 - p)); bisection takes over if a step leaves the bracket)."""
+    z = logit_std * ndtri((np.arange(n_neurons) + 0.5) / n_neurons)
+    lo, hi = -40.0, 40.0
+    mu = float(np.log(target_density / (1 - target_density)))
+    for _ in range(100):
+        p = expit(mu + z)
+        gap = float(p.mean()) - target_density
+        if abs(gap) < 1e-13:
+            break
+        if gap > 0:
+            hi = mu
+        else:
+            lo = mu
+        slope = float(np.mean(p * (1 - p)))
+        step = mu - gap / slope if slope > 0 else 0.5 * (lo + hi)
+        mu = step if lo < step < hi else 0.5 * (lo + hi)
+    return mu
 
 
 def fit_frequencies(n_neurons: int, density: float, hot_share_80: float) -> FrequencyFit:
@@ -669,7 +691,7 @@ def _generate_batch(model: TraceModel, n_seq: int, n_tok: int, rng: np.random.Ge
     """Fill ``out`` (n_seq, n_tok, L, N) with independent sequences."""
     n_layers, n, n_c = model.n_layers, model.n_neurons, model.n_coupled
     thr = np.empty((n_seq, n), dtype=np.uint16)
-    buf = np.empty((n_seq, n_c), dtype=np.uint32)
+    buf = np.empty((n_tok, n_seq, n_c), dtype=np.uint32)
     states = np.empty((n_tok, n_seq, n), dtype=bool)
     inverse = np.argsort(model.order, axis=1)
     u_prev = v_prev = None
@@ -686,15 +708,14 @@ def _generate_batch(model: TraceModel, n_seq: int, n_tok: int, rng: np.random.Ge
         q = np.where(v < p, p + root * (1 - p), p * (1 - root))
         q_init, stay_on, switch_on = _thresholds(q, model.rho[layer, order])
         gap = stay_on - switch_on  # >= 0 since ρ >= 0
+        if coupled:
+            assert u_prev is not None
+            np.maximum(u_prev[:, :, :n_c], u_prev[:, :, n - n_c:], out=buf)
+            np.multiply(buf, buf, out=buf)
+            np.right_shift(buf, 16, out=buf)
+            u[:, :, n - n_c:] = buf
         for t in range(n_tok):
             ut = u[t]
-            if coupled:
-                assert u_prev is not None
-                up = u_prev[t]
-                np.maximum(up[:, :n_c], up[:, n - n_c:], out=buf)
-                np.multiply(buf, buf, out=buf)
-                np.right_shift(buf, 16, out=buf)
-                ut[:, n - n_c:] = buf
             if t == 0:
                 np.less(ut, q_init, out=states[0])
             else:
@@ -824,23 +845,31 @@ def summarize_generated(model: TraceModel, n_sequences: int, rng: np.random.Gene
     sim_sum = {d: np.zeros(model.n_layers) for d in distances}
     sim_cnt = {d: np.zeros(model.n_layers, dtype=np.int64) for d in distances}
     links = [model.parents(layer) for layer in range(1, model.n_layers)] if model.n_coupled else []
-    both_n = np.zeros((len(links), model.n_coupled), dtype=np.int64)
+    links = [(child[:_MAX_CHILDREN], par[:_MAX_CHILDREN]) for child, par in links]
+    both_n = np.zeros((len(links), min(model.n_coupled, _MAX_CHILDREN)), dtype=np.int64)
     both_hit = np.zeros_like(both_n)
     for start in range(0, n_sequences, chunk_sequences):
         k = min(chunk_sequences, n_sequences - start)
         tr = generate_trace(model, k, rng)
         for i, (child, par) in enumerate(links):
-            both = tr.active[:, i, par[:, 0]] & tr.active[:, i, par[:, 1]]
-            both_n[i] += np.count_nonzero(both, axis=0)
-            both_hit[i] += np.count_nonzero(both & tr.active[:, i + 1, child], axis=0)
+            prev, cur = tr.active[:, i], tr.active[:, i + 1]
+            both = prev[:, par[:, 0]] & prev[:, par[:, 1]]
+            both_n[i] += _count(both, 0)
+            both_hit[i] += _count(both & cur[:, child], 0)
         act = tr.active[:, :, cols]
-        counts += np.count_nonzero(act, axis=0)
-        dens_sum += float(np.count_nonzero(act)) / (model.n_layers * n)
+        counts += _count(act, 0)
+        dens_sum += float(_count(act, (0, 1, 2))) / (model.n_layers * n)
         n_tok += act.shape[0]
+        # fixed-length sequences: token pairs are slices, no gather
+        seqs = act.reshape(k, SEQUENCE_TOKENS, model.n_layers, n)
         for d in distances:
-            s, c = _similarity_sums(act, tr.seq_id, d)
-            sim_sum[d] += s
-            sim_cnt[d] += c
+            for j in range(k):
+                a, b = seqs[j, :-d], seqs[j, d:]
+                na = _count(a, -1)
+                ok = na > 0
+                ratio = _count(a & b, -1) / np.maximum(na, 1)
+                sim_sum[d] += np.sum(np.where(ok, ratio, 0.0), axis=0)
+                sim_cnt[d] += np.sum(ok, axis=0)
     freq = counts / n_tok
     dens = dens_sum / n_tok
     return TraceSummary(
@@ -1078,3 +1107,61 @@ def fit_to_measured(active: BoolArray, seq_id: npt.ArrayLike, rng: np.random.Gen
             best = (err, model)
     assert best is not None
     return best[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The hot/cold law and bytes per token
+# ---------------------------------------------------------------------------------------------
+
+
+def cumulative_compute_share(frequencies: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Share of a layer's activations carried by its most frequent neurons.
+
+    With equal bytes and FLOP per neuron of a group, the share of neurons is the share of
+    parameters and the share of activations is the share of compute.
+
+    Parameters
+    ----------
+    frequencies : array_like, shape (N,)
+
+    Returns
+    -------
+    parameter_share, compute_share : ndarray, shape (N + 1,)
+        From (0, 0) to (1, 1), hottest neurons first.
+    """
+    f = np.sort(np.asarray(frequencies, dtype=np.float64))[::-1]
+    csum = np.concatenate([[0.0], np.cumsum(f)])
+    return np.arange(f.size + 1) / f.size, csum / csum[-1]
+
+
+def compute_share_of_hottest(frequencies: npt.ArrayLike, parameter_share: float = 0.2) -> float:
+    """Share of compute carried by the hottest `parameter_share` of the neurons (0.2: the
+    paper's "20 % of the parameters")."""
+    params, compute = cumulative_compute_share(frequencies)
+    return float(np.interp(parameter_share, params, compute))
+
+
+def active_weight_bytes_per_token(model: Any, qkv_density: float, mlp_density: float,
+                                  dtype: str = "fp16") -> float:
+    """Bytes of weights a decoded token touches in the sparse QKV and MLP blocks.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    qkv_density, mlp_density : float
+        Mean density of the QKV and MLP neurons.
+    dtype : str, default "fp16"
+
+    Returns
+    -------
+    float
+        Bytes (B): ``L · (d_qkv · N_qkv · b_qkv + d_mlp · N_mlp · b_mlp)``, b the bytes of one
+        neuron (``shapes.neuron_bytes``). The dense output projection is not included.
+    """
+    from hermes_model import shapes
+
+    per_layer = (qkv_density * shapes.qkv_neurons_per_layer(model)
+                 * shapes.neuron_bytes(model, "qkv", dtype)
+                 + mlp_density * shapes.mlp_neurons_per_layer(model)
+                 * shapes.neuron_bytes(model, "mlp", dtype))
+    return float(model.n_layers * per_layer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -216,7 +217,9 @@ def test_cli_sparsity_errors_are_one_line() -> None:
 
 @pytest.mark.slow
 def test_trace_bench_under_ten_seconds() -> None:
-    assert bench_trace_llama2_70b_256tok_s() <= 10.0
+    # CPU time, so that other processes sharing the two cores do not make the test flaky; the
+    # wall-clock figure of `bench --json` equals it on an idle machine (numpy runs one thread).
+    assert bench_trace_llama2_70b_256tok_s(time.process_time) <= 10.0
 
 
 # ------------------------------------------------------------- validation on MiniLM (real)
