@@ -166,6 +166,7 @@ def test_bandwidth_chart() -> None:
     enc = _encodings(spec)
     assert enc[0]["x"]["title"] == "bandwidth (GB/s)" and enc[0]["x"]["scale"] == {"type": "log"}
     assert enc[0]["y"]["sort"] == ["GPU memory", "PCIe"]
+    assert enc[0]["color"]["scale"]["domain"] == ["GPU", "PCIe"]
     assert len(spec["layer"]) == 2
     with pytest.raises(ValueError, match="missing column"):
         plotting.bandwidth_chart(df.drop(columns="subsystem"))
