@@ -420,3 +420,75 @@ def link_chart(copies: pd.DataFrame, curve: pd.DataFrame, *, max_fit_bytes: floa
     rule = alt.Chart(pd.DataFrame({"size_mib": [rounded(max_fit_bytes / u.MiB, sig)]})).mark_rule(
         color="#888888").encode(x="size_mib:Q")
     return alt.layer(rule, model, points).properties(width=WIDTH, height=HEIGHT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Activation sparsity (issue 6)
+# ---------------------------------------------------------------------------------------------
+
+
+def cumulative_share_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
+                           sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Share of activations (compute) carried by the most frequent neurons, one line per curve.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``curve``, ``parameter_share`` (hottest neurons first, 0..1), ``compute_share`` (0..1).
+    reference : DataFrame, optional
+        Points to mark in black: ``parameter_share``, ``compute_share``, ``label``.
+    """
+    _require(df, ["curve", "parameter_share", "compute_share"], "cumulative_share_chart")
+    data = rounded(df.assign(parameters_pct=100 * df["parameter_share"],
+                             compute_pct=100 * df["compute_share"]), sig)
+    x = alt.X("parameters_pct:Q", title="hottest neurons, share of parameters (%)")
+    y = alt.Y("compute_pct:Q", title="share of compute (%)")
+    layers: list[alt.Chart] = [alt.Chart(data).mark_line().encode(
+        x=x, y=y, color=alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"]))),
+        tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("parameters_pct:Q", format=".3~g"),
+                 alt.Tooltip("compute_pct:Q", format=".3~g")])]
+    if reference is not None and len(reference):
+        _require(reference, ["parameter_share", "compute_share", "label"],
+                 "cumulative_share_chart reference")
+        ref = rounded(reference.assign(parameters_pct=100 * reference["parameter_share"],
+                                       compute_pct=100 * reference["compute_share"]), sig)
+        base = alt.Chart(ref).encode(x=x, y=y)
+        layers += [base.mark_point(shape="cross", size=120, color=REFERENCE_COLOUR,
+                                   filled=True).encode(tooltip=["label:N"]),
+                   base.mark_text(align="left", dx=8, dy=10, color=REFERENCE_COLOUR)
+                   .encode(text="label:N")]
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+
+
+def similarity_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
+                     sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Similarity of active-neuron sets against token distance (the paper's Fig. 4a).
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``curve``, ``kind`` (``expected``: a line, ``generated``: points, ``measured``: both),
+        ``distance`` (tokens), ``similarity`` (0..1). Memoryless baselines are curves too.
+    reference : DataFrame, optional
+        The paper's statements: ``distance``, ``similarity``, ``label`` (black ticks).
+    """
+    _require(df, ["curve", "kind", "distance", "similarity"], "similarity_chart")
+    data = rounded(df, sig)
+    x = alt.X("distance:Q", title="token distance d (tokens)")
+    y = alt.Y("similarity:Q", title="similarity at distance d", scale=alt.Scale(domain=[0, 1]))
+    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])))
+    tip = [alt.Tooltip("curve:N"), alt.Tooltip("kind:N"), alt.Tooltip("distance:Q"),
+           alt.Tooltip("similarity:Q", format=".3f")]
+    base = alt.Chart(data).encode(x=x, y=y, color=colour, tooltip=tip)
+    layers: list[alt.Chart] = [
+        base.transform_filter(alt.datum.kind != "generated").mark_line(),
+        base.transform_filter(alt.datum.kind != "expected").mark_point(),
+    ]
+    if reference is not None and len(reference):
+        _require(reference, ["distance", "similarity", "label"], "similarity_chart reference")
+        ref = alt.Chart(rounded(reference, sig)).encode(x=x, y=y)
+        layers += [ref.mark_tick(color=REFERENCE_COLOUR, thickness=3, size=18)
+                   .encode(tooltip=["label:N"]),
+                   ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR)
+                   .encode(text="label:N")]
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
