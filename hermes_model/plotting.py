@@ -262,6 +262,61 @@ def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
     return alt.layer(*layers).properties(width=WIDTH - 180, height=alt.Step(34))
 
 
+def chunk_efficiency_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
+    """Share of one DRAM rank's pin bandwidth against the chunk size, one line per timing set.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``chunk_bytes``, ``efficiency`` (0–1), ``timings`` (label of the timing set) and
+        ``bound`` (the resource that sets the pace).
+    """
+    _require(df, ["chunk_bytes", "efficiency", "timings", "bound"], "chunk_efficiency_chart")
+    data = rounded(df, sig)
+    return alt.Chart(data).mark_line().encode(
+        x=alt.X("chunk_bytes:Q", scale=alt.Scale(type="log", base=2), title="chunk size (bytes)",
+                axis=alt.Axis(values=[2.0**k for k in range(6, 21, 2)], labelExpr=(
+                    "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : datum.value >= "
+                    "1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'"))),
+        y=alt.Y("efficiency:Q", scale=alt.Scale(domain=[0, 1]),
+                title="share of one rank's pin bandwidth"),
+        color=alt.value(PALETTE["NDP-DIMM"]),
+        strokeDash=alt.StrokeDash("timings:N", title="timings"),
+        tooltip=[alt.Tooltip("timings:N"), alt.Tooltip("chunk_bytes:Q", title="chunk (bytes)"),
+                 alt.Tooltip("efficiency:Q", format=".4~f"), alt.Tooltip("bound:N")],
+    ).properties(width=WIDTH, height=HEIGHT)
+
+
+def multiplier_speedup_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
+                             sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Speedup against the multipliers of an NDP core, one line per batch size.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``multipliers``, ``speedup`` (ratio to the smallest count) and ``batch_size``.
+    reference : DataFrame, optional
+        Statements to mark in black: ``multipliers``, ``speedup``, ``label``.
+    """
+    _require(df, ["multipliers", "speedup", "batch_size"], "multiplier_speedup_chart")
+    x = alt.X("multipliers:Q", scale=alt.Scale(type="log", base=2),
+              axis=alt.Axis(values=sorted(set(df["multipliers"]))), title="multipliers per core")
+    y = alt.Y("speedup:Q", title="speedup of the NDP part (×)")
+    lines = alt.Chart(rounded(df, sig)).mark_line(point=True).encode(
+        x=x, y=y, color=alt.Color("batch_size:O", scale=alt.Scale(scheme="greens"),
+                                  title="batch size"),
+        tooltip=[alt.Tooltip("batch_size:O", title="batch"), alt.Tooltip("multipliers:Q"),
+                 alt.Tooltip("speedup:Q", format=".3~f")])
+    layers: list[alt.Chart] = [lines]
+    if reference is not None and len(reference):
+        _require(reference, ["multipliers", "speedup", "label"], "multiplier_speedup_chart ref")
+        ref = alt.Chart(rounded(reference, sig)).encode(x=x, y=y)
+        layers += [ref.mark_point(shape="cross", size=120, color=REFERENCE_COLOUR).encode(
+                       tooltip=[alt.Tooltip("label:N")]),
+                   ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR).encode(
+                       text="label:N")]
+
+
 # ---------------------------------------------------------------------------------------------
 # Calibration charts (book/calibration.ipynb)
 # ---------------------------------------------------------------------------------------------
