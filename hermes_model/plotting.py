@@ -315,6 +315,7 @@ def multiplier_speedup_chart(df: pd.DataFrame, reference: pd.DataFrame | None = 
                        tooltip=[alt.Tooltip("label:N")]),
                    ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR).encode(
                        text="label:N")]
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
 
 
 # ---------------------------------------------------------------------------------------------
