@@ -548,3 +548,72 @@ def similarity_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
                    ref.mark_text(align="left", dx=8, dy=-8, color=REFERENCE_COLOUR)
                    .encode(text="label:N")]
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end (issue 9): model beside paper, and where the time goes
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of Fig. 12's categories (Okabe & Ito), in the order of the stack.
+CATEGORY_COLOURS: Final[Mapping[str, str]] = {
+    "fc": "#0072B2", "attention": "#009E73", "predictor": "#CC79A7", "prefill": "#D55E00",
+    "communication": "#E69F00", "others": "#999999",
+}
+
+
+def model_vs_paper_chart(df: pd.DataFrame, *, x: str = "policy", column: str = "model",
+                         sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Bars of the model's tokens/s per profile beside black ticks at the paper's, log axis.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``model``, `x` (e.g. ``policy`` or ``batch``), ``series`` (``paper`` for the paper's
+        value, anything else is a bar, e.g. ``model, paper profile``), ``tokens_per_s``; a
+        column per facet named by `column`. Unsupported bars (NaN) are dropped.
+    """
+    _require(df, [column, x, "series", "tokens_per_s"], "model_vs_paper_chart")
+    d = rounded(df[df["tokens_per_s"] > 0].copy(), sig)
+    d[x] = d[x].astype(str)
+    order = list(dict.fromkeys(df[x].astype(str)))
+    bars = [s for s in dict.fromkeys(d["series"]) if s != "paper"]
+    colours = [PALETTE["NDP-DIMM"], PALETTE["PCIe"], PALETTE["GPU"], PALETTE["host"]][:len(bars)]
+    y = alt.Y("tokens_per_s:Q", scale=alt.Scale(type="log"), title="throughput (tokens/s)")
+    tip = [alt.Tooltip(f"{column}:N"), alt.Tooltip(f"{x}:N"), alt.Tooltip("series:N"),
+           alt.Tooltip("tokens_per_s:Q", title="tokens/s", format=",.4~g")]
+    base = alt.Chart(d).encode(x=alt.X(f"{x}:N", sort=order, title=x), y=y, tooltip=tip)
+    bar = base.transform_filter(alt.datum.series != "paper").mark_bar().encode(
+        xOffset=alt.XOffset("series:N", sort=bars),
+        color=alt.Color("series:N", scale=alt.Scale(domain=bars, range=colours), title=None))
+    tick = base.transform_filter(alt.datum.series == "paper").mark_tick(
+        color=REFERENCE_COLOUR, thickness=3, size=24)
+    n_col = max(1, d[column].nunique())
+    return alt.layer(bar, tick, data=d).properties(
+        width=max(120, (WIDTH - 40 * n_col) // n_col), height=300).facet(
+        column=alt.Column(f"{column}:N", sort=list(dict.fromkeys(df[column])), title=None))
+
+
+def breakdown_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Stacked time per Fig. 12 category for each system and batch, one panel per model.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``model``, ``bar`` (a label, e.g. ``hermes bs 4``), ``category``, ``time_s``.
+    """
+    _require(df, ["model", "bar", "category", "time_s"], "breakdown_chart")
+    d = rounded(df.assign(time_ms=df["time_s"] / u.MS), sig)
+    cats = [c for c in CATEGORY_COLOURS if c in set(d["category"])]
+    chart = alt.Chart(d).mark_bar().encode(
+        x=alt.X("bar:N", sort=list(dict.fromkeys(d["bar"])), title=None),
+        y=alt.Y("time_ms:Q", title="time per generated token (ms)", stack="zero"),
+        color=alt.Color("category:N", sort=cats, title=None,
+                        scale=alt.Scale(domain=cats, range=[CATEGORY_COLOURS[c] for c in cats])),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("bar:N"), alt.Tooltip("category:N"),
+                 alt.Tooltip("time_ms:Q", title="ms", format=",.4~g")])
+    chart = chart.transform_calculate(
+        order=" + ".join(f"(datum.category == '{c}' ? {i} : 0)" for i, c in enumerate(cats)))
+    n_col = max(1, d["model"].nunique())
+    return chart.properties(width=max(160, (WIDTH - 40 * n_col) // n_col), height=300).facet(
+        column=alt.Column("model:N", sort=list(dict.fromkeys(d["model"])), title=None))

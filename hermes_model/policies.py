@@ -1245,3 +1245,108 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
     low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
     return Band(low=low, high=high, default=default, one_at_a_time=MappingProxyType(oat),
                 corners=top)
+
+
+# ------------------------------------------------------------------- the paper's figures
+
+
+def model_bars(paper: Any, system: SystemSpec, activities: Mapping[str, Activity], *,
+               options: Assumptions | None = None, prompt_len: int = 128,
+               gen_len: int = 128) -> Any:
+    """The model's value for every bar of a paper figure table (``io.load_paper_figure``).
+
+    Returns the rows of `paper` (``model``, ``policy``, ``batch``, paper's ``tokens_per_s`` as
+    ``paper_tokens_per_s``) with the model's ``tokens_per_s`` (NaN where unsupported),
+    ``supported``, ``reason``, ``prefill_s``, ``decode_step_s`` and ``error_frac`` (model over
+    paper minus one).
+    """
+    import pandas as pd
+
+    base = options or Assumptions()
+    rows = []
+    for slug, group in paper.groupby("model", sort=False):
+        from hermes_model.io import load_model  # io is a leaf; imported here to keep it one
+
+        model = load_model(str(slug))
+        opts = replace(base, activity=activities.get(str(slug)))
+        for _, bar in group.iterrows():
+            est = POLICIES[Policy(bar["policy"])](model, system, batch=int(bar["batch"]),
+                                                 prompt_len=prompt_len, gen_len=gen_len,
+                                                 options=opts)
+            tps = est.tokens_per_s if est.supported else math.nan
+            rows.append({"model": str(slug), "policy": str(bar["policy"]),
+                         "batch": int(bar["batch"]), "paper_tokens_per_s": bar["tokens_per_s"],
+                         "tokens_per_s": tps, "supported": est.supported,
+                         "paper_supported": bool(bar["supported"]), "reason": est.reason,
+                         "prefill_s": est.prefill_s, "decode_step_s": est.decode_step_s,
+                         "error_frac": tps / bar["tokens_per_s"] - 1.0})
+    return pd.DataFrame(rows)
+
+
+def _ratio_mean(bars: Any, num: str, den: str, column: str, models: Sequence[str] | None = None,
+                batches: Sequence[int] = (1,)) -> float:
+    b = bars[bars["batch"].isin(batches)]
+    if models is not None:
+        b = b[b["model"].isin(models)]
+    wide = b.pivot_table(index=["model", "batch"], columns="policy", values=column)
+    return float((wide[num] / wide[den]).mean())
+
+
+#: How each of the paper's averages is defined: (numerator, denominator, models, batches);
+#: the models are those the text's sentence refers to (digest §10).
+OPT_MODELS: Final = ("opt_13b", "opt_30b", "opt_66b")
+FIG10_MODELS: Final = ("llama2_13b", "llama2_70b", "falcon_40b")
+AVERAGE_DEFINITIONS: Final[Mapping[str, tuple[str, str, tuple[str, ...] | None,
+                                              tuple[int, ...]]]] = MappingProxyType({
+    "hermes_over_accelerate": ("hermes", "accelerate", OPT_MODELS, (1,)),
+    "hermes_over_flexgen_bs1": ("hermes", "flexgen", OPT_MODELS, (1,)),
+    "dejavu_over_flexgen": ("dejavu", "flexgen", OPT_MODELS, (1,)),
+    "hermes_host_over_accelerate": ("hermes-host", "accelerate", None, (1,)),
+    "hermes_host_over_flexgen": ("hermes-host", "flexgen", OPT_MODELS, (1,)),
+    "hermes_base_over_accelerate": ("hermes-base", "accelerate", FIG10_MODELS, (1,)),
+    "hermes_over_hermes_base": ("hermes", "hermes-base", FIG10_MODELS, (1,)),
+    "hermes_over_flexgen_batches": ("hermes", "flexgen", ("opt_66b",), (1, 2, 4, 8, 16)),
+    "hermes_over_dejavu_batches": ("hermes", "dejavu", ("opt_66b",), (1, 2, 4, 8, 16)),
+    "hermes_over_hermes_host_batches": ("hermes", "hermes-host",
+                                        ("falcon_40b", "opt_66b", "llama2_70b"), (1, 2, 4, 8, 16)),
+})
+
+
+def figure_averages(bs1_bars: Any, batch_bars: Any, column: str) -> dict[str, float]:
+    """The paper's averages computed from a bar table's `column` (the paper's or the model's).
+
+    Parameters
+    ----------
+    bs1_bars : DataFrame
+        Figs. 9 and 10 together (``model``, ``policy``, ``batch``, `column`).
+    batch_bars : DataFrame
+        Fig. 11.
+    column : str
+        ``paper_tokens_per_s`` or ``tokens_per_s``.
+
+    Returns
+    -------
+    dict
+        Each key of :data:`AVERAGE_DEFINITIONS` (mean of per-bar ratios) plus
+        ``hermes_over_hermes_host_min`` / ``_max`` over the six models at batch 1.
+    """
+    out = {}
+    for name, (num, den, models, batches) in AVERAGE_DEFINITIONS.items():
+        src = batch_bars if len(batches) > 1 else bs1_bars
+        out[name] = _ratio_mean(src, num, den, column, models, batches)
+    wide = bs1_bars.pivot_table(index="model", columns="policy", values=column)
+    ratio = wide["hermes"] / wide["hermes-host"]
+    out["hermes_over_hermes_host_min"] = float(ratio.min())
+    out["hermes_over_hermes_host_max"] = float(ratio.max())
+    return out
+
+
+def system_order_matches(bars: Any) -> dict[str, bool]:
+    """Per model (batch 1): whether the model ranks the systems as the paper's bars do."""
+    out = {}
+    for slug, g in bars[bars["batch"] == 1].groupby("model", sort=False):
+        g = g[g["paper_supported"] & g["supported"]]
+        paper = list(g.sort_values("paper_tokens_per_s")["policy"])
+        model = list(g.sort_values("tokens_per_s")["policy"])
+        out[str(slug)] = paper == model
+    return out
