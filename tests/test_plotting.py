@@ -57,7 +57,7 @@ def test_rounded_is_close_idempotent_and_short(x: float, sig: int) -> None:
     """Within half a unit in the last kept digit; rounding twice changes nothing; short repr."""
     r = rounded(x, sig)
     if x != 0:
-        assert abs(r - x) <= 0.5 * 10 ** (math.floor(math.log10(abs(x))) - sig + 1) * (1 + 1e-9)
+        assert abs(r - x) <= 0.5 * 10 ** (math.floor(math.log10(abs(x))) - sig + 1) * (1 + 1e-6)
     assert rounded(r, sig) == r
     assert len(repr(r).lstrip("-").replace(".", "").split("e")[0].strip("0")) <= sig
 
