@@ -636,7 +636,7 @@ def build_trace_model(groups: Sequence[GroupTargets], n_layers: int, coupled_sha
         pers_all.append(tuple(pers_g))
         fits_all.append(tuple(fits_g))
         lo = hi
-    n_c = int(round(coupled_share * n_total))
+    n_c = round(coupled_share * n_total)
     order = np.stack([rng.permutation(n_total) for _ in range(n_layers)]).astype(np.intp)
     if n_c:
         block_a = np.arange(n_c)
