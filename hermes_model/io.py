@@ -316,3 +316,27 @@ def load_published_sparsity() -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(data_dir() / "paper" / "sparsity_published.csv", dtype={"value": str})
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduling (issue 8): the paper's ablation and imbalance claims; the precomputed ablation
+# ---------------------------------------------------------------------------------------------
+
+#: Issue 8's tables: the paper's (``data/paper/``) and the precomputed model's (``data/derived/``).
+SCHEDULING_TABLES = {"paper_fig13": ("paper", "fig13.csv"),
+                     "paper_imbalance": ("paper", "imbalance.csv"),
+                     "fig13_ablation": ("derived", "fig13_ablation.csv"),
+                     "balance": ("derived", "balance.csv")}
+
+
+def load_scheduling_table(name: str) -> pd.DataFrame:
+    """One of `SCHEDULING_TABLES`: the paper's Fig. 13 ratios (``paper_fig13``) and imbalance
+    claims (``paper_imbalance``), each with its source; or the model's Fig. 13 ablation
+    (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``."""
+    import pandas as pd
+
+    if name not in SCHEDULING_TABLES:
+        raise ValueError(f"unknown scheduling table {name!r}; valid: "
+                         f"{', '.join(SCHEDULING_TABLES)}")
+    folder, file = SCHEDULING_TABLES[name]
+    return pd.read_csv(data_dir() / folder / file)

@@ -617,3 +617,40 @@ def breakdown_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetCha
     n_col = max(1, d["model"].nunique())
     return chart.properties(width=max(160, (WIDTH - 40 * n_col) // n_col), height=300).facet(
         column=alt.Column("model:N", sort=list(dict.fromkeys(d["model"])), title=None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Partition and predictor (issue 7)
+# ---------------------------------------------------------------------------------------------
+
+
+def curves_chart(df: pd.DataFrame, *, x_title: str, y_title: str,
+                 reference: pd.DataFrame | None = None, points: bool = True,
+                 sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """Lines of ``y`` against ``x``, one per ``curve`` (titles with units given by the caller).
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``curve``, ``x``, ``y``.
+    reference : DataFrame, optional
+        Values to mark in black as horizontal rules: ``y``, ``label``.
+    points : bool
+        Whether to mark the computed points on the lines.
+    """
+    _require(df, ["curve", "x", "y"], "curves_chart")
+    data = rounded(df, sig)
+    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])))
+    base = alt.Chart(data).encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title), color=colour,
+        tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("x:Q", format=".4~g"),
+                 alt.Tooltip("y:Q", format=".4~g")])
+    layers: list[alt.Chart] = [base.mark_line(point=points)]
+    if reference is not None and len(reference):
+        _require(reference, ["y", "label"], "curves_chart reference")
+        ref = alt.Chart(rounded(reference, sig)).encode(y="y:Q")
+        layers += [ref.mark_rule(color=REFERENCE_COLOUR, strokeDash=[4, 3])
+                   .encode(tooltip=["label:N"]),
+                   ref.mark_text(align="left", x=4, dy=-7, color=REFERENCE_COLOUR)
+                   .encode(text="label:N")]
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)

@@ -583,3 +583,392 @@ def mlp_block_latency_s(gpu_active: npt.ArrayLike, loads: npt.ArrayLike, *,
         gpu_holds_neurons, dtype=float)
     dimm = ld.max(axis=-1) * np.asarray(dimm_neuron_s, dtype=float)
     return np.asarray(np.maximum(gpu, dimm).sum(axis=-1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Online hot/cold adjustment (the predictor's two halves) and the Fig. 13 ablation
+# ---------------------------------------------------------------------------------------------
+
+#: Predictor constants of §IV-C: state +4 on a firing, -1 otherwise, 4 bits; hot threshold
+#: T_h; prediction rule s1 + λ s2 > T; the two anchors of the 16-stage initialisation.
+STATE_MAX: Final = 15
+STATE_UP: Final = 4
+STATE_DOWN: Final = 1
+HOT_THRESHOLD: Final = 10
+LAMBDA: Final = 6
+PREDICT_THRESHOLD: Final = 15
+INIT_ANCHORS: Final = (0.02, 0.90)
+
+VARIANTS: Final = ("Hermes-random", "Hermes-partition", "Hermes-token-adjustment",
+                   "Hermes-layer-adjustment", "Hermes-adjustment", "Hermes")
+"""The six bars of Fig. 13, in the paper's order."""
+
+
+def initial_state(freq: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """4-bit state after prefill from a neuron's prefill frequency: 16 stages, linear between
+    the paper's two anchors (frequency < 2 % → 0, > 90 % → 15)."""
+    f = np.asarray(freq, dtype=float)
+    lo, hi = INIT_ANCHORS
+    s = np.ceil(STATE_MAX * (f - lo) / (hi - lo))
+    return np.clip(s, 0, STATE_MAX).astype(np.int64)
+
+
+def swaps_per_projection(projection_s: float, neuron_bytes: float, link: LinkSpec) -> int:
+    """Neurons the host link copies into GPU memory during one projection (count): one batched
+    copy, ``(t_proj − latency) / (bytes / bandwidth)`` (§IV-C: the swap hides in the projection)."""
+    per = neuron_bytes / link.achievable_bandwidth_bytes_per_s
+    return max(int(np.floor((projection_s - link.latency_s) / per)), 0)
+
+
+def _swap(hot: BoolArray, score: npt.NDArray[np.int64], want: BoolArray, k: int) -> int:
+    """Swap, per row of (R, N), up to k wanted cold neurons of highest score with the hot
+    neurons of lowest score, pairwise while the newcomer scores higher. In place; returns swaps."""
+    if k <= 0:
+        return 0
+    n = hot.shape[1]
+    big = np.int64(1 << 20)
+    cand_key = np.where(want & ~hot, score, -big)            # best newcomers first
+    evict_key = np.where(hot, score, big)                     # weakest residents first
+    kk = min(k, n - 1)
+    ci = np.argpartition(-cand_key, kk, axis=1)[:, :kk]
+    ei = np.argpartition(evict_key, kk, axis=1)[:, :kk]
+    cv = np.take_along_axis(cand_key, ci, axis=1)
+    ev = np.take_along_axis(evict_key, ei, axis=1)
+    co, eo = np.argsort(-cv, axis=1), np.argsort(ev, axis=1)
+    ci, cv = np.take_along_axis(ci, co, axis=1), np.take_along_axis(cv, co, axis=1)
+    ei, ev = np.take_along_axis(ei, eo, axis=1), np.take_along_axis(ev, eo, axis=1)
+    ok = (cv > ev) & (cv > -big) & (ev < big)
+    rows = np.broadcast_to(np.arange(hot.shape[0])[:, None], ok.shape)
+    hot[rows[ok], ci[ok]] = True
+    hot[rows[ok], ei[ok]] = False
+    return int(ok.sum())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HotSchedule:
+    """What the GPU computes at each step under a hot/cold policy.
+
+    Attributes
+    ----------
+    gpu_active : ndarray of int, shape (G, T, L)
+        Active neurons computed on the GPU.
+    cold_active : ndarray of bool, shape (G, T, L, N)
+        Active neurons computed on their DIMM.
+    swaps : ndarray of int, shape (G, T, L)
+        Neurons copied into GPU memory before the step (during the projection).
+    """
+
+    gpu_active: IntArray
+    cold_active: BoolArray
+    swaps: IntArray
+
+
+def adjust_hot(active: npt.ArrayLike, hot0: npt.ArrayLike, state0: npt.ArrayLike,
+               parents: npt.ArrayLike | None, *, token_half: bool, layer_half: bool,
+               swaps_per_step: int) -> HotSchedule:
+    """Online hot/cold adjustment (§IV-C) with either or both predictor halves.
+
+    Parameters
+    ----------
+    active : array_like of bool, shape (G, T, L, N)
+        Neurons that fire at each decode step (the union over a batch).
+    hot0 : array_like of bool, shape (L, N)
+        GPU-resident neurons at the start (the offline partition's); their count per layer is
+        the GPU memory and stays fixed.
+    state0 : array_like of int, shape (G, L, N)
+        States after prefill (:func:`initial_state`).
+    parents : array_like of int, shape (L, N, 2), optional
+        Top-2 correlated neurons of the previous layer (-1: none); needed with `layer_half`.
+    token_half : bool
+        Update the state after each step (+4 firing, −1 not) and bring in neurons whose state
+        exceeds T_h = 10.
+    layer_half : bool
+        Add λ·s2 (s2: how many of the neuron's two parents fired at this step in the previous
+        layer) and bring in neurons the rule s1 + λ s2 > 15 predicts to fire now.
+    swaps_per_step : int
+        Neurons per layer the GPU can receive during one projection (:func:`swaps_per_projection`).
+
+    Returns
+    -------
+    HotSchedule
+
+    Notes
+    -----
+    Before each step and layer, newcomers (wanted by either enabled rule, not resident) replace
+    the residents of lowest score, one for one, while the newcomer's score (s1, plus λ s2 with
+    the layer half) is higher. With neither half the hot set stays ``hot0``. Timing assumes the
+    predictor is exact about which neurons fire (only the placement differs between variants).
+    """
+    a = np.asarray(active, dtype=bool)
+    g, t, nl, n = a.shape
+    hot = np.array(np.broadcast_to(np.asarray(hot0, dtype=bool), (g, nl, n))).reshape(g * nl, n)
+    s1 = np.array(np.broadcast_to(np.asarray(state0, dtype=np.int64), (g, nl, n)))
+    par = None
+    if layer_half:
+        if parents is None:
+            raise ValueError("layer_half needs the parents table")
+        par = np.asarray(parents, dtype=np.int64)
+        if par.shape != (nl, n, 2):
+            raise ValueError(f"parents must have shape ({nl}, {n}, 2), got {par.shape}")
+    gpu_active = np.zeros((g, t, nl), dtype=np.int64)
+    cold = np.empty_like(a)
+    swaps = np.zeros((g, t, nl), dtype=np.int64)
+    for step in range(t):
+        at = a[:, step]                                           # (G, L, N)
+        score = s1.copy()
+        want = s1 > HOT_THRESHOLD if token_half else np.zeros_like(at)
+        if par is not None:
+            s2 = np.zeros((g, nl, n), dtype=np.int64)
+            for layer in range(1, nl):
+                p = par[layer]
+                has = p >= 0
+                prev = at[:, layer - 1]
+                s2[:, layer] = (np.where(has[:, 0], prev[:, np.maximum(p[:, 0], 0)], False)
+                                .astype(np.int64)
+                                + np.where(has[:, 1], prev[:, np.maximum(p[:, 1], 0)], False))
+            score = score + LAMBDA * s2
+            want = want | (score > PREDICT_THRESHOLD)
+        if token_half or layer_half:
+            prev_hot = hot.copy()
+            _swap(hot, score.reshape(g * nl, n), want.reshape(g * nl, n), swaps_per_step)
+            swaps[:, step] = (hot & ~prev_hot).sum(axis=1).reshape(g, nl)
+        h = hot.reshape(g, nl, n)
+        gpu_active[:, step] = (at & h).sum(axis=-1)
+        cold[:, step] = at & ~h
+        if token_half:
+            s1 = np.clip(s1 + np.where(at, STATE_UP, -STATE_DOWN), 0, STATE_MAX)
+    return HotSchedule(gpu_active=gpu_active, cold_active=cold, swaps=swaps)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CaseSetup:
+    """A model on a system at one batch size, replayed on `n_layers_sim` generated layers.
+
+    Attributes
+    ----------
+    model_slug : str
+    batch_size, n_dimms, n_layers_model : int
+    prefill, decode : ndarray of bool, shapes (G, P, L, N) and (G, T, L, N)
+        Batched (union) activity of the prompt and of the generated tokens.
+    offline_freq : ndarray, shape (L, N)
+        Population frequency of a batch step, ``1 − (1 − f)^b``: the offline profile.
+    hot0 : ndarray of bool, shape (L, N)
+        The offline partition's GPU neurons (`partition.solve_fast`).
+    parents : ndarray of int, shape (L, N, 2)
+        The generator's two parents of each coupled neuron (-1: none).
+    gpu_neuron_s, dimm_neuron_s, sync_s, projection_s, neuron_bytes : float
+        Per-neuron times at this batch (s), one synchronisation (s), one layer's projection
+        (s), one MLP neuron (B).
+    swaps_per_step, moves_per_pair : int
+        Bounds of the online adjustment (host link) and of the remap (DIMM-link) per layer.
+    """
+
+    model_slug: str
+    batch_size: int
+    n_dimms: int
+    n_layers_model: int
+    prefill: BoolArray
+    decode: BoolArray
+    offline_freq: FloatArray
+    hot0: BoolArray
+    parents: IntArray
+    gpu_neuron_s: float
+    dimm_neuron_s: float
+    sync_s: float
+    projection_s: float
+    neuron_bytes: float
+    swaps_per_step: int
+    moves_per_pair: int
+    dimm_capacity_bytes: float
+
+
+def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch_size: int,
+              rng: np.random.Generator, n_layers_sim: int = 4, n_sequences: int = 16,
+              prefill_tokens: int = 128, decode_tokens: int = 128) -> CaseSetup:
+    """Generate a trace and solve the offline partition for one model, system and batch size.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    system : SystemSpec
+    targets : sparsity.ModelTargets
+        The sparsity generator's targets of the model (groups ``qkv`` and ``mlp``).
+    batch_size : int
+    rng : numpy.random.Generator
+    n_layers_sim : int
+        MLP layers generated and replayed (the generator's layers are statistically alike, so
+        per-layer means carry over; latencies are scaled by ``n_layers / n_layers_sim``).
+    n_sequences : int
+        Sequences generated (a multiple of `batch_size`); each is a prompt then its generation.
+    prefill_tokens, decode_tokens : int
+
+    Notes
+    -----
+    The GPU budget is the whole model's (`partition.gpu_neuron_budget_bytes`) times
+    ``n_layers_sim / n_layers``, and the partition is solved over the QKV and MLP neurons of the
+    replayed layers, so the MLP blocks get the share of GPU memory the full solve gives them.
+    """
+    from dataclasses import replace
+
+    from hermes_model import partition, shapes, sparsity
+
+    groups = {g.name: g for g in targets.groups}  # type: ignore[attr-defined]
+    mlp = groups["mlp"]
+    nl = n_layers_sim
+    tm = sparsity.build_trace_model([mlp], nl, targets.coupled_share, rng)  # type: ignore[attr-defined]
+    tr = sparsity.generate_trace(tm, n_sequences, rng, prefill_tokens + decode_tokens)
+    n = tm.n_neurons
+    act = tr.active.reshape(n_sequences, prefill_tokens + decode_tokens, nl, n)
+    flat_pre = act[:, :prefill_tokens].reshape(-1, nl, n)
+    flat_dec = act[:, prefill_tokens:].reshape(-1, nl, n)
+    pre = batched_activity(flat_pre, n_sequences, batch_size)
+    dec = batched_activity(flat_dec, n_sequences, batch_size)
+    f = tm.frequencies
+    qkv_freq = partition.model_frequencies(model, targets)[1][:nl]
+    sub = replace(model, n_layers=nl)
+    budget = partition.gpu_neuron_budget_bytes(model, system) * nl / model.n_layers
+    problem = partition.model_problem(sub, system, f, qkv_freq, batch_size=batch_size,
+                                      gpu_budget_bytes=budget)
+    sol = partition.solve_fast(problem)
+    is_mlp = problem.layer % 2 == 1
+    hot0 = (sol.assignment.gpu_count[is_mlp] > 0).reshape(nl, n)
+    par = np.full((nl, n, 2), -1, dtype=np.int64)
+    for layer in range(1, nl):
+        if tm.n_coupled:
+            children, ps = tm.parents(layer)
+            par[layer, children] = ps
+    tg, td = partition.neuron_times_s(model, system, "mlp", batch_size=batch_size)
+    proj = projection_time_s(model, system, batch_size=batch_size)
+    nb = shapes.neuron_bytes(model, "mlp")
+    move_s = float(ndp.dimm_link_move(nb, system.dimm_link).time_s)
+    return CaseSetup(
+        model_slug=model.slug, batch_size=batch_size, n_dimms=system.n_dimms,
+        n_layers_model=model.n_layers, prefill=pre, decode=dec,
+        offline_freq=1.0 - (1.0 - f) ** batch_size, hot0=hot0, parents=par,
+        gpu_neuron_s=tg, dimm_neuron_s=td,
+        sync_s=partition.sync_time_s(model, system, batch_size=batch_size),
+        projection_s=proj, neuron_bytes=nb,
+        swaps_per_step=swaps_per_projection(proj, nb, system.host_link),
+        moves_per_pair=moves_per_projection(proj, move_s),
+        dimm_capacity_bytes=system.dimm.capacity_bytes)
+
+
+def _latency_per_token_s(case: CaseSetup, gpu_active: IntArray, loads: IntArray,
+                         hot_count: IntArray) -> float:
+    """Mean MLP-block latency per step over the replayed layers, scaled to the whole model."""
+    t = mlp_block_latency_s(gpu_active, loads, gpu_neuron_s=case.gpu_neuron_s,
+                            dimm_neuron_s=case.dimm_neuron_s, sync_s=case.sync_s,
+                            gpu_holds_neurons=hot_count > 0)
+    return float(t.mean() * case.n_layers_model / case.decode.shape[2])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BalanceResult:
+    """Imbalance of the offline partition's cold neurons, static and remapped (one case).
+
+    Attributes
+    ----------
+    static, remapped, hindsight : Imbalance
+        Balanced static placement; Algorithm 1 on the previous window's counts; Algorithm 1 on
+        the window's own counts (the paper's "window-optimal" mapping, an oracle).
+    migration : MigrationCost
+        Of the causal remap, over the replayed layers.
+    n_layers_sim : int
+    """
+
+    static: Imbalance
+    remapped: Imbalance
+    hindsight: Imbalance
+    migration: MigrationCost
+    n_layers_sim: int
+
+
+def balance_case(case: CaseSetup, system: SystemSpec) -> BalanceResult:
+    """Static vs window-remapped imbalance of the partition's cold neurons (hot set fixed)."""
+    cold = case.decode & ~case.hot0
+    place = balanced_placement(case.offline_freq, case.n_dimms, hot=case.hot0)
+    kw = {"max_moves_per_pair": case.moves_per_pair, "neuron_bytes": case.neuron_bytes,
+          "capacity_bytes": case.dimm_capacity_bytes}
+    static = simulate_windows(cold, place, case.n_dimms, remap=False)
+    remapped = simulate_windows(cold, place, case.n_dimms, **kw)  # type: ignore[arg-type]
+    oracle = simulate_windows(cold, place, case.n_dimms, hindsight=True, **kw)  # type: ignore[arg-type]
+    mig = migration_cost(remapped, case.neuron_bytes, link=system.dimm_link, dimm=system.dimm,
+                         host_overhead_s=system.host.kernel_overhead_s,
+                         projection_s=case.projection_s)
+    return BalanceResult(static=static.imbalance(), remapped=remapped.imbalance(),
+                         hindsight=oracle.imbalance(), migration=mig,
+                         n_layers_sim=case.decode.shape[2])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AblationResult:
+    """Fig. 13 for one case: MLP-block latency per token of each variant (s).
+
+    Attributes
+    ----------
+    latency_s : Mapping of variant name → float
+        Mean MLP-block latency per decode step, whole model (s).
+    imbalance_static, imbalance_remapped : Imbalance
+        Hermes-adjustment's static placement and Hermes' remapped one.
+    swaps_per_token : float
+        Neurons copied into GPU memory per step and layer (Hermes-adjustment).
+    gpu_load_share : Mapping of variant name → float
+        Share of the active neurons computed on the GPU.
+    """
+
+    latency_s: dict[str, float]
+    imbalance_static: Imbalance
+    imbalance_remapped: Imbalance
+    swaps_per_token: float
+    gpu_load_share: dict[str, float]
+
+
+def ablation_case(case: CaseSetup, rng: np.random.Generator) -> AblationResult:
+    """The six variants of Fig. 13 on one case (see `VARIANTS`).
+
+    * Hermes-random: as many GPU neurons per layer as the partition, chosen at random; cold
+      neurons on DIMMs at random (equal counts). Static.
+    * Hermes-partition: the offline partition's GPU neurons; cold neurons balanced on offline
+      frequencies (:func:`balanced_placement`). Static.
+    * Hermes-token-adjustment / -layer-adjustment / -adjustment: :func:`adjust_hot` with the
+      token half, the layer half, or both, from the partition; DIMM placement static.
+    * Hermes: Hermes-adjustment plus Algorithm 1 every `WINDOW_TOKENS` steps.
+    """
+    dec, d = case.decode, case.n_dimms
+    nl, n = dec.shape[2:]
+    hot_count = case.hot0.sum(axis=1)
+    hot_rand = np.zeros((nl, n), dtype=bool)
+    for layer in range(nl):
+        hot_rand[layer, rng.choice(n, size=int(hot_count[layer]), replace=False)] = True
+    place_rand = random_placement(nl, n, d, rng)
+    place = balanced_placement(case.offline_freq, d, hot=case.hot0)
+    lat: dict[str, float] = {}
+    share: dict[str, float] = {}
+    total_active = dec.sum()
+
+    def record(name: str, gpu_active: IntArray, loads: IntArray) -> None:
+        lat[name] = _latency_per_token_s(case, gpu_active, loads, hot_count)
+        share[name] = float(gpu_active.sum() / total_active) if total_active else 0.0
+
+    for name, hot, pl in (("Hermes-random", hot_rand, place_rand),
+                          ("Hermes-partition", case.hot0, place)):
+        record(name, (dec & hot).sum(axis=-1), dimm_loads(dec & ~hot, pl, d))
+    state0 = initial_state(case.prefill.mean(axis=1))
+    halves = {"Hermes-token-adjustment": (True, False), "Hermes-layer-adjustment": (False, True),
+              "Hermes-adjustment": (True, True)}
+    both: HotSchedule | None = None
+    for name, (tok, lay) in halves.items():
+        hs = adjust_hot(dec, case.hot0, state0, case.parents, token_half=tok, layer_half=lay,
+                        swaps_per_step=case.swaps_per_step)
+        record(name, hs.gpu_active, dimm_loads(hs.cold_active, place, d))
+        if tok and lay:
+            both = hs
+    assert both is not None
+    static = simulate_windows(both.cold_active, place, d, remap=False)
+    remapped = simulate_windows(both.cold_active, place, d, max_moves_per_pair=case.moves_per_pair,
+                                neuron_bytes=case.neuron_bytes,
+                                capacity_bytes=case.dimm_capacity_bytes)
+    record("Hermes", both.gpu_active, remapped.loads)
+    return AblationResult(latency_s=lat, imbalance_static=static.imbalance(),
+                          imbalance_remapped=remapped.imbalance(),
+                          swaps_per_token=float(both.swaps.mean()), gpu_load_share=share)

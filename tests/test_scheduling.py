@@ -308,3 +308,111 @@ def test_projection_time_grows_with_the_model() -> None:
     t70 = sc.projection_time_s(io.load_model("llama2_70b"), system)
     # a 5120² fp16 matrix read at under 1 TB/s takes more than 50 µs
     assert 50e-6 < t13 < t70
+
+
+# ------------------------------------------------------------------- online hot/cold adjustment
+
+
+def test_initial_state_anchors() -> None:
+    """The paper's anchors: frequency < 2 % → 0, > 90 % → 15; monotone in between."""
+    f = np.array([0.0, 0.01, 0.02, 0.03, 0.5, 0.9, 0.95, 1.0])
+    s = sc.initial_state(f)
+    assert s[:3].tolist() == [0, 0, 0] and s[-3:].tolist() == [15, 15, 15]
+    assert np.all(np.diff(s) >= 0) and 0 < s[3] < s[4] < 15
+
+
+def test_adjust_hot_without_halves_is_static() -> None:
+    rng = np.random.default_rng(8)
+    a = _trace(rng, g=2, t=6, nl=2, n=20)
+    hot0 = rng.random((2, 20)) < 0.3
+    hs = sc.adjust_hot(a, hot0, np.zeros((2, 2, 20), dtype=int), None, token_half=False,
+                       layer_half=False, swaps_per_step=5)
+    assert np.array_equal(hs.gpu_active, (a & hot0).sum(axis=-1))
+    assert np.array_equal(hs.cold_active, a & ~hot0)
+    assert hs.swaps.sum() == 0
+
+
+def test_token_half_brings_in_a_persistent_neuron() -> None:
+    """Neuron 3 fires at every step from state 0: +4 per step, above T_h = 10 after three steps,
+    so it is on the GPU from step 3 on; neuron 0 (resident, never fires) makes room."""
+    a = np.zeros((1, 6, 1, 4), dtype=bool)
+    a[0, :, 0, 3] = True
+    hot0 = np.array([[True, False, False, False]])
+    hs = sc.adjust_hot(a, hot0, np.zeros((1, 1, 4), dtype=int), None, token_half=True,
+                       layer_half=False, swaps_per_step=1)
+    assert hs.gpu_active[0, :, 0].tolist() == [0, 0, 0, 1, 1, 1]
+    assert hs.swaps[0, :, 0].tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def test_layer_half_follows_the_parents() -> None:
+    """Child 1 of layer 1 has parents 0 and 1 of layer 0; when both fire (s2 = 2, 4 + 12 > 15)
+    the child is brought in for that very step."""
+    a = np.zeros((1, 3, 2, 2), dtype=bool)
+    a[0, 1, 0, :] = True     # both parents fire at step 1
+    a[0, 1, 1, 1] = True     # and the child with them
+    hot0 = np.array([[False, False], [True, False]])
+    par = np.full((2, 2, 2), -1)
+    par[1, 1] = [0, 1]
+    state0 = np.full((1, 2, 2), 4)
+    hs = sc.adjust_hot(a, hot0, state0, par, token_half=False, layer_half=True, swaps_per_step=1)
+    assert hs.gpu_active[0, :, 1].tolist() == [0, 1, 0]
+    assert not hs.cold_active[0, 1, 1].any()
+    with pytest.raises(ValueError, match="parents"):
+        sc.adjust_hot(a, hot0, state0, None, token_half=False, layer_half=True, swaps_per_step=1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 6))
+def test_adjustment_conserves_gpu_memory_and_swap_budget(seed: int, k: int) -> None:
+    """The GPU always holds as many neurons per layer as at the start, and each step brings in
+    at most the budget; active neurons are split exactly between GPU and DIMMs."""
+    rng = np.random.default_rng(seed)
+    a = _trace(rng, g=2, t=8, nl=3, n=30, p=0.4)
+    hot0 = rng.random((3, 30)) < 0.3
+    par = rng.integers(-1, 30, size=(3, 30, 2))
+    hs = sc.adjust_hot(a, hot0, sc.initial_state(rng.random((2, 3, 30))), par, token_half=True,
+                       layer_half=True, swaps_per_step=k)
+    assert np.all(hs.swaps <= k)
+    assert np.array_equal(hs.gpu_active + hs.cold_active.sum(axis=-1), a.sum(axis=-1))
+
+
+def test_swaps_per_projection_closed_form() -> None:
+    link = io.load_system("hermes_paper").host_link
+    nb = 30720.0
+    proj = link.latency_s + 10 * nb / link.achievable_bandwidth_bytes_per_s
+    assert sc.swaps_per_projection(proj * (1 + 1e-9), nb, link) == 10
+    assert sc.swaps_per_projection(0.0, nb, link) == 0
+
+
+# ------------------------------------------------------------------------ data, CLI, bench keys
+
+
+def test_paper_tables_carry_sources_and_are_not_model_outputs() -> None:
+    fig13 = io.load_scheduling_table("paper_fig13")
+    assert fig13["value"].tolist() == [1.63, 1.33, 1.29, 1.08, 1.11]
+    assert set(fig13["numerator"]) | set(fig13["denominator"]) == set(sc.VARIANTS)
+    assert fig13["source"].str.contains("Hermes").all()
+    imb = io.load_scheduling_table("paper_imbalance")
+    static = imb.set_index("claim").loc["static_imbalance"]
+    assert (static["value_low"], static["value_high"]) == (1.2, 2.5)
+    with pytest.raises(ValueError, match="unknown"):
+        io.load_scheduling_table("fig99")
+
+
+def test_cli_balance_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`balance --json` on LLaMA2-13B: both imbalances reported, the remap's the lower."""
+    import json
+
+    from hermes_model import cli
+
+    assert cli.main(["balance", "--model", "llama2_13b", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("imbalance_static", "imbalance_window", "imbalance_window_per_token",
+                "migrated_bytes_per_token"):
+        assert np.isfinite(out[key])
+    assert 1.0 < out["imbalance_window"] < out["imbalance_static"]
+    assert out["imbalance_window_hindsight"] < out["imbalance_window"]
+    assert out["imbalance_window_per_token"] >= out["imbalance_window"]
+    assert out["migrated_bytes_per_token"] > 0
+    assert {"imbalance_static_llama2_13b", "imbalance_window_llama2_13b",
+            "balance_s"} <= set(cli.BENCHMARKS)
