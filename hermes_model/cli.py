@@ -279,6 +279,107 @@ def bench_balance(key: str) -> float:
     return _BALANCE_BENCH[key]
 
 
+def partition_problem(slug: str, system_slug: str, profile: str, batch_size: int = 1) -> Any:
+    """The per-neuron partition instance of a catalog model on a system (issue 7)."""
+    from hermes_model import partition
+
+    model, system = io.load_model(slug), io.load_system(system_slug, profile)
+    mlp, qkv = partition.model_frequencies(model, sparsity_targets(slug, "relu"))
+    return partition.model_problem(model, system, mlp, qkv, batch_size=batch_size)
+
+
+def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int = 1) -> Row:
+    """Solve the offline partition of one model with the fast solver, timed."""
+    from hermes_model import partition
+
+    problem = partition_problem(slug, system_slug, profile, batch_size)
+    start = time.perf_counter()
+    sol = partition.solve_fast(problem)
+    solve_s = time.perf_counter() - start
+    c = sol.cost
+    return {"model": slug, "system": system_slug, "profile": profile, "batch_size": batch_size,
+            "n_neurons": problem.n_neurons, "solve_s": solve_s, "objective_s": c.objective_s,
+            "lower_bound_s": sol.lower_bound_s, "certified_gap": sol.gap,
+            "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
+            "gpu_neuron_GB": c.gpu_bytes / u.GB,
+            "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible}
+
+
+def cmd_partition(args: argparse.Namespace) -> None:
+    payload = partition_payload(args.model, args.system, args.profile, args.batch)
+    _emit(payload, args.json, lambda: format_table(
+        [{"quantity": k, "value": v} for k, v in payload.items()]))
+
+
+def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row:
+    """Score Hermes' predictor on MiniLM's real masks (``minilm``) or on a generated trace of a
+    catalog model (3 layers at full width, 1024 sampled neurons per layer, 2 profiling and 4
+    scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons)."""
+    from hermes_model import predictor, sparsity
+
+    rng = np.random.default_rng(seed)
+    if slug == "minilm":
+        active, seq, _ = io.load_activation_masks("minilm")
+        uniq = np.unique(seq)
+        res = predictor.score_trace(active, seq, np.isin(seq, uniq[::2]),
+                                    prefill_tokens=prefill_tokens)
+        n_layers, n = active.shape[1], active.shape[2]
+        state_b = predictor.state_table_bytes(n_layers * n)
+        corr_b = predictor.correlation_table_bytes(n_layers * n, n)
+        source = "measured: MiniLM-L6 masks (odd sequences scored, even ones profile)"
+    else:
+        model = io.load_model(slug)
+        targets = sparsity_targets(slug, "relu")
+        trace_model = sparsity.build_trace_model(targets.groups, 3, targets.coupled_share, rng)
+        trace = sparsity.generate_trace(trace_model, 6, rng)
+        res = predictor.score_trace(trace.active, trace.seq_id, trace.seq_id < 2,
+                                    prefill_tokens=prefill_tokens, sample=1024, rng=rng)
+        state_b, corr_b = predictor.model_table_bytes(model)
+        source = "generated: sparsity generator, 3 layers, 1024 sampled neurons per layer"
+    return {"model": slug, "source": source, "prefill_tokens": prefill_tokens,
+            "scored_tokens": res.n_tokens, "recall": res.recall, "precision": res.precision,
+            "accuracy": res.accuracy, "trivial_accuracy": res.trivial_accuracy,
+            "gpu_hit_share": res.gpu_hit_share,
+            "gpu_hit_share_static": res.gpu_hit_share_static,
+            "swaps_per_token": res.swaps_per_token, "state_table_bytes": state_b,
+            "correlation_table_bytes": corr_b}
+
+
+def cmd_predictor(args: argparse.Namespace) -> None:
+    payload = predictor_payload(args.model, args.seed)
+    _emit(payload, args.json, lambda: format_table(
+        [{"quantity": k, "value": v} for k, v in payload.items()]))
+
+
+def bench_partition_llama2_70b_s() -> float:
+    """Seconds of the fast solver on LLaMA2-70B's full neuron count (80 × (8192 + 28672))."""
+    from hermes_model import partition
+
+    problem = partition_problem("llama2_70b", "hermes_paper", "paper")
+    best = float("inf")
+    for _ in range(3):  # best of 3: the machine is shared
+        start = time.perf_counter()
+        partition.solve_fast(problem)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_partition_gap_vs_milp() -> float:
+    """Largest (fast − dual bound) / dual bound over the fixed MILP instances: the fast solver is
+    rerun on each 32-bucket instance and compared with the committed HiGHS dual bound."""
+    from hermes_model import partition
+
+    table = io.load_partition_milp()
+    gaps = []
+    for row in table.to_dict(orient="records"):
+        problem = partition.bucket_problem(
+            partition_problem(str(row["model"]), str(row["system"]), "paper"),
+            int(row["n_buckets"]))
+        fast = partition.solve_fast(problem).cost.objective_s
+        gaps.append((fast - float(row["milp_dual_bound_s"])) / float(row["milp_dual_bound_s"]))
+    return float(max(gaps))
+
+
 #: The package's timed hot paths: one key per figure of `bench --json`. Later chapters add theirs.
 BENCHMARKS: dict[str, Callable[[], float]] = {
     "imbalance_static_llama2_13b": lambda: bench_balance("imbalance_static_llama2_13b"),
@@ -290,6 +391,10 @@ BENCHMARKS: dict[str, Callable[[], float]] = {
     "op_vectorised_per_s": bench_op_vectorised_per_s,
     "calibration_fit_s": bench_calibration_fit_s,
     "dram_model_per_s": bench_dram_model_per_s,
+    "partition_llama2_70b_s": bench_partition_llama2_70b_s,
+    "partition_gap_vs_milp": bench_partition_gap_vs_milp,
+    "predictor_recall_real": lambda: float(predictor_payload("minilm")["recall"]),
+    "predictor_recall_llama2_70b": lambda: float(predictor_payload("llama2_70b")["recall"]),
 }
 
 
@@ -535,6 +640,17 @@ def build_parser() -> argparse.ArgumentParser:
     bal.add_argument("--system", default="hermes_paper", help="a catalog system slug")
     bal.add_argument("--batch", type=_positive_int, default=1, help="sequences per step")
     bal.add_argument("--seed", type=int, default=0, help="seed of the generated trace")
+    part = add("partition", "Hermes' offline neuron partition (Eq. 1-7) by the fast solver",
+               cmd_partition)
+    part.add_argument("--model", default="llama2_70b", help="a catalog model slug")
+    part.add_argument("--system", default="hermes_paper", help="a catalog system slug")
+    part.add_argument("--batch", type=_positive_int, default=1, help="sequences per step")
+    pred = add("predictor", "score Hermes' 4-bit predictor on real or generated masks",
+               cmd_predictor, profile=False)
+    pred.add_argument("--model", default="minilm",
+                      help="minilm (real masks) or a catalog model slug (generated trace)")
+    pred.add_argument("--system", default="hermes_paper", help="accepted for symmetry; unused")
+    pred.add_argument("--seed", type=int, default=0, help="seed of the generated trace")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
 

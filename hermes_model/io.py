@@ -340,3 +340,19 @@ def load_scheduling_table(name: str) -> pd.DataFrame:
                          f"{', '.join(SCHEDULING_TABLES)}")
     folder, file = SCHEDULING_TABLES[name]
     return pd.read_csv(data_dir() / folder / file)
+
+
+def load_partition_milp() -> pd.DataFrame:
+    """Committed results of the reference partition MILP (``data/derived/partition_milp.csv``,
+    written by ``scripts/solve_partition_milp.py``)."""
+    import pandas as pd
+
+    return pd.read_csv(data_dir() / "derived" / "partition_milp.csv")
+
+
+def load_paper_predictor() -> pd.DataFrame:
+    """The predictor claims of Hermes and its baselines, with sources
+    (``data/paper/predictor.csv``; values kept as text, e.g. ``<1``, ``10-25``)."""
+    import pandas as pd
+
+    return pd.read_csv(data_dir() / "paper" / "predictor.csv", dtype={"value": str})

@@ -462,12 +462,14 @@ def _gpu_counts(p: PartitionProblem, s: _Sorted) -> IntArray:
 LPT_TAIL = 2048
 
 
-def _balance_lpt(p: PartitionProblem, s: _Sorted, cold: IntArray) -> npt.NDArray[np.int32]:
+def _balance_lpt(p: PartitionProblem, s: _Sorted, cold: IntArray
+                 ) -> tuple[npt.NDArray[np.int32], FloatArray, FloatArray]:
     """Balance each layer's DIMM neurons, vectorised across layers (sorted-class order).
 
     Neurons go in decreasing frequency: in rounds of D (the round's largest to the least-loaded
     DIMM), then the last `LPT_TAIL` of each layer one at a time to the least-loaded DIMM (LPT).
-    Returns counts of shape (n_dimms, n_classes) in sorted order.
+    Returns counts of shape (n_dimms, n_classes) in sorted order, and per layer and DIMM the
+    time (s) and the neurons placed.
     """
     d, nl, n = p.n_dimms, p.n_layers, s.count.size
     item_class = np.repeat(np.arange(n), cold)
@@ -496,12 +498,13 @@ def _balance_lpt(p: PartitionProblem, s: _Sorted, cold: IntArray) -> npt.NDArray
         acc[flat, j] += loads[r]
         which[r] = j
     dimm_of = which[pos, item_layer]
+    placed = np.bincount(item_layer * d + dimm_of, minlength=nl * d).reshape(nl, d)
     if item_class.size and np.all(cold <= 1):
         out = np.zeros((d, n), dtype=np.int32)
         out[dimm_of, item_class] = 1
-        return out
+        return out, acc, placed.astype(float)
     counts = np.bincount(dimm_of * n + item_class, minlength=d * n)
-    return counts.reshape(d, n).astype(np.int32)
+    return counts.reshape(d, n).astype(np.int32), acc, placed.astype(float)
 
 
 def solve_fast(problem: PartitionProblem) -> PartitionSolution:
@@ -524,13 +527,29 @@ def solve_fast(problem: PartitionProblem) -> PartitionSolution:
     p = problem
     s = _sorted(p)
     gpu_sorted = _gpu_counts(p, s)
-    dimm_sorted = _balance_lpt(p, s, s.count - gpu_sorted)
+    dimm_sorted, dimm_layer, placed = _balance_lpt(p, s, s.count - gpu_sorted)
     gpu = np.empty_like(gpu_sorted)
     gpu[s.order] = gpu_sorted
     dimm = np.empty_like(dimm_sorted)
     dimm[:, s.order] = dimm_sorted
     a = Assignment(gpu_count=gpu, dimm_count=dimm)
-    return PartitionSolution(assignment=a, cost=evaluate(p, a), lower_bound_s=_fluid_bound(p, s))
+    # The cost from the solver's own sums (tests check it against `evaluate`, which recounts
+    # from the assignment and is slower).
+    gpu_load = np.bincount(s.layer, weights=s.freq * gpu_sorted, minlength=p.n_layers)
+    gpu_n = np.bincount(s.layer, weights=gpu_sorted, minlength=p.n_layers)
+    gpu_layer = p.gpu_neuron_s * gpu_load + 2.0 * p.sync_s * (gpu_n > 0)
+    layer_s = np.maximum(gpu_layer, dimm_layer.max(axis=1))
+    gpu_bytes = float(gpu_n @ p.neuron_bytes)
+    dimm_bytes = placed.T @ p.neuron_bytes
+    total_f = float(s.total.sum())
+    cost = PartitionCost(
+        objective_s=float(layer_s.sum()), layer_s=layer_s, gpu_layer_s=gpu_layer,
+        dimm_layer_s=dimm_layer, gpu_bytes=gpu_bytes, dimm_bytes=dimm_bytes,
+        gpu_neuron_share=float(gpu_n.sum() / max(p.n_neurons, 1)),
+        gpu_compute_share=float(gpu_load.sum() / total_f) if total_f > 0 else 0.0,
+        feasible=bool(gpu_bytes <= p.gpu_budget_bytes * (1 + 1e-9)
+                      and np.all(dimm_bytes <= p.dimm_budget_bytes * (1 + 1e-9))))
+    return PartitionSolution(assignment=a, cost=cost, lower_bound_s=_fluid_bound(p, s))
 
 
 # ---------------------------------------------------------------------------------------------

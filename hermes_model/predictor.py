@@ -127,12 +127,27 @@ def correlation_table(prev: BoolArray, cur: BoolArray, *, chunk: int = 2048
     Returns
     -------
     ndarray of int, shape (N_cur, 2)
-        Row 0 the most correlated.
+        Column 0 the most correlated. Same φ as `sparsity.top2_parents`, computed in blocks
+        with two arg-max passes.
     """
-    from hermes_model.sparsity import top2_parents
-
-    parts = [top2_parents(prev, cur[:, i:i + chunk]) for i in range(0, cur.shape[1], chunk)]
-    return np.concatenate(parts, axis=1).T.copy()
+    x = prev.astype(np.float32)
+    n_tok = x.shape[0]
+    mx = x.mean(axis=0)
+    sx = np.sqrt(mx * (1 - mx))
+    out = np.empty((cur.shape[1], 2), dtype=np.intp)
+    rows = np.arange(min(chunk, cur.shape[1]))
+    for i in range(0, cur.shape[1], chunk):
+        y = cur[:, i:i + chunk].astype(np.float32)
+        my = y.mean(axis=0)
+        cov = (y.T @ x) / n_tok - np.outer(my, mx)  # (chunk, N_prev), rows contiguous
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi = cov / np.outer(np.sqrt(my * (1 - my)), sx)
+        phi[~np.isfinite(phi)] = -np.inf
+        r = rows[:y.shape[1]]
+        first = phi.argmax(axis=1)
+        phi[r, first] = -np.inf
+        out[i:i + chunk, 0], out[i:i + chunk, 1] = first, phi.argmax(axis=1)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,3 +390,52 @@ def mlp_predictor_cost(model: ModelSpec, *, rank: int, bandwidth_bytes_per_s: fl
 def rank_for_parameters(model: ModelSpec, parameters: float) -> float:
     """Hidden width r at which :func:`mlp_predictor_cost` has `parameters` parameters."""
     return parameters / (model.n_layers * (model.d_model + model.d_ffn))
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end on a trace
+# ---------------------------------------------------------------------------------------------
+
+
+def score_trace(active: BoolArray, seq_id: npt.ArrayLike, profile: npt.ArrayLike, *,
+                prefill_tokens: int, gpu_share: float = 0.2, sample: int | None = None,
+                rng: np.random.Generator | None = None,
+                config: PredictorConfig = PredictorConfig()) -> PredictorResult:
+    """Build the tables on the profiling sequences, then score the others.
+
+    Parameters
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+    seq_id : array_like of int, shape (T,)
+    profile : array_like of bool, shape (T,)
+        Tokens of the profiling sequences: they choose the correlation table and the offline
+        GPU set (the `gpu_share` most frequent neurons of each layer) and are never scored.
+    prefill_tokens : int
+        Tokens at the start of each scored sequence that initialise the states.
+    gpu_share : float
+        Share of each layer's neurons resident on the GPU.
+    sample : int, optional
+        Score a random sample of this many neurons per layer (their correlated neurons are
+        still searched over the whole previous layer); needs `rng`. For LLM-size layers, where
+        the full φ matrix (N × N) would not fit.
+    rng : numpy.random.Generator, optional
+    config : PredictorConfig
+    """
+    prof = np.asarray(profile, dtype=bool)
+    seq = np.asarray(seq_id)
+    n_layers, n = active.shape[1], active.shape[2]
+    if sample is not None and sample < n:
+        if rng is None:
+            raise ValueError("sampling neurons needs an rng")
+        cols = np.stack([np.sort(rng.choice(n, sample, replace=False)) for _ in range(n_layers)])
+    else:
+        cols = np.tile(np.arange(n), (n_layers, 1))
+    lay = np.arange(n_layers)[:, None]
+    parents = [correlation_table(active[prof, layer - 1], active[prof][:, layer, cols[layer]])
+               for layer in range(1, n_layers)]
+    freq = active[prof].mean(axis=0)[lay, cols]
+    scored = active[~prof][:, lay, cols]
+    return simulate(scored, seq[~prof], parents, prefill_tokens=prefill_tokens,
+                    gpu_resident=top_frequency_set(freq, gpu_share),
+                    prev_active=active[~prof] if sample is not None and sample < n else None,
+                    config=config)

@@ -211,6 +211,13 @@ def test_full_size_solution_is_feasible_and_certified() -> None:
     p = make_problem(rng, n_layers=20, per_layer=5000, n_dimms=8, budget_frac=0.1)
     sol = pt.solve_fast(p)
     assert sol.cost.feasible
+    # The solver's own sums agree with a recount from the assignment.
+    again = pt.evaluate(p, sol.assignment)
+    assert again.feasible
+    assert again.objective_s == pytest.approx(sol.cost.objective_s, rel=1e-12)
+    assert again.dimm_layer_s == pytest.approx(sol.cost.dimm_layer_s, rel=1e-12)
+    assert again.dimm_bytes == pytest.approx(sol.cost.dimm_bytes, rel=1e-12)
+    assert again.gpu_compute_share == pytest.approx(sol.cost.gpu_compute_share, rel=1e-12)
     assert 0 <= sol.gap < 1e-3
     assert sol.cost.gpu_bytes <= p.gpu_budget_bytes
 
