@@ -241,6 +241,44 @@ def load_paper_fig16() -> pd.DataFrame:
     return pd.read_csv(data_dir() / "paper" / "fig16.csv")
 
 
+#: The paper's sensitivity and cost results (issue 10), for comparison only.
+PAPER_SENSITIVITY = ("fig14", "fig15", "fig17")
+
+
+def load_paper_sensitivity(name: str) -> pd.DataFrame:
+    """The paper's Fig. 14 (``model``, ``n_dimms``, ``batch``, ``tokens_per_s``, ``supported``),
+    Fig. 15 (stated averages: ``name``, ``value``, ``definition``) or Fig. 17 (``batch``,
+    ``efficiency``, ``gap_label``, ``hermes_tokens_per_s``, ``trt_tokens_per_s``) from
+    ``data/paper/``; every row has ``source`` and, where needed, ``kind`` (stated, read or
+    inferred) and ``note``."""
+    import pandas as pd
+
+    if name not in PAPER_SENSITIVITY:
+        raise ValueError(f"unknown paper table {name!r}; valid: {', '.join(PAPER_SENSITIVITY)}")
+    return pd.read_csv(data_dir() / "paper" / f"{name}.csv")
+
+
+def load_prices() -> pd.DataFrame:
+    """Purchase prices from ``catalog/prices.yaml``: ``slug``, ``name``, ``price_usd``,
+    ``source`` (one row per entry)."""
+    import pandas as pd
+
+    path = data_dir() / "catalog" / "prices.yaml"
+    raw = read_yaml(path)
+    rows = []
+    for slug, entry in raw.items():
+        if slug in ("schema_version", "notes"):
+            continue
+        if set(entry) != {"name", "price_USD"} or set(entry["price_USD"]) != {"value", "source"}:
+            raise ValueError(f"{path}: {slug} needs exactly name and price_USD {{value, source}}")
+        value = entry["price_USD"]["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"{path}: {slug}.price_USD must be a positive number, got {value!r}")
+        rows.append({"slug": slug, "name": entry["name"], "price_usd": float(value),
+                     "source": entry["price_USD"]["source"]})
+    return pd.DataFrame(rows)
+
+
 #: The paper's end-to-end results under ``data/paper/`` (issue 9), for comparison only.
 PAPER_FIGURES = ("fig9", "fig10", "fig11", "averages")
 
