@@ -654,3 +654,59 @@ def curves_chart(df: pd.DataFrame, *, x_title: str, y_title: str,
                    ref.mark_text(align="left", x=4, dy=-7, color=REFERENCE_COLOUR)
                    .encode(text="label:N")]
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduling (issue 8): the Fig. 13 ablation
+# ---------------------------------------------------------------------------------------------
+
+
+def ablation_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Bars of each variant's MLP-block speedup over the first variant, per batch, one panel per
+    model.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``model``, ``batch``, ``variant`` (in display order), ``speedup`` (ratio).
+    """
+    _require(df, ["model", "batch", "variant", "speedup"], "ablation_chart")
+    d = rounded(df.copy(), sig)
+    d["batch"] = d["batch"].astype(str)
+    variants = list(dict.fromkeys(df["variant"]))
+    colours = ["#999999", PALETTE["PCIe"], PALETTE["host"], PALETTE["DIMM-link"], PALETTE["GPU"],
+               PALETTE["NDP-DIMM"]][:len(variants)]
+    chart = alt.Chart(d).mark_bar().encode(
+        x=alt.X("batch:N", title="batch size", sort=list(dict.fromkeys(d["batch"]))),
+        xOffset=alt.XOffset("variant:N", sort=variants),
+        y=alt.Y("speedup:Q", title="MLP-block speedup over the first variant (×)"),
+        color=alt.Color("variant:N", sort=variants, title=None,
+                        scale=alt.Scale(domain=variants, range=colours)),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("batch:N"), alt.Tooltip("variant:N"),
+                 alt.Tooltip("speedup:Q", format=".3~f")])
+    n_col = max(1, d["model"].nunique())
+    return chart.properties(width=max(160, (WIDTH - 40 * n_col) // n_col), height=300).facet(
+        column=alt.Column("model:N", sort=list(dict.fromkeys(df["model"])), title=None))
+
+
+def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
+    """The model's ratios as bars beside the paper's as black ticks.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``ratio`` (label, in display order), ``model`` (the model's value), ``paper`` (the
+        paper's value).
+    """
+    _require(df, ["ratio", "model", "paper"], "ratio_chart")
+    d = rounded(df.copy(), sig)
+    order = list(dict.fromkeys(df["ratio"]))
+    x = alt.X("ratio:N", sort=order, title=None, axis=alt.Axis(labelAngle=-20))
+    tip = [alt.Tooltip("ratio:N"), alt.Tooltip("model:Q", format=".3~f"),
+           alt.Tooltip("paper:Q", format=".3~f")]
+    bars = alt.Chart(d).mark_bar(color=PALETTE["NDP-DIMM"]).encode(
+        x=x, y=alt.Y("model:Q", title="speedup (×)"), tooltip=tip)
+    ticks = alt.Chart(d).mark_tick(color=REFERENCE_COLOUR, thickness=3, size=30).encode(
+        x=x, y="paper:Q", tooltip=tip)
+    rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(y="y:Q")
+    return alt.layer(bars, ticks, rule).properties(width=WIDTH, height=300)

@@ -416,3 +416,23 @@ def test_cli_balance_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["migrated_bytes_per_token"] > 0
     assert {"imbalance_static_llama2_13b", "imbalance_window_llama2_13b",
             "balance_s"} <= set(cli.BENCHMARKS)
+
+
+def test_ablation_and_ratio_charts() -> None:
+    """The chapter's two builders: encodings, axis titles, the reference ticks."""
+    import pandas as pd
+
+    from hermes_model import plotting
+
+    df = pd.DataFrame({"model": ["A"] * 4, "batch": [1, 1, 4, 4],
+                       "variant": ["x", "y", "x", "y"], "speedup": [1.0, 1.5, 1.0, 1.2]})
+    spec = plotting.ablation_chart(df).to_dict()
+    enc = spec["spec"]["encoding"]
+    assert enc["y"]["title"] == "MLP-block speedup over the first variant (×)"
+    assert enc["xOffset"]["sort"] == ["x", "y"] and spec["facet"]["column"]["field"] == "model"
+    r = pd.DataFrame({"ratio": ["a", "b"], "model": [1.1, 1.0], "paper": [1.63, 1.33]})
+    layers = plotting.ratio_chart(r).to_dict()["layer"]
+    assert layers[0]["mark"]["type"] == "bar" and layers[1]["mark"]["type"] == "tick"
+    assert layers[1]["encoding"]["y"]["field"] == "paper"
+    with pytest.raises(ValueError):
+        plotting.ratio_chart(r.drop(columns="paper"))
