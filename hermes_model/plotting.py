@@ -247,7 +247,8 @@ def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
                            alt.value("white")),
         shape=alt.Shape("profile:N", sort=["paper", "datasheet"], title="profile",
                         scale=alt.Scale(domain=["paper", "datasheet"],
-                                        range=["circle", "diamond"])),
+                                        range=["circle", "diamond"]),
+                        legend=alt.Legend(symbolStrokeColor="#555555", symbolFillColor="white")),
         tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("profile:N"),
                  alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")])
     layers: list[alt.Chart] = [layer]
