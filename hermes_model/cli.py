@@ -387,6 +387,7 @@ BENCHMARKS: dict[str, Callable[[], float]] = {
     "balance_s": lambda: bench_balance("balance_s"),
     "estimate_per_s": lambda: bench_estimate_per_s(),
     "figures_9_to_11_s": lambda: bench_figures_9_to_11_s(),
+    "sweeps_s": lambda: bench_sweeps_s(),
     "trace_llama2_70b_256tok_s": bench_trace_llama2_70b_256tok_s,
     "op_vectorised_per_s": bench_op_vectorised_per_s,
     "calibration_fit_s": bench_calibration_fit_s,
@@ -558,6 +559,69 @@ def bench_figures_9_to_11_s() -> float:
     return time.perf_counter() - t
 
 
+def _sweep_progress(quiet: bool) -> Any:
+    """A tqdm bar on stderr, shown once a sweep runs past half a second; off when `quiet` or
+    when stderr is not a terminal."""
+    from functools import partial
+
+    from tqdm import tqdm
+
+    return partial(tqdm, file=sys.stderr, delay=0.5, leave=False,
+                   disable=quiet or not sys.stderr.isatty())
+
+
+def sweep_frames(figure: str, profile: str = "paper", progress: Any = None) -> dict[str, Any]:
+    """The sweeps of one figure of the sensitivity and cost chapters (issue 10), as DataFrames:
+    ``14`` (NDP-DIMM count), ``15`` (GPU), ``17`` (against gpu-only on 5x A100, and readings of
+    that deployment) or ``bands`` (every bar of Figs. 9-11 over the unstated parameters)."""
+    from functools import partial
+
+    import pandas as pd
+
+    from hermes_model import policies, sweeps
+
+    acts = {k: policies.activity_from_inputs(v) for k, v in io.load_generator_inputs().items()}
+    system_for = partial(io.load_system, "hermes_paper", profile)
+    if figure == "14":
+        models = {s: io.load_model(s) for s in sweeps.FIG14_MODELS}
+        return {"fig14": sweeps.dimm_sweep(models, acts, system_for, progress=progress)}
+    if figure == "15":
+        models = {s: io.load_model(s) for s in sweeps.FIG15_MODELS}
+        df = sweeps.gpu_sweep(models, acts, system_for, progress=progress)
+        return {"fig15": df, "speedups": sweeps.gpu_speedups(df)}
+    if figure == "17":
+        model = io.load_model(sweeps.FIG17_MODEL)
+        ref = system_for(gpu=sweeps.FIG17_GPU, n_gpus=sweeps.FIG17_N_GPUS)
+        return {"fig17": sweeps.cost_sweep(model, acts.get(model.slug), system_for(), ref,
+                                           progress=progress),
+                "deployments": sweeps.deployment_sweep(model, system_for, progress=progress)}
+    if figure != "bands":
+        raise ValueError(f"unknown figure {figure!r}; valid: 14, 15, 17, bands")
+    bars = pd.concat([io.load_paper_figure(f)[["model", "policy", "batch"]]
+                      for f in ("fig9", "fig10", "fig11")]).drop_duplicates(ignore_index=True)
+    models = {s: io.load_model(s) for s in bars["model"].unique()}
+    bands, oat = sweeps.band_sweep(bars, models, acts, system_for(), progress=progress)
+    return {"bands": bands, "one_at_a_time": oat, "influence": sweeps.influence(oat)}
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    frames = sweep_frames(args.figure, args.profile, _sweep_progress(args.quiet))
+    payload = {"figure": args.figure, "profile": args.profile,
+               **{k: json.loads(df.to_json(orient="records")) for k, df in frames.items()}}
+    _emit(payload, args.json, lambda: "\n\n".join(
+        f"{k}\n" + format_table(df[[c for c in df.columns if not c.startswith("step_")
+                                     and c != "reason"]].to_dict(orient="records"))
+        for k, df in frames.items()))
+
+
+def bench_sweeps_s() -> float:
+    """Seconds to run every sweep of the sensitivity and cost chapters (Figs. 14, 15, 17, bands)."""
+    t = time.perf_counter()
+    for figure in ("14", "15", "17", "bands"):
+        sweep_frames(figure)
+    return time.perf_counter() - t
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     results = {name: fn() for name, fn in BENCHMARKS.items()}
     _emit(results, args.json, lambda: format_table(
@@ -651,6 +715,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="minilm (real masks) or a catalog model slug (generated trace)")
     pred.add_argument("--system", default="hermes_paper", help="accepted for symmetry; unused")
     pred.add_argument("--seed", type=int, default=0, help="seed of the generated trace")
+    swp = add("sweep", "the sweeps of Figs. 14, 15, 17 and the bands over the unstated "
+              "parameters", cmd_sweep)
+    swp.add_argument("--figure", required=True, choices=("14", "15", "17", "bands"))
+    swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
 

@@ -711,3 +711,70 @@ def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
         x=x, y="paper:Q", tooltip=tip)
     rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(y="y:Q")
     return alt.layer(bars, ticks, rule).properties(width=WIDTH, height=300)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity (issue 10): bands and the tornado
+# ---------------------------------------------------------------------------------------------
+
+
+def tornado_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Change of a result when each unknown moves alone to either end of its range, one panel
+    per case; parameters sorted by their largest swing over all panels, largest on top.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``panel`` (a case, e.g. ``LLaMA2-70B, batch 1``), ``parameter``, ``end`` (``low`` or
+        ``high``), ``change_frac`` (over the default, minus one).
+    """
+    _require(df, ["panel", "parameter", "end", "change_frac"], "tornado_chart")
+    d = rounded(df.assign(change_pct=100.0 * df["change_frac"]), sig)
+    swing = d.groupby("parameter")["change_pct"].apply(lambda s: float(s.abs().max()))
+    order = list(swing.sort_values(ascending=False, kind="stable").index)
+    ends = ["low", "high"]
+    bars = alt.Chart(d).mark_bar(opacity=0.85).encode(
+        y=alt.Y("parameter:N", sort=order, title=None),
+        x=alt.X("change_pct:Q", title="change of tokens/s from the default (%)"),
+        color=alt.Color("end:N", sort=ends, title="end of the range",
+                        scale=alt.Scale(domain=ends, range=[PALETTE["PCIe"], PALETTE["GPU"]])),
+        yOffset=alt.YOffset("end:N", sort=ends),
+        tooltip=[alt.Tooltip("panel:N"), alt.Tooltip("parameter:N"), alt.Tooltip("end:N"),
+                 alt.Tooltip("change_pct:Q", title="change (%)", format="+.3~f")])
+    rule = alt.Chart(d).mark_rule(color=REFERENCE_COLOUR).encode(x=alt.datum(0))
+    n_col = max(1, d["panel"].nunique())
+    return alt.layer(bars, rule, data=d).properties(
+        width=max(160, (WIDTH - 150 - 30 * n_col) // n_col), height=22 * len(order)).facet(
+        column=alt.Column("panel:N", sort=list(dict.fromkeys(df["panel"])), title=None))
+
+
+def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Bands of tokens/s (a bar from low to high), the model's default (a dot) and the paper's
+    value (a black tick), log axis, one panel per ``panel``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``panel``, ``label`` (x, in display order), ``low``, ``high``, ``default`` and
+        ``paper`` (tokens/s; NaN where the paper prints none). Rows without a band are dropped.
+    """
+    _require(df, ["panel", "label", "low", "high", "default", "paper"], "band_chart")
+    d = rounded(df[df["low"] > 0].copy(), sig)
+    order = list(dict.fromkeys(d["label"]))
+    y_scale = alt.Scale(type="log")
+    tip = [alt.Tooltip("panel:N"), alt.Tooltip("label:N"),
+           alt.Tooltip("low:Q", format=",.4~g"), alt.Tooltip("default:Q", format=",.4~g"),
+           alt.Tooltip("high:Q", format=",.4~g"), alt.Tooltip("paper:Q", format=",.4~g")]
+    base = alt.Chart(d).encode(x=alt.X("label:N", sort=order, title=None,
+                                       axis=alt.Axis(labelAngle=-40)), tooltip=tip)
+    band = base.mark_bar(color=PALETTE["NDP-DIMM"], opacity=0.45, size=12).encode(
+        y=alt.Y("low:Q", scale=y_scale, title="throughput (tokens/s)"), y2="high:Q")
+    dot = base.mark_point(color=PALETTE["NDP-DIMM"], filled=True).encode(
+        y=alt.Y("default:Q", scale=y_scale))
+    tick = base.transform_filter("isValid(datum.paper)").mark_tick(
+        color=REFERENCE_COLOUR, thickness=3, size=16).encode(y=alt.Y("paper:Q", scale=y_scale))
+    n_col = max(1, d["panel"].nunique())
+    return alt.layer(band, dot, tick, data=d).properties(
+        width=max(140, (WIDTH - 40 * n_col) // n_col), height=300).facet(
+        column=alt.Column("panel:N", sort=list(dict.fromkeys(df["panel"])), title=None)
+    ).resolve_scale(x="independent")
