@@ -690,7 +690,8 @@ def ablation_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChar
         column=alt.Column("model:N", sort=list(dict.fromkeys(df["model"])), title=None))
 
 
-def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
+def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG,
+                y_title: str = "speedup (×)") -> alt.LayerChart:
     """The model's ratios as bars beside the paper's as black ticks.
 
     Parameters
@@ -698,6 +699,8 @@ def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
     df : DataFrame
         ``ratio`` (label, in display order), ``model`` (the model's value), ``paper`` (the
         paper's value).
+    y_title : str
+        Title of the y axis (lowercase, with its unit).
     """
     _require(df, ["ratio", "model", "paper"], "ratio_chart")
     d = rounded(df.copy(), sig)
@@ -706,7 +709,7 @@ def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
     tip = [alt.Tooltip("ratio:N"), alt.Tooltip("model:Q", format=".3~f"),
            alt.Tooltip("paper:Q", format=".3~f")]
     bars = alt.Chart(d).mark_bar(color=PALETTE["NDP-DIMM"]).encode(
-        x=x, y=alt.Y("model:Q", title="speedup (×)"), tooltip=tip)
+        x=x, y=alt.Y("model:Q", title=y_title), tooltip=tip)
     ticks = alt.Chart(d).mark_tick(color=REFERENCE_COLOUR, thickness=3, size=30).encode(
         x=x, y="paper:Q", tooltip=tip)
     rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(y="y:Q")
