@@ -781,3 +781,62 @@ def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
         width=max(140, (WIDTH - 40 * n_col) // n_col), height=300).facet(
         column=alt.Column("panel:N", sort=list(dict.fromkeys(df["panel"])), title=None)
     ).resolve_scale(x="independent")
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the paper and the scorecard (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the three policies compared in the what-ifs.
+WHATIF_COLOURS: Final[Mapping[str, str]] = {
+    "hermes": PALETTE["NDP-DIMM"], "hermes-host": PALETTE["host"], "gpu-only": PALETTE["GPU"]}
+#: Colours of the scorecard's verdicts.
+VERDICT_COLOURS: Final[Mapping[str, str]] = {
+    "holds": "#009E73", "fails": "#D55E00", "not yet modelled": "#E69F00", "input": "#999999"}
+
+
+def whatif_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
+    """Horizontal bars of tokens/s per what-if (``label``, in display order), one bar per
+    ``policy``, log axis; unsupported rows (NaN) are dropped.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``label``, ``policy``, ``tokens_per_s``.
+    """
+    _require(df, ["label", "policy", "tokens_per_s"], "whatif_chart")
+    d = rounded(df[df["tokens_per_s"] > 0][["label", "policy", "tokens_per_s"]].copy(), sig)
+    pols = [p for p in WHATIF_COLOURS if p in set(d["policy"])]
+    return alt.Chart(d).mark_bar().encode(
+        y=alt.Y("label:N", sort=list(dict.fromkeys(df["label"])), title=None),
+        yOffset=alt.YOffset("policy:N", sort=pols),
+        x=alt.X("tokens_per_s:Q", scale=alt.Scale(type="log"), title="throughput (tokens/s)"),
+        color=alt.Color("policy:N", sort=pols, title=None,
+                        scale=alt.Scale(domain=pols, range=[WHATIF_COLOURS[p] for p in pols])),
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("policy:N"),
+                 alt.Tooltip("tokens_per_s:Q", title="tokens/s", format=",.4~g")],
+    ).properties(width=WIDTH - 150, height=alt.Step(9))
+
+
+def verdict_chart(df: pd.DataFrame) -> alt.Chart:
+    """Stacked count of scorecard rows per figure, coloured by verdict.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``figure`` (in display order), ``verdict`` (a key of :data:`VERDICT_COLOURS`),
+        ``rows`` (a count).
+    """
+    _require(df, ["figure", "verdict", "rows"], "verdict_chart")
+    verdicts = [v for v in VERDICT_COLOURS if v in set(df["verdict"])]
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("figure:N", sort=list(dict.fromkeys(df["figure"])), title=None),
+        x=alt.X("rows:Q", title="rows of the scorecard", stack="zero"),
+        color=alt.Color("verdict:N", sort=verdicts, title=None,
+                        scale=alt.Scale(domain=verdicts,
+                                        range=[VERDICT_COLOURS[v] for v in verdicts])),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("figure:N"), alt.Tooltip("verdict:N"), alt.Tooltip("rows:Q")],
+    ).transform_calculate(order=" + ".join(
+        f"(datum.verdict == '{v}' ? {i} : 0)" for i, v in enumerate(verdicts))
+    ).properties(width=WIDTH - 150, height=alt.Step(22))
