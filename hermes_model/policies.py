@@ -581,6 +581,28 @@ class BlockTime:
     time_s: float
 
 
+def _crossing(b: Block, load: FloatArray, n: FloatArray, total: float, n_cold: int,
+              dense: bool) -> float:
+    """GPU load beyond which more GPU load slows the block (Lemma 2), classes most frequent first.
+
+    Gathered kernel: :math:`t_a G + S = t_c (F - G) / D`. Dense kernel: the GPU reads every
+    neuron it holds, :math:`t_d C(G) + S = t_c (F - G) / D` with C(G) the neurons that carry
+    load G (piecewise linear in G; the root is interpolated between class boundaries).
+    """
+    if not dense:
+        return max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s)
+                   / (b.gpu_active_s + b.cold_s / n_cold))
+    cum_l = np.concatenate([[0.0], np.cumsum(load)])
+    cum_n = np.concatenate([[0.0], np.cumsum(n)])
+    f = b.gpu_dense_s * cum_n + b.gpu_fixed_s - b.cold_s * (total - cum_l) / n_cold
+    if f[0] >= 0:
+        return 0.0
+    if f[-1] < 0:
+        return total
+    i = int(np.argmax(f >= 0))
+    return float(cum_l[i - 1] + (cum_l[i] - cum_l[i - 1]) * -f[i - 1] / (f[i] - f[i - 1]))
+
+
 def hot_cold_split(blocks: Sequence[Block], *, budget_bytes: float, n_cold: int
                    ) -> tuple[BlockTime, ...]:
     """Split the blocks of one layer between the GPU and `n_cold` cold units.
@@ -602,15 +624,34 @@ def hot_cold_split(blocks: Sequence[Block], *, budget_bytes: float, n_cold: int
     :math:`t_c f / (D M)` (the budget split theorem). All layers of a model are identical, so
     each gets ``budget / n_layers`` (the optimum of a symmetric separable convex problem).
     The block then takes :math:`\\max(\\min(t_d C, t_a G) + S,\\ t_c (F - G)/D + S_c)`.
+    Each block's GPU kernel is gathered (cost per active neuron :math:`t_a`) or dense (cost
+    per held neuron :math:`t_d`); the crossing depends on which, so every combination of
+    kernels is split and the fastest layer kept (:func:`_crossing`).
     """
-    cands = []
-    for k, b in enumerate(blocks):
+    sorted_blocks = []
+    for b in blocks:
         order = np.argsort(-b.rate, kind="stable")
         r, n = b.rate[order], b.count[order]
-        load = r * n
-        total = float(load.sum())
-        g_star = max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s)
-                     / (b.gpu_active_s + b.cold_s / n_cold))
+        sorted_blocks.append((r, n, r * n, float((r * n).sum())))
+    best: tuple[BlockTime, ...] | None = None
+    for modes in product((False, True), repeat=len(blocks)):
+        g_stars = [_crossing(b, load, n, total, n_cold, dense)
+                   for b, (_r, n, load, total), dense in zip(blocks, sorted_blocks, modes,
+                                                              strict=True)]
+        out = _allocate(blocks, sorted_blocks, g_stars, budget_bytes=budget_bytes, n_cold=n_cold)
+        if best is None or sum(t.time_s for t in out) < sum(t.time_s for t in best):
+            best = out
+    assert best is not None
+    return best
+
+
+def _allocate(blocks: Sequence[Block], sorted_blocks: Sequence[tuple[Any, Any, Any, float]],
+              g_stars: Sequence[float], *, budget_bytes: float, n_cold: int
+              ) -> tuple[BlockTime, ...]:
+    """Fill the GPU budget up to each block's crossing, in decreasing gain per byte."""
+    cands = []
+    for k, (b, (r, n, load, _total), g_star) in enumerate(zip(blocks, sorted_blocks, g_stars,
+                                                              strict=True)):
         before = np.concatenate([[0.0], np.cumsum(load)[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
             take = np.clip(np.where(load > 0, (g_star - before) / load, 0.0), 0.0, 1.0)
