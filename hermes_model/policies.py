@@ -19,13 +19,16 @@ Operator mapping (digest §5.3, §9):
 
 * ``hermes``: prefill entirely on the GPU, streaming every weight that is not resident over PCIe
   (overlapped with compute, layer by layer); decode per layer: QKV and MLP split into hot neurons
-  on the GPU and cold neurons on the NDP-DIMMs (``max`` of the two sides, the GPU side paying two
+  on the GPU and cold neurons on the NDP-DIMMs (``max`` of the two sides, the GPU side paying its
   synchronisations over PCIe), attention on the DIMMs with the KV cache there, the projection on
-  the GPU only, merges on the DIMMs. The hot/cold split comes from issue 7's water-filling of the
+  the GPU only, merges on the DIMMs. Five synchronisations per layer: the QKV input to the GPU and
+  its partial sums back, the attention output to the GPU and the projection's output back (which
+  is also the MLP's input on the DIMMs; the GPU has it already), the MLP's partial sums back. The hot/cold split comes from issue 7's water-filling of the
   GPU budget (:func:`hot_cold_split`, the fluid optimum of `hermes_model.partition`'s relaxation
   for identical layers), on the frequencies of `hermes_model.sparsity`.
 * ``hermes-host`` (PowerInfer-like): the same split with the host CPU, at host DRAM bandwidth, in
-  place of the DIMM pool; attention on the GPU with the KV cache there.
+  place of the DIMM pool; attention on the GPU with the KV cache there, so attention and the
+  projection cross no link: two synchronisations per block, four per layer.
 * ``hermes-base``: NDP-DIMMs without sparsity: whole layers on the GPU while they fit, the others
   entirely on the DIMMs; attention always on the DIMMs.
 * ``accelerate``: weights in host memory, each layer copied on demand (pageable memory, no
@@ -552,7 +555,7 @@ class Block:
     cold_s : float
         Time per active neuron on one cold unit (a DIMM, or the host CPU) (s).
     gpu_fixed_s : float
-        Fixed GPU-side cost of using the GPU at all: two synchronisations and the kernels (s).
+        Fixed GPU-side cost of using the GPU at all: its synchronisations and the kernels (s).
     cold_fixed_s : float
         Fixed cost of the cold side (s).
     """
@@ -809,14 +812,17 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
 
 
 def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
-                   cold: str, sync_s: float, adjust: bool) -> tuple[Block, Block]:
+                   cold: str, sync_s: float, adjust: bool,
+                   syncs: tuple[int, int] = (2, 2)) -> tuple[Block, Block]:
     assert o.activity is not None
     a = o.activity
     e = shapes.dtype_bytes(o.dtype)
     out = []
-    for _kind, dens, hot, n_neur, nb, kern in (
-            ("qkv", a.qkv_density, a.qkv_hot_share, model.d_model, sh.qkv_neuron, KERNELS_QKV),
-            ("mlp", a.mlp_density, a.mlp_hot_share, model.d_ffn, sh.mlp_neuron, KERNELS_MLP)):
+    for _kind, dens, hot, n_neur, nb, kern, n_sync in (
+            ("qkv", a.qkv_density, a.qkv_hot_share, model.d_model, sh.qkv_neuron, KERNELS_QKV,
+             syncs[0]),
+            ("mlp", a.mlp_density, a.mlp_hot_share, model.d_ffn, sh.mlp_neuron, KERNELS_MLP,
+             syncs[1])):
         c = (_sequence_share(dens, hot, a.similarity_d1, a.similarity_d10, a.similarity_d25)
              if adjust else 0.0)
         rate, count = neuron_classes(dens, hot, n_neur, batch=batch,
@@ -837,7 +843,7 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
             cold_fixed = (kern - 1) * r.host_t0
         out.append(Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=gpu_active,
                          gpu_dense_s=gpu_dense, cold_s=cold_s,
-                         gpu_fixed_s=2.0 * sync_s + n_kern * r.t0, cold_fixed_s=cold_fixed))
+                         gpu_fixed_s=n_sync * sync_s + n_kern * r.t0, cold_fixed_s=cold_fixed))
     return out[0], out[1]
 
 
@@ -861,8 +867,15 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                             f"({_gib(kv_gpu)}) exceed the GPU's {_gib(budget + resident + kv_gpu)}")
     vec = batch * model.d_model * e
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
+    # Synchronisations (QKV block, MLP block, projection). Hermes: the QKV input to the GPU and
+    # its partial sums to the DIMMs; the attention output to the GPU and the projection's output
+    # to the DIMMs, which is the MLP's input there (the GPU has it); the MLP's partial sums.
+    # Hermes-host: attention and the projection run on the GPU, where the partial sums merge; the
+    # CPU gets each block's input and returns its partial sums.
+    block_syncs, proj_syncs = ((2, 1), 2) if ndp_side else ((2, 2), 0)
     qkv, mlp = _sparse_blocks(model, sh, r, o, batch=batch, cold="dimm" if ndp_side else "host",
-                              sync_s=sync, adjust=ndp_side and o.online_adjustment)
+                              sync_s=sync, adjust=ndp_side and o.online_adjustment,
+                              syncs=block_syncs)
     n_cold = system.n_dimms if ndp_side else 1
     tq, tm = hot_cold_split((qkv, mlp), budget_bytes=budget / model.n_layers, n_cold=n_cold)
     ctx = _contexts(prompt_len, gen_len)
@@ -879,14 +892,14 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
     L = model.n_layers
     fc, comm = 0.0, 0.0
-    for t in (tq, tm):
+    for t, n_sync in zip((tq, tm), block_syncs, strict=True):
         if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
-            fc += t.gpu_compute_s + (t.gpu_fixed_s - 2 * sync)
-            comm += 2 * sync
+            fc += t.gpu_compute_s + (t.gpu_fixed_s - n_sync * sync)
+            comm += n_sync * sync
         else:
             fc += t.cold_s
     fc += proj
-    comm += 2 * sync
+    comm += proj_syncs * sync
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw

@@ -221,6 +221,47 @@ def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget):
     assert sum(t.gpu_bytes for t in split) <= budget * (1 + 1e-9)
 
 
+def _sync_s(system, model, batch):
+    """One synchronisation: the batch's hidden states over the host link (s)."""
+    link = system.host_link
+    return link.latency_s + batch * model.d_model * 2 / link.achievable_bandwidth_bytes_per_s
+
+
+def test_decode_communication_counts_only_link_crossings(system, inputs):
+    """Oracle on the data flow. With the blocks' time set by their cold side (their own syncs
+    hidden), decode communication is what crosses PCIe outside the blocks: Hermes sends the
+    attention output to the GPU and the projection's output back (2 syncs per layer);
+    Hermes-host runs attention and the projection on the GPU, nothing crosses (it was charged
+    Hermes' round trip)."""
+    gen = 16
+    for pol, slug, per_layer in (("hermes", "opt_13b", 2), ("hermes-host", "llama2_70b", 0)):
+        model = io.load_model(slug)
+        e = policies.estimate(pol, model, system, batch=1, prompt_len=64, gen_len=gen,
+                              options=opts(inputs, slug))
+        # the cold side sets both blocks: the GPU is idle or finishes well before
+        assert (e.details["gpu_load_share"] == 0
+                or max(e.details["qkv_block_s"], e.details["mlp_block_s"]) > 100e-6)
+        comm = e.breakdown_s["communication"] / gen
+        assert comm == pytest.approx(per_layer * model.n_layers * _sync_s(system, model, 1),
+                                     rel=1e-9, abs=1e-15)
+
+
+def test_mlp_block_input_is_not_sent_twice(system, inputs):
+    """Hermes: the projection's output, already sent to the DIMMs, is the MLP block's input, so
+    the MLP block pays one sync (its partial sums) and the QKV block two; Hermes-host's CPU gets
+    each block's input and returns partial sums (two each)."""
+    model = io.load_model("llama2_70b")
+    o = opts(inputs, "llama2_70b")
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    sync = _sync_s(system, model, 1)
+    for cold, syncs in (("dimm", (2, 1)), ("host", (2, 2))):
+        qkv, mlp = policies._sparse_blocks(model, sh, r, o, batch=1, cold=cold, sync_s=sync,
+                                           adjust=False, syncs=syncs)
+        t0 = r.t0
+        assert qkv.gpu_fixed_s == pytest.approx(2 * sync + policies.KERNELS_QKV * t0)
+        assert mlp.gpu_fixed_s == pytest.approx(syncs[1] * sync + policies.KERNELS_MLP * t0)
+
+
 def test_neuron_classes_conserve_neurons_and_load():
     """Σ count = N; at batch 1 the mean rate is the density with or without engagement."""
     for c in (0.0, 0.5):
