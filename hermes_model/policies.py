@@ -768,14 +768,16 @@ def _gpu_weight_budget(model: ModelSpec, system: SystemSpec, o: Assumptions) -> 
 
 def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
                prompt_len: int, streamed_layer_bytes: float, link_bw: float, overlap: bool,
-               extra_bytes: float = 0.0) -> float:
+               extra_bytes: float = 0.0, upload_layer_bytes: float = 0.0) -> float:
     """Prefill on the GPU: per layer, stream `streamed_layer_bytes` and compute the prompt.
 
     Compute: every layer matrix for ``batch × prompt_len`` tokens, causal attention
     (:math:`2 H d_h P (P+1)` FLOP per sequence), :data:`KERNELS_DENSE_LAYER` kernels; the
     LM head for the last position of each sequence. With overlap the layer takes the larger of
     its transfer and compute (plus one layer's transfer to fill the pipeline); without, the sum.
-    `extra_bytes` are streamed once (e.g. a non-resident LM head).
+    `extra_bytes` are streamed once (e.g. a non-resident LM head). `upload_layer_bytes` go the
+    other way (the prompt's KV cache to the DIMMs), concurrently: the link's bandwidth is per
+    direction, so a layer's transfer is the longer of the two.
     """
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
@@ -783,7 +785,8 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
             + 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1))
     act_bytes = sh.layer_bytes + 4.0 * tokens * model.d_model * e
     comp = max(flop / r.gpu_flops, act_bytes / r.gpu_bw) + KERNELS_DENSE_LAYER * r.t0
-    tx = float(_copy_s(streamed_layer_bytes, link_bw, r.link_lat))
+    tx = max(float(_copy_s(streamed_layer_bytes, link_bw, r.link_lat)),
+             float(_copy_s(upload_layer_bytes, link_bw, r.link_lat)))
     per_layer = max(comp, tx) if overlap else comp + tx
     fill = min(comp, tx) if overlap else 0.0
     head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
@@ -927,10 +930,11 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         streamed += sh.proj_bytes if o.projection_on_gpu else 0.0
     if ndp_side or not o.host_prefill_on_cpu:
         prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
-                             streamed_layer_bytes=streamed + batch * prompt_len
-                             * sh.kv_layer_token * (1.0 if ndp_side else 0.0),
-                             link_bw=r.link_bw, overlap=o.prefill_overlap,
-                             extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes)
+                             streamed_layer_bytes=streamed, link_bw=r.link_bw,
+                             overlap=o.prefill_overlap,
+                             extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes,
+                             upload_layer_bytes=batch * prompt_len * sh.kv_layer_token
+                             * (1.0 if ndp_side else 0.0))
     else:
         prefill = _hybrid_prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                                     gpu_hot_bytes=cached_layer, sync_s=float(
@@ -1005,9 +1009,10 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
               "communication": comm * ones, "others": (L * 12.0 * vec / merge_bw + head) * ones}
     streamed = sh.layer_bytes * (1.0 if o.prefill_streams_resident else (L - n_gpu) / L)
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
-                         streamed_layer_bytes=streamed + batch * prompt_len * sh.kv_layer_token,
-                         link_bw=r.link_bw, overlap=o.prefill_overlap,
-                         extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes)
+                         streamed_layer_bytes=streamed, link_bw=r.link_bw,
+                         overlap=o.prefill_overlap,
+                         extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes,
+                         upload_layer_bytes=batch * prompt_len * sh.kv_layer_token)
     ndp_time = (L - n_gpu) * ndp_fc
     details = {"gpu_layers": float(n_gpu), "ndp_flop_share": (L - n_gpu) / L,
                "ndp_fc_time_share": ndp_time / (ndp_time + n_gpu * gpu_fc),

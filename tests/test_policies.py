@@ -262,6 +262,28 @@ def test_mlp_block_input_is_not_sent_twice(system, inputs):
         assert mlp.gpu_fixed_s == pytest.approx(syncs[1] * sync + policies.KERNELS_MLP * t0)
 
 
+def test_prefill_kv_upload_runs_against_the_weight_stream(system, inputs):
+    """The prompt's KV cache goes GPU -> DIMMs while weights go host -> GPU; the link's bandwidth
+    is per direction, so a smaller upload costs nothing. Oracle: Hermes-base's prefill on OPT-66B
+    at batch 16 (transfer-bound, 75 MB of KV against 1.9 GB of weights per layer) equals the
+    prefill without the upload, from the layers it streams (the upload once added to them)."""
+    model = io.load_model("opt_66b")
+    o = opts(inputs, "opt_66b")
+    e = policies.estimate("hermes-base", model, system, batch=16, options=o)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    streamed = sh.layer_bytes * (model.n_layers - e.details["gpu_layers"]) / model.n_layers
+    kv = 16 * 128 * sh.kv_layer_token
+    assert kv < streamed
+    alone = policies._prefill_s(model, sh, r, o, batch=16, prompt_len=128,
+                                streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=True)
+    assert e.prefill_s == pytest.approx(alone, rel=1e-12)
+    # an upload larger than the download sets the layer's transfer
+    big = policies._prefill_s(model, sh, r, o, batch=16, prompt_len=128,
+                              streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=True,
+                              upload_layer_bytes=4 * streamed)
+    assert big > alone
+
+
 def test_neuron_classes_conserve_neurons_and_load():
     """Σ count = N; at batch 1 the mean rate is the density with or without engagement."""
     for c in (0.0, 0.5):
