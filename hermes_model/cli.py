@@ -397,6 +397,7 @@ BENCHMARKS: dict[str, Callable[[], float]] = {
     "partition_gap_vs_milp": bench_partition_gap_vs_milp,
     "predictor_recall_real": lambda: float(predictor_payload("minilm")["recall"]),
     "predictor_recall_llama2_70b": lambda: float(predictor_payload("llama2_70b")["recall"]),
+    "book_execute_s": lambda: bench_book_execute_s(),
 }
 
 
@@ -621,6 +622,44 @@ def bench_sweeps_s() -> float:
     for figure in ("14", "15", "17", "bands"):
         sweep_frames(figure)
     return time.perf_counter() - t
+
+
+def book_notebooks() -> list[Any]:
+    """The chapters named in ``_toc.yml`` (notebooks only), in book order."""
+    root = io.data_dir().parent
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(str(node["file"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(io.read_yaml(root / "_toc.yml"))
+    return [root / f"{f}.ipynb" for f in found if (root / f"{f}.ipynb").is_file()]
+
+
+def execute_notebooks_s(paths: Sequence[Any], *, timeout_s: float = 600.0) -> float:
+    """Seconds to execute each notebook once, in-process with nbclient (kernel ``python3``,
+    working directory the notebook's folder, as the book build runs them); nothing is written."""
+    import nbclient
+    import nbformat
+
+    t = time.perf_counter()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - t
+
+
+def bench_book_execute_s() -> float:
+    """Seconds to execute every chapter of ``_toc.yml`` once with its defaults (issue 11)."""
+    return execute_notebooks_s(book_notebooks())
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

@@ -394,3 +394,27 @@ def load_paper_predictor() -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_csv(data_dir() / "paper" / "predictor.csv", dtype={"value": str})
+
+
+def load_paper_table(file: str) -> pd.DataFrame:
+    """Any CSV of ``data/paper/`` by file name (e.g. ``fig9.csv``), as it is on disk; used to
+    check the scorecard's references (``data/paper/scorecard_rows.csv``, ``data_ref``)."""
+    import pandas as pd
+
+    path = data_dir() / "paper" / file
+    if path.suffix != ".csv" or not path.is_file():
+        valid = sorted(p.name for p in (data_dir() / "paper").glob("*.csv"))
+        raise ValueError(f"unknown paper table {file!r}; valid: {', '.join(valid)}")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_scorecard_rows() -> pd.DataFrame:
+    """The scorecard's rows (``data/paper/scorecard_rows.csv``): the digest's results to
+    reproduce (§16), one number, range, threshold, trend or input each, with its paper value,
+    rule, source and the ``data/paper`` file and field it comes from."""
+    import pandas as pd
+
+    return pd.read_csv(data_dir() / "paper" / "scorecard_rows.csv",
+                       dtype={"data_file": str, "data_ref": str, "id": str},
+                       keep_default_na=False, na_values={"paper_value": [""],
+                                                         "paper_high": [""]})

@@ -109,7 +109,7 @@ def apply(case: Case, whatif: WhatIf) -> tuple[Case, tuple[tuple[str, Any], ...]
     """
     p, v = whatif.parameter, whatif.value
     if p in SYSTEM_PARAMETERS:
-        system = tuple((k, x) for k, x in case.system if k != p) + ((p, v),)
+        system = (*((k, x) for k, x in case.system if k != p), (p, v))
         return dataclasses.replace(case, system=system), ()
     if p in ("model", "activation", "batch"):
         return dataclasses.replace(case, **{p: v}), ()
@@ -263,8 +263,9 @@ def input_sources(case: Case, whatif: WhatIf, *, system_for: SystemFor,
         rows = [(k, str(v)) for k, v in spec.sources.items()]
         name = getattr(spec, "name", str(whatif.value))
         if p == "host_link" and getattr(spec, "slug", whatif.value) != whatif.value:
-            rows.insert(0, ("effective link", f"{name}: the lowest generation of link, GPU and "
-                                               "host (io.effective_pcie_link)"))
+            note = (f"{name}: the lowest generation of link, GPU and host "
+                    "(io.effective_pcie_link)")
+            rows.insert(0, ("effective link", note))
     elif p == "model":
         m = models[str(whatif.value)]
         rows = [("shape", m.config_source)]
