@@ -63,9 +63,35 @@ def test_models_table(capsys) -> None:
     assert "llama2_70b" in out and "opt_66b" in out
 
 
-def test_bench_json_has_op_vectorised_per_s(capsys) -> None:
-    """Roofline evaluations per second on a 10^5 sweep: at least 10^6 (issue 2 acceptance)."""
+def test_bench_json_starts_with_op_vectorised_per_s(capsys, monkeypatch) -> None:
+    """`bench --json` lists op_vectorised_per_s first, whatever the registry order (issue 2).
+
+    The other benchmarks are replaced by a stub: the whole bench executes every chapter.
+    """
+    from hermes_model import cli
+
+    monkeypatch.setattr(cli, "BENCHMARKS", {"zz_stub": lambda: 1.0,
+                                            "op_vectorised_per_s": cli.bench_op_vectorised_per_s})
     assert main(["bench", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert next(iter(out)) == "op_vectorised_per_s"
+    assert list(out) == ["op_vectorised_per_s", "zz_stub"]
     assert out["op_vectorised_per_s"] >= 1e6
+
+
+def test_op_vectorised_per_s_at_least_a_million() -> None:
+    """Roofline evaluations per second on a 10^5 sweep: at least 10^6 (issue 2 acceptance)."""
+    from hermes_model import cli
+
+    assert cli.bench_op_vectorised_per_s() >= 1e6
+
+
+def test_bench_registry_has_every_issue_key() -> None:
+    """Each issue's bench keys are registered (their values are tested by their own modules)."""
+    from hermes_model import cli
+
+    required = {"op_vectorised_per_s", "dram_model_per_s", "calibration_fit_s",
+                "trace_llama2_70b_256tok_s", "partition_llama2_70b_s", "partition_gap_vs_milp",
+                "predictor_recall_real", "predictor_recall_llama2_70b",
+                "imbalance_static_llama2_13b", "imbalance_window_llama2_13b", "balance_s",
+                "estimate_per_s", "figures_9_to_11_s", "sweeps_s", "book_execute_s"}
+    assert required <= set(cli.BENCHMARKS)
