@@ -6,6 +6,7 @@ overrides it (tests point it at a temporary copy to check that bad entries are r
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Mapping
@@ -50,8 +51,9 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: Path) -> Any:
-    """Read one YAML file strictly; errors name the file."""
+@lru_cache(maxsize=256)
+def _parse_yaml(path: Path, mtime_ns: int, size_bytes: int) -> Any:
+    """Parse one YAML file; cached by path, modification time and size (a rewrite re-parses)."""
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.load(fh, Loader=_StrictLoader)
@@ -59,6 +61,16 @@ def read_yaml(path: Path) -> Any:
         raise ValueError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Read one YAML file strictly; errors name the file.
+
+    A system load reads ``efficiency.yaml`` a dozen times: parsed files are cached (keyed on the
+    path, so a changed ``$HERMES_DATA_DIR`` reads its own files) and each call gets its own copy.
+    """
+    stat = path.stat()
+    return copy.deepcopy(_parse_yaml(path, stat.st_mtime_ns, stat.st_size))
 
 
 def catalog_slugs(kind: str) -> list[str]:
@@ -177,7 +189,6 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def _model_index() -> Mapping[str, Any]:
     path = data_dir() / "models" / "models.yaml"
     index = read_yaml(path)
