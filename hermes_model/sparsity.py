@@ -887,35 +887,6 @@ def _parent_p(both_n: npt.NDArray[np.int64], both_hit: npt.NDArray[np.int64],
     return float(np.mean(both_hit[ok] / both_n[ok])) if ok.any() else float("nan")
 
 
-def parent_correlation(model: TraceModel, active: BoolArray, min_events: int = 20) -> float:
-    """Mean ``P(active | both parents active)`` over the coupled neurons of a trace.
-
-    The generator's own top-2 table (what a predictor's offline sampling converges to with
-    enough data); neurons whose parents were both active on fewer than `min_events` tokens
-    are skipped.
-
-    Parameters
-    ----------
-    model : TraceModel
-    active : ndarray of bool, shape (T, L, N)
-    min_events : int, default 20
-
-    Returns
-    -------
-    float
-        nan if no neuron qualifies.
-    """
-    if model.n_coupled == 0 or model.n_layers < 2:
-        return float("nan")
-    ns, hits = [], []
-    for layer in range(1, model.n_layers):
-        child, par = model.parents(layer)
-        both = active[:, layer - 1, par[:, 0]] & active[:, layer - 1, par[:, 1]]
-        ns.append(np.count_nonzero(both, axis=0))
-        hits.append(np.count_nonzero(both & active[:, layer, child], axis=0))
-    return _parent_p(np.stack(ns), np.stack(hits), min_events)
-
-
 # ---------------------------------------------------------------------------------------------
 # Targets of the catalog models
 # ---------------------------------------------------------------------------------------------
