@@ -4,6 +4,9 @@ Import as ``import hermes_model as hm``. Specs are frozen dataclasses in SI unit
 catalog through `hermes_model.io`; model code is pure functions.
 """
 
+import importlib
+from types import ModuleType
+
 from hermes_model import io, roofline, shapes, specs, units
 from hermes_model.io import (
     catalog_slugs,
@@ -22,9 +25,26 @@ from hermes_model.specs import DimmSpec, GpuSpec, HostSpec, LinkSpec, SystemSpec
 
 __version__ = "0.1.0"
 
+#: Submodules imported on first use (``hm.sparsity``): importing them all up front (scipy,
+#: altair) would double the start-up time of ``python -m hermes_model op``.
+SUBMODULES = ("calibration", "dram", "ndp", "sparsity", "partition", "predictor", "scheduling",
+              "policies", "sweeps", "whatif", "scorecard", "plotting", "cli")
+
 __all__ = [
     "DimmSpec", "GpuSpec", "HostSpec", "LinkSpec", "ModelSpec", "OpTime", "SystemSpec",
-    "catalog_slugs", "io", "load_device", "load_dimm", "load_gpu", "load_host", "load_link",
-    "load_model", "load_system", "matmul_time", "model_slugs", "op_time", "roofline", "shapes",
-    "specs", "transfer_time_s", "units",
+    "calibration", "catalog_slugs", "cli", "dram", "io", "load_device", "load_dimm", "load_gpu",
+    "load_host", "load_link", "load_model", "load_system", "matmul_time", "model_slugs", "ndp",
+    "op_time", "partition", "plotting", "policies", "predictor", "roofline", "scheduling",
+    "scorecard", "shapes", "sparsity", "specs", "sweeps", "transfer_time_s", "units", "whatif",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule of `SUBMODULES` on first access (PEP 562)."""
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *SUBMODULES})
