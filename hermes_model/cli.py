@@ -458,9 +458,7 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     if args.model.endswith(".json"):
         path = Path(args.model)
-        if not path.is_file():
-            raise ValueError(f"model config {args.model!r} not found")
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = io.read_model_config(args.model)
         meta = {"name": path.stem, "config_source": str(path), "card_parameter_count": 1,
                 "card_parameter_source": "not given", "activation": "relu",
                 "native_activation": "relu", "notes": "from the command line"}

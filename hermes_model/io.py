@@ -215,6 +215,13 @@ def load_model(slug: str) -> ModelSpec:
     return model_from_config(slug, config, index[slug])
 
 
+def read_model_config(path: str | Path) -> dict[str, Any]:
+    """A HuggingFace ``config.json`` from any path (the CLI's ``estimate --model FILE.json``)."""
+    if not Path(path).is_file():
+        raise ValueError(f"model config {str(path)!r} not found")
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------------------------------
