@@ -382,13 +382,15 @@ def load_published_sparsity() -> pd.DataFrame:
 SCHEDULING_TABLES = {"paper_fig13": ("paper", "fig13.csv"),
                      "paper_imbalance": ("paper", "imbalance.csv"),
                      "fig13_ablation": ("derived", "fig13_ablation.csv"),
-                     "balance": ("derived", "balance.csv")}
+                     "balance": ("derived", "balance.csv"),
+                     "motivation": ("derived", "motivation.csv")}
 
 
 def load_scheduling_table(name: str) -> pd.DataFrame:
     """One of `SCHEDULING_TABLES`: the paper's Fig. 13 ratios (``paper_fig13``) and imbalance
     claims (``paper_imbalance``), each with its source; or the model's Fig. 13 ablation
-    (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``."""
+    (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``;
+    or the §III-B/§IV-A motivation numbers (``motivation``) of ``scripts/make_motivation.py``."""
     import pandas as pd
 
     if name not in SCHEDULING_TABLES:

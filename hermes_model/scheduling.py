@@ -740,6 +740,156 @@ def adjust_hot(active: npt.ArrayLike, hot0: npt.ArrayLike, state0: npt.ArrayLike
     return HotSchedule(gpu_active=gpu_active, cold_active=cold, swaps=swaps)
 
 
+# ---------------------------------------------------------------------------------------------
+# §III-B motivation: how stable the prefill's hot set is, and a fixed vs an oracle partition
+# ---------------------------------------------------------------------------------------------
+
+
+def prefill_hot_set(prefill_freq: npt.ArrayLike, gpu_neurons: npt.ArrayLike, *,
+                    tie_break: npt.ArrayLike | None = None) -> BoolArray:
+    """The GPU set a partition fixed after prefill holds: per run and layer, the `gpu_neurons`
+    neurons of highest prefill frequency (ties by `tie_break`, e.g. the offline frequency,
+    then by position).
+
+    Parameters
+    ----------
+    prefill_freq : array_like, shape (G, L, N)
+        Activation frequency of each neuron over the run's prompt.
+    gpu_neurons : array_like of int, shape (L,)
+        Neurons per layer that fit the GPU (k_l).
+    tie_break : array_like, shape (L, N) or (G, L, N), optional
+
+    Returns
+    -------
+    ndarray of bool, shape (G, L, N)
+    """
+    f = np.asarray(prefill_freq, dtype=np.float64)
+    if f.ndim != 3:
+        raise ValueError(f"prefill_freq must have shape (G, L, N), got {f.shape}")
+    k = np.broadcast_to(np.asarray(gpu_neurons, dtype=np.int64), (f.shape[1],))
+    if np.any(k < 0) or np.any(k > f.shape[2]):
+        raise ValueError(f"gpu_neurons must lie in [0, {f.shape[2]}], got {k}")
+    tb = np.zeros(f.shape) if tie_break is None else np.broadcast_to(
+        np.asarray(tie_break, dtype=np.float64), f.shape)
+    order = np.lexsort((tb, f), axis=-1)[..., ::-1]          # descending: f, then tie_break
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(f.shape[2])[None, None, :], axis=-1)
+    return np.asarray(rank < k[None, :, None])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HotFlips:
+    """Which initially-hot neurons change status during decode (:func:`hot_flips`).
+
+    Attributes
+    ----------
+    initially_hot, flipped : ndarray of int, shape (G, L)
+        Neurons hot after prefill (state > T_h), and those of them whose state falls to T_h or
+        below at least once during decode.
+    """
+
+    initially_hot: IntArray
+    flipped: IntArray
+
+    @property
+    def share(self) -> float:
+        """Flipped over initially hot, summed over runs and layers (NaN if none is hot)."""
+        n = int(self.initially_hot.sum())
+        return float(self.flipped.sum() / n) if n else float("nan")
+
+
+def hot_flips(decode: npt.ArrayLike, state0: npt.ArrayLike, *,
+              among: npt.ArrayLike | None = None,
+              hot_threshold: int = HOT_THRESHOLD) -> HotFlips:
+    """Share of the neurons hot after prefill whose hot/cold status flips during decode.
+
+    A neuron is hot while its 4-bit predictor state exceeds T_h (§IV-C: +4 on a firing, −1
+    otherwise, clipped to [0, 15]). Initially hot: ``state0 > T_h`` (and in `among`, if given,
+    e.g. the GPU set of a partition fixed after prefill). Flipped: its state, updated with each
+    decode step's activity, is ``<= T_h`` after at least one step.
+
+    Parameters
+    ----------
+    decode : array_like of bool, shape (G, T, L, N)
+    state0 : array_like of int, shape (G, L, N) or (L, N)
+        States after prefill (:func:`initial_state` of the prefill frequency).
+    among : array_like of bool, shape (G, L, N) or (L, N), optional
+        Count only these neurons (e.g. :func:`prefill_hot_set`).
+    hot_threshold : int
+
+    Returns
+    -------
+    HotFlips
+
+    Notes
+    -----
+    A hot neuron silent for ``s0 − T_h`` consecutive steps flips (15 → 10 in five); one that
+    fires at every step never does.
+    """
+    a = np.asarray(decode, dtype=bool)
+    g, t, nl, n = a.shape
+    s = np.array(np.broadcast_to(np.asarray(state0, dtype=np.int64), (g, nl, n)))
+    hot0 = s > hot_threshold
+    if among is not None:
+        hot0 &= np.broadcast_to(np.asarray(among, dtype=bool), hot0.shape)
+    off = np.zeros_like(hot0)
+    for step in range(t):
+        s = np.clip(s + np.where(a[:, step], STATE_UP, -STATE_DOWN), 0, STATE_MAX)
+        off |= s <= hot_threshold
+    return HotFlips(initially_hot=hot0.sum(axis=-1).astype(np.int64),
+                    flipped=(hot0 & off).sum(axis=-1).astype(np.int64))
+
+
+def oracle_mlp_latency_s(n_active: npt.ArrayLike, gpu_neurons: npt.ArrayLike, *, n_dimms: int,
+                         gpu_neuron_s: npt.ArrayLike, dimm_neuron_s: npt.ArrayLike,
+                         sync_s: float) -> FloatArray:
+    """MLP-block latency of each step under a per-token oracle partition (s).
+
+    The oracle knows each step's active set: per layer it computes ``n_g <= min(A, k_l)`` of the
+    A active neurons on the GPU (k_l: the GPU's neurons, the same memory as the fixed partition)
+    and spreads the rest evenly over the DIMMs (a fluid load, A − n_g over D), choosing n_g to
+    minimise the layer's time
+    :math:`\\max(T^{GPU} n_g + 2T_{sync}[n_g > 0],\\ T^{DIMM} (A - n_g)/D)`.
+
+    Parameters
+    ----------
+    n_active : array_like of int, shape (G, T, L)
+        Active neurons per step and layer.
+    gpu_neurons : array_like of int, shape (L,)
+    n_dimms : int
+    gpu_neuron_s, dimm_neuron_s : array_like, shape (L,) or scalar
+    sync_s : float
+
+    Returns
+    -------
+    ndarray, shape (G, T)
+
+    Notes
+    -----
+    Any placement with ``n_g`` GPU neurons has a busiest DIMM of at least (A − n_g)/D, so no
+    partition with the same GPU memory is faster (:func:`mlp_block_latency_s` of a fixed one is
+    never below this). For n_g ≥ 1 the GPU side rises and the DIMM side falls linearly, so the
+    best integer is the floor or ceiling of their crossing
+    :math:`n^* = (T^{DIMM}A/D - 2T_{sync}) / (T^{GPU} + T^{DIMM}/D)`, clipped; n_g = 0 (no
+    synchronisation) is the other candidate.
+    """
+    _check_dimms(n_dimms)
+    a = np.asarray(n_active, dtype=np.float64)
+    tg = np.asarray(gpu_neuron_s, dtype=np.float64)
+    td = np.asarray(dimm_neuron_s, dtype=np.float64)
+    cap = np.minimum(a, np.asarray(gpu_neurons, dtype=np.float64))
+    cross = (td * a / n_dimms - 2.0 * sync_s) / (tg + td / n_dimms)
+
+    def cost(ng: FloatArray) -> FloatArray:
+        return np.maximum(tg * ng + 2.0 * sync_s * (ng > 0), td * (a - ng) / n_dimms)
+
+    best = cost(np.zeros_like(a))
+    for cand in (np.floor(cross), np.ceil(cross)):
+        ng = np.clip(cand, np.minimum(1.0, cap), cap)
+        best = np.minimum(best, cost(ng))
+    return np.asarray(best.sum(axis=-1))
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class CaseSetup:
     """A model on a system at one batch size, replayed on `n_layers_sim` generated layers.
@@ -972,3 +1122,68 @@ def ablation_case(case: CaseSetup, rng: np.random.Generator) -> AblationResult:
     return AblationResult(latency_s=lat, imbalance_static=static.imbalance(),
                           imbalance_remapped=remapped.imbalance(),
                           swaps_per_token=float(both.swaps.mean()), gpu_load_share=share)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StabilityResult:
+    """§III-B for one case: how the prefill's hot set holds up, and what fixing it costs.
+
+    Attributes
+    ----------
+    flips : HotFlips
+        The prefill-fixed GPU set (top-k_l by prefill frequency, state > T_h) and how many of
+        its neurons' predictor state falls to T_h or below during decode (:func:`hot_flips`).
+    state_flips : HotFlips
+        The same over every neuron whose state after prefill exceeds T_h (not only the GPU's).
+    topk_changed_share : float
+        Of the prefill-fixed GPU set (top-k_l by prefill frequency), the share not among the
+        top-k_l by the run's decode frequency.
+    fixed_latency_s, oracle_latency_s : float
+        Mean MLP-block latency per decode step, whole model (s): the prefill-fixed partition
+        (cold neurons balanced over the DIMMs on the prefill frequencies) and the per-token
+        oracle (:func:`oracle_mlp_latency_s`) with the same GPU memory.
+    """
+
+    flips: HotFlips
+    state_flips: HotFlips
+    topk_changed_share: float
+    fixed_latency_s: float
+    oracle_latency_s: float
+
+    @property
+    def fixed_over_oracle(self) -> float:
+        """How many times slower the fixed partition is than the oracle."""
+        return self.fixed_latency_s / self.oracle_latency_s
+
+
+def stability_case(case: CaseSetup) -> StabilityResult:
+    """The prefill-fixed partition against its decode (§III-B), on one case.
+
+    The GPU holds, per run, the k_l neurons of highest prefill frequency (k_l: the offline
+    partition's GPU neurons per layer, ties by the offline frequency) for every decode step;
+    the remaining neurons sit on DIMMs balanced on the prefill frequencies
+    (:func:`balanced_placement`). Its MLP-block latency (:func:`mlp_block_latency_s`) is set
+    against the per-token oracle's. The flip share uses the predictor's states
+    (:func:`initial_state` of the prefill frequency, :func:`hot_flips`).
+    """
+    dec, d = case.decode, case.n_dimms
+    g, _, nl, _ = dec.shape
+    k = case.hot0.sum(axis=1)
+    pre_f = case.prefill.mean(axis=1)                                  # (G, L, N)
+    hot = prefill_hot_set(pre_f, k, tie_break=case.offline_freq)
+    place = np.stack([balanced_placement(pre_f[i], d, hot=hot[i]) for i in range(g)])
+    gpu_active = (dec & hot[:, None]).sum(axis=-1)
+    loads = dimm_loads(dec & ~hot[:, None], place, d)
+    scale = case.n_layers_model / nl
+    fixed = mlp_block_latency_s(gpu_active, loads, gpu_neuron_s=case.gpu_neuron_s,
+                                dimm_neuron_s=case.dimm_neuron_s, sync_s=case.sync_s,
+                                gpu_holds_neurons=k > 0)
+    oracle = oracle_mlp_latency_s(dec.sum(axis=-1), k, n_dimms=d, gpu_neuron_s=case.gpu_neuron_s,
+                                  dimm_neuron_s=case.dimm_neuron_s, sync_s=case.sync_s)
+    dec_hot = prefill_hot_set(dec.mean(axis=1), k, tie_break=case.offline_freq)
+    changed = float((hot & ~dec_hot).sum() / max(int(hot.sum()), 1))
+    state0 = initial_state(pre_f)
+    return StabilityResult(flips=hot_flips(dec, state0, among=hot),
+                           state_flips=hot_flips(dec, state0), topk_changed_share=changed,
+                           fixed_latency_s=float(fixed.mean() * scale),
+                           oracle_latency_s=float(oracle.mean() * scale))

@@ -16,7 +16,8 @@ broken into its individual numbers; loaded by ``io.load_scorecard_rows``). Each 
   not scored.
 
 :func:`model_values` maps every row id to the model's value, computed only through the package
-(policies, sweeps, ndp, dram and the committed tables of the scheduling chapter); a row whose
+(policies, sweeps, ndp, dram and the committed tables of ``scripts/make_fig13.py`` and
+``scripts/make_motivation.py``); a row whose
 quantity no module computes yet maps to ``None`` and is reported as *not yet modelled*, never
 given a value. :func:`score` applies the rules; the rules themselves are pure functions.
 """
@@ -190,6 +191,9 @@ class Inputs:
         The scheduling chapter's committed tables (``fig13_ablation``, ``balance``).
     paper_fig13 : DataFrame
         The ratios' definitions (numerator, denominator).
+    motivation : DataFrame, optional
+        ``scripts/make_motivation.py``'s table (model, batch, quantity, value, unit): §III-B's
+        hot-set stability and fixed vs oracle partition (LLaMA2-70B), §IV-A's migration (OPT-66B).
     """
 
     profile: str
@@ -202,6 +206,7 @@ class Inputs:
     paper_fig13: pd.DataFrame
     other_system: Any = None
     dimm_jedec: Any = None
+    motivation: pd.DataFrame | None = None
 
 
 def load_inputs(profile: str = "paper") -> Inputs:
@@ -219,7 +224,8 @@ def load_inputs(profile: str = "paper") -> Inputs:
                   paper_fig13=io.load_scheduling_table("paper_fig13"),
                   other_system=io.load_system(
                       "hermes_paper", "datasheet" if profile == "paper" else "paper"),
-                  dimm_jedec=io.load_dimm("ddr4_3200_ndp_jedec", profile))
+                  dimm_jedec=io.load_dimm("ddr4_3200_ndp_jedec", profile),
+                  motivation=io.load_scheduling_table("motivation"))
 
 
 def _opts(inp: Inputs, slug: str, **kw: Any) -> Assumptions:
@@ -330,41 +336,69 @@ def _fig17(inp: Inputs) -> dict[str, Any]:
     return out
 
 
+def motivation_value(table: pd.DataFrame, model: str, quantity: str, batch: int = 1) -> float:
+    """One value of ``scripts/make_motivation.py``'s table (exactly one row must match)."""
+    hit = table.loc[(table["model"] == model) & (table["batch"] == batch)
+                    & (table["quantity"] == quantity), "value"]
+    if len(hit) != 1:
+        raise KeyError(f"motivation table has {len(hit)} rows for {model}/{batch}/{quantity}")
+    return float(hit.iloc[0])
+
+
+def migration_share(exposed_s_per_token: float, step_s: float) -> float:
+    """Share of a decode token's time spent on exposed migration: :math:`m / (t + m)`, the
+    moves' time beyond the projection windows added to the policy's decode step."""
+    if step_s <= 0 or exposed_s_per_token < 0:
+        raise ValueError(f"need step_s > 0 and exposed time >= 0, got {step_s}, "
+                         f"{exposed_s_per_token}")
+    return exposed_s_per_token / (step_s + exposed_s_per_token)
+
+
 def _motivation(inp: Inputs) -> dict[str, Any]:
-    fixed = _est(inp, "hermes", "llama2_70b", online_adjustment=False)
-    oracle = _est(inp, "hermes", "llama2_70b")
     bal = inp.balance.set_index(["model", "batch", "placement"])
     dv = _est(inp, "dejavu", "opt_66b", offload_resident=True)
-    # migration: the closest case the scheduling chapter simulates is LLaMA2-70B, batch 1
-    mig = bal.loc[("llama2_70b", 1, "remapped")]
-    step = _est(inp, "hermes", "llama2_70b").decode_step_s
-    share = {p: mig[f"{p}_exposed_s_per_token"] / (step + mig[f"{p}_exposed_s_per_token"])
-             for p in ("host", "link")}
-    return {"motivation/unstable_hot_neurons": None,
-            "motivation/fixed_partition_penalty": fixed.decode_step_s / oracle.decode_step_s,
+    mot = inp.motivation
+    out: dict[str, Any] = {"motivation/unstable_hot_neurons": None,
+                           "motivation/fixed_partition_penalty": None,
+                           "motivation/migration_host": None,
+                           "motivation/migration_dimm_link": None}
+    if mot is not None:
+        step = _est(inp, "hermes", "opt_66b").decode_step_s
+        out.update({
+            "motivation/unstable_hot_neurons":
+                100 * motivation_value(mot, "llama2_70b", "gpu_set_flip_share"),
+            "motivation/fixed_partition_penalty":
+                motivation_value(mot, "llama2_70b", "fixed_over_oracle"),
+            "motivation/migration_host": 100 * migration_share(
+                motivation_value(mot, "opt_66b", "host_exposed_s_per_token"), step),
+            "motivation/migration_dimm_link": 100 * migration_share(
+                motivation_value(mot, "opt_66b", "link_exposed_s_per_token"), step)})
+    return {**out,
             "motivation/static_imbalance": float(bal.loc[("llama2_13b", 1, "static"),
                                                          "imbalance_window"]),
             "motivation/window_variance": float(bal.loc[("llama2_13b", 1, "hindsight"),
                                                         "imbalance_window"]) - 1,
-            "motivation/pcie_share_opt66b": 100 * dv.breakdown_s["communication"] / dv.total_s,
-            "motivation/migration_host": 100 * float(share["host"]),
-            "motivation/migration_dimm_link": 100 * float(share["link"])}
+            "motivation/pcie_share_opt66b": 100 * dv.breakdown_s["communication"] / dv.total_s}
 
 
 #: Notes on how a model value was obtained, where the row needs one.
 MODEL_NOTES: Final[Mapping[str, str]] = {
-    "motivation/unstable_hot_neurons": "no module tracks how the prefill-hot set changes during "
-                                       "decode",
-    "motivation/fixed_partition_penalty": "Hermes decode step, offline partition only over "
-                                          "online adjustment (LLaMA2-70B, batch 1)",
+    "motivation/unstable_hot_neurons": "LLaMA2-70B, batch 1: of the GPU set fixed after prefill "
+                                       "(top-k by prefill frequency), the share whose predictor "
+                                       "state falls to T_h = 10 or below in 128 decode tokens "
+                                       "(data/derived/motivation.csv)",
+    "motivation/fixed_partition_penalty": "LLaMA2-70B, batch 1: MLP-block time of the GPU set "
+                                          "fixed after prefill over a per-token oracle with the "
+                                          "same GPU memory and an even DIMM load",
     "motivation/static_imbalance": "balanced static placement, LLaMA2-13B, batch 1 "
                                    "(data/derived/balance.csv)",
     "motivation/window_variance": "window-optimal (hindsight) remap, LLaMA2-13B, batch 1",
     "motivation/pcie_share_opt66b": "Deja Vu policy with the GPU filled first "
                                     "(offload_resident), OPT-66B, batch 1",
-    "motivation/migration_host": "proxy: LLaMA2-70B batch 1 (OPT-66B is not simulated), exposed "
-                                 "host-forwarded moves over the decode step",
-    "motivation/migration_dimm_link": "proxy: LLaMA2-70B batch 1, exposed DIMM-link moves",
+    "motivation/migration_host": "OPT-66B, batch 1: Algorithm 1's moves forwarded by the host, "
+                                 "time beyond the projection windows over the Hermes decode step "
+                                 "plus it",
+    "motivation/migration_dimm_link": "OPT-66B, batch 1: the same moves over DIMM-link",
     "fig12/hermes_prefill_share_bs1": "LLaMA2-70B (the paper names no model)",
     "fig12/hermes_decode_share_bs1": "LLaMA2-70B (the paper names no model)",
     "fig11/trend/hermes_over_base_min": "batch of the smallest mean Hermes/Hermes-base over "
