@@ -61,7 +61,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from hermes_model import ndp, roofline
+from hermes_model import ndp, predictor, roofline
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import DimmSpec, LinkSpec, SystemSpec
 
@@ -589,15 +589,15 @@ def mlp_block_latency_s(gpu_active: npt.ArrayLike, loads: npt.ArrayLike, *,
 # Online hot/cold adjustment (the predictor's two halves) and the Fig. 13 ablation
 # ---------------------------------------------------------------------------------------------
 
-#: Predictor constants of §IV-C: state +4 on a firing, -1 otherwise, 4 bits; hot threshold
-#: T_h; prediction rule s1 + λ s2 > T; the two anchors of the 16-stage initialisation.
-STATE_MAX: Final = 15
-STATE_UP: Final = 4
-STATE_DOWN: Final = 1
-HOT_THRESHOLD: Final = 10
-LAMBDA: Final = 6
-PREDICT_THRESHOLD: Final = 15
-INIT_ANCHORS: Final = (0.02, 0.90)
+#: Predictor constants of §IV-C, taken from `hermes_model.predictor` (one definition of the
+#: predictor): state +4 on a firing, -1 otherwise, 4 bits; hot threshold T_h; rule s1 + λ s2 > T.
+_PREDICTOR: Final = predictor.PredictorConfig()
+STATE_MAX: Final = _PREDICTOR.state_max
+STATE_UP: Final = _PREDICTOR.step_up
+STATE_DOWN: Final = _PREDICTOR.step_down
+HOT_THRESHOLD: Final = _PREDICTOR.hot_threshold
+LAMBDA: Final = _PREDICTOR.lam
+PREDICT_THRESHOLD: Final = _PREDICTOR.threshold
 
 VARIANTS: Final = ("Hermes-random", "Hermes-partition", "Hermes-token-adjustment",
                    "Hermes-layer-adjustment", "Hermes-adjustment", "Hermes")
@@ -605,12 +605,9 @@ VARIANTS: Final = ("Hermes-random", "Hermes-partition", "Hermes-token-adjustment
 
 
 def initial_state(freq: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """4-bit state after prefill from a neuron's prefill frequency: 16 stages, linear between
-    the paper's two anchors (frequency < 2 % → 0, > 90 % → 15)."""
-    f = np.asarray(freq, dtype=float)
-    lo, hi = INIT_ANCHORS
-    s = np.ceil(STATE_MAX * (f - lo) / (hi - lo))
-    return np.clip(s, 0, STATE_MAX).astype(np.int64)
+    """4-bit state after prefill from a neuron's prefill frequency (`predictor.initial_states`:
+    16 stages, frequency < 2 % → 0, > 90 % → 15)."""
+    return predictor.initial_states(freq, _PREDICTOR).astype(np.int64)
 
 
 def swaps_per_projection(projection_s: float, neuron_bytes: float, link: LinkSpec) -> int:

@@ -314,8 +314,9 @@ def test_projection_time_grows_with_the_model() -> None:
 
 
 def test_initial_state_anchors() -> None:
-    """The paper's anchors: frequency < 2 % → 0, > 90 % → 15; monotone in between."""
-    f = np.array([0.0, 0.01, 0.02, 0.03, 0.5, 0.9, 0.95, 1.0])
+    """The paper's anchors: frequency < 2 % → 0, > 90 % → 15; monotone in between (the
+    predictor's own binning, shared by the scheduler)."""
+    f = np.array([0.0, 0.01, 0.019, 0.03, 0.5, 0.901, 0.95, 1.0])
     s = sc.initial_state(f)
     assert s[:3].tolist() == [0, 0, 0] and s[-3:].tolist() == [15, 15, 15]
     assert np.all(np.diff(s) >= 0) and 0 < s[3] < s[4] < 15
