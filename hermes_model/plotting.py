@@ -282,7 +282,9 @@ def chunk_efficiency_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.C
         y=alt.Y("efficiency:Q", scale=alt.Scale(domain=[0, 1]),
                 title="share of one rank's pin bandwidth"),
         color=alt.value(PALETTE["NDP-DIMM"]),
-        strokeDash=alt.StrokeDash("timings:N", title="timings"),
+        # In the order the rows come (the chapter's caption: the first timing set solid).
+        strokeDash=alt.StrokeDash("timings:N", title="timings",
+                                  sort=list(dict.fromkeys(data["timings"]))),
         tooltip=[alt.Tooltip("timings:N"), alt.Tooltip("chunk_bytes:Q", title="chunk (bytes)"),
                  alt.Tooltip("efficiency:Q", format=".4~f"), alt.Tooltip("bound:N")],
     ).properties(width=WIDTH, height=HEIGHT)
@@ -579,7 +581,8 @@ def model_vs_paper_chart(df: pd.DataFrame, *, x: str = "policy", column: str = "
     order = list(dict.fromkeys(df[x].astype(str)))
     bars = [s for s in dict.fromkeys(d["series"]) if s != "paper"]
     colours = [PALETTE["NDP-DIMM"], PALETTE["PCIe"], PALETTE["GPU"], PALETTE["host"]][:len(bars)]
-    y = alt.Y("tokens_per_s:Q", scale=alt.Scale(type="log"), title="throughput (tokens/s)")
+    y = alt.Y("tokens_per_s:Q", scale=alt.Scale(type="log"), stack=None,
+              title="throughput (tokens/s)")
     tip = [alt.Tooltip(f"{column}:N"), alt.Tooltip(f"{x}:N"), alt.Tooltip("series:N"),
            alt.Tooltip("tokens_per_s:Q", title="tokens/s", format=",.4~g")]
     base = alt.Chart(d).encode(x=alt.X(f"{x}:N", sort=order, title=x), y=y, tooltip=tip)
@@ -810,7 +813,8 @@ def whatif_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
     return alt.Chart(d).mark_bar().encode(
         y=alt.Y("label:N", sort=list(dict.fromkeys(df["label"])), title=None),
         yOffset=alt.YOffset("policy:N", sort=pols),
-        x=alt.X("tokens_per_s:Q", scale=alt.Scale(type="log"), title="throughput (tokens/s)"),
+        x=alt.X("tokens_per_s:Q", scale=alt.Scale(type="log"), stack=None,
+                title="throughput (tokens/s)"),
         color=alt.Color("policy:N", sort=pols, title=None,
                         scale=alt.Scale(domain=pols, range=[WHATIF_COLOURS[p] for p in pols])),
         tooltip=[alt.Tooltip("label:N"), alt.Tooltip("policy:N"),

@@ -73,9 +73,18 @@ STATE_JS = r"""
   const typeset = maths.filter(m => m.querySelector('mjx-container'));
   const mathErrors = [...document.querySelectorAll('mjx-merror')]
                        .map(e => e.getAttribute('data-mjx-error') || e.textContent);
+  // A chart can draw its frame and yet show nothing: bars on a log axis stacked from zero all
+  // come out with zero width or height. Count the charts whose every bar is empty.
+  const emptyBars = drawn.filter(d => {
+    const bars = [...d.querySelectorAll('path[aria-roledescription="bar"]')];
+    return bars.length > 0 && bars.every(b => {
+      const r = b.getBBox();
+      return r.width < 0.5 || r.height < 0.5;
+    });
+  }).length;
   return {url: location.href, ready: document.readyState, charts: charts.length,
-          drawn: drawn.length, chartErrors, maths: maths.length, typeset: typeset.length,
-          mathErrors};
+          drawn: drawn.length, chartErrors, emptyBars, maths: maths.length,
+          typeset: typeset.length, mathErrors};
 })()
 """
 
@@ -312,6 +321,8 @@ def _collect(events: list[dict[str, Any]], report: PageReport) -> None:
             report.problems.append(f"{state['charts'] - state['drawn']} of {state['charts']} "
                                    "chart(s) did not draw")
         report.problems += [f"chart error: {e}" for e in state["chartErrors"]]
+        if state.get("emptyBars"):
+            report.problems.append(f"{state['emptyBars']} chart(s) drew only empty bars")
         if state["typeset"] < state["maths"]:
             report.problems.append(f"{state['maths'] - state['typeset']} of {state['maths']} "
                                    "math element(s) not rendered by MathJax")
@@ -486,6 +497,20 @@ def test_rooflines_page_has_its_charts_and_math(browser: Browser, book_server: s
 # ---------------------------------------------------------------------------------------------
 
 
+def _log_bar_chart_html(*, stack: bool) -> str:
+    """Grouped bars on a log axis; with `stack` (Vega-Lite's default) every bar comes out empty."""
+    import altair as alt
+    import pandas as pd
+
+    df = pd.DataFrame({"x": ["a", "a", "b", "b"], "s": ["p", "q", "p", "q"], "y": [1, 10, 100, 5]})
+    y = alt.Y("y:Q", scale=alt.Scale(type="log")) if stack else alt.Y(
+        "y:Q", scale=alt.Scale(type="log"), stack=None)
+    chart = alt.Chart(df).mark_bar().encode(x="x:N", xOffset="s:N", color="s:N", y=y)
+    with alt.renderers.enable("html"):
+        bundle = chart._repr_mimebundle_()
+    return (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+
+
 def _chart_html(*, broken: bool = False) -> str:
     """The HTML altair writes for a small chart in a notebook; `broken` gives it an unknown mark."""
     import altair as alt
@@ -515,6 +540,8 @@ def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pages = {
         "good.html": _page(_chart_html()),
         "broken-chart.html": _page(_chart_html(broken=True)),
+        "log-bars-stacked.html": _page(_log_bar_chart_html(stack=True)),
+        "log-bars.html": _page(_log_bar_chart_html(stack=False)),
         "external.html": _page("<p>hi</p>", "<link rel='stylesheet' "
                                "href='http://cdn.example.invalid/style.css'>"),
         "raw-math.html": _page("<p><span class='math notranslate nohighlight'>\\(x^2\\)"
@@ -541,6 +568,13 @@ def test_check_fails_on_a_broken_chart(browser: Browser, fixture_site: str) -> N
     report = check_page(browser, f"{fixture_site}/broken-chart.html", timeout=8)
     assert "1 of 1 chart(s) did not draw" in report.problems
     assert any("chart error" in p or "console error" in p for p in report.problems)
+
+
+def test_check_fails_on_bars_that_draw_empty(browser: Browser, fixture_site: str) -> None:
+    """Log-axis bars stacked from zero draw a frame but no bar: reported; unstacked ones pass."""
+    report = check_page(browser, f"{fixture_site}/log-bars-stacked.html", timeout=8)
+    assert "1 chart(s) drew only empty bars" in report.problems
+    assert check_page(browser, f"{fixture_site}/log-bars.html", timeout=8).problems == []
 
 
 def test_check_fails_on_a_request_off_the_machine(browser: Browser, fixture_site: str) -> None:
