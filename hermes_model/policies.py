@@ -1309,10 +1309,13 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
 # ------------------------------------------------------------------- the paper's figures
 
 
-def model_bars(paper: Any, system: SystemSpec, activities: Mapping[str, Activity], *,
-               options: Assumptions | None = None, prompt_len: int = 128,
-               gen_len: int = 128) -> Any:
+def model_bars(paper: Any, system: SystemSpec, activities: Mapping[str, Activity],
+               models: Mapping[str, ModelSpec], *, options: Assumptions | None = None,
+               prompt_len: int = 128, gen_len: int = 128) -> Any:
     """The model's value for every bar of a paper figure table (``io.load_paper_figure``).
+
+    `models` maps each model slug of `paper` to its shape (``io.load_model``); this function
+    reads no file.
 
     Returns the rows of `paper` (``model``, ``policy``, ``batch``, paper's ``tokens_per_s`` as
     ``paper_tokens_per_s``) with the model's ``tokens_per_s`` (NaN where unsupported),
@@ -1324,9 +1327,10 @@ def model_bars(paper: Any, system: SystemSpec, activities: Mapping[str, Activity
     base = options or Assumptions()
     rows = []
     for slug, group in paper.groupby("model", sort=False):
-        from hermes_model.io import load_model  # io is a leaf; imported here to keep it one
-
-        model = load_model(str(slug))
+        if str(slug) not in models:
+            raise ValueError(f"model_bars: no shape for model {slug!r}; given: "
+                             f"{', '.join(sorted(models))}")
+        model = models[str(slug)]
         opts = replace(base, activity=activities.get(str(slug)))
         for _, bar in group.iterrows():
             est = POLICIES[Policy(bar["policy"])](model, system, batch=int(bar["batch"]),

@@ -211,7 +211,7 @@ class Inputs:
 
 def load_inputs(profile: str = "paper") -> Inputs:
     """Load :class:`Inputs` (the only function here that goes through `hermes_model.io`)."""
-    from hermes_model import io  # io is a leaf; imported here as policies.model_bars does
+    from hermes_model import io  # io is a leaf; imported here to keep the module free of I/O
 
     bars = {f: io.load_paper_figure(f) for f in ("fig9", "fig10", "fig11")}
     slugs = sorted({*pd.concat(list(bars.values()))["model"], *sweeps.FIG14_MODELS})
@@ -241,7 +241,7 @@ def _est(inp: Inputs, pol: str, slug: str, batch: int = 1, system: Any = None,
 def _bars(inp: Inputs) -> dict[str, Any]:
     system = inp.system_for()
     out: dict[str, Any] = {}
-    frames = {f: policies.model_bars(b, system, inp.activities)
+    frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
               for f, b in inp.paper_bars.items()}
     for f, b in frames.items():
         for r in b.itertuples():
@@ -489,7 +489,8 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
         computes about it, from the package).
     """
     system = inp.system_for()
-    frames = {f: policies.model_bars(b, system, inp.activities) for f, b in inp.paper_bars.items()}
+    frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
+              for f, b in inp.paper_bars.items()}
     bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
     from_bars = policies.figure_averages(bs1, frames["fig11"], "paper_tokens_per_s")
     from_model = policies.figure_averages(bs1, frames["fig11"], "tokens_per_s")
