@@ -660,6 +660,34 @@ def curves_chart(df: pd.DataFrame, *, x_title: str, y_title: str,
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
 
 
+def decode_step_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+    """Mean decode step against batch, one line per series, one panel per model (log-log).
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``model``, ``batch``, ``series`` (e.g. ``paper, implied`` or ``model, paper profile``),
+        ``step_s``. Rows with a non-positive step are dropped (log axis).
+    """
+    _require(df, ["model", "batch", "series", "step_s"], "decode_step_chart")
+    d = rounded(df[df["step_s"] > 0].assign(step_ms=lambda t: t["step_s"] / u.MS), sig)
+    series = list(dict.fromkeys(d["series"]))
+    colours = [REFERENCE_COLOUR, PALETTE["NDP-DIMM"], PALETTE["PCIe"], PALETTE["GPU"],
+               PALETTE["host"]][:len(series)]
+    chart = alt.Chart(d).mark_line(point=True).encode(
+        x=alt.X("batch:Q", scale=alt.Scale(type="log", base=2), title="batch (sequences)",
+                axis=alt.Axis(values=sorted(set(d["batch"].astype(float))))),
+        y=alt.Y("step_ms:Q", scale=alt.Scale(type="log"), title="mean decode step (ms)"),
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours),
+                        title=None, legend=alt.Legend(labelLimit=320)),
+        strokeDash=alt.StrokeDash("series:N", sort=series, legend=None),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("series:N"), alt.Tooltip("batch:Q"),
+                 alt.Tooltip("step_ms:Q", title="step (ms)", format=",.4~g")])
+    n_col = max(1, d["model"].nunique())
+    return chart.properties(width=max(120, (WIDTH - 40 * n_col) // n_col), height=260).facet(
+        column=alt.Column("model:N", sort=list(dict.fromkeys(df["model"])), title=None))
+
+
 # ---------------------------------------------------------------------------------------------
 # Scheduling (issue 8): the Fig. 13 ablation
 # ---------------------------------------------------------------------------------------------

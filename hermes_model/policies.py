@@ -1413,3 +1413,112 @@ def system_order_matches(bars: Any) -> dict[str, bool]:
         model = list(g.sort_values("tokens_per_s")["policy"])
         out[str(slug)] = paper == model
     return out
+
+
+# ----------------------------------------------------------------- fidelity (issue 9)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fidelity:
+    """How close a set of bars comes to the paper's (issue 9's acceptance, bands aside).
+
+    Attributes
+    ----------
+    bs1_median_abs_err, batch_median_abs_err : float
+        Median of |model / paper − 1| over Hermes at batch 1 (Figs. 9–10) and over Hermes at
+        batches 2–16 (Fig. 11) (fractions).
+    n_order, n_models : int
+        Models whose batch-1 order of the systems is the paper's, out of how many.
+    order_fails : tuple of str
+        The models whose order differs.
+    hermes_over_host : float
+        Hermes over Hermes-host, mean of per-bar ratios over Fig. 11's points.
+    """
+
+    bs1_median_abs_err: float
+    batch_median_abs_err: float
+    n_order: int
+    n_models: int
+    order_fails: tuple[str, ...]
+    hermes_over_host: float
+
+
+def fidelity(bs1_bars: Any, batch_bars: Any) -> Fidelity:
+    """The acceptance quantities of issue 9 from :func:`model_bars` tables (no bands).
+
+    `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11. Unsupported model bars count as
+    errors of −100 %.
+    """
+    def med(b: Any) -> float:
+        err = b["error_frac"].fillna(-1.0)
+        return float(np.median(np.abs(err))) if len(err) else math.nan
+
+    h1 = bs1_bars[(bs1_bars["policy"] == "hermes") & (bs1_bars["batch"] == 1)]
+    hb = batch_bars[(batch_bars["policy"] == "hermes") & (batch_bars["batch"] > 1)]
+    order = system_order_matches(bs1_bars)
+    num, den, hh_models, hh_batches = AVERAGE_DEFINITIONS["hermes_over_hermes_host_batches"]
+    sel = batch_bars[batch_bars["model"].isin(hh_models) & batch_bars["batch"].isin(hh_batches)]
+    hh = (_ratio_mean(sel, num, den, "tokens_per_s", hh_models, hh_batches)
+          if {num, den} <= set(sel["policy"]) else math.nan)
+    return Fidelity(bs1_median_abs_err=med(h1), batch_median_abs_err=med(hb),
+                    n_order=sum(order.values()), n_models=len(order),
+                    order_fails=tuple(k for k, v in order.items() if not v),
+                    hermes_over_host=hh)
+
+
+def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
+                        activities: Mapping[str, Activity], models: Mapping[str, ModelSpec], *,
+                        options: Assumptions | None = None, prompt_len: int = 128,
+                        gen_len: int = 128) -> Any:
+    """:func:`fidelity` at the defaults and with each unstated parameter alone at each end.
+
+    Parameters
+    ----------
+    figures : mapping
+        ``fig9``, ``fig10`` and ``fig11`` paper tables (``io.load_paper_figure``).
+    system, activities, models, options, prompt_len, gen_len
+        As in :func:`model_bars`.
+
+    Returns
+    -------
+    DataFrame
+        One row per reading (``parameter``, ``value``; ``defaults`` first), with the
+        :class:`Fidelity` fields. Ends equal to the default are skipped; the link scale is
+        varied only under the ``paper`` profile. This is a diagnostic of which reading of the
+        paper its bars favour, not a fit: nothing here changes a default.
+    """
+    import pandas as pd
+
+    base = options or Assumptions()
+    readings: list[tuple[str, Any]] = [("defaults", "")]
+    for p in UNSTATED:
+        if p.name == "link_bandwidth_scale" and system.profile != "paper":
+            continue
+        readings.extend((p.name, v) for v in dict.fromkeys((p.low, p.high))
+                        if v != getattr(base, p.name))
+    rows = []
+    for name, value in readings:
+        opts = base if name == "defaults" else replace(base, **{name: value})
+        b = {f: model_bars(t, system, activities, models, options=opts, prompt_len=prompt_len,
+                           gen_len=gen_len) for f, t in figures.items()}
+        fid = fidelity(pd.concat([b["fig9"], b["fig10"]], ignore_index=True), b["fig11"])
+        rows.append({"parameter": name, "value": str(value),
+                     **{f: getattr(fid, f) for f in Fidelity.__slots__}})
+    return pd.DataFrame(rows)
+
+
+def implied_decode_step_s(tokens_per_s: Any, *, batch: Any, gen_len: int, prefill_s: Any) -> Any:
+    """The mean decode step a throughput implies, given a prefill time (s).
+
+    Inverts the throughput definition of this module:
+    :math:`\\bar T_{decode} = (b\\,n_{gen}/\\text{tokens/s} - T_{prefill}) / n_{gen}`. Used to read
+    the paper's bars as decode steps under the model's prefill; a negative value means the
+    prefill alone is longer than the paper's whole run.
+    """
+    tps = np.asarray(tokens_per_s, dtype=float)
+    if np.any(tps <= 0):
+        raise ValueError("tokens_per_s must be > 0")
+    if gen_len <= 0:
+        raise ValueError(f"gen_len must be > 0, got {gen_len!r}")
+    return (np.asarray(batch, dtype=float) * gen_len / tps - np.asarray(prefill_s, dtype=float)
+            ) / gen_len

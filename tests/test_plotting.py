@@ -170,3 +170,18 @@ def test_bandwidth_chart() -> None:
     assert len(spec["layer"]) == 2
     with pytest.raises(ValueError, match="missing column"):
         plotting.bandwidth_chart(df.drop(columns="subsystem"))
+
+
+def test_decode_step_chart_drops_nonpositive_and_logs() -> None:
+    df = pd.DataFrame({"model": ["a", "a", "a", "b"], "batch": [1, 2, 4, 1],
+                       "series": ["paper", "paper", "model", "model"],
+                       "step_s": [0.02, -0.01, 0.03, 0.04]})
+    spec = plotting.decode_step_chart(df).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert len(values) == 3
+    assert {v["step_ms"] for v in values} == {20.0, 30.0, 40.0}
+    enc = spec["spec"]["encoding"]
+    assert enc["x"]["scale"] == {"type": "log", "base": 2}
+    assert enc["y"]["scale"]["type"] == "log"
+    with pytest.raises(ValueError, match="decode_step_chart"):
+        plotting.decode_step_chart(df.drop(columns="series"))

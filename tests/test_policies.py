@@ -355,3 +355,108 @@ def test_cli_overrides_change_the_answer():
 def test_cli_bad_arguments_exit_2():
     assert run_cli("estimate", "--model", "nope", "--policy", "hermes").returncode == 2
     assert run_cli("estimate", "--model", "opt_13b", "--policy", "vllm").returncode == 2
+
+
+# ------------------------------------------------------------------------------- fidelity
+
+
+def _bars(policy_rows):
+    import pandas as pd
+
+    return pd.DataFrame(policy_rows)
+
+
+def test_fidelity_by_hand():
+    """Median errors, order and the Hermes/Hermes-host mean on a small hand-made table."""
+    rows1 = []
+    # two models, batch 1: (paper, model) for hermes, hermes-host
+    for m, hp, hm_, sp, sm in (("a", 100.0, 110.0, 10.0, 20.0), ("b", 50.0, 35.0, 60.0, 10.0)):
+        for pol, pv, mv in (("hermes", hp, hm_), ("hermes-host", sp, sm)):
+            rows1.append({"model": m, "policy": pol, "batch": 1, "paper_tokens_per_s": pv,
+                          "tokens_per_s": mv, "supported": True, "paper_supported": True,
+                          "error_frac": mv / pv - 1})
+    rows11 = []
+    for b, hp, hm_, sm in ((1, 10.0, 10.0, 5.0), (2, 20.0, 30.0, 5.0), (4, 40.0, 20.0, 10.0),
+                           (8, 80.0, 80.0, 10.0)):
+        rows11.append({"model": "falcon_40b", "policy": "hermes", "batch": b,
+                       "paper_tokens_per_s": hp, "tokens_per_s": hm_, "supported": True,
+                       "paper_supported": True, "error_frac": hm_ / hp - 1})
+        rows11.append({"model": "falcon_40b", "policy": "hermes-host", "batch": b,
+                       "paper_tokens_per_s": 1.0, "tokens_per_s": sm, "supported": True,
+                       "paper_supported": True, "error_frac": sm - 1})
+    bs1, b11 = _bars(rows1), _bars(rows11)
+    f = policies.fidelity(bs1, b11)
+    assert f.bs1_median_abs_err == pytest.approx(np.median([0.10, 0.30]))
+    assert f.batch_median_abs_err == pytest.approx(np.median([0.5, 0.5, 0.0]))
+    # model a: host 20 < hermes 110 as in the paper; model b: paper hermes 50 < host 60,
+    # model hermes 35 > host 10: order differs
+    assert (f.n_order, f.n_models, f.order_fails) == (1, 2, ("b",))
+    assert f.hermes_over_host == pytest.approx(np.mean([10 / 5, 30 / 5, 20 / 10, 80 / 10]))
+
+
+def test_fidelity_counts_unsupported_as_full_error():
+    import pandas as pd
+
+    rows = [{"model": "a", "policy": "hermes", "batch": 1, "paper_tokens_per_s": 10.0,
+             "tokens_per_s": math.nan, "supported": False, "paper_supported": True,
+             "error_frac": math.nan}]
+    b11 = pd.DataFrame([{"model": "a", "policy": p, "batch": 2, "paper_tokens_per_s": 1.0,
+                         "tokens_per_s": 2.0, "supported": True, "paper_supported": True,
+                         "error_frac": 1.0} for p in ("hermes", "hermes-host")])
+    f = policies.fidelity(pd.DataFrame(rows), b11)
+    assert f.bs1_median_abs_err == pytest.approx(1.0)
+    # no Fig. 11 model of the average among the bars: the ratio is undefined, not zero
+    assert math.isnan(f.hermes_over_host)
+
+
+def test_fidelity_by_reading_defaults_row_and_changes(system, inputs):
+    import pandas as pd
+
+    figs = {f: io.load_paper_figure(f) for f in ("fig9", "fig10", "fig11")}
+    models = {s: io.load_model(s) for s in pd.concat(list(figs.values()))["model"].unique()}
+    acts = {k: policies.activity_from_inputs(v) for k, v in inputs.items()}
+    t = policies.fidelity_by_reading(figs, system, acts, models)
+    assert t.iloc[0]["parameter"] == "defaults"
+    b = {f: policies.model_bars(v, system, acts, models) for f, v in figs.items()}
+    direct = policies.fidelity(pd.concat([b["fig9"], b["fig10"]]), b["fig11"])
+    assert t.iloc[0]["bs1_median_abs_err"] == pytest.approx(direct.bs1_median_abs_err)
+    # no reading repeats the default, and every UNSTATED name appears (paper profile)
+    assert set(t["parameter"][1:]) == {p.name for p in policies.UNSTATED}
+    link = t[(t["parameter"] == "link_bandwidth_scale")].iloc[0]
+    assert link["value"] == "0.5"
+    # a slower link lengthens prefill: every Hermes bar at batch 1 drops, so the error changes
+    assert link["bs1_median_abs_err"] != pytest.approx(t.iloc[0]["bs1_median_abs_err"])
+    # Deja Vu's predictor rank touches no bar of the acceptance (Hermes, Hermes-host, order)
+    dv = t[t["parameter"] == "dejavu_predictor_rank"]
+    assert (dv["bs1_median_abs_err"] == t.iloc[0]["bs1_median_abs_err"]).all()
+
+
+def test_fidelity_by_reading_skips_link_off_paper_profile(inputs):
+    import pandas as pd
+
+    ds = io.load_system("hermes_paper", "datasheet")
+    figs = {f: io.load_paper_figure(f)[lambda d: d["model"] == "opt_13b"]
+            for f in ("fig9", "fig10", "fig11")}
+    figs["fig10"] = io.load_paper_figure("fig10").head(0)
+    figs["fig11"] = io.load_paper_figure("fig11")[lambda d: d["model"] == "opt_66b"]
+    models = {s: io.load_model(s) for s in ("opt_13b", "opt_66b")}
+    acts = {k: policies.activity_from_inputs(v) for k, v in inputs.items()}
+    t = policies.fidelity_by_reading(figs, ds, acts, models)
+    assert "link_bandwidth_scale" not in set(t["parameter"])
+    assert isinstance(t, pd.DataFrame)
+
+
+def test_implied_decode_step_inverts_the_throughput(system, inputs):
+    m = io.load_model("falcon_40b")
+    for b in (1, 4, 16):
+        e = policies.estimate("hermes", m, system, batch=b, options=opts(inputs, "falcon_40b"))
+        step = policies.implied_decode_step_s(e.tokens_per_s, batch=b, gen_len=128,
+                                              prefill_s=e.prefill_s)
+        assert float(step) == pytest.approx(e.decode_step_s, rel=1e-12)
+    # by hand: 2 sequences x 10 tokens at 4 tokens/s is 5 s; 1 s prefill leaves 0.4 s a step
+    assert float(policies.implied_decode_step_s(4.0, batch=2, gen_len=10, prefill_s=1.0)) == \
+        pytest.approx(0.4)
+    with pytest.raises(ValueError, match="tokens_per_s"):
+        policies.implied_decode_step_s(0.0, batch=1, gen_len=10, prefill_s=0.0)
+    with pytest.raises(ValueError, match="gen_len"):
+        policies.implied_decode_step_s(1.0, batch=1, gen_len=0, prefill_s=0.0)
