@@ -165,6 +165,38 @@ def gpu_speedups(sweep: pd.DataFrame, *, numerator: str = "rtx_4090") -> pd.Data
     return pd.concat(out, ignore_index=True)[["model", "batch", "over", "speedup"]]
 
 
+def gpu_ratio_by_reading(models: Mapping[str, ModelSpec], activities: Mapping[str, Activity],
+                         system_for: SystemFor, *, numerator: str = "rtx_4090",
+                         other: str = "rtx_3090", batches: Sequence[int] = FIG15_BATCHES,
+                         prompt_len: int = 128, gen_len: int = 128,
+                         options: Assumptions | None = None) -> pd.DataFrame:
+    """Fig. 15's mean speedup of `numerator` over `other` at the defaults and with each unstated
+    parameter Hermes reads alone at each end of its range (:data:`policies.UNSTATED`).
+
+    A diagnostic of whether any plausible reading reaches the paper's ratio, not a fit.
+
+    Returns
+    -------
+    DataFrame
+        ``parameter`` (``defaults`` first), ``value``, ``speedup`` (mean over models and batches
+        of the per-point ratio of tokens/s).
+    """
+    base = options or Assumptions()
+    readings: list[tuple[str, Any]] = [("defaults", "")]
+    for p in policies.unstated_for(Policy.HERMES, system_for(gpu=numerator)):
+        readings.extend((p.name, v) for v in dict.fromkeys((p.low, p.high))
+                        if v != getattr(base, p.name))
+    rows = []
+    for name, value in readings:
+        opts = base if name == "defaults" else dataclasses.replace(base, **{name: value})
+        sweep = gpu_sweep(models, activities, system_for, gpus=(other, numerator),
+                          batches=batches, prompt_len=prompt_len, gen_len=gen_len, options=opts)
+        sp = gpu_speedups(sweep, numerator=numerator)
+        rows.append({"parameter": name, "value": str(value),
+                     "speedup": float(sp["speedup"].mean())})
+    return pd.DataFrame(rows)
+
+
 def ratio_error(model_ratio: float, paper_ratio: float) -> float:
     """Error of a speedup taken on the gain, :math:`(r_m - 1)/(r_p - 1) - 1` (a fraction)."""
     if paper_ratio == 1:

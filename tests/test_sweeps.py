@@ -136,6 +136,23 @@ def test_gpu_sweep_and_speedups_agree_with_direct_estimates(acts, system_for) ->
     assert (sp.loc[sp["over"] == "rtx_3090", "speedup"] >= 1 - 1e-12).all()
 
 
+def test_gpu_ratio_by_reading_starts_at_the_defaults_and_moves(acts, system_for) -> None:
+    models = {s: io.load_model(s) for s in sweeps.FIG15_MODELS}
+    t = sweeps.gpu_ratio_by_reading(models, acts, system_for, batches=(1, 16))
+    assert t.iloc[0]["parameter"] == "defaults"
+    sp = sweeps.gpu_speedups(sweeps.gpu_sweep(models, acts, system_for, gpus=("rtx_3090",
+                                                                               "rtx_4090"),
+                                              batches=(1, 16)))
+    assert t.iloc[0]["speedup"] == pytest.approx(float(sp["speedup"].mean()), rel=1e-12)
+    # only what Hermes reads, and no end equal to the default
+    hermes_params = {p.name for p in policies.unstated_for("hermes", system_for())}
+    assert set(t["parameter"][1:]) == hermes_params
+    # the 3090 streams prefill over the same link: a half-speed link narrows the gap
+    link = t[t["parameter"] == "link_bandwidth_scale"]["speedup"].iloc[0]
+    assert link < t.iloc[0]["speedup"]
+    assert (t["speedup"] >= 1 - 1e-12).all()
+
+
 def test_ratio_error_is_taken_on_the_gain() -> None:
     assert sweeps.ratio_error(2.02, 2.02) == 0
     assert sweeps.ratio_error(1.51, 2.02) == pytest.approx(-0.5)
