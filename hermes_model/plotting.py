@@ -667,25 +667,30 @@ def decode_step_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetC
     ----------
     df : DataFrame
         ``model``, ``batch``, ``series`` (e.g. ``paper, implied`` or ``model, paper profile``),
-        ``step_s``. Rows with a non-positive step are dropped (log axis).
+        ``step_s``. Rows with a non-positive step are dropped (log axis). The first series is
+        drawn in black, the second in grey (the paper's, read two ways), the rest in the
+        subsystem palette; at most six series.
     """
     _require(df, ["model", "batch", "series", "step_s"], "decode_step_chart")
     d = rounded(df[df["step_s"] > 0].assign(step_ms=lambda t: t["step_s"] / u.MS), sig)
     series = list(dict.fromkeys(d["series"]))
-    colours = [REFERENCE_COLOUR, PALETTE["NDP-DIMM"], PALETTE["PCIe"], PALETTE["GPU"],
-               PALETTE["host"]][:len(series)]
+    palette = [REFERENCE_COLOUR, "#7f7f7f", PALETTE["NDP-DIMM"], PALETTE["PCIe"], PALETTE["GPU"],
+               PALETTE["host"]]
+    if len(series) > len(palette):
+        raise ValueError(f"decode_step_chart: at most {len(palette)} series, got {len(series)}")
+    colours = palette[:len(series)]
     chart = alt.Chart(d).mark_line(point=True).encode(
         x=alt.X("batch:Q", scale=alt.Scale(type="log", base=2), title="batch (sequences)",
                 axis=alt.Axis(values=sorted(set(d["batch"].astype(float))))),
         y=alt.Y("step_ms:Q", scale=alt.Scale(type="log"), title="mean decode step (ms)"),
         color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours),
-                        title=None, legend=alt.Legend(labelLimit=320)),
+                        title=None, legend=alt.Legend(labelLimit=320, columns=2)),
         strokeDash=alt.StrokeDash("series:N", sort=series, legend=None),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("series:N"), alt.Tooltip("batch:Q"),
                  alt.Tooltip("step_ms:Q", title="step (ms)", format=",.4~g")])
     n_col = max(1, d["model"].nunique())
     return chart.properties(width=max(120, (WIDTH - 40 * n_col) // n_col), height=260).facet(
-        column=alt.Column("model:N", sort=list(dict.fromkeys(df["model"])), title=None))
+        column=alt.Column("model:N", sort=list(dict.fromkeys(d["model"])), title=None))
 
 
 # ---------------------------------------------------------------------------------------------

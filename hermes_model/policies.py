@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from functools import lru_cache
 from itertools import product
@@ -1433,6 +1433,10 @@ class Fidelity:
         The models whose order differs.
     hermes_over_host : float
         Hermes over Hermes-host, mean of per-bar ratios over Fig. 11's points.
+    model_step_growth, implied_step_growth : float
+        Growth of Hermes' mean decode step per doubling of the batch from 1 to 4,
+        :math:`(\\bar T(4)/\\bar T(1))^{1/2}`, median over Fig. 11's models: the model's own, and
+        the one the paper's bars imply given the model's prefill (:func:`implied_decode_step_s`).
     """
 
     bs1_median_abs_err: float
@@ -1441,13 +1445,33 @@ class Fidelity:
     n_models: int
     order_fails: tuple[str, ...]
     hermes_over_host: float
+    model_step_growth: float
+    implied_step_growth: float
 
 
-def fidelity(bs1_bars: Any, batch_bars: Any) -> Fidelity:
+def _step_growth(bars: Any, gen_len: int) -> tuple[float, float]:
+    """Median per-doubling growth of the decode step from batch 1 to 4: model's, implied."""
+    h = bars[(bars["policy"] == "hermes") & bars["batch"].isin((1, 4)) & bars["supported"]]
+    model_g, implied_g = [], []
+    for _, g in h.groupby("model"):
+        if set(g["batch"]) != {1, 4}:
+            continue
+        one, four = (g[g["batch"] == b].iloc[0] for b in (1, 4))
+        model_g.append(math.sqrt(four["decode_step_s"] / one["decode_step_s"]))
+        steps = [float(implied_decode_step_s(r["paper_tokens_per_s"], batch=int(r["batch"]),
+                                             gen_len=gen_len, prefill_s=r["prefill_s"]))
+                 for r in (one, four)]
+        implied_g.append(math.sqrt(steps[1] / steps[0]) if min(steps) > 0 else math.nan)
+    med = (lambda v: float(np.median(v)) if v else math.nan)
+    return med(model_g), med(implied_g)
+
+
+def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128) -> Fidelity:
     """The acceptance quantities of issue 9 from :func:`model_bars` tables (no bands).
 
-    `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11. Unsupported model bars count as
-    errors of −100 %.
+    `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11; `gen_len` is the run's generated
+    tokens (for the implied decode steps). A Hermes bar the model cannot run counts as an error
+    of −100 % (the chapter's acceptance table has none).
     """
     def med(b: Any) -> float:
         err = b["error_frac"].fillna(-1.0)
@@ -1460,10 +1484,17 @@ def fidelity(bs1_bars: Any, batch_bars: Any) -> Fidelity:
     sel = batch_bars[batch_bars["model"].isin(hh_models) & batch_bars["batch"].isin(hh_batches)]
     hh = (_ratio_mean(sel, num, den, "tokens_per_s", hh_models, hh_batches)
           if {num, den} <= set(sel["policy"]) else math.nan)
+    growth = (_step_growth(batch_bars, gen_len) if "decode_step_s" in batch_bars
+              else (math.nan, math.nan))
     return Fidelity(bs1_median_abs_err=med(h1), batch_median_abs_err=med(hb),
                     n_order=sum(order.values()), n_models=len(order),
                     order_fails=tuple(k for k, v in order.items() if not v),
-                    hermes_over_host=hh)
+                    hermes_over_host=hh, model_step_growth=growth[0],
+                    implied_step_growth=growth[1])
+
+
+def _log_err(bars: Any) -> Any:
+    return np.abs(np.log(bars["tokens_per_s"] / bars["paper_tokens_per_s"]))
 
 
 def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
@@ -1483,9 +1514,12 @@ def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
     -------
     DataFrame
         One row per reading (``parameter``, ``value``; ``defaults`` first), with the
-        :class:`Fidelity` fields. Ends equal to the default are skipped; the link scale is
-        varied only under the ``paper`` profile. This is a diagnostic of which reading of the
-        paper its bars favour, not a fit: nothing here changes a default.
+        :class:`Fidelity` fields and ``n_bars``, ``n_closer``, ``n_farther``: how many bars the
+        model supports under both readings, and how many of them move closer to the paper's
+        value or farther from it (in |log(model / paper)|) than at the defaults. Ends equal to
+        the default are skipped; the link scale is varied only under the ``paper`` profile. This
+        is a diagnostic of which reading of the paper its bars favour, not a fit: nothing here
+        changes a default.
     """
     import pandas as pd
 
@@ -1496,14 +1530,21 @@ def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
             continue
         readings.extend((p.name, v) for v in dict.fromkeys((p.low, p.high))
                         if v != getattr(base, p.name))
-    rows = []
+    names = [f.name for f in fields(Fidelity)]
+    rows, ref = [], None
     for name, value in readings:
         opts = base if name == "defaults" else replace(base, **{name: value})
         b = {f: model_bars(t, system, activities, models, options=opts, prompt_len=prompt_len,
                            gen_len=gen_len) for f, t in figures.items()}
-        fid = fidelity(pd.concat([b["fig9"], b["fig10"]], ignore_index=True), b["fig11"])
+        fid = fidelity(pd.concat([b["fig9"], b["fig10"]], ignore_index=True), b["fig11"],
+                       gen_len=gen_len)
+        err = _log_err(pd.concat(list(b.values()), ignore_index=True))
+        ref = err if ref is None else ref
+        both = err.notna() & ref.notna()
         rows.append({"parameter": name, "value": str(value),
-                     **{f: getattr(fid, f) for f in Fidelity.__slots__}})
+                     **{f: getattr(fid, f) for f in names}, "n_bars": int(both.sum()),
+                     "n_closer": int((err[both] < ref[both] - 1e-12).sum()),
+                     "n_farther": int((err[both] > ref[both] + 1e-12).sum())})
     return pd.DataFrame(rows)
 
 
@@ -1513,12 +1554,16 @@ def implied_decode_step_s(tokens_per_s: Any, *, batch: Any, gen_len: int, prefil
     Inverts the throughput definition of this module:
     :math:`\\bar T_{decode} = (b\\,n_{gen}/\\text{tokens/s} - T_{prefill}) / n_{gen}`. Used to read
     the paper's bars as decode steps under the model's prefill; a negative value means the
-    prefill alone is longer than the paper's whole run.
+    prefill alone is longer than the paper's whole run. Scalars give a float, arrays an array;
+    NaN prefill times propagate.
     """
     tps = np.asarray(tokens_per_s, dtype=float)
-    if np.any(tps <= 0):
-        raise ValueError("tokens_per_s must be > 0")
-    if gen_len <= 0:
+    b = np.asarray(batch, dtype=float)
+    if not np.all(np.isfinite(tps) & (tps > 0)):
+        raise ValueError(f"tokens_per_s must be finite and > 0, got {tokens_per_s!r}")
+    if not np.all(b > 0):
+        raise ValueError(f"batch must be > 0, got {batch!r}")
+    if isinstance(gen_len, bool) or not gen_len > 0:
         raise ValueError(f"gen_len must be > 0, got {gen_len!r}")
-    return (np.asarray(batch, dtype=float) * gen_len / tps - np.asarray(prefill_s, dtype=float)
-            ) / gen_len
+    out = (b * gen_len / tps - np.asarray(prefill_s, dtype=float)) / gen_len
+    return float(out) if out.ndim == 0 else out

@@ -185,3 +185,9 @@ def test_decode_step_chart_drops_nonpositive_and_logs() -> None:
     assert enc["y"]["scale"]["type"] == "log"
     with pytest.raises(ValueError, match="decode_step_chart"):
         plotting.decode_step_chart(df.drop(columns="series"))
+    many = pd.DataFrame({"model": "a", "batch": 1, "series": [f"s{i}" for i in range(7)],
+                         "step_s": 0.01})
+    with pytest.raises(ValueError, match="at most 6 series"):
+        plotting.decode_step_chart(many)
+    # the first series is the paper's, in black
+    assert spec["spec"]["encoding"]["color"]["scale"]["range"][0] == "#000000"

@@ -392,6 +392,15 @@ def test_fidelity_by_hand():
     # model hermes 35 > host 10: order differs
     assert (f.n_order, f.n_models, f.order_fails) == (1, 2, ("b",))
     assert f.hermes_over_host == pytest.approx(np.mean([10 / 5, 30 / 5, 20 / 10, 80 / 10]))
+    # no decode_step_s column in these bars: the growth is undefined, not zero
+    assert math.isnan(f.model_step_growth) and math.isnan(f.implied_step_growth)
+    # with steps and prefill: model 10 ms -> 40 ms is 2x per doubling; the paper's 10 and 40
+    # tokens/s at batch 1 and 4 (1 s prefill, 10 tokens) imply 0.9 s and 0.9 s: 1x
+    b11s = b11.assign(decode_step_s=b11["batch"] * 0.01, prefill_s=1.0, gen_len=10)
+    b11s.loc[b11s["policy"] == "hermes", "paper_tokens_per_s"] = b11s["batch"] * 1.0
+    g = policies.fidelity(bs1, b11s, gen_len=10)
+    assert g.model_step_growth == pytest.approx(2.0)
+    assert g.implied_step_growth == pytest.approx(1.0)
 
 
 def test_fidelity_counts_unsupported_as_full_error():
@@ -426,9 +435,25 @@ def test_fidelity_by_reading_defaults_row_and_changes(system, inputs):
     assert link["value"] == "0.5"
     # a slower link lengthens prefill: every Hermes bar at batch 1 drops, so the error changes
     assert link["bs1_median_abs_err"] != pytest.approx(t.iloc[0]["bs1_median_abs_err"])
-    # Deja Vu's predictor rank touches no bar of the acceptance (Hermes, Hermes-host, order)
+    # Deja Vu's predictor rank touches no bar of the acceptance (Hermes, Hermes-host, order),
+    # only Deja Vu's own bars: they move, every other bar stays
     dv = t[t["parameter"] == "dejavu_predictor_rank"]
     assert (dv["bs1_median_abs_err"] == t.iloc[0]["bs1_median_abs_err"]).all()
+    n_dejavu = sum(int(((v["policy"] == "dejavu") & v["supported"]).sum())
+                   for v in figs.values())
+    assert (dv["n_closer"] + dv["n_farther"] == n_dejavu).all()
+    assert t.iloc[0]["n_closer"] == t.iloc[0]["n_farther"] == 0
+    # a non-default row equals fidelity() on bars computed directly with that reading
+    row = t[(t["parameter"] == "ranks_parallel")].iloc[0]
+    o = policies.Assumptions(ranks_parallel=False)
+    b2 = {f: policies.model_bars(v, system, acts, models, options=o) for f, v in figs.items()}
+    f2 = policies.fidelity(pd.concat([b2["fig9"], b2["fig10"]]), b2["fig11"])
+    for name in ("bs1_median_abs_err", "batch_median_abs_err", "hermes_over_host",
+                 "model_step_growth", "implied_step_growth"):
+        assert row[name] == pytest.approx(getattr(f2, name), rel=1e-12)
+    assert row["n_order"] == f2.n_order
+    # slower DIMMs make the cold side matter more: the step grows faster with the batch
+    assert row["model_step_growth"] > t.iloc[0]["model_step_growth"]
 
 
 def test_fidelity_by_reading_skips_link_off_paper_profile(inputs):
@@ -442,8 +467,9 @@ def test_fidelity_by_reading_skips_link_off_paper_profile(inputs):
     models = {s: io.load_model(s) for s in ("opt_13b", "opt_66b")}
     acts = {k: policies.activity_from_inputs(v) for k, v in inputs.items()}
     t = policies.fidelity_by_reading(figs, ds, acts, models)
-    assert "link_bandwidth_scale" not in set(t["parameter"])
     assert isinstance(t, pd.DataFrame)
+    assert set(t["parameter"][1:]) == {p.name for p in policies.UNSTATED} - {
+        "link_bandwidth_scale"}
 
 
 def test_implied_decode_step_inverts_the_throughput(system, inputs):
@@ -458,5 +484,14 @@ def test_implied_decode_step_inverts_the_throughput(system, inputs):
         pytest.approx(0.4)
     with pytest.raises(ValueError, match="tokens_per_s"):
         policies.implied_decode_step_s(0.0, batch=1, gen_len=10, prefill_s=0.0)
+    with pytest.raises(ValueError, match="tokens_per_s"):
+        policies.implied_decode_step_s(math.nan, batch=1, gen_len=10, prefill_s=0.0)
+    with pytest.raises(ValueError, match="batch"):
+        policies.implied_decode_step_s(1.0, batch=0, gen_len=10, prefill_s=0.0)
+    arr = policies.implied_decode_step_s(np.array([4.0, 8.0]), batch=np.array([2, 2]),
+                                         gen_len=10, prefill_s=np.array([1.0, 0.5]))
+    np.testing.assert_allclose(arr, [0.4, 0.2])
+    assert isinstance(policies.implied_decode_step_s(4.0, batch=2, gen_len=10, prefill_s=1.0),
+                      float)
     with pytest.raises(ValueError, match="gen_len"):
         policies.implied_decode_step_s(1.0, batch=1, gen_len=0, prefill_s=0.0)

@@ -146,11 +146,20 @@ def test_gpu_ratio_by_reading_starts_at_the_defaults_and_moves(acts, system_for)
     assert t.iloc[0]["speedup"] == pytest.approx(float(sp["speedup"].mean()), rel=1e-12)
     # only what Hermes reads, and no end equal to the default
     hermes_params = {p.name for p in policies.unstated_for("hermes", system_for())}
-    assert set(t["parameter"][1:]) == hermes_params
+    single = t[~t["parameter"].isin(["defaults", "raising ends together", "corner"])]
+    assert set(single["parameter"]) == hermes_params
     # the 3090 streams prefill over the same link: a half-speed link narrows the gap
     link = t[t["parameter"] == "link_bandwidth_scale"]["speedup"].iloc[0]
     assert link < t.iloc[0]["speedup"]
     assert (t["speedup"] >= 1 - 1e-12).all()
+    # the combined favourable reading is at least as high as every one-at-a-time end that fed it
+    raising = t[t["parameter"] == "raising ends together"]
+    assert len(raising) == 1
+    fed = [kv.split("=")[0] for kv in raising["value"].iloc[0].split(", ")]
+    singles = t[t["parameter"].isin(fed)]
+    assert (singles.groupby("parameter")["speedup"].max() > t.iloc[0]["speedup"]).all()
+    # eight corners of the three parameters that move the ratio most
+    assert (t["parameter"] == "corner").sum() == 8
 
 
 def test_ratio_error_is_taken_on_the_gain() -> None:
