@@ -10,6 +10,7 @@ The public API later chapters use:
   `weight_bytes` of weights on one DIMM (a `roofline.OpTime`).
 * ``saturation_multipliers`` and ``multiplier_speedup``: the Fig. 16 design-space sweep.
 * ``dimm_link_move`` and ``host_move``: time and energy to move a neuron between two DIMMs.
+* ``dimm_collective_s``: a reduce-scatter or all-reduce of partial sums across the DIMMs.
 
 Assumptions: each of the GEMV unit's multipliers takes a 128-bit operand (eight FP16 weights) and
 multiplies it by one activation in `cycles_per_op` cycles (bit-serial, one significand bit per
@@ -20,8 +21,9 @@ same neuron: the upper bound of reuse). All quantities in SI units.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -298,3 +300,37 @@ def host_move(bytes_moved: npt.ArrayLike, dimm: DimmSpec, *, host_overhead_s: fl
                                          ranks_parallel=False)
     return MoveCost(bytes_moved=b, time_s=host_overhead_s + 2.0 * b / bw,
                     energy_j=2.0 * 8.0 * b * channel_energy_j_per_bit)
+
+
+# ------------------------------------------------------------------- collectives over DIMM-link
+
+CollectiveKind = Literal["reduce_scatter", "all_reduce"]
+
+
+def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
+                      kind: CollectiveKind) -> npt.NDArray[np.float64]:
+    """Time of a reduction of per-DIMM partial vectors across `n_dimms` DIMMs over DIMM-link (s).
+
+    Each DIMM holds a partial vector of `nbytes` bytes (e.g. its cold neurons' share of a layer's
+    output); ``reduce_scatter`` leaves each DIMM the sum of its slice, ``all_reduce`` the whole
+    sum everywhere. Recursive halving (and doubling for the all-reduce; Thakur, Rabenseifner and
+    Gropp 2005), each DIMM sending over its own bridge in every round:
+
+    .. math:: T_\\mathrm{RS} = \\lceil\\log_2 D\\rceil\\,t_0 + \\frac{D-1}{D}\\frac{V}{W},
+              \\qquad T_\\mathrm{AR} = 2\\,T_\\mathrm{RS}
+
+    with t_0 the link's latency and W its achievable bandwidth per direction. Assumes any two
+    DIMMs can exchange in one hop (DIMM-Link's bridges with broadcast); one DIMM needs none.
+    """
+    if isinstance(n_dimms, bool) or int(n_dimms) != n_dimms or n_dimms < 1:
+        raise ValueError(f"n_dimms must be a positive integer, got {n_dimms!r}")
+    if kind not in ("reduce_scatter", "all_reduce"):
+        raise ValueError(f"kind must be 'reduce_scatter' or 'all_reduce', got {kind!r}")
+    v = np.asarray(nbytes, dtype=float)
+    if np.any(v < 0):
+        raise ValueError(f"nbytes must be non-negative, got {v.min()!r}")
+    if n_dimms == 1:
+        return np.zeros_like(v)
+    rounds = math.ceil(math.log2(n_dimms))
+    rs = rounds * link.latency_s + (n_dimms - 1) / n_dimms * v / link.achievable_bandwidth_bytes_per_s
+    return np.where(v > 0, rs * (2.0 if kind == "all_reduce" else 1.0), 0.0)

@@ -23,14 +23,18 @@ Operator mapping (digest §5.3, §9):
   synchronisations over PCIe), attention on the DIMMs with the KV cache there, the projection on
   the GPU only, merges on the DIMMs. Five synchronisations per layer: the QKV input to the GPU and
   its partial sums back, the attention output to the GPU and the projection's output back (which
-  is also the MLP's input on the DIMMs; the GPU has it already), the MLP's partial sums back. The hot/cold split comes from issue 7's water-filling of the
+  is also the MLP's input on the DIMMs; the GPU has it already), the MLP's partial sums back.
+  The DIMMs' own partial sums are reduced over DIMM-link (`hermes_model.ndp.dimm_collective_s`):
+  QKV's to the DIMMs holding each head, the MLP's to every DIMM. The hot/cold split comes from
+  issue 7's water-filling of the
   GPU budget (:func:`hot_cold_split`, the fluid optimum of `hermes_model.partition`'s relaxation
   for identical layers), on the frequencies of `hermes_model.sparsity`.
 * ``hermes-host`` (PowerInfer-like): the same split with the host CPU, at host DRAM bandwidth, in
   place of the DIMM pool; attention on the GPU with the KV cache there, so attention and the
   projection cross no link: two synchronisations per block, four per layer.
 * ``hermes-base``: NDP-DIMMs without sparsity: whole layers on the GPU while they fit, the others
-  entirely on the DIMMs; attention always on the DIMMs.
+  entirely on the DIMMs (the projection's and the MLP's partial sums all-reduced over DIMM-link);
+  attention always on the DIMMs.
 * ``accelerate``: weights in host memory, each layer copied on demand (pageable memory, no
   overlap) before it runs on the GPU.
 * ``flexgen``: weights in pinned host memory, the next layer prefetched while this one computes
@@ -433,6 +437,11 @@ def _rates(model: ModelSpec, system: SystemSpec, o: Assumptions) -> _Rates:
         nvlink_lat=system.gpu_link.latency_s)
 
 
+def _collective_s(system: SystemSpec, nbytes: float, kind: ndp.CollectiveKind) -> float:
+    """Reduction of per-DIMM partial vectors over DIMM-link (`ndp.dimm_collective_s`) (s)."""
+    return float(ndp.dimm_collective_s(nbytes, system.n_dimms, system.dimm_link, kind=kind))
+
+
 def _copy_s(nbytes: float | FloatArray, bw: float, lat: float) -> Any:
     return np.where(np.asarray(nbytes) > 0, lat + np.asarray(nbytes) / bw, 0.0)
 
@@ -558,6 +567,9 @@ class Block:
         Fixed GPU-side cost of using the GPU at all: its synchronisations and the kernels (s).
     cold_fixed_s : float
         Fixed cost of the cold side (s).
+    gather_kernel_s : float
+        The gather's own kernel, paid on top of `gpu_fixed_s` only when the GPU computes the
+        active neurons through a gather (s); the dense kernel needs none.
     """
 
     rate: FloatArray
@@ -568,6 +580,7 @@ class Block:
     cold_s: float
     gpu_fixed_s: float
     cold_fixed_s: float
+    gather_kernel_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -593,7 +606,7 @@ def _crossing(b: Block, load: FloatArray, n: FloatArray, total: float, n_cold: i
     load G (piecewise linear in G; the root is interpolated between class boundaries).
     """
     if not dense:
-        return max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s)
+        return max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s - b.gather_kernel_s)
                    / (b.gpu_active_s + b.cold_s / n_cold))
     cum_l = np.concatenate([[0.0], np.cumsum(load)])
     cum_n = np.concatenate([[0.0], np.cumsum(n)])
@@ -679,7 +692,8 @@ def _allocate(blocks: Sequence[Block], sorted_blocks: Sequence[tuple[Any, Any, A
         c = float((frac[m] * cnt[m]).sum())
         total = float((b.rate * b.count).sum())
         cold = b.cold_s * (total - g) / n_cold + (b.cold_fixed_s if total - g > 1e-9 else 0.0)
-        gpu_compute = min(b.gpu_dense_s * c, b.gpu_active_s * g)
+        dense_s, gather_s = b.gpu_dense_s * c, b.gpu_active_s * g + b.gather_kernel_s
+        gpu_compute = min(dense_s, gather_s)
         fixed = b.gpu_fixed_s if g > 1e-9 else 0.0
         out.append(BlockTime(gpu_load=g, total_load=total, gpu_neurons=c,
                              gpu_bytes=c * b.neuron_bytes, gpu_compute_s=gpu_compute,
@@ -837,7 +851,8 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
                 else float(batch))
         gpu_active = max(o.gather_penalty * nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
         gpu_dense = max(nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
-        n_kern = kern if o.gather_penalty > 1 else kern - 1
+        # A gathered kernel costs one kernel more (the gather) unless it is fused (penalty 1).
+        gather_kernel = r.t0 if o.gather_penalty > 1 else 0.0
         if cold == "dimm":
             cold_s = max(nb / r.dimm_bw, macs * elems / r.dimm_mac) * o.dimm_imbalance
             cold_fixed = 0.0
@@ -846,7 +861,8 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
             cold_fixed = (kern - 1) * r.host_t0
         out.append(Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=gpu_active,
                          gpu_dense_s=gpu_dense, cold_s=cold_s,
-                         gpu_fixed_s=n_sync * sync_s + n_kern * r.t0, cold_fixed_s=cold_fixed))
+                         gpu_fixed_s=n_sync * sync_s + (kern - 1) * r.t0, cold_fixed_s=cold_fixed,
+                         gather_kernel_s=gather_kernel))
     return out[0], out[1]
 
 
@@ -895,6 +911,14 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
     L = model.n_layers
     fc, comm = 0.0, 0.0
+    # The DIMMs' partial sums are reduced over DIMM-link after their share of a block: QKV's to
+    # the DIMMs holding each head (reduce-scatter), the MLP's everywhere, since every DIMM's cold
+    # QKV channels of the next layer read it (all-reduce). The host CPU needs none.
+    qkv_out = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
+    for t, nbytes, kind in ((tq, batch * qkv_out * e, "reduce_scatter"),
+                            (tm, vec, "all_reduce")):
+        if ndp_side and t.total_load - t.gpu_load > 1e-9:
+            comm += _collective_s(system, nbytes, kind)  # type: ignore[arg-type]
     for t, n_sync in zip((tq, tm), block_syncs, strict=True):
         if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
             fc += t.gpu_compute_s + (t.gpu_fixed_s - n_sync * sync)
@@ -906,9 +930,11 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
+    cold_flops = 2.0 * system.n_dimms * r.dimm_mac if ndp_side else r.host_flops
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
             if o.lm_head_on_gpu else
-            _gemv_s(sh.lm_head_bytes, batch, merge_bw, r.gpu_flops, o.dtype))
+            _gemv_s(sh.lm_head_bytes, batch, merge_bw if ndp_side else r.host_bw, cold_flops,
+                    o.dtype))
     # Hermes' predictor runs on the host while the previous block computes (§IV-C); only the part
     # longer than that block would show. Hermes-host uses the same predictor tables.
     pred_s = (model.d_model + model.d_ffn) * PREDICTOR_ENTRY_BYTES / r.host_bw
@@ -989,8 +1015,9 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
     gpu_fc = (_gemv_s(sh.layer_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype)
               + (KERNELS_DENSE_LAYER - 1) * r.t0)
-    ndp_fc = max(sh.layer_bytes / (D * r.dimm_bw),
-                 batch * sh.layer_bytes / e / (D * r.dimm_mac)) * o.dimm_imbalance
+    # A dense matrix split evenly over the DIMMs is balanced (the imbalance of `Assumptions` is
+    # that of Hermes' remapped cold neurons, §IV-D).
+    ndp_fc = max(sh.layer_bytes / (D * r.dimm_bw), batch * sh.layer_bytes / e / (D * r.dimm_mac))
     ctx = _contexts(prompt_len, gen_len)
     units = min(D, model.n_kv_heads * batch)
     kv_layer = batch * sh.kv_layer_token * ctx
@@ -999,11 +1026,14 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
     merge_bw = r.dimm_stream_bw * D
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-            if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, merge_bw, r.gpu_flops,
-                                             o.dtype))
+            if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, merge_bw,
+                                             2.0 * D * r.dimm_mac, o.dtype))
     # GPU layers exchange q/k/v and the attention output with the DIMMs (2 syncs), plus one
     # hand-over each way between the GPU's layers and the DIMMs' layers.
-    comm = n_gpu * 2 * sync + (2 * sync if 0 < n_gpu < L else 0.0)
+    # A DIMM layer splits the projection by its input heads and the MLP by neurons: each leaves
+    # partial sums of the hidden state on every DIMM, all-reduced over DIMM-link.
+    comm = (n_gpu * 2 * sync + (2 * sync if 0 < n_gpu < L else 0.0)
+            + (L - n_gpu) * 2 * _collective_s(system, vec, "all_reduce"))
     ones = np.ones_like(ctx)
     decode = {"fc": (n_gpu * gpu_fc + (L - n_gpu) * ndp_fc) * ones, "attention": L * att,
               "communication": comm * ones, "others": (L * 12.0 * vec / merge_bw + head) * ones}

@@ -168,3 +168,27 @@ def test_chart_builders_encode_the_chapter_columns() -> None:
     assert len(layered["layer"]) == 3
     with pytest.raises(ValueError, match="missing column"):
         plotting.chunk_efficiency_chart(df.drop(columns="bound"))
+
+
+def test_dimm_collective_by_hand() -> None:
+    link = io.load_link("dimm_link", "paper")
+    lat, bw = link.latency_s, link.achievable_bandwidth_bytes_per_s
+    v = 16384.0
+    # eight DIMMs: three rounds of recursive halving, 7/8 of the vector leaves each DIMM
+    rs = float(ndp.dimm_collective_s(v, 8, link, kind="reduce_scatter"))
+    assert rs == pytest.approx(3 * lat + 7 / 8 * v / bw)
+    assert float(ndp.dimm_collective_s(v, 8, link, kind="all_reduce")) == pytest.approx(2 * rs)
+    # five DIMMs round up to three rounds; one DIMM or nothing to reduce costs nothing
+    assert float(ndp.dimm_collective_s(v, 5, link, kind="reduce_scatter")) == pytest.approx(
+        3 * lat + 4 / 5 * v / bw)
+    assert float(ndp.dimm_collective_s(v, 1, link, kind="all_reduce")) == 0.0
+    assert float(ndp.dimm_collective_s(0.0, 8, link, kind="all_reduce")) == 0.0
+    np.testing.assert_allclose(ndp.dimm_collective_s([v, 2 * v], 2, link, kind="reduce_scatter"),
+                               [lat + v / 2 / bw, lat + v / bw])
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_dimms"):
+            ndp.dimm_collective_s(v, bad, link, kind="all_reduce")
+    with pytest.raises(ValueError, match="kind"):
+        ndp.dimm_collective_s(v, 8, link, kind="broadcast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="nbytes"):
+        ndp.dimm_collective_s(-1.0, 8, link, kind="all_reduce")

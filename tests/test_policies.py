@@ -186,6 +186,48 @@ def test_hot_cold_split_limits():
     assert s.gpu_load == 0
 
 
+def test_gather_kernel_is_paid_only_by_the_gathered_kernel():
+    """Every held neuron always active: the dense kernel does the same work without the gather,
+    so the gather's own kernel must not appear in the block's GPU time."""
+    rate, count = np.array([1.0]), np.array([100.0])
+    blk = policies.Block(rate=rate, count=count, neuron_bytes=1000.0, gpu_active_s=3e-8,
+                         gpu_dense_s=1e-8, cold_s=1e-6, gpu_fixed_s=1e-6, cold_fixed_s=0.0,
+                         gather_kernel_s=5e-6)
+    (t,) = policies.hot_cold_split([blk], budget_bytes=1e12, n_cold=1)
+    assert t.gpu_neurons > 0
+    assert t.gpu_compute_s == pytest.approx(1e-8 * t.gpu_neurons)
+    # rare neurons: the gathered kernel wins and carries its kernel
+    rare = dataclasses.replace(blk, rate=np.array([0.3]), count=np.array([10000.0]),
+                               gpu_dense_s=1e-6)
+    (g,) = policies.hot_cold_split([rare], budget_bytes=1e12, n_cold=1)
+    assert g.gpu_load > 0
+    assert g.gpu_compute_s == pytest.approx(3e-8 * g.gpu_load + 5e-6)
+
+
+def test_hermes_base_dense_layers_are_balanced(system, inputs):
+    """The DIMM imbalance is that of Hermes' remapped cold neurons: Hermes-base's evenly split
+    dense layers do not pay it; Hermes does."""
+    m = io.load_model("llama2_70b")
+    base = [policies.estimate("hermes-base", m, system, batch=1,
+                              options=opts(inputs, "llama2_70b", dimm_imbalance=x)).tokens_per_s
+            for x in (1.0, 1.5)]
+    assert base[0] == base[1]
+    herm = [policies.estimate("hermes", m, system, batch=1,
+                              options=opts(inputs, "llama2_70b", dimm_imbalance=x)).tokens_per_s
+            for x in (1.0, 1.5)]
+    assert herm[1] < herm[0]
+
+
+def test_lm_head_off_the_gpu_runs_at_the_dimms_mac_rate(system, inputs):
+    """An LM head kept in the DIMMs is computed by the NDP cores: at batch 16 its time depends on
+    their MAC rate (it once used the GPU's FLOP/s)."""
+    m = io.load_model("opt_13b")
+    others = [policies.estimate(pol, m, system, batch=16, options=opts(
+        inputs, "opt_13b", lm_head_on_gpu=False, cycles_per_op=c)).breakdown_s["others"]
+        for pol in ("hermes", "hermes-base") for c in (6.0, 16.0)]
+    assert others[1] > others[0] and others[3] > others[2]
+
+
 def _brute_layer_s(blocks, budget_bytes, n_cold, grid=2001):
     """Oracle: the fastest layer over every held-neuron count of each block (most frequent
     first, within the budget), each block at min(dense, gathered) GPU time vs its cold side."""
@@ -196,14 +238,16 @@ def _brute_layer_s(blocks, budget_bytes, n_cold, grid=2001):
         cum_l = np.concatenate([[0], np.cumsum((b.rate * b.count)[o])])
         c = np.linspace(0, min(cum_n[-1], budget_bytes / b.neuron_bytes), grid)
         g = np.interp(c, cum_n, cum_l)
-        gpu = np.minimum(b.gpu_dense_s * c, b.gpu_active_s * g) + np.where(c > 0, b.gpu_fixed_s, 0)
+        gpu = (np.minimum(b.gpu_dense_s * c, b.gpu_active_s * g + b.gather_kernel_s)
+               + np.where(c > 0, b.gpu_fixed_s, 0))
         curves.append((c * b.neuron_bytes, np.maximum(gpu, b.cold_s * (cum_l[-1] - g) / n_cold)))
     (b0, t0), (b1, t1) = curves
     return min(t + t1[b1 <= budget_bytes - x + 1e-9].min() for x, t in zip(b0, t0, strict=True))
 
 
+@pytest.mark.parametrize("gather_kernel_s", [0.0, 4e-6])
 @pytest.mark.parametrize("budget", [1e12, 3e5])
-def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget):
+def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget, gather_kernel_s):
     """Oracle: the split is as fast as a brute-force search over held neurons when the GPU may
     compute its hot neurons densely. Very frequent neurons with a costly gather make the dense
     kernel worth holding beyond the gathered crossing (the split once ignored that)."""
@@ -211,7 +255,7 @@ def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget):
     count = np.array([100.0, 100.0, 300.0, 1000.0])
     mk = lambda nb: policies.Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=3e-8,
                                    gpu_dense_s=1e-8, cold_s=1e-7, gpu_fixed_s=1e-6,
-                                   cold_fixed_s=0.0)
+                                   cold_fixed_s=0.0, gather_kernel_s=gather_kernel_s)
     blocks = (mk(1000.0), mk(2000.0))
     split = policies.hot_cold_split(blocks, budget_bytes=budget, n_cold=8)
     got = sum(t.time_s for t in split)
@@ -242,8 +286,15 @@ def test_decode_communication_counts_only_link_crossings(system, inputs):
         assert (e.details["gpu_load_share"] == 0
                 or max(e.details["qkv_block_s"], e.details["mlp_block_s"]) > 100e-6)
         comm = e.breakdown_s["communication"] / gen
-        assert comm == pytest.approx(per_layer * model.n_layers * _sync_s(system, model, 1),
-                                     rel=1e-9, abs=1e-15)
+        # Hermes' DIMMs also reduce their partial sums over DIMM-link, by hand: recursive
+        # halving over 8 DIMMs is 3 latencies + 7/8 of the vector per reduce-scatter (QKV's
+        # q, k, v), twice that per all-reduce (the MLP's hidden state)
+        lat, bw = system.dimm_link.latency_s, system.dimm_link.achievable_bandwidth_bytes_per_s
+        rs = lambda v, lat=lat, bw=bw: 3 * lat + 7 / 8 * v / bw
+        qkv_out = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * 2
+        dimm = (rs(qkv_out) + 2 * rs(model.d_model * 2)) if pol == "hermes" else 0.0
+        assert comm == pytest.approx(
+            model.n_layers * (per_layer * _sync_s(system, model, 1) + dimm), rel=1e-9, abs=1e-15)
 
 
 def test_mlp_block_input_is_not_sent_twice(system, inputs):
@@ -258,8 +309,10 @@ def test_mlp_block_input_is_not_sent_twice(system, inputs):
         qkv, mlp = policies._sparse_blocks(model, sh, r, o, batch=1, cold=cold, sync_s=sync,
                                            adjust=False, syncs=syncs)
         t0 = r.t0
-        assert qkv.gpu_fixed_s == pytest.approx(2 * sync + policies.KERNELS_QKV * t0)
-        assert mlp.gpu_fixed_s == pytest.approx(syncs[1] * sync + policies.KERNELS_MLP * t0)
+        # the gather's kernel is charged apart, only when the GPU gathers
+        assert qkv.gather_kernel_s == mlp.gather_kernel_s == pytest.approx(t0)
+        assert qkv.gpu_fixed_s == pytest.approx(2 * sync + (policies.KERNELS_QKV - 1) * t0)
+        assert mlp.gpu_fixed_s == pytest.approx(syncs[1] * sync + (policies.KERNELS_MLP - 1) * t0)
 
 
 def test_prefill_kv_upload_runs_against_the_weight_stream(system, inputs):
