@@ -314,13 +314,17 @@ def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
     Each DIMM holds a partial vector of `nbytes` bytes (e.g. its cold neurons' share of a layer's
     output); ``reduce_scatter`` leaves each DIMM the sum of its slice, ``all_reduce`` the whole
     sum everywhere. Recursive halving (and doubling for the all-reduce; Thakur, Rabenseifner and
-    Gropp 2005), each DIMM sending over its own bridge in every round:
+    Gropp 2005), each DIMM sending over its own bridge in every round. With
+    :math:`p = 2^{\\lfloor\\log_2 D\\rfloor}` DIMMs in the halving:
 
-    .. math:: T_\\mathrm{RS} = \\lceil\\log_2 D\\rceil\\,t_0 + \\frac{D-1}{D}\\frac{V}{W},
+    .. math:: T_\\mathrm{RS} = \\log_2 p\\,t_0 + \\frac{p-1}{p}\\frac{V}{W},
               \\qquad T_\\mathrm{AR} = 2\\,T_\\mathrm{RS}
 
-    with t_0 the link's latency and W its achievable bandwidth per direction. Assumes any two
-    DIMMs can exchange in one hop (DIMM-Link's bridges with broadcast); one DIMM needs none.
+    with t_0 the link's latency and W its achievable bandwidth per direction. When D is not a
+    power of two, the D − p extra DIMMs first hand their whole vector to a partner
+    (:math:`t_0 + V/W`) and get their result back at the end (their slice, :math:`t_0 + V/(DW)`,
+    or the whole sum, :math:`t_0 + V/W`). Assumes any two DIMMs can exchange in one hop
+    (DIMM-Link's bridges); one DIMM needs none.
     """
     if isinstance(n_dimms, bool) or int(n_dimms) != n_dimms or n_dimms < 1:
         raise ValueError(f"n_dimms must be a positive integer, got {n_dimms!r}")
@@ -331,6 +335,12 @@ def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
         raise ValueError(f"nbytes must be non-negative, got {v.min()!r}")
     if n_dimms == 1:
         return np.zeros_like(v)
-    rounds = math.ceil(math.log2(n_dimms))
-    rs = rounds * link.latency_s + (n_dimms - 1) / n_dimms * v / link.achievable_bandwidth_bytes_per_s
-    return np.where(v > 0, rs * (2.0 if kind == "all_reduce" else 1.0), 0.0)
+    t0, w = link.latency_s, link.achievable_bandwidth_bytes_per_s
+    k = math.floor(math.log2(n_dimms))
+    p = 2 ** k
+    core = k * t0 + (p - 1) / p * v / w
+    if kind == "all_reduce":
+        t = 2.0 * core + ((t0 + v / w) * 2.0 if p < n_dimms else 0.0)
+    else:
+        t = core + ((t0 + v / w) + (t0 + v / (n_dimms * w)) if p < n_dimms else 0.0)
+    return np.where(v > 0, t, 0.0)

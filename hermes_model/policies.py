@@ -601,16 +601,18 @@ def _crossing(b: Block, load: FloatArray, n: FloatArray, total: float, n_cold: i
               dense: bool) -> float:
     """GPU load beyond which more GPU load slows the block (Lemma 2), classes most frequent first.
 
-    Gathered kernel: :math:`t_a G + S = t_c (F - G) / D`. Dense kernel: the GPU reads every
-    neuron it holds, :math:`t_d C(G) + S = t_c (F - G) / D` with C(G) the neurons that carry
-    load G (piecewise linear in G; the root is interpolated between class boundaries).
+    Gathered kernel: :math:`t_a G + S + k = t_c (F - G) / D + S_c` (k the gather's kernel).
+    Dense kernel: the GPU reads every neuron it holds, :math:`t_d C(G) + S = t_c (F - G) / D +
+    S_c` with C(G) the neurons that carry load G (piecewise linear in G; the root is
+    interpolated between class boundaries).
     """
     if not dense:
-        return max(0.0, (b.cold_s * total / n_cold - b.gpu_fixed_s - b.gather_kernel_s)
-                   / (b.gpu_active_s + b.cold_s / n_cold))
+        return max(0.0, (b.cold_s * total / n_cold + b.cold_fixed_s - b.gpu_fixed_s
+                         - b.gather_kernel_s) / (b.gpu_active_s + b.cold_s / n_cold))
     cum_l = np.concatenate([[0.0], np.cumsum(load)])
     cum_n = np.concatenate([[0.0], np.cumsum(n)])
-    f = b.gpu_dense_s * cum_n + b.gpu_fixed_s - b.cold_s * (total - cum_l) / n_cold
+    f = (b.gpu_dense_s * cum_n + b.gpu_fixed_s
+         - (b.cold_s * (total - cum_l) / n_cold + b.cold_fixed_s))
     if f[0] >= 0:
         return 0.0
     if f[-1] < 0:
@@ -828,18 +830,44 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
 # ------------------------------------------------------------------------------- policies
 
 
+def _sync_plan(model: ModelSpec, r: _Rates, *, batch: int, dtype: str, ndp_side: bool
+               ) -> tuple[tuple[float, float], float]:
+    """Host-link synchronisations of one decode layer: per block (QKV, MLP) and outside (s).
+
+    Hermes: the QKV input to the GPU and its q/k/v partial sums to the DIMMs; the attention
+    output to the GPU and the projection's output to the DIMMs, which is the MLP's input there
+    (the GPU has it already); the MLP's partial sums. Hermes-host: attention and the projection
+    run on the GPU, where the partial sums merge; the CPU gets each block's input and returns
+    its partial sums. A vector of the hidden state is ``batch × d_model`` values; q/k/v are
+    ``batch × (n_heads + 2 n_kv_heads) × head_dim``.
+    """
+    e = shapes.dtype_bytes(dtype)
+    sync = float(_copy_s(batch * model.d_model * e, r.link_bw, r.link_lat))
+    sync_qkv = float(_copy_s(batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e,
+                             r.link_bw, r.link_lat))
+    if ndp_side:
+        return (sync + sync_qkv, sync), 2 * sync
+    return (sync + sync_qkv, 2 * sync), 0.0
+
+
 def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
-                   cold: str, sync_s: float, adjust: bool,
-                   syncs: tuple[int, int] = (2, 2)) -> tuple[Block, Block]:
+                   cold: str, block_sync_s: tuple[float, float], adjust: bool,
+                   cold_extra_s: tuple[float, float] = (0.0, 0.0)) -> tuple[Block, Block]:
+    """The QKV and MLP blocks of one layer for the split.
+
+    `block_sync_s` is each block's synchronisation time over the host link when the GPU takes
+    part (s); `cold_extra_s` a fixed time the cold side pays after its share of each block (the
+    DIMMs' reductions over DIMM-link) (s).
+    """
     assert o.activity is not None
     a = o.activity
     e = shapes.dtype_bytes(o.dtype)
     out = []
-    for _kind, dens, hot, n_neur, nb, kern, n_sync in (
+    for _kind, dens, hot, n_neur, nb, kern, b_sync, extra in (
             ("qkv", a.qkv_density, a.qkv_hot_share, model.d_model, sh.qkv_neuron, KERNELS_QKV,
-             syncs[0]),
+             block_sync_s[0], cold_extra_s[0]),
             ("mlp", a.mlp_density, a.mlp_hot_share, model.d_ffn, sh.mlp_neuron, KERNELS_MLP,
-             syncs[1])):
+             block_sync_s[1], cold_extra_s[1])):
         c = (_sequence_share(dens, hot, a.similarity_d1, a.similarity_d10, a.similarity_d25)
              if adjust else 0.0)
         rate, count = neuron_classes(dens, hot, n_neur, batch=batch,
@@ -855,13 +883,13 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
         gather_kernel = r.t0 if o.gather_penalty > 1 else 0.0
         if cold == "dimm":
             cold_s = max(nb / r.dimm_bw, macs * elems / r.dimm_mac) * o.dimm_imbalance
-            cold_fixed = 0.0
+            cold_fixed = extra
         else:
             cold_s = max(nb / r.host_bw, 2.0 * macs * elems / r.host_flops)
-            cold_fixed = (kern - 1) * r.host_t0
+            cold_fixed = (kern - 1) * r.host_t0 + extra
         out.append(Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=gpu_active,
                          gpu_dense_s=gpu_dense, cold_s=cold_s,
-                         gpu_fixed_s=n_sync * sync_s + (kern - 1) * r.t0, cold_fixed_s=cold_fixed,
+                         gpu_fixed_s=b_sync + (kern - 1) * r.t0, cold_fixed_s=cold_fixed,
                          gather_kernel_s=gather_kernel))
     return out[0], out[1]
 
@@ -885,16 +913,18 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                             f"the resident projection and LM head ({_gib(resident)}) and KV cache "
                             f"({_gib(kv_gpu)}) exceed the GPU's {_gib(budget + resident + kv_gpu)}")
     vec = batch * model.d_model * e
+    qkv_vec = batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
-    # Synchronisations (QKV block, MLP block, projection). Hermes: the QKV input to the GPU and
-    # its partial sums to the DIMMs; the attention output to the GPU and the projection's output
-    # to the DIMMs, which is the MLP's input there (the GPU has it); the MLP's partial sums.
-    # Hermes-host: attention and the projection run on the GPU, where the partial sums merge; the
-    # CPU gets each block's input and returns its partial sums.
-    block_syncs, proj_syncs = ((2, 1), 2) if ndp_side else ((2, 2), 0)
+    block_sync, proj_sync = _sync_plan(model, r, batch=batch, dtype=o.dtype, ndp_side=ndp_side)
+    # The DIMMs' partial sums are reduced over DIMM-link after their share of a block, while the
+    # GPU computes its own: QKV's to the DIMMs holding each head (reduce-scatter), the MLP's
+    # everywhere, since every DIMM's cold QKV channels of the next layer read it (all-reduce).
+    # The host CPU needs none.
+    coll = ((_collective_s(system, qkv_vec, "reduce_scatter"),
+             _collective_s(system, vec, "all_reduce")) if ndp_side else (0.0, 0.0))
     qkv, mlp = _sparse_blocks(model, sh, r, o, batch=batch, cold="dimm" if ndp_side else "host",
-                              sync_s=sync, adjust=ndp_side and o.online_adjustment,
-                              syncs=block_syncs)
+                              block_sync_s=block_sync, adjust=ndp_side and o.online_adjustment,
+                              cold_extra_s=coll)
     n_cold = system.n_dimms if ndp_side else 1
     tq, tm = hot_cold_split((qkv, mlp), budget_bytes=budget / model.n_layers, n_cold=n_cold)
     ctx = _contexts(prompt_len, gen_len)
@@ -911,22 +941,16 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
     L = model.n_layers
     fc, comm = 0.0, 0.0
-    # The DIMMs' partial sums are reduced over DIMM-link after their share of a block: QKV's to
-    # the DIMMs holding each head (reduce-scatter), the MLP's everywhere, since every DIMM's cold
-    # QKV channels of the next layer read it (all-reduce). The host CPU needs none.
-    qkv_out = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
-    for t, nbytes, kind in ((tq, batch * qkv_out * e, "reduce_scatter"),
-                            (tm, vec, "all_reduce")):
-        if ndp_side and t.total_load - t.gpu_load > 1e-9:
-            comm += _collective_s(system, nbytes, kind)  # type: ignore[arg-type]
-    for t, n_sync in zip((tq, tm), block_syncs, strict=True):
+    for t, b_sync, c in zip((tq, tm), block_sync, coll, strict=True):
         if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
-            fc += t.gpu_compute_s + (t.gpu_fixed_s - n_sync * sync)
-            comm += n_sync * sync
-        else:
-            fc += t.cold_s
+            fc += t.gpu_compute_s + (t.gpu_fixed_s - b_sync)
+            comm += b_sync
+        else:  # the cold side does; its reduction over DIMM-link is communication
+            paid = c if t.total_load - t.gpu_load > 1e-9 else 0.0
+            fc += t.cold_s - paid
+            comm += paid
     fc += proj
-    comm += proj_syncs * sync
+    comm += proj_sync
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
@@ -972,6 +996,8 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                "gpu_load_share": (tq.gpu_load + tm.gpu_load) / total_load,
                "gpu_resident_share": (L * cached_layer + resident) / sh.total_bytes,
                "qkv_block_s": tq.time_s, "mlp_block_s": tm.time_s,
+               "qkv_cold_bound": float(tq.cold_s > tq.gpu_compute_s + tq.gpu_fixed_s),
+               "mlp_cold_bound": float(tm.cold_s > tm.gpu_compute_s + tm.gpu_fixed_s),
                "projection_s": proj, "predictor_s": pred_s}
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode, details)
 
@@ -1013,6 +1039,8 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     n_gpu = int(min(L, max(0.0, budget) // sh.layer_bytes))
     vec = batch * model.d_model * e
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
+    sync_qkv = float(_copy_s(batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e,
+                             r.link_bw, r.link_lat))
     gpu_fc = (_gemv_s(sh.layer_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype)
               + (KERNELS_DENSE_LAYER - 1) * r.t0)
     # A dense matrix split evenly over the DIMMs is balanced (the imbalance of `Assumptions` is
@@ -1028,11 +1056,11 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
             if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, merge_bw,
                                              2.0 * D * r.dimm_mac, o.dtype))
-    # GPU layers exchange q/k/v and the attention output with the DIMMs (2 syncs), plus one
-    # hand-over each way between the GPU's layers and the DIMMs' layers.
+    # GPU layers send q/k/v to the DIMMs and get the attention output back, plus one hand-over
+    # each way between the GPU's layers and the DIMMs' layers.
     # A DIMM layer splits the projection by its input heads and the MLP by neurons: each leaves
     # partial sums of the hidden state on every DIMM, all-reduced over DIMM-link.
-    comm = (n_gpu * 2 * sync + (2 * sync if 0 < n_gpu < L else 0.0)
+    comm = (n_gpu * (sync_qkv + sync) + (2 * sync if 0 < n_gpu < L else 0.0)
             + (L - n_gpu) * 2 * _collective_s(system, vec, "all_reduce"))
     ones = np.ones_like(ctx)
     decode = {"fc": (n_gpu * gpu_fc + (L - n_gpu) * ndp_fc) * ones, "attention": L * att,

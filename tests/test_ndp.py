@@ -178,9 +178,14 @@ def test_dimm_collective_by_hand() -> None:
     rs = float(ndp.dimm_collective_s(v, 8, link, kind="reduce_scatter"))
     assert rs == pytest.approx(3 * lat + 7 / 8 * v / bw)
     assert float(ndp.dimm_collective_s(v, 8, link, kind="all_reduce")) == pytest.approx(2 * rs)
-    # five DIMMs round up to three rounds; one DIMM or nothing to reduce costs nothing
+    # five DIMMs: the fifth hands its vector to a partner first and gets its slice (reduce-
+    # scatter) or the sum (all-reduce) back at the end; four halve in two rounds
+    core = 2 * lat + 3 / 4 * v / bw
     assert float(ndp.dimm_collective_s(v, 5, link, kind="reduce_scatter")) == pytest.approx(
-        3 * lat + 4 / 5 * v / bw)
+        (lat + v / bw) + core + (lat + v / 5 / bw))
+    assert float(ndp.dimm_collective_s(v, 5, link, kind="all_reduce")) == pytest.approx(
+        2 * (lat + v / bw) + 2 * core)
+    # one DIMM or nothing to reduce costs nothing
     assert float(ndp.dimm_collective_s(v, 1, link, kind="all_reduce")) == 0.0
     assert float(ndp.dimm_collective_s(0.0, 8, link, kind="all_reduce")) == 0.0
     np.testing.assert_allclose(ndp.dimm_collective_s([v, 2 * v], 2, link, kind="reduce_scatter"),

@@ -186,6 +186,28 @@ def test_hot_cold_split_limits():
     assert s.gpu_load == 0
 
 
+def test_hot_cold_split_is_the_optimum_on_random_blocks():
+    """Oracle on 60 random pairs of blocks: rates, costs of both GPU kernels, the gather's
+    kernel, the cold side's fixed cost and the budget drawn at random (seeded)."""
+    rng = np.random.default_rng(20261126)
+    for _ in range(60):
+        blocks = []
+        for _b in range(2):
+            rate = np.sort(rng.uniform(0.001, 1.0, 4))[::-1]
+            blocks.append(policies.Block(
+                rate=rate, count=rng.uniform(50, 500, 4), neuron_bytes=float(rng.uniform(5e2, 4e3)),
+                gpu_active_s=float(rng.uniform(5e-9, 8e-8)), gpu_dense_s=float(rng.uniform(5e-9, 3e-8)),
+                cold_s=float(rng.uniform(3e-8, 3e-7)), gpu_fixed_s=float(rng.uniform(0, 5e-6)),
+                cold_fixed_s=float(rng.uniform(0, 8e-6)),
+                gather_kernel_s=float(rng.uniform(0, 6e-6))))
+        budget = float(rng.choice([1e12, rng.uniform(1e4, 1e6)]))
+        n_cold = int(rng.choice([1, 2, 8]))
+        got = sum(t.time_s for t in policies.hot_cold_split(blocks, budget_bytes=budget,
+                                                            n_cold=n_cold))
+        best = _brute_layer_s(blocks, budget, n_cold)
+        assert best * (1 - 1e-2) <= got <= best * (1 + 1e-9)
+
+
 def test_gather_kernel_is_paid_only_by_the_gathered_kernel():
     """Every held neuron always active: the dense kernel does the same work without the gather,
     so the gather's own kernel must not appear in the block's GPU time."""
@@ -196,6 +218,8 @@ def test_gather_kernel_is_paid_only_by_the_gathered_kernel():
     (t,) = policies.hot_cold_split([blk], budget_bytes=1e12, n_cold=1)
     assert t.gpu_neurons > 0
     assert t.gpu_compute_s == pytest.approx(1e-8 * t.gpu_neurons)
+    assert t.gpu_fixed_s == pytest.approx(1e-6)
+    assert t.time_s == pytest.approx(max(1e-8 * t.gpu_neurons + 1e-6, t.cold_s))
     # rare neurons: the gathered kernel wins and carries its kernel
     rare = dataclasses.replace(blk, rate=np.array([0.3]), count=np.array([10000.0]),
                                gpu_dense_s=1e-6)
@@ -218,15 +242,27 @@ def test_hermes_base_dense_layers_are_balanced(system, inputs):
     assert herm[1] < herm[0]
 
 
-def test_lm_head_off_the_gpu_runs_at_the_dimms_mac_rate(system, inputs):
-    """An LM head kept in the DIMMs is computed by the NDP cores: at batch 16 its time depends on
-    their MAC rate (it once used the GPU's FLOP/s)."""
+def test_lm_head_off_the_gpu_runs_at_the_cold_sides_rate(system, inputs):
+    """An LM head kept off the GPU is computed where it lives: by the NDP cores of every DIMM
+    (Hermes) or by the host CPU (Hermes-host). By hand at batch 16: the change in "others" per
+    step is the head's roofline there minus the GPU's head and its sync. (Hermes-base's freed
+    GPU memory also changes how many layers it holds, so its "others" cannot isolate the head.)
+    """
     m = io.load_model("opt_13b")
-    others = [policies.estimate(pol, m, system, batch=16, options=opts(
-        inputs, "opt_13b", lm_head_on_gpu=False, cycles_per_op=c)).breakdown_s["others"]
-        for pol in ("hermes", "hermes-base") for c in (6.0, 16.0)]
-    assert others[1] > others[0] and others[3] > others[2]
-
+    o = opts(inputs, "opt_13b")
+    r = policies._rates(m, system, o)
+    head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
+    elems, b, D = head_bytes / 2, 16, system.n_dimms
+    gpu_head = (max(head_bytes / r.gpu_bw, 2 * b * elems / r.gpu_flops) + r.t0
+                + _sync_s(system, m, b))
+    cold_head = {"hermes": max(head_bytes / (D * r.dimm_stream_bw), b * elems / (D * r.dimm_mac)),
+                 "hermes-host": max(head_bytes / r.host_bw, 2 * b * elems / r.host_flops)}
+    for pol, want in cold_head.items():
+        on = policies.estimate(pol, m, system, batch=b, gen_len=8, options=o)
+        off = policies.estimate(pol, m, system, batch=b, gen_len=8,
+                                options=dataclasses.replace(o, lm_head_on_gpu=False))
+        got = (off.breakdown_s["others"] - on.breakdown_s["others"]) / 8
+        assert got == pytest.approx(want - gpu_head, rel=1e-9)
 
 def _brute_layer_s(blocks, budget_bytes, n_cold, grid=2001):
     """Oracle: the fastest layer over every held-neuron count of each block (most frequent
@@ -240,14 +276,17 @@ def _brute_layer_s(blocks, budget_bytes, n_cold, grid=2001):
         g = np.interp(c, cum_n, cum_l)
         gpu = (np.minimum(b.gpu_dense_s * c, b.gpu_active_s * g + b.gather_kernel_s)
                + np.where(c > 0, b.gpu_fixed_s, 0))
-        curves.append((c * b.neuron_bytes, np.maximum(gpu, b.cold_s * (cum_l[-1] - g) / n_cold)))
+        cold = b.cold_s * (cum_l[-1] - g) / n_cold + np.where(cum_l[-1] - g > 1e-9,
+                                                               b.cold_fixed_s, 0.0)
+        curves.append((c * b.neuron_bytes, np.maximum(gpu, cold)))
     (b0, t0), (b1, t1) = curves
     return min(t + t1[b1 <= budget_bytes - x + 1e-9].min() for x, t in zip(b0, t0, strict=True))
 
 
+@pytest.mark.parametrize("cold_fixed_s", [0.0, 6e-6])
 @pytest.mark.parametrize("gather_kernel_s", [0.0, 4e-6])
 @pytest.mark.parametrize("budget", [1e12, 3e5])
-def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget, gather_kernel_s):
+def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget, gather_kernel_s, cold_fixed_s):
     """Oracle: the split is as fast as a brute-force search over held neurons when the GPU may
     compute its hot neurons densely. Very frequent neurons with a costly gather make the dense
     kernel worth holding beyond the gathered crossing (the split once ignored that)."""
@@ -255,7 +294,7 @@ def test_hot_cold_split_is_the_optimum_with_dense_kernels(budget, gather_kernel_
     count = np.array([100.0, 100.0, 300.0, 1000.0])
     mk = lambda nb: policies.Block(rate=rate, count=count, neuron_bytes=nb, gpu_active_s=3e-8,
                                    gpu_dense_s=1e-8, cold_s=1e-7, gpu_fixed_s=1e-6,
-                                   cold_fixed_s=0.0, gather_kernel_s=gather_kernel_s)
+                                   cold_fixed_s=cold_fixed_s, gather_kernel_s=gather_kernel_s)
     blocks = (mk(1000.0), mk(2000.0))
     split = policies.hot_cold_split(blocks, budget_bytes=budget, n_cold=8)
     got = sum(t.time_s for t in split)
@@ -271,48 +310,88 @@ def _sync_s(system, model, batch):
     return link.latency_s + batch * model.d_model * 2 / link.achievable_bandwidth_bytes_per_s
 
 
-def test_decode_communication_counts_only_link_crossings(system, inputs):
-    """Oracle on the data flow. With the blocks' time set by their cold side (their own syncs
-    hidden), decode communication is what crosses PCIe outside the blocks: Hermes sends the
-    attention output to the GPU and the projection's output back (2 syncs per layer);
-    Hermes-host runs attention and the projection on the GPU, nothing crosses (it was charged
-    Hermes' round trip)."""
+def _qkv_sync_s(system, model, batch):
+    """One transfer of q/k/v (or their partial sums) over the host link (s)."""
+    link = system.host_link
+    qkv = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
+    return link.latency_s + batch * qkv * 2 / link.achievable_bandwidth_bytes_per_s
+
+
+def _rs_s(system, nbytes, d=8):
+    """Recursive-halving reduce-scatter over DIMM-link among d = 2^k DIMMs, by hand (s)."""
+    link = system.dimm_link
+    k = int(np.log2(d))
+    return k * link.latency_s + (d - 1) / d * nbytes / link.achievable_bandwidth_bytes_per_s
+
+
+@pytest.mark.parametrize(("pol", "slug", "batch"), [("hermes", "opt_13b", 1),
+                                                    ("hermes", "llama2_70b", 4),
+                                                    ("hermes-host", "llama2_70b", 1)])
+def test_decode_communication_counts_only_link_crossings(system, inputs, pol, slug, batch):
+    """Oracle on the data flow. With both blocks' time set by their cold side (the GPU's syncs
+    hidden), decode communication is what crosses a link outside the GPU's share: Hermes sends
+    the attention output to the GPU and the projection's output back (2 host-link syncs per
+    layer) and its DIMMs reduce their partial sums over DIMM-link (q/k/v reduce-scattered, the
+    MLP's hidden state all-reduced); Hermes-host runs attention and the projection on the GPU:
+    nothing crosses."""
     gen = 16
-    for pol, slug, per_layer in (("hermes", "opt_13b", 2), ("hermes-host", "llama2_70b", 0)):
-        model = io.load_model(slug)
-        e = policies.estimate(pol, model, system, batch=1, prompt_len=64, gen_len=gen,
-                              options=opts(inputs, slug))
-        # the cold side sets both blocks: the GPU is idle or finishes well before
-        assert (e.details["gpu_load_share"] == 0
-                or max(e.details["qkv_block_s"], e.details["mlp_block_s"]) > 100e-6)
-        comm = e.breakdown_s["communication"] / gen
-        # Hermes' DIMMs also reduce their partial sums over DIMM-link, by hand: recursive
-        # halving over 8 DIMMs is 3 latencies + 7/8 of the vector per reduce-scatter (QKV's
-        # q, k, v), twice that per all-reduce (the MLP's hidden state)
-        lat, bw = system.dimm_link.latency_s, system.dimm_link.achievable_bandwidth_bytes_per_s
-        rs = lambda v, lat=lat, bw=bw: 3 * lat + 7 / 8 * v / bw
-        qkv_out = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * 2
-        dimm = (rs(qkv_out) + 2 * rs(model.d_model * 2)) if pol == "hermes" else 0.0
-        assert comm == pytest.approx(
-            model.n_layers * (per_layer * _sync_s(system, model, 1) + dimm), rel=1e-9, abs=1e-15)
+    model = io.load_model(slug)
+    e = policies.estimate(pol, model, system, batch=batch, prompt_len=64, gen_len=gen,
+                          options=opts(inputs, slug))
+    assert e.details["qkv_cold_bound"] == e.details["mlp_cold_bound"] == 1.0
+    comm = e.breakdown_s["communication"] / gen
+    if pol == "hermes":
+        qkv_bytes = batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * 2
+        vec = batch * model.d_model * 2
+        want = 2 * _sync_s(system, model, batch) + _rs_s(system, qkv_bytes) + 2 * _rs_s(system, vec)
+    else:
+        want = 0.0
+    assert comm == pytest.approx(model.n_layers * want, rel=1e-9, abs=1e-15)
 
 
-def test_mlp_block_input_is_not_sent_twice(system, inputs):
+def test_sync_plan_sends_each_vector_once(system, inputs):
     """Hermes: the projection's output, already sent to the DIMMs, is the MLP block's input, so
-    the MLP block pays one sync (its partial sums) and the QKV block two; Hermes-host's CPU gets
-    each block's input and returns partial sums (two each)."""
+    the MLP block pays one sync (its partial sums); the QKV block sends its input (the hidden
+    state, 8,192 values for LLaMA2-70B) and gets q/k/v partial sums back ((64 + 2 x 8) x 128 =
+    10,240 values). Hermes-host's CPU gets each block's input and returns partial sums."""
     model = io.load_model("llama2_70b")
     o = opts(inputs, "llama2_70b")
-    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
-    sync = _sync_s(system, model, 1)
-    for cold, syncs in (("dimm", (2, 1)), ("host", (2, 2))):
-        qkv, mlp = policies._sparse_blocks(model, sh, r, o, batch=1, cold=cold, sync_s=sync,
-                                           adjust=False, syncs=syncs)
-        t0 = r.t0
-        # the gather's kernel is charged apart, only when the GPU gathers
-        assert qkv.gather_kernel_s == mlp.gather_kernel_s == pytest.approx(t0)
-        assert qkv.gpu_fixed_s == pytest.approx(2 * sync + (policies.KERNELS_QKV - 1) * t0)
-        assert mlp.gpu_fixed_s == pytest.approx(syncs[1] * sync + (policies.KERNELS_MLP - 1) * t0)
+    r = policies._rates(model, system, o)
+    for batch in (1, 16):
+        sync, sq = _sync_s(system, model, batch), _qkv_sync_s(system, model, batch)
+        assert sq > sync
+        (q, m), proj = policies._sync_plan(model, r, batch=batch, dtype="fp16", ndp_side=True)
+        assert (q, m, proj) == pytest.approx((sync + sq, sync, 2 * sync))
+        (q, m), proj = policies._sync_plan(model, r, batch=batch, dtype="fp16", ndp_side=False)
+        assert (q, m, proj) == pytest.approx((sync + sq, 2 * sync, 0.0))
+    sh = policies._shape(model, "fp16")
+    qkv, mlp = policies._sparse_blocks(model, sh, r, o, batch=1, cold="dimm",
+                                       block_sync_s=(3e-6, 2e-6), adjust=False,
+                                       cold_extra_s=(5e-6, 7e-6))
+    t0 = r.t0
+    # the gather's kernel is charged apart, only when the GPU gathers
+    assert qkv.gather_kernel_s == mlp.gather_kernel_s == pytest.approx(t0)
+    assert qkv.gpu_fixed_s == pytest.approx(3e-6 + (policies.KERNELS_QKV - 1) * t0)
+    assert mlp.gpu_fixed_s == pytest.approx(2e-6 + (policies.KERNELS_MLP - 1) * t0)
+    # the DIMMs' reductions are the cold side's fixed cost
+    assert (qkv.cold_fixed_s, mlp.cold_fixed_s) == (5e-6, 7e-6)
+
+
+def test_hermes_base_communication_by_hand(system, inputs):
+    """Hermes-base: each GPU layer sends q/k/v to the DIMMs and gets the attention output back;
+    one hand-over each way between the GPU's and the DIMMs' layers; each DIMM layer all-reduces
+    the projection's and the MLP's partial sums over DIMM-link."""
+    for slug, batch in (("llama2_70b", 1), ("falcon_40b", 8)):
+        model = io.load_model(slug)
+        e = policies.estimate("hermes-base", model, system, batch=batch, prompt_len=64,
+                              gen_len=8, options=opts(inputs, slug))
+        n_gpu, L = int(e.details["gpu_layers"]), model.n_layers
+        assert 0 < n_gpu < L
+        sync = _sync_s(system, model, batch)
+        vec = batch * model.d_model * 2
+        want = (n_gpu * (_qkv_sync_s(system, model, batch) + sync) + 2 * sync
+                + (L - n_gpu) * 2 * 2 * _rs_s(system, vec))
+        assert e.breakdown_s["communication"] / 8 == pytest.approx(want, rel=1e-9)
 
 
 def test_prefill_kv_upload_runs_against_the_weight_stream(system, inputs):
