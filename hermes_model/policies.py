@@ -830,6 +830,12 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
 # ------------------------------------------------------------------------------- policies
 
 
+def _qkv_vector_bytes(model: ModelSpec, batch: int, dtype: str) -> float:
+    """Bytes of the batch's q, k and v: ``(n_heads + 2 n_kv_heads) × head_dim`` values a token,
+    the width of one QKV neuron (an input channel of the fused q/k/v weights)."""
+    return batch * shapes.neuron_bytes(model, "qkv", dtype)
+
+
 def _sync_plan(model: ModelSpec, r: _Rates, *, batch: int, dtype: str, ndp_side: bool
                ) -> tuple[tuple[float, float], float]:
     """Host-link synchronisations of one decode layer: per block (QKV, MLP) and outside (s).
@@ -843,8 +849,7 @@ def _sync_plan(model: ModelSpec, r: _Rates, *, batch: int, dtype: str, ndp_side:
     """
     e = shapes.dtype_bytes(dtype)
     sync = float(_copy_s(batch * model.d_model * e, r.link_bw, r.link_lat))
-    sync_qkv = float(_copy_s(batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e,
-                             r.link_bw, r.link_lat))
+    sync_qkv = float(_copy_s(_qkv_vector_bytes(model, batch, dtype), r.link_bw, r.link_lat))
     if ndp_side:
         return (sync + sync_qkv, sync), 2 * sync
     return (sync + sync_qkv, 2 * sync), 0.0
@@ -913,7 +918,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                             f"the resident projection and LM head ({_gib(resident)}) and KV cache "
                             f"({_gib(kv_gpu)}) exceed the GPU's {_gib(budget + resident + kv_gpu)}")
     vec = batch * model.d_model * e
-    qkv_vec = batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e
+    qkv_vec = _qkv_vector_bytes(model, batch, o.dtype)
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
     block_sync, proj_sync = _sync_plan(model, r, batch=batch, dtype=o.dtype, ndp_side=ndp_side)
     # The DIMMs' partial sums are reduced over DIMM-link after their share of a block, while the
@@ -1039,8 +1044,7 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     n_gpu = int(min(L, max(0.0, budget) // sh.layer_bytes))
     vec = batch * model.d_model * e
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
-    sync_qkv = float(_copy_s(batch * (model.n_heads + 2 * model.n_kv_heads) * model.head_dim * e,
-                             r.link_bw, r.link_lat))
+    sync_qkv = float(_copy_s(_qkv_vector_bytes(model, batch, o.dtype), r.link_bw, r.link_lat))
     gpu_fc = (_gemv_s(sh.layer_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype)
               + (KERNELS_DENSE_LAYER - 1) * r.t0)
     # A dense matrix split evenly over the DIMMs is balanced (the imbalance of `Assumptions` is
@@ -1281,21 +1285,30 @@ def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batc
 # ------------------------------------------------------------------------------------ band
 
 
-def unstated_for(policy: str | Policy, system: SystemSpec) -> tuple[Unstated, ...]:
-    """The unstated parameters that `policy` reads, with the ranges that apply on `system`.
+def unstated_for(policy: str | Policy | None, system: SystemSpec) -> tuple[Unstated, ...]:
+    """The unstated parameters that `policy` reads (None: any policy), with the ranges that
+    apply on `system`.
 
     The link scale is varied only under the ``paper`` profile (the datasheet value is already
     per direction).
     """
-    pol = Policy(policy)
+    pol = None if policy is None else Policy(policy)
     out = []
     for p in UNSTATED:
-        if pol not in p.policies:
+        if pol is not None and pol not in p.policies:
             continue
         if p.name == "link_bandwidth_scale" and system.profile != "paper":
             continue
         out.append(p)
     return tuple(out)
+
+
+def reading_ends(params: Sequence[Unstated], base: Assumptions) -> list[tuple[str, Any]]:
+    """Each parameter's range ends that differ from `base`, as (name, value), in table order:
+    the one-at-a-time readings of the diagnostics (:func:`fidelity_by_reading`,
+    ``sweeps.gpu_ratio_by_reading``)."""
+    return [(p.name, v) for p in params for v in dict.fromkeys((p.low, p.high))
+            if v != getattr(base, p.name)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1582,12 +1595,7 @@ def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
     import pandas as pd
 
     base = options or Assumptions()
-    readings: list[tuple[str, Any]] = [("defaults", "")]
-    for p in UNSTATED:
-        if p.name == "link_bandwidth_scale" and system.profile != "paper":
-            continue
-        readings.extend((p.name, v) for v in dict.fromkeys((p.low, p.high))
-                        if v != getattr(base, p.name))
+    readings = [("defaults", ""), *reading_ends(unstated_for(None, system), base)]
     names = [f.name for f in fields(Fidelity)]
     rows, ref = [], None
     for name, value in readings:

@@ -197,17 +197,16 @@ def gpu_ratio_by_reading(models: Mapping[str, ModelSpec], activities: Mapping[st
     default = mean_speedup()
     rows = [{"parameter": "defaults", "value": "", "speedup": default}]
     swing: dict[str, float] = {}
-    raising: dict[str, Any] = {}
-    for p in params:
-        runs = [(mean_speedup(**{p.name: v}), v) for v in dict.fromkeys((p.low, p.high))
-                if v != getattr(base, p.name)]
-        rows.extend({"parameter": p.name, "value": str(v), "speedup": sp} for sp, v in runs)
-        swing[p.name] = max((abs(sp - default) for sp, _ in runs), default=0.0)
-        best = max(runs, key=lambda t: t[0], default=None)
-        if best is not None and best[0] > default:
-            raising[p.name] = best[1]
+    best: dict[str, tuple[float, Any]] = {}
+    for name, v in policies.reading_ends(params, base):
+        sp = mean_speedup(**{name: v})
+        rows.append({"parameter": name, "value": str(v), "speedup": sp})
+        swing[name] = max(swing.get(name, 0.0), abs(sp - default))
+        if sp > best.get(name, (default, None))[0]:
+            best[name] = (sp, v)
     # Every end that raised the speedup on its own, all together (the most favourable reading
     # the one-at-a-time runs point to).
+    raising = {name: v for name, (_sp, v) in best.items()}
     if raising:
         rows.append({"parameter": "raising ends together",
                      "value": ", ".join(f"{k}={v}" for k, v in raising.items()),
