@@ -217,6 +217,11 @@ class Assumptions:
         False: a cold unit computes every neuron the batch needs for all ``batch`` sequences
         (a dense GEMV over the union, b MACs per weight read); True: only for the sequences
         predicted to activate it (the weight read is shared, the MACs are not).
+    ndp_overlap : bool
+        True: an NDP core reads its next operands while its multipliers work on the current
+        ones, so a GEMV or attention pass takes the longer of the two (a roofline; the GEMV unit
+        is "sized to fully utilise the center-buffer bandwidth", §IV-A); False: it reads, then
+        multiplies, and the times add (a simulator that adds DRAM time to compute cycles).
     offload_resident : bool
         False: the offloading baselines keep every weight in host memory and stream each layer
         every step ("plain host memory over PCIe", §V-A); True: they fill the GPU first.
@@ -248,6 +253,7 @@ class Assumptions:
     online_adjustment: bool = True
     dimm_imbalance: float = 1.05
     skip_inactive_macs: bool = False
+    ndp_overlap: bool = True
     offload_resident: bool = False
     host_prefill_on_cpu: bool = True
     accelerate_pinned: bool = False
@@ -326,6 +332,9 @@ UNSTATED: Final[tuple[Unstated, ...]] = (
              policies=(Policy.HERMES, Policy.HERMES_HOST),
              reason="batched sparse GEMV on the cold side: MACs for every sequence of the batch "
                     "on each needed neuron, or only for the sequences that activate it"),
+    Unstated(name="ndp_overlap", default=True, low=False, high=True, policies=_NDP,
+             reason="the NDP core overlaps its DRAM reads with its bit-serial MACs (the longer "
+                    "of the two) or runs them one after the other (their sum); not stated"),
     Unstated(name="offload_resident", default=False, low=False, high=True, policies=OFFLOADING,
              reason="offloading baselines keep all weights in host memory, or fill the GPU first"),
     Unstated(name="host_prefill_on_cpu", default=True, low=True, high=False,
@@ -435,6 +444,12 @@ def _rates(model: ModelSpec, system: SystemSpec, o: Assumptions) -> _Rates:
         ndp_clock=dimm.ndp_clock_hz,
         nvlink_bw=system.gpu_link.achievable_bandwidth_bytes_per_s,
         nvlink_lat=system.gpu_link.latency_s)
+
+
+def _ndp_s(read_s: Any, mac_s: Any, o: Assumptions) -> Any:
+    """Time of an NDP pass that reads for `read_s` and multiplies for `mac_s` (s): the longer of
+    the two when the core overlaps them (``o.ndp_overlap``), else their sum."""
+    return np.maximum(read_s, mac_s) if o.ndp_overlap else read_s + mac_s
 
 
 def _collective_s(system: SystemSpec, nbytes: float, kind: ndp.CollectiveKind) -> float:
@@ -887,7 +902,7 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
         # A gathered kernel costs one kernel more (the gather) unless it is fused (penalty 1).
         gather_kernel = r.t0 if o.gather_penalty > 1 else 0.0
         if cold == "dimm":
-            cold_s = max(nb / r.dimm_bw, macs * elems / r.dimm_mac) * o.dimm_imbalance
+            cold_s = _ndp_s(nb / r.dimm_bw, macs * elems / r.dimm_mac, o) * o.dimm_imbalance
             cold_fixed = extra
         else:
             cold_s = max(nb / r.host_bw, 2.0 * macs * elems / r.host_flops)
@@ -937,7 +952,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
     if ndp_side:
         units = min(system.n_dimms, model.n_kv_heads * batch)
-        att = np.maximum(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac))
+        att = _ndp_s(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac), o)
         att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
     else:
         att = np.maximum(kv_layer / r.gpu_bw, 2.0 * att_mac / r.gpu_flops) + r.t0
@@ -1049,12 +1064,13 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
               + (KERNELS_DENSE_LAYER - 1) * r.t0)
     # A dense matrix split evenly over the DIMMs is balanced (the imbalance of `Assumptions` is
     # that of Hermes' remapped cold neurons, §IV-D).
-    ndp_fc = max(sh.layer_bytes / (D * r.dimm_bw), batch * sh.layer_bytes / e / (D * r.dimm_mac))
+    ndp_fc = _ndp_s(sh.layer_bytes / (D * r.dimm_bw), batch * sh.layer_bytes / e / (D * r.dimm_mac),
+                    o)
     ctx = _contexts(prompt_len, gen_len)
     units = min(D, model.n_kv_heads * batch)
     kv_layer = batch * sh.kv_layer_token * ctx
     att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
-    att = np.maximum(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac))
+    att = _ndp_s(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac), o)
     att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
     merge_bw = r.dimm_stream_bw * D
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
@@ -1633,3 +1649,42 @@ def implied_decode_step_s(tokens_per_s: Any, *, batch: Any, gen_len: int, prefil
         raise ValueError(f"gen_len must be > 0, got {gen_len!r}")
     out = (b * gen_len / tps - np.asarray(prefill_s, dtype=float)) / gen_len
     return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AffineStep:
+    """A decode step fitted as a straight line in the batch, :math:`T(b) = A + B\\,b`.
+
+    Attributes
+    ----------
+    intercept_s : float
+        A: the part of the step that does not grow with the batch (s).
+    per_sequence_s : float
+        B: what each sequence of the batch adds (s).
+    max_rel_err : float
+        Largest :math:`|(A + B b)/T(b) - 1|` over the points: how far the step is from a line.
+    """
+
+    intercept_s: float
+    per_sequence_s: float
+    max_rel_err: float
+
+
+def affine_step_fit(batch: Any, step_s: Any) -> AffineStep:
+    """Least-squares line :math:`T(b) = A + B\\,b` through decode steps at several batch sizes.
+
+    A core that reads a weight once per step and then multiplies it by every sequence (reads and
+    MACs one after the other) has exactly such a step; a roofline (the longer of the two) is flat
+    until the core turns compute-bound and then a line through the origin, so `max_rel_err`
+    tells the two apart. Needs at least three points with distinct batches, all steps > 0.
+    """
+    b = np.asarray(batch, dtype=float)
+    t = np.asarray(step_s, dtype=float)
+    if b.ndim != 1 or b.shape != t.shape or np.unique(b).size < 3:
+        raise ValueError("affine_step_fit needs batch and step_s of one shape with >= 3 distinct "
+                         f"batches, got batch={batch!r}, step_s={step_s!r}")
+    if not np.all(np.isfinite(t) & (t > 0)):
+        raise ValueError(f"step_s must be finite and > 0, got {step_s!r}")
+    slope, intercept = np.polyfit(b, t, 1)
+    err = float(np.max(np.abs((intercept + slope * b) / t - 1.0)))
+    return AffineStep(intercept_s=float(intercept), per_sequence_s=float(slope), max_rel_err=err)

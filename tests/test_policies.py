@@ -627,3 +627,46 @@ def test_implied_decode_step_inverts_the_throughput(system, inputs):
                       float)
     with pytest.raises(ValueError, match="gen_len"):
         policies.implied_decode_step_s(1.0, batch=1, gen_len=0, prefill_s=0.0)
+
+
+def test_affine_step_fit_by_hand():
+    """On a line the fit is exact; T = b² at b = 1, 2, 3 gives the least-squares line 4b − 10/3
+    (mean b 2, mean T 14/3, slope Σ(b−2)(T−14/3)/Σ(b−2)² = 8/2), off by 1/3 at b = 1."""
+    f = policies.affine_step_fit([1, 2, 4, 8], [0.03, 0.04, 0.06, 0.10])
+    assert f.intercept_s == pytest.approx(0.02)
+    assert f.per_sequence_s == pytest.approx(0.01)
+    assert f.max_rel_err == pytest.approx(0.0, abs=1e-12)
+    q = policies.affine_step_fit(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0, 9.0]))
+    assert (q.per_sequence_s, q.intercept_s) == (pytest.approx(4.0), pytest.approx(-10 / 3))
+    assert q.max_rel_err == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="distinct"):
+        policies.affine_step_fit([1, 1, 2], [1.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="step_s"):
+        policies.affine_step_fit([1, 2, 4], [1.0, 0.0, 2.0])
+
+
+def test_ndp_overlap_adds_read_and_mac_time(system, inputs):
+    """A core that reads, then multiplies (``ndp_overlap=False``) pays the sum of the two times
+    on every DIMM layer of Hermes-base (by hand), and its step is then exactly a line in the
+    batch (every term of it is); with overlap (the longer of the two) it is not."""
+    m = io.load_model("falcon_40b")
+    b = 4
+    on, off = (policies.estimate("hermes-base", m, system, batch=b,
+                                 options=opts(inputs, "falcon_40b", ndp_overlap=x))
+               for x in (True, False))
+    o = opts(inputs, "falcon_40b")
+    sh, r, D = policies._shape(m, "fp16"), policies._rates(m, system, o), system.n_dimms
+    read, mac = sh.layer_bytes / (D * r.dimm_bw), b * sh.layer_bytes / 2 / (D * r.dimm_mac)
+    n_ndp = m.n_layers - int(on.details["gpu_layers"])
+    assert n_ndp > 0 and on.details["gpu_layers"] == off.details["gpu_layers"]
+    extra = n_ndp * (read + mac - max(read, mac)) * 128
+    assert off.breakdown_s["fc"] - on.breakdown_s["fc"] == pytest.approx(extra, rel=1e-9)
+    assert off.breakdown_s["attention"] > on.breakdown_s["attention"]
+    batches = [1, 2, 4, 8, 16]
+    for overlap, line in ((False, True), (True, False)):
+        steps = [policies.estimate("hermes-base", m, system, batch=x, options=opts(
+            inputs, "falcon_40b", ndp_overlap=overlap)).decode_step_s for x in batches]
+        err = policies.affine_step_fit(batches, steps).max_rel_err
+        assert (err < 1e-9) if line else (err > 0.05)
+    assert "ndp_overlap" in {p.name for p in policies.unstated_for("hermes", system)}
+    assert "ndp_overlap" not in {p.name for p in policies.unstated_for("hermes-host", system)}
