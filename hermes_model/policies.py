@@ -974,11 +974,13 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
-    cold_flops = 2.0 * system.n_dimms * r.dimm_mac if ndp_side else r.host_flops
-    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-            if o.lm_head_on_gpu else
-            _gemv_s(sh.lm_head_bytes, batch, merge_bw if ndp_side else r.host_bw, cold_flops,
-                    o.dtype))
+    if o.lm_head_on_gpu:
+        head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+    elif ndp_side:
+        head = _ndp_s(sh.lm_head_bytes / merge_bw,
+                      batch * sh.lm_head_bytes / e / (system.n_dimms * r.dimm_mac), o)
+    else:
+        head = _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops, o.dtype)
     # Hermes' predictor runs on the host while the previous block computes (§IV-C); only the part
     # longer than that block would show. Hermes-host uses the same predictor tables.
     pred_s = (model.d_model + model.d_ffn) * PREDICTOR_ENTRY_BYTES / r.host_bw
@@ -1074,8 +1076,9 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
     merge_bw = r.dimm_stream_bw * D
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-            if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, merge_bw,
-                                             2.0 * D * r.dimm_mac, o.dtype))
+            if o.lm_head_on_gpu else
+            _ndp_s(sh.lm_head_bytes / merge_bw, batch * sh.lm_head_bytes / e / (D * r.dimm_mac),
+                   o))
     # GPU layers send q/k/v to the DIMMs and get the attention output back, plus one hand-over
     # each way between the GPU's layers and the DIMMs' layers.
     # A DIMM layer splits the projection by its input heads and the MLP by neurons: each leaves
@@ -1680,6 +1683,8 @@ def affine_step_fit(batch: Any, step_s: Any) -> AffineStep:
     """
     b = np.asarray(batch, dtype=float)
     t = np.asarray(step_s, dtype=float)
+    if not np.all(np.isfinite(b) & (b > 0)):
+        raise ValueError(f"batch must be finite and > 0, got {batch!r}")
     if b.ndim != 1 or b.shape != t.shape or np.unique(b).size < 3:
         raise ValueError("affine_step_fit needs batch and step_s of one shape with >= 3 distinct "
                          f"batches, got batch={batch!r}, step_s={step_s!r}")

@@ -643,13 +643,19 @@ def test_affine_step_fit_by_hand():
         policies.affine_step_fit([1, 1, 2], [1.0, 1.0, 2.0])
     with pytest.raises(ValueError, match="step_s"):
         policies.affine_step_fit([1, 2, 4], [1.0, 0.0, 2.0])
+    for bad in ([1, 2, math.nan], [0, 2, 4], [-1, 2, 4]):
+        with pytest.raises(ValueError, match="batch"):
+            policies.affine_step_fit(bad, [1.0, 2.0, 3.0])
 
 
 def test_ndp_overlap_adds_read_and_mac_time(system, inputs):
     """A core that reads, then multiplies (``ndp_overlap=False``) pays the sum of the two times
     on every DIMM layer of Hermes-base (by hand), and its step is then exactly a line in the
-    batch (every term of it is); with overlap (the longer of the two) it is not."""
+    batch; with overlap (the longer of the two) it is not. The line needs every term of the step
+    to be affine in b: attention spread over min(D, n_kv_heads·b) DIMMs is, once n_kv_heads ≥ D
+    (asserted); the LM head is on the GPU and memory-bound there, as are the GPU's layers."""
     m = io.load_model("falcon_40b")
+    assert m.n_kv_heads >= system.n_dimms
     b = 4
     on, off = (policies.estimate("hermes-base", m, system, batch=b,
                                  options=opts(inputs, "falcon_40b", ndp_overlap=x))
@@ -670,3 +676,41 @@ def test_ndp_overlap_adds_read_and_mac_time(system, inputs):
         assert (err < 1e-9) if line else (err > 0.05)
     assert "ndp_overlap" in {p.name for p in policies.unstated_for("hermes", system)}
     assert "ndp_overlap" not in {p.name for p in policies.unstated_for("hermes-host", system)}
+
+
+def test_ndp_overlap_in_hermes_by_hand(system, inputs):
+    """Hermes follows ``ndp_overlap`` on every NDP pass: a cold neuron costs the sum of its read
+    and its MACs (times the DIMM imbalance), attention the sum of its KV read and its MACs over
+    the DIMMs holding KV heads (by hand, every step of the run), and an LM head kept off the GPU
+    the sum of its read over the pool and its MACs, in Hermes and in Hermes-base."""
+    m, b, L = io.load_model("llama2_70b"), 4, 80
+    on = opts(inputs, "llama2_70b")
+    off = dataclasses.replace(on, ndp_overlap=False)
+    sh, r, D = policies._shape(m, "fp16"), policies._rates(m, system, on), system.n_dimms
+    for blk_on, blk_off in zip(
+            policies._sparse_blocks(m, sh, r, on, batch=b, cold="dimm", block_sync_s=(0, 0),
+                                    adjust=False),
+            policies._sparse_blocks(m, sh, r, off, batch=b, cold="dimm", block_sync_s=(0, 0),
+                                    adjust=False), strict=True):
+        read = blk_on.neuron_bytes / r.dimm_bw
+        mac = b * blk_on.neuron_bytes / 2 / r.dimm_mac
+        assert blk_on.cold_s == pytest.approx(max(read, mac) * on.dimm_imbalance, rel=1e-12)
+        assert blk_off.cold_s == pytest.approx((read + mac) * on.dimm_imbalance, rel=1e-12)
+    e_on, e_off = (policies.estimate("hermes", m, system, batch=b, options=o) for o in (on, off))
+    assert e_off.breakdown_s["fc"] > e_on.breakdown_s["fc"]
+    ctx = 128 + 1.0 + np.arange(128)
+    units = min(D, m.n_kv_heads * b)
+    kv_read = b * sh.kv_layer_token * ctx / (units * r.dimm_stream_bw)
+    kv_mac = 2.0 * b * m.n_heads * m.head_dim * ctx / (units * r.dimm_mac)
+    extra = L * np.sum(kv_read + kv_mac - np.maximum(kv_read, kv_mac))
+    assert extra > 0
+    assert e_off.breakdown_s["attention"] - e_on.breakdown_s["attention"] == pytest.approx(
+        extra, rel=1e-9)
+    head_read = sh.lm_head_bytes / (D * r.dimm_stream_bw)
+    head_mac = b * sh.lm_head_bytes / 2 / (D * r.dimm_mac)
+    for pol in ("hermes", "hermes-base"):
+        heads = [policies.estimate(pol, m, system, batch=b, options=dataclasses.replace(
+            o, lm_head_on_gpu=False)).breakdown_s["others"] for o in (on, off)]
+        # the head is the only part of "others" that the flag moves
+        assert heads[1] - heads[0] == pytest.approx(
+            128 * (head_read + head_mac - max(head_read, head_mac)), rel=1e-9), pol
