@@ -452,6 +452,25 @@ def _ndp_s(read_s: Any, mac_s: Any, o: Assumptions) -> Any:
     return np.maximum(read_s, mac_s) if o.ndp_overlap else read_s + mac_s
 
 
+def _ndp_gemv_s(weight_bytes: float, batch: int, bw: float, n_dimms: int, r: _Rates,
+                o: Assumptions) -> Any:
+    """A batched GEMV spread evenly over `n_dimms` NDP cores that read at `bw` together (s)."""
+    macs = batch * weight_bytes / shapes.dtype_bytes(o.dtype)
+    return _ndp_s(weight_bytes / bw, macs / (n_dimms * r.dimm_mac), o)
+
+
+def _ndp_attention_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
+                     ctx: FloatArray, n_dimms: int) -> FloatArray:
+    """Decode attention of one layer on the NDP cores holding the KV cache, by KV head (s per
+    step): the KV read and QK/PV MACs on min(DIMMs, KV heads × batch) cores, then softmax on
+    their activation units."""
+    units = min(n_dimms, model.n_kv_heads * batch)
+    kv_layer = batch * sh.kv_layer_token * ctx
+    att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
+    att = _ndp_s(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac), o)
+    return att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
+
+
 def _collective_s(system: SystemSpec, nbytes: float, kind: ndp.CollectiveKind) -> float:
     """Reduction of per-DIMM partial vectors over DIMM-link (`ndp.dimm_collective_s`) (s)."""
     return float(ndp.dimm_collective_s(nbytes, system.n_dimms, system.dimm_link, kind=kind))
@@ -948,13 +967,11 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     n_cold = system.n_dimms if ndp_side else 1
     tq, tm = hot_cold_split((qkv, mlp), budget_bytes=budget / model.n_layers, n_cold=n_cold)
     ctx = _contexts(prompt_len, gen_len)
-    kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
-    att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
     if ndp_side:
-        units = min(system.n_dimms, model.n_kv_heads * batch)
-        att = _ndp_s(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac), o)
-        att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
+        att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=system.n_dimms)
     else:
+        kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
+        att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
         att = np.maximum(kv_layer / r.gpu_bw, 2.0 * att_mac / r.gpu_flops) + r.t0
     proj = (_gemv_s(sh.proj_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
             if o.projection_on_gpu else
@@ -977,8 +994,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     if o.lm_head_on_gpu:
         head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
     elif ndp_side:
-        head = _ndp_s(sh.lm_head_bytes / merge_bw,
-                      batch * sh.lm_head_bytes / e / (system.n_dimms * r.dimm_mac), o)
+        head = _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, system.n_dimms, r, o)
     else:
         head = _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops, o.dtype)
     # Hermes' predictor runs on the host while the previous block computes (§IV-C); only the part
@@ -1066,19 +1082,12 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
               + (KERNELS_DENSE_LAYER - 1) * r.t0)
     # A dense matrix split evenly over the DIMMs is balanced (the imbalance of `Assumptions` is
     # that of Hermes' remapped cold neurons, §IV-D).
-    ndp_fc = _ndp_s(sh.layer_bytes / (D * r.dimm_bw), batch * sh.layer_bytes / e / (D * r.dimm_mac),
-                    o)
+    ndp_fc = _ndp_gemv_s(sh.layer_bytes, batch, D * r.dimm_bw, D, r, o)
     ctx = _contexts(prompt_len, gen_len)
-    units = min(D, model.n_kv_heads * batch)
-    kv_layer = batch * sh.kv_layer_token * ctx
-    att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
-    att = _ndp_s(kv_layer / (units * r.dimm_stream_bw), att_mac / (units * r.dimm_mac), o)
-    att = att + batch * model.n_heads * ctx / (units * NDP_ACTIVATION_UNITS * r.ndp_clock)
+    att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=D)
     merge_bw = r.dimm_stream_bw * D
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-            if o.lm_head_on_gpu else
-            _ndp_s(sh.lm_head_bytes / merge_bw, batch * sh.lm_head_bytes / e / (D * r.dimm_mac),
-                   o))
+            if o.lm_head_on_gpu else _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, D, r, o))
     # GPU layers send q/k/v to the DIMMs and get the attention output back, plus one hand-over
     # each way between the GPU's layers and the DIMMs' layers.
     # A DIMM layer splits the projection by its input heads and the MLP by neurons: each leaves
