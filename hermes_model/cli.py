@@ -641,6 +641,11 @@ def book_notebooks() -> list[Any]:
     return [root / f"{f}.ipynb" for f in found if (root / f"{f}.ipynb").is_file()]
 
 
+# The kernel's own log stays at errors: ipykernel 7 warns, once per notebook, that a local kernel
+# talks over TCP without encryption, which is noise for a benchmark (cell stderr still shows).
+KERNEL_QUIET_ARGS = ("--IPKernelApp.log_level=ERROR",)
+
+
 def execute_notebooks_s(paths: Sequence[Any], *, timeout_s: float = 600.0) -> float:
     """Seconds to execute each notebook once, in-process with nbclient (kernel ``python3``,
     working directory the notebook's folder, as the book build runs them); nothing is written."""
@@ -651,6 +656,7 @@ def execute_notebooks_s(paths: Sequence[Any], *, timeout_s: float = 600.0) -> fl
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         nbclient.NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
+                                extra_arguments=list(KERNEL_QUIET_ARGS),
                                 resources={"metadata": {"path": str(path.parent)}}).execute()
     return time.perf_counter() - t
 

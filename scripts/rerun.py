@@ -25,6 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# ipykernel 7 warns once per kernel that a local kernel talks over TCP without encryption: noise
+# here; the kernel's log stays at errors (the cells' own stderr is kept).
+KERNEL_QUIET_ARGS = ["--IPKernelApp.log_level=ERROR"]
+
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_DIR = ROOT / "_build" / "reruns"
 #: Seconds a chapter may take to execute with its defaults.
@@ -153,7 +157,8 @@ def rerun(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -> Path
     out = output_path(path, params, out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
-                        kernel_name="python3", progress_bar=False)
+                        kernel_name="python3", progress_bar=False,
+                        extra_arguments=KERNEL_QUIET_ARGS)
     return out
 
 
@@ -166,6 +171,7 @@ def execute_in_place(path: Path, budget_s: float = BUDGET_S) -> float:
     parameters_cell(nb, path)
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                   extra_arguments=KERNEL_QUIET_ARGS,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
     for cell in nb.cells:
