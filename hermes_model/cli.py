@@ -1,17 +1,21 @@
 """Command-line interface: ``python -m hermes_model SUBCOMMAND [options] [--json]``.
 
-Every subcommand answers one configuration as a table, or as JSON with ``--json``. Errors are one
-line on stderr and exit status 2, never a traceback.
+Every subcommand answers one configuration as a table, or as JSON with ``--json``. Bad input is
+one line on stderr naming the flag or field, the value and what is allowed, exit status 2, never a
+traceback; a configuration that cannot run (the paper's N.P.) prints ``supported: false`` and the
+reason, exit status 3; output cut short by a closed pipe (``| head``) exits 1 quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import numpy as np
 
@@ -184,12 +188,22 @@ def sparsity_targets(slug: str, activation: str) -> Any:
         io.load_activation_summary("smollm2") if swiglu else None)
 
 
+#: Most tokens x layers `sparsity` generates (2^20: a few minutes; the default is 8192 x 2).
+MAX_TOKEN_LAYERS: Final = 2**20
+
+
 def sparsity_payload(slug: str, n_tokens: int, seed: int, activation: str,
                      n_layers: int) -> Row:
     """Generate `n_tokens` tokens (128-token sequences) of `n_layers` layers of a model's MLP
     neurons and summarise them (the generator's layers are statistically alike)."""
     from hermes_model import sparsity
 
+    model_layers = io.load_model(slug).n_layers
+    if n_layers > model_layers:
+        raise ValueError(f"--layers must be at most {slug}'s {model_layers} layers, got {n_layers}")
+    if n_tokens * n_layers > MAX_TOKEN_LAYERS:
+        raise ValueError(f"--tokens x --layers must be at most {MAX_TOKEN_LAYERS} (minutes of "
+                         f"generation), got {n_tokens} x {n_layers}")
     targets = sparsity_targets(slug, activation)
     mlp = next(g for g in targets.groups if g.name == "mlp")
     rng = np.random.default_rng(seed)
@@ -256,10 +270,23 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int
             "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible}
 
 
-def cmd_partition(args: argparse.Namespace) -> None:
+def cmd_partition(args: argparse.Namespace) -> int:
+    from hermes_model import policies
+
+    # A batch whose weights and KV cache overflow the DIMM pool is N.P., as in `estimate`.
+    model, system = io.load_model(args.model), io.load_system(args.system, args.profile)
+    inputs = io.load_generator_inputs()
+    activity = policies.activity_from_inputs(inputs[args.model]) if args.model in inputs else None
+    est = policies.estimate("hermes", model, system, batch=args.batch,
+                            options=policies.Assumptions(activity=activity))
+    if not est.supported:
+        return _not_supported({"model": args.model, "system": args.system,
+                               "profile": args.profile, "batch_size": args.batch,
+                               "supported": False, "reason": est.reason}, args.json)
     payload = partition_payload(args.model, args.system, args.profile, args.batch)
     _emit(payload, args.json, lambda: format_table(
         [{"quantity": k, "value": v} for k, v in payload.items()]))
+    return 0
 
 
 def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row:
@@ -268,6 +295,8 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
     scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons)."""
     from hermes_model import predictor, sparsity
 
+    if slug != "minilm" and slug not in io.model_slugs():
+        raise ValueError(f"unknown model {slug!r}; valid: minilm, {', '.join(io.model_slugs())}")
     rng = np.random.default_rng(seed)
     if slug == "minilm":
         active, seq, _ = io.load_activation_masks("minilm")
@@ -331,9 +360,13 @@ def bench_partition_gap_vs_milp() -> float:
     return float(max(gaps))
 
 
+#: Sequences `balance` replays; its batch must divide them.
+BALANCE_SEQUENCES: Final = 8
+
+
 def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
                     profile: str = "paper", batch: int = 1, seed: int = 0,
-                    n_sequences: int = 8, layers: int = 4) -> Row:
+                    n_sequences: int = BALANCE_SEQUENCES, layers: int = 4) -> Row:
     """Imbalance of the offline partition's cold neurons over the DIMMs on a generated trace:
     the balanced static placement, Algorithm 1 every 5 tokens (previous window's counts), and
     the hindsight oracle; migration of the remap (whole model, per decode step)."""
@@ -361,6 +394,10 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
+    allowed = [b for b in range(1, BALANCE_SEQUENCES + 1) if BALANCE_SEQUENCES % b == 0]
+    if args.batch not in allowed:
+        raise ValueError(f"--batch must be one of {', '.join(map(str, allowed))} (a divisor of "
+                         f"the {BALANCE_SEQUENCES} replayed sequences), got {args.batch}")
     payload = balance_payload(args.model, args.system, args.profile, args.batch, args.seed)
     _emit(payload, args.json, lambda: format_table(
         [{"quantity": k, "value": v} for k, v in payload.items()]))
@@ -413,9 +450,31 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _cycles_per_op(text: str) -> float:
+    """Cycles of one bit-serial operation, within `policies.CYCLES_PER_OP_RANGE`."""
+    from hermes_model.policies import CYCLES_PER_OP_RANGE
+
+    lo, hi = CYCLES_PER_OP_RANGE
+    value = _positive_float(text)
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(f"expected a number of cycles in [{lo:g}, {hi:g}], "
+                                         f"got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return value
 
 
@@ -449,36 +508,51 @@ def cmd_dimm(args: argparse.Namespace) -> None:
         "GMAC_per_s": payload["mac_per_s"] / 1e9}]))
 
 
-def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Model, system and assumptions of an ``estimate`` command (overrides applied)."""
+def _file_model(path: str) -> Any:
+    """A model from a HuggingFace ``config.json`` at `path`, labelled by the path (never a
+    catalog slug, so it never picks up a catalog model's activation statistics)."""
     import dataclasses
     from pathlib import Path
 
+    config = io.read_model_config(path)
+    native = shapes.config_native_activation(path, config)
+    meta = {"name": Path(path).stem, "config_source": path, "card_parameter_count": 1,
+            "card_parameter_source": "not given",
+            "activation": "reglu" if native == "swiglu" else "relu",
+            "native_activation": native, "notes": "from the command line"}
+    model = shapes.model_from_config(path, config, meta)
+    return dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model)), config
+
+
+def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Model, system and assumptions of an ``estimate`` command (overrides applied)."""
+    import dataclasses
+
     from hermes_model import policies
 
-    if args.model.endswith(".json"):
-        path = Path(args.model)
-        config = io.read_model_config(args.model)
-        meta = {"name": path.stem, "config_source": str(path), "card_parameter_count": 1,
-                "card_parameter_source": "not given", "activation": "relu",
-                "native_activation": "relu", "notes": "from the command line"}
-        if config.get("hidden_act", "relu") in ("silu", "swish"):
-            meta.update(activation="reglu", native_activation="swiglu")
-        model = shapes.model_from_config(path.stem, config, meta)
-        model = dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model))
+    from_file = io.is_file_argument(args.model, (".json",))
+    if from_file:
+        model, config = _file_model(args.model)
+        if args.policy in policies.SPARSE:
+            plain = ", ".join(p.value for p in policies.Policy if p not in policies.SPARSE)
+            raise ValueError(f"--policy {args.policy} needs activation statistics, which only "
+                             f"catalog models have; a config.json model runs with {plain} "
+                             f"(see '{args.subparser.prog} --help')")
     else:
-        model = io.load_model(args.model)
+        model, config = io.load_model(args.model), io.model_config(args.model)
+    limit = config.get("max_position_embeddings")  # checked only where the config states it
+    if isinstance(limit, int) and args.prompt_len + args.gen_len > limit:
+        raise ValueError(f"--prompt-len + --gen-len = {args.prompt_len + args.gen_len} exceeds "
+                         f"{model.slug}'s max_position_embeddings ({limit})")
     system = io.load_system(args.system, args.profile, gpu=args.gpu, n_gpus=args.n_gpus,
-                            host=args.host, host_link=args.link, dimm=args.dimm,
-                            n_dimms=args.n_dimms)
-    if args.gpu_link is not None:
-        system = dataclasses.replace(system, gpu_link=io.load_link(args.gpu_link, args.profile))
+                            host=args.host, host_link=args.link, gpu_link=args.gpu_link,
+                            dimm=args.dimm, n_dimms=args.n_dimms)
     if args.multipliers is not None:
         system = dataclasses.replace(system, dimm=dataclasses.replace(
             system.dimm, ndp_multipliers=args.multipliers))
     inputs = io.load_generator_inputs()
-    activity = (policies.activity_from_inputs(inputs[model.slug]) if model.slug in inputs
-                else None)
+    activity = (policies.activity_from_inputs(inputs[model.slug])
+                if not from_file and model.slug in inputs else None)
     kw: dict[str, Any] = {"activity": activity}
     if args.cycles_per_op is not None:
         kw["cycles_per_op"] = args.cycles_per_op
@@ -488,22 +562,24 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
-    """The JSON answer of ``estimate`` (also used by the tests)."""
+    """The JSON answer of ``estimate`` (also used by the tests); where the configuration cannot
+    run, every number is null."""
     from hermes_model import policies
 
     model, system, options = _estimate_inputs(args)
     est = policies.estimate(args.policy, model, system, batch=args.batch,
                             prompt_len=args.prompt_len, gen_len=args.gen_len, options=options)
+    ok = est.supported
     payload: dict[str, Any] = {
         "policy": est.policy, "model": est.model, "system": system.slug,
         "profile": system.profile, "batch": est.batch, "prompt_len": est.prompt_len,
-        "gen_len": est.gen_len, "supported": est.supported, "reason": est.reason,
-        "tokens_per_s": est.tokens_per_s,
-        "prefill_s": None if not est.supported else est.prefill_s,
-        "decode_step_s": None if not est.supported else est.decode_step_s,
-        "total_s": None if not est.supported else est.total_s,
-        "breakdown_s": dict(est.breakdown_s)}
-    if args.band and est.supported:
+        "gen_len": est.gen_len, "supported": ok, "reason": est.reason,
+        "tokens_per_s": est.tokens_per_s if ok else None,
+        "prefill_s": est.prefill_s if ok else None,
+        "decode_step_s": est.decode_step_s if ok else None,
+        "total_s": est.total_s if ok else None,
+        "breakdown_s": {k: v if ok else None for k, v in est.breakdown_s.items()}}
+    if args.band and ok:
         band = policies.tokens_per_s_band(args.policy, model, system, batch=args.batch,
                                           prompt_len=args.prompt_len, gen_len=args.gen_len,
                                           options=options)
@@ -511,13 +587,19 @@ def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
     return payload
 
 
-def cmd_estimate(args: argparse.Namespace) -> None:
+def _not_supported(payload: Row, as_json: bool) -> int:
+    """Report a configuration that cannot run (the paper's N.P.): the JSON or a
+    ``supported: false`` line on stdout, the reason on stderr; exit status 3."""
+    print(json.dumps(payload, indent=2) if as_json
+          else f"supported: false - {payload['reason']}")
+    print(f"not supported: {payload['reason']}", file=sys.stderr)
+    return 3
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
     payload = estimate_payload(args)
     if not payload["supported"]:
-        if args.json:
-            print(json.dumps(payload, indent=2))
-        print(f"not supported: {payload['reason']}", file=sys.stderr)
-        raise SystemExit(3)
+        return _not_supported(payload, args.json)
     rows = [{"policy": payload["policy"], "model": payload["model"], "batch": payload["batch"],
              "tokens_per_s": payload["tokens_per_s"], "prefill_s": payload["prefill_s"],
              "decode_step_ms": payload["decode_step_s"] * 1e3, "total_s": payload["total_s"]}]
@@ -525,6 +607,7 @@ def cmd_estimate(args: argparse.Namespace) -> None:
         rows[0]["band_low"], rows[0]["band_high"] = payload["tokens_per_s_band"]
     _emit(payload, args.json, lambda: format_table(rows) + "\n\n" + format_table(
         [{"category": k, "seconds": v} for k, v in payload["breakdown_s"].items()]))
+    return 0
 
 
 def bench_estimate_per_s() -> float:
@@ -689,7 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--profile", choices=PROFILES, default="paper",
                            help="peak values as the paper states them, or the vendor's")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, subparser=p)
         return p
 
     add("hardware", "list the hardware catalog", cmd_hardware)
@@ -710,37 +793,46 @@ def build_parser() -> argparse.ArgumentParser:
                       help="true: every rank feeds the core at once (default); false: one shared bus")
     dimm.add_argument("--multipliers", type=_positive_int, default=None,
                       help="multipliers of the GEMV unit (default: the catalog's)")
-    dimm.add_argument("--cycles-per-op", type=_positive_float, default=None,
-                      help="cycles of one bit-serial 8xFP16 operation (default: the catalog's)")
+    dimm.add_argument("--cycles-per-op", type=_cycles_per_op, default=None,
+                      help="cycles of one bit-serial 8xFP16 operation, 0.1 to 1000 "
+                           "(default: the catalog's)")
     spars = add("sparsity", "statistics of a generated activation trace of one model",
                 cmd_sparsity, profile=False)
     spars.add_argument("--model", required=True, help="a model slug (see 'models')")
     spars.add_argument("--tokens", type=_positive_int, default=8192,
                        help="tokens to generate, in 128-token sequences (default 8192)")
-    spars.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    spars.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     spars.add_argument("--activation", choices=("relu", "swiglu"), default="relu",
                        help="ReLU-fied statistics (the paper's) or the original SwiGLU")
     spars.add_argument("--layers", type=_positive_int, default=2,
                        help="layers to generate (default 2; layers are statistically alike)")
     est = add("estimate", "tokens/s, prefill, decode step and breakdown of one system policy",
               cmd_estimate)
-    est.add_argument("--model", required=True, help="a model slug, or a HF config.json path")
+    est.add_argument("--model", required=True,
+                     help="a model slug, or the path of a HuggingFace config.json (a file model "
+                          "has no activation statistics: it runs with accelerate, flexgen, "
+                          "hermes-base or gpu-only)")
     est.add_argument("--policy", required=True,
                      choices=("accelerate", "flexgen", "dejavu", "hermes-host", "hermes-base",
                               "hermes", "gpu-only"))
-    est.add_argument("--system", default="hermes_paper", help="a system slug")
+    est.add_argument("--system", default="hermes_paper",
+                     help="a system slug, or the path of a system YAML file (ending in .yaml or "
+                          ".yml; the schema of data/catalog/systems/, parts named by slug)")
     est.add_argument("--batch", type=_positive_int, default=1)
-    est.add_argument("--prompt-len", type=_positive_int, default=128)
-    est.add_argument("--gen-len", type=_positive_int, default=128)
+    est.add_argument("--prompt-len", type=_positive_int, default=128,
+                     help="prompt tokens (prompt + generated <= the model's "
+                          "max_position_embeddings, where its config states it)")
+    est.add_argument("--gen-len", type=_positive_int, default=128, help="generated tokens")
     est.add_argument("--band", action="store_true",
                      help="also the tokens/s band over the unstated parameters")
     for flag, kind, what in (("--gpu", str, "GPU slug"), ("--n-gpus", _positive_int, "GPUs"),
-                             ("--link", str, "host link slug"),
-                             ("--gpu-link", str, "GPU-GPU link slug"),
+                             ("--link", str, "host link slug (a PCIe link)"),
+                             ("--gpu-link", str, "GPU-GPU link slug (an NVLink or PCIe link)"),
                              ("--host", str, "host slug"), ("--dimm", str, "NDP-DIMM slug"),
                              ("--n-dimms", _positive_int, "NDP-DIMMs"),
                              ("--multipliers", _positive_int, "multipliers per GEMV unit"),
-                             ("--cycles-per-op", _positive_float, "cycles per bit-serial op")):
+                             ("--cycles-per-op", _cycles_per_op,
+                              "cycles per bit-serial op, 0.1 to 1000")):
         est.add_argument(flag, type=kind, default=None, help=f"override: {what}")
     est.add_argument("--ranks-parallel", type=_bool, default=None,
                      help="override: ranks read in parallel by the NDP core (true/false)")
@@ -748,19 +840,22 @@ def build_parser() -> argparse.ArgumentParser:
                cmd_partition)
     part.add_argument("--model", default="llama2_70b", help="a catalog model slug")
     part.add_argument("--system", default="hermes_paper", help="a catalog system slug")
-    part.add_argument("--batch", type=_positive_int, default=1, help="sequences per step")
+    part.add_argument("--batch", type=_positive_int, default=1,
+                      help="sequences per step (a batch whose weights and KV cache overflow the "
+                           "NDP-DIMM pool is not supported, as in 'estimate --policy hermes')")
     pred = add("predictor", "score Hermes' 4-bit predictor on real or generated masks",
                cmd_predictor, profile=False)
     pred.add_argument("--model", default="minilm",
                       help="minilm (real masks) or a catalog model slug (generated trace)")
     pred.add_argument("--system", default="hermes_paper", help="accepted for symmetry; unused")
-    pred.add_argument("--seed", type=int, default=0, help="seed of the generated trace")
+    pred.add_argument("--seed", type=_seed, default=0, help="seed of the generated trace")
     bal = add("balance", "imbalance of cold neurons over the NDP-DIMMs: static vs window remapping",
               cmd_balance)
     bal.add_argument("--model", default="llama2_13b", help="a catalog model slug")
     bal.add_argument("--system", default="hermes_paper", help="a catalog system slug")
-    bal.add_argument("--batch", type=_positive_int, default=1, help="sequences per step")
-    bal.add_argument("--seed", type=int, default=0, help="seed of the generated trace")
+    bal.add_argument("--batch", type=_positive_int, default=1,
+                     help="sequences per step: 1, 2, 4 or 8 (a divisor of the 8 replayed sequences)")
+    bal.add_argument("--seed", type=_seed, default=0, help="seed of the generated trace")
     swp = add("sweep", "the sweeps of Figs. 14, 15, 17 and the bands over the unstated "
               "parameters", cmd_sweep)
     swp.add_argument("--figure", required=True, choices=("14", "15", "17", "bands"))
@@ -770,11 +865,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
-    args = build_parser().parse_args(argv)
+    """Run the CLI; return the exit status (2 for bad input; 1 if stdout closed early)."""
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:  # the subcommand's own usage error, pointing to its --help
+        args.subparser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        args.func(args)
-    except ValueError as exc:
+        status = args.func(args) or 0
+        sys.stdout.flush()  # a closed pipe raises here, inside the try
+    except BrokenPipeError:
+        # The Python docs' handling of SIGPIPE: send what is left to devnull, exit 1.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status

@@ -183,8 +183,9 @@ def chunk_cycles(dimm: DimmSpec, chunk_bytes: npt.ArrayLike, *, refresh: bool = 
     G N_b the banks of a rank.
     """
     size = np.asarray(chunk_bytes, dtype=float)
-    if np.any(~(size > 0)):
-        raise ValueError(f"chunk_bytes must be positive, got {np.min(size)!r}")
+    bad = ~((size > 0) & np.isfinite(size))
+    if np.any(bad):
+        raise ValueError(f"chunk_bytes must be positive and finite, got {float(size[bad].flat[0])}")
     b = burst_bytes(dimm)
     q = round(stripe_bytes(dimm) / b)
     n = np.ceil(size / b)

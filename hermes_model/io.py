@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -29,9 +30,16 @@ CATALOG_KINDS = ("gpus", "hosts", "links", "dimms", "systems")
 
 
 def data_dir() -> Path:
-    """The data folder: ``$HERMES_DATA_DIR`` if set, else ``data/`` beside the package."""
+    """The data folder: ``$HERMES_DATA_DIR`` if set, else ``data/`` beside the package.
+
+    Raises ``ValueError`` if the folder has no ``catalog/`` (a mistyped ``$HERMES_DATA_DIR``).
+    """
     env = os.environ.get("HERMES_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    path = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    if not (path / "catalog").is_dir():
+        where = f"HERMES_DATA_DIR={env!r}" if env else "the package's data folder"
+        raise ValueError(f"data directory {str(path)!r} ({where}) has no catalog/ folder")
+    return path
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -81,11 +89,29 @@ def catalog_slugs(kind: str) -> list[str]:
 
 
 def _entry(kind: str, slug: str, what: str) -> tuple[Any, str]:
-    path = data_dir() / "catalog" / kind / f"{slug}.yaml"
-    if not path.is_file():
-        valid = ", ".join(catalog_slugs(kind))
-        raise ValueError(f"unknown {what} {slug!r}; valid: {valid}")
-    return read_yaml(path), f"catalog/{kind}/{slug}.yaml"
+    """The parsed YAML of one catalog entry; only a listed slug is accepted (never a path)."""
+    slugs = catalog_slugs(kind)
+    if slug not in slugs:
+        raise ValueError(f"unknown {what} {slug!r}; valid: {', '.join(slugs)}")
+    return read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"), f"catalog/{kind}/{slug}.yaml"
+
+
+def _pcie_slots() -> list[tuple[int, int]]:
+    """(generation, lanes) of the catalog's PCIe links, from their ``pcie{gen}_x{lanes}`` slugs:
+    the links `effective_pcie_link` can load."""
+    found = (re.fullmatch(r"pcie(\d+)_x(\d+)", s) for s in catalog_slugs("links"))
+    return sorted((int(m[1]), int(m[2])) for m in found if m)
+
+
+def _check_pcie(spec: GpuSpec | HostSpec, origin: str) -> None:
+    """A GPU's or host's PCIe generation and width must be ones the catalog has a link for."""
+    slots = _pcie_slots()
+    for key, value, allowed in (("pcie_gen", spec.pcie_gen, {g for g, _ in slots}),
+                                ("pcie_lanes", spec.pcie_lanes, {n for _, n in slots})):
+        if value not in allowed:
+            raise ValueError(f"{origin}: field {key!r}: must be one of "
+                             f"{', '.join(map(str, sorted(allowed)))} (the catalog's PCIe links), "
+                             f"got {value!r}")
 
 
 def load_efficiency(kind: str) -> Efficiency:
@@ -98,16 +124,20 @@ def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
     """Load a GPU under `profile` (``paper`` or ``datasheet``)."""
     specs.check_profile(profile)
     raw, origin = _entry("gpus", slug, "GPU")
-    return specs.parse_gpu(raw, slug=slug, profile=profile, efficiency=load_efficiency("gpu"),
-                           origin=origin)
+    gpu = specs.parse_gpu(raw, slug=slug, profile=profile, efficiency=load_efficiency("gpu"),
+                          origin=origin)
+    _check_pcie(gpu, origin)
+    return gpu
 
 
 def load_host(slug: str, profile: str = "paper") -> HostSpec:
     """Load a host CPU and its DRAM under `profile`."""
     specs.check_profile(profile)
     raw, origin = _entry("hosts", slug, "host")
-    return specs.parse_host(raw, slug=slug, profile=profile,
+    host = specs.parse_host(raw, slug=slug, profile=profile,
                             efficiency=load_efficiency("host_cpu"), origin=origin)
+    _check_pcie(host, origin)
+    return host
 
 
 def load_link(slug: str, profile: str = "paper") -> LinkSpec:
@@ -150,11 +180,47 @@ def effective_pcie_link(link: LinkSpec, gpu: GpuSpec, host: HostSpec, profile: s
     return load_link(f"pcie{gen}_x{lanes}", profile)
 
 
+def is_file_argument(text: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether a command-line value names a file rather than a catalog slug: it ends in one of
+    `suffixes`, contains a path separator, or is an existing file."""
+    return (text.endswith(suffixes) or "/" in text or os.sep in text
+            or Path(text).is_file())
+
+
+def _system_entry(slug: str) -> tuple[Any, str]:
+    """A system's YAML: a catalog slug, or a path to a ``.yaml``/``.yml`` file of the same schema."""
+    if not (isinstance(slug, str) and is_file_argument(slug, (".yaml", ".yml"))):
+        return _entry("systems", slug, "system")
+    path = Path(slug)
+    if path.is_dir():
+        raise ValueError(f"system file {slug!r} is a directory")
+    if not path.is_file():
+        raise ValueError(f"system file {slug!r} not found (a catalog system is a slug: "
+                         f"{', '.join(catalog_slugs('systems'))})")
+    return read_yaml(path), slug
+
+
+def _role_link(role: str, slug: str, profile: str) -> LinkSpec:
+    """Load the link of a system's `role` (host_link, gpu_link, dimm_link), checking its kind."""
+    link = load_link(slug, profile)
+    kinds = specs.LINK_ROLES[role]
+    if link.kind not in kinds:
+        valid = [s for s in catalog_slugs("links") if load_link(s, profile).kind in kinds]
+        raise ValueError(f"{role} {slug!r} is a link of kind {link.kind}; {role} must be of "
+                         f"kind {' or '.join(kinds)}: {', '.join(valid)}")
+    return link
+
+
 def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
                 n_gpus: int | None = None, host: str | None = None,
-                host_link: str | None = None, dimm: str | None = None,
-                n_dimms: int | None = None) -> SystemSpec:
+                host_link: str | None = None, gpu_link: str | None = None,
+                dimm: str | None = None, n_dimms: int | None = None) -> SystemSpec:
     """Load a system under `profile`; keyword overrides swap one part by slug (what-ifs).
+
+    `slug` is a catalog slug or the path of a system YAML file (ending in ``.yaml``/``.yml``, or
+    containing a ``/``), whose parts are catalog slugs; a file's system is labelled by its path.
+    The host link must be a PCIe link, the GPU link NVLink or PCIe, the DIMM link a DIMM-link
+    (`specs.LINK_ROLES`).
 
     Examples
     --------
@@ -162,10 +228,10 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
     3
     """
     specs.check_profile(profile)
-    raw, origin = _entry("systems", slug, "system")
+    raw, origin = _system_entry(slug)
     refs, sources, name, notes = specs.parse_system_refs(raw, origin=origin)
     overrides = {"gpu": gpu, "n_gpus": n_gpus, "host": host, "host_link": host_link,
-                 "dimm": dimm, "n_dimms": n_dimms}
+                 "gpu_link": gpu_link, "dimm": dimm, "n_dimms": n_dimms}
     for key, value in overrides.items():
         if value is not None:
             refs[key] = value
@@ -175,13 +241,16 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
             raise ValueError(f"{key} must be a positive integer, got {refs[key]!r}")
     gpu_spec = load_gpu(refs["gpu"], profile)
     host_spec = load_host(refs["host"], profile)
-    link = effective_pcie_link(load_link(refs["host_link"], profile), gpu_spec, host_spec, profile)
+    link = effective_pcie_link(_role_link("host_link", refs["host_link"], profile), gpu_spec,
+                               host_spec, profile)
     return SystemSpec(
         slug=slug, name=name, profile=profile,  # type: ignore[arg-type]
         gpu=gpu_spec, n_gpus=refs["n_gpus"], host=host_spec, host_link=link,
-        gpu_link=load_link(refs["gpu_link"], profile), dimm=load_dimm(refs["dimm"], profile),
-        n_dimms=refs["n_dimms"], dimms_per_channel=refs["dimms_per_channel"],
-        dimm_link=load_link(refs["dimm_link"], profile), sources=sources, notes=notes)
+        gpu_link=_role_link("gpu_link", refs["gpu_link"], profile),
+        dimm=load_dimm(refs["dimm"], profile), n_dimms=refs["n_dimms"],
+        dimms_per_channel=refs["dimms_per_channel"],
+        dimm_link=_role_link("dimm_link", refs["dimm_link"], profile), sources=sources,
+        notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,24 +271,36 @@ def model_slugs() -> list[str]:
     return sorted(_model_index())
 
 
-def load_model(slug: str) -> ModelSpec:
-    """Load a model's shape from its committed HuggingFace ``config.json`` and index entry."""
+def model_config(slug: str) -> dict[str, Any]:
+    """The committed HuggingFace ``config.json`` of a catalog model."""
     index = _model_index()
     if slug not in index:
         raise ValueError(f"unknown model {slug!r}; valid: {', '.join(sorted(index))}")
-    path = data_dir() / "models" / f"{slug}.json"
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the model config: {exc}") from None
-    return model_from_config(slug, config, index[slug])
+    return read_model_config(data_dir() / "models" / f"{slug}.json")
+
+
+def load_model(slug: str) -> ModelSpec:
+    """Load a model's shape from its committed HuggingFace ``config.json`` and index entry."""
+    config = model_config(slug)
+    return model_from_config(slug, config, _model_index()[slug])
 
 
 def read_model_config(path: str | Path) -> dict[str, Any]:
-    """A HuggingFace ``config.json`` from any path (the CLI's ``estimate --model FILE.json``)."""
-    if not Path(path).is_file():
+    """A HuggingFace ``config.json`` from any path (the CLI's ``estimate --model FILE.json``);
+    errors name the file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"model config {str(path)!r} is a directory, not a config.json file")
+    if not path.is_file():
         raise ValueError(f"model config {str(path)!r} not found")
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"model config {str(path)!r}: cannot read it as JSON: {exc}") from None
+    if not isinstance(config, dict):
+        got = "null" if config is None else type(config).__name__
+        raise ValueError(f"model config {str(path)!r}: expected a JSON object, got {got}")
+    return config
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,8 +371,10 @@ def load_prices() -> pd.DataFrame:
         if set(entry) != {"name", "price_USD"} or set(entry["price_USD"]) != {"value", "source"}:
             raise ValueError(f"{path}: {slug} needs exactly name and price_USD {{value, source}}")
         value = entry["price_USD"]["value"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError(f"{path}: {slug}.price_USD must be a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0 < value < float("inf")):
+            raise ValueError(f"{path}: {slug}.price_USD must be a positive finite number, "
+                             f"got {value!r}")
         rows.append({"slug": slug, "name": entry["name"], "price_usd": float(value),
                      "source": entry["price_USD"]["source"]})
     return pd.DataFrame(rows)

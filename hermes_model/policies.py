@@ -166,6 +166,11 @@ def activity_from_inputs(row: Mapping[str, Any]) -> Activity:
                     source=str(row.get("mlp_density_provenance", "")))
 
 
+#: Allowed `Assumptions.cycles_per_op` (cycles of one bit-serial operation): wide around the
+#: plausible 6-16 of `UNSTATED`, but no absurd value (1e-320 or 1e300 cycles).
+CYCLES_PER_OP_RANGE: Final = (0.1, 1000.0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Assumptions:
     """Every choice the paper leaves unsaid, with its default (fixed before any comparison).
@@ -262,6 +267,20 @@ class Assumptions:
     n_activity_classes: int = 64
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # types first (annotations are strings here)
+            v = getattr(self, f.name)
+            if f.type == "bool" and not isinstance(v, bool | np.bool_):
+                raise ValueError(f"{f.name} must be True or False, got {v!r}")
+            if f.type in ("float", "float | None", "int") and v is not None and (
+                    isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number)
+                    or not math.isfinite(v)):
+                raise ValueError(f"{f.name} must be a finite number, got {v!r}")
+            if f.type == "int" and not isinstance(v, int | np.integer):
+                raise ValueError(f"{f.name} must be an integer, got {v!r}")
+        if self.activity is not None and not isinstance(self.activity, Activity):
+            raise ValueError(f"activity must be an Activity or None, got {type(self.activity).__name__}")
+        if self.dtype not in shapes.DTYPE_BYTES:
+            raise ValueError(f"dtype must be one of {', '.join(shapes.DTYPE_BYTES)}, got {self.dtype!r}")
         if not 0 <= self.gpu_workspace_frac < 1:
             raise ValueError(f"gpu_workspace_frac must be in [0, 1), got {self.gpu_workspace_frac!r}")
         if self.gather_penalty < 1:
@@ -270,8 +289,10 @@ class Assumptions:
             raise ValueError(f"link_bandwidth_scale must be > 0, got {self.link_bandwidth_scale!r}")
         if self.dimm_imbalance < 1:
             raise ValueError(f"dimm_imbalance must be >= 1, got {self.dimm_imbalance!r}")
-        if self.cycles_per_op is not None and not self.cycles_per_op > 0:
-            raise ValueError(f"cycles_per_op must be > 0, got {self.cycles_per_op!r}")
+        lo, hi = CYCLES_PER_OP_RANGE
+        if self.cycles_per_op is not None and not lo <= self.cycles_per_op <= hi:
+            raise ValueError(f"cycles_per_op must be in [{lo:g}, {hi:g}] cycles, "
+                             f"got {self.cycles_per_op!r}")
         if not 0 < self.dejavu_head_density <= 1:
             raise ValueError(f"dejavu_head_density must be in (0, 1], got {self.dejavu_head_density!r}")
         if self.dejavu_predictor_rank <= 0 or self.n_activity_classes < 4:
@@ -1297,15 +1318,28 @@ POLICIES: Final[Mapping[Policy, PolicyFn]] = MappingProxyType({
 })
 
 
-def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batch: int = 1,
-             prompt_len: int = 128, gen_len: int = 128,
-             options: Assumptions | None = None) -> Estimate:
-    """Run the policy named `policy` (a :class:`Policy` or its string)."""
+def _check_call(policy: Any, model: Any, system: Any, options: Any) -> Policy:
+    """The :class:`Policy` named `policy`; the arguments' types checked (a slug is not a model)."""
     try:
         pol = Policy(policy)
     except ValueError:
         raise ValueError(f"unknown policy {policy!r}; valid: {', '.join(p.value for p in Policy)}"
                          ) from None
+    for name, value, cls, hint in (("model", model, ModelSpec, "io.load_model"),
+                                   ("system", system, SystemSpec, "io.load_system")):
+        if not isinstance(value, cls):
+            got = f"str {value!r}" if isinstance(value, str) else type(value).__name__
+            raise TypeError(f"{name} must be a {cls.__name__} (see {hint}), got {got}")
+    if options is not None and not isinstance(options, Assumptions):
+        raise TypeError(f"options must be an Assumptions or None, got {type(options).__name__}")
+    return pol
+
+
+def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batch: int = 1,
+             prompt_len: int = 128, gen_len: int = 128,
+             options: Assumptions | None = None) -> Estimate:
+    """Run the policy named `policy` (a :class:`Policy` or its string)."""
+    pol = _check_call(policy, model, system, options)
     return POLICIES[pol](model, system, batch=batch, prompt_len=prompt_len, gen_len=gen_len,
                          options=options or Assumptions())
 
@@ -1373,8 +1407,8 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
     and maximum over the defaults, the one-at-a-time runs and the corners. Ranges are
     :data:`UNSTATED`'s; `options` supplies everything else (e.g. the activity statistics).
     """
+    pol = _check_call(policy, model, system, options)
     base = options or Assumptions()
-    pol = Policy(policy)
     fn = POLICIES[pol]
 
     def run(**kw: Any) -> float:

@@ -118,7 +118,7 @@ def matmul_bytes(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike,
     m_, n_, k_ = (np.asarray(x, dtype=float) for x in (m, n, k))
     for name, arr in (("m", m_), ("n", n_), ("k", k_)):
         if np.any(arr <= 0):
-            raise ValueError(f"{name} must be positive, got {arr.min()!r}")
+            raise ValueError(f"{name} must be positive, got {float(arr.min())}")
     return (m_ * k_ + k_ * n_ + m_ * n_) * dtype_bytes(dtype)
 
 
@@ -127,8 +127,14 @@ def matmul_time(device: Device, m: npt.ArrayLike, n: npt.ArrayLike, k: npt.Array
     """Roofline time of an M×K by K×N product on `device` at its achievable rates.
 
     The compute rate is the device's FP16 tensor (or FP32 SIMD, for a CPU) rate whatever `dtype`;
-    `dtype` sets the bytes per element.
+    `dtype` sets the bytes per element. `m`, `n` and `k` are positive whole numbers.
     """
+    for name, x in (("m", m), ("n", n), ("k", k)):
+        arr = np.asarray(x, dtype=float)
+        bad = ~(np.isfinite(arr) & (arr >= 1) & (arr == np.floor(arr)))
+        if np.any(bad):
+            raise ValueError(f"{name} must be positive, finite and a whole number, "
+                             f"got {float(arr[bad].flat[0])}")
     return op_time(matmul_flop(m, n, k), matmul_bytes(m, n, k, dtype),
                    flop_per_s=device.achievable_flop_per_s,
                    bandwidth_bytes_per_s=device.achievable_bandwidth_bytes_per_s,
@@ -137,9 +143,12 @@ def matmul_time(device: Device, m: npt.ArrayLike, n: npt.ArrayLike, k: npt.Array
 
 def transfer_time_s(bytes_moved: npt.ArrayLike, link: LinkSpec) -> npt.NDArray[np.float64]:
     """Time to move `bytes_moved` bytes one way over `link`: latency + bytes / achievable bandwidth."""
+    if not isinstance(link, LinkSpec):
+        raise TypeError(f"link must be a LinkSpec (see io.load_link), got {type(link).__name__}")
     b = np.asarray(bytes_moved, dtype=float)
-    if np.any(b < 0):
-        raise ValueError(f"bytes_moved must be non-negative, got {b.min()!r}")
+    bad = ~((b >= 0) & np.isfinite(b))
+    if np.any(bad):
+        raise ValueError(f"bytes_moved must be non-negative and finite, got {float(b[bad].flat[0])}")
     return link.latency_s + b / link.achievable_bandwidth_bytes_per_s
 
 

@@ -251,6 +251,9 @@ def _get(config: Mapping[str, Any], slug: str, key: str, kind: type | tuple[type
     if not ok:
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
         raise ValueError(f"model {slug!r}: config field {key!r} must be {names}, got {value!r}")
+    if kind is int and value <= 0:  # every count and width of a config is positive
+        raise ValueError(f"model {slug!r}: config field {key!r} must be a positive int, "
+                         f"got {value!r}")
     return value
 
 
@@ -281,17 +284,41 @@ def _check_meta(slug: str, meta: Mapping[str, Any]) -> None:
                          f"{', '.join(NATIVE_ACTIVATIONS)}, got {meta['native_activation']!r}")
 
 
+#: Per family: the config key of the MLP activation, its default, and each allowed value with the
+#: native activation it means (LLaMA's MLP is gated: SiLU only). The Falcon RW config has no
+#: activation field; HF FalconConfig defaults to gelu.
+_ACTIVATION_FIELDS: Final = {
+    "opt": ("activation_function", "relu", {"relu": "relu", "gelu": "gelu"}),
+    "llama": ("hidden_act", "silu", {"silu": "swiglu", "swish": "swiglu"}),
+    "falcon": ("activation", "gelu", {"gelu": "gelu", "relu": "relu"}),
+}
+
+
 def _native_from_config(slug: str, family: str, config: Mapping[str, Any]) -> str:
-    if family == "opt":
-        act = _get(config, slug, "activation_function", str, "relu")
-    elif family == "llama":
-        act = _get(config, slug, "hidden_act", str, "silu")
-    else:  # falcon: the RW config has no activation field; HF FalconConfig defaults to gelu
-        act = _get(config, slug, "activation", str, "gelu")
-    native = {"relu": "relu", "silu": "swiglu", "gelu": "gelu"}.get(act)
-    if native is None:
-        raise ValueError(f"model {slug!r}: unsupported activation {act!r} in config")
-    return native
+    key, default, allowed = _ACTIVATION_FIELDS[family]
+    act = _get(config, slug, key, str, default)
+    if act not in allowed:
+        raise ValueError(f"model {slug!r}: config field {key!r} must be one of "
+                         f"{', '.join(allowed)} for a {family} model, got {act!r}")
+    return allowed[act]
+
+
+def _family(slug: str, config: Mapping[str, Any]) -> str:
+    model_type = config.get("model_type")
+    if model_type in ("opt", "llama"):
+        return str(model_type)
+    if model_type in ("falcon", "RefinedWeb", "RefinedWebModel"):
+        return "falcon"
+    raise ValueError(f"model {slug!r}: config field 'model_type' must be opt, llama, falcon, "
+                     f"RefinedWeb or RefinedWebModel, got {model_type!r}")
+
+
+def config_native_activation(slug: str, config: Mapping[str, Any]) -> str:
+    """The native activation (``relu``, ``swiglu``, ``gelu``) a config's activation field means;
+    ``ValueError`` naming the field and its allowed values otherwise."""
+    if not isinstance(config, Mapping):
+        raise ValueError(f"model {slug!r}: config must be a mapping, got {type(config).__name__}")
+    return _native_from_config(slug, _family(slug, config), config)
 
 
 def _opt_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -405,16 +432,8 @@ def model_from_config(slug: str, config: Mapping[str, Any], meta: Mapping[str, A
         msg = f"model {slug!r}: config must be a mapping, got {type(config).__name__}"
         raise ValueError(msg)
     _check_meta(slug, meta)
-    model_type = config.get("model_type")
-    if model_type == "opt":
-        fields = _opt_fields(slug, config)
-    elif model_type == "llama":
-        fields = _llama_fields(slug, config)
-    elif model_type in ("falcon", "RefinedWeb", "RefinedWebModel"):
-        fields = _falcon_fields(slug, config)
-    else:
-        raise ValueError(f"model {slug!r}: config field 'model_type' must be opt, llama, falcon, "
-                         f"RefinedWeb or RefinedWebModel, got {model_type!r}")
+    fields = {"opt": _opt_fields, "llama": _llama_fields,
+              "falcon": _falcon_fields}[_family(slug, config)](slug, config)
     native = _native_from_config(slug, fields["family"], config)
     if meta["native_activation"] != native:
         raise ValueError(f"model {slug!r}: meta field 'native_activation' is "

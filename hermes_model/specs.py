@@ -13,6 +13,7 @@ the ``parse_*`` functions here, which convert each human-unit key to its SI fiel
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -32,8 +33,13 @@ def check_profile(profile: str) -> Profile:
 
 
 def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+
+
+def _one_of(name: str, value: int, allowed: tuple[int, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, got {value!r}")
 
 
 def _fraction(name: str, value: float) -> None:
@@ -70,8 +76,8 @@ class Efficiency:
     def __post_init__(self) -> None:
         _fraction("bandwidth_frac", self.bandwidth_frac)
         _fraction("compute_frac", self.compute_frac)
-        if self.overhead_s < 0:
-            raise ValueError(f"overhead_s must be >= 0, got {self.overhead_s!r}")
+        if not (self.overhead_s >= 0 and math.isfinite(self.overhead_s)):
+            raise ValueError(f"overhead_s must be >= 0 and finite, got {self.overhead_s!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +175,13 @@ class HostSpec:
 
 LinkKind = Literal["pcie", "nvlink", "dimm_link"]
 LINK_KINDS: Final = ("pcie", "nvlink", "dimm_link")
+#: The link kinds each link of a system may be (a catalog link's ``link_kind``): the host link is
+#: PCIe; GPUs talk over NVLink or, lacking it, over PCIe (the deployment sweep's "tensor parallel,
+#: PCIe" reading); the NDP-DIMMs over the DIMM-link.
+LINK_ROLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "host_link": ("pcie",), "gpu_link": ("nvlink", "pcie"), "dimm_link": ("dimm_link",)}
+#: DDR generations the DRAM model covers (its JEDEC tRTP table, `hermes_model.dram`).
+DDR_GENERATIONS: Final = (4, 5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +246,9 @@ class DdrTimings:
     def __post_init__(self) -> None:
         for name in (*DDR_TIMING_KEYS, "tREFI_s", "tRFC_s"):
             _positive(name, getattr(self, name))
+        if not self.tRFC_s < self.tREFI_s:
+            raise ValueError(f"tRFC ({self.tRFC_s / u.NS:g} ns) must be less than tREFI "
+                             f"({self.tREFI_s / u.NS:g} ns): refresh would take the whole rank")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -267,6 +283,7 @@ class DimmSpec:
                      "capacity_bytes", "ndp_multipliers", "ndp_operand_bits", "ndp_clock_hz",
                      "ndp_cycles_per_op", "ndp_buffer_bytes"):
             _positive(name, getattr(self, name))
+        _one_of("ddr_generation", self.ddr_generation, DDR_GENERATIONS)
 
     @property
     def tck_s(self) -> float:
@@ -357,6 +374,11 @@ class SystemSpec:
             if part.profile != self.profile:
                 raise ValueError(f"{name} {part.slug!r} was loaded under profile "
                                  f"{part.profile!r}, the system under {self.profile!r}")
+        for name, kinds in LINK_ROLES.items():
+            link = getattr(self, name)
+            if link.kind not in kinds:
+                raise ValueError(f"{name} {link.slug!r} is a link of kind {link.kind}; {name} "
+                                 f"must be of kind {' or '.join(kinds)}")
 
     @property
     def dimm_capacity_bytes(self) -> float:
@@ -384,6 +406,7 @@ class FieldDef:
     kind: str = "float"  # "float", "int", "str", "timings", "refresh"
     required: bool = True
     positive: bool = True
+    allowed: tuple[int, ...] = ()  # if given, the only values an integer field may take
 
 
 META_KEYS: Final = frozenset({"schema_version", "name", "notes"})
@@ -416,7 +439,7 @@ LINK_FIELDS: Final = (
 )
 
 DIMM_FIELDS: Final = (
-    FieldDef("ddr_generation", "ddr_generation", kind="int"),
+    FieldDef("ddr_generation", "ddr_generation", kind="int", allowed=DDR_GENERATIONS),
     FieldDef("data_rate_MTps", "data_rate_transfers_per_s", 1e6),
     FieldDef("bus_width_bits", "bus_width_bits", kind="int"),
     FieldDef("ranks", "n_ranks", kind="int"),
@@ -485,19 +508,44 @@ def _convert(origin: str, fdef: FieldDef, value: Any) -> Any:
         if not isinstance(value, Mapping) or set(value) != {"tREFI", "tRFC"}:
             raise ValueError(f"{where}: expected {_type_name('refresh')}, got {value!r}")
         for k, v in value.items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise ValueError(f"{where}.{k}: expected a positive number, got {v!r}")
+            if not _is_number(v) or not (v > 0 and math.isfinite(v)):
+                raise ValueError(f"{where}.{k}: expected a positive finite number, "
+                                 f"got {v!r}{_number_hint(v)}")
+        if not value["tRFC"] < value["tREFI"]:
+            raise ValueError(f"{where}: tRFC ({value['tRFC']}) must be less than tREFI "
+                             f"({value['tREFI']}): refresh would take the whole rank")
         return {k: float(v) * u.NS for k, v in value.items()}
     if fdef.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{where}: expected an integer, got {value!r}")
-    elif isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{where}: expected a number, got {value!r}")
+            raise ValueError(f"{where}: expected an integer, got {value!r}{_number_hint(value)}")
+    elif not _is_number(value):
+        raise ValueError(f"{where}: expected a number, got {value!r}{_number_hint(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: must be finite, got {value!r}")
     if fdef.positive and not value > 0:
         raise ValueError(f"{where}: must be positive, got {value!r}")
     if not fdef.positive and value < 0:
         raise ValueError(f"{where}: must be >= 0, got {value!r}")
+    if fdef.allowed and value not in fdef.allowed:
+        raise ValueError(f"{where}: must be one of {', '.join(map(str, fdef.allowed))}, "
+                         f"got {value!r}")
     return value if fdef.kind == "int" else float(value) * fdef.factor
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_hint(value: Any) -> str:
+    """A hint for a number PyYAML read as text: YAML 1.1 needs a dot in ``1.0e-300``."""
+    if not (isinstance(value, str) and "e" in value.lower()):
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    return (f" (YAML reads {value} as text: write a dot and a signed exponent, e.g. "
+            f"{number:.1e})") if math.isfinite(number) else ""
 
 
 def _leaf(origin: str, key: str, node: Any) -> tuple[Any, str]:
@@ -587,13 +635,21 @@ def parse_efficiency(raw: Mapping[str, Any], kind: str, *, origin: str) -> Effic
     return Efficiency(**values, source="; ".join(f"{k}: {v}" for k, v in sources.items()))
 
 
+def _build(cls: Any, origin: str, **kwargs: Any) -> Any:
+    """``cls(**kwargs)``, its validation errors prefixed with `origin` (the file)."""
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None
+
+
 def parse_gpu(raw: Mapping[str, Any], *, slug: str, profile: str, efficiency: Efficiency,
               origin: str) -> GpuSpec:
     """Build a `GpuSpec` from a parsed YAML mapping."""
     values, sources = parse_fields(raw, GPU_FIELDS, origin=origin, profile=profile)
     name, notes = _meta(raw, origin)
-    return GpuSpec(slug=slug, name=name, profile=check_profile(profile), efficiency=efficiency,
-                   sources=sources, notes=notes, **values)
+    return _build(GpuSpec, origin, slug=slug, name=name, profile=check_profile(profile),
+                  efficiency=efficiency, sources=sources, notes=notes, **values)
 
 
 def parse_host(raw: Mapping[str, Any], *, slug: str, profile: str, efficiency: Efficiency,
@@ -601,8 +657,8 @@ def parse_host(raw: Mapping[str, Any], *, slug: str, profile: str, efficiency: E
     """Build a `HostSpec` from a parsed YAML mapping."""
     values, sources = parse_fields(raw, HOST_FIELDS, origin=origin, profile=profile)
     name, notes = _meta(raw, origin)
-    return HostSpec(slug=slug, name=name, profile=check_profile(profile), efficiency=efficiency,
-                    sources=sources, notes=notes, **values)
+    return _build(HostSpec, origin, slug=slug, name=name, profile=check_profile(profile),
+                  efficiency=efficiency, sources=sources, notes=notes, **values)
 
 
 def parse_link(raw: Mapping[str, Any], *, slug: str, profile: str,
@@ -613,8 +669,8 @@ def parse_link(raw: Mapping[str, Any], *, slug: str, profile: str,
         raise ValueError(f"{origin}: field 'link_kind': expected one of {', '.join(LINK_KINDS)}, "
                          f"got {values['kind']!r}")
     name, notes = _meta(raw, origin)
-    return LinkSpec(slug=slug, name=name, profile=check_profile(profile),
-                    efficiency=efficiencies[values["kind"]], sources=sources, notes=notes, **values)
+    return _build(LinkSpec, origin, slug=slug, name=name, profile=check_profile(profile),
+                  efficiency=efficiencies[values["kind"]], sources=sources, notes=notes, **values)
 
 
 def parse_dimm(raw: Mapping[str, Any], *, slug: str, profile: str, efficiency: Efficiency,
@@ -623,10 +679,11 @@ def parse_dimm(raw: Mapping[str, Any], *, slug: str, profile: str, efficiency: E
     values, sources = parse_fields(raw, DIMM_FIELDS, origin=origin, profile=profile)
     refresh = values.pop("refresh")
     cycles = values.pop("timings")
-    timings = DdrTimings(**cycles, tREFI_s=refresh["tREFI"], tRFC_s=refresh["tRFC"])
+    timings = _build(DdrTimings, origin, **cycles, tREFI_s=refresh["tREFI"],
+                     tRFC_s=refresh["tRFC"])
     name, notes = _meta(raw, origin)
-    return DimmSpec(slug=slug, name=name, profile=check_profile(profile), timings=timings,
-                    efficiency=efficiency, sources=sources, notes=notes, **values)
+    return _build(DimmSpec, origin, slug=slug, name=name, profile=check_profile(profile),
+                  timings=timings, efficiency=efficiency, sources=sources, notes=notes, **values)
 
 
 def parse_system_refs(raw: Mapping[str, Any], *, origin: str) -> tuple[dict[str, Any], dict[str, str], str, str]:

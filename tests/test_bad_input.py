@@ -1,0 +1,477 @@
+"""Bad input, from the CLI and the API: one line naming the field (or flag), the value and what
+is allowed; no traceback; exit 2 for bad input, 3 for a configuration that cannot run (N.P.).
+
+One test (or a few) per finding of the input-validation review (numbers in the docstrings).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hermes_model import io, policies, roofline, specs
+from hermes_model.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: exit status, stdout, stderr."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_sub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m hermes_model`` in a subprocess (to see tracebacks)."""
+    import os
+
+    return subprocess.run([sys.executable, "-m", "hermes_model", *args], capture_output=True,
+                          text=True, check=False, timeout=120, env={**os.environ, **(env or {})})
+
+
+def one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of data/ that the loaders read instead of the real one."""
+    shutil.copytree(DATA, tmp_path / "data", ignore=shutil.ignore_patterns("*.npz"))
+    monkeypatch.setenv("HERMES_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def llama_config(tmp_path: Path, name: str = "model.json", **changes: object) -> Path:
+    config = json.loads((DATA / "models" / "llama2_7b.json").read_text())
+    config.update(changes)
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return path
+
+
+EST = ("estimate", "--model", "llama2_7b", "--policy", "hermes")
+
+
+# ------------------------------------------------------------------------------ A. tracebacks
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan"])
+def test_cycles_per_op_must_be_finite(value: str) -> None:
+    """(1) --cycles-per-op inf / 1e400 was a ZeroDivisionError."""
+    res = run_sub(*EST, "--cycles-per-op", value)
+    assert res.returncode == 2
+    line = one_line_error(res.stderr)
+    assert "--cycles-per-op" in line and value in line and "finite" in line
+
+
+def test_assumptions_cycles_per_op_must_be_finite() -> None:
+    """(1) The API: Assumptions(cycles_per_op=inf) is refused, naming the field."""
+    with pytest.raises(ValueError, match=r"cycles_per_op must be a finite number, got inf"):
+        policies.Assumptions(cycles_per_op=math.inf)
+
+
+@pytest.mark.parametrize(("text", "kind"), [("[1, 2, 3]", "list"), ('"hello"', "str"),
+                                            ("null", "null")])
+def test_config_json_must_be_an_object(tmp_path: Path, capsys, text: str, kind: str) -> None:
+    """(2) A config.json that is a list, a string or null was an AttributeError."""
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "gpu-only")
+    assert code == 2
+    assert f"expected a JSON object, got {kind}" in one_line_error(err)
+    assert str(path) in err
+
+
+def test_zero_attention_heads_names_the_field(tmp_path: Path) -> None:
+    """(3) num_attention_heads: 0 was a ZeroDivisionError in shapes."""
+    path = llama_config(tmp_path, num_attention_heads=0)
+    res = run_sub("estimate", "--model", str(path), "--policy", "gpu-only")
+    assert res.returncode == 2
+    line = one_line_error(res.stderr)
+    assert "'num_attention_heads'" in line and "positive" in line and "got 0" in line
+
+
+def test_closed_stdout_exits_quietly() -> None:
+    """(4) Output into a closed pipe (`| head -1`, `| true`) was a BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "hermes_model", "hardware"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the CLI writes
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_sparsity_bounds_tokens_times_layers(capsys) -> None:
+    """(5) 10^8 tokens x 1000 layers was a numpy MemoryError."""
+    code, _, err = run(capsys, "sparsity", "--model", "llama2_70b", "--tokens", "100000000",
+                       "--layers", "1000")
+    assert code == 2
+    assert "--layers must be at most llama2_70b's 80 layers, got 1000" in one_line_error(err)
+    code, _, err = run(capsys, "sparsity", "--model", "llama2_70b", "--tokens", "100000000",
+                       "--layers", "80")
+    assert code == 2
+    line = one_line_error(err)
+    assert "--tokens x --layers must be at most 1048576" in line and "100000000 x 80" in line
+
+
+def test_dimm_infinite_cycles_per_op_is_refused(data: Path) -> None:
+    """(6) ndp_cycles_per_op: .inf in a DIMM entry was a ZeroDivisionError downstream."""
+    edit(data / "catalog" / "dimms" / "ddr4_3200_ndp.yaml", "ndp_cycles_per_op: {value: 11,",
+         "ndp_cycles_per_op: {value: .inf,")
+    with pytest.raises(ValueError, match=r"ddr4_3200_ndp.yaml: field 'ndp_cycles_per_op': "
+                                         r"must be finite, got inf"):
+        io.load_dimm("ddr4_3200_ndp")
+    res = run_sub("dimm", "--dimm", "ddr4_3200_ndp", env={"HERMES_DATA_DIR": str(data)})
+    assert res.returncode == 2 and "ndp_cycles_per_op" in one_line_error(res.stderr)
+
+
+@pytest.mark.parametrize("trfc", ["7800", "99999"])
+def test_refresh_longer_than_its_interval_is_refused(data: Path, trfc: str) -> None:
+    """(6, 8) tRFC >= tREFI gave a division by zero or a negative bandwidth."""
+    edit(data / "catalog" / "dimms" / "ddr4_3200_ndp.yaml", "tRFC: 550}", f"tRFC: {trfc}}}")
+    with pytest.raises(ValueError, match=rf"field 'refresh_ns': tRFC \({trfc}\) must be less "
+                                         r"than tREFI \(7800\)"):
+        io.load_dimm("ddr4_3200_ndp")
+
+
+def test_refresh_check_in_the_dataclass() -> None:
+    """(8) The API: a DdrTimings with tRFC >= tREFI is refused."""
+    t = io.load_dimm("ddr4_3200_ndp").timings
+    import dataclasses
+
+    with pytest.raises(ValueError, match=r"tRFC .* must be less than tREFI"):
+        dataclasses.replace(t, tRFC_s=t.tREFI_s)
+
+
+@pytest.mark.parametrize("command", [EST, ("hardware",)])
+def test_missing_data_directory_is_one_line(command: tuple[str, ...]) -> None:
+    """(7) HERMES_DATA_DIR=/nonexistent: a FileNotFoundError traceback, or empty tables."""
+    res = run_sub(*command, env={"HERMES_DATA_DIR": "/nonexistent"})
+    assert res.returncode == 2 and res.stdout == ""
+    line = one_line_error(res.stderr)
+    assert "'/nonexistent'" in line and "has no catalog" in line
+
+
+# ---------------------------------------------------------------------- B. nonsense accepted
+
+
+@pytest.mark.parametrize(("file", "old", "new", "field"), [
+    ("gpus/rtx_4090.yaml", "paper: {value: 936,", "paper: {value: .inf,", "memory_bandwidth_GBps"),
+    ("links/pcie4_x16.yaml", "paper: {value: 64,", "paper: {value: .inf,",
+     "bandwidth_per_direction_GBps"),
+    ("efficiency.yaml", "overhead_us: {value: 9.96,", "overhead_us: {value: .inf,",
+     "overhead_us"),
+])
+def test_infinite_catalog_values_are_refused(data: Path, capsys, file: str, old: str, new: str,
+                                             field: str) -> None:
+    """(9) .inf passed the "positive" checks and gave Infinity/NaN in the JSON."""
+    edit(data / "catalog" / file, old, new)
+    code, out, err = run(capsys, *EST, "--json")
+    assert code == 2 and out == ""
+    line = one_line_error(err)
+    assert f"'{field}'" in line and "must be finite, got inf" in line
+
+
+def test_infinite_price_is_refused(data: Path) -> None:
+    """(9) A price of .inf passed the positive check."""
+    edit(data / "catalog" / "prices.yaml", "price_USD: {value: 2500,", "price_USD: {value: .inf,")
+    with pytest.raises(ValueError, match=r"price_USD must be a positive finite number, got inf"):
+        io.load_prices()
+
+
+@pytest.mark.parametrize("value", ["1e-320", "1e300", "0.05", "2000"])
+def test_cycles_per_op_range(capsys, value: str) -> None:
+    """(10) --cycles-per-op 1e-320 / 1e300 gave absurd results: the range is stated."""
+    code, _, err = run(capsys, *EST, "--cycles-per-op", value)
+    assert code == 2
+    line = one_line_error(err)
+    assert "--cycles-per-op" in line and "[0.1, 1000]" in line and value in line
+    with pytest.raises(ValueError, match=r"cycles_per_op must be in \[0.1, 1000\]"):
+        policies.Assumptions(cycles_per_op=float(value))
+
+
+@pytest.mark.parametrize(("flag", "slug", "role", "allowed"), [
+    ("--link", "nvlink3", "host_link", "pcie3_x16, pcie4_x16, pcie5_x16"),
+    ("--link", "dimm_link", "host_link", "pcie3_x16, pcie4_x16, pcie5_x16"),
+    ("--gpu-link", "dimm_link", "gpu_link", "nvlink3, pcie3_x16"),
+])
+def test_wrong_kind_of_link_is_refused(capsys, flag: str, slug: str, role: str,
+                                       allowed: str) -> None:
+    """(11) A link of the wrong kind was accepted as the host or GPU link."""
+    code, _, err = run(capsys, *EST, flag, slug)
+    assert code == 2
+    line = one_line_error(err)
+    assert f"{role} '{slug}'" in line and allowed in line
+
+
+def test_wrong_kind_of_link_in_the_api() -> None:
+    """(11) load_system(host_link="nvlink3") and a replaced SystemSpec are refused."""
+    import dataclasses
+
+    with pytest.raises(ValueError, match=r"host_link 'nvlink3' is a link of kind nvlink; "
+                                         r"host_link must be of kind pcie: pcie3_x16"):
+        io.load_system("hermes_paper", host_link="nvlink3")
+    system = io.load_system("hermes_paper")
+    with pytest.raises(ValueError, match=r"dimm_link 'pcie4_x16' .* must be of kind dimm_link"):
+        dataclasses.replace(system, dimm_link=system.host_link)
+    # PCIe between GPUs stays allowed (the deployment sweep's "tensor parallel, PCIe" reading)
+    assert io.load_system("hermes_paper", gpu_link="pcie4_x16").gpu_link.kind == "pcie"
+
+
+def test_file_model_is_labelled_by_its_path(tmp_path: Path, capsys) -> None:
+    """(12) A config.json named like a catalog slug was labelled as that model and got its
+    activation statistics."""
+    (tmp_path / "x").mkdir()
+    path = tmp_path / "x" / "llama2_70b.json"
+    shutil.copy(DATA / "models" / "llama2_70b.json", path)
+    code, out, _ = run(capsys, "estimate", "--model", str(path), "--policy", "hermes-base",
+                       "--json")
+    assert code == 0 and json.loads(out)["model"] == str(path)
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "hermes")
+    assert code == 2 and "needs activation statistics" in one_line_error(err)
+
+
+def test_context_beyond_max_position_embeddings(capsys) -> None:
+    """(13) prompt_len + gen_len beyond the model's trained context was accepted."""
+    code, _, err = run(capsys, *EST, "--prompt-len", "4000", "--gen-len", "1000")
+    assert code == 2
+    line = one_line_error(err)
+    assert "--prompt-len + --gen-len = 5000" in line and "max_position_embeddings (4096)" in line
+    # Falcon-40B's config states no max_position_embeddings: not checked.
+    code, _, _ = run(capsys, "estimate", "--model", "falcon_40b", "--policy", "hermes",
+                     "--prompt-len", "3000", "--gen-len", "100")
+    assert code == 0
+
+
+def test_partition_agrees_with_estimate_on_np(capsys) -> None:
+    """(14) partition --batch 10^9 reported feasible while estimate says N.P."""
+    code, out, _ = run(capsys, "partition", "--model", "llama2_70b", "--batch", "1000000000",
+                         "--json")
+    assert code == 3
+    payload = json.loads(out)
+    assert payload["supported"] is False and "NDP-DIMM pool" in payload["reason"]
+    code, _, _ = run(capsys, "estimate", "--model", "llama2_70b", "--policy", "hermes",
+                     "--batch", "1000000000")
+    assert code == 3
+
+
+@pytest.mark.parametrize("value", ["no", 0, 1, None])
+def test_assumption_flags_must_be_bools(value: object) -> None:
+    """(15) Assumptions(ranks_parallel="no") was treated as True."""
+    with pytest.raises(ValueError, match=rf"ranks_parallel must be True or False, got {value!r}"):
+        policies.Assumptions(ranks_parallel=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("m", [math.nan, math.inf, 1.5, 0])
+def test_roofline_rows_must_be_positive_whole_numbers(m: float) -> None:
+    """(15) matmul_time accepted NaN, inf and fractional rows."""
+    from hermes_model import io as hio
+
+    with pytest.raises(ValueError, match=rf"m must be positive, finite and a whole number, "
+                                         rf"got {float(m)}"):
+        roofline.matmul_time(hio.load_gpu("t4"), m, 4096, 4096)
+
+
+@pytest.mark.parametrize("nbytes", [math.nan, math.inf, -1.0])
+def test_transfer_bytes_must_be_finite(nbytes: float) -> None:
+    """(15) transfer_time_s accepted NaN and inf bytes."""
+    with pytest.raises(ValueError, match="bytes_moved must be non-negative and finite"):
+        roofline.transfer_time_s(nbytes, io.load_link("pcie4_x16"))
+
+
+def test_system_yaml_file(tmp_path: Path, capsys) -> None:
+    """(16) --system path/to/file.yaml gave "unknown system"; it now loads, labelled by path."""
+    path = tmp_path / "mine.yaml"
+    shutil.copy(DATA / "catalog" / "systems" / "hermes_paper.yaml", path)
+    code, out, _ = run(capsys, *EST, "--system", str(path), "--json")
+    assert code == 0
+    mine = json.loads(out)
+    code, out, _ = run(capsys, *EST, "--json")
+    base = json.loads(out)
+    assert mine["system"] == str(path) and mine["tokens_per_s"] == base["tokens_per_s"]
+    code, out, _ = run(capsys, "estimate", "--help")
+    assert ".yaml" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--system", "/tmp/no/such/system", "system file '/tmp/no/such/system' not found"),
+    ("--system", "../systems/hermes_paper", "system file '../systems/hermes_paper' not found"),
+    ("--gpu", "../gpus/t4", "unknown GPU '../gpus/t4'; valid: "),
+    ("--dimm", str(DATA / "catalog" / "dimms" / "ddr4_3200_ndp"), "unknown DIMM"),
+])
+def test_path_like_slugs_are_refused(capsys, flag: str, value: str, message: str) -> None:
+    """(16) A slug with '/' (or an absolute path without extension) sneaked through."""
+    code, _, err = run(capsys, *EST, flag, value)
+    assert code == 2 and message in one_line_error(err)
+
+
+@pytest.mark.parametrize(("file", "old", "new", "field", "allowed"), [
+    ("gpus/rtx_4090.yaml", "pcie_gen: {value: 4,", "pcie_gen: {value: 9,", "pcie_gen", "3, 4, 5"),
+    ("dimms/ddr4_3200_ndp.yaml", "ddr_generation: {value: 4,", "ddr_generation: {value: 7,",
+     "ddr_generation", "4, 5"),
+])
+def test_implausible_generations_are_refused(data: Path, capsys, file: str, old: str, new: str,
+                                             field: str, allowed: str) -> None:
+    """(17) pcie_gen: 9 and ddr_generation: 7 were accepted."""
+    edit(data / "catalog" / file, old, new)
+    code, _, err = run(capsys, *EST)
+    assert code == 2
+    line = one_line_error(err)
+    assert f"field '{field}': must be one of {allowed}" in line and line.endswith("got " + new[-2])
+
+
+def test_ddr_generations_match_the_dram_model() -> None:
+    """(17) The allowed DDR generations are those of the DRAM model's JEDEC table."""
+    from hermes_model import dram
+
+    assert set(specs.DDR_GENERATIONS) == set(dram.TRTP_MIN_CYCLES)
+
+
+# ------------------------------------------------------------------------------- C. messages
+
+
+def test_file_model_with_a_sparse_policy_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    """(18) --model FILE.json --policy hermes exited 3 with "options.activity"."""
+    path = llama_config(tmp_path)
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "hermes")
+    assert code == 2
+    line = one_line_error(err)
+    assert "--policy hermes" in line and "accelerate, flexgen, hermes-base, gpu-only" in line
+    assert "options.activity" not in line
+    run(capsys, "estimate", "--help")  # the help says so too
+    code, out, _ = run(capsys, "estimate", "--help")
+    assert "hermes-base or gpu-only" in " ".join(out.split())
+
+
+def test_invalid_json_names_the_file(tmp_path: Path, capsys) -> None:
+    """(19) An invalid config.json did not say which file."""
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "gpu-only")
+    assert code == 2 and f"model config '{path}': cannot read it as JSON" in one_line_error(err)
+
+
+def test_directory_as_model(tmp_path: Path, capsys) -> None:
+    """(20) A directory given as --model was "not found"."""
+    path = tmp_path / "dir.json"
+    path.mkdir()
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "gpu-only")
+    assert code == 2 and "is a directory" in one_line_error(err)
+
+
+def test_unsupported_hidden_act_names_the_field(tmp_path: Path, capsys) -> None:
+    """(21) hidden_act: "gelu" blamed meta field native_activation."""
+    path = llama_config(tmp_path, hidden_act="gelu")
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "gpu-only")
+    assert code == 2
+    line = one_line_error(err)
+    assert "'hidden_act' must be one of silu, swish" in line and "'gelu'" in line
+
+
+@pytest.mark.parametrize("command", ["sparsity", "predictor", "balance"])
+def test_negative_seed_is_a_usage_error(capsys, command: str) -> None:
+    """(22) --seed -1 reached numpy."""
+    args = [command, "--seed", "-1"] + (["--model", "llama2_7b"] if command == "sparsity" else [])
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    line = one_line_error(err)
+    assert "--seed" in line and "non-negative integer" in line and "'-1'" in line
+
+
+def test_balance_batch_names_the_allowed(capsys) -> None:
+    """(23) balance --batch 3 did not say which batches are allowed."""
+    code, _, err = run(capsys, "balance", "--batch", "3")
+    assert code == 2 and "--batch must be one of 1, 2, 4, 8" in one_line_error(err)
+
+
+def test_predictor_lists_minilm(capsys) -> None:
+    """(24) predictor --model bogus omitted the default minilm from the valid list."""
+    code, _, err = run(capsys, "predictor", "--model", "bogus")
+    assert code == 2 and "unknown model 'bogus'; valid: minilm, " in one_line_error(err)
+
+
+def test_gpu_pcie_lanes_names_the_field(data: Path, capsys) -> None:
+    """(25) pcie_lanes: 3 failed as an unknown link pcie4_x3."""
+    edit(data / "catalog" / "gpus" / "rtx_4090.yaml", "pcie_lanes: {value: 16,",
+         "pcie_lanes: {value: 3,")
+    code, _, err = run(capsys, *EST)
+    assert code == 2
+    line = one_line_error(err)
+    assert "gpus/rtx_4090.yaml: field 'pcie_lanes': must be one of 16" in line
+    assert line.endswith("got 3")
+
+
+def test_yaml_exponent_without_dot_gets_a_hint(data: Path) -> None:
+    """(26) PyYAML reads 1e-300 as a string: the message says how to write it."""
+    edit(data / "catalog" / "gpus" / "rtx_4090.yaml", "paper: {value: 936,", "paper: {value: 1e-300,")
+    with pytest.raises(ValueError, match=r"expected a number, got '1e-300' \(YAML reads 1e-300 as "
+                                         r"text: .* e\.g\. 1\.0e-300\)"):
+        io.load_gpu("rtx_4090")
+
+
+def test_api_messages() -> None:
+    """(27) Band with a bad policy, a slug for the model, numpy reprs in messages."""
+    from hermes_model import dram
+
+    model, system = io.load_model("llama2_7b"), io.load_system("hermes_paper")
+    with pytest.raises(ValueError, match=r"unknown policy 'bogus'; valid: accelerate, .*gpu-only"):
+        policies.tokens_per_s_band("bogus", model, system)
+    with pytest.raises(TypeError, match=r"model must be a ModelSpec .* got str 'llama2_7b'"):
+        policies.estimate("gpu-only", "llama2_7b", system)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"system must be a SystemSpec"):
+        policies.tokens_per_s_band("gpu-only", model, "hermes_paper")  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as exc:
+        dram.rank_bandwidth_bytes_per_s(system.dimm, pattern="chunks", chunk_bytes=0)
+    assert "got 0.0" in str(exc.value) and "np." not in str(exc.value)
+
+
+def test_unrecognized_arguments_point_to_the_subcommand_help(capsys) -> None:
+    """(28) An unknown flag pointed to the top-level --help."""
+    code, _, err = run(capsys, *EST, "--bogus", "1")
+    assert code == 2
+    line = one_line_error(err)
+    assert "unrecognized arguments: --bogus 1" in line
+    assert "see 'python -m hermes_model estimate --help'" in line
+
+
+def test_not_supported_json_has_no_numbers(capsys) -> None:
+    """(29) N.P. with --json: tokens_per_s and the breakdown were 0.0 beside null times."""
+    code, out, _ = run(capsys, "estimate", "--model", "llama2_70b", "--policy", "gpu-only",
+                       "--json")
+    assert code == 3
+    payload = json.loads(out)
+    assert payload["supported"] is False and payload["tokens_per_s"] is None
+    assert set(payload["breakdown_s"]) == set(policies.CATEGORIES)
+    assert all(v is None for v in payload["breakdown_s"].values())
+    # the Python result the book and scorecard read is unchanged
+    est = policies.estimate("gpu-only", io.load_model("llama2_70b"), io.load_system("hermes_paper"))
+    assert est.tokens_per_s == 0.0 and not est.supported
+
+
+def test_not_supported_table_says_so_on_stdout(capsys) -> None:
+    """(30) Text-mode N.P. printed only to stderr."""
+    code, out, err = run(capsys, "estimate", "--model", "llama2_70b", "--policy", "gpu-only")
+    assert code == 3
+    assert out.startswith("supported: false - weights and KV cache need")
+    assert "not supported:" in err
