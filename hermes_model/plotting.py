@@ -8,6 +8,8 @@ the unit in parentheses.
 `rounded` is the one place where numbers are cut to the digits a reader needs. Every chart
 DataFrame, table and glued value passes through it, so that the outputs stored in the notebooks
 (and compared by nbval) do not depend on floating-point noise that differs between CPUs.
+`formatted` then writes a displayed table's float columns as text, one format per column, with
+NaN and infinities as words, so that no column shows padding digits or ``NaN``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,58 @@ def rounded(obj: Any, sig: int = DEFAULT_SIG) -> Any:
     if isinstance(obj, list | tuple):
         return type(obj)(rounded(v, sig) for v in obj)
     return obj
+
+
+def _format_sig(x: float, sig: int) -> str:
+    """`x` at `sig` significant digits in positional notation, thousands separated, trailing
+    zeros after the point dropped (``330``, ``0.3724``, ``206,000``)."""
+    x = _round_float(x, sig)
+    if x == 0:
+        return "0"
+    decimals = max(0, sig - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def formatted(df: pd.DataFrame, formats: Mapping[str, str] | str | None = None, *,
+              sig: int = DEFAULT_SIG, na: str = "—", inf: str = "∞") -> pd.DataFrame:
+    """A display copy of `df` whose float columns are text, each in one format.
+
+    A column named in `formats` uses that format specification (``",.1f"``, ``".3g"``, ...;
+    a single string applies to every float column); any other float column keeps `sig`
+    significant digits without exponent or padding zeros.
+    NaN is written `na` and infinities `inf` (with a sign when negative), so that a table shows
+    neither ``NaN`` nor digits a column's widest value forces on the others. Values pass through
+    `rounded` first (at `sig` digits, or 12 where a format is given), so the text is the same on
+    every CPU. Non-float columns, the index and the column labels are unchanged.
+
+    >>> formatted(pd.DataFrame({"a": [330.0, 5156.3], "b": [0.5, float("nan")]}),
+    ...           {"b": ".2f"}).to_dict("list")
+    {'a': ['330', '5,156'], 'b': ['0.50', '—']}
+    """
+    if isinstance(formats, str):
+        formats = {str(c): formats for c in df.columns if pd.api.types.is_float_dtype(df[c])}
+    formats = dict(formats or {})
+    unknown = sorted(set(formats) - {str(c) for c in df.columns})
+    if unknown:
+        raise ValueError(f"formatted: no column {unknown[0]!r}; got "
+                         f"{', '.join(map(str, df.columns))}")
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col]):
+            continue
+        spec = formats.get(str(col))
+        values = rounded(out[col], sig if spec is None else 12)
+
+        def text(v: float, spec: str | None = spec) -> str:
+            if math.isnan(v):
+                return na
+            if math.isinf(v):
+                return inf if v > 0 else f"-{inf}"
+            return _format_sig(v, sig) if spec is None else format(v, spec)
+
+        out[col] = [text(float(v)) for v in values]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,7 +276,8 @@ def roofline_chart(lines: pd.DataFrame, ridges: pd.DataFrame,
 
 def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
                     sig: int = DEFAULT_SIG) -> alt.LayerChart:
-    """A dot per tier and profile at its bandwidth on a log axis (filled: paper, open: datasheet).
+    """A mark per tier and profile at its bandwidth on a log axis (filled circle: paper, open
+    diamond: datasheet; both in the subsystem's colour).
 
     Parameters
     ----------
@@ -237,21 +292,31 @@ def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
     dots = rounded(df.assign(bandwidth_gb_per_s=df["bandwidth_bytes_per_s"] / u.GB), sig)
     x = alt.X("bandwidth_gb_per_s:Q", scale=alt.Scale(type="log"), title="bandwidth (GB/s)")
     y = alt.Y("tier:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
-    layer = alt.Chart(dots).mark_point(size=140, strokeWidth=2).encode(
-        x=x, y=y,
-        color=alt.Color("subsystem:N", scale=subsystem_scale(list(dots["subsystem"])),
-                        title="subsystem"),
-        fill=alt.condition(alt.datum.profile == "paper",
-                           alt.Color("subsystem:N", scale=subsystem_scale(list(dots["subsystem"])),
-                                     legend=None),
-                           alt.value("white")),
-        shape=alt.Shape("profile:N", sort=["paper", "datasheet"], title="profile",
-                        scale=alt.Scale(domain=["paper", "datasheet"],
-                                        range=["circle", "diamond"]),
-                        legend=alt.Legend(symbolStrokeColor="#555555", symbolFillColor="white")),
+    colours = subsystem_scale(list(dots["subsystem"]))
+    profiles = ["paper", "datasheet"]
+    shape = alt.Shape("profile:N", sort=profiles, title="profile",
+                      scale=alt.Scale(domain=profiles, range=["circle", "diamond"]))
+    base = alt.Chart(dots).encode(
+        x=x, y=y, yOffset=alt.YOffset("profile:N", sort=profiles,
+                                      scale=alt.Scale(domain=profiles)))
+    # The marks: the subsystem's colour as stroke and, for the paper profile only, as fill.
+    marks = base.mark_point(size=140, strokeWidth=2, filled=True, opacity=1).encode(
+        color=alt.Color("subsystem:N", scale=colours, title="subsystem"),
+        stroke=alt.Stroke("subsystem:N", scale=colours, title="subsystem"),
+        fillOpacity=alt.condition(alt.datum.profile == "paper", alt.value(1.0), alt.value(0.0)),
+        shape=shape.legend(None),
         tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("profile:N"),
                  alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")])
-    layers: list[alt.Chart] = [layer]
+    # An invisible copy, drawn underneath, that only carries the profile legend (a grey filled
+    # circle and an open diamond): a legend symbol's fill cannot follow a condition.
+    key_legend = alt.Legend(symbolOpacity=1, symbolStrokeWidth=2)
+    key = base.mark_point(size=140, strokeWidth=2, filled=True, opacity=0).encode(
+        fill=alt.Fill("profile:N", sort=profiles, title="profile", legend=key_legend,
+                      scale=alt.Scale(domain=profiles, range=["#555555", "transparent"])),
+        stroke=alt.Stroke("profile:N", sort=profiles, title="profile", legend=key_legend,
+                          scale=alt.Scale(domain=profiles, range=["#555555", "#555555"])),
+        shape=shape.legend(key_legend))
+    layers: list[alt.Chart] = [key, marks]
     if reference is not None and len(reference):
         _require(reference, ["tier", "bandwidth_bytes_per_s", "label"], "bandwidth_chart reference")
         ref = rounded(reference.assign(
@@ -260,7 +325,9 @@ def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
                       .encode(x=x, y=y, tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("label:N"),
                                                  alt.Tooltip("bandwidth_gb_per_s:Q",
                                                              title="bandwidth (GB/s)")]))
-    return alt.layer(*layers).properties(width=WIDTH - 180, height=alt.Step(34))
+    return alt.layer(*layers).resolve_scale(
+        color="independent", fill="independent", stroke="independent", shape="independent"
+    ).properties(width=WIDTH - 180, height=alt.Step(20))
 
 
 def chunk_efficiency_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.Chart:
@@ -482,7 +549,7 @@ def link_chart(copies: pd.DataFrame, curve: pd.DataFrame, *, max_fit_bytes: floa
 
 
 # ---------------------------------------------------------------------------------------------
-# Activation sparsity (issue 6)
+# Activation sparsity
 # ---------------------------------------------------------------------------------------------
 
 
@@ -554,7 +621,7 @@ def similarity_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
 
 
 # ---------------------------------------------------------------------------------------------
-# End to end (issue 9): model beside paper, and where the time goes
+# End to end: model beside paper, and where the time goes
 # ---------------------------------------------------------------------------------------------
 
 #: Colours of Fig. 12's categories (Okabe & Ito), in the order of the stack.
@@ -624,7 +691,7 @@ def breakdown_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetCha
 
 
 # ---------------------------------------------------------------------------------------------
-# Partition and predictor (issue 7)
+# Partition and predictor
 # ---------------------------------------------------------------------------------------------
 
 
@@ -694,7 +761,7 @@ def decode_step_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetC
 
 
 # ---------------------------------------------------------------------------------------------
-# Scheduling (issue 8): the Fig. 13 ablation
+# Scheduling: the Fig. 13 ablation
 # ---------------------------------------------------------------------------------------------
 
 
@@ -753,7 +820,7 @@ def ratio_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG,
 
 
 # ---------------------------------------------------------------------------------------------
-# Sensitivity (issue 10): bands and the tornado
+# Sensitivity: bands and the tornado
 # ---------------------------------------------------------------------------------------------
 
 
@@ -820,7 +887,7 @@ def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
 
 
 # ---------------------------------------------------------------------------------------------
-# Beyond the paper and the scorecard (issue 11)
+# Beyond the paper and the scorecard
 # ---------------------------------------------------------------------------------------------
 
 #: Colours of the three policies compared in the what-ifs.

@@ -1,7 +1,8 @@
-"""The reproduction scorecard: every result of the paper beside the model's value (issue 11).
+"""The reproduction scorecard: every result of the paper beside the model's value.
 
-The rows are ``data/paper/scorecard_rows.csv`` (the digest's "Results to reproduce", §16, each
-broken into its individual numbers; loaded by ``io.load_scorecard_rows``). Each row has a
+The rows are ``data/paper/scorecard_rows.csv`` (the paper's results, grouped in eleven rows by
+figure, each broken into its individual numbers; loaded by ``io.load_scorecard_rows``); every
+paper value there names the ``data/paper/`` file and field it comes from. Each row has a
 **kind** and a **rule**:
 
 * ``number``: the model's value, its error and whether it holds. Rules: ``hermes_20`` (Hermes
@@ -20,12 +21,18 @@ broken into its individual numbers; loaded by ``io.load_scorecard_rows``). Each 
 ``scripts/make_motivation.py``); a row whose
 quantity no module computes yet maps to ``None`` and is reported as *not yet modelled*, never
 given a value. :func:`score` applies the rules; the rules themselves are pure functions.
+
+The display helpers at the end (:func:`sig_text`, :func:`paper_text`, :func:`reader_source`,
+:func:`bar_table`, :func:`result_table`) turn scored rows into reader-facing tables: paper
+values exactly as given, model values to three significant figures, N.P. (the paper's label for
+a configuration that cannot run) instead of NaN.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -194,6 +201,9 @@ class Inputs:
     motivation : DataFrame, optional
         ``scripts/make_motivation.py``'s table (model, batch, quantity, value, unit): §III-B's
         hot-set stability and fixed vs oracle partition (LLaMA2-70B), §IV-A's migration (OPT-66B).
+    averages : DataFrame, optional
+        The paper's stated averages (``io.load_paper_figure("averages")``), quoted by
+        :func:`inconsistencies`.
     """
 
     profile: str
@@ -207,6 +217,7 @@ class Inputs:
     other_system: Any = None
     dimm_jedec: Any = None
     motivation: pd.DataFrame | None = None
+    averages: pd.DataFrame | None = None
 
 
 def load_inputs(profile: str = "paper") -> Inputs:
@@ -225,7 +236,8 @@ def load_inputs(profile: str = "paper") -> Inputs:
                   other_system=io.load_system(
                       "hermes_paper", "datasheet" if profile == "paper" else "paper"),
                   dimm_jedec=io.load_dimm("ddr4_3200_ndp_jedec", profile),
-                  motivation=io.load_scheduling_table("motivation"))
+                  motivation=io.load_scheduling_table("motivation"),
+                  averages=io.load_paper_figure("averages"))
 
 
 def _opts(inp: Inputs, slug: str, **kw: Any) -> Assumptions:
@@ -437,7 +449,7 @@ def score(rows: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
         verd, err = verdict(r.kind, r.rule, v, float(r.paper_value), float(r.paper_high))
         if isinstance(v, list | tuple):
             vals.append(math.nan)
-            texts.append(f"{min(v):.3g}-{max(v):.3g}")
+            texts.append(f"{min(v):.3g}–{max(v):.3g}")
         elif isinstance(v, bool | np.bool_):
             vals.append(math.nan)
             texts.append("N.P." if v else "runs")
@@ -479,13 +491,28 @@ def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def _stated(inp: Inputs, name: str) -> float | None:
+    """A stated average of the paper (``data/paper/averages.csv``), or None without the table."""
+    if inp.averages is None:
+        return None
+    hit = inp.averages.loc[inp.averages["name"] == name, "value"]
+    return float(hit.iloc[0]) if len(hit) == 1 else None
+
+
+def _quote(value: float | None, fallback: str, suffix: str = "") -> str:
+    return fallback if value is None else paper_text(value) + suffix
+
+
 def inconsistencies(inp: Inputs) -> pd.DataFrame:
-    """The paper's gaps and inconsistencies (digest §17-18), each with what the model says.
+    """The paper's gaps and inconsistencies met in re-deriving it, each with what the model says.
+
+    Paper values are quoted from ``data/paper/`` where a table holds them; every model number is
+    computed here, from the package.
 
     Returns
     -------
     DataFrame
-        ``issue``, ``paper`` (what the paper says or implies), ``model`` (what the model
+        ``inconsistency``, ``paper`` (what the paper says or implies), ``model`` (what the model
         computes about it, from the package).
     """
     system = inp.system_for()
@@ -497,10 +524,17 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     f11 = frames["fig11"]
     falcon_host = f11[(f11["model"] == "falcon_40b") & (f11["policy"] == "hermes-host")
                       & (f11["batch"] == 1)]["tokens_per_s"].item()
+
+    def paper_bar(fig: str) -> str:
+        t = inp.paper_bars[fig]
+        hit = t[(t["model"] == "falcon_40b") & (t["policy"] == "hermes-host") & (t["batch"] == 1)]
+        return paper_text(float(hit["tokens_per_s"].iloc[0])) if len(hit) == 1 else "?"
+
     paper_gap = f11.pivot_table(index=["model", "batch"], columns="policy",
                                 values="paper_tokens_per_s")
     gap_min = (paper_gap["hermes"] / paper_gap["hermes-base"]).groupby(level="model").idxmin()
-    off = [f"{m} (batch {b})" for m, (_, b) in gap_min.items() if b != 2]
+    off = [f"{short_name(inp.models[m].name)} (batch {b})" for m, (_, b) in gap_min.items()
+           if b != 2]
     llama = inp.models["llama2_70b"]
     w = shapes.weight_bytes(llama, "fp16")
     pool4 = 4 * system.dimm.capacity_bytes
@@ -510,28 +544,36 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     ref1 = _est(inp, "gpu-only", "llama2_70b", system=inp.system_for(
         gpu=sweeps.FIG17_GPU, n_gpus=sweeps.FIG17_N_GPUS)).tokens_per_s
     state_kib = predictor.state_table_bytes(32 * (4096 + 11008)) / 2**10
+    # one DIMM's streaming read from its DRAM timings (the NDP-DIMM chapter's), and the pin bound
     bw_t2 = float(dram.dimm_bandwidth_bytes_per_s(system.dimm))
+    pin = system.dimm.ranks_pin_bandwidth_bytes_per_s
     bw_j = float(dram.dimm_bandwidth_bytes_per_s(inp.dimm_jedec)) if inp.dimm_jedec else math.nan
+    n = system.n_dimms
     act = inp.activities["llama2_70b"]
-    fit = sparsity.fit_frequencies(4096, act.mlp_density, act.mlp_hot_share)
+    n_mlp = shapes.mlp_neurons_per_layer(llama)
+    fit = sparsity.fit_frequencies(n_mlp, act.mlp_density, act.mlp_hot_share)
     mem = float(sparsity.memoryless_similarity(
-        sparsity.logit_normal_frequencies(4096, fit.logit_mean, fit.logit_std)))
+        sparsity.logit_normal_frequencies(n_mlp, fit.logit_mean, fit.logit_std)))
     h = _est(inp, "hermes", "llama2_70b")
     other = inp.other_system
     h_other = _est(inp, "hermes", "llama2_70b", system=other) if other is not None else None
-    pool8 = system.dimm_pool_bandwidth_bytes_per_s
+    dv = _quote(_stated(inp, "hermes_over_dejavu_batches"), "the stated average", "×")
+    hha = _quote(_stated(inp, "hermes_host_over_accelerate"), "the stated average", "×")
+    prefill = _quote(_stated(inp, "hermes_prefill_share_bs1"), "a stated", " %")
     rows = [
-        ("75.24x over Deja Vu does not follow from the bars",
-         f"stated 75.24x; its own Fig. 11 bars give {_fmt(from_bars['hermes_over_dejavu_batches'])}x",
-         (f"{_fmt(from_model['hermes_over_dejavu_batches'])}x: the model's FlexGen and Deja Vu are "
-         "several times faster than the paper's, so every ratio over them is smaller")),
-        ("62.00x Hermes-host over Accelerate does not follow from the bars",
-         (f"stated 62.00x; the bars give {_fmt(from_bars['hermes_host_over_accelerate'])}x (six "
-         "models)"), f"{_fmt(from_model['hermes_host_over_accelerate'])}x"),
-        ("Falcon-40B Hermes-host at batch 1: 5.58 (Fig. 10) and 5.37 (Fig. 11)",
+        (f"{dv} over Deja Vu does not follow from the bars",
+         (f"stated {dv} (OPT-66B, batches 1–16); the paper's own Fig. 11 bars give "
+          f"{_fmt(from_bars['hermes_over_dejavu_batches'])}×"),
+         (f"{_fmt(from_model['hermes_over_dejavu_batches'])}×: the model's FlexGen and Deja Vu are "
+          "several times faster than the paper's, so every ratio over them is smaller")),
+        (f"{hha} Hermes-host over Accelerate does not follow from the bars",
+         (f"stated {hha}; the bars give {_fmt(from_bars['hermes_host_over_accelerate'])}× (six "
+          "models, batch 1)"), f"{_fmt(from_model['hermes_host_over_accelerate'])}×"),
+        ((f"Falcon-40B Hermes-host at batch 1: {paper_bar('fig10')} (Fig. 10) and "
+          f"{paper_bar('fig11')} (Fig. 11)"),
          "two values for one bar", f"one value, {_fmt(falcon_host)} tokens/s"),
         ("Smallest Hermes/Hermes-base gap at batch 2",
-         "stated for all models; in the bars "
+         "stated for all models; in the paper's Fig. 11 bars "
          + (", ".join(off) + " has its minimum elsewhere" if off else "it holds for every model"),
          "see the Fig. 11 trend row of the scorecard"),
         ("RTX 4090: 936 GB/s and 330 TFLOPS",
@@ -541,49 +583,196 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
          + (f" and {_fmt(h_other.tokens_per_s)} with the {other.profile} profile"
             if h_other is not None else "")),
         ("Per-DIMM bandwidth and NDP MAC rate not stated",
-         "Fig. 1's ~1.6 TB/s; the digest infers 102.4 GB/s per DIMM",
-         (f"DRAM timings give {_fmt(pool8 / system.n_dimms / 1e9)} GB/s per DIMM: "
-         f"{_fmt(pool8 / 1e12)} TB/s for 8 DIMMs, {_fmt(2 * pool8 / 1e12)} TB/s for 16 "
-         "(the 1.6 TB/s label fits 16)")),
+         (f"Fig. 1's ~1.6 TB/s label; the pins of a DIMM's {system.dimm.n_ranks} ranks carry "
+          f"{_fmt(pin / 1e9, 4)} GB/s"),
+         (f"DRAM timings give {_fmt(bw_t2 / 1e9)} GB/s per DIMM (pin bound {_fmt(pin / 1e9, 4)}): "
+          f"{_fmt(n * bw_t2 / 1e12)} TB/s for {n} DIMMs, {_fmt(2 * n * bw_t2 / 1e12)} TB/s for "
+          f"{2 * n} ({_fmt(2 * n * pin / 1e12)} TB/s at the pins); the ~1.6 TB/s label fits "
+          f"{2 * n} DIMMs, not {n}")),
         ("Table II timings mix speed bins (tRRD_S/L, tFAW)",
          "tRRD 4/6 and tFAW 26 are a DDR4-2400 x8 part's",
          (f"one DIMM streams {_fmt(bw_t2 / 1e9)} GB/s with Table II and {_fmt(bw_j / 1e9)} GB/s "
-         "with JEDEC DDR4-3200 x16 timings"
-         + (": activation timings do not bind a streaming read" if bw_t2 == bw_j else ""))),
+          "with JEDEC DDR4-3200 x16 timings"
+          + (": activation timings do not bind a streaming read" if bw_t2 == bw_j else ""))),
         ("The host cannot hold the NDP pool",
          (f"an i9-13900K has {system.host.dram_channels} channels; the pool is "
-         f"{system.n_dimms} DIMMs at {system.dimms_per_channel} per channel"),
+          f"{n} DIMMs at {system.dimms_per_channel} per channel"),
          (f"two memory systems: host {_fmt(system.host.dram_bandwidth_bytes_per_s / 1e9)} GB/s, "
-         f"NDP pool {_fmt(pool8 / 1e9)} GB/s")),
+          f"NDP pool {_fmt(n * bw_t2 / 1e9)} GB/s from DRAM timings "
+          f"({_fmt(system.dimm_pool_bandwidth_bytes_per_s / 1e9)} GB/s at the pins)")),
         ("Capacity edge of LLaMA2-70B at 4 DIMMs",
          "N.P. at 4 DIMMs (labels)",
          (f"fp16 weights {_fmt(w / 2**30, 5)} GiB against {_fmt(pool4 / 2**30, 5)} GiB: short by "
-         f"{_fmt(100 * (w / pool4 - 1), 2)} %, so N.P. (weights stay in the DIMMs)")),
-        ("TensorRT-LLM on 5x A100 (Fig. 17) is slow",
-         "implied 17.4 tokens/s at batch 1",
+          f"{_fmt(100 * (w / pool4 - 1), 2)} %, so N.P. (weights stay in the DIMMs)")),
+        ("TensorRT-LLM on 5× A100 (Fig. 17) is slow",
+         "implied 17.4 tokens/s at batch 1 (Fig. 17's efficiency with Fig. 11's Hermes bar)",
          (f"bandwidth roofline {_fmt(roof)} tokens/s; gpu-only tensor parallel {_fmt(ref1)}; "
-         "five GPUs divide neither 64 heads nor 8 KV heads")),
+          "five GPUs divide neither 64 heads nor 8 KV heads")),
         ("Predictor memory 232 KB",
-         "32 layers x (4K + 10.5K) neurons x 4 bit", (f"32 x (4096 + 11008) x 4 bit = "
-         f"{_fmt(state_kib, 4)} KiB; the top-2 correlation table is separate and larger")),
+         "32 layers × (4K + 10.5K) neurons × 4 bit", (f"32 × (4096 + 11008) × 4 bit = "
+          f"{_fmt(state_kib, 4)} KiB; the top-2 correlation table is separate and larger")),
         ("'Similarity' in Fig. 4a is not defined",
          "> 0.90 adjacent, ~0.70 beyond 10 tokens",
-         (f"independent tokens with LLaMA2-70B's frequencies already overlap by {_fmt(mem, 2)}; "
-         "the generator reads similarity as overlap and is calibrated to the paper's curve")),
+         (f"independent tokens drawn from LLaMA2-70B's fitted MLP frequencies (density "
+          f"{_fmt(act.mlp_density, 2)}, 80 % of activations in {_fmt(100 * act.mlp_hot_share, 2)} % "
+          f"of the neurons) already overlap by {mem:.3f} in expectation, the memoryless baseline "
+          "(the sparsity chapter estimates it again from a generated trace); the generator reads "
+          "similarity as overlap and is calibrated to the paper's curve")),
         ("Bit-serial multipliers: cycles per MAC not stated",
          "128-bit operands, 8 FP16 at once, bit-serial",
          (f"{_fmt(system.dimm.ndp_cycles_per_op)} cycles (FP16 significand bits); the scorecard's "
-         "Fig. 16 rows test what that implies")),
+          "Fig. 16 rows test what that implies")),
         ("Tokens/s definition and prefill",
-         "whether prefill is counted is not stated; 33.01 % prefill at batch 1",
+         f"whether prefill is counted is not stated; {prefill} prefill at batch 1",
          (f"prefill counted: {_fmt(100 * h.breakdown_s['prefill'] / h.total_s)} % of LLaMA2-70B's "
-         "time at batch 1")),
+          "time at batch 1")),
         ("Algorithm 1's loop condition printed inverted",
          "while Z_id <= Z_{J-id}", ("the model implements the intent (move while the heavy DIMM "
          "exceeds the light one), scheduling.remap_layer")),
         ("Fig. 12a caption says OPT-30B, its labels OPT-13B", "caption and labels disagree",
          "the breakdown chapter follows the labels (OPT-13B, OPT-66B)"),
-        ("1.63x appears twice", "§III-B fixed vs oracle partition; Fig. 13 partition vs random",
+        ("1.63× appears twice", "§III-B fixed vs oracle partition; Fig. 13 partition vs random",
          "two rows of the scorecard, two different model quantities"),
     ]
-    return pd.DataFrame(rows, columns=["issue", "paper", "model"])
+    return pd.DataFrame(rows, columns=["inconsistency", "paper", "model"])
+
+
+# ------------------------------------------------------------------------- reader-facing tables
+
+#: The paper's label for a configuration that cannot run ("not possible").
+NP: Final = "N.P."
+#: What N.P. means, for a chapter's first use.
+NP_MEANING: Final = "not possible, the paper's label for a configuration that cannot run"
+#: The systems of the evaluation by their names in the paper (policy name → display name).
+SYSTEM_NAMES: Final[Mapping[str, str]] = {
+    "accelerate": "Accelerate", "flexgen": "FlexGen", "dejavu": "Deja Vu",
+    "hermes-host": "Hermes-host", "hermes-base": "Hermes-base", "hermes": "Hermes",
+    "gpu-only": "GPU only"}
+#: ``pd.option_context(*FULL_TABLE)``: show every row and every character of a table.
+FULL_TABLE: Final = ("display.max_colwidth", None, "display.max_rows", None)
+
+
+def short_name(name: str) -> str:
+    """A model's name without the variant in parentheses (for chart facets and tables).
+
+    >>> short_name("LLaMA2-70B (ReLU-fied, ReGLU)")
+    'LLaMA2-70B'
+    >>> short_name("OPT-13B")
+    'OPT-13B'
+    """
+    return name.split(" (", 1)[0].strip()
+
+
+def sig_text(x: Any, sig: int = 3, missing: str = NP) -> str:
+    """`x` to `sig` significant figures as plain text (trailing zeros kept, no exponent);
+    `missing` for None or NaN.
+
+    >>> [sig_text(v) for v in (0.2066, 159.2, 2.1, 31.849, 703.5, 25687.0, 0.0)]
+    ['0.207', '159', '2.10', '31.8', '704', '25700', '0']
+    >>> sig_text(float("nan"))
+    'N.P.'
+    """
+    if sig < 1:
+        raise ValueError(f"sig must be >= 1, got {sig!r}")
+    if x is None or not math.isfinite(float(x)):
+        return missing
+    v = float(x)
+    if v == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(v)))
+    decimals = sig - 1 - magnitude
+    r = round(v, decimals)
+    if r != 0 and math.floor(math.log10(abs(r))) > magnitude:
+        decimals -= 1  # 9.996 -> 10.0, not 10.00
+        r = round(v, decimals)
+    return f"{r:.{max(decimals, 0)}f}"
+
+
+def paper_text(x: Any, missing: str = "") -> str:
+    """A paper value exactly as stored (the shortest decimal that reads back to it, never
+    rounded); `missing` for None or NaN.
+
+    >>> [paper_text(v) for v in (578.42, 148.98, 0.04, 62.0, 2500.0)]
+    ['578.42', '148.98', '0.04', '62', '2500']
+    """
+    if x is None or not math.isfinite(float(x)):
+        return missing
+    return str(np.format_float_positional(float(x), trim="-"))
+
+
+_PRIVATE_NOTES = re.compile(r"\s*\([^()]*(?:digest|hermes_paper\.md)[^()]*\)"
+                            r"|\s*via hermes_paper\.md\s*§[\d.]+")
+
+
+def reader_source(text: str) -> str:
+    """A row's source as a reader can follow it: the paper's sections, figures and tables only.
+
+    Drops references to private reading notes (the notes' section numbers mean nothing to a
+    reader) and spells out their tag for an inference.
+
+    >>> reader_source("Hermes §V-B, Fig. 9 bar label (digest §10)")
+    'Hermes §V-B, Fig. 9 bar label'
+    >>> reader_source("Fig. 17 label 55.3 % (hermes_paper.md §10.9 [R-fig]); batch by ordering [I]")
+    'Fig. 17 label 55.3 %; batch by ordering (inferred)'
+    """
+    out = _PRIVATE_NOTES.sub("", str(text))
+    return re.sub(r"\s*\[I\]", " (inferred)", out).strip()
+
+
+def bar_rows(scored: pd.DataFrame) -> pd.DataFrame:
+    """The number rows of the bars of Figs. 9–11 (ids ``figN/model/policy/bsB``), with
+    ``model_slug``, ``policy`` and ``batch`` parsed from the id; N.P. and trend rows excluded."""
+    parts = scored["id"].str.extract(r"^(fig(?:9|10|11))/([a-z0-9_]+)/([a-z-]+)/bs(\d+)$")
+    ok = parts[0].notna() & (scored["kind"] == "number")
+    out = scored[ok].copy()
+    out["model_slug"], out["policy"] = parts.loc[ok, 1], parts.loc[ok, 2]
+    out["batch"] = parts.loc[ok, 3].astype(int)
+    return out
+
+
+def bar_counts(scored: pd.DataFrame) -> dict[str, int]:
+    """How the bars are counted: ``rows`` (every bar as each figure prints it), ``distinct``
+    (a model, system and batch once, though Fig. 11's batch-1 bars repeat Figs. 9–10's),
+    ``repeated`` (rows - distinct), and the same for Hermes (``hermes_rows``,
+    ``hermes_distinct``)."""
+    b = bar_rows(scored)
+    key = ["model_slug", "policy", "batch"]
+    h = b[b["policy"] == "hermes"]
+    distinct = len(b.drop_duplicates(key))
+    return {"rows": len(b), "distinct": distinct, "repeated": len(b) - distinct,
+            "hermes_rows": len(h), "hermes_distinct": len(h.drop_duplicates(key))}
+
+
+def bar_table(scored: pd.DataFrame, model_names: Mapping[str, str]) -> pd.DataFrame:
+    """Every bar row as a reader reads it: the paper's figure, model (display name), system,
+    batch, the paper's tokens/s as given, the model's to three significant figures (N.P. where
+    the model cannot run it), model / paper to two decimals, and the verdict."""
+    b = bar_rows(scored)
+    ratio = b["model_value"] / b["paper_value"]
+    return pd.DataFrame({
+        "paper's figure": b["figure"],
+        "model": [short_name(model_names.get(m, m)) for m in b["model_slug"]],
+        "system": [SYSTEM_NAMES.get(p, p) for p in b["policy"]], "batch": b["batch"],
+        "paper (tokens/s)": [paper_text(v) for v in b["paper_value"]],
+        "model (tokens/s)": [sig_text(v) for v in b["model_value"]],
+        "model / paper": [NP if not math.isfinite(r) else f"{r:.2f}" for r in ratio],
+        "verdict": b["verdict"]}).reset_index(drop=True)
+
+
+def result_table(scored: pd.DataFrame) -> pd.DataFrame:
+    """Scored rows other than bars, as a reader reads them: paper values as given (N.P. for a
+    row that says the paper cannot run a configuration), units with × for ratios, the model's
+    text, the error in % to three significant figures (numbers only), and the reader's source."""
+    is_np = (scored["rule"] == "np").to_numpy()
+    return pd.DataFrame({
+        "paper's figure": scored["figure"], "quantity": scored["quantity"],
+        "kind": scored["kind"],
+        "paper": [NP if n else paper_text(v) for v, n in zip(scored["paper_value"], is_np,
+                                                            strict=True)],
+        "paper (high)": [paper_text(v) for v in scored["paper_high"]],
+        "unit": ["" if n else ("×" if u == "x" else u)
+                 for u, n in zip(scored["unit"], is_np, strict=True)],
+        "model": scored["model_text"],
+        "error (%)": [sig_text(100 * e, missing="") for e in scored["error"]],
+        "verdict": scored["verdict"], "how the model value is obtained": scored["model_note"],
+        "source": [reader_source(t) for t in scored["source"]]}).reset_index(drop=True)

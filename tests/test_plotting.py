@@ -164,10 +164,23 @@ def test_bandwidth_chart() -> None:
     spec = plotting.bandwidth_chart(df, ref).to_dict()
     assert "title" not in spec
     enc = _encodings(spec)
-    assert enc[0]["x"]["title"] == "bandwidth (GB/s)" and enc[0]["x"]["scale"] == {"type": "log"}
-    assert enc[0]["y"]["sort"] == ["GPU memory", "PCIe"]
-    assert enc[0]["color"]["scale"]["domain"] == ["GPU", "PCIe"]
-    assert len(spec["layer"]) == 2
+    for e in enc:
+        assert e["x"]["title"] == "bandwidth (GB/s)" and e["x"]["scale"] == {"type": "log"}
+        assert e["y"]["sort"] == ["GPU memory", "PCIe"]
+    # the invisible legend carrier, the marks, the reference ticks
+    key, marks, _ticks = enc
+    assert marks["color"]["scale"]["domain"] == ["GPU", "PCIe"]
+    # every mark is stroked in its subsystem's colour, so an open (datasheet) one stays visible
+    assert marks["stroke"]["field"] == "subsystem"
+    assert marks["stroke"]["scale"] == marks["color"]["scale"]
+    assert marks["fillOpacity"]["condition"]["value"] == 1.0 and marks["fillOpacity"]["value"] == 0
+    # the profile legend has symbols: a grey filled circle (paper) and an open diamond
+    assert key["shape"]["scale"] == {"domain": ["paper", "datasheet"], "range": ["circle", "diamond"]}
+    assert key["fill"]["scale"]["range"] == ["#555555", "transparent"]
+    assert key["stroke"]["legend"]["symbolStrokeWidth"] > 0
+    assert spec["layer"][0]["mark"]["opacity"] == 0 and spec["layer"][1]["mark"]["opacity"] == 1
+    assert len(spec["layer"]) == 3
+    assert len(_encodings(plotting.bandwidth_chart(df).to_dict())) == 2
     with pytest.raises(ValueError, match="missing column"):
         plotting.bandwidth_chart(df.drop(columns="subsystem"))
 
@@ -191,3 +204,21 @@ def test_decode_step_chart_drops_nonpositive_and_logs() -> None:
         plotting.decode_step_chart(many)
     # the first series is the paper's, in black
     assert spec["spec"]["encoding"]["color"]["scale"]["range"][0] == "#000000"
+
+
+def test_formatted_writes_each_float_column_in_one_format() -> None:
+    df = pd.DataFrame({"peak": [330.0, 165.2, 0.37241], "ridge": [352.56, 5156.25, float("inf")],
+                       "b": [float("nan"), 0.5, 2.0], "n": [1, 2, 3], "s": ["x", "y", "z"]},
+                      index=pd.Index(["a", "b", "c"], name="tier"))
+    out = plotting.formatted(df, {"ridge": ",.0f"})
+    assert out["peak"].tolist() == ["330", "165.2", "0.3724"]
+    assert out["ridge"].tolist() == ["353", "5,156", "∞"]
+    assert out["b"].tolist() == ["—", "0.5", "2"]
+    assert out["n"].tolist() == [1, 2, 3] and out["s"].tolist() == ["x", "y", "z"]
+    assert out.index.equals(df.index) and df["peak"].iloc[0] == 330.0, "input unchanged"
+    assert plotting.formatted(df, na="n/a", inf="never")["ridge"].iloc[2] == "never"
+    assert plotting.formatted(pd.DataFrame({"v": [-float("inf"), 206000.0]}))["v"].tolist() == [
+        "-∞", "206,000"]
+    assert plotting.formatted(df, ".1f")["peak"].tolist() == ["330.0", "165.2", "0.4"]
+    with pytest.raises(ValueError, match="no column"):
+        plotting.formatted(df, {"missing": ".1f"})

@@ -1,5 +1,5 @@
 """Tests of hermes_model.scorecard: the rules in closed form, the rows' references to
-data/paper, and that every row maps to a model value (issue 11)."""
+data/paper, that every row maps to a model value, and the reader-facing tables."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_select_and_rows_match_their_data_paper_sources():
                 float(r.paper_value)), r.id
             checked += 1
     assert checked >= 120
-    # every result row of the digest's §16 (1-11) is present
+    # every result row (1-11) is present
     assert sorted(rows["row"].unique()) == list(range(1, 12))
 
 
@@ -169,11 +169,90 @@ def test_migration_share_and_motivation_value():
         sc.motivation_value(t, "m", "c")
 
 
-def test_inconsistencies_cover_the_digest(scored):
+def test_inconsistencies_are_computed_and_quote_data_paper(scored):
     _, inp = scored
     t = sc.inconsistencies(inp)
+    assert list(t.columns) == ["inconsistency", "paper", "model"]
     assert len(t) >= 15 and t["model"].str.len().min() > 0
-    assert any("75.24" in p for p in t["paper"])
+    # paper values quoted from data/paper/averages.csv, exactly as given
+    assert any("75.24" in p for p in t["paper"]) and any("33.01 %" in p for p in t["paper"])
+    assert t["inconsistency"].str.contains("5.58 (Fig. 10) and 5.37 (Fig. 11)", regex=False).any()
+    text = " ".join(t.to_numpy().ravel())
+    for private in ("digest", "hermes_paper.md", "issue"):
+        assert private not in text
+    # the DIMM row states the timing-derived bandwidth (as the NDP-DIMM chapter), not the pins
+    from hermes_model import dram
+    system = inp.system_for()
+    bw = float(dram.dimm_bandwidth_bytes_per_s(system.dimm))
+    assert bw < system.dimm.ranks_pin_bandwidth_bytes_per_s
+    dimm_row = t[t["inconsistency"].str.startswith("Per-DIMM")]["model"].item()
+    assert f"{bw / 1e9:.3g} GB/s per DIMM" in dimm_row
+    assert f"{system.n_dimms * bw / 1e12:.3g} TB/s for {system.n_dimms} DIMMs" in dimm_row
+    pool_row = t[t["inconsistency"].str.startswith("The host cannot")]["model"].item()
+    assert f"NDP pool {system.n_dimms * bw / 1e9:.3g} GB/s from DRAM timings" in pool_row
+    # without the averages table the rows still read (no number invented)
+    bare = sc.inconsistencies(dataclasses.replace(inp, averages=None))
+    assert bare["inconsistency"].iloc[0].startswith("the stated average")
+
+
+def test_memoryless_overlap_row_is_the_frequency_law_s():
+    from hermes_model import shapes, sparsity
+    inp = sc.load_inputs("paper")
+    act = inp.activities["llama2_70b"]
+    n = shapes.mlp_neurons_per_layer(inp.models["llama2_70b"])
+    fit = sparsity.fit_frequencies(n, act.mlp_density, act.mlp_hot_share)
+    mem = float(sparsity.memoryless_similarity(
+        sparsity.logit_normal_frequencies(n, fit.logit_mean, fit.logit_std)))
+    row = sc.inconsistencies(inp).set_index("inconsistency").loc[
+        "'Similarity' in Fig. 4a is not defined", "model"]
+    assert f"overlap by {mem:.3f}" in row
+
+
+def test_text_helpers():
+    assert [sc.sig_text(v) for v in (0.2066, 159.2, 2.1, 9.996, 999.6, 1177.0, -0.0123)] == [
+        "0.207", "159", "2.10", "10.0", "1000", "1180", "-0.0123"]
+    assert sc.sig_text(math.nan) == "N.P." and sc.sig_text(None, missing="") == ""
+    with pytest.raises(ValueError):
+        sc.sig_text(1.0, sig=0)
+    # paper values are never rounded
+    assert [sc.paper_text(v) for v in (578.42, 247.25, 148.98, 135.64, 0.04, 62.0)] == [
+        "578.42", "247.25", "148.98", "135.64", "0.04", "62"]
+    assert sc.paper_text(math.nan) == ""
+    assert sc.short_name("Falcon-40B (ReLU-fied)") == "Falcon-40B"
+    assert sc.reader_source("Hermes §V-D via hermes_paper.md §7") == "Hermes §V-D"
+    assert sc.reader_source("implied by Fig. 11 and Fig. 17 (digest §10.9 [I])") == (
+        "implied by Fig. 11 and Fig. 17")
+    assert sc.reader_source("Hermes Fig. 14 N.P. labels, capacity (digest §10.6)") == (
+        "Hermes Fig. 14 N.P. labels, capacity")
+    for src in io.load_scorecard_rows()["source"]:
+        out = sc.reader_source(src)
+        assert "digest" not in out and "hermes_paper" not in out and "[" not in out, src
+
+
+def test_bar_table_and_counts(scored):
+    s, inp = scored
+    c = sc.bar_counts(s)
+    figs = {f: io.load_paper_figure(f) for f in ("fig9", "fig10", "fig11")}
+    n_rows = sum(int(b["supported"].sum()) for b in figs.values())
+    distinct = pd.concat([b[b["supported"]] for b in figs.values()]).drop_duplicates(
+        ["model", "policy", "batch"])
+    assert c["rows"] == n_rows and c["distinct"] == len(distinct)
+    assert c["repeated"] == c["rows"] - c["distinct"] > 0
+    assert c["hermes_distinct"] == int((distinct["policy"] == "hermes").sum()) < c["hermes_rows"]
+    t = sc.bar_table(s, {k: m.name for k, m in inp.models.items()})
+    assert len(t) == c["rows"]  # bars only: the N.P. and trend rows are not bars
+    assert not t.isna().to_numpy().any()
+    assert set(t["system"]) <= set(sc.SYSTEM_NAMES.values())
+    assert "(" not in "".join(t["model"])
+    opt13 = t[(t["model"] == "OPT-13B") & (t["system"] == "Hermes")].iloc[0]
+    assert opt13["paper (tokens/s)"] == "135.64"
+    r = sc.result_table(s[s["id"].isin(["avg/hermes_over_accelerate",
+                                        "avg/hermes_over_hermes_host_range"])])
+    assert list(r["paper"]) == ["578.42", "4.79"] and r["paper (high)"].iloc[1] == "7.75"
+    assert "–" in r["model"].iloc[1] and list(r["unit"]) == ["×", "×"]
+    np_rows = sc.result_table(s[s["rule"] == "np"])
+    assert len(np_rows) == 2 and (np_rows["paper"] == "N.P.").all()
+    assert (np_rows["model"] == "N.P.").all() and (np_rows["unit"] == "").all()
 
 
 @pytest.mark.slow
