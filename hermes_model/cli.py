@@ -521,7 +521,7 @@ def _file_model(path: str) -> Any:
             "activation": "reglu" if native == "swiglu" else "relu",
             "native_activation": native, "notes": "from the command line"}
     model = shapes.model_from_config(path, config, meta)
-    return dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model)), config
+    return dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model))
 
 
 def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -530,20 +530,18 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     from hermes_model import policies
 
-    from_file = io.is_file_argument(args.model, (".json",))
+    from_file = io.is_file_argument(args.model, (".json",), io.model_slugs())
     if from_file:
-        model, config = _file_model(args.model)
+        model = _file_model(args.model)
         if args.policy in policies.SPARSE:
             plain = ", ".join(p.value for p in policies.Policy if p not in policies.SPARSE)
             raise ValueError(f"--policy {args.policy} needs activation statistics, which only "
                              f"catalog models have; a config.json model runs with {plain} "
                              f"(see '{args.subparser.prog} --help')")
     else:
-        model, config = io.load_model(args.model), io.model_config(args.model)
-    limit = config.get("max_position_embeddings")  # checked only where the config states it
-    if isinstance(limit, int) and args.prompt_len + args.gen_len > limit:
-        raise ValueError(f"--prompt-len + --gen-len = {args.prompt_len + args.gen_len} exceeds "
-                         f"{model.slug}'s max_position_embeddings ({limit})")
+        model = io.load_model(args.model)
+    # checked only where the config states a context length (as the API does), named by flag
+    policies.check_context(model, args.prompt_len, args.gen_len, what="--prompt-len + --gen-len")
     system = io.load_system(args.system, args.profile, gpu=args.gpu, n_gpus=args.n_gpus,
                             host=args.host, host_link=args.link, gpu_link=args.gpu_link,
                             dimm=args.dimm, n_dimms=args.n_dimms)

@@ -10,10 +10,10 @@ import copy
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import yaml
@@ -29,13 +29,17 @@ if TYPE_CHECKING:
 CATALOG_KINDS = ("gpus", "hosts", "links", "dimms", "systems")
 
 
+#: The package's own data folder (resolved once: `data_dir` is called on every catalog read).
+_PACKAGE_DATA_DIR: Final = Path(__file__).resolve().parent.parent / "data"
+
+
 def data_dir() -> Path:
     """The data folder: ``$HERMES_DATA_DIR`` if set, else ``data/`` beside the package.
 
     Raises ``ValueError`` if the folder has no ``catalog/`` (a mistyped ``$HERMES_DATA_DIR``).
     """
     env = os.environ.get("HERMES_DATA_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    path = Path(env) if env else _PACKAGE_DATA_DIR
     if not (path / "catalog").is_dir():
         where = f"HERMES_DATA_DIR={env!r}" if env else "the package's data folder"
         raise ValueError(f"data directory {str(path)!r} ({where}) has no catalog/ folder")
@@ -81,26 +85,49 @@ def read_yaml(path: Path) -> Any:
     return copy.deepcopy(_parse_yaml(path, stat.st_mtime_ns, stat.st_size))
 
 
-def catalog_slugs(kind: str) -> list[str]:
-    """Slugs of one catalog kind (``gpus``, ``hosts``, ``links``, ``dimms``, ``systems``)."""
+@lru_cache(maxsize=64)
+def _listing(folder: Path, mtime_ns: int) -> tuple[str, ...]:
+    """Sorted stems of the ``*.yaml`` files of `folder`; cached by the folder's path and
+    modification time (adding or removing a file lists it again)."""
+    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
+
+
+def _slugs(kind: str) -> tuple[str, ...]:
+    """`catalog_slugs` as a tuple, from the cached listing of the catalog folder (a system load
+    checks slugs a dozen times)."""
     if kind not in CATALOG_KINDS:
         raise ValueError(f"catalog kind must be one of {', '.join(CATALOG_KINDS)}; got {kind!r}")
-    return sorted(p.stem for p in (data_dir() / "catalog" / kind).glob("*.yaml"))
+    folder = data_dir() / "catalog" / kind
+    try:
+        mtime_ns = folder.stat().st_mtime_ns
+    except FileNotFoundError:
+        return ()
+    return _listing(folder, mtime_ns)
+
+
+def catalog_slugs(kind: str) -> list[str]:
+    """Slugs of one catalog kind (``gpus``, ``hosts``, ``links``, ``dimms``, ``systems``)."""
+    return list(_slugs(kind))
 
 
 def _entry(kind: str, slug: str, what: str) -> tuple[Any, str]:
     """The parsed YAML of one catalog entry; only a listed slug is accepted (never a path)."""
-    slugs = catalog_slugs(kind)
+    slugs = _slugs(kind)
     if slug not in slugs:
         raise ValueError(f"unknown {what} {slug!r}; valid: {', '.join(slugs)}")
     return read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"), f"catalog/{kind}/{slug}.yaml"
 
 
+@lru_cache(maxsize=16)
+def _slots_of(link_slugs: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    found = (re.fullmatch(r"pcie(\d+)_x(\d+)", s) for s in link_slugs)
+    return tuple(sorted((int(m[1]), int(m[2])) for m in found if m))
+
+
 def _pcie_slots() -> list[tuple[int, int]]:
     """(generation, lanes) of the catalog's PCIe links, from their ``pcie{gen}_x{lanes}`` slugs:
     the links `effective_pcie_link` can load."""
-    found = (re.fullmatch(r"pcie(\d+)_x(\d+)", s) for s in catalog_slugs("links"))
-    return sorted((int(m[1]), int(m[2])) for m in found if m)
+    return list(_slots_of(_slugs("links")))
 
 
 def _check_pcie(spec: GpuSpec | HostSpec, origin: str) -> None:
@@ -117,7 +144,15 @@ def _check_pcie(spec: GpuSpec | HostSpec, origin: str) -> None:
 def load_efficiency(kind: str) -> Efficiency:
     """Achievable fractions and overhead of one device kind, from ``catalog/efficiency.yaml``."""
     path = data_dir() / "catalog" / "efficiency.yaml"
-    return specs.parse_efficiency(read_yaml(path), kind, origin=str(path))
+    stat = path.stat()
+    return _efficiency(path, stat.st_mtime_ns, stat.st_size, kind)
+
+
+@lru_cache(maxsize=64)
+def _efficiency(path: Path, mtime_ns: int, size_bytes: int, kind: str) -> Efficiency:
+    """One kind's `Efficiency` (frozen, so shared), cached like `_parse_yaml`: a system load
+    asks for a dozen; `specs.parse_efficiency` only reads the cached parse."""
+    return specs.parse_efficiency(_parse_yaml(path, mtime_ns, size_bytes), kind, origin=str(path))
 
 
 def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
@@ -159,7 +194,7 @@ def load_dimm(slug: str, profile: str = "paper") -> DimmSpec:
 def load_device(slug: str, profile: str = "paper") -> GpuSpec | HostSpec | DimmSpec:
     """Load a compute device by slug: a GPU, a host CPU or an NDP-DIMM."""
     for kind, loader in (("gpus", load_gpu), ("hosts", load_host), ("dimms", load_dimm)):
-        if slug in catalog_slugs(kind):
+        if slug in _slugs(kind):
             return loader(slug, profile)
     valid = [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
     raise ValueError(f"unknown device {slug!r}; valid: {', '.join(valid)}")
@@ -180,16 +215,23 @@ def effective_pcie_link(link: LinkSpec, gpu: GpuSpec, host: HostSpec, profile: s
     return load_link(f"pcie{gen}_x{lanes}", profile)
 
 
-def is_file_argument(text: str, suffixes: tuple[str, ...]) -> bool:
-    """Whether a command-line value names a file rather than a catalog slug: it ends in one of
-    `suffixes`, contains a path separator, or is an existing file."""
+def is_file_argument(text: str, suffixes: tuple[str, ...], slugs: Sequence[str]) -> bool:
+    """Whether a command-line value names a file rather than a catalog slug.
+
+    One of `slugs` (the catalog's) is always a slug, even where a file of that name happens to
+    be in the working folder; anything else is a path if it ends in one of `suffixes`, contains
+    a path separator, or is an existing file.
+    """
+    if text in slugs:
+        return False
     return (text.endswith(suffixes) or "/" in text or os.sep in text
             or Path(text).is_file())
 
 
 def _system_entry(slug: str) -> tuple[Any, str]:
     """A system's YAML: a catalog slug, or a path to a ``.yaml``/``.yml`` file of the same schema."""
-    if not (isinstance(slug, str) and is_file_argument(slug, (".yaml", ".yml"))):
+    if not (isinstance(slug, str)
+            and is_file_argument(slug, (".yaml", ".yml"), _slugs("systems"))):
         return _entry("systems", slug, "system")
     path = Path(slug)
     if path.is_dir():
@@ -217,8 +259,9 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
                 dimm: str | None = None, n_dimms: int | None = None) -> SystemSpec:
     """Load a system under `profile`; keyword overrides swap one part by slug (what-ifs).
 
-    `slug` is a catalog slug or the path of a system YAML file (ending in ``.yaml``/``.yml``, or
-    containing a ``/``), whose parts are catalog slugs; a file's system is labelled by its path.
+    `slug` is a catalog slug (always, even where a file of that name is in the working folder)
+    or the path of a system YAML file (ending in ``.yaml``/``.yml``, containing a ``/``, or an
+    existing file), whose parts are catalog slugs; a file's system is labelled by its path.
     The host link must be a PCIe link, the GPU link NVLink or PCIe, the DIMM link a DIMM-link
     (`specs.LINK_ROLES`).
 

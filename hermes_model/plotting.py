@@ -9,7 +9,8 @@ the unit in parentheses.
 DataFrame, table and glued value passes through it, so that the outputs stored in the notebooks
 (and compared by nbval) do not depend on floating-point noise that differs between CPUs.
 `formatted` then writes a displayed table's float columns as text, one format per column, with
-NaN and infinities as words, so that no column shows padding digits or ``NaN``.
+NaN and infinities as words, so that no column shows padding digits or ``NaN``; cells whose NaN
+means that the configuration cannot run are marked and written N.P., the paper's label.
 """
 
 from __future__ import annotations
@@ -109,8 +110,41 @@ def _format_sig(x: float, sig: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+#: How `formatted` writes a cell marked unsupported: the paper's label for a configuration that
+#: cannot run ("not possible"). NaN elsewhere means "not applicable" and is written `na`.
+NOT_POSSIBLE: Final = "N.P."
+
+
+def _unsupported_mask(df: pd.DataFrame, unsupported: Any) -> pd.DataFrame:
+    """`unsupported` as a boolean frame shaped like `df` (see `formatted`)."""
+    if isinstance(unsupported, pd.DataFrame):
+        unknown = sorted({str(c) for c in unsupported.columns} - {str(c) for c in df.columns})
+        if unknown:
+            raise ValueError(f"formatted: unsupported names no column {unknown[0]!r}; got "
+                             f"{', '.join(map(str, df.columns))}")
+        extra = unsupported.index.difference(df.index)
+        if len(extra):
+            raise ValueError(f"formatted: unsupported names no row {extra[0]!r}")
+        return unsupported.reindex(index=df.index, columns=df.columns,
+                                   fill_value=False).astype(bool)
+    if isinstance(unsupported, pd.Series):
+        extra = unsupported.index.difference(df.index)
+        if len(extra):
+            raise ValueError(f"formatted: unsupported names no row {extra[0]!r}")
+        rows = unsupported.reindex(df.index, fill_value=False).astype(bool).to_numpy()
+    else:
+        rows = np.asarray(unsupported, dtype=bool)
+        if rows.shape != (len(df),):
+            raise ValueError(f"formatted: unsupported needs one flag per row ({len(df)}), "
+                             f"got shape {rows.shape}")
+    floats = [pd.api.types.is_float_dtype(df[c]) for c in df.columns]
+    return pd.DataFrame(np.outer(rows, floats), index=df.index, columns=df.columns)
+
+
 def formatted(df: pd.DataFrame, formats: Mapping[str, str] | str | None = None, *,
-              sig: int = DEFAULT_SIG, na: str = "—", inf: str = "∞") -> pd.DataFrame:
+              sig: int = DEFAULT_SIG, na: str = "—", inf: str = "∞",
+              unsupported: pd.DataFrame | pd.Series | Sequence[bool] | None = None,
+              not_possible: str = NOT_POSSIBLE) -> pd.DataFrame:
     """A display copy of `df` whose float columns are text, each in one format.
 
     A column named in `formats` uses that format specification (``",.1f"``, ``".3g"``, ...;
@@ -121,9 +155,19 @@ def formatted(df: pd.DataFrame, formats: Mapping[str, str] | str | None = None, 
     `rounded` first (at `sig` digits, or 12 where a format is given), so the text is the same on
     every CPU. Non-float columns, the index and the column labels are unchanged.
 
+    `na` is for "not applicable". Where a NaN means that the configuration cannot run, mark it
+    in `unsupported`, and the cell is written `not_possible` (``N.P.``, the paper's label):
+    either a boolean DataFrame aligned with `df` by labels (columns or rows it lacks are
+    unmarked) or one flag per row (a boolean Series aligned by index, or a sequence), which
+    marks every float column of that row. A marked cell must hold NaN: N.P. never hides a
+    number, and a marked non-float column is refused.
+
     >>> formatted(pd.DataFrame({"a": [330.0, 5156.3], "b": [0.5, float("nan")]}),
     ...           {"b": ".2f"}).to_dict("list")
     {'a': ['330', '5,156'], 'b': ['0.50', '—']}
+    >>> formatted(pd.DataFrame({"a": [1.5, float("nan")], "b": [float("nan")] * 2}),
+    ...           unsupported=[False, True]).to_dict("list")
+    {'a': ['1.5', 'N.P.'], 'b': ['—', 'N.P.']}
     """
     if isinstance(formats, str):
         formats = {str(c): formats for c in df.columns if pd.api.types.is_float_dtype(df[c])}
@@ -132,10 +176,22 @@ def formatted(df: pd.DataFrame, formats: Mapping[str, str] | str | None = None, 
     if unknown:
         raise ValueError(f"formatted: no column {unknown[0]!r}; got "
                          f"{', '.join(map(str, df.columns))}")
+    mask = None if unsupported is None else _unsupported_mask(df, unsupported)
     out = df.copy()
-    for col in out.columns:
+    for i, col in enumerate(out.columns):
+        marked = (np.zeros(len(out), dtype=bool) if mask is None
+                  else mask.iloc[:, i].to_numpy(dtype=bool))
         if not pd.api.types.is_float_dtype(out[col]):
+            if marked.any():
+                raise ValueError(f"formatted: unsupported marks column {col!r}, which holds "
+                                 "no floats")
             continue
+        raw = out[col].to_numpy(dtype=float)
+        hidden = marked & ~np.isnan(raw)
+        if hidden.any():
+            row = out.index[int(np.argmax(hidden))]
+            raise ValueError(f"formatted: cell ({row!r}, {col!r}) is marked unsupported but "
+                             f"holds {raw[hidden][0]!r}; N.P. cannot hide a number")
         spec = formats.get(str(col))
         values = rounded(out[col], sig if spec is None else 12)
 
@@ -146,7 +202,8 @@ def formatted(df: pd.DataFrame, formats: Mapping[str, str] | str | None = None, 
                 return inf if v > 0 else f"-{inf}"
             return _format_sig(v, sig) if spec is None else format(v, spec)
 
-        out[col] = [text(float(v)) for v in values]
+        out[col] = [not_possible if m else text(float(v)) for v, m in zip(values, marked,
+                                                                          strict=True)]
     return out
 
 

@@ -59,12 +59,12 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, get_type_hints
 
 import numpy as np
 import numpy.typing as npt
 
-from hermes_model import dram, ndp, shapes, sparsity
+from hermes_model import dram, ndp, shapes, sparsity, specs
 from hermes_model import units as u
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import SystemSpec
@@ -166,9 +166,9 @@ def activity_from_inputs(row: Mapping[str, Any]) -> Activity:
                     source=str(row.get("mlp_density_provenance", "")))
 
 
-#: Allowed `Assumptions.cycles_per_op` (cycles of one bit-serial operation): wide around the
-#: plausible 6-16 of `UNSTATED`, but no absurd value (1e-320 or 1e300 cycles).
-CYCLES_PER_OP_RANGE: Final = (0.1, 1000.0)
+#: Allowed `Assumptions.cycles_per_op`: the range a catalog DIMM's ``ndp_cycles_per_op`` must
+#: be in too (one definition, `hermes_model.specs.CYCLES_PER_OP_RANGE`).
+CYCLES_PER_OP_RANGE: Final = specs.CYCLES_PER_OP_RANGE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -267,16 +267,7 @@ class Assumptions:
     n_activity_classes: int = 64
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # types first (annotations are strings here)
-            v = getattr(self, f.name)
-            if f.type == "bool" and not isinstance(v, bool | np.bool_):
-                raise ValueError(f"{f.name} must be True or False, got {v!r}")
-            if f.type in ("float", "float | None", "int") and v is not None and (
-                    isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number)
-                    or not math.isfinite(v)):
-                raise ValueError(f"{f.name} must be a finite number, got {v!r}")
-            if f.type == "int" and not isinstance(v, int | np.integer):
-                raise ValueError(f"{f.name} must be an integer, got {v!r}")
+        _check_kinds(self)  # types first, from the field → kind table `_KINDS` (below)
         if self.activity is not None and not isinstance(self.activity, Activity):
             raise ValueError(f"activity must be an Activity or None, got {type(self.activity).__name__}")
         if self.dtype not in shapes.DTYPE_BYTES:
@@ -299,11 +290,68 @@ class Assumptions:
             raise ValueError("dejavu_predictor_rank must be > 0 and n_activity_classes >= 4")
 
 
+#: Fields of `Assumptions` checked by value in ``__post_init__``, not by the kind table.
+_CHECKED_BY_VALUE: Final = frozenset({"activity", "dtype"})
+
+
+def _field_kinds() -> dict[str, str]:
+    """Each field of :class:`Assumptions` → ``bool``, ``int``, ``real`` or ``real|None``, from
+    its resolved annotation; a field of any other type must be in `_CHECKED_BY_VALUE` (a new
+    field with an unforeseen type fails at import, not silently unchecked)."""
+    by_hint = {bool: "bool", int: "int", float: "real", float | None: "real|None"}
+    hints = get_type_hints(Assumptions)
+    kinds = {}
+    for f in fields(Assumptions):
+        if f.name in _CHECKED_BY_VALUE:
+            continue
+        if hints[f.name] not in by_hint:
+            raise TypeError(f"Assumptions.{f.name}: no type check for {hints[f.name]}")
+        kinds[f.name] = by_hint[hints[f.name]]
+    return kinds
+
+
+#: Field → kind of `Assumptions`, in field order (built once, at import).
+_KINDS: Final = MappingProxyType(_field_kinds())
+
+
+def _is_finite_real(v: Any) -> bool:
+    """A finite real number: a Python or numpy int or float (not a bool, complex or timedelta),
+    neither NaN nor infinite nor an int too large for a float."""
+    if not isinstance(v, int | float | np.integer | np.floating) or isinstance(
+            v, bool | np.timedelta64):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _check_kinds(a: Assumptions) -> None:
+    """Refuse the first field (in field order) whose value is not of its kind in `_KINDS`."""
+    for name, kind in _KINDS.items():
+        v = getattr(a, name)
+        if kind == "bool":
+            if not isinstance(v, bool | np.bool_):
+                raise ValueError(f"{name} must be True or False, got {v!r}")
+            continue
+        if v is None and kind == "real|None":
+            continue
+        if not _is_finite_real(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if kind == "int" and not isinstance(v, int | np.integer):
+            raise ValueError(f"{name} must be an integer, got {v!r}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unstated:
-    """One parameter the paper does not state, with its plausible range and why."""
+    """One parameter the paper does not state, with its plausible range and why.
+
+    `label` names it in a few plain words (the book's text, beside the field name); `reason`
+    gives the range's grounds in full.
+    """
 
     name: str
+    label: str
     default: Any
     low: Any
     high: Any
@@ -317,59 +365,93 @@ _ALL = tuple(Policy)
 
 #: The unstated parameters that move the answer, each with a plausible range (issue 9, item 4).
 UNSTATED: Final[tuple[Unstated, ...]] = (
-    Unstated(name="ranks_parallel", default=True, low=False, high=True, policies=_NDP,
+    Unstated(name="ranks_parallel",
+             label="per-DIMM bandwidth: the ranks read in parallel or over one bus",
+             default=True, low=False, high=True, policies=_NDP,
              reason="per-DIMM bandwidth: the four ranks read in parallel by the buffer chip "
                     "(95 GB/s) or sharing the DIMM's one bus (26 GB/s); not stated"),
-    Unstated(name="cycles_per_op", default=11.0, low=16.0, high=6.0, policies=_NDP,
+    Unstated(name="cycles_per_op",
+             label="the bit-serial multipliers' cycles per operation",
+             default=11.0, low=16.0, high=6.0, policies=_NDP,
              reason="bit-serial multiplier cycles per 8xFP16 op: radix-4 (6) to a serial 16-bit "
                     "word (16); 11 = FP16 significand bits (NDP-DIMM chapter)"),
-    Unstated(name="gpu_workspace_frac", default=0.10, low=0.20, high=0.05, policies=_ALL,
+    Unstated(name="gpu_workspace_frac",
+             label="the GPU memory kept for workspace",
+             default=0.10, low=0.20, high=0.05, policies=_ALL,
              reason="GPU memory kept for context, workspace and activations; the rest holds "
                     "hot neurons / layers; the paper gives no split"),
-    Unstated(name="link_bandwidth_scale", default=1.0, low=0.5, high=1.0, policies=_ALL,
+    Unstated(name="link_bandwidth_scale",
+             label="the paper's PCIe figure read per direction or for both",
+             default=1.0, low=0.5, high=1.0, policies=_ALL,
              reason="the paper's 'PCIe 4.0, 64 GB/s' read per direction (1) or as the "
                     "bidirectional figure (0.5); only under the paper profile"),
-    Unstated(name="prefill_overlap", default=True, low=False, high=True, policies=_ALL,
+    Unstated(name="prefill_overlap",
+             label="prefill streaming overlapped with compute or not",
+             default=True, low=False, high=True, policies=_ALL,
              reason="prefill streaming overlapped with compute (double buffering) or not"),
-    Unstated(name="prefill_streams_resident", default=False, low=True, high=False,
+    Unstated(name="prefill_streams_resident",
+             label="prefill re-streaming the GPU's resident weights or not",
+             default=False, low=True, high=False,
              policies=_HYBRID,
              reason="prefill re-streams the GPU's resident weights ('traditional offloading') "
                     "or only the rest"),
-    Unstated(name="gather_penalty", default=GATHER_PENALTY, low=GATHER_PENALTY, high=1.0,
+    Unstated(name="gather_penalty",
+             label="the cost of the GPU's sparse gather",
+             default=GATHER_PENALTY, low=GATHER_PENALTY, high=1.0,
              policies=(Policy.HERMES, Policy.HERMES_HOST),
              reason="sparse GPU kernel: gather then matmul (measured 3.08) or a fused kernel that "
                     "reads rows in place (measured on par with the compact matmul)"),
-    Unstated(name="cuda_graphs", default=False, low=False, high=True, policies=_ALL,
+    Unstated(name="cuda_graphs",
+             label="kernels launched one by one or in a CUDA graph",
+             default=False, low=False, high=True, policies=_ALL,
              reason="kernels launched one by one (t_0 9.96 us) or replayed in a CUDA graph "
                     "(0.96 us)"),
-    Unstated(name="online_adjustment", default=True, low=False, high=True,
+    Unstated(name="online_adjustment",
+             label="the GPU's neurons following each sequence or fixed offline",
+             default=True, low=False, high=True,
              policies=(Policy.HERMES,),
              reason="GPU set follows each sequence's hot neurons (predictor) or the offline "
                     "population partition only"),
-    Unstated(name="dimm_imbalance", default=1.05, low=1.2, high=1.0, policies=(Policy.HERMES,),
+    Unstated(name="dimm_imbalance",
+             label="the busiest DIMM's load over the mean",
+             default=1.05, low=1.2, high=1.0, policies=(Policy.HERMES,),
              reason="busiest DIMM over the mean after window remapping (< 5 % in the window; "
                     "1.2-2.5x without remapping, §IV-D)"),
-    Unstated(name="skip_inactive_macs", default=False, low=False, high=True,
+    Unstated(name="skip_inactive_macs",
+             label="cold units skipping the MACs of sequences that do not need a neuron",
+             default=False, low=False, high=True,
              policies=(Policy.HERMES, Policy.HERMES_HOST),
              reason="batched sparse GEMV on the cold side: MACs for every sequence of the batch "
                     "on each needed neuron, or only for the sequences that activate it"),
-    Unstated(name="ndp_overlap", default=True, low=False, high=True, policies=_NDP,
+    Unstated(name="ndp_overlap",
+             label="a DIMM's reads overlapped with its MACs or not",
+             default=True, low=False, high=True, policies=_NDP,
              reason="the NDP core overlaps its DRAM reads with its bit-serial MACs (the longer "
                     "of the two) or runs them one after the other (their sum); not stated"),
-    Unstated(name="offload_resident", default=False, low=False, high=True, policies=OFFLOADING,
+    Unstated(name="offload_resident",
+             label="the offloading baselines filling the GPU first or not",
+             default=False, low=False, high=True, policies=OFFLOADING,
              reason="offloading baselines keep all weights in host memory, or fill the GPU first"),
-    Unstated(name="host_prefill_on_cpu", default=True, low=True, high=False,
+    Unstated(name="host_prefill_on_cpu",
+             label="Hermes-host's prefill on the CPU or streamed to the GPU",
+             default=True, low=True, high=False,
              policies=(Policy.HERMES_HOST,),
              reason="Hermes-host's prefill: cold neurons on the CPU as PowerInfer's hybrid engine "
                     "does, or streamed to the GPU"),
-    Unstated(name="accelerate_pinned", default=False, low=False, high=True,
+    Unstated(name="accelerate_pinned",
+             label="Accelerate's copies from pinned or pageable memory",
+             default=False, low=False, high=True,
              policies=(Policy.ACCELERATE,),
              reason="Accelerate's on-demand copies from pageable (measured 0.10 of pinned) or "
                     "pinned memory"),
-    Unstated(name="dejavu_predictor_rank", default=1024, low=2048, high=512,
+    Unstated(name="dejavu_predictor_rank",
+             label="the width of Deja Vu's predictor",
+             default=1024, low=2048, high=512,
              policies=(Policy.DEJAVU,),
              reason="hidden width of Deja Vu's low-rank MLP predictor"),
-    Unstated(name="dejavu_head_density", default=1.0, low=1.0, high=0.5,
+    Unstated(name="dejavu_head_density",
+             label="Deja Vu's attention-head sparsity",
+             default=1.0, low=1.0, high=0.5,
              policies=(Policy.DEJAVU,),
              reason="Deja Vu's attention-head sparsity in the offloaded setting (dense to half)"),
 )
@@ -786,10 +868,22 @@ def _result(policy: Policy, model: ModelSpec, batch: int, prompt_len: int, gen_l
                     details=MappingProxyType(dict(details)))
 
 
-def _check_run(batch: int, prompt_len: int, gen_len: int) -> None:
+def _check_run(batch: int, prompt_len: int, gen_len: int, model: ModelSpec) -> None:
     for name, v in (("batch", batch), ("prompt_len", prompt_len), ("gen_len", gen_len)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v <= 0:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_context(model, prompt_len, gen_len)
+
+
+def check_context(model: ModelSpec, prompt_len: int, gen_len: int, *,
+                  what: str = "prompt_len + gen_len") -> None:
+    """Refuse a run longer than the model's trained context: `prompt_len` + `gen_len` must not
+    exceed ``model.max_position_embeddings``, where its config states one (None: not checked).
+    `what` names the two lengths in the message (the CLI names its flags)."""
+    limit = model.max_position_embeddings
+    if limit is not None and prompt_len + gen_len > limit:
+        raise ValueError(f"{what} = {prompt_len + gen_len} exceeds {model.slug}'s "
+                         f"max_position_embeddings ({limit})")
 
 
 def _gib(x: float) -> str:
@@ -1064,7 +1158,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
 def hermes(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
            options: Assumptions) -> Estimate:
     """Hermes: hot neurons on the GPU, cold neurons and attention on the NDP-DIMMs (§IV-A)."""
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     return _hybrid(Policy.HERMES, model, system, batch=batch, prompt_len=prompt_len,
                    gen_len=gen_len, options=options)
 
@@ -1072,7 +1166,7 @@ def hermes(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
 def hermes_host(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
                 gen_len: int, options: Assumptions) -> Estimate:
     """Hermes-host (PowerInfer-like): hot neurons on the GPU, cold on the host CPU (§V-A)."""
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     return _hybrid(Policy.HERMES_HOST, model, system, batch=batch, prompt_len=prompt_len,
                    gen_len=gen_len, options=options)
 
@@ -1086,7 +1180,7 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     attention on the DIMMs (two synchronisations); the other layers run entirely on the DIMMs,
     each matrix spread over all DIMMs.
     """
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.HERMES_BASE
     reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
     if reason:
@@ -1162,7 +1256,7 @@ def accelerate(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: 
     frees them after (no prefetch, no overlap), from pageable memory unless
     ``accelerate_pinned``; every tensor is its own copy (one link latency each).
     """
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.ACCELERATE
     reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
     if reason:
@@ -1195,7 +1289,7 @@ def flexgen(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int
     step takes, per layer, the larger of its copy and its compute. Communication is the
     exposed part of the copies.
     """
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.FLEXGEN
     reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
     if reason:
@@ -1229,7 +1323,7 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
     host DRAM bandwidth) and copied in one pinned transfer; then the GPU computes. The link is
     the bottleneck: the layer takes the larger of its transfers and its compute.
     """
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.DEJAVU
     reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
     if reason:
@@ -1277,7 +1371,7 @@ def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: in
     summed by a ring all-reduce over the GPU-GPU link,
     :math:`2 (n-1) (\\ell + S / (n W))` for S bytes, latency ℓ and per-direction bandwidth W.
     """
-    _check_run(batch, prompt_len, gen_len)
+    _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.GPU_ONLY
     reason = _common_checks(policy, model, system, batch, prompt_len, gen_len, o)
     if reason:
@@ -1318,8 +1412,11 @@ POLICIES: Final[Mapping[Policy, PolicyFn]] = MappingProxyType({
 })
 
 
-def _check_call(policy: Any, model: Any, system: Any, options: Any) -> Policy:
-    """The :class:`Policy` named `policy`; the arguments' types checked (a slug is not a model)."""
+def _check_call(policy: Any, model: Any, system: Any, options: Any, batch: Any,
+                prompt_len: Any, gen_len: Any) -> Policy:
+    """The :class:`Policy` named `policy`; the arguments' types checked (a slug is not a model),
+    the run's shape too: positive integers, and prompt + generated tokens within the model's
+    context (`check_context`)."""
     try:
         pol = Policy(policy)
     except ValueError:
@@ -1332,6 +1429,7 @@ def _check_call(policy: Any, model: Any, system: Any, options: Any) -> Policy:
             raise TypeError(f"{name} must be a {cls.__name__} (see {hint}), got {got}")
     if options is not None and not isinstance(options, Assumptions):
         raise TypeError(f"options must be an Assumptions or None, got {type(options).__name__}")
+    _check_run(batch, prompt_len, gen_len, model)
     return pol
 
 
@@ -1339,7 +1437,7 @@ def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batc
              prompt_len: int = 128, gen_len: int = 128,
              options: Assumptions | None = None) -> Estimate:
     """Run the policy named `policy` (a :class:`Policy` or its string)."""
-    pol = _check_call(policy, model, system, options)
+    pol = _check_call(policy, model, system, options, batch, prompt_len, gen_len)
     return POLICIES[pol](model, system, batch=batch, prompt_len=prompt_len, gen_len=gen_len,
                          options=options or Assumptions())
 
@@ -1407,7 +1505,7 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
     and maximum over the defaults, the one-at-a-time runs and the corners. Ranges are
     :data:`UNSTATED`'s; `options` supplies everything else (e.g. the activity statistics).
     """
-    pol = _check_call(policy, model, system, options)
+    pol = _check_call(policy, model, system, options, batch, prompt_len, gen_len)
     base = options or Assumptions()
     fn = POLICIES[pol]
 

@@ -23,9 +23,11 @@ quantity no module computes yet maps to ``None`` and is reported as *not yet mod
 given a value. :func:`score` applies the rules; the rules themselves are pure functions.
 
 The display helpers at the end (:func:`sig_text`, :func:`paper_text`, :func:`reader_source`,
-:func:`bar_table`, :func:`result_table`) turn scored rows into reader-facing tables: paper
-values exactly as given, model values to three significant figures, N.P. (the paper's label for
-a configuration that cannot run) instead of NaN.
+:func:`bar_table`, :func:`result_table`, :func:`estimate_display`) turn scored rows and
+estimates into reader-facing tables: paper values exactly as given, model values to three
+significant figures, N.P. (the paper's label for a configuration that cannot run) instead of NaN.
+The end-to-end chapter shares the bar count (:func:`distinct_bars`), the streaming rate the
+paper's bars imply (:func:`implied_stream_rate`) and the policy table (:func:`estimate_table`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hermes_model import dram, ndp, policies, predictor, shapes, sparsity, sweeps
+from hermes_model import units as u
 from hermes_model.policies import Activity, Assumptions
 from hermes_model.shapes import ModelSpec
 
@@ -57,6 +60,11 @@ RULES: Final = ("hermes_20", "rel_35", "speedup_35", "range", "lt", "gt", "min_c
 VERDICTS: Final = ("holds", "fails", "not yet modelled", "input")
 #: Fig. 16's "saturated": a doubling of multipliers gains less than this (the NDP-DIMM chapter's).
 SATURATION_GAIN: Final = 0.05
+#: The catalog model with the shape of the paper's predictor-memory claim: the claim is for
+#: LLaMA-7B (32 layers, 4096 and 11008 neurons), whose shape LLaMA2-7B shares.
+PREDICTOR_MODEL: Final = "llama2_7b"
+#: Bytes per second of a bandwidth unit as ``data/paper/`` prints it.
+BANDWIDTH_UNITS: Final[Mapping[str, float]] = {"GB/s": 1e9, "TB/s": 1e12}
 
 
 # ------------------------------------------------------------------------------ the rules
@@ -204,6 +212,12 @@ class Inputs:
     averages : DataFrame, optional
         The paper's stated averages (``io.load_paper_figure("averages")``), quoted by
         :func:`inconsistencies`.
+    paper_fig1, paper_fig17, paper_predictor, published_sparsity : DataFrame, optional
+        ``data/paper/`` tables quoted by :func:`inconsistencies`: Fig. 1's bandwidth labels
+        (``fig1.csv``), Fig. 17 per batch (``fig17.csv``), the predictor claims
+        (``predictor.csv``) and the published sparsity statistics (``sparsity_published.csv``).
+    predictor_model : ModelSpec, optional
+        The shape of the model of the paper's predictor-memory claim (:data:`PREDICTOR_MODEL`).
     """
 
     profile: str
@@ -218,6 +232,11 @@ class Inputs:
     dimm_jedec: Any = None
     motivation: pd.DataFrame | None = None
     averages: pd.DataFrame | None = None
+    paper_fig1: pd.DataFrame | None = None
+    paper_fig17: pd.DataFrame | None = None
+    paper_predictor: pd.DataFrame | None = None
+    published_sparsity: pd.DataFrame | None = None
+    predictor_model: ModelSpec | None = None
 
 
 def load_inputs(profile: str = "paper") -> Inputs:
@@ -237,7 +256,12 @@ def load_inputs(profile: str = "paper") -> Inputs:
                       "hermes_paper", "datasheet" if profile == "paper" else "paper"),
                   dimm_jedec=io.load_dimm("ddr4_3200_ndp_jedec", profile),
                   motivation=io.load_scheduling_table("motivation"),
-                  averages=io.load_paper_figure("averages"))
+                  averages=io.load_paper_figure("averages"),
+                  paper_fig1=io.load_paper_table("fig1.csv"),
+                  paper_fig17=io.load_paper_sensitivity("fig17"),
+                  paper_predictor=io.load_paper_predictor(),
+                  published_sparsity=io.load_published_sparsity(),
+                  predictor_model=io.load_model(PREDICTOR_MODEL))
 
 
 def _opts(inp: Inputs, slug: str, **kw: Any) -> Assumptions:
@@ -503,11 +527,134 @@ def _quote(value: float | None, fallback: str, suffix: str = "") -> str:
     return fallback if value is None else paper_text(value) + suffix
 
 
+def dimms_matching(total_bytes_per_s: float, per_dimm_bytes_per_s: float) -> int:
+    """The whole number of DIMMs whose bandwidth comes nearest a pool bandwidth (at least 1).
+
+    >>> dimms_matching(1.6e12, 102.4e9), dimms_matching(0.8e12, 102.4e9)
+    (16, 8)
+    """
+    if not (per_dimm_bytes_per_s > 0 and total_bytes_per_s > 0):
+        raise ValueError(f"need positive bandwidths, got {total_bytes_per_s!r}, "
+                         f"{per_dimm_bytes_per_s!r}")
+    return max(1, round(total_bytes_per_s / per_dimm_bytes_per_s))
+
+
+def head_split_text(model: ModelSpec, n_gpus: int) -> str:
+    """Whether `n_gpus` tensor-parallel GPUs divide the model's attention heads and KV heads.
+
+    >>> from types import SimpleNamespace as NS
+    >>> head_split_text(NS(n_heads=64, n_kv_heads=8), 5)
+    '5 GPUs divide neither 64 heads nor 8 KV heads'
+    >>> head_split_text(NS(n_heads=64, n_kv_heads=8), 4)
+    '4 GPUs divide both 64 heads and 8 KV heads'
+    >>> head_split_text(NS(n_heads=48, n_kv_heads=8), 3)
+    '3 GPUs divide 48 heads but not 8 KV heads'
+    """
+    q, kv = model.n_heads % n_gpus == 0, model.n_kv_heads % n_gpus == 0
+    h, k = f"{model.n_heads} heads", f"{model.n_kv_heads} KV heads"
+    if q and kv:
+        return f"{n_gpus} GPUs divide both {h} and {k}"
+    if not (q or kv):
+        return f"{n_gpus} GPUs divide neither {h} nor {k}"
+    return f"{n_gpus} GPUs divide {h if q else k} but not {k if q else h}"
+
+
+def _fig1_label(inp: Inputs, tier: str = "ndp_host_memory") -> tuple[str, float] | None:
+    """Fig. 1's label of `tier` as printed and in B/s (``data/paper/fig1.csv``), or None."""
+    t = inp.paper_fig1
+    if t is None:
+        return None
+    hit = t[t["tier"] == tier]
+    if len(hit) != 1:
+        return None
+    r = hit.iloc[0]
+    return str(r["label"]), float(r["value"]) * BANDWIDTH_UNITS[str(r["unit"])]
+
+
+def _published(inp: Inputs, statistic: str, model: str | None = None) -> str | None:
+    """A published statistic as printed (``sparsity_published.csv``), or None."""
+    t = inp.published_sparsity
+    if t is None:
+        return None
+    mask = t["statistic"] == statistic
+    if model is not None:
+        mask &= t["model"] == model
+    hit = t[mask]
+    return str(hit["value"].iloc[0]) if len(hit) >= 1 else None
+
+
+def _dimm_row(inp: Inputs, system: Any, bw_t2: float) -> tuple[str, str, str]:
+    """The per-DIMM bandwidth row: which DIMM count Fig. 1's pool label fits, at the pins and
+    from the DRAM timings, against the system's."""
+    pin = system.dimm.ranks_pin_bandwidth_bytes_per_s
+    n = system.n_dimms
+    label = _fig1_label(inp)
+    paper = (f"Fig. 1's {label[0] if label else 'pool bandwidth'} label; the pins of a DIMM's "
+             f"{system.dimm.n_ranks} ranks carry {_fmt(pin / 1e9, 4)} GB/s")
+    model = (f"DRAM timings give {_fmt(bw_t2 / 1e9)} GB/s per DIMM (pin bound "
+             f"{_fmt(pin / 1e9, 4)}): {_fmt(n * bw_t2 / 1e12)} TB/s for {n} DIMMs "
+             f"({_fmt(n * pin / 1e12)} TB/s at the pins)")
+    if label is not None:
+        text, total = label
+        k_pin, k_t2 = dimms_matching(total, pin), dimms_matching(total, bw_t2)
+        fits = (f"{k_pin} DIMMs at the pins ({_fmt(k_pin * pin / 1e12)} TB/s)"
+                + (f" and from DRAM timings ({_fmt(k_t2 * bw_t2 / 1e12)} TB/s)" if k_t2 == k_pin
+                   else f", {k_t2} from DRAM timings ({_fmt(k_t2 * bw_t2 / 1e12)} TB/s)"))
+        model += (f"; the {text} label fits {fits}"
+                  + (f", not the system's {n}" if n not in (k_pin, k_t2)
+                     else f": the system's {n} DIMMs"))
+    return "Per-DIMM bandwidth and NDP MAC rate not stated", paper, model
+
+
+def _trt_row(inp: Inputs, roof: float, ref1: float) -> tuple[str, str, str]:
+    n_gpus = sweeps.FIG17_N_GPUS
+    gpu = inp.system_for(gpu=sweeps.FIG17_GPU, n_gpus=n_gpus).gpu
+    implied = None
+    if inp.paper_fig17 is not None:
+        hit = inp.paper_fig17.loc[inp.paper_fig17["batch"] == 1, "trt_tokens_per_s"]
+        implied = float(hit.iloc[0]) if len(hit) == 1 else None
+    return ((f"TensorRT-LLM on {n_gpus}× {gpu.name} (Fig. 17) is slow"),
+            (f"implied {_quote(implied, 'a reference rate', ' tokens/s')} at batch 1 (Fig. 17's "
+             "efficiency with Fig. 11's Hermes bar)"),
+            (f"bandwidth roofline {_fmt(roof)} tokens/s; gpu-only tensor parallel {_fmt(ref1)}; "
+             + head_split_text(inp.models[sweeps.FIG17_MODEL], n_gpus)))
+
+
+def _predictor_row(inp: Inputs) -> tuple[str, str, str] | None:
+    t, m = inp.paper_predictor, inp.predictor_model
+    if t is None or m is None:
+        return None
+    hit = t[t["claim"].str.startswith("state table") & (t["unit"] == "KB")]
+    if len(hit) != 1:
+        return None
+    r = hit.iloc[0]
+    state_b, corr_b = predictor.model_table_bytes(m)
+    n_q, n_m = shapes.qkv_neurons_per_layer(m), shapes.mlp_neurons_per_layer(m)
+    return (f"Predictor memory {r['value']} {r['unit']}",
+            str(r["claim"]).removeprefix("state table").strip(" ()").replace(" x ", " × "),
+            (f"{m.n_layers} × ({n_q} + {n_m}) × {predictor.STATE_BITS} bit = "
+             f"{_fmt(state_b / 2**10, 4)} KiB; the top-2 correlation table is separate and "
+             f"larger ({_fmt(corr_b / 2**10, 4)} KiB)"))
+
+
+def _twice_row(inp: Inputs) -> tuple[str, str, str] | None:
+    """§III-B's fixed-vs-oracle ratio and Fig. 13's partition-vs-random ratio, if equal."""
+    f13 = inp.paper_fig13.loc[inp.paper_fig13["ratio"] == "partition_vs_random", "value"]
+    fixed = _published(inp, "fixed_partition_penalty", "LLaMA2-70B")
+    if len(f13) != 1 or fixed is None or float(fixed) != float(f13.iloc[0]):
+        return None
+    return (f"{paper_text(float(f13.iloc[0]))}× appears twice",
+            "§III-B fixed vs oracle partition; Fig. 13 partition vs random",
+            "two rows of the scorecard, two different model quantities")
+
+
 def inconsistencies(inp: Inputs) -> pd.DataFrame:
     """The paper's gaps and inconsistencies met in re-deriving it, each with what the model says.
 
-    Paper values are quoted from ``data/paper/`` where a table holds them; every model number is
-    computed here, from the package.
+    Paper values are quoted from ``data/paper/`` (through :class:`Inputs`) where a table holds
+    them, and from the paper profile of the hardware catalog; every model number is computed
+    here, from the package. A row whose paper values are missing from `inp` is worded without
+    them, or left out.
 
     Returns
     -------
@@ -516,6 +663,7 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
         computes about it, from the package).
     """
     system = inp.system_for()
+    as_printed = system if inp.profile == "paper" or inp.other_system is None else inp.other_system
     frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
               for f, b in inp.paper_bars.items()}
     bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
@@ -543,10 +691,8 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
                                                      n_gpus=sweeps.FIG17_N_GPUS))
     ref1 = _est(inp, "gpu-only", "llama2_70b", system=inp.system_for(
         gpu=sweeps.FIG17_GPU, n_gpus=sweeps.FIG17_N_GPUS)).tokens_per_s
-    state_kib = predictor.state_table_bytes(32 * (4096 + 11008)) / 2**10
     # one DIMM's streaming read from its DRAM timings (the NDP-DIMM chapter's), and the pin bound
     bw_t2 = float(dram.dimm_bandwidth_bytes_per_s(system.dimm))
-    pin = system.dimm.ranks_pin_bandwidth_bytes_per_s
     bw_j = float(dram.dimm_bandwidth_bytes_per_s(inp.dimm_jedec)) if inp.dimm_jedec else math.nan
     n = system.n_dimms
     act = inp.activities["llama2_70b"]
@@ -560,6 +706,9 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     dv = _quote(_stated(inp, "hermes_over_dejavu_batches"), "the stated average", "×")
     hha = _quote(_stated(inp, "hermes_host_over_accelerate"), "the stated average", "×")
     prefill = _quote(_stated(inp, "hermes_prefill_share_bs1"), "a stated", " %")
+    gpu_p, tim, dimm_p = as_printed.gpu, as_printed.dimm.timings, as_printed.dimm
+    sim1 = _published(inp, "similarity_d1", "LLaMA-13B, Falcon-40B")
+    sim10 = _published(inp, "similarity_d10", "LLaMA-13B, Falcon-40B")
     rows = [
         (f"{dv} over Deja Vu does not follow from the bars",
          (f"stated {dv} (OPT-66B, batches 1–16); the paper's own Fig. 11 bars give "
@@ -576,21 +725,17 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
          "stated for all models; in the paper's Fig. 11 bars "
          + (", ".join(off) + " has its minimum elsewhere" if off else "it holds for every model"),
          "see the Fig. 11 trend row of the scorecard"),
-        ("RTX 4090: 936 GB/s and 330 TFLOPS",
-         "936 GB/s is the RTX 3090's; 330 TFLOPS is dense FP16 with FP16 accumulate",
+        ((f"RTX 4090: {_fmt(gpu_p.memory_bandwidth_bytes_per_s / 1e9)} GB/s and "
+          f"{_fmt(gpu_p.fp16_flop_per_s / 1e12)} TFLOPS"),
+         (f"{_fmt(gpu_p.memory_bandwidth_bytes_per_s / 1e9)} GB/s is the RTX 3090's; "
+          f"{_fmt(gpu_p.fp16_flop_per_s / 1e12)} TFLOPS is dense FP16 with FP16 accumulate"),
          f"both profiles kept: Hermes on LLaMA2-70B gives {_fmt(h.tokens_per_s)} tokens/s with the "
          f"{inp.profile} profile"
          + (f" and {_fmt(h_other.tokens_per_s)} with the {other.profile} profile"
             if h_other is not None else "")),
-        ("Per-DIMM bandwidth and NDP MAC rate not stated",
-         (f"Fig. 1's ~1.6 TB/s label; the pins of a DIMM's {system.dimm.n_ranks} ranks carry "
-          f"{_fmt(pin / 1e9, 4)} GB/s"),
-         (f"DRAM timings give {_fmt(bw_t2 / 1e9)} GB/s per DIMM (pin bound {_fmt(pin / 1e9, 4)}): "
-          f"{_fmt(n * bw_t2 / 1e12)} TB/s for {n} DIMMs, {_fmt(2 * n * bw_t2 / 1e12)} TB/s for "
-          f"{2 * n} ({_fmt(2 * n * pin / 1e12)} TB/s at the pins); the ~1.6 TB/s label fits "
-          f"{2 * n} DIMMs, not {n}")),
+        _dimm_row(inp, system, bw_t2),
         ("Table II timings mix speed bins (tRRD_S/L, tFAW)",
-         "tRRD 4/6 and tFAW 26 are a DDR4-2400 x8 part's",
+         f"tRRD {tim.tRRD_S}/{tim.tRRD_L} and tFAW {tim.tFAW} are a DDR4-2400 x8 part's",
          (f"one DIMM streams {_fmt(bw_t2 / 1e9)} GB/s with Table II and {_fmt(bw_j / 1e9)} GB/s "
           "with JEDEC DDR4-3200 x16 timings"
           + (": activation timings do not bind a streaming read" if bw_t2 == bw_j else ""))),
@@ -604,22 +749,19 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
          "N.P. at 4 DIMMs (labels)",
          (f"fp16 weights {_fmt(w / 2**30, 5)} GiB against {_fmt(pool4 / 2**30, 5)} GiB: short by "
           f"{_fmt(100 * (w / pool4 - 1), 2)} %, so N.P. (weights stay in the DIMMs)")),
-        ("TensorRT-LLM on 5× A100 (Fig. 17) is slow",
-         "implied 17.4 tokens/s at batch 1 (Fig. 17's efficiency with Fig. 11's Hermes bar)",
-         (f"bandwidth roofline {_fmt(roof)} tokens/s; gpu-only tensor parallel {_fmt(ref1)}; "
-          "five GPUs divide neither 64 heads nor 8 KV heads")),
-        ("Predictor memory 232 KB",
-         "32 layers × (4K + 10.5K) neurons × 4 bit", (f"32 × (4096 + 11008) × 4 bit = "
-          f"{_fmt(state_kib, 4)} KiB; the top-2 correlation table is separate and larger")),
+        _trt_row(inp, roof, ref1),
+        _predictor_row(inp),
         ("'Similarity' in Fig. 4a is not defined",
-         "> 0.90 adjacent, ~0.70 beyond 10 tokens",
+         (f"{sim1} adjacent, {sim10} beyond 10 tokens" if sim1 and sim10
+          else "a similarity over token distance"),
          (f"independent tokens drawn from LLaMA2-70B's fitted MLP frequencies (density "
           f"{_fmt(act.mlp_density, 2)}, 80 % of activations in {_fmt(100 * act.mlp_hot_share, 2)} % "
           f"of the neurons) already overlap by {mem:.3f} in expectation, the memoryless baseline "
           "(the sparsity chapter estimates it again from a generated trace); the generator reads "
           "similarity as overlap and is calibrated to the paper's curve")),
         ("Bit-serial multipliers: cycles per MAC not stated",
-         "128-bit operands, 8 FP16 at once, bit-serial",
+         (f"{dimm_p.ndp_operand_bits}-bit operands, {dimm_p.ndp_operand_bits // 16} FP16 at once, "
+          "bit-serial"),
          (f"{_fmt(system.dimm.ndp_cycles_per_op)} cycles (FP16 significand bits); the scorecard's "
           "Fig. 16 rows test what that implies")),
         ("Tokens/s definition and prefill",
@@ -631,10 +773,10 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
          "exceeds the light one), scheduling.remap_layer")),
         ("Fig. 12a caption says OPT-30B, its labels OPT-13B", "caption and labels disagree",
          "the breakdown chapter follows the labels (OPT-13B, OPT-66B)"),
-        ("1.63× appears twice", "§III-B fixed vs oracle partition; Fig. 13 partition vs random",
-         "two rows of the scorecard, two different model quantities"),
+        _twice_row(inp),
     ]
-    return pd.DataFrame(rows, columns=["inconsistency", "paper", "model"])
+    return pd.DataFrame([r for r in rows if r is not None],
+                        columns=["inconsistency", "paper", "model"])
 
 
 # ------------------------------------------------------------------------- reader-facing tables
@@ -648,6 +790,9 @@ SYSTEM_NAMES: Final[Mapping[str, str]] = {
     "accelerate": "Accelerate", "flexgen": "FlexGen", "dejavu": "Deja Vu",
     "hermes-host": "Hermes-host", "hermes-base": "Hermes-base", "hermes": "Hermes",
     "gpu-only": "GPU only"}
+#: Below this magnitude :func:`sig_text` shows "0": no quantity shown in this book is that
+#: small, and a value that is zero but for rounding (1e-17) would otherwise print 19 decimals.
+ZERO_BELOW: Final = 1e-12
 #: ``pd.option_context(*FULL_TABLE)``: show every row and every character of a table.
 FULL_TABLE: Final = ("display.max_colwidth", None, "display.max_rows", None)
 
@@ -665,10 +810,11 @@ def short_name(name: str) -> str:
 
 def sig_text(x: Any, sig: int = 3, missing: str = NP) -> str:
     """`x` to `sig` significant figures as plain text (trailing zeros kept, no exponent);
-    `missing` for None or NaN.
+    `missing` for None or NaN; "0" for ``|x| <`` :data:`ZERO_BELOW` (a difference that is zero
+    but for floating-point rounding).
 
-    >>> [sig_text(v) for v in (0.2066, 159.2, 2.1, 31.849, 703.5, 25687.0, 0.0)]
-    ['0.207', '159', '2.10', '31.8', '704', '25700', '0']
+    >>> [sig_text(v) for v in (0.2066, 159.2, 2.1, 31.849, 703.5, 25687.0, 0.0, 1e-17)]
+    ['0.207', '159', '2.10', '31.8', '704', '25700', '0', '0']
     >>> sig_text(float("nan"))
     'N.P.'
     """
@@ -677,7 +823,7 @@ def sig_text(x: Any, sig: int = 3, missing: str = NP) -> str:
     if x is None or not math.isfinite(float(x)):
         return missing
     v = float(x)
-    if v == 0:
+    if abs(v) < ZERO_BELOW:
         return "0"
     magnitude = math.floor(math.log10(abs(v)))
     decimals = sig - 1 - magnitude
@@ -700,23 +846,68 @@ def paper_text(x: Any, missing: str = "") -> str:
     return str(np.format_float_positional(float(x), trim="-"))
 
 
-_PRIVATE_NOTES = re.compile(r"\s*\([^()]*(?:digest|hermes_paper\.md)[^()]*\)"
-                            r"|\s*via hermes_paper\.md\s*§[\d.]+")
+#: The reading notes' tags: ``[I]`` (inferred) is spelled out; ``[R]`` / ``[R-fig]`` (read in
+#: the text / a figure) are what every source already says, and ``[X]`` (contradicts a datasheet).
+READER_TAGS: Final[Mapping[str, str]] = {"I": "inferred", "R": "", "R-fig": "", "X": ""}
+_TAG = re.compile(r"\s*\[(" + "|".join(re.escape(t) for t in
+                                     sorted(READER_TAGS, key=len, reverse=True)) + r")\]")
+#: A reference into the private notes: ``[via] [hermes_paper] [the] digest['s] §x.y [item n]``
+#: or ``[via] hermes_paper.md §x.y``; the section number never takes a sentence's full stop.
+_NOTES_REF = re.compile(r"(?:\bvia\s+)?(?:(?:hermes_paper\s+)?(?:\bthe\s+)?\bdigest(?:'s)?"
+                        r"|hermes_paper\.md)\s*§\s*\d+(?:\.\d+)*(?:\s+item\s+\d+)?")
+
+
+def _depth_at(text: str, pos: int) -> int:
+    return text.count("(", 0, pos) - text.count(")", 0, pos)
+
+
+def _tidy(text: str) -> str:
+    """Empty parentheses dropped, separators left dangling inside parentheses removed, spaces
+    collapsed and never before punctuation."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = re.sub(r"\(\s*[,;:]*\s*", "(", text)  # "( ; x" -> "(x"
+        text = re.sub(r"\s*[,;:]+\s*\)", ")", text)  # "x: )" -> "x)"
+        text = re.sub(r"\s*\(\s*\)", "", text)  # "()" -> ""
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+([,;:.)])", r"\1", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"([,;:])(?=[,;:.])", "", text)  # "x;." -> "x." (a clause left empty)
+    return text.strip(" ,;:")
 
 
 def reader_source(text: str) -> str:
     """A row's source as a reader can follow it: the paper's sections, figures and tables only.
 
-    Drops references to private reading notes (the notes' section numbers mean nothing to a
-    reader) and spells out their tag for an inference.
+    In this order: the notes' tags are replaced (:data:`READER_TAGS`: ``[I]`` becomes
+    "(inferred)", or "inferred" inside parentheses); the references into the private notes
+    (``digest §x``, ``hermes_paper.md §x``, their section numbers mean nothing to a reader) are
+    deleted, and nothing else; parentheses left empty are dropped and spaces and punctuation
+    tidied.
 
     >>> reader_source("Hermes §V-B, Fig. 9 bar label (digest §10)")
     'Hermes §V-B, Fig. 9 bar label'
     >>> reader_source("Fig. 17 label 55.3 % (hermes_paper.md §10.9 [R-fig]); batch by ordering [I]")
     'Fig. 17 label 55.3 %; batch by ordering (inferred)'
+    >>> reader_source("implied by Fig. 11 and Fig. 17 (digest §10.9 [I])")
+    'implied by Fig. 11 and Fig. 17 (inferred)'
+    >>> reader_source("Hermes Fig. 14 N.P. labels (assignment: digest §10.6)")
+    'Hermes Fig. 14 N.P. labels (assignment)'
+    >>> reader_source("Hermes §IV-C via hermes_paper.md §7.")
+    'Hermes §IV-C.'
     """
-    out = _PRIVATE_NOTES.sub("", str(text))
-    return re.sub(r"\s*\[I\]", " (inferred)", out).strip()
+    text = str(text)
+
+    def tag(m: re.Match[str]) -> str:
+        word = READER_TAGS[m.group(1)]
+        if not word:
+            return ""
+        return f" {word}" if _depth_at(text, m.start()) > 0 else f" ({word})"
+
+    out = _TAG.sub(tag, text)
+    out = _NOTES_REF.sub("", out)
+    return _tidy(out)
 
 
 def bar_rows(scored: pd.DataFrame) -> pd.DataFrame:
@@ -736,11 +927,83 @@ def bar_counts(scored: pd.DataFrame) -> dict[str, int]:
     ``repeated`` (rows - distinct), and the same for Hermes (``hermes_rows``,
     ``hermes_distinct``)."""
     b = bar_rows(scored)
-    key = ["model_slug", "policy", "batch"]
     h = b[b["policy"] == "hermes"]
-    distinct = len(b.drop_duplicates(key))
+    distinct = len(distinct_bars(b, model="model_slug"))
     return {"rows": len(b), "distinct": distinct, "repeated": len(b) - distinct,
-            "hermes_rows": len(h), "hermes_distinct": len(h.drop_duplicates(key))}
+            "hermes_rows": len(h), "hermes_distinct": len(distinct_bars(h, model="model_slug"))}
+
+
+def distinct_bars(bars: pd.DataFrame, *, model: str = "model") -> pd.DataFrame:
+    """Each bar once: a model (column `model`), a system (``policy``) and a batch, at its first
+    row. With the rows in figure order, a batch-1 bar of Fig. 11 that repeats one of Figs. 9–10
+    counts there, with that figure's value. Every chapter counts distinct bars with this
+    function (:func:`bar_counts` for scored rows, ``policies.model_bars`` frames as they are)."""
+    return bars.drop_duplicates([model, "policy", "batch"])
+
+
+def implied_stream_rate(bars: pd.DataFrame, weight_bytes: Mapping[str, float], *,
+                        gen_len: int) -> pd.DataFrame:
+    """The decode step each paper bar implies and the rate that step streams the weights at.
+
+    Parameters
+    ----------
+    bars : DataFrame
+        Rows of ``policies.model_bars`` (``model``, ``batch``, ``paper_tokens_per_s``, the
+        model's ``prefill_s``), one per model.
+    weight_bytes : mapping of model slug → bytes
+        What one decode step streams (an offloading system: every weight once).
+    gen_len : int
+        Generated tokens per sequence.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by model: ``implied_step_s`` (``policies.implied_decode_step_s`` with the model's
+        prefill) and ``rate_bytes_per_s`` (weights over that step, B/s).
+    """
+    if bars["model"].duplicated().any():
+        raise ValueError("implied_stream_rate: one bar per model")
+    t = bars.set_index("model")
+    step = policies.implied_decode_step_s(t["paper_tokens_per_s"].to_numpy(),
+                                          batch=t["batch"].to_numpy(), gen_len=gen_len,
+                                          prefill_s=t["prefill_s"].to_numpy())
+    out = pd.DataFrame({"implied_step_s": np.atleast_1d(step)}, index=t.index)
+    out["rate_bytes_per_s"] = [weight_bytes[m] for m in t.index] / out["implied_step_s"]
+    return out
+
+
+def estimate_table(model: ModelSpec, systems: Mapping[str, Any], *,
+                   activity: Activity | None = None, batch: int = 1, prompt_len: int = 128,
+                   gen_len: int = 128) -> pd.DataFrame:
+    """Every policy on `model` under each system of `systems` (profile → ``SystemSpec``), with
+    the default :class:`~hermes_model.policies.Assumptions` and `activity`.
+
+    Returns ``profile``, ``policy``, ``tokens_per_s``, ``prefill_s``, ``decode_step_s`` (SI
+    units) and ``supported``, one row per profile and policy (profiles in the order given).
+    """
+    opts = Assumptions(activity=activity)
+    rows = []
+    for profile, system in systems.items():
+        for pol in policies.Policy:
+            e = policies.estimate(pol, model, system, batch=batch, prompt_len=prompt_len,
+                                  gen_len=gen_len, options=opts)
+            rows.append({"profile": profile, "policy": str(pol), "tokens_per_s": e.tokens_per_s,
+                         "prefill_s": e.prefill_s, "decode_step_s": e.decode_step_s,
+                         "supported": e.supported})
+    return pd.DataFrame(rows)
+
+
+def estimate_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`estimate_table` as a reader reads it: profile, system (display name), tokens/s,
+    prefill (s) and decode step (ms) to three significant figures, N.P. where the policy
+    cannot run the configuration."""
+    ok = table["supported"].to_numpy()
+    shown = {"tokens/s": table["tokens_per_s"], "prefill (s)": table["prefill_s"],
+             "decode step (ms)": table["decode_step_s"] / u.MS}
+    return pd.DataFrame({
+        "profile": table["profile"], "system": table["policy"].map(SYSTEM_NAMES),
+        **{c: [sig_text(v) if k else NP for v, k in zip(col, ok, strict=True)]
+           for c, col in shown.items()}}).reset_index(drop=True)
 
 
 def bar_table(scored: pd.DataFrame, model_names: Mapping[str, str]) -> pd.DataFrame:

@@ -128,8 +128,9 @@ class ModelSpec:
         Falcon's parallel attention/MLP block (both read the same normed input).
     new_decoder_architecture : bool
         Falcon-40B's block layout (grouped KV, two norms per layer).
-    max_position_embeddings : int
-        Trained context length (tokens).
+    max_position_embeddings : int or None
+        Trained context length (tokens), as the config states it; None where it states none
+        (Falcon-40B's original RW config): then no context limit is checked.
     """
 
     slug: str
@@ -158,16 +159,20 @@ class ModelSpec:
     word_embed_proj_dim: int
     parallel_attn: bool
     new_decoder_architecture: bool
-    max_position_embeddings: int
+    max_position_embeddings: int | None
 
     def __post_init__(self) -> None:
         where = f"model {self.slug!r}"
         for field_name in ("n_layers", "d_model", "d_ffn", "n_heads", "n_kv_heads", "head_dim",
                            "vocab_size", "card_parameter_count", "norms_per_layer",
-                           "word_embed_proj_dim", "max_position_embeddings"):
+                           "word_embed_proj_dim"):
             value = getattr(self, field_name)
             if not _is_int(value) or value <= 0:
                 raise ValueError(f"{where}: {field_name} must be a positive int, got {value!r}")
+        limit = self.max_position_embeddings
+        if limit is not None and (not _is_int(limit) or limit <= 0):
+            raise ValueError(f"{where}: max_position_embeddings must be a positive int or None "
+                             f"(not stated), got {limit!r}")
         if not _is_int(self.n_learned_positions) or self.n_learned_positions < 0:
             raise ValueError(f"{where}: n_learned_positions must be an int >= 0, "
                              f"got {self.n_learned_positions!r}")
@@ -396,7 +401,9 @@ def _falcon_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "lm_head_stored": True, "n_learned_positions": 0, "word_embed_proj_dim": d,
         "parallel_attn": _get(config, slug, "parallel_attn", bool, True),
         "new_decoder_architecture": new_arch,
-        "max_position_embeddings": _get(config, slug, "max_position_embeddings", int, 2048),
+        # The RW config of Falcon-40B states none (transformers' FalconConfig defaults to 2048,
+        # a library default, not the checkpoint's): None, so no context limit is enforced.
+        "max_position_embeddings": _get(config, slug, "max_position_embeddings", int, None),
     }
 
 

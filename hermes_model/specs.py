@@ -24,6 +24,11 @@ Profile = Literal["paper", "datasheet"]
 PROFILES: Final = ("paper", "datasheet")
 SCHEMA_VERSION: Final = 1
 
+#: Allowed cycles of one bit-serial operation, wherever they are given (a catalog DIMM's
+#: ``ndp_cycles_per_op``, ``policies.Assumptions.cycles_per_op``, ``--cycles-per-op``): wide
+#: around the plausible 6-16 of ``policies.UNSTATED``, but no absurd value (1e-320 or 1e300).
+CYCLES_PER_OP_RANGE: Final = (0.1, 1000.0)
+
 
 def check_profile(profile: str) -> Profile:
     """Return `profile` if it is a known profile, else raise ``ValueError`` listing them."""
@@ -284,6 +289,10 @@ class DimmSpec:
                      "ndp_cycles_per_op", "ndp_buffer_bytes"):
             _positive(name, getattr(self, name))
         _one_of("ddr_generation", self.ddr_generation, DDR_GENERATIONS)
+        lo, hi = CYCLES_PER_OP_RANGE
+        if not lo <= self.ndp_cycles_per_op <= hi:
+            raise ValueError(f"ndp_cycles_per_op must be in [{lo:g}, {hi:g}] cycles, "
+                             f"got {self.ndp_cycles_per_op!r}")
 
     @property
     def tck_s(self) -> float:
@@ -407,6 +416,7 @@ class FieldDef:
     required: bool = True
     positive: bool = True
     allowed: tuple[int, ...] = ()  # if given, the only values an integer field may take
+    bounds: tuple[float, float] | None = None  # if given, the closed range of the value
 
 
 META_KEYS: Final = frozenset({"schema_version", "name", "notes"})
@@ -453,7 +463,7 @@ DIMM_FIELDS: Final = (
     FieldDef("ndp_multipliers", "ndp_multipliers", kind="int"),
     FieldDef("ndp_operand_bits", "ndp_operand_bits", kind="int"),
     FieldDef("ndp_clock_GHz", "ndp_clock_hz", u.GHZ),
-    FieldDef("ndp_cycles_per_op", "ndp_cycles_per_op"),
+    FieldDef("ndp_cycles_per_op", "ndp_cycles_per_op", bounds=CYCLES_PER_OP_RANGE),
     FieldDef("ndp_buffer_KiB", "ndp_buffer_bytes", u.KiB),
 )
 
@@ -528,6 +538,9 @@ def _convert(origin: str, fdef: FieldDef, value: Any) -> Any:
         raise ValueError(f"{where}: must be >= 0, got {value!r}")
     if fdef.allowed and value not in fdef.allowed:
         raise ValueError(f"{where}: must be one of {', '.join(map(str, fdef.allowed))}, "
+                         f"got {value!r}")
+    if fdef.bounds is not None and not fdef.bounds[0] <= value <= fdef.bounds[1]:
+        raise ValueError(f"{where}: must be in [{fdef.bounds[0]:g}, {fdef.bounds[1]:g}], "
                          f"got {value!r}")
     return value if fdef.kind == "int" else float(value) * fdef.factor
 

@@ -302,16 +302,22 @@ def test_transfer_bytes_must_be_finite(nbytes: float) -> None:
 
 def test_system_yaml_file(tmp_path: Path, capsys) -> None:
     """(16) --system path/to/file.yaml gave "unknown system"; it now loads, labelled by path."""
-    path = tmp_path / "mine.yaml"
-    shutil.copy(DATA / "catalog" / "systems" / "hermes_paper.yaml", path)
-    code, out, _ = run(capsys, *EST, "--system", str(path), "--json")
-    assert code == 0
-    mine = json.loads(out)
     code, out, _ = run(capsys, *EST, "--json")
+    assert code == 0
     base = json.loads(out)
-    assert mine["system"] == str(path) and mine["tokens_per_s"] == base["tokens_per_s"]
-    code, out, _ = run(capsys, "estimate", "--help")
-    assert ".yaml" in " ".join(out.split())
+    for name in ("mine.yaml", "mine.yml"):  # both suffixes the help names
+        path = tmp_path / name
+        shutil.copy(DATA / "catalog" / "systems" / "hermes_paper.yaml", path)
+        code, out, _ = run(capsys, *EST, "--system", str(path), "--json")
+        assert code == 0
+        mine = json.loads(out)
+        assert mine["system"] == str(path)
+        assert {**mine, "system": "hermes_paper"} == base  # every number the slug's
+    assert base["tokens_per_s"] > 0
+    # the file's parts are read: another GPU in the file gives another answer
+    edit(path, "gpu: {value: rtx_4090,", "gpu: {value: t4,")
+    code, out, _ = run(capsys, *EST, "--system", str(path), "--json")
+    assert code == 0 and json.loads(out)["tokens_per_s"] < base["tokens_per_s"]
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), [
@@ -354,14 +360,19 @@ def test_ddr_generations_match_the_dram_model() -> None:
 def test_file_model_with_a_sparse_policy_is_a_usage_error(tmp_path: Path, capsys) -> None:
     """(18) --model FILE.json --policy hermes exited 3 with "options.activity"."""
     path = llama_config(tmp_path)
-    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "hermes")
-    assert code == 2
-    line = one_line_error(err)
-    assert "--policy hermes" in line and "accelerate, flexgen, hermes-base, gpu-only" in line
-    assert "options.activity" not in line
-    run(capsys, "estimate", "--help")  # the help says so too
-    code, out, _ = run(capsys, "estimate", "--help")
-    assert "hermes-base or gpu-only" in " ".join(out.split())
+    for policy in ("dejavu", "hermes-host", "hermes"):
+        code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", policy)
+        assert code == 2
+        line = one_line_error(err)
+        assert f"--policy {policy} needs activation statistics" in line
+        assert "runs with accelerate, flexgen, hermes-base, gpu-only" in line
+        assert "options.activity" not in line
+    # the policies the message lists take the file model (FlexGen runs OPT only: N.P., exit 3)
+    for policy, status in (("accelerate", 0), ("flexgen", 3), ("hermes-base", 0),
+                           ("gpu-only", 0)):
+        code, out, _ = run(capsys, "estimate", "--model", str(path), "--policy", policy, "--json")
+        assert code == status, policy
+        assert json.loads(out)["model"] == str(path)
 
 
 def test_invalid_json_names_the_file(tmp_path: Path, capsys) -> None:
@@ -475,3 +486,161 @@ def test_not_supported_table_says_so_on_stdout(capsys) -> None:
     assert code == 3
     assert out.startswith("supported: false - weights and KV cache need")
     assert "not supported:" in err
+
+
+# ------------------------------------------------------------------- D. review follow-ups
+
+
+def _estimate_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    code, out, err = run(capsys, "estimate", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_stray_files_named_like_slugs_do_not_shadow_them(tmp_path: Path, capsys,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """(31) A file named ``hermes_paper`` or ``llama2_70b`` in the working folder turned the slug
+    into a path; a catalog slug is always a slug, any other existing file still a path."""
+    args = ("--model", "llama2_70b", "--policy", "hermes", "--system", "hermes_paper")
+    expected = _estimate_json(capsys, *args)  # from the repository root
+    monkeypatch.chdir(tmp_path)
+    for stray in ("hermes_paper", "llama2_70b"):
+        (tmp_path / stray).write_text("stray: not a system, not a model\n")
+    assert _estimate_json(capsys, *args) == expected
+    assert expected["model"] == "llama2_70b" and expected["system"] == "hermes_paper"
+    assert not io.is_file_argument("hermes_paper", (".yaml",), io.catalog_slugs("systems"))
+    # a name that is no slug but an existing file is read as a file (no suffix needed)
+    shutil.copy(DATA / "catalog" / "systems" / "hermes_paper.yaml", tmp_path / "mysystem")
+    shutil.copy(DATA / "models" / "llama2_70b.json", tmp_path / "mymodel")
+    mine = _estimate_json(capsys, "--model", "mymodel", "--policy", "hermes-base",
+                          "--system", "mysystem")
+    base = _estimate_json(capsys, "--model", "llama2_70b", "--policy", "hermes-base")
+    assert mine["model"] == "mymodel" and mine["system"] == "mysystem"
+    assert mine["tokens_per_s"] == base["tokens_per_s"] > 0
+
+
+def test_context_limit_in_the_api() -> None:
+    """(32) prompt_len + gen_len beyond max_position_embeddings was refused by the CLI only."""
+    model, system = io.load_model("llama2_7b"), io.load_system("hermes_paper")
+    message = r"prompt_len \+ gen_len = 4097 exceeds llama2_7b's max_position_embeddings \(4096\)"
+    with pytest.raises(ValueError, match=message):
+        policies.estimate("gpu-only", model, system, prompt_len=4000, gen_len=97)
+    with pytest.raises(ValueError, match=message):
+        policies.tokens_per_s_band("gpu-only", model, system, prompt_len=4000, gen_len=97)
+    with pytest.raises(ValueError, match=message):  # the policy functions themselves
+        policies.POLICIES[policies.Policy.GPU_ONLY](model, system, batch=1, prompt_len=4000,
+                                                     gen_len=97, options=policies.Assumptions())
+    at_limit = policies.estimate("gpu-only", model, system, prompt_len=4000, gen_len=96)
+    assert at_limit.supported and at_limit.prompt_len + at_limit.gen_len == 4096
+    opt = io.load_model("opt_13b")
+    with pytest.raises(ValueError, match=r"= 2049 exceeds opt_13b's max_position_embeddings "
+                                         r"\(2048\)"):
+        policies.estimate("flexgen", opt, system, prompt_len=2000, gen_len=49)
+
+
+def test_context_limit_is_the_configs_own() -> None:
+    """(32) The limit is what each committed config.json states, nothing else: Falcon-40B's
+    RW config states none (2048 was transformers' FalconConfig default), so it is not checked."""
+    for slug in io.model_slugs():
+        stated = io.model_config(slug).get("max_position_embeddings")
+        assert io.load_model(slug).max_position_embeddings == stated, slug
+    assert io.load_model("llama3_70b").max_position_embeddings == 8192
+    falcon = io.load_model("falcon_40b")
+    assert falcon.max_position_embeddings is None
+    est = policies.estimate("gpu-only", falcon, io.load_system("hermes_paper", n_gpus=8),
+                            prompt_len=3000, gen_len=100)
+    assert est.supported and est.tokens_per_s > 0
+
+
+def test_assumptions_accept_numpy_scalars() -> None:
+    """(33) numpy scalars are accepted and give exactly the estimate of Python scalars."""
+    import numpy as np
+
+    system = io.load_system("hermes_paper")
+    inputs = io.load_generator_inputs()
+    for slug, policy in (("llama2_70b", "hermes"), ("opt_30b", "dejavu")):
+        model = io.load_model(slug)
+        act = policies.activity_from_inputs(inputs[slug])
+        with_np = policies.Assumptions(activity=act, cycles_per_op=np.float64(11),
+                                       dejavu_predictor_rank=np.int64(1024),
+                                       cuda_graphs=np.bool_(True))
+        with_py = policies.Assumptions(activity=act, cycles_per_op=11.0,
+                                       dejavu_predictor_rank=1024, cuda_graphs=True)
+        est_np = policies.estimate(policy, model, system, batch=8, options=with_np)
+        est_py = policies.estimate(policy, model, system, batch=8, options=with_py)
+        assert est_np.supported and est_np == est_py, slug
+        # the values are read: the default (launched kernels) is slower
+        default = policies.estimate(policy, model, system, batch=8,
+                                    options=policies.Assumptions(activity=act))
+        assert est_np.tokens_per_s > default.tokens_per_s, slug
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("cycles_per_op", complex(11, 0), "cycles_per_op must be a finite number"),
+    ("cycles_per_op", "np.complex128(11)", "cycles_per_op must be a finite number"),
+    ("gather_penalty", "np.float64('nan')", "gather_penalty must be a finite number"),
+    ("dimm_imbalance", 10**400, "dimm_imbalance must be a finite number"),
+    ("gpu_workspace_frac", "np.bool_(False)", "gpu_workspace_frac must be a finite number"),
+    ("cuda_graphs", "np.int64(1)", "cuda_graphs must be True or False"),
+    ("dejavu_predictor_rank", 1024.0, "dejavu_predictor_rank must be an integer"),
+    ("n_activity_classes", "np.float32(64)", "n_activity_classes must be an integer"),
+    ("link_bandwidth_scale", "1.0", "link_bandwidth_scale must be a finite number"),
+])
+def test_assumptions_refuse_wrong_kinds(field: str, value: object, message: str) -> None:
+    """(33) Complex numbers, NaN, huge ints, bools for numbers, numbers for flags, floats for
+    integers and text are refused, naming the field (numpy values included)."""
+    import numpy as np
+
+    if isinstance(value, str) and value.startswith("np."):
+        value = eval(value, {"np": np})  # a numpy scalar, built here so the id stays readable
+    with pytest.raises(ValueError, match=rf"^{message}, got "):
+        policies.Assumptions(**{field: value})
+
+
+def test_assumption_kinds_cover_every_field() -> None:
+    """(33) The field → kind table is built once from the annotations and covers every field
+    that is not checked by value."""
+    from dataclasses import fields
+
+    kinds = dict(policies._KINDS)
+    assert set(kinds) | {"activity", "dtype"} == {f.name for f in fields(policies.Assumptions)}
+    assert kinds["cuda_graphs"] == "bool" and kinds["dejavu_predictor_rank"] == "int"
+    assert kinds["gather_penalty"] == "real" and kinds["cycles_per_op"] == "real|None"
+
+
+@pytest.mark.parametrize("value", ["0.05", "2000"])
+def test_dimm_cycles_per_op_range(data: Path, capsys, value: str) -> None:
+    """(34) A catalog DIMM's ndp_cycles_per_op: 0.05 loaded though --cycles-per-op 0.05 and
+    Assumptions refuse it: one range for all three."""
+    assert policies.CYCLES_PER_OP_RANGE is specs.CYCLES_PER_OP_RANGE == (0.1, 1000.0)
+    edit(data / "catalog" / "dimms" / "ddr4_3200_ndp.yaml", "ndp_cycles_per_op: {value: 11,",
+         f"ndp_cycles_per_op: {{value: {value},")
+    with pytest.raises(ValueError, match=rf"ddr4_3200_ndp.yaml: field 'ndp_cycles_per_op': "
+                                         rf"must be in \[0.1, 1000\], got {value}"):
+        io.load_dimm("ddr4_3200_ndp")
+    code, out, err = run(capsys, *EST)
+    assert code == 2 and out == ""
+    assert "field 'ndp_cycles_per_op': must be in [0.1, 1000]" in one_line_error(err)
+
+
+def test_dimm_cycles_per_op_range_ends(data: Path) -> None:
+    """(34) The ends of the range load; the dataclass refuses what the loader refuses."""
+    import dataclasses
+
+    path = data / "catalog" / "dimms" / "ddr4_3200_ndp.yaml"
+    edit(path, "ndp_cycles_per_op: {value: 11,", "ndp_cycles_per_op: {value: 0.1,")
+    dimm = io.load_dimm("ddr4_3200_ndp")
+    assert dimm.ndp_cycles_per_op == 0.1
+    with pytest.raises(ValueError, match=r"ndp_cycles_per_op must be in \[0.1, 1000\] cycles, "
+                                         r"got 0.05"):
+        dataclasses.replace(dimm, ndp_cycles_per_op=0.05)
+    edit(path, "ndp_cycles_per_op: {value: 0.1,", "ndp_cycles_per_op: {value: 1000,")
+    assert io.load_dimm("ddr4_3200_ndp").ndp_cycles_per_op == 1000.0
+
+
+def test_unstated_labels() -> None:
+    """(35) Every unstated parameter has a short label of plain words (the book's text)."""
+    labels = {p.name: p.label for p in policies.UNSTATED}
+    assert len(set(labels.values())) == len(labels) == 17
+    assert all(0 < len(label.split()) <= 14 and "_" not in label for label in labels.values())
+    assert labels["link_bandwidth_scale"] == "the paper's PCIe figure read per direction or for both"

@@ -222,3 +222,40 @@ def test_formatted_writes_each_float_column_in_one_format() -> None:
     assert plotting.formatted(df, ".1f")["peak"].tolist() == ["330.0", "165.2", "0.4"]
     with pytest.raises(ValueError, match="no column"):
         plotting.formatted(df, {"missing": ".1f"})
+
+
+def test_formatted_writes_unsupported_cells_as_np_and_other_nan_as_dash() -> None:
+    """N.P. (cannot run) and "—" (not applicable) are both NaN; only the mask tells them apart."""
+    df = pd.DataFrame({"hermes": [19.3, 18.2], "gpu-only": [float("nan"), float("nan")],
+                       "paper": [17.4, float("nan")], "s": ["x", "y"]},
+                      index=pd.Index(["LLaMA2-70B", "LLaMA3-70B"], name="model"))
+    cells = pd.DataFrame({"gpu-only": [True, True]}, index=df.index)
+    out = plotting.formatted(df, {"hermes": ".1f"}, unsupported=cells)
+    assert out["gpu-only"].tolist() == ["N.P.", "N.P."]
+    assert out["paper"].tolist() == ["17.4", "—"], "an unmarked NaN stays not applicable"
+    assert out["hermes"].tolist() == ["19.3", "18.2"] and out["s"].tolist() == ["x", "y"]
+    # backward compatible: without a mask every NaN is `na`, as before
+    assert plotting.formatted(df)["gpu-only"].tolist() == ["—", "—"]
+    # one flag per row marks that row's float columns (their NaNs); a Series aligns by label
+    rows = pd.DataFrame({"tokens_per_s": [25.4, float("nan")], "prefill_s": [1.98, float("nan")],
+                         "policy": ["hermes", "gpu-only"]})
+    by_row = plotting.formatted(rows, unsupported=[False, True])
+    assert by_row.iloc[1].tolist() == ["N.P.", "N.P.", "gpu-only"]
+    assert by_row.iloc[0].tolist() == ["25.4", "1.98", "hermes"]
+    flags = pd.Series([True], index=[1])
+    assert plotting.formatted(rows, unsupported=flags).equals(by_row)
+    assert plotting.formatted(df, unsupported=cells, not_possible="n.p.")["gpu-only"].iloc[0] == (
+        "n.p.")
+    assert plotting.NOT_POSSIBLE == "N.P."
+    # N.P. never hides a number, marks only float columns and names only known labels
+    with pytest.raises(ValueError, match="cannot hide a number"):
+        plotting.formatted(df, unsupported=pd.DataFrame({"hermes": [True, False]}, index=df.index))
+    with pytest.raises(ValueError, match="holds no floats"):
+        plotting.formatted(df, unsupported=pd.DataFrame({"s": [True, False]}, index=df.index))
+    with pytest.raises(ValueError, match="no column 'gpu_only'"):
+        plotting.formatted(df, unsupported=pd.DataFrame({"gpu_only": [True, True]},
+                                                        index=df.index))
+    with pytest.raises(ValueError, match="no row"):
+        plotting.formatted(rows, unsupported=pd.Series([True], index=[7]))
+    with pytest.raises(ValueError, match="one flag per row"):
+        plotting.formatted(rows, unsupported=[True])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -195,23 +197,32 @@ def test_inconsistencies_are_computed_and_quote_data_paper(scored):
     assert bare["inconsistency"].iloc[0].startswith("the stated average")
 
 
-def test_memoryless_overlap_row_is_the_frequency_law_s():
+def test_memoryless_overlap_row_matches_a_monte_carlo_estimate(scored):
+    """The row's overlap against an estimate from independent tokens drawn with the fitted
+    frequencies and measured with ``sparsity.similarity`` (a different code path)."""
     from hermes_model import shapes, sparsity
-    inp = sc.load_inputs("paper")
+    _, inp = scored
+    row = sc.inconsistencies(inp).set_index("inconsistency").loc[
+        "'Similarity' in Fig. 4a is not defined", "model"]
+    stated = float(re.search(r"overlap by ([0-9.]+)", row).group(1))
     act = inp.activities["llama2_70b"]
     n = shapes.mlp_neurons_per_layer(inp.models["llama2_70b"])
     fit = sparsity.fit_frequencies(n, act.mlp_density, act.mlp_hot_share)
-    mem = float(sparsity.memoryless_similarity(
-        sparsity.logit_normal_frequencies(n, fit.logit_mean, fit.logit_std)))
-    row = sc.inconsistencies(inp).set_index("inconsistency").loc[
-        "'Similarity' in Fig. 4a is not defined", "model"]
-    assert f"overlap by {mem:.3f}" in row
+    p = sparsity.logit_normal_frequencies(n, fit.logit_mean, fit.logit_std)
+    rng = np.random.default_rng(7)
+    tokens = rng.random((300, 1, n)) < p  # independent tokens: no persistence
+    estimate = float(sparsity.similarity(tokens, np.zeros(300, dtype=int), 1)[0])
+    assert stated == pytest.approx(estimate, abs=0.01)
+    # and the memoryless baseline of constant frequencies is that frequency
+    assert float(sparsity.memoryless_similarity(np.full(1000, 0.3))) == pytest.approx(0.3)
 
 
 def test_text_helpers():
     assert [sc.sig_text(v) for v in (0.2066, 159.2, 2.1, 9.996, 999.6, 1177.0, -0.0123)] == [
         "0.207", "159", "2.10", "10.0", "1000", "1180", "-0.0123"]
     assert sc.sig_text(math.nan) == "N.P." and sc.sig_text(None, missing="") == ""
+    # a value that is zero but for rounding reads 0, not 19 decimals
+    assert [sc.sig_text(v) for v in (1e-17, -5e-13, 1e-6)] == ["0", "0", "0.00000100"]
     with pytest.raises(ValueError):
         sc.sig_text(1.0, sig=0)
     # paper values are never rounded
@@ -220,13 +231,36 @@ def test_text_helpers():
     assert sc.paper_text(math.nan) == ""
     assert sc.short_name("Falcon-40B (ReLU-fied)") == "Falcon-40B"
     assert sc.reader_source("Hermes §V-D via hermes_paper.md §7") == "Hermes §V-D"
-    assert sc.reader_source("implied by Fig. 11 and Fig. 17 (digest §10.9 [I])") == (
-        "implied by Fig. 11 and Fig. 17")
+    assert sc.reader_source("Hermes §IV-C via hermes_paper.md §7.") == "Hermes §IV-C."
     assert sc.reader_source("Hermes Fig. 14 N.P. labels, capacity (digest §10.6)") == (
         "Hermes Fig. 14 N.P. labels, capacity")
     for src in io.load_scorecard_rows()["source"]:
         out = sc.reader_source(src)
         assert "digest" not in out and "hermes_paper" not in out and "[" not in out, src
+
+
+def _words(text):
+    return [w.strip("(),;:") for w in text.split()]
+
+
+def test_reader_source_keeps_the_inference_mark_and_every_word_of_the_real_rows():
+    rows = io.load_scorecard_rows().set_index("id")["source"]
+    trt = [i for i in rows.index if i.startswith("fig17/trt_tokens_per_s/")]
+    assert len(trt) == 5
+    for i in trt:
+        assert sc.reader_source(rows[i]) == "implied by Fig. 11 and Fig. 17 (inferred)", i
+    assert sc.reader_source(rows["fig14/min_dimms/opt_30b"]) == (
+        "Hermes Fig. 14 N.P. labels (assignment)")
+    assert sc.reader_source(rows["fig17/efficiency/bs2"]) == (
+        "Hermes (HPCA 2025) Fig. 17 label 55.3 %; batch assignment by ordering (inferred)")
+    # every row: an [I] tag becomes "inferred", and every word that is not a reference into
+    # the notes (their words, a section number in digits, a tag) is kept, in order
+    notes = {"digest", "via", "hermes_paper.md", "[I]", "[R]", "[R-fig]", ""}
+    for src in rows:
+        out = sc.reader_source(src)
+        assert out.count("inferred") == src.count("[I]"), src
+        kept = [w for w in _words(src) if w not in notes and not re.fullmatch(r"§[\d.]+", w)]
+        assert [w for w in _words(out) if w not in ("inferred", "")] == kept, src
 
 
 def test_bar_table_and_counts(scored):
@@ -281,3 +315,122 @@ def test_execute_notebooks_s_on_a_minimal_notebook(tmp_path):
     assert "book_execute_s" in cli.BENCHMARKS
     names = [p.stem for p in cli.book_notebooks()]
     assert "scorecard" in names and "beyond" in names
+
+
+def _dimm_row(inp):
+    t = sc.inconsistencies(inp)
+    return t[t["inconsistency"].str.startswith("Per-DIMM")]["model"].item()
+
+
+def test_dimm_row_says_which_dimm_count_fig1s_label_fits(scored):
+    from functools import partial
+    _, inp = scored
+    assert sc.dimms_matching(1.6e12, 102.4e9) == 16 and sc.dimms_matching(1e9, 102.4e9) == 1
+    with pytest.raises(ValueError):
+        sc.dimms_matching(1.6e12, 0.0)
+    # the label (1.6 TB/s in data/paper/fig1.csv) is 15.6 DIMMs at 102.4 GB/s pins: 16
+    row8 = _dimm_row(inp)
+    assert "the ~1.6 TB/s label fits 16 DIMMs at the pins" in row8
+    assert row8.endswith("not the system's 8")
+    # a 16-DIMM system is the one the label fits: no "not", no 32
+    row16 = _dimm_row(dataclasses.replace(inp, system_for=partial(inp.system_for, n_dimms=16)))
+    assert row16.endswith("the system's 16 DIMMs") and "not the" not in row16
+    assert "32" not in row16
+    # the label is read from data/paper/fig1.csv: halve it and it fits 8 DIMMs
+    fig1 = inp.paper_fig1.copy()
+    pool = fig1["tier"] == "ndp_host_memory"
+    fig1.loc[pool, ["label", "value"]] = ["~0.8 TB/s", "0.8"]
+    row = _dimm_row(dataclasses.replace(inp, paper_fig1=fig1))
+    assert "the ~0.8 TB/s label fits 8 DIMMs at the pins" in row
+    assert row.endswith("the system's 8 DIMMs")
+    # without the table the row states no label count
+    assert "label fits" not in _dimm_row(dataclasses.replace(inp, paper_fig1=None))
+
+
+def test_inconsistencies_quote_fig17_predictor_and_fig13_from_inputs(scored):
+    _, inp = scored
+    t = sc.inconsistencies(inp).set_index("inconsistency")
+    trt = [i for i in t.index if i.startswith("TensorRT-LLM")]
+    assert len(trt) == 1
+    paper17 = io.load_paper_sensitivity("fig17")
+    implied = paper17.loc[paper17["batch"] == 1, "trt_tokens_per_s"].item()
+    assert f"implied {sc.paper_text(implied)} tokens/s at batch 1" in t.loc[trt[0], "paper"]
+    assert t.loc[trt[0], "model"].endswith("5 GPUs divide neither 64 heads nor 8 KV heads")
+    # each value follows its table
+    f17 = inp.paper_fig17.assign(trt_tokens_per_s=lambda d: d["trt_tokens_per_s"] * 2)
+    pred = inp.paper_predictor.copy()
+    pred.loc[pred["claim"].str.startswith("state table"), "value"] = "999"
+    fig13 = inp.paper_fig13.copy()
+    fig13.loc[fig13["ratio"] == "partition_vs_random", "value"] = 1.7
+    changed = sc.inconsistencies(dataclasses.replace(
+        inp, paper_fig17=f17, paper_predictor=pred, paper_fig13=fig13)).set_index("inconsistency")
+    assert f"implied {sc.paper_text(2 * implied)} tokens/s" in changed.loc[trt[0], "paper"]
+    assert "Predictor memory 999 KB" in changed.index and "Predictor memory 232 KB" in t.index
+    assert "1.63× appears twice" in t.index
+    assert not changed.index.str.contains("appears twice").any()  # 1.7 and 1.63 differ
+    # the predictor row's arithmetic is LLaMA-7B's shape: 32 x (4096 + 11008) x 4 bit = 236 KiB
+    assert t.loc["Predictor memory 232 KB", "model"].startswith(
+        "32 × (4096 + 11008) × 4 bit = 236 KiB")
+    # without the tables: no number invented
+    bare = sc.inconsistencies(dataclasses.replace(
+        inp, paper_fig17=None, paper_predictor=None, published_sparsity=None))
+    text = " ".join(bare.to_numpy().ravel())
+    assert "17.4" not in text and "232" not in text and "appears twice" not in text
+
+
+def test_head_split_text():
+    from types import SimpleNamespace as NS
+    assert sc.head_split_text(NS(n_heads=64, n_kv_heads=8), 8) == (
+        "8 GPUs divide both 64 heads and 8 KV heads")
+    assert sc.head_split_text(NS(n_heads=40, n_kv_heads=8), 5) == (
+        "5 GPUs divide 40 heads but not 8 KV heads")
+    assert sc.head_split_text(NS(n_heads=64, n_kv_heads=8), 5) == (
+        "5 GPUs divide neither 64 heads nor 8 KV heads")
+
+
+def test_distinct_bars_keeps_the_first_figure():
+    bars = pd.DataFrame({"model": ["m", "m", "m", "n"], "policy": ["hermes"] * 4,
+                         "batch": [1, 1, 2, 1], "figure": ["fig9", "fig11", "fig11", "fig10"]})
+    d = sc.distinct_bars(bars)
+    assert list(d["figure"]) == ["fig9", "fig11", "fig10"]
+    assert len(sc.distinct_bars(bars.rename(columns={"model": "model_slug"}),
+                                model="model_slug")) == 3
+
+
+def test_implied_stream_rate_inverts_the_models_own_bars(scored):
+    from hermes_model import policies, shapes
+    _, inp = scored
+    fig9 = inp.paper_bars["fig9"]
+    b = policies.model_bars(fig9[fig9["policy"] == "flexgen"], inp.system_for(), inp.activities,
+                            inp.models)
+    w = {m: shapes.weight_bytes(inp.models[m], "fp16") for m in b["model"]}
+    # the model's own tokens/s implies the model's own decode step
+    own = sc.implied_stream_rate(b.assign(paper_tokens_per_s=b["tokens_per_s"]), w, gen_len=128)
+    step = b.set_index("model")["decode_step_s"]
+    assert np.allclose(own["implied_step_s"], step[own.index], rtol=1e-9)
+    assert np.allclose(own["rate_bytes_per_s"], [w[m] / step[m] for m in own.index], rtol=1e-9)
+    # the paper's slower bars imply a longer step and a lower rate
+    paper = sc.implied_stream_rate(b, w, gen_len=128)
+    assert (paper["implied_step_s"] > own["implied_step_s"]).all()
+    with pytest.raises(ValueError, match="one bar per model"):
+        sc.implied_stream_rate(pd.concat([b, b]), w, gen_len=128)
+
+
+def test_estimate_table_and_display(scored):
+    from hermes_model import policies
+    _, inp = scored
+    systems = {"paper": inp.system_for(), "datasheet": inp.other_system}
+    t = sc.estimate_table(inp.models["llama2_70b"], systems,
+                          activity=inp.activities["llama2_70b"], batch=1, gen_len=128)
+    assert len(t) == 2 * len(policies.Policy)
+    assert list(dict.fromkeys(t["profile"])) == ["paper", "datasheet"]
+    ok = t[t["supported"]]
+    # tokens/s is the batch's tokens over prefill plus every decode step
+    assert np.allclose(ok["tokens_per_s"] * (ok["prefill_s"] + 128 * ok["decode_step_s"]), 128)
+    assert not t["supported"].all()  # FlexGen and Deja Vu cannot run LLaMA2-70B
+    d = sc.estimate_display(t)
+    assert list(d.columns) == ["profile", "system", "tokens/s", "prefill (s)", "decode step (ms)"]
+    assert (d.loc[~t["supported"].to_numpy(), "tokens/s"] == sc.NP).all()
+    h = t[(t["policy"] == "hermes") & (t["profile"] == "paper")].index[0]
+    assert d.loc[h, "tokens/s"] == sc.sig_text(t.loc[h, "tokens_per_s"])
+    assert d.loc[h, "decode step (ms)"] == sc.sig_text(1e3 * t.loc[h, "decode_step_s"])

@@ -222,3 +222,39 @@ def test_spec_post_init_validates_direct_construction() -> None:
     gpu = hm.load_gpu("rtx_4090")
     with pytest.raises(ValueError, match="memory_bandwidth_bytes_per_s must be positive"):
         replace(gpu, memory_bandwidth_bytes_per_s=0.0)
+
+
+# ------------------------------------------------------------------------ cached listings
+
+
+def test_catalog_listing_is_cached_and_follows_the_folder(catalog: Path) -> None:
+    """Catalog folders are listed once per modification (a system load checks slugs a dozen
+    times): a file added or removed later is seen."""
+    import os
+
+    io.load_system("hermes_paper")
+    before = io._listing.cache_info()
+    io.load_system("hermes_paper")
+    after = io._listing.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits  # no folder re-listed
+    folder = catalog / "gpus"
+    assert "my_t4" not in io.catalog_slugs("gpus")
+    shutil.copy(folder / "t4.yaml", folder / "my_t4.yaml")
+    # file times may be coarser than two quick writes: move the folder's time on explicitly
+    stat = folder.stat()
+    os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert "my_t4" in io.catalog_slugs("gpus")
+    assert io.load_gpu("my_t4").memory_bytes == io.load_gpu("t4").memory_bytes
+    (folder / "my_t4.yaml").unlink()
+    os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    with pytest.raises(ValueError, match=r"unknown GPU 'my_t4'"):
+        io.load_gpu("my_t4")
+
+
+def test_efficiency_is_cached_and_follows_the_file(catalog: Path) -> None:
+    """The efficiencies are parsed once per version of efficiency.yaml; an edit is seen."""
+    first = io.load_efficiency("gpu")
+    assert io.load_efficiency("gpu") is first  # shared: Efficiency is frozen
+    _edit(catalog / "efficiency.yaml", "overhead_us: {value: 9.96,", "overhead_us: {value: 19.96,")
+    assert io.load_efficiency("gpu").overhead_s == pytest.approx(first.overhead_s + 10e-6)
+    assert io.load_gpu("t4").efficiency.overhead_s == pytest.approx(19.96e-6)
