@@ -44,6 +44,10 @@ PALETTE: Final[Mapping[str, str]] = {
 REFERENCE_COLOUR: Final = "#000000"
 SUBSYSTEMS: Final = tuple(PALETTE)
 
+#: A legend that never truncates its labels (Vega cuts them at 160 px by default, which made two
+#: long model names read alike); long labels wrap onto more rows instead of one.
+_FULL_LABELS: Final = alt.Legend(labelLimit=0, columns=2)
+
 _FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -259,6 +263,31 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
                          f"got {', '.join(map(str, df.columns))}")
 
 
+def log_ticks(lo: float, hi: float, steps: Sequence[float] = (1, 3)) -> list[float]:
+    """Tick values for a log axis from `lo` to `hi`: each decade times `steps` (1, 3: 10, 30,
+    100, ...), so that neighbouring labels never run together as Vega's default 1-2-5 ticks do.
+
+    >>> log_ticks(8, 2000)
+    [10, 30, 100, 300, 1000]
+    """
+    if not (lo > 0 and hi >= lo):
+        raise ValueError(f"log_ticks needs 0 < lo <= hi, got {lo!r}, {hi!r}")
+    out: list[float] = []
+    for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for s in steps:
+            v = s * 10.0**k
+            if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9):
+                out.append(int(v) if v >= 1 and float(v).is_integer() else rounded(v, 3))
+    return out
+
+
+def _halo_text(chart: alt.Chart, **kw: Any) -> list[alt.Chart]:
+    """A text layer drawn twice: a thick white outline underneath, then the text, so that a line
+    passing behind a label never strikes through it."""
+    return [chart.mark_text(stroke="white", strokeWidth=4, strokeJoin="round", opacity=0.9, **kw),
+            chart.mark_text(**kw)]
+
+
 def roofline_chart(lines: pd.DataFrame, ridges: pd.DataFrame,
                    points: pd.DataFrame | None = None, *, sig: int = DEFAULT_SIG) -> alt.LayerChart:
     """Log-log rooflines of several tiers, their ridge points and, optionally, operations on them.
@@ -309,9 +338,12 @@ def roofline_chart(lines: pd.DataFrame, ridges: pd.DataFrame,
                alt.Tooltip("bandwidth_gb_per_s:Q", title="bandwidth (GB/s)", format=",.4~g")]
     ridge_layer = ridge_base.mark_point(shape="circle", size=70, filled=True).encode(
         color=colour, tooltip=tooltip)
-    label_layer = ridge_base.transform_filter(alt.datum.label != "").mark_text(
-        align="left", dx=7, dy=-9).encode(text="label:N", color=colour)
-    layers: list[alt.Chart] = [line_layer, ridge_layer, label_layer]
+    labelled = ridge_base.transform_filter(alt.datum.label != "").encode(text="label:N")
+    halo, label_layer = _halo_text(labelled, align="left", dx=7, dy=-9)
+    # the halo carries the colour too (its fill is hidden under the text), so that the legend
+    # stays one
+    layers: list[alt.Chart] = [line_layer, ridge_layer, halo.encode(color=colour),
+                               label_layer.encode(color=colour)]
 
     if points is not None and len(points):
         _require(points, ["operation", "tier", "subsystem", "intensity_flop_per_byte",
@@ -347,7 +379,12 @@ def bandwidth_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
     _require(df, ["tier", "subsystem", "profile", "bandwidth_bytes_per_s"], "bandwidth_chart")
     order = list(dict.fromkeys(df["tier"]))
     dots = rounded(df.assign(bandwidth_gb_per_s=df["bandwidth_bytes_per_s"] / u.GB), sig)
-    x = alt.X("bandwidth_gb_per_s:Q", scale=alt.Scale(type="log"), title="bandwidth (GB/s)")
+    shown = [float(v) for v in dots["bandwidth_gb_per_s"]]
+    if reference is not None and len(reference):
+        shown += [float(v) / u.GB for v in reference["bandwidth_bytes_per_s"]]
+    lo_d, hi_d = 10.0 ** math.floor(math.log10(min(shown))), 10.0 ** math.ceil(math.log10(max(shown)))
+    x = alt.X("bandwidth_gb_per_s:Q", scale=alt.Scale(type="log"), title="bandwidth (GB/s)",
+              axis=alt.Axis(values=log_ticks(lo_d, hi_d), format=",~g"))
     y = alt.Y("tier:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
     colours = subsystem_scale(list(dots["subsystem"]))
     profiles = ["paper", "datasheet"]
@@ -490,8 +527,9 @@ def measured_modelled_chart(df: pd.DataFrame, *, band_frac: float = 0.1,
                         lo * (1 - band_frac), hi * (1 - band_frac)],
         "line": ["y = x"] * 2 + ["band"] * 4, "side": ["0", "0", "+", "+", "-", "-"]}), sig)
     log = alt.Scale(type="log", domain=[rounded(lo, 2), rounded(hi, 2)])
-    x = alt.X("measured_us:Q", scale=log, title="measured time (µs)")
-    y = alt.Y("modelled_us:Q", scale=log, title="modelled time (µs)")
+    ticks = alt.Axis(values=log_ticks(lo, hi), format=",~g")
+    x = alt.X("measured_us:Q", scale=log, title="measured time (µs)", axis=ticks)
+    y = alt.Y("modelled_us:Q", scale=log, title="modelled time (µs)", axis=ticks)
     lines = alt.Chart(guide).mark_line(color="#888888", strokeWidth=1).encode(
         x=x, y=y, detail="side:N",
         strokeDash=alt.StrokeDash("line:N", legend=None,
@@ -547,7 +585,9 @@ def gather_chart(df: pd.DataFrame, *, columns: int = 4, sig: int = DEFAULT_SIG) 
     colour = alt.Color("variant:N", title="kernel", scale=alt.Scale(
         domain=variants, range=[GROUP_COLOURS["gathered"], "#F0E442", GROUP_COLOURS["fused"],
                                 REFERENCE_COLOUR]))
-    x = alt.X("frac:Q", scale=alt.Scale(type="log"), title="fraction of rows computed f")
+    lo_f, hi_f = float(data["frac"].min()), float(data["frac"].max())
+    x = alt.X("frac:Q", scale=alt.Scale(type="log"), title="rows computed, f",
+              axis=alt.Axis(values=log_ticks(lo_f, hi_f, steps=(1,)), format="~g"))
     y = alt.Y("slowdown:Q", scale=alt.Scale(type="log", nice=False), title="time ÷ compact matmul")
     tip = [alt.Tooltip("shape:N"), alt.Tooltip("variant:N"), alt.Tooltip("frac:Q", title="f"),
            alt.Tooltip("slowdown:Q", title="slowdown", format=".2f")]
@@ -561,7 +601,7 @@ def gather_chart(df: pd.DataFrame, *, columns: int = 4, sig: int = DEFAULT_SIG) 
         base.mark_rule(color="#888888", strokeWidth=0.8).encode(y=alt.datum(1)),
     ).properties(width=WIDTH // columns - 20, height=150)
     return layers.facet(facet=alt.Facet("shape:N", title="weight matrix (out × in)"),
-                        columns=columns)
+                        columns=columns, spacing={"column": 28, "row": 16})
 
 
 def link_chart(copies: pd.DataFrame, curve: pd.DataFrame, *, max_fit_bytes: float,
@@ -627,7 +667,8 @@ def cumulative_share_chart(df: pd.DataFrame, reference: pd.DataFrame | None = No
     x = alt.X("parameters_pct:Q", title="hottest neurons, share of parameters (%)")
     y = alt.Y("compute_pct:Q", title="share of compute (%)")
     layers: list[alt.Chart] = [alt.Chart(data).mark_line().encode(
-        x=x, y=y, color=alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"]))),
+        x=x, y=y, color=alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
+                                  legend=_FULL_LABELS),
         tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("parameters_pct:Q", format=".3~g"),
                  alt.Tooltip("compute_pct:Q", format=".3~g")])]
     if reference is not None and len(reference):
@@ -659,7 +700,8 @@ def similarity_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
     data = rounded(df, sig)
     x = alt.X("distance:Q", title="token distance d (tokens)")
     y = alt.Y("similarity:Q", title="similarity at distance d", scale=alt.Scale(domain=[0, 1]))
-    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])))
+    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
+                       legend=_FULL_LABELS)
     tip = [alt.Tooltip("curve:N"), alt.Tooltip("kind:N"), alt.Tooltip("distance:Q"),
            alt.Tooltip("similarity:Q", format=".3f")]
     base = alt.Chart(data).encode(x=x, y=y, color=colour, tooltip=tip)
@@ -768,7 +810,8 @@ def curves_chart(df: pd.DataFrame, *, x_title: str, y_title: str,
     """
     _require(df, ["curve", "x", "y"], "curves_chart")
     data = rounded(df, sig)
-    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])))
+    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
+                       legend=_FULL_LABELS)
     base = alt.Chart(data).encode(
         x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title), color=colour,
         tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("x:Q", format=".4~g"),

@@ -427,7 +427,8 @@ MODEL_NOTES: Final[Mapping[str, str]] = {
                                           "fixed after prefill over a per-token oracle with the "
                                           "same GPU memory and an even DIMM load",
     "motivation/static_imbalance": "balanced static placement, LLaMA2-13B, batch 1 "
-                                   "(data/derived/balance.csv)",
+                                   "(data/derived/balance.csv, which the scheduling chapter "
+                                   "reproduces at its defaults)",
     "motivation/window_variance": "window-optimal (hindsight) remap, LLaMA2-13B, batch 1",
     "motivation/pcie_share_opt66b": "Deja Vu policy with the GPU filled first "
                                     "(offload_resident), OPT-66B, batch 1",
@@ -686,6 +687,12 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     llama = inp.models["llama2_70b"]
     w = shapes.weight_bytes(llama, "fp16")
     pool4 = 4 * system.dimm.capacity_bytes
+    # the sensitivity chapter's capacity readings (its run: batch 1, 128 + 128 tokens)
+    cap = sweeps.capacity_margins(llama, dimm_capacity_bytes=system.dimm.capacity_bytes,
+                                  n_dimms=4, batch=1, prompt_len=128, gen_len=128,
+                                  dtype="fp16").set_index("reading")["margin_frac"]
+    short_w = -100 * float(cap["weights only"])
+    short_kv = -100 * float(cap["weights and KV cache (the model)"])
     a100 = inp.system_for(gpu=sweeps.FIG17_GPU, n_gpus=sweeps.FIG17_N_GPUS).gpu
     roof = float(sweeps.decode_roofline_tokens_per_s(w, a100.memory_bandwidth_bytes_per_s,
                                                      n_gpus=sweeps.FIG17_N_GPUS))
@@ -748,7 +755,9 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
         ("Capacity edge of LLaMA2-70B at 4 DIMMs",
          "N.P. at 4 DIMMs (labels)",
          (f"fp16 weights {_fmt(w / 2**30, 5)} GiB against {_fmt(pool4 / 2**30, 5)} GiB: short by "
-          f"{_fmt(100 * (w / pool4 - 1), 2)} %, so N.P. (weights stay in the DIMMs)")),
+          f"{short_w:.2f} % with the weights alone, {short_kv:.2f} % with the KV cache (batch 1, "
+          "128 + 128 tokens; the sensitivity chapter's figure), so N.P. "
+          "(weights stay in the DIMMs)")),
         _trt_row(inp, roof, ref1),
         _predictor_row(inp),
         ("'Similarity' in Fig. 4a is not defined",
@@ -808,13 +817,15 @@ def short_name(name: str) -> str:
     return name.split(" (", 1)[0].strip()
 
 
-def sig_text(x: Any, sig: int = 3, missing: str = NP) -> str:
+def sig_text(x: Any, sig: int = 3, missing: str = NP, *, grouped: bool = False) -> str:
     """`x` to `sig` significant figures as plain text (trailing zeros kept, no exponent);
     `missing` for None or NaN; "0" for ``|x| <`` :data:`ZERO_BELOW` (a difference that is zero
-    but for floating-point rounding).
+    but for floating-point rounding); `grouped`: thousands separators in the integer part.
 
     >>> [sig_text(v) for v in (0.2066, 159.2, 2.1, 31.849, 703.5, 25687.0, 0.0, 1e-17)]
     ['0.207', '159', '2.10', '31.8', '704', '25700', '0', '0']
+    >>> sig_text(25687.0, grouped=True)
+    '25,700'
     >>> sig_text(float("nan"))
     'N.P.'
     """
@@ -831,7 +842,7 @@ def sig_text(x: Any, sig: int = 3, missing: str = NP) -> str:
     if r != 0 and math.floor(math.log10(abs(r))) > magnitude:
         decimals -= 1  # 9.996 -> 10.0, not 10.00
         r = round(v, decimals)
-    return f"{r:.{max(decimals, 0)}f}"
+    return f"{r:{',' if grouped else ''}.{max(decimals, 0)}f}"
 
 
 def paper_text(x: Any, missing: str = "") -> str:
@@ -844,6 +855,35 @@ def paper_text(x: Any, missing: str = "") -> str:
     if x is None or not math.isfinite(float(x)):
         return missing
     return str(np.format_float_positional(float(x), trim="-"))
+
+
+#: Inputs whose stored value is not how the paper prints it (Fig. 4a's similarities, given as
+#: "above 0.90" and "about 0.70"): row id → the printed text. :func:`input_text` shows these.
+PRINTED_INPUTS: Final[Mapping[str, str]] = {
+    "motivation/similarity_d1": "> 0.90",
+    "motivation/similarity_d10": "≈ 0.70",
+    "motivation/similarity_d25": "≈ 0.70",
+}
+
+
+def input_text(row_id: str, x: Any) -> str:
+    """An input row's paper value as the paper prints it: :data:`PRINTED_INPUTS` where the
+    stored number drops the paper's qualifier or trailing zero, else :func:`paper_text` with
+    thousands separators.
+
+    >>> [input_text("cost/hermes", 2500.0), input_text("motivation/similarity_d1", 0.9)]
+    ['2,500', '> 0.90']
+    >>> input_text("fig14/axis_max", 150.0)
+    '150'
+    """
+    if row_id in PRINTED_INPUTS:
+        return PRINTED_INPUTS[row_id]
+    text = paper_text(x)
+    if not text:
+        return text
+    whole, dot, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{dot}{frac}"
 
 
 #: The reading notes' tags: ``[I]`` (inferred) is spelled out; ``[R]`` / ``[R-fig]`` (read in
@@ -995,14 +1035,14 @@ def estimate_table(model: ModelSpec, systems: Mapping[str, Any], *,
 
 def estimate_display(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`estimate_table` as a reader reads it: profile, system (display name), tokens/s,
-    prefill (s) and decode step (ms) to three significant figures, N.P. where the policy
-    cannot run the configuration."""
+    prefill (s) and decode step (ms) to three significant figures (thousands separated), N.P.
+    where the policy cannot run the configuration."""
     ok = table["supported"].to_numpy()
     shown = {"tokens/s": table["tokens_per_s"], "prefill (s)": table["prefill_s"],
              "decode step (ms)": table["decode_step_s"] / u.MS}
     return pd.DataFrame({
         "profile": table["profile"], "system": table["policy"].map(SYSTEM_NAMES),
-        **{c: [sig_text(v) if k else NP for v, k in zip(col, ok, strict=True)]
+        **{c: [sig_text(v, grouped=True) if k else NP for v, k in zip(col, ok, strict=True)]
            for c, col in shown.items()}}).reset_index(drop=True)
 
 

@@ -150,7 +150,10 @@ def test_roofline_chart_embeds_rounded_display_units() -> None:
 
 def test_roofline_chart_without_points_and_missing_columns() -> None:
     lines, ridges, _ = _roofline_frames()
-    assert len(plotting.roofline_chart(lines, ridges).to_dict()["layer"]) == 3
+    # lines, ridge points, the labels' white halo and the labels
+    layers = plotting.roofline_chart(lines, ridges).to_dict()["layer"]
+    assert len(layers) == 4
+    assert layers[2]["mark"]["stroke"] == "white" and "stroke" not in layers[3]["mark"]
     with pytest.raises(ValueError, match="missing column"):
         plotting.roofline_chart(lines.drop(columns="profile"), ridges)
 
@@ -259,3 +262,22 @@ def test_formatted_writes_unsupported_cells_as_np_and_other_nan_as_dash() -> Non
         plotting.formatted(rows, unsupported=pd.Series([True], index=[7]))
     with pytest.raises(ValueError, match="one flag per row"):
         plotting.formatted(rows, unsupported=[True])
+
+
+def test_log_ticks_one_three_per_decade() -> None:
+    assert plotting.log_ticks(8, 2000) == [10, 30, 100, 300, 1000]
+    assert plotting.log_ticks(0.005, 1, steps=(1,)) == [0.01, 0.1, 1]
+    with pytest.raises(ValueError):
+        plotting.log_ticks(0, 10)
+
+
+def test_axes_with_explicit_ticks_and_full_legend_labels() -> None:
+    df = pd.DataFrame({"tier": ["GPU memory", "PCIe"], "subsystem": ["GPU", "PCIe"],
+                       "profile": ["paper", "paper"], "bandwidth_bytes_per_s": [9.36e11, 3.2e10]})
+    x = plotting.bandwidth_chart(df).to_dict()["layer"][1]["encoding"]["x"]
+    assert x["axis"]["values"] == [10, 30, 100, 300, 1000]
+    curves = pd.DataFrame({"curve": ["LLaMA2-70B (ReLU-fied, ReGLU), generator"] * 2,
+                           "x": [0, 1], "y": [1, 2]})
+    colour = plotting.curves_chart(curves, x_title="x (s)", y_title="y (s)").to_dict()[
+        "layer"][0]["encoding"]["color"]
+    assert colour["legend"]["labelLimit"] == 0

@@ -434,3 +434,27 @@ def test_estimate_table_and_display(scored):
     h = t[(t["policy"] == "hermes") & (t["profile"] == "paper")].index[0]
     assert d.loc[h, "tokens/s"] == sc.sig_text(t.loc[h, "tokens_per_s"])
     assert d.loc[h, "decode step (ms)"] == sc.sig_text(1e3 * t.loc[h, "decode_step_s"])
+
+
+def test_input_values_shown_as_printed():
+    rows = io.load_scorecard_rows().set_index("id")
+    # every override reads back to the stored value (the paper's qualifier aside)
+    for rid, text in sc.PRINTED_INPUTS.items():
+        assert float(text.lstrip("><≈ ")) == rows.loc[rid, "paper_value"]
+    assert sc.input_text("motivation/similarity_d1", 0.9) == "> 0.90"
+    assert sc.input_text("cost/trt_llm", 50000.0) == "50,000"
+    assert sc.input_text("x", 0.04) == "0.04"
+    assert sc.sig_text(25687.0, grouped=True) == "25,700"
+    assert sc.sig_text(2.1, grouped=True) == "2.10"
+
+
+def test_capacity_row_gives_weights_alone_and_with_kv_cache(scored):
+    from hermes_model import sweeps
+    _, inp = scored
+    gaps = sc.inconsistencies(inp).set_index("inconsistency")
+    text = gaps.loc["Capacity edge of LLaMA2-70B at 4 DIMMs", "model"]
+    cap = sweeps.capacity_margins(inp.models["llama2_70b"],
+                                  dimm_capacity_bytes=inp.system_for().dimm.capacity_bytes,
+                                  n_dimms=4).set_index("reading")["margin_frac"]
+    assert f"{-100 * cap['weights only']:.2f} % with the weights alone" in text
+    assert f"{-100 * cap['weights and KV cache (the model)']:.2f} % with the KV cache" in text
