@@ -559,6 +559,12 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return model, system, policies.Assumptions(**kw)
 
 
+def _user_fixed(args: argparse.Namespace) -> tuple[str, ...]:
+    """Unstated parameters the user set on the command line: the band holds them fixed."""
+    return tuple(name for name in ("cycles_per_op", "ranks_parallel")
+                 if getattr(args, name) is not None)
+
+
 def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
     """The JSON answer of ``estimate`` (also used by the tests); where the configuration cannot
     run, every number is null."""
@@ -580,7 +586,7 @@ def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
     if args.band and ok:
         band = policies.tokens_per_s_band(args.policy, model, system, batch=args.batch,
                                           prompt_len=args.prompt_len, gen_len=args.gen_len,
-                                          options=options)
+                                          options=options, fixed=_user_fixed(args))
         payload["tokens_per_s_band"] = [band.low, band.high]
     return payload
 
@@ -822,7 +828,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "max_position_embeddings, where its config states it)")
     est.add_argument("--gen-len", type=_positive_int, default=128, help="generated tokens")
     est.add_argument("--band", action="store_true",
-                     help="also the tokens/s band over the unstated parameters")
+                     help="also the tokens/s band over the unstated parameters "
+                          "(those set with --cycles-per-op or --ranks-parallel stay fixed)")
     for flag, kind, what in (("--gpu", str, "GPU slug"), ("--n-gpus", _positive_int, "GPUs"),
                              ("--link", str, "host link slug (a PCIe link)"),
                              ("--gpu-link", str, "GPU-GPU link slug (an NVLink or PCIe link)"),

@@ -53,7 +53,7 @@ Everything inside is SI (bytes, s, FLOP).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -1496,7 +1496,8 @@ class Band:
 
 def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec, *,
                       batch: int = 1, prompt_len: int = 128, gen_len: int = 128,
-                      options: Assumptions | None = None, n_corner: int = 3) -> Band:
+                      options: Assumptions | None = None, n_corner: int = 3,
+                      fixed: Collection[str] = ()) -> Band:
     """Band of tokens/s over the unstated parameters (:data:`UNSTATED`).
 
     Method: each parameter the policy reads is moved alone to its low and to its high end (one
@@ -1504,8 +1505,14 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
     combined at all :math:`2^{n}` corners, the rest at their defaults; the band is the minimum
     and maximum over the defaults, the one-at-a-time runs and the corners. Ranges are
     :data:`UNSTATED`'s; `options` supplies everything else (e.g. the activity statistics).
+    Parameters named in `fixed` (a user's own choice of them) stay at their `options` value
+    and are not swept.
     """
     pol = _check_call(policy, model, system, options, batch, prompt_len, gen_len)
+    known = {p.name for p in UNSTATED}
+    if unknown := sorted(set(fixed) - known):
+        raise ValueError(f"fixed names no unstated parameter: {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
     base = options or Assumptions()
     fn = POLICIES[pol]
 
@@ -1515,7 +1522,7 @@ def tokens_per_s_band(policy: str | Policy, model: ModelSpec, system: SystemSpec
         return est.tokens_per_s if est.supported else math.nan
 
     default = run()
-    params = unstated_for(pol, system)
+    params = [p for p in unstated_for(pol, system) if p.name not in fixed]
     oat: dict[str, tuple[float, float]] = {}
     for p in params:
         oat[p.name] = (run(**{p.name: p.low}), run(**{p.name: p.high}))

@@ -644,3 +644,20 @@ def test_unstated_labels() -> None:
     assert len(set(labels.values())) == len(labels) == 17
     assert all(0 < len(label.split()) <= 14 and "_" not in label for label in labels.values())
     assert labels["link_bandwidth_scale"] == "the paper's PCIe figure read per direction or for both"
+
+
+def test_band_holds_user_set_parameters_fixed():
+    """--band sweeps only the unstated parameters the user left open: with --ranks-parallel
+    false the band brackets that run, not the default one, and never reaches the default's
+    parallel-rank high end; a name that is no unstated parameter is refused."""
+    import json as _json
+    base = ["estimate", "--model", "llama2_7b", "--policy", "hermes", "--band", "--json"]
+    free = _json.loads(run_sub(*base).stdout)
+    serial = _json.loads(run_sub(*base, "--ranks-parallel", "false").stdout)
+    lo, hi = serial["tokens_per_s_band"]
+    assert lo <= serial["tokens_per_s"] <= hi
+    assert hi < free["tokens_per_s"] < free["tokens_per_s_band"][1]
+    from hermes_model import io, policies
+    with pytest.raises(ValueError, match="fixed names no unstated parameter: bogus"):
+        policies.tokens_per_s_band("hermes", io.load_model("opt_13b"),
+                                   io.load_system("hermes_paper"), fixed=("bogus",))
