@@ -263,6 +263,12 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
                          f"got {', '.join(map(str, df.columns))}")
 
 
+def _curve_colour(df: pd.DataFrame) -> alt.Color:
+    """Colour by the ``curve`` column, curves in order of first appearance, full legend labels."""
+    return alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
+                     legend=_FULL_LABELS)
+
+
 def log_ticks(lo: float, hi: float, steps: Sequence[float] = (1, 3)) -> list[float]:
     """Tick values for a log axis from `lo` to `hi`: each decade times `steps` (1, 3: 10, 30,
     100, ...), so that neighbouring labels never run together as Vega's default 1-2-5 ticks do.
@@ -667,8 +673,7 @@ def cumulative_share_chart(df: pd.DataFrame, reference: pd.DataFrame | None = No
     x = alt.X("parameters_pct:Q", title="hottest neurons, share of parameters (%)")
     y = alt.Y("compute_pct:Q", title="share of compute (%)")
     layers: list[alt.Chart] = [alt.Chart(data).mark_line().encode(
-        x=x, y=y, color=alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
-                                  legend=_FULL_LABELS),
+        x=x, y=y, color=_curve_colour(df),
         tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("parameters_pct:Q", format=".3~g"),
                  alt.Tooltip("compute_pct:Q", format=".3~g")])]
     if reference is not None and len(reference):
@@ -700,8 +705,7 @@ def similarity_chart(df: pd.DataFrame, reference: pd.DataFrame | None = None, *,
     data = rounded(df, sig)
     x = alt.X("distance:Q", title="token distance d (tokens)")
     y = alt.Y("similarity:Q", title="similarity at distance d", scale=alt.Scale(domain=[0, 1]))
-    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
-                       legend=_FULL_LABELS)
+    colour = _curve_colour(df)
     tip = [alt.Tooltip("curve:N"), alt.Tooltip("kind:N"), alt.Tooltip("distance:Q"),
            alt.Tooltip("similarity:Q", format=".3f")]
     base = alt.Chart(data).encode(x=x, y=y, color=colour, tooltip=tip)
@@ -810,8 +814,7 @@ def curves_chart(df: pd.DataFrame, *, x_title: str, y_title: str,
     """
     _require(df, ["curve", "x", "y"], "curves_chart")
     data = rounded(df, sig)
-    colour = alt.Color("curve:N", title=None, sort=list(dict.fromkeys(df["curve"])),
-                       legend=_FULL_LABELS)
+    colour = _curve_colour(df)
     base = alt.Chart(data).encode(
         x=alt.X("x:Q", title=x_title), y=alt.Y("y:Q", title=y_title), color=colour,
         tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("x:Q", format=".4~g"),
