@@ -28,13 +28,13 @@ __version__ = "0.1.0"
 #: Submodules imported on first use (``hm.sparsity``): importing them all up front (scipy,
 #: altair) would double the start-up time of ``python -m hermes_model op``.
 SUBMODULES = ("calibration", "dram", "ndp", "sparsity", "partition", "predictor", "scheduling",
-              "policies", "sweeps", "whatif", "scorecard", "plotting", "cli")
+              "policies", "sweeps", "whatif", "scorecard", "plotting", "params", "cli")
 
 __all__ = [
     "DimmSpec", "GpuSpec", "HostSpec", "LinkSpec", "ModelSpec", "OpTime", "SystemSpec",
     "calibration", "catalog_slugs", "cli", "dram", "io", "load_device", "load_dimm", "load_gpu",
     "load_host", "load_link", "load_model", "load_system", "matmul_time", "model_slugs", "ndp",
-    "op_time", "partition", "plotting", "policies", "predictor", "roofline", "scheduling",
+    "op_time", "params", "partition", "plotting", "policies", "predictor", "roofline", "scheduling",
     "scorecard", "shapes", "sparsity", "specs", "sweeps", "transfer_time_s", "units", "whatif",
 ]
 

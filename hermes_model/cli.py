@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +20,9 @@ from typing import Any, Final, NoReturn
 
 import numpy as np
 
-from hermes_model import io, roofline, shapes
+from hermes_model import __version__, io, roofline, shapes
 from hermes_model import units as u
-from hermes_model.specs import PROFILES
+from hermes_model.specs import PROFILES, DimmSpec
 
 Row = dict[str, Any]
 
@@ -33,14 +34,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
+#: Largest integer option: 2**53, the last integer a float64 holds exactly (the model computes in
+#: float64, so larger counts would lose digits or overflow).
+MAX_INT_OPTION: int = 2**53
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if not 0 < value <= MAX_INT_OPTION:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**53 "
+                                         f"({MAX_INT_OPTION}), got {_short(text)}")
     return value
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """`text` quoted, cut to `limit` characters with its length shown when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _fmt(value: Any) -> str:
@@ -117,17 +131,27 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def cmd_op(args: argparse.Namespace) -> None:
+    from hermes_model import ndp
+
     device = io.load_device(args.device, args.profile)
-    t = roofline.matmul_time(device, args.m, args.n, args.k, args.dtype)
+    if isinstance(device, DimmSpec):  # the rates the policies use: DRAM timings, NDP core
+        t = ndp.dimm_op_time(device, weight_bytes=args.n * args.k * shapes.dtype_bytes(args.dtype),
+                             batch_size=args.m, pattern="stream", dtype=args.dtype)
+        rates = ("one NDP-DIMM: its DRAM timings' stream bandwidth (see 'dimm') and its NDP "
+                 "core's MAC rate, as the policies use them")
+    else:
+        t = roofline.matmul_time(device, args.m, args.n, args.k, args.dtype)
+        rates = ("achievable rates: the profile's peak times the calibrated efficiency of "
+                 "data/catalog/efficiency.yaml")
     payload = {"device": args.device, "profile": args.profile, "m": args.m, "n": args.n,
                "k": args.k, "dtype": args.dtype, "time_s": float(t.time_s),
                "bound": str(t.bound), "bandwidth_bytes_per_s": t.bandwidth_bytes_per_s,
-               "flop_per_s": t.flop_per_s}
+               "flop_per_s": t.flop_per_s, "rates": rates}
     _emit(payload, args.json, lambda: format_table([{
         "device": args.device, "m x k x n": f"{args.m} x {args.k} x {args.n}",
         "time_us": float(t.time_s) / u.US, "bound": str(t.bound),
         "bandwidth_GBps": t.bandwidth_bytes_per_s / u.GB,
-        "TFLOPS": t.flop_per_s / u.TFLOP}]))
+        "TFLOPS": t.flop_per_s / u.TFLOP}]) + f"\n\n{rates}")
 
 
 def bench_op_vectorised_per_s() -> float:
@@ -262,7 +286,7 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int
     sol = partition.solve_fast(problem)
     solve_s = time.perf_counter() - start
     c = sol.cost
-    return {"model": slug, "system": system_slug, "profile": profile, "batch_size": batch_size,
+    return {"model": slug, "system": system_slug, "profile": profile, "batch": batch_size,
             "n_neurons": problem.n_neurons, "solve_s": solve_s, "objective_s": c.objective_s,
             "lower_bound_s": sol.lower_bound_s, "certified_gap": sol.gap,
             "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
@@ -281,7 +305,7 @@ def cmd_partition(args: argparse.Namespace) -> int:
                             options=policies.Assumptions(activity=activity))
     if not est.supported:
         return _not_supported({"model": args.model, "system": args.system,
-                               "profile": args.profile, "batch_size": args.batch,
+                               "profile": args.profile, "batch": args.batch,
                                "supported": False, "reason": est.reason}, args.json)
     payload = partition_payload(args.model, args.system, args.profile, args.batch)
     _emit(payload, args.json, lambda: format_table(
@@ -295,8 +319,7 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
     scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons)."""
     from hermes_model import predictor, sparsity
 
-    if slug != "minilm" and slug not in io.model_slugs():
-        raise ValueError(f"unknown model {slug!r}; valid: minilm, {', '.join(io.model_slugs())}")
+    slug = io.resolve_slug(slug, ["minilm", *io.model_slugs()], "model")
     rng = np.random.default_rng(seed)
     if slug == "minilm":
         active, seq, _ = io.load_activation_masks("minilm")
@@ -321,8 +344,8 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
             "accuracy": res.accuracy, "trivial_accuracy": res.trivial_accuracy,
             "gpu_hit_share": res.gpu_hit_share,
             "gpu_hit_share_static": res.gpu_hit_share_static,
-            "swaps_per_token": res.swaps_per_token, "state_table_bytes": state_b,
-            "correlation_table_bytes": corr_b}
+            "swaps_per_token": res.swaps_per_token, "state_table_bytes": int(state_b),
+            "correlation_table_bytes": int(corr_b)}
 
 
 def cmd_predictor(args: argparse.Namespace) -> None:
@@ -380,7 +403,8 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
     res = scheduling.balance_case(case, system)
     scale = model.n_layers / layers
     m = res.migration
-    return {"model": slug, "system": system_slug, "batch": batch, "n_sequences": n_sequences,
+    return {"model": slug, "system": system_slug, "profile": profile, "batch": batch,
+            "n_sequences": n_sequences,
             "layers_replayed": layers, "window_tokens": scheduling.WINDOW_TOKENS,
             "imbalance_static": res.static.window,
             "imbalance_static_per_token": res.static.per_token,
@@ -436,6 +460,24 @@ BENCHMARKS: dict[str, Callable[[], float]] = {
     "predictor_recall_llama2_70b": lambda: float(predictor_payload("llama2_70b")["recall"]),
     "book_execute_s": lambda: bench_book_execute_s(),
 }
+
+
+#: ``estimate --policy`` names, and what each models (the package's docstrings say more).
+POLICY_HELP: Final = {
+    "accelerate": "all weights in host memory, each layer copied to the GPU when needed",
+    "flexgen": "FlexGen's offloading schedule (OPT only)",
+    "dejavu": "Deja Vu's predicted sparsity, weights fetched over PCIe (OPT only)",
+    "hermes-host": "hot neurons on the GPU, cold ones on the host CPU",
+    "hermes-base": "the NDP-DIMMs without sparsity",
+    "hermes": "hot neurons on the GPU, cold ones in the NDP-DIMMs (the paper's system)",
+    "gpu-only": "every weight on --n-gpus GPUs, tensor parallel over --gpu-link",
+}
+POLICY_NAMES: Final = tuple(POLICY_HELP)
+
+
+def _policy(text: str) -> str:
+    """A policy name, matched up to case, hyphens and underscores (``Hermes_Base``)."""
+    return re.sub(r"[-_\s]+", "-", text.strip().lower())
 
 
 def _bool(text: str) -> bool:
@@ -559,6 +601,36 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return model, system, policies.Assumptions(**kw)
 
 
+#: ``estimate``'s part overrides: flag, attribute, and the system field each swaps.
+_PART_FLAGS: Final = (("--gpu", "gpu"), ("--n-gpus", "n_gpus"), ("--host", "host"),
+                      ("--link", "link"), ("--gpu-link", "gpu_link"), ("--dimm", "dimm"),
+                      ("--n-dimms", "n_dimms"), ("--multipliers", "multipliers"),
+                      ("--cycles-per-op", "cycles_per_op"), ("--ranks-parallel", "ranks_parallel"))
+
+
+def configuration(args: argparse.Namespace, system: Any, options: Any) -> dict[str, Any]:
+    """What an ``estimate`` ran on: every part by slug, the NDP-DIMM's multipliers, cycles per
+    operation and rank parallelism as used, and the flags that overrode the system (so a saved
+    answer can be run again). The host link is the one the GPU really gets
+    (`io.effective_pcie_link`), with the one asked for where they differ."""
+    cycles = (options.cycles_per_op if options.cycles_per_op is not None
+              else system.dimm.ndp_cycles_per_op)
+    out: dict[str, Any] = {
+        "gpu": system.gpu.slug, "n_gpus": system.n_gpus, "host": system.host.slug,
+        "host_link": system.host_link.slug, "gpu_link": system.gpu_link.slug,
+        "dimm": system.dimm.slug, "n_dimms": system.n_dimms,
+        "ndp_multipliers": system.dimm.ndp_multipliers, "cycles_per_op": cycles,
+        "ranks_parallel": options.ranks_parallel,
+        "overrides": {flag: getattr(args, attr) for flag, attr in _PART_FLAGS
+                      if getattr(args, attr) is not None}}
+    asked = args.link if args.link is not None else io.system_refs(args.system)["host_link"]
+    if asked != system.host_link.slug:
+        out["host_link_asked"] = asked
+        out["host_link_note"] = (f"{asked} runs as {system.host_link.slug} (the slowest of "
+                                 f"link, GPU {system.gpu.slug} and host sets it)")
+    return out
+
+
 def _user_fixed(args: argparse.Namespace) -> tuple[str, ...]:
     """Unstated parameters the user set on the command line: the band holds them fixed."""
     return tuple(name for name in ("cycles_per_op", "ranks_parallel")
@@ -582,7 +654,8 @@ def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
         "prefill_s": est.prefill_s if ok else None,
         "decode_step_s": est.decode_step_s if ok else None,
         "total_s": est.total_s if ok else None,
-        "breakdown_s": {k: v if ok else None for k, v in est.breakdown_s.items()}}
+        "breakdown_s": {k: v if ok else None for k, v in est.breakdown_s.items()},
+        "configuration": configuration(args, system, options)}
     if args.band and ok:
         band = policies.tokens_per_s_band(args.policy, model, system, batch=args.batch,
                                           prompt_len=args.prompt_len, gen_len=args.gen_len,
@@ -594,9 +667,11 @@ def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
 def _not_supported(payload: Row, as_json: bool) -> int:
     """Report a configuration that cannot run (the paper's N.P.): the JSON or a
     ``supported: false`` line on stdout, the reason on stderr; exit status 3."""
-    print(json.dumps(payload, indent=2) if as_json
-          else f"supported: false - {payload['reason']}")
-    print(f"not supported: {payload['reason']}", file=sys.stderr)
+    if as_json:  # stdout is for the JSON; the reason goes to stderr too, for the reader
+        print(json.dumps(payload, indent=2))
+        print(f"not supported: {payload['reason']}", file=sys.stderr)
+    else:
+        print(f"supported: false - {payload['reason']}")
     return 3
 
 
@@ -610,8 +685,25 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if "tokens_per_s_band" in payload:
         rows[0]["band_low"], rows[0]["band_high"] = payload["tokens_per_s_band"]
     _emit(payload, args.json, lambda: format_table(rows) + "\n\n" + format_table(
-        [{"category": k, "seconds": v} for k, v in payload["breakdown_s"].items()]))
+        [{"category": k, "seconds": v} for k, v in payload["breakdown_s"].items()])
+        + "\n\n" + _configuration_text(payload))
     return 0
+
+
+def _configuration_text(payload: Row) -> str:
+    """A few short lines: the system and parts the answer is for, and the overrides."""
+    c = payload["configuration"]
+    ranks = "ranks in parallel" if c["ranks_parallel"] else "ranks on one bus"
+    lines = [f"system     {payload['system']} ({payload['profile']} profile)",
+             f"gpu        {c['n_gpus']} x {c['gpu']}",
+             f"host       {c['host']} over {c['host_link']}",
+             (f"dimms      {c['n_dimms']} x {c['dimm']}: {c['ndp_multipliers']} multipliers, "
+              f"{c['cycles_per_op']:g} cycles/op, {ranks}")]
+    if "host_link_note" in c:
+        lines.append(f"note       {c['host_link_note']}")
+    if c["overrides"]:
+        lines.append("overrides  " + " ".join(f"{k} {v}" for k, v in c["overrides"].items()))
+    return "\n".join(lines)
 
 
 def bench_estimate_per_s() -> float:
@@ -696,9 +788,41 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     payload = {"figure": args.figure, "profile": args.profile,
                **{k: json.loads(df.to_json(orient="records")) for k, df in frames.items()}}
     _emit(payload, args.json, lambda: "\n\n".join(
-        f"{k}\n" + format_table(df[[c for c in df.columns if not c.startswith("step_")
-                                     and c != "reason"]].to_dict(orient="records"))
-        for k, df in frames.items()))
+        f"{k}\n" + sweep_table_text(k, df) for k, df in frames.items()))
+
+
+#: Notes printed under a sweep table, by frame name.
+_SWEEP_NOTES: Final = {
+    "speedups": "speedup: Hermes' tokens/s with the RTX 4090 over those with the GPU in 'over'",
+    "fig17": "efficiency: Hermes' tokens/s over the reference's (5 x A100-40GB, tensor parallel "
+             "over NVLink, every weight resident)",
+    "one_at_a_time": "end: low is the range's pessimistic end, high its optimistic one (for "
+                     "gpu_workspace_frac, 0.20 and 0.05)",
+}
+
+
+def sweep_table_text(name: str, df: Any) -> str:
+    """One sweep frame as a terminal table: byte counts in GiB, N.P. in the cells of a
+    configuration that cannot run (its reasons listed below), and the frame's note."""
+    import pandas as pd
+
+    df = df[[c for c in df.columns if not c.startswith("step_")]].copy()
+    for col in [c for c in df.columns if c.endswith("_bytes")]:
+        df[col.removesuffix("_bytes") + "_GiB"] = df.pop(col) / u.GiB
+    reasons: list[str] = []
+    if "supported" in df.columns:
+        bad = ~df["supported"].astype(bool)
+        numeric = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+        df[numeric] = df[numeric].astype(object)
+        df.loc[bad, [c for c in numeric if df.loc[bad, c].isna().all()]] = "N.P."
+        if "reason" in df.columns:
+            keys = [c for c in ("model", "n_dimms", "gpu", "deployment", "batch")
+                    if c in df.columns]
+            reasons = [f"N.P. {' '.join(str(r[k]) for k in keys)}: {r['reason']}"
+                       for r in df[bad].to_dict(orient="records")]
+    text = format_table(df.drop(columns=["reason"], errors="ignore").to_dict(orient="records"))
+    notes = [*reasons, *([_SWEEP_NOTES[name]] if name in _SWEEP_NOTES else [])]
+    return text + ("\n" + "\n".join(notes) if notes else "")
 
 
 def bench_sweeps_s() -> float:
@@ -767,14 +891,16 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = _Parser(prog="python -m hermes_model", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"hermes_model {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name: str, help_: str, func: Callable[[argparse.Namespace], None],
             profile: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         if profile:
-            p.add_argument("--profile", choices=PROFILES, default="paper",
-                           help="peak values as the paper states them, or the vendor's")
+            p.add_argument("--profile", choices=PROFILES, default="paper", type=str.lower,
+                           help="peak values as the paper states them, or the vendor's "
+                                "(default paper)")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         p.set_defaults(func=func, subparser=p)
         return p
@@ -786,7 +912,9 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--m", type=_positive_int, required=True, help="rows of the input (batch)")
     op.add_argument("--n", type=_positive_int, required=True, help="output features")
     op.add_argument("--k", type=_positive_int, required=True, help="input features")
-    op.add_argument("--dtype", choices=("fp16", "bf16"), default="fp16")
+    op.add_argument("--dtype", choices=("fp16", "bf16"), default="fp16",
+                    help="weight and activation type, 2 bytes either way (default fp16; the "
+                         "catalog's tensor rate is the FP16 one)")
     dimm = add("dimm", "read bandwidth and MAC rate of one NDP-DIMM from its DRAM timings", cmd_dimm)
     dimm.add_argument("--dimm", required=True, help="an NDP-DIMM slug")
     dimm.add_argument("--pattern", choices=("stream", "chunks"), default="stream",
@@ -816,17 +944,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a model slug, or the path of a HuggingFace config.json (a file model "
                           "has no activation statistics: it runs with accelerate, flexgen, "
                           "hermes-base or gpu-only)")
-    est.add_argument("--policy", required=True,
-                     choices=("accelerate", "flexgen", "dejavu", "hermes-host", "hermes-base",
-                              "hermes", "gpu-only"))
+    est.add_argument("--policy", required=True, type=_policy, choices=POLICY_NAMES,
+                     metavar="{" + ",".join(POLICY_NAMES) + "}",
+                     help="the system to model: " + "; ".join(
+                         f"{k}: {v}" for k, v in POLICY_HELP.items()))
     est.add_argument("--system", default="hermes_paper",
                      help="a system slug, or the path of a system YAML file (ending in .yaml or "
                           ".yml; the schema of data/catalog/systems/, parts named by slug)")
-    est.add_argument("--batch", type=_positive_int, default=1)
+    est.add_argument("--batch", type=_positive_int, default=1,
+                     help="sequences decoded together (default 1)")
     est.add_argument("--prompt-len", type=_positive_int, default=128,
-                     help="prompt tokens (prompt + generated <= the model's "
+                     help="prompt tokens (default 128; prompt + generated <= the model's "
                           "max_position_embeddings, where its config states it)")
-    est.add_argument("--gen-len", type=_positive_int, default=128, help="generated tokens")
+    est.add_argument("--gen-len", type=_positive_int, default=128,
+                     help="generated tokens per sequence (default 128)")
     est.add_argument("--band", action="store_true",
                      help="also the tokens/s band over the unstated parameters "
                           "(those set with --cycles-per-op or --ranks-parallel stay fixed)")
@@ -843,30 +974,59 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override: ranks read in parallel by the NDP core (true/false)")
     part = add("partition", "Hermes' offline neuron partition (Eq. 1-7) by the fast solver",
                cmd_partition)
-    part.add_argument("--model", default="llama2_70b", help="a catalog model slug")
-    part.add_argument("--system", default="hermes_paper", help="a catalog system slug")
+    part.add_argument("--model", default="llama2_70b",
+                      help="a catalog model slug (default llama2_70b)")
+    part.add_argument("--system", default="hermes_paper",
+                      help="a catalog system slug or a system YAML file (default hermes_paper)")
     part.add_argument("--batch", type=_positive_int, default=1,
                       help="sequences per step (a batch whose weights and KV cache overflow the "
                            "NDP-DIMM pool is not supported, as in 'estimate --policy hermes')")
     pred = add("predictor", "score Hermes' 4-bit predictor on real or generated masks",
                cmd_predictor, profile=False)
     pred.add_argument("--model", default="minilm",
-                      help="minilm (real masks) or a catalog model slug (generated trace)")
+                      help="minilm (real masks, the default) or a catalog model slug "
+                           "(generated trace)")
     pred.add_argument("--system", default="hermes_paper", help="accepted for symmetry; unused")
     pred.add_argument("--seed", type=_seed, default=0, help="seed of the generated trace")
     bal = add("balance", "imbalance of cold neurons over the NDP-DIMMs: static vs window remapping",
               cmd_balance)
-    bal.add_argument("--model", default="llama2_13b", help="a catalog model slug")
-    bal.add_argument("--system", default="hermes_paper", help="a catalog system slug")
+    bal.add_argument("--model", default="llama2_13b",
+                     help="a catalog model slug (default llama2_13b)")
+    bal.add_argument("--system", default="hermes_paper",
+                     help="a catalog system slug or a system YAML file (default hermes_paper)")
     bal.add_argument("--batch", type=_positive_int, default=1,
                      help="sequences per step: 1, 2, 4 or 8 (a divisor of the 8 replayed sequences)")
     bal.add_argument("--seed", type=_seed, default=0, help="seed of the generated trace")
     swp = add("sweep", "the sweeps of Figs. 14, 15, 17 and the bands over the unstated "
               "parameters", cmd_sweep)
-    swp.add_argument("--figure", required=True, choices=("14", "15", "17", "bands"))
+    swp.add_argument("--figure", required=True, choices=("14", "15", "17", "bands"),
+                     help="14: NDP-DIMM count; 15: GPU; 17: Hermes against 5 A100s; bands: "
+                          "the tokens/s band of every Fig. 9-11 bar over the unstated parameters")
     swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add("bench", "time the package's own hot paths", cmd_bench, profile=False)
     return parser
+
+
+def _canonical_slugs(args: argparse.Namespace) -> None:
+    """Spell every slug option as the catalog does (``--model OPT-13B`` is ``opt_13b``), so
+    that tables, JSON and lookups by slug agree; files stay paths, ``minilm`` stays."""
+    kinds = {"gpu": ("gpus", "GPU"), "host": ("hosts", "host"), "link": ("links", "link"),
+             "gpu_link": ("links", "link"), "dimm": ("dimms", "DIMM")}
+    for attr, (kind, what) in kinds.items():
+        if getattr(args, attr, None) is not None:
+            setattr(args, attr, io.resolve_slug(getattr(args, attr), io.catalog_slugs(kind), what))
+    system = getattr(args, "system", None)
+    if system is not None and not io.is_file_argument(system, (".yaml", ".yml"),
+                                                      io.catalog_slugs("systems")):
+        args.system = io.resolve_slug(system, io.catalog_slugs("systems"), "system")
+    model = getattr(args, "model", None)
+    if model is not None and not io.is_file_argument(model, (".json",), io.model_slugs()):
+        extra = ["minilm"] if args.command == "predictor" else []
+        args.model = io.resolve_slug(model, [*extra, *io.model_slugs()], "model")
+    if getattr(args, "device", None) is not None:
+        args.device = io.resolve_slug(args.device, [*io.catalog_slugs("gpus"),
+                                                    *io.catalog_slugs("hosts"),
+                                                    *io.catalog_slugs("dimms")], "device")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -875,6 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:  # the subcommand's own usage error, pointing to its --help
         args.subparser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        _canonical_slugs(args)
         status = args.func(args) or 0
         sys.stdout.flush()  # a closed pipe raises here, inside the try
     except BrokenPipeError:

@@ -7,10 +7,11 @@ overrides it (tests point it at a temporary copy to check that bad entries are r
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -110,12 +111,49 @@ def catalog_slugs(kind: str) -> list[str]:
     return list(_slugs(kind))
 
 
-def _entry(kind: str, slug: str, what: str) -> tuple[Any, str]:
-    """The parsed YAML of one catalog entry; only a listed slug is accepted (never a path)."""
-    slugs = _slugs(kind)
-    if slug not in slugs:
-        raise ValueError(f"unknown {what} {slug!r}; valid: {', '.join(slugs)}")
-    return read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"), f"catalog/{kind}/{slug}.yaml"
+def _slug_key(text: str) -> str:
+    """How a slug is matched: case and separators (``-``, ``_``, ``.``, spaces) do not matter
+    (``LLaMA2-70B`` and ``llama270b`` are ``llama2_70b``, ``RTX 4090`` is ``rtx_4090``)."""
+    return re.sub(r"[-_.\s]+", "", text.strip().lower())
+
+
+def resolve_slug(text: str, slugs: Sequence[str], what: str) -> str:
+    """The slug of `slugs` that `text` names, spelled as in the catalog.
+
+    `text` matches a slug exactly or up to case, hyphens, dots and spaces (the paper writes
+    ``OPT-13B``, the catalog ``opt_13b``). Otherwise ``ValueError`` naming `what`, the value,
+    the closest slugs and every valid one.
+
+    Examples
+    --------
+    >>> resolve_slug("LLaMA2-70B", ["llama2_13b", "llama2_70b"], "model")
+    'llama2_70b'
+    """
+    if text in slugs:
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f"{what} must be a slug (a string), got {text!r}; "
+                         f"valid: {', '.join(slugs)}")
+    key = _slug_key(text)
+    matches = [slug for slug in slugs if _slug_key(slug) == key]
+    if len(matches) == 1:  # two slugs alike but for separators: only an exact name will do
+        return matches[0]
+    starts = [s for s in slugs if _slug_key(s).startswith(key)] if key else []
+    close = list(dict.fromkeys([*starts, *difflib.get_close_matches(text.strip().lower(), slugs,
+                                                                    n=3, cutoff=0.6)]))[:3]
+    hint = ""
+    if close:
+        names = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+        hint = f" (did you mean {names}?)"
+    raise ValueError(f"unknown {what} {text!r}{hint}; valid: {', '.join(slugs)}")
+
+
+def _entry(kind: str, slug: str, what: str) -> tuple[Any, str, str]:
+    """The parsed YAML of one catalog entry, its origin and its slug as the catalog spells it;
+    only a listed slug is accepted (never a path), up to case and hyphens (`resolve_slug`)."""
+    slug = resolve_slug(slug, _slugs(kind), what)
+    return (read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"),
+            f"catalog/{kind}/{slug}.yaml", slug)
 
 
 @lru_cache(maxsize=16)
@@ -158,7 +196,7 @@ def _efficiency(path: Path, mtime_ns: int, size_bytes: int, kind: str) -> Effici
 def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
     """Load a GPU under `profile` (``paper`` or ``datasheet``)."""
     specs.check_profile(profile)
-    raw, origin = _entry("gpus", slug, "GPU")
+    raw, origin, slug = _entry("gpus", slug, "GPU")
     gpu = specs.parse_gpu(raw, slug=slug, profile=profile, efficiency=load_efficiency("gpu"),
                           origin=origin)
     _check_pcie(gpu, origin)
@@ -168,7 +206,7 @@ def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
 def load_host(slug: str, profile: str = "paper") -> HostSpec:
     """Load a host CPU and its DRAM under `profile`."""
     specs.check_profile(profile)
-    raw, origin = _entry("hosts", slug, "host")
+    raw, origin, slug = _entry("hosts", slug, "host")
     host = specs.parse_host(raw, slug=slug, profile=profile,
                             efficiency=load_efficiency("host_cpu"), origin=origin)
     _check_pcie(host, origin)
@@ -178,7 +216,7 @@ def load_host(slug: str, profile: str = "paper") -> HostSpec:
 def load_link(slug: str, profile: str = "paper") -> LinkSpec:
     """Load a link (PCIe, NVLink, DIMM-link) under `profile`."""
     specs.check_profile(profile)
-    raw, origin = _entry("links", slug, "link")
+    raw, origin, slug = _entry("links", slug, "link")
     effs = {k: load_efficiency(k) for k in specs.LINK_KINDS}
     return specs.parse_link(raw, slug=slug, profile=profile, efficiencies=effs, origin=origin)
 
@@ -186,18 +224,19 @@ def load_link(slug: str, profile: str = "paper") -> LinkSpec:
 def load_dimm(slug: str, profile: str = "paper") -> DimmSpec:
     """Load an NDP-DIMM under `profile` (its timing table is the same under both)."""
     specs.check_profile(profile)
-    raw, origin = _entry("dimms", slug, "DIMM")
+    raw, origin, slug = _entry("dimms", slug, "DIMM")
     return specs.parse_dimm(raw, slug=slug, profile=profile,
                             efficiency=load_efficiency("ndp_dimm"), origin=origin)
 
 
 def load_device(slug: str, profile: str = "paper") -> GpuSpec | HostSpec | DimmSpec:
     """Load a compute device by slug: a GPU, a host CPU or an NDP-DIMM."""
+    valid = [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
+    slug = resolve_slug(slug, valid, "device")
     for kind, loader in (("gpus", load_gpu), ("hosts", load_host), ("dimms", load_dimm)):
         if slug in _slugs(kind):
             return loader(slug, profile)
-    valid = [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
-    raise ValueError(f"unknown device {slug!r}; valid: {', '.join(valid)}")
+    raise AssertionError("unreachable: resolve_slug returns a listed slug")
 
 
 def effective_pcie_link(link: LinkSpec, gpu: GpuSpec, host: HostSpec, profile: str) -> LinkSpec:
@@ -220,16 +259,17 @@ def is_file_argument(text: str, suffixes: tuple[str, ...], slugs: Sequence[str])
 
     One of `slugs` (the catalog's) is always a slug, even where a file of that name happens to
     be in the working folder; anything else is a path if it ends in one of `suffixes`, contains
-    a path separator, or is an existing file.
+    a path separator, or exists (a file, or a model folder).
     """
     if text in slugs:
         return False
     return (text.endswith(suffixes) or "/" in text or os.sep in text
-            or Path(text).is_file())
+            or Path(text).exists())
 
 
-def _system_entry(slug: str) -> tuple[Any, str]:
-    """A system's YAML: a catalog slug, or a path to a ``.yaml``/``.yml`` file of the same schema."""
+def _system_entry(slug: str) -> tuple[Any, str, str]:
+    """A system's YAML, its origin and its slug: a catalog slug, or a path to a
+    ``.yaml``/``.yml`` file of the same schema (whose slug is its path)."""
     if not (isinstance(slug, str)
             and is_file_argument(slug, (".yaml", ".yml"), _slugs("systems"))):
         return _entry("systems", slug, "system")
@@ -239,7 +279,14 @@ def _system_entry(slug: str) -> tuple[Any, str]:
     if not path.is_file():
         raise ValueError(f"system file {slug!r} not found (a catalog system is a slug: "
                          f"{', '.join(catalog_slugs('systems'))})")
-    return read_yaml(path), slug
+    return read_yaml(path), slug, slug
+
+
+def system_refs(slug: str) -> dict[str, Any]:
+    """A system's parts as its file names them (slugs and counts, before any override or the
+    PCIe clamp of `effective_pcie_link`)."""
+    raw, origin, _ = _system_entry(slug)
+    return dict(specs.parse_system_refs(raw, origin=origin)[0])
 
 
 def _role_link(role: str, slug: str, profile: str) -> LinkSpec:
@@ -271,7 +318,7 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
     3
     """
     specs.check_profile(profile)
-    raw, origin = _system_entry(slug)
+    raw, origin, slug = _system_entry(slug)
     refs, sources, name, notes = specs.parse_system_refs(raw, origin=origin)
     overrides = {"gpu": gpu, "n_gpus": n_gpus, "host": host, "host_link": host_link,
                  "gpu_link": gpu_link, "dimm": dimm, "n_dimms": n_dimms}
@@ -282,18 +329,30 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
     for key in ("n_gpus", "n_dimms"):
         if isinstance(refs[key], bool) or not isinstance(refs[key], int) or refs[key] <= 0:
             raise ValueError(f"{key} must be a positive integer, got {refs[key]!r}")
-    gpu_spec = load_gpu(refs["gpu"], profile)
-    host_spec = load_host(refs["host"], profile)
-    link = effective_pcie_link(_role_link("host_link", refs["host_link"], profile), gpu_spec,
-                               host_spec, profile)
+
+    def part(key: str, load: Callable[[], Any]) -> Any:
+        """Load one part; an error names the system file and field it came from (an override
+        is the caller's own argument and is named by the loader)."""
+        try:
+            return load()
+        except ValueError as exc:
+            if sources[key] == "override":
+                raise
+            raise ValueError(f"{origin}: field {key}: {exc}") from None
+
+    gpu_spec = part("gpu", lambda: load_gpu(refs["gpu"], profile))
+    host_spec = part("host", lambda: load_host(refs["host"], profile))
+    link = effective_pcie_link(
+        part("host_link", lambda: _role_link("host_link", refs["host_link"], profile)),
+        gpu_spec, host_spec, profile)
     return SystemSpec(
         slug=slug, name=name, profile=profile,  # type: ignore[arg-type]
         gpu=gpu_spec, n_gpus=refs["n_gpus"], host=host_spec, host_link=link,
-        gpu_link=_role_link("gpu_link", refs["gpu_link"], profile),
-        dimm=load_dimm(refs["dimm"], profile), n_dimms=refs["n_dimms"],
+        gpu_link=part("gpu_link", lambda: _role_link("gpu_link", refs["gpu_link"], profile)),
+        dimm=part("dimm", lambda: load_dimm(refs["dimm"], profile)), n_dimms=refs["n_dimms"],
         dimms_per_channel=refs["dimms_per_channel"],
-        dimm_link=_role_link("dimm_link", refs["dimm_link"], profile), sources=sources,
-        notes=notes)
+        dimm_link=part("dimm_link", lambda: _role_link("dimm_link", refs["dimm_link"], profile)),
+        sources=sources, notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,26 +375,30 @@ def model_slugs() -> list[str]:
 
 def model_config(slug: str) -> dict[str, Any]:
     """The committed HuggingFace ``config.json`` of a catalog model."""
-    index = _model_index()
-    if slug not in index:
-        raise ValueError(f"unknown model {slug!r}; valid: {', '.join(sorted(index))}")
+    slug = resolve_slug(slug, sorted(_model_index()), "model")
     return read_model_config(data_dir() / "models" / f"{slug}.json")
 
 
 def load_model(slug: str) -> ModelSpec:
-    """Load a model's shape from its committed HuggingFace ``config.json`` and index entry."""
+    """Load a model's shape from its committed HuggingFace ``config.json`` and index entry;
+    `slug` as in `resolve_slug` (``OPT-13B`` loads ``opt_13b``)."""
+    slug = resolve_slug(slug, model_slugs(), "model")
     config = model_config(slug)
     return model_from_config(slug, config, _model_index()[slug])
 
 
 def read_model_config(path: str | Path) -> dict[str, Any]:
-    """A HuggingFace ``config.json`` from any path (the CLI's ``estimate --model FILE.json``);
-    errors name the file."""
+    """A HuggingFace ``config.json`` from any path (the CLI's ``estimate --model FILE.json``),
+    or from a model folder that holds one (a downloaded checkpoint); errors name the file."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"model config {str(path)!r} is a directory, not a config.json file")
-    if not path.is_file():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"model config {str(path)!r} is a folder without a config.json")
+        path = path / "config.json"
+    if not path.exists():
         raise ValueError(f"model config {str(path)!r} not found")
+    if not path.is_file():
+        raise ValueError(f"model config {str(path)!r} is not a regular file")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -344,6 +407,26 @@ def read_model_config(path: str | Path) -> dict[str, Any]:
         got = "null" if config is None else type(config).__name__
         raise ValueError(f"model config {str(path)!r}: expected a JSON object, got {got}")
     return config
+
+
+def _read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame:
+    """``pd.read_csv(path, **kwargs)``, with a ``ValueError`` naming the file when it is missing,
+    unreadable, or lacks one of ``columns`` (the columns its loader promises)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, **kwargs)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found (a data file of the repository)") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
+            ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable CSV table ({reason})") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: column(s) {', '.join(missing)} missing; the file needs "
+                         f"{', '.join(columns)}")
+    return df
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,12 +447,11 @@ def load_measurements(name: str) -> pd.DataFrame:
     >>> load_measurements("gpu_h200_20261126")["device_name"].iloc[0]
     'NVIDIA H200'
     """
-    import pandas as pd  # imported here: the catalog loaders (and the CLI) need no pandas
 
     path = data_dir() / "measured" / f"{name}.csv"
     if not path.is_file():
         raise ValueError(f"unknown measurement {name!r}; valid: {', '.join(measurement_names())}")
-    return pd.read_csv(path)
+    return _read_csv(path, ("kind", "median_s", "device_name"))
 
 
 def load_paper_fig16() -> pd.DataFrame:
@@ -378,13 +460,19 @@ def load_paper_fig16() -> pd.DataFrame:
     Columns: ``quantity``, ``batch_size``, ``multipliers``, ``value``, ``unit``, ``kind``
     (``stated`` by the paper or ``inferred`` from its figures), ``source``.
     """
-    import pandas as pd
 
-    return pd.read_csv(data_dir() / "paper" / "fig16.csv")
+    return _read_csv(data_dir() / "paper" / "fig16.csv",
+                     ("quantity", "batch_size", "multipliers", "value", "unit", "kind", "source"))
 
 
 #: The paper's sensitivity and cost results (issue 10), for comparison only.
 PAPER_SENSITIVITY = ("fig14", "fig15", "fig17")
+_SENSITIVITY_COLUMNS = {
+    "fig14": ("model", "n_dimms", "batch", "tokens_per_s", "supported", "source"),
+    "fig15": ("name", "value", "definition", "source"),
+    "fig17": ("batch", "efficiency", "gap_label", "hermes_tokens_per_s", "trt_tokens_per_s",
+              "source"),
+}
 
 
 def load_paper_sensitivity(name: str) -> pd.DataFrame:
@@ -393,11 +481,10 @@ def load_paper_sensitivity(name: str) -> pd.DataFrame:
     ``efficiency``, ``gap_label``, ``hermes_tokens_per_s``, ``trt_tokens_per_s``) from
     ``data/paper/``; every row has ``source`` and, where needed, ``kind`` (stated, read or
     inferred) and ``note``."""
-    import pandas as pd
 
     if name not in PAPER_SENSITIVITY:
         raise ValueError(f"unknown paper table {name!r}; valid: {', '.join(PAPER_SENSITIVITY)}")
-    return pd.read_csv(data_dir() / "paper" / f"{name}.csv")
+    return _read_csv(data_dir() / "paper" / f"{name}.csv", _SENSITIVITY_COLUMNS[name])
 
 
 def load_prices() -> pd.DataFrame:
@@ -436,11 +523,12 @@ def load_paper_figure(name: str) -> pd.DataFrame:
     ``figures``, ``source``, ``note``. Bar values are read from the figure labels; which bar a
     label belongs to is the digest's assignment (see ``note``).
     """
-    import pandas as pd
 
     if name not in PAPER_FIGURES:
         raise ValueError(f"unknown paper figure {name!r}; valid: {', '.join(PAPER_FIGURES)}")
-    return pd.read_csv(data_dir() / "paper" / f"{name}.csv", keep_default_na=True)
+    columns = (("name", "value", "value_high", "unit", "source") if name == "averages"
+               else ("model", "policy", "batch", "tokens_per_s", "supported", "source"))
+    return _read_csv(data_dir() / "paper" / f"{name}.csv", columns, keep_default_na=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -464,9 +552,8 @@ def load_activation_summary(name: str) -> dict[str, Any]:
 
 def load_activation_frequencies(name: str) -> np.ndarray:
     """Measured per-neuron activation frequencies, shape (layers, neurons)."""
-    import pandas as pd
 
-    df = pd.read_csv(_activation_path(name, "_frequencies.csv"))
+    df = _read_csv(_activation_path(name, "_frequencies.csv"), ("layer", "neuron", "frequency"))
     return (df.pivot(index="layer", columns="neuron", values="frequency")
             .sort_index().to_numpy(dtype=float))
 
@@ -477,27 +564,37 @@ def load_activation_masks(name: str = "minilm") -> tuple[np.ndarray, np.ndarray,
     path = _activation_path(name, "_masks.npz")
     if not path.is_file():
         raise ValueError(f"no masks for {name!r}; only minilm has masks")
-    with np.load(path) as z:
-        shape = tuple(int(s) for s in z["shape"])
-        active = np.unpackbits(z["masks"], axis=int(z["pack_axis"]), count=shape[0]).astype(bool)
-        return active.reshape(shape), z["seq_id"].astype(np.int64), z["position"].astype(np.int64)
+    import zipfile
+
+    try:  # opened here: np.load leaves its own handle open when the archive is broken
+        with path.open("rb") as fh, np.load(fh) as z:
+            shape = tuple(int(s) for s in z["shape"])
+            active = np.unpackbits(z["masks"], axis=int(z["pack_axis"]),
+                                   count=shape[0]).astype(bool)
+            return (active.reshape(shape), z["seq_id"].astype(np.int64),
+                    z["position"].astype(np.int64))
+    except (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable mask archive (needs arrays shape, masks, "
+                         f"pack_axis, seq_id, position; {reason})") from None
 
 
 def load_generator_inputs() -> dict[str, dict[str, Any]]:
     """Per catalog model, the sparsity generator's inputs and their provenance
     (``data/paper/sparsity_generator_inputs.csv``); numbers as float."""
-    import pandas as pd
 
-    df = pd.read_csv(data_dir() / "paper" / "sparsity_generator_inputs.csv")
+    df = _read_csv(data_dir() / "paper" / "sparsity_generator_inputs.csv",
+                   ("model", "mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
+                    "similarity_d25", "qkv_density", "qkv_hot_share_80"))
     return {str(r["model"]): dict(r) for r in df.to_dict(orient="records")}
 
 
 def load_published_sparsity() -> pd.DataFrame:
     """Published sparsity statistics, one row per value with its source
     (``data/paper/sparsity_published.csv``; values kept as text, e.g. ``96-98``, ``>0.90``)."""
-    import pandas as pd
 
-    return pd.read_csv(data_dir() / "paper" / "sparsity_published.csv", dtype={"value": str})
+    return _read_csv(data_dir() / "paper" / "sparsity_published.csv",
+                     ("model", "statistic", "value", "unit", "source"), dtype={"value": str})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,50 +614,48 @@ def load_scheduling_table(name: str) -> pd.DataFrame:
     claims (``paper_imbalance``), each with its source; or the model's Fig. 13 ablation
     (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``;
     or the §III-B/§IV-A motivation numbers (``motivation``) of ``scripts/make_motivation.py``."""
-    import pandas as pd
 
     if name not in SCHEDULING_TABLES:
         raise ValueError(f"unknown scheduling table {name!r}; valid: "
                          f"{', '.join(SCHEDULING_TABLES)}")
     folder, file = SCHEDULING_TABLES[name]
-    return pd.read_csv(data_dir() / folder / file)
+    return _read_csv(data_dir() / folder / file, ("value",) if name == "paper_fig13" else ())
 
 
 def load_partition_milp() -> pd.DataFrame:
     """Committed results of the reference partition MILP (``data/derived/partition_milp.csv``,
     written by ``scripts/solve_partition_milp.py``)."""
-    import pandas as pd
 
-    return pd.read_csv(data_dir() / "derived" / "partition_milp.csv")
+    return _read_csv(data_dir() / "derived" / "partition_milp.csv", ("model", "status"))
 
 
 def load_paper_predictor() -> pd.DataFrame:
     """The predictor claims of Hermes and its baselines, with sources
     (``data/paper/predictor.csv``; values kept as text, e.g. ``<1``, ``10-25``)."""
-    import pandas as pd
 
-    return pd.read_csv(data_dir() / "paper" / "predictor.csv", dtype={"value": str})
+    return _read_csv(data_dir() / "paper" / "predictor.csv",
+                     ("system", "model", "claim", "value", "unit", "source"), dtype={"value": str})
 
 
 def load_paper_table(file: str) -> pd.DataFrame:
     """Any CSV of ``data/paper/`` by file name (e.g. ``fig9.csv``), as it is on disk; used to
     check the scorecard's references (``data/paper/scorecard_rows.csv``, ``data_ref``)."""
-    import pandas as pd
 
     path = data_dir() / "paper" / file
     if path.suffix != ".csv" or not path.is_file():
         valid = sorted(p.name for p in (data_dir() / "paper").glob("*.csv"))
         raise ValueError(f"unknown paper table {file!r}; valid: {', '.join(valid)}")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return _read_csv(path, (), dtype=str, keep_default_na=False)
 
 
 def load_scorecard_rows() -> pd.DataFrame:
     """The scorecard's rows (``data/paper/scorecard_rows.csv``): the digest's results to
     reproduce (§16), one number, range, threshold, trend or input each, with its paper value,
     rule, source and the ``data/paper`` file and field it comes from."""
-    import pandas as pd
 
-    return pd.read_csv(data_dir() / "paper" / "scorecard_rows.csv",
+    return _read_csv(data_dir() / "paper" / "scorecard_rows.csv",
+                     ("id", "row", "figure", "quantity", "kind", "paper_value", "paper_high",
+                      "unit", "rule", "source", "data_file", "data_ref"),
                        dtype={"data_file": str, "data_ref": str, "id": str},
                        keep_default_na=False, na_values={"paper_value": [""],
                                                          "paper_high": [""]})

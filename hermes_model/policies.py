@@ -347,7 +347,9 @@ class Unstated:
     """One parameter the paper does not state, with its plausible range and why.
 
     `label` names it in a few plain words (the book's text, beside the field name); `reason`
-    gives the range's grounds in full.
+    gives the range's grounds in full. `low` and `high` are the range's pessimistic and
+    optimistic ends (the one expected to give fewer tokens/s, and more), not its smaller and
+    larger value: ``gpu_workspace_frac`` runs from low 0.20 to high 0.05.
     """
 
     name: str
@@ -808,7 +810,7 @@ def _allocate(blocks: Sequence[Block], sorted_blocks: Sequence[tuple[Any, Any, A
     for k, (b, (r, n, load, _total), g_star) in enumerate(zip(blocks, sorted_blocks, g_stars,
                                                               strict=True)):
         before = np.concatenate([[0.0], np.cumsum(load)[:-1]])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             take = np.clip(np.where(load > 0, (g_star - before) / load, 0.0), 0.0, 1.0)
         keep = take > 0
         cands.append((np.full(keep.sum(), k), b.cold_s * r[keep] / (n_cold * b.neuron_bytes),
@@ -822,7 +824,7 @@ def _allocate(blocks: Sequence[Block], sorted_blocks: Sequence[tuple[Any, Any, A
     order = np.argsort(-key, kind="stable")
     blk, nbytes, load, cnt = blk[order], nbytes[order], load[order], cnt[order]
     before = np.concatenate([[0.0], np.cumsum(nbytes)[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         frac = np.clip(np.where(nbytes > 0, (budget_bytes - before) / nbytes, 0.0), 0.0, 1.0)
     out = []
     for k, b in enumerate(blocks):
@@ -901,6 +903,9 @@ def _common_checks(policy: Policy, model: ModelSpec, system: SystemSpec, batch: 
         return f"{policy} supports OPT models only (§V-A); {model.slug} is {model.family}"
     if policy in SPARSE and o.activity is None:
         return f"{policy} needs activation statistics for {model.slug} (options.activity)"
+    if policy != Policy.GPU_ONLY and system.n_gpus > 1:
+        return (f"{policy} is modelled on one GPU, as the paper runs it; only gpu-only spreads "
+                f"a model over {system.n_gpus} GPUs (tensor parallel over the GPU link)")
     need = shapes.weight_bytes(model, o.dtype)
     kv = _kv_bytes(model, batch, prompt_len, gen_len, o.dtype)
     if policy in _NDP:

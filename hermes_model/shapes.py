@@ -167,8 +167,9 @@ class ModelSpec:
                            "vocab_size", "card_parameter_count", "norms_per_layer",
                            "word_embed_proj_dim"):
             value = getattr(self, field_name)
-            if not _is_int(value) or value <= 0:
-                raise ValueError(f"{where}: {field_name} must be a positive int, got {value!r}")
+            if not _is_int(value) or not 0 < value <= MAX_CONFIG_INT:
+                raise ValueError(f"{where}: {field_name} must be a positive int up to 2**53, "
+                                 f"got {value!r}")
         limit = self.max_position_embeddings
         if limit is not None and (not _is_int(limit) or limit <= 0):
             raise ValueError(f"{where}: max_position_embeddings must be a positive int or None "
@@ -256,10 +257,40 @@ def _get(config: Mapping[str, Any], slug: str, key: str, kind: type | tuple[type
     if not ok:
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
         raise ValueError(f"model {slug!r}: config field {key!r} must be {names}, got {value!r}")
-    if kind is int and value <= 0:  # every count and width of a config is positive
-        raise ValueError(f"model {slug!r}: config field {key!r} must be a positive int, "
-                         f"got {value!r}")
+    if kind is int and not 0 < value <= MAX_CONFIG_INT:  # every count and width is positive
+        shown = repr(value) if abs(value) < 10**30 else f"an int of {len(str(value))} digits"
+        raise ValueError(f"model {slug!r}: config field {key!r} must be a positive int up to "
+                         f"2**53, got {shown}")
     return value
+
+
+#: Largest count or width a config may state: 2**53, the last integer a float64 holds exactly
+#: (byte and FLOP counts are computed in float64).
+MAX_CONFIG_INT: int = 2**53
+
+#: ``torch_dtype`` values a config may state. They name the checkpoint's storage; every policy
+#: runs the weights in fp16 (the paper's choice), so any floating type reads the same.
+FLOAT_DTYPES: frozenset[str] = frozenset({"float16", "bfloat16", "float32", "auto"})
+
+
+def _check_dtype(slug: str, config: Mapping[str, Any]) -> None:
+    """Refuse a quantised checkpoint: its weights are not the fp16 matrices every policy moves."""
+    dtype = config.get("torch_dtype", "float16")
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"model {slug!r}: config field 'torch_dtype' must be one of "
+                         f"{', '.join(sorted(FLOAT_DTYPES))} (the model runs fp16 weights; "
+                         f"quantised checkpoints are not modelled), got {dtype!r}")
+    if "quantization_config" in config:
+        raise ValueError(f"model {slug!r}: config field 'quantization_config' is present; "
+                         "quantised checkpoints are not modelled (the model runs fp16 weights)")
+
+
+def _head_dim(slug: str, d: int, n_heads: int, key: str) -> int:
+    """``d // n_heads``, refusing a width the heads do not divide (no real checkpoint has one)."""
+    if d % n_heads:
+        raise ValueError(f"model {slug!r}: config field 'hidden_size' ({d}) must be a multiple "
+                         f"of {key!r} ({n_heads})")
+    return d // n_heads
 
 
 def _check_meta(slug: str, meta: Mapping[str, Any]) -> None:
@@ -340,7 +371,7 @@ def _opt_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "family": "opt", "n_layers": _get(config, slug, "num_hidden_layers", int),
         "d_model": d, "d_ffn": _get(config, slug, "ffn_dim", int), "n_heads": n_heads,
-        "n_kv_heads": n_heads, "head_dim": d // n_heads,
+        "n_kv_heads": n_heads, "head_dim": _head_dim(slug, d, n_heads, "num_attention_heads"),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": False,
         "attn_bias": bias, "mlp_bias": bias, "norm": "layernorm", "norms_per_layer": 2,
         "final_norm": final_norm, "tied_embeddings": tied, "lm_head_stored": not tied,
@@ -360,7 +391,8 @@ def _llama_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "family": "llama", "n_layers": _get(config, slug, "num_hidden_layers", int),
         "d_model": d, "d_ffn": _get(config, slug, "intermediate_size", int), "n_heads": n_heads,
         "n_kv_heads": _get(config, slug, "num_key_value_heads", int, n_heads),
-        "head_dim": _get(config, slug, "head_dim", int, d // n_heads),
+        "head_dim": (_get(config, slug, "head_dim", int) if "head_dim" in config
+                     else _head_dim(slug, d, n_heads, "num_attention_heads")),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": True,
         "attn_bias": _get(config, slug, "attention_bias", bool, False),
         "mlp_bias": _get(config, slug, "mlp_bias", bool, False),
@@ -391,7 +423,8 @@ def _falcon_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "family": "falcon", "n_layers": n_layers, "d_model": d,
         "d_ffn": _get(config, slug, "ffn_hidden_size", int, 4 * d), "n_heads": n_heads,
-        "n_kv_heads": n_kv, "head_dim": d // n_heads,
+        "n_kv_heads": n_kv,
+        "head_dim": _head_dim(slug, d, n_heads, "n_head" if rw else "num_attention_heads"),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": False,
         "attn_bias": bias, "mlp_bias": bias, "norm": "layernorm",
         "norms_per_layer": 2 if new_arch else 1, "final_norm": True,
@@ -439,6 +472,7 @@ def model_from_config(slug: str, config: Mapping[str, Any], meta: Mapping[str, A
         msg = f"model {slug!r}: config must be a mapping, got {type(config).__name__}"
         raise ValueError(msg)
     _check_meta(slug, meta)
+    _check_dtype(slug, config)
     fields = {"opt": _opt_fields, "llama": _llama_fields,
               "falcon": _falcon_fields}[_family(slug, config)](slug, config)
     native = _native_from_config(slug, fields["family"], config)

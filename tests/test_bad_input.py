@@ -661,3 +661,134 @@ def test_band_holds_user_set_parameters_fixed():
     with pytest.raises(ValueError, match="fixed names no unstated parameter: bogus"):
         policies.tokens_per_s_band("hermes", io.load_model("opt_13b"),
                                    io.load_system("hermes_paper"), fixed=("bogus",))
+
+
+# ---------------------------------------------------------------------------------------------
+# Second review: huge integers, config fields, broken data files, slug spelling
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--batch", "--multipliers", "--n-dimms", "--prompt-len"])
+def test_integer_options_beyond_2_53_are_refused(capsys: pytest.CaptureFixture[str],
+                                                 flag: str) -> None:
+    """A 401-digit count overflowed float conversion deep in the model (OverflowError)."""
+    code, _, err = run(capsys, "estimate", "--model", "opt_13b", "--policy", "hermes", flag,
+                       str(10**400))
+    line = one_line_error(err)
+    assert code == 2 and flag in line and "2**53" in line and "401 characters" in line
+
+
+def test_integer_option_at_2_53_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "op", "--device", "rtx_4090", "--m", str(2**53), "--n", "8",
+                       "--k", "8", "--json")
+    assert code == 0 and math.isfinite(json.loads(out)["time_s"])
+
+
+def _opt_config(tmp_path: Path, **changes: object) -> Path:
+    config = json.loads((DATA / "models" / "opt_13b.json").read_text())
+    config.update(changes)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"num_hidden_layers": 10**400}, ("'num_hidden_layers' must be a positive int up to 2**53, "
+                                     "got an int of 401 digits")),
+    ({"hidden_size": 2**62}, "'hidden_size' must be a positive int up to 2**53"),
+    ({"num_attention_heads": 7}, ("'hidden_size' (5120) must be a multiple of "
+                                 "'num_attention_heads' (7)")),
+    ({"torch_dtype": "int8"}, "'torch_dtype' must be one of auto, bfloat16, float16, float32"),
+    ({"quantization_config": {"bits": 4}}, "'quantization_config' is present"),
+])
+def test_config_fields_out_of_range(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                    changes: dict[str, object], expected: str) -> None:
+    path = _opt_config(tmp_path, **changes)
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "hermes-base")
+    line = one_line_error(err)
+    assert code == 2 and expected in line and str(path) in line
+
+
+def test_config_floating_dtypes_all_read_as_fp16(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    answers = set()
+    for dtype in ("float16", "bfloat16", "float32"):
+        path = _opt_config(tmp_path, torch_dtype=dtype)
+        code, out, _ = run(capsys, "estimate", "--model", str(path), "--policy", "hermes-base",
+                           "--json")
+        assert code == 0
+        answers.add(json.loads(out)["tokens_per_s"])
+    assert len(answers) == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a zip at all"])
+def test_broken_mask_archive_names_the_file(capsys: pytest.CaptureFixture[str], data: Path,
+                                            content: bytes) -> None:
+    """An empty or truncated masks file raised EOFError / BadZipFile from numpy."""
+    (data / "activations" / "minilm_masks.npz").write_bytes(content)
+    code, _, err = run(capsys, "predictor", "--model", "minilm")
+    line = one_line_error(err)
+    assert code == 2 and "minilm_masks.npz: not a readable mask archive" in line
+
+
+@pytest.mark.parametrize("content", ["a,b\n1,2\n", "{{{ : not: [valid\n", ""])
+def test_malformed_paper_figure_names_the_file_and_columns(data: Path, content: str) -> None:
+    """A fig9.csv without its columns raised pandas' KeyError in ``sweep --figure bands``."""
+    (data / "paper" / "fig9.csv").write_text(content)
+    with pytest.raises(ValueError, match=r"fig9\.csv: ") as info:
+        io.load_paper_figure("fig9")
+    if content:
+        assert "column(s) model, policy, batch, tokens_per_s, supported, source missing" in str(
+            info.value)
+    else:
+        assert "not a readable CSV table" in str(info.value)
+
+
+def test_malformed_paper_figure_from_the_cli(data: Path) -> None:
+    (data / "paper" / "fig9.csv").write_text("a,b\n1,2\n")
+    res = run_sub("sweep", "--figure", "bands", "--quiet", env={"HERMES_DATA_DIR": str(data)})
+    line = one_line_error(res.stderr)
+    assert res.returncode == 2 and "fig9.csv: column(s)" in line
+
+
+def test_missing_data_csv_names_the_file(data: Path) -> None:
+    (data / "paper" / "sparsity_generator_inputs.csv").unlink()
+    with pytest.raises(ValueError, match=r"sparsity_generator_inputs\.csv: file not found"):
+        io.load_generator_inputs()
+
+
+@pytest.mark.parametrize(("typed", "slug"), [("OPT-13B", "opt_13b"), ("LLaMA2-70B", "llama2_70b"),
+                                             ("llama270b", "llama2_70b"),
+                                             ("Falcon 40B", "falcon_40b")])
+def test_models_spelled_as_the_paper_does(capsys: pytest.CaptureFixture[str], typed: str,
+                                          slug: str) -> None:
+    code, out, _ = run(capsys, "estimate", "--model", typed, "--policy", "hermes", "--json")
+    assert code == 0 and json.loads(out)["model"] == slug
+    assert io.load_model(typed).slug == slug
+
+
+def test_parts_spelled_loosely_resolve_to_catalog_slugs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "--model", "opt_13b", "--policy", "hermes",
+                       "--gpu", "RTX-3090", "--dimm", "DDR4-3200-NDP", "--system", "Hermes-Paper",
+                       "--json")
+    assert code == 0
+    assert json.loads(out)["system"] == "hermes_paper"
+    assert io.load_gpu("RTX 3090").slug == "rtx_3090"
+    assert io.load_system("hermes-paper", gpu="T4").gpu.slug == "t4"
+
+
+@pytest.mark.parametrize(("typed", "hint"), [("opt-14b", "did you mean opt_13b"),
+                                             ("minlm", "did you mean minilm?")])
+def test_near_misses_suggest_the_closest_slug(capsys: pytest.CaptureFixture[str], typed: str,
+                                              hint: str) -> None:
+    command = "predictor" if typed == "minlm" else "partition"
+    code, _, err = run(capsys, command, "--model", typed)
+    line = one_line_error(err)
+    assert code == 2 and hint in line and "valid: " in line
+
+
+def test_resolve_slug_refuses_an_ambiguous_spelling() -> None:
+    """Two slugs alike but for separators: only the exact name resolves."""
+    assert io.resolve_slug("a_b1", ["a_b1", "ab_1"], "thing") == "a_b1"
+    with pytest.raises(ValueError, match="unknown thing 'AB1'"):
+        io.resolve_slug("AB1", ["a_b1", "ab_1"], "thing")

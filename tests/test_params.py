@@ -1,0 +1,73 @@
+"""The chapters' parameter checks: the canonical value back, or one error naming the parameter."""
+
+from __future__ import annotations
+
+import pytest
+
+from hermes_model import params
+
+
+def test_model_resolves_the_papers_spelling() -> None:
+    assert params.model("OPT-30B") == "opt_30b"
+    assert params.model("llama2_70b") == "llama2_70b"
+    assert params.model("LLaMA3-8B", allowed=["llama3_8b", "llama3_70b"]) == "llama3_8b"
+
+
+def test_model_errors_name_the_parameter() -> None:
+    with pytest.raises(ValueError, match=r"parameter 'small_model': unknown model 'opt_13' "
+                                         r"\(did you mean opt_13b"):
+        params.model("opt_13", "small_model")
+    with pytest.raises(ValueError, match=r"parameter 'model': unknown model 'opt_13b'; "
+                                         r"valid: llama3_8b"):
+        params.model("opt_13b", allowed=["llama3_8b"])
+
+
+def test_gpu_and_slug() -> None:
+    assert params.gpu("RTX 3090") == "rtx_3090"
+    assert params.slug("DDR4-3200-NDP", "dimms", "dimm") == "ddr4_3200_ndp"
+    with pytest.raises(ValueError, match=r"parameter 'gpu': unknown GPU 'rtx'"):
+        params.gpu("rtx")
+
+
+@pytest.mark.parametrize("value", ["Paper", " DATASHEET "])
+def test_profile_any_case(value: str) -> None:
+    assert params.profile(value) in ("paper", "datasheet")
+
+
+def test_profile_refused() -> None:
+    with pytest.raises(ValueError, match=r"parameter 'profile': must be one of paper, datasheet, "
+                                         r"got 'vendor'"):
+        params.profile("vendor")
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "4", float("nan"), None])
+def test_positive_int_refused(value: object) -> None:
+    with pytest.raises(ValueError, match=r"parameter 'batch': must be a positive integer"):
+        params.positive_int(value, "batch")
+
+
+def test_positive_int_bounds() -> None:
+    assert params.positive_int(4.0, "batch") == 4
+    assert isinstance(params.positive_int(4.0, "batch"), int)
+    with pytest.raises(ValueError, match=r"must be a positive integer up to 16, got 17"):
+        params.positive_int(17, "batch", maximum=16)
+
+
+def test_one_of_and_fraction() -> None:
+    assert params.one_of(16, (1, 16), "gather_batch") == 16
+    with pytest.raises(ValueError, match=r"parameter 'gather_batch': must be one of 1, 16, got 4"):
+        params.one_of(4, (1, 16), "gather_batch")
+    assert params.fraction(0.5, "share") == 0.5
+    with pytest.raises(ValueError, match=r"must be a number in \[0, 1\), got 1"):
+        params.fraction(1, "share", include_high=False)
+
+
+def test_int_list() -> None:
+    assert params.int_list([16, 1, 4], "dimm_counts") == [1, 4, 16]
+    with pytest.raises(ValueError, match=r"must include 8, 16 \(the chapter compares"):
+        params.int_list([1, 2, 4], "dimm_counts", required=(8, 16))
+    with pytest.raises(ValueError, match=r"must not repeat a value"):
+        params.int_list([1, 1], "dimm_counts")
+    for bad in ([], "1,2", [0]):
+        with pytest.raises(ValueError, match=r"parameter 'dimm_counts'"):
+            params.int_list(bad, "dimm_counts")
