@@ -1594,7 +1594,9 @@ def _ratio_mean(bars: Any, num: str, den: str, column: str, models: Sequence[str
     b = bars[bars["batch"].isin(batches)]
     if models is not None:
         b = b[b["model"].isin(models)]
-    wide = b.pivot_table(index=["model", "batch"], columns="policy", values=column)
+    # a system with no bar (N.P. everywhere) has no column: its ratios are NaN
+    wide = b.pivot_table(index=["model", "batch"], columns="policy", values=column).reindex(
+        columns=[num, den])
     return float((wide[num] / wide[den]).mean())
 
 
@@ -1640,7 +1642,8 @@ def figure_averages(bs1_bars: Any, batch_bars: Any, column: str) -> dict[str, fl
     for name, (num, den, models, batches) in AVERAGE_DEFINITIONS.items():
         src = batch_bars if len(batches) > 1 else bs1_bars
         out[name] = _ratio_mean(src, num, den, column, models, batches)
-    wide = bs1_bars.pivot_table(index="model", columns="policy", values=column)
+    wide = bs1_bars.pivot_table(index="model", columns="policy", values=column).reindex(
+        columns=["hermes", "hermes-host"])
     ratio = wide["hermes"] / wide["hermes-host"]
     out["hermes_over_hermes_host_min"] = float(ratio.min())
     out["hermes_over_hermes_host_max"] = float(ratio.max())

@@ -388,7 +388,21 @@ def test_directory_as_model(tmp_path: Path, capsys) -> None:
     path = tmp_path / "dir.json"
     path.mkdir()
     code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "gpu-only")
-    assert code == 2 and "is a directory" in one_line_error(err)
+    assert code == 2 and "is a folder without a config.json" in one_line_error(err)
+
+
+def test_model_folder_with_config_json(tmp_path: Path, capsys) -> None:
+    """A downloaded checkpoint's folder is read through its config.json."""
+    folder = tmp_path / "opt-13b"
+    folder.mkdir()
+    shutil.copy(DATA / "models" / "opt_13b.json", folder / "config.json")
+    code, out, _ = run(capsys, "estimate", "--model", str(folder), "--policy", "hermes-base",
+                       "--json")
+    direct = main(["estimate", "--model", str(folder / "config.json"), "--policy",
+                   "hermes-base", "--json"])
+    again, _ = capsys.readouterr()
+    assert code == 0 and direct == 0
+    assert json.loads(out)["tokens_per_s"] == json.loads(again)["tokens_per_s"]
 
 
 def test_unsupported_hidden_act_names_the_field(tmp_path: Path, capsys) -> None:
@@ -485,7 +499,14 @@ def test_not_supported_table_says_so_on_stdout(capsys) -> None:
     code, out, err = run(capsys, "estimate", "--model", "llama2_70b", "--policy", "gpu-only")
     assert code == 3
     assert out.startswith("supported: false - weights and KV cache need")
-    assert "not supported:" in err
+    assert err == ""  # once: a terminal shows stdout and stderr together
+
+
+def test_not_supported_json_gives_the_reason_on_stderr_too(capsys) -> None:
+    code, out, err = run(capsys, "estimate", "--model", "llama2_70b", "--policy", "gpu-only",
+                         "--json")
+    assert code == 3 and json.loads(out)["supported"] is False
+    assert err.startswith("not supported: weights and KV cache need")
 
 
 # ------------------------------------------------------------------- D. review follow-ups

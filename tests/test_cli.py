@@ -95,3 +95,96 @@ def test_bench_registry_has_every_issue_key() -> None:
                 "imbalance_static_llama2_13b", "imbalance_window_llama2_13b", "balance_s",
                 "estimate_per_s", "figures_9_to_11_s", "sweeps_s", "book_execute_s"}
     assert required <= set(cli.BENCHMARKS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI review: what an answer ran on, rates, sweep tables, help
+# ---------------------------------------------------------------------------------------------
+
+
+def _json(capsys, *args: str) -> tuple[int, dict]:
+    code = main(list(args))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_estimate_reports_the_configuration_it_ran(capsys) -> None:
+    code, out = _json(capsys, "estimate", "--model", "llama2_70b", "--policy", "hermes",
+                      "--gpu", "t4", "--n-dimms", "16", "--multipliers", "512",
+                      "--cycles-per-op", "6", "--json")
+    c = out["configuration"]
+    assert code == 0
+    assert (c["gpu"], c["n_dimms"], c["ndp_multipliers"], c["cycles_per_op"]) == (
+        "t4", 16, 512, 6.0)
+    # a T4 is a PCIe 3.0 device: the system's pcie4_x16 runs as pcie3_x16, and the answer says so
+    assert c["host_link"] == "pcie3_x16" and c["host_link_asked"] == "pcie4_x16"
+    assert c["overrides"] == {"--gpu": "t4", "--n-dimms": 16, "--multipliers": 512,
+                              "--cycles-per-op": 6.0}
+
+
+def test_estimate_configuration_defaults_come_from_the_catalog(capsys) -> None:
+    code, out = _json(capsys, "estimate", "--model", "opt_13b", "--policy", "hermes", "--json")
+    c = out["configuration"]
+    assert code == 0 and c["overrides"] == {} and "host_link_asked" not in c
+    assert (c["gpu"], c["n_gpus"], c["dimm"], c["n_dimms"], c["ndp_multipliers"],
+            c["ranks_parallel"]) == ("rtx_4090", 1, "ddr4_3200_ndp", 8, 256, True)
+
+
+def test_estimate_table_shows_the_parts(capsys) -> None:
+    assert main(["estimate", "--model", "opt_13b", "--policy", "hermes", "--link",
+                 "pcie5_x16"]) == 0
+    out = capsys.readouterr().out
+    assert "gpu        1 x rtx_4090" in out
+    assert "pcie5_x16 runs as pcie4_x16" in out and "overrides  --link pcie5_x16" in out
+
+
+@pytest.mark.parametrize("policy", ["hermes", "hermes-host", "accelerate"])
+def test_several_gpus_are_modelled_for_gpu_only_alone(policy: str, capsys) -> None:
+    """hermes-host used two GPUs' memory for hot neurons at no link cost (2.86 -> 4.58 tok/s)."""
+    code = main(["estimate", "--model", "llama2_70b", "--policy", policy, "--n-gpus", "2"])
+    out = capsys.readouterr().out
+    assert code == 3 and "is modelled on one GPU" in out
+
+
+def test_op_on_an_ndp_dimm_uses_the_policies_rates(capsys) -> None:
+    """op used the 102.4 GB/s pin bound; `dimm` and the policies use the timings' 95.2 GB/s."""
+    code, op = _json(capsys, "op", "--device", "ddr4_3200_ndp", "--m", "1", "--n", "4096",
+                     "--k", "4096", "--json")
+    code2, dimm = _json(capsys, "dimm", "--dimm", "ddr4_3200_ndp", "--json")
+    assert code == code2 == 0
+    assert op["bandwidth_bytes_per_s"] == pytest.approx(dimm["bandwidth_bytes_per_s"])
+    assert op["bandwidth_bytes_per_s"] < 0.95 * 102.4e9
+    assert "DRAM timings" in op["rates"]
+
+
+def test_sweep_table_names_np_rows_and_gib(capsys) -> None:
+    assert main(["sweep", "--figure", "14", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out and "pool_GiB" in out
+    assert "N.P. llama2_70b 4 1: weights and KV cache need 128.6 GiB" in out
+
+
+@pytest.mark.parametrize("typed", ["Hermes_Base", "HERMES-BASE", "hermes base"])
+def test_policy_any_case_and_separator(typed: str, capsys) -> None:
+    code, out = _json(capsys, "estimate", "--model", "opt_13b", "--policy", typed,
+                      "--profile", "Paper", "--json")
+    assert code == 0 and out["policy"] == "hermes-base" and out["profile"] == "paper"
+
+
+def test_version_and_prefix_hint(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("hermes_model ")
+    assert main(["op", "--device", "h100", "--m", "1", "--n", "8", "--k", "8"]) == 2
+    assert "did you mean h100_pcie_80g, h100_sxm5_80g" in capsys.readouterr().err
+
+
+def test_unknown_part_in_a_system_file_names_the_file(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "data/catalog/systems/hermes_paper.yaml").read_text()
+    path = tmp_path / "mine.yaml"
+    path.write_text(text.replace("rtx_4090", "rtx_9090", 1))
+    assert main(["estimate", "--model", "opt_13b", "--policy", "hermes", "--system",
+                 str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: field gpu: unknown GPU 'rtx_9090'" in err
