@@ -73,7 +73,7 @@ def format_table(rows: Sequence[Row]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _emit(payload: Any, as_json: bool, table: Callable[[], str]) -> None:
@@ -106,11 +106,31 @@ def hardware_rows(profile: str) -> dict[str, list[Row]]:
     }
 
 
+def hardware_sources(profile: str) -> dict[str, dict[str, dict[str, str]]]:
+    """Each catalog entry's source per field, by kind and slug (what ``hardware --json`` adds)."""
+    loaders = {"gpus": io.load_gpu, "hosts": io.load_host, "links": io.load_link,
+               "dimms": io.load_dimm}
+    return {kind: {s: dict(load(s, profile).sources) for s in io.catalog_slugs(kind)}
+            for kind, load in loaders.items()}
+
+
+def _short_name(text: str, limit: int = 34) -> str:
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def cmd_hardware(args: argparse.Namespace) -> None:
     rows = hardware_rows(args.profile)
-    _emit({"profile": args.profile, **rows}, args.json,
+    note = ("Peak values of the profile; each value's source is in 'hardware --json' (key\n"
+            "sources) and data/catalog/. Estimates use these peaks times the calibrated\n"
+            "efficiencies of data/catalog/efficiency.yaml.")
+    short = {"ranks_pin_bandwidth_GBps": "pin_GBps", "bandwidth_per_direction_GBps":
+             "GBps_per_direction", "dram_bandwidth_GBps": "dram_GBps"}
+    _emit({"profile": args.profile, **rows, "sources": hardware_sources(args.profile)},
+          args.json,
           lambda: f"profile: {args.profile}\n\n" + "\n\n".join(
-              f"{kind}\n{format_table(r)}" for kind, r in rows.items()))
+              f"{kind}\n" + format_table([{short.get(k, k): _short_name(v) if k == "name" else v
+                                           for k, v in r.items()} for r in rs])
+              for kind, rs in rows.items()) + f"\n\n{note}")
 
 
 def model_rows() -> list[Row]:
@@ -880,9 +900,28 @@ def bench_book_execute_s() -> float:
 def cmd_bench(args: argparse.Namespace) -> None:
     # op_vectorised_per_s leads (issue 2); the rest follow in registry order.
     names = sorted(BENCHMARKS, key=lambda name: name != "op_vectorised_per_s")
-    results = {name: BENCHMARKS[name]() for name in names}
+    if args.only:
+        unknown = [n for n in args.only if n not in BENCHMARKS]
+        if unknown:
+            raise ValueError(f"--only: unknown benchmark(s) {', '.join(unknown)}; valid: "
+                             f"{', '.join(names)}")
+        names = [n for n in names if n in args.only]
+    bar = _sweep_progress(args.quiet)(names, desc="bench", unit="benchmark")
+    results = {}
+    for name in bar:
+        bar.set_postfix_str(name)
+        results[name] = BENCHMARKS[name]()
     _emit(results, args.json, lambda: format_table(
-        [{"benchmark": k, "value": v} for k, v in results.items()]))
+        [{"benchmark": k, "value": v, "unit": _bench_unit(k)} for k, v in results.items()]))
+
+
+def _bench_unit(name: str) -> str:
+    """The unit of a benchmark, read from its name's suffix."""
+    if name.endswith("_per_s"):
+        return "per s"
+    if name.endswith("_s"):
+        return "s"
+    return "ratio"
 
 
 # ------------------------------------------------------------------------------------- parser
@@ -1003,7 +1042,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="14: NDP-DIMM count; 15: GPU; 17: Hermes against 5 A100s; bands: "
                           "the tokens/s band of every Fig. 9-11 bar over the unstated parameters")
     swp.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
-    add("bench", "time the package's own hot paths", cmd_bench, profile=False)
+    bench = add("bench", "time the package's own hot paths and execute the book once (about "
+                "4 minutes on 2 cores; book_execute_s alone is most of it)", cmd_bench,
+                profile=False)
+    bench.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                       help="run only these benchmarks (names as in the output)")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
 

@@ -1447,6 +1447,22 @@ def estimate(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batc
                          options=options or Assumptions())
 
 
+def min_dimms(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, batch: int = 1,
+              prompt_len: int = 128, gen_len: int = 128, options: Assumptions | None = None,
+              max_dimms: int = 64) -> int | None:
+    """The fewest NDP-DIMMs with which `policy` runs `model` on `system` (the same GPU, host and
+    DIMM kind), or None if it cannot run with up to `max_dimms` (another limit than the pool).
+
+    A chapter names it where a configuration with too few DIMMs is N.P. ("Hermes cannot run
+    LLaMA2-70B with 4 DIMMs; it needs at least 5").
+    """
+    for n in range(1, max_dimms + 1):
+        if estimate(policy, model, replace(system, n_dimms=n), batch=batch, prompt_len=prompt_len,
+                    gen_len=gen_len, options=options).supported:
+            return n
+    return None
+
+
 # ------------------------------------------------------------------------------------ band
 
 

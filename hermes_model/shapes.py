@@ -285,6 +285,15 @@ def _check_dtype(slug: str, config: Mapping[str, Any]) -> None:
                          "quantised checkpoints are not modelled (the model runs fp16 weights)")
 
 
+def _kv_heads(slug: str, n_kv: int, n_heads: int, kv_key: str, heads_key: str) -> int:
+    """The KV heads, refusing a count that does not divide the query heads (grouped attention
+    shares each KV head among a whole number of query heads)."""
+    if n_heads % n_kv:
+        raise ValueError(f"model {slug!r}: config field {heads_key!r} ({n_heads}) must be a "
+                         f"multiple of {kv_key!r} ({n_kv})")
+    return n_kv
+
+
 def _head_dim(slug: str, d: int, n_heads: int, key: str) -> int:
     """``d // n_heads``, refusing a width the heads do not divide (no real checkpoint has one)."""
     if d % n_heads:
@@ -390,7 +399,8 @@ def _llama_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "family": "llama", "n_layers": _get(config, slug, "num_hidden_layers", int),
         "d_model": d, "d_ffn": _get(config, slug, "intermediate_size", int), "n_heads": n_heads,
-        "n_kv_heads": _get(config, slug, "num_key_value_heads", int, n_heads),
+        "n_kv_heads": _kv_heads(slug, _get(config, slug, "num_key_value_heads", int, n_heads),
+                                n_heads, "num_key_value_heads", "num_attention_heads"),
         "head_dim": (_get(config, slug, "head_dim", int) if "head_dim" in config
                      else _head_dim(slug, d, n_heads, "num_attention_heads")),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": True,
@@ -412,12 +422,15 @@ def _falcon_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
     if rw:
         # "RefinedWeb" is the 40B-style block; "RefinedWebModel" the 7B-style (multi-query).
         new_arch = config.get("model_type") == "RefinedWeb"
-        n_kv = _get(config, slug, "n_head_kv", int, 1)
+        n_kv = _kv_heads(slug, _get(config, slug, "n_head_kv", int, 1), n_heads, "n_head_kv",
+                         "n_head")
         n_layers = _get(config, slug, "n_layer", int)
     else:
         new_arch = _get(config, slug, "new_decoder_architecture", bool, False)
         multi_query = _get(config, slug, "multi_query", bool, True)
-        n_kv = _get(config, slug, "num_kv_heads", int, 1 if multi_query else n_heads)
+        n_kv = _kv_heads(slug, _get(config, slug, "num_kv_heads", int,
+                                    1 if multi_query else n_heads),
+                         n_heads, "num_kv_heads", "num_attention_heads")
         n_layers = _get(config, slug, "num_hidden_layers", int)
     bias = _get(config, slug, "bias", bool, False)
     return {

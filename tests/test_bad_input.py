@@ -813,3 +813,16 @@ def test_resolve_slug_refuses_an_ambiguous_spelling() -> None:
     assert io.resolve_slug("a_b1", ["a_b1", "ab_1"], "thing") == "a_b1"
     with pytest.raises(ValueError, match="unknown thing 'AB1'"):
         io.resolve_slug("AB1", ["a_b1", "ab_1"], "thing")
+
+
+def test_kv_heads_must_divide_the_heads(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    """The error named the spec's fields (n_heads, n_kv_heads), not the config's."""
+    config = json.loads((DATA / "models" / "llama2_70b.json").read_text())
+    config["num_key_value_heads"] = 7
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    code, _, err = run(capsys, "estimate", "--model", str(path), "--policy", "hermes-base")
+    line = one_line_error(err)
+    assert code == 2 and ("config field 'num_attention_heads' (64) must be a multiple of "
+                          "'num_key_value_heads' (7)") in line

@@ -188,3 +188,20 @@ def test_unknown_part_in_a_system_file_names_the_file(tmp_path, capsys) -> None:
                  str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}: field gpu: unknown GPU 'rtx_9090'" in err
+
+
+def test_bench_only_and_units(capsys) -> None:
+    assert main(["bench", "--only", "estimate_per_s", "--quiet", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["estimate_per_s"] and out["estimate_per_s"] > 10
+    assert main(["bench", "--only", "nope"]) == 2
+    assert "--only: unknown benchmark(s) nope; valid: op_vectorised_per_s" in (
+        capsys.readouterr().err)
+
+
+def test_hardware_json_gives_every_values_source(capsys) -> None:
+    assert main(["hardware", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    src = out["sources"]["gpus"]["rtx_4090"]
+    assert "Hermes §IV-A" in src["memory_bandwidth_bytes_per_s"]
+    assert set(out["sources"]) == {"gpus", "hosts", "links", "dimms"}

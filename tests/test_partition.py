@@ -242,3 +242,19 @@ def test_model_problem_times_and_shapes() -> None:
         pt.model_problem(model, system, mlp[:, :10], qkv)
     batched = pt.model_problem(model, system, mlp, qkv, batch_size=4)
     assert np.all(batched.freq >= p.freq)
+
+
+def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Generator) -> None:
+    p = make_problem(rng)
+    sol = pt.solve_fast(p)
+    assert sol.cost.feasible
+    assert pt.objective_phrase(p, sol.cost) == (
+        f"the sparse FC blocks take {sol.cost.objective_s / 1e-3:.4g} ms per token")
+    total = float(p.count @ p.neuron_bytes[p.layer])
+    small = pt.PartitionProblem(**{**_fields(p), "n_dimms": 1,
+                                   "dimm_budget_bytes": 0.1 * total})
+    tight = pt.solve_fast(small)
+    assert not tight.cost.feasible
+    text = pt.objective_phrase(small, tight.cost)
+    assert text.startswith("no placement fits (N.P.)") and "one DIMM's" in text
+    assert text.endswith(f"would take {tight.cost.objective_s / 1e-3:.4g} ms per token")
