@@ -1053,24 +1053,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _canonical_slugs(args: argparse.Namespace) -> None:
     """Spell every slug option as the catalog does (``--model OPT-13B`` is ``opt_13b``), so
-    that tables, JSON and lookups by slug agree; files stay paths, ``minilm`` stays."""
+    that tables, JSON and lookups by slug agree; files stay paths, ``minilm`` stays. An unknown
+    slug is an error naming the flag."""
+    def resolve(attr: str, valid: Sequence[str], what: str) -> None:
+        try:
+            setattr(args, attr, io.resolve_slug(getattr(args, attr), valid, what))
+        except ValueError as exc:
+            raise ValueError(f"--{attr.replace('_', '-')}: {exc}") from None
+
     kinds = {"gpu": ("gpus", "GPU"), "host": ("hosts", "host"), "link": ("links", "link"),
              "gpu_link": ("links", "link"), "dimm": ("dimms", "DIMM")}
     for attr, (kind, what) in kinds.items():
         if getattr(args, attr, None) is not None:
-            setattr(args, attr, io.resolve_slug(getattr(args, attr), io.catalog_slugs(kind), what))
+            resolve(attr, io.catalog_slugs(kind), what)
     system = getattr(args, "system", None)
     if system is not None and not io.is_file_argument(system, (".yaml", ".yml"),
                                                       io.catalog_slugs("systems")):
-        args.system = io.resolve_slug(system, io.catalog_slugs("systems"), "system")
+        resolve("system", io.catalog_slugs("systems"), "system")
     model = getattr(args, "model", None)
     if model is not None and not io.is_file_argument(model, (".json",), io.model_slugs()):
         extra = ["minilm"] if args.command == "predictor" else []
-        args.model = io.resolve_slug(model, [*extra, *io.model_slugs()], "model")
+        resolve("model", [*extra, *io.model_slugs()], "model")
     if getattr(args, "device", None) is not None:
-        args.device = io.resolve_slug(args.device, [*io.catalog_slugs("gpus"),
-                                                    *io.catalog_slugs("hosts"),
-                                                    *io.catalog_slugs("dimms")], "device")
+        resolve("device", [*io.catalog_slugs("gpus"), *io.catalog_slugs("hosts"),
+                           *io.catalog_slugs("dimms")], "device")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

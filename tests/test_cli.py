@@ -205,3 +205,14 @@ def test_hardware_json_gives_every_values_source(capsys) -> None:
     src = out["sources"]["gpus"]["rtx_4090"]
     assert "Hermes §IV-A" in src["memory_bandwidth_bytes_per_s"]
     assert set(out["sources"]) == {"gpus", "hosts", "links", "dimms"}
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--model", "gpt2"), ("--gpu", "rtx_9090"),
+                                             ("--dimm", "hbm"), ("--system", "nosuch")])
+def test_unknown_slug_errors_name_the_flag(flag: str, value: str, capsys) -> None:
+    args = ["estimate", "--model", "opt_13b", "--policy", "hermes"]
+    args = [*args, flag, value] if flag != "--model" else [
+        "estimate", "--model", value, "--policy", "hermes"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {flag}: unknown ") and len(err.splitlines()) == 1
