@@ -570,22 +570,6 @@ def cmd_dimm(args: argparse.Namespace) -> None:
         "GMAC_per_s": payload["mac_per_s"] / 1e9}]))
 
 
-def _file_model(path: str) -> Any:
-    """A model from a HuggingFace ``config.json`` at `path`, labelled by the path (never a
-    catalog slug, so it never picks up a catalog model's activation statistics)."""
-    import dataclasses
-    from pathlib import Path
-
-    config = io.read_model_config(path)
-    native = shapes.config_native_activation(path, config)
-    meta = {"name": Path(path).stem, "config_source": path, "card_parameter_count": 1,
-            "card_parameter_source": "not given",
-            "activation": "reglu" if native == "swiglu" else "relu",
-            "native_activation": native, "notes": "from the command line"}
-    model = shapes.model_from_config(path, config, meta)
-    return dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model))
-
-
 def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Model, system and assumptions of an ``estimate`` command (overrides applied)."""
     import dataclasses
@@ -594,7 +578,7 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     from_file = io.is_file_argument(args.model, (".json",), io.model_slugs())
     if from_file:
-        model = _file_model(args.model)
+        model = io.load_model_file(args.model)
         if args.policy in policies.SPARSE:
             plain = ", ".join(p.value for p in policies.Policy if p not in policies.SPARSE)
             raise ValueError(f"--policy {args.policy} needs activation statistics, which only "

@@ -318,6 +318,8 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
     3
     """
     specs.check_profile(profile)
+    if isinstance(slug, os.PathLike):  # a pathlib.Path is a system file
+        slug = os.fspath(slug)
     raw, origin, slug = _system_entry(slug)
     refs, sources, name, notes = specs.parse_system_refs(raw, origin=origin)
     overrides = {"gpu": gpu, "n_gpus": n_gpus, "host": host, "host_link": host_link,
@@ -379,12 +381,34 @@ def model_config(slug: str) -> dict[str, Any]:
     return read_model_config(data_dir() / "models" / f"{slug}.json")
 
 
-def load_model(slug: str) -> ModelSpec:
+def load_model(slug: str | os.PathLike[str]) -> ModelSpec:
     """Load a model's shape from its committed HuggingFace ``config.json`` and index entry;
-    `slug` as in `resolve_slug` (``OPT-13B`` loads ``opt_13b``)."""
+    `slug` as in `resolve_slug` (``OPT-13B`` loads ``opt_13b``). A path (``pathlib.Path``) loads
+    that file instead (`load_model_file`)."""
+    if isinstance(slug, os.PathLike):
+        return load_model_file(slug)
     slug = resolve_slug(slug, model_slugs(), "model")
     config = model_config(slug)
     return model_from_config(slug, config, _model_index()[slug])
+
+
+def load_model_file(path: str | os.PathLike[str]) -> ModelSpec:
+    """A model from any HuggingFace ``config.json`` (or a folder holding one), labelled by its
+    path: it never takes a catalog model's name or activation statistics. Its parameter count
+    is counted from the shapes (a file states none)."""
+    import dataclasses
+
+    from hermes_model import shapes
+
+    path = os.fspath(path)
+    config = read_model_config(path)
+    native = shapes.config_native_activation(path, config)
+    meta = {"name": Path(path).stem, "config_source": path, "card_parameter_count": 1,
+            "card_parameter_source": "not given",
+            "activation": "reglu" if native == "swiglu" else "relu",
+            "native_activation": native, "notes": "from a config.json file"}
+    model = model_from_config(path, config, meta)
+    return dataclasses.replace(model, card_parameter_count=shapes.parameter_count(model))
 
 
 def read_model_config(path: str | Path) -> dict[str, Any]:

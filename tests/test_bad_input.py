@@ -826,3 +826,12 @@ def test_kv_heads_must_divide_the_heads(capsys: pytest.CaptureFixture[str],
     line = one_line_error(err)
     assert code == 2 and ("config field 'num_attention_heads' (64) must be a multiple of "
                           "'num_key_value_heads' (7)") in line
+
+
+def test_paths_load_files_in_the_api() -> None:
+    """load_model and load_system refused a pathlib.Path ("must be a slug")."""
+    model = io.load_model(DATA / "models" / "opt_13b.json")
+    assert model.slug.endswith("opt_13b.json") and model.d_model == 5120
+    assert model.card_parameter_count == 12_853_473_280  # counted from the shapes
+    system = io.load_system(DATA / "catalog" / "systems" / "hermes_paper.yaml")
+    assert system.n_dimms == io.load_system("hermes_paper").n_dimms == 8
