@@ -261,7 +261,7 @@ def is_file_argument(text: str, suffixes: tuple[str, ...], slugs: Sequence[str])
     be in the working folder; anything else is a path if it ends in one of `suffixes`, contains
     a path separator, or exists (a file, or a model folder).
     """
-    if text in slugs:
+    if text in slugs or not text.strip():  # '' is not the working folder
         return False
     return (text.endswith(suffixes) or "/" in text or os.sep in text
             or Path(text).exists())

@@ -835,3 +835,13 @@ def test_paths_load_files_in_the_api() -> None:
     assert model.card_parameter_count == 12_853_473_280  # counted from the shapes
     system = io.load_system(DATA / "catalog" / "systems" / "hermes_paper.yaml")
     assert system.n_dimms == io.load_system("hermes_paper").n_dimms == 8
+
+
+@pytest.mark.parametrize("flag", ["--model", "--system"])
+def test_an_empty_value_is_not_the_working_folder(capsys: pytest.CaptureFixture[str],
+                                                  flag: str) -> None:
+    args = {"--model": "opt_13b", "--system": "hermes_paper", flag: ""}
+    code, _, err = run(capsys, "estimate", "--policy", "hermes", *[
+        x for k, v in args.items() for x in (k, v)])
+    line = one_line_error(err)
+    assert code == 2 and line.startswith(f"error: {flag}: unknown ")
