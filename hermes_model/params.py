@@ -22,7 +22,8 @@ from typing import Any
 from hermes_model import io
 from hermes_model.specs import PROFILES
 
-__all__ = ["fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "slug"]
+__all__ = ["fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "seed",
+           "slug"]
 
 
 def _fail(name: str, message: str) -> ValueError:
@@ -67,6 +68,13 @@ def positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
     if not ok or (maximum is not None and value > maximum):
         bound = f" up to {maximum}" if maximum is not None else ""
         raise _fail(name, f"must be a positive integer{bound}, got {value!r}")
+    return int(value)
+
+
+def seed(value: Any, name: str = "seed") -> int:
+    """A random seed: an integer >= 0 (what ``np.random.default_rng`` takes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(name, f"must be an integer >= 0, got {value!r}")
     return int(value)
 
 

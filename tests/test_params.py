@@ -71,3 +71,10 @@ def test_int_list() -> None:
     for bad in ([], "1,2", [0]):
         with pytest.raises(ValueError, match=r"parameter 'dimm_counts'"):
             params.int_list(bad, "dimm_counts")
+
+
+def test_seed() -> None:
+    assert params.seed(0) == 0 and params.seed(20250224) == 20250224
+    for bad in (-1, 1.0, True, "1"):
+        with pytest.raises(ValueError, match=r"parameter 'seed': must be an integer >= 0"):
+            params.seed(bad)
