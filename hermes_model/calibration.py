@@ -33,7 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import least_squares
 
-from hermes_model import roofline
+from hermes_model import roofline, shapes
 from hermes_model import units as u
 from hermes_model.shapes import dtype_bytes
 from hermes_model.specs import Efficiency, GpuSpec, LinkSpec
@@ -504,6 +504,34 @@ def link_efficiency(fit: LinkFit, source: str) -> Efficiency:
 # ------------------------------------------------------------------------- tables for charts
 
 
+def gather_batches(predicted: pd.DataFrame) -> list[float]:
+    """Batches at which every sparse-GEMV kind (compact, gathered and fused) was measured: the
+    batches `gather_penalty_table` can show."""
+    kinds = predicted[predicted["group"].isin([COMPACT, GATHERED, FUSED])]
+    per_batch = kinds.groupby("m")["group"].nunique()
+    return sorted(float(b) for b in per_batch[per_batch == 3].index)
+
+
+def parse_matrix(text: str) -> tuple[int, int]:
+    """``"28672x8192"`` as ``(28672, 8192)`` (out, in); a `ValueError` for anything else."""
+    parts = text.split("x") if isinstance(text, str) else []
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"a matrix is 'OUTxIN' with two positive integers, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def catalog_matrices(models: Sequence[Any]) -> dict[str, list[str]]:
+    """The weight matrices of `models` (``ModelSpec``), as ``"OUTxIN"`` -> the models' short
+    names that have one, in the catalog's order."""
+    out: dict[str, list[str]] = {}
+    for m in models:
+        for mat in shapes.layer_matrices(m):
+            names = out.setdefault(f"{mat.n}x{mat.k}", [])
+            if m.name not in names:
+                names.append(m.name)
+    return out
+
+
 def gather_penalty_table(predicted: pd.DataFrame, *, batch: float = 1) -> pd.DataFrame:
     """Slowdown of each sparse-GEMV variant over the pre-compacted matmul, against the fraction f.
 
@@ -521,9 +549,11 @@ def gather_penalty_table(predicted: pd.DataFrame, *, batch: float = 1) -> pd.Dat
         or ``model`` for the fitted gathered ÷ compact ratio) and ``slowdown`` (time ÷ the
         measured compact time; the model row divides the modelled times).
     """
+    batches = gather_batches(predicted)
+    if batch not in batches:
+        raise ValueError(f"no gathered, fused and compact kernels measured at batch {batch!r}; "
+                         f"measured at batch {', '.join(f'{b:g}' for b in batches)}")
     df = predicted[predicted["m"] == batch]
-    if df.empty:
-        raise ValueError(f"no kernel measured at batch {batch!r}")
     key = ["shape", "frac"]
     compact = df[df["group"] == COMPACT].set_index(key)
     sparse = df[df["group"].isin([GATHERED, FUSED])]
@@ -592,3 +622,29 @@ def carry_to(gpu: GpuSpec, link: LinkSpec, fit: Calibration, *, out_features: in
             "flop_per_s": g.achievable_flop_per_s, "gemv_s": float(t.time_s),
             "bound": str(t.bound), "link_bytes_per_s": lk.achievable_bandwidth_bytes_per_s,
             "copy_s": float(roofline.transfer_time_s(weight_bytes, lk))}
+
+
+def paper_profile_caveat(gpu_paper: GpuSpec, gpu_datasheet: GpuSpec, link_paper: LinkSpec,
+                         link_datasheet: LinkSpec, *, link_paper_bytes_per_s: float,
+                         link_datasheet_bytes_per_s: float) -> str:
+    """How the paper profile's figures of a target GPU and link differ from the datasheet's,
+    as the end of a sentence ("but the paper's 330 TFLOPS is the FP16-accumulate rate ...").
+
+    The ``*_bytes_per_s`` are the links' achievable rates under the fit (the chapter's table).
+    """
+    flops = gpu_paper.fp16_flop_per_s != gpu_datasheet.fp16_flop_per_s
+    link = (link_paper.bandwidth_per_direction_bytes_per_s
+            > link_datasheet.bandwidth_per_direction_bytes_per_s)
+    flops_text = (f"the paper's {gpu_paper.fp16_flop_per_s / u.TFLOP:.0f} TFLOPS is the "
+                  "FP16-accumulate rate")
+    link_text = (f"counts both directions, so the paper-profile link of "
+                 f"{float(f'{link_paper_bytes_per_s / u.GB:.4g}'):.0f} GB/s is an upper bound no "
+                 f"copy in one direction reaches (compare "
+                 f"{float(f'{link_datasheet_bytes_per_s / u.GB:.4g}'):.1f} GB/s)")
+    if flops and link:
+        return f"but {flops_text} and its PCIe figure {link_text}"
+    if link:
+        return f"but the paper's PCIe figure {link_text}"
+    if flops:
+        return f"but {flops_text} (the link is the same under both profiles)"
+    return "as under the datasheet profile (the paper states no other figures for them)"

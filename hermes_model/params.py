@@ -78,11 +78,13 @@ def seed(value: Any, name: str = "seed") -> int:
     return int(value)
 
 
-def one_of(value: Any, allowed: Iterable[Any], name: str) -> Any:
-    """`value` if it is one of `allowed`."""
+def one_of(value: Any, allowed: Iterable[Any], name: str, *, why: str = "") -> Any:
+    """`value` if it is one of `allowed`; `why` says why only those (in the error)."""
     options = list(allowed)
     if isinstance(value, bool) or value not in options:
-        raise _fail(name, f"must be one of {', '.join(map(str, options))}, got {value!r}")
+        reason = f" ({why})" if why else ""
+        raise _fail(name, f"must be one of {', '.join(map(str, options))}{reason}, "
+                          f"got {value!r}")
     return value
 
 

@@ -1463,6 +1463,38 @@ def min_dimms(policy: str | Policy, model: ModelSpec, system: SystemSpec, *, bat
     return None
 
 
+def np_note(bars: Any, policy: str | Policy, models: Mapping[str, ModelSpec], system: SystemSpec,
+            activities: Mapping[str, Activity], *, label: str, names: Mapping[str, str] | None = None,
+            prompt_len: int = 128, gen_len: int = 128) -> str:
+    """A sentence naming the bars of :func:`model_bars` tables that `policy` (called `label`)
+    cannot run on `system` although the paper prints them, and why; "" where it runs them all.
+
+    Where more DIMMs would let it run, the sentence gives the fewest (:func:`min_dimms`), else
+    the estimate's reason: "With 4 NDP-DIMMs Hermes cannot run LLaMA2-70B (it needs at least 5
+    DIMMs) or OPT-66B at batch 16 (it needs at least 5 DIMMs)." `names` gives display names.
+    """
+    b = bars[(bars["policy"] == str(Policy(policy))) & bars["paper_supported"]]
+    parts = []
+    for slug, g in b.groupby("model", sort=False):
+        bad = g[~g["supported"]]
+        if bad.empty:
+            continue
+        batches = sorted({int(x) for x in bad["batch"]})
+        where = "" if len(bad) == len(g) else (
+            " at batch" + ("es " if len(batches) > 1 else " ") + ", ".join(map(str, batches)))
+        k = min_dimms(policy, models[slug], system, batch=batches[-1], prompt_len=prompt_len,
+                      gen_len=gen_len, options=replace(Assumptions(),
+                                                       activity=activities.get(str(slug))))
+        why = (f"it needs at least {k} DIMMs" if k is not None and k > system.n_dimms
+               else str(bad["reason"].iloc[0]))
+        parts.append(f"{(names or {}).get(slug, slug)}{where} ({why})")
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    dimms = f"{system.n_dimms} NDP-DIMM" + ("s" if system.n_dimms != 1 else "")
+    return f"With {dimms} {label} cannot run {listed}."
+
+
 # ------------------------------------------------------------------------------------ band
 
 

@@ -381,3 +381,13 @@ def place_on_rooflines(ops: pd.DataFrame, tiers: Sequence[Tier]) -> pd.DataFrame
             "intensity_flop_per_byte": ops["intensity_flop_per_byte"].to_numpy(),
             "attainable_flop_per_s": attain, "bound": timing.bound, "time_s": timing.time_s}))
     return pd.concat(rows, ignore_index=True)
+
+
+def prose_list(items: Sequence[object]) -> str:
+    """Items as a list in a sentence: ``a``, ``a and b``, ``a, b and c``; ``""`` for none.
+
+    >>> prose_list(["OPT-13B", "OPT-30B", "OPT-66B"])
+    'OPT-13B, OPT-30B and OPT-66B'
+    """
+    words = [str(i) for i in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)

@@ -1184,3 +1184,56 @@ def stability_case(case: CaseSetup) -> StabilityResult:
                            state_flips=hot_flips(dec, state0), topk_changed_share=changed,
                            fixed_latency_s=float(fixed.mean() * scale),
                            oracle_latency_s=float(oracle.mean() * scale))
+
+
+# ------------------------------------------------------------------------------ the chapter's text
+
+
+def _sig(x: float, digits: int = 4) -> float:
+    """`x` to `digits` significant digits (as `plotting.rounded`, without importing plotting)."""
+    return float(f"{x:.{digits}g}")
+
+
+def remap_sentence(static: Imbalance, remapped: Imbalance, hindsight: Imbalance,
+                   n_dimms: int) -> str:
+    """What remapping on the previous window does to the window imbalance, in one sentence.
+
+    With one DIMM there is nothing to balance; where the hindsight oracle gains nothing over the
+    static placement, no share of its gain is quoted (it would be 0 / 0).
+    """
+    if n_dimms == 1:
+        return ("With one DIMM there is nothing to balance: every imbalance is 1, and "
+                "Algorithm 1 has no pair of DIMMs to remap.")
+    s, r = _sig(static.window), _sig(remapped.window)
+    verb = "lowers" if r < s else "raises" if r > s else "leaves"
+    to = "at" if r == s else "to"
+    text = (f"Remapping on the previous window {verb} the imbalance from {s:.3f} {to} {r:.3f} "
+            f"(per token from {_sig(static.per_token):.3f} to {_sig(remapped.per_token):.3f})")
+    gain = static.window - hindsight.window
+    if gain > 0:
+        share = _sig(100 * (static.window - remapped.window) / gain, 3)
+        return f"{text}, {share:.0f} % of what the hindsight oracle gets."
+    return f"{text}, and the hindsight oracle does no better than the static placement."
+
+
+def migration_text(cost: MigrationCost, scale: float, n_dimms: int) -> str:
+    """What the remap's moves cost over the whole model (`scale` = model layers / replayed
+    layers), over DIMM-link and through the host; says so where nothing moves."""
+    if cost.bytes_per_step <= 0:
+        return ("With one DIMM nothing moves, over DIMM-link or through the host" if n_dimms == 1
+                else "The remap moves no neuron here, so neither path is used")
+    link_us, host_us = (_sig(v * scale / 1e-6) for v in (cost.link_s_per_step,
+                                                           cost.host_s_per_step))
+    exposed_us = _sig(cost.link_exposed_s_per_step * scale / 1e-6)
+    hidden = ("all of it inside the projections" if cost.link_exposed_s_per_step <= 0
+              else f"{exposed_us:.0f} µs of it beyond the projections")
+    return (f"Over the whole model the remap moves {_sig(cost.bytes_per_step * scale / 1e3):,.0f} "
+            f"kB per generated token. Over DIMM-link that takes {link_us:.0f} µs of bridge time "
+            f"per token, {hidden}, for {_sig(cost.link_energy_j_per_step * scale * 1e6):.3g} µJ; "
+            f"through the host it would take {host_us:,.0f} µs, "
+            f"{_sig(cost.host_s_per_step / cost.link_s_per_step):.0f}× longer")
+
+
+def batch_divisors(n_sequences: int) -> list[int]:
+    """The batch sizes that split `n_sequences` sequences into whole batches."""
+    return [b for b in range(1, n_sequences + 1) if n_sequences % b == 0]

@@ -356,6 +356,42 @@ def fit_frequencies(n_neurons: int, density: float, hot_share_80: float) -> Freq
     return FrequencyFit(n_neurons, mu, sigma, float(p.mean()), float(hot_share(p)))
 
 
+def trace_size_phrase(n_tokens: int, n_sequences: int) -> str:
+    """``"32 sequences"``, saying how `n_tokens` was rounded up where the trace is longer.
+
+    A trace is whole `SEQUENCE_TOKENS`-token sequences, at least
+    `MIN_SEQUENCES_FOR_POPULATION` of them.
+    """
+    tokens = n_sequences * SEQUENCE_TOKENS
+    if tokens == n_tokens:
+        return f"{n_sequences} sequences"
+    why = []
+    if n_tokens % SEQUENCE_TOKENS:
+        why.append(f"whole {SEQUENCE_TOKENS}-token sequences")
+    if -(-n_tokens // SEQUENCE_TOKENS) < MIN_SEQUENCES_FOR_POPULATION:
+        why.append(f"the minimum of {MIN_SEQUENCES_FOR_POPULATION} sequences")
+    return (f"{n_sequences} sequences ({tokens:,} tokens: the {n_tokens:,} asked for, rounded up "
+            f"to {' and to '.join(why)})")
+
+
+def headline_fit(n_neurons: int, density: float,
+                 hot_share_80: float = 0.20) -> tuple[FrequencyFit | None, str]:
+    """The skew the paper's "20 % of the neurons carry 80 %" needs at `density`, and a phrase.
+
+    Returns the fit and ``"that is a skew of σ = 2.34 at the same density"``; or, where no skew
+    reaches it (the hottest share ``h`` of the neurons carries at most ``h / density`` of the
+    activations even if they fire on every token), ``None`` and a phrase that says so.
+    """
+    try:
+        fit = fit_frequencies(n_neurons, density, hot_share_80)
+    except ValueError:
+        top = min(1.0, hot_share_80 / density)
+        return None, (f"which no skew reaches at a density of {density:.2f}: even neurons that "
+                      f"fire on every token would leave the hottest {100 * hot_share_80:.0f} % "
+                      f"with at most {100 * top:.0f} % of the activations")
+    return fit, f"that is a skew of σ = {float(f'{fit.logit_std:.4g}'):.2f} at the same density"
+
+
 # ---------------------------------------------------------------------------------------------
 # Persistence: the similarity curve
 # ---------------------------------------------------------------------------------------------

@@ -259,8 +259,38 @@ def test_gather_penalty_table_ratios(h200) -> None:
     # Large kernels tend to γ + (a little): the extra kernel moves (γ − 1) × the weights.
     assert model["slowdown"].max() < h200[0].kernel.gather_penalty + 0.1
     assert (model["slowdown"] > 1).all()
-    with pytest.raises(ValueError, match="no kernel measured at batch"):
+    with pytest.raises(ValueError, match=r"measured at batch 1, 16$"):
         cal.gather_penalty_table(kernels, batch=3)
+    # batch 4 has dense kernels but no gathered ones: refused the same way, not a KeyError
+    assert (kernels["m"] == 4).any()
+    with pytest.raises(ValueError, match="no gathered, fused and compact kernels measured at batch 4"):
+        cal.gather_penalty_table(kernels, batch=4)
+    assert cal.gather_batches(kernels) == [1.0, 16.0]
+
+
+def test_parse_matrix_and_catalog_matrices() -> None:
+    assert cal.parse_matrix("28672x8192") == (28672, 8192)
+    for bad in ("28672x", "28672x0", "28672 x 8192", "axb", "1x2x3", 28672):
+        with pytest.raises(ValueError, match="OUTxIN"):
+            cal.parse_matrix(bad)
+    known = cal.catalog_matrices([io.load_model("llama2_70b"), io.load_model("llama3_70b")])
+    assert known["28672x8192"] == [io.load_model("llama2_70b").name,
+                                   io.load_model("llama3_70b").name]
+    assert "8192x28672" in known and "28672x819" not in known
+
+
+def test_paper_profile_caveat() -> None:
+    args = {"link_paper_bytes_per_s": 54e9, "link_datasheet_bytes_per_s": 26.5e9}
+    text = cal.paper_profile_caveat(io.load_gpu("rtx_4090", "paper"),
+                                    io.load_gpu("rtx_4090", "datasheet"),
+                                    io.load_link("pcie4_x16", "paper"),
+                                    io.load_link("pcie4_x16", "datasheet"), **args)
+    assert text == ("but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe figure "
+                    "counts both directions, so the paper-profile link of 54 GB/s is an upper "
+                    "bound no copy in one direction reaches (compare 26.5 GB/s)")
+    h100 = io.load_gpu("h100_sxm5_80g", "paper")
+    same = io.load_link("pcie4_x16", "datasheet")
+    assert cal.paper_profile_caveat(h100, h100, same, same, **args).startswith("as under")
 
 
 def test_link_curve_is_the_effective_bandwidth() -> None:

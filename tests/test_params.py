@@ -78,3 +78,10 @@ def test_seed() -> None:
     for bad in (-1, 1.0, True, "1"):
         with pytest.raises(ValueError, match=r"parameter 'seed': must be an integer >= 0"):
             params.seed(bad)
+
+
+def test_one_of_says_why() -> None:
+    with pytest.raises(ValueError, match=r"must be one of llama2_7b, llama3_8b \(the models with "
+                                         r"a SwiGLU checkpoint\), got 'opt_13b'"):
+        params.one_of("opt_13b", ["llama2_7b", "llama3_8b"], "small_model",
+                      why="the models with a SwiGLU checkpoint")

@@ -472,7 +472,7 @@ def test_cli_not_supported_exits_3():
     assert json.loads(r.stdout)["supported"] is False
     assert "OPT" in r.stderr
     r = run_cli("estimate", "--model", "llama2_70b", "--policy", "hermes", "--n-dimms", "4")
-    assert r.returncode == 3 and "GiB" in r.stderr
+    assert r.returncode == 3 and r.stdout.startswith("supported: false - ") and "GiB" in r.stdout
 
 
 def test_cli_overrides_change_the_answer():
@@ -714,3 +714,57 @@ def test_ndp_overlap_in_hermes_by_hand(system, inputs):
         # the head is the only part of "others" that the flag moves
         assert heads[1] - heads[0] == pytest.approx(
             128 * (head_read + head_mac - max(head_read, head_mac)), rel=1e-9), pol
+
+
+# ------------------------------------------------------------------ too few DIMMs (N.P.)
+
+
+def test_min_dimms_is_the_fewest_that_run(system, inputs):
+    """LLaMA2-70B's 128.6 GiB need 5 DIMMs of 32 GiB; one fewer is N.P., and OPT-13B needs 1."""
+    m = io.load_model("llama2_70b")
+    o = opts(inputs, "llama2_70b")
+    k = policies.min_dimms("hermes", m, system, options=o)
+    assert k == 5
+    few = dataclasses.replace(system, n_dimms=k - 1)
+    assert not policies.estimate("hermes", m, few, options=o).supported
+    assert policies.estimate("hermes", m, dataclasses.replace(system, n_dimms=k),
+                             options=o).supported
+    assert policies.min_dimms("hermes", io.load_model("opt_13b"), system,
+                              options=opts(inputs, "opt_13b")) == 1
+    # a limit other than the pool: FlexGen never runs LLaMA2-70B (OPT only)
+    assert policies.min_dimms("flexgen", m, system, max_dimms=3) is None
+
+
+def test_np_note_names_models_batches_and_dimms(system, inputs):
+    """The sentence names each model Hermes cannot run, the batches where it runs some, and the
+    DIMMs it needs; "" where it runs every bar the paper prints."""
+    few = dataclasses.replace(system, n_dimms=4)
+    acts = {s: policies.activity_from_inputs(inputs[s]) for s in ("opt_66b", "llama2_70b")}
+    models = {s: io.load_model(s) for s in acts}
+    fig11 = io.load_paper_figure("fig11")
+    fig11 = fig11[fig11["model"].isin(list(acts))]
+    b = policies.model_bars(fig11, few, acts, models)
+    note = policies.np_note(b, "hermes", models, few, acts, label="Hermes",
+                            names={"opt_66b": "OPT-66B", "llama2_70b": "LLaMA2-70B"})
+    assert note.startswith("With 4 NDP-DIMMs Hermes cannot run ")
+    assert "OPT-66B at batch 16 (it needs at least 5 DIMMs)" in note
+    assert "LLaMA2-70B (it needs at least 5 DIMMs)" in note
+    full = policies.model_bars(fig11, system, acts, models)
+    assert policies.np_note(full, "hermes", models, system, acts, label="Hermes") == ""
+
+
+def test_figure_averages_without_a_system_gives_nan():
+    """A system that runs no bar (Hermes with too few DIMMs) has NaN averages, not a KeyError."""
+    import pandas as pd
+
+    rows = [{"model": m, "policy": p, "batch": b, "tokens_per_s": v}
+            for m in ("opt_13b", "opt_66b", "llama2_70b", "falcon_40b", "llama2_13b", "opt_30b")
+            for b in (1, 2, 4, 8, 16)
+            for p, v in (("hermes", math.nan), ("hermes-host", 2.0), ("accelerate", 1.0),
+                         ("flexgen", 1.0), ("dejavu", 4.0), ("hermes-base", 3.0))]
+    bars = pd.DataFrame(rows)
+    out = policies.figure_averages(bars[bars["batch"] == 1], bars, "tokens_per_s")
+    assert math.isnan(out["hermes_over_accelerate"])
+    assert math.isnan(out["hermes_over_hermes_host_min"])
+    assert out["dejavu_over_flexgen"] == pytest.approx(4.0)
+    assert out["hermes_host_over_accelerate"] == pytest.approx(2.0)

@@ -138,3 +138,9 @@ def test_place_on_rooflines_time_is_the_larger_bound() -> None:
         assert row.time_s == pytest.approx(expected)
         assert row.bound == "memory"  # batch 1 is memory-bound on every tier
         assert row.attainable_flop_per_s <= t.flop_per_s
+
+
+@pytest.mark.parametrize(("items", "text"), [
+    ([], ""), (["a"], "a"), (["a", "b"], "a and b"), ([1, 2, 3], "1, 2 and 3")])
+def test_prose_list(items: list[object], text: str) -> None:
+    assert roofline.prose_list(items) == text

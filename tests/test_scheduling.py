@@ -437,3 +437,39 @@ def test_ablation_and_ratio_charts() -> None:
     assert layers[1]["encoding"]["y"]["field"] == "paper"
     with pytest.raises(ValueError):
         plotting.ratio_chart(r.drop(columns="paper"))
+
+
+def _imb(window: float, per_token: float) -> sc.Imbalance:
+    empty = np.zeros((1, 1))
+    return sc.Imbalance(window=window, per_token=per_token, window_by_window=empty,
+                        per_token_by_window=empty, layer_window=np.zeros((1, 1, 1)))
+
+
+def test_remap_sentence_quotes_the_share_of_the_oracle_gain() -> None:
+    text = sc.remap_sentence(_imb(1.2, 1.3), _imb(1.1, 1.2), _imb(1.0, 1.1), 8)
+    assert text == ("Remapping on the previous window lowers the imbalance from 1.200 to 1.100 "
+                    "(per token from 1.300 to 1.200), 50 % of what the hindsight oracle gets.")
+    # no oracle gain: no 0 / 0 share; one DIMM: nothing to balance
+    flat = sc.remap_sentence(_imb(1.0, 1.0), _imb(1.0, 1.0), _imb(1.0, 1.0), 2)
+    assert "leaves the imbalance from 1.000 at 1.000" in flat and "no better" in flat
+    assert "nan" not in flat
+    assert sc.remap_sentence(_imb(1, 1), _imb(1, 1), _imb(1, 1), 1).startswith("With one DIMM")
+
+
+def test_migration_text_without_moves_and_with_exposed_moves() -> None:
+    none = sc.MigrationCost(bytes_per_step=0.0, link_s_per_step=0.0, host_s_per_step=0.0,
+                            link_exposed_s_per_step=0.0, host_exposed_s_per_step=0.0,
+                            link_energy_j_per_step=0.0, host_energy_j_per_step=0.0)
+    assert sc.migration_text(none, 10.0, 1).startswith("With one DIMM nothing moves")
+    assert sc.migration_text(none, 10.0, 8).startswith("The remap moves no neuron")
+    some = sc.MigrationCost(bytes_per_step=1e5, link_s_per_step=2e-6, host_s_per_step=2e-5,
+                            link_exposed_s_per_step=1e-6, host_exposed_s_per_step=1.5e-5,
+                            link_energy_j_per_step=1e-6, host_energy_j_per_step=1e-5)
+    text = sc.migration_text(some, 10.0, 8)
+    assert "moves 1,000 kB" in text and "takes 20 µs" in text
+    assert "10 µs of it beyond the projections" in text and text.endswith("10× longer")
+
+
+def test_batch_divisors() -> None:
+    assert sc.batch_divisors(16) == [1, 2, 4, 8, 16]
+    assert sc.batch_divisors(1) == [1]

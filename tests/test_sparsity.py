@@ -282,3 +282,20 @@ def test_minilm_held_out_similarity(minilm_validation: dict, d: int) -> None:
 def test_minilm_held_out_layer_correlation(minilm_validation: dict) -> None:
     real, gen = minilm_validation["corr"]
     assert abs(real - gen) <= TOL_LAYER_CORRELATION
+
+
+def test_trace_size_phrase_says_how_the_count_was_rounded() -> None:
+    assert sp.trace_size_phrase(4096, 32) == "32 sequences"
+    assert sp.trace_size_phrase(8200, 65) == (
+        "65 sequences (8,320 tokens: the 8,200 asked for, rounded up to whole 128-token sequences)")
+    assert sp.trace_size_phrase(1024, 32).endswith("rounded up to the minimum of 32 sequences)")
+    assert "whole 128-token sequences and to the minimum" in sp.trace_size_phrase(1000, 32)
+
+
+def test_headline_fit_where_twenty_eighty_is_out_of_reach() -> None:
+    fit, text = sp.headline_fit(4096, 0.18)
+    assert fit is not None and abs(fit.hot_share_80 - 0.20) < 0.01
+    assert text == f"that is a skew of σ = {fit.logit_std:.2f} at the same density"
+    # at density 0.3 the hottest 20 % carry at most 0.2 / 0.3 of the activations
+    fit, text = sp.headline_fit(4096, 0.30)
+    assert fit is None and "no skew reaches" in text and "at most 67 %" in text

@@ -92,8 +92,8 @@ def test_estimate_exits_3_when_the_pool_is_short(model: str, n_dimms: int, statu
     except SystemExit as exc:
         code = int(exc.code or 0)
     assert code == status
-    err = capsys.readouterr().err
-    assert ("NDP-DIMM pool" in err) == (status == 3)
+    out = capsys.readouterr().out
+    assert ("supported: false - " in out and "NDP-DIMM pool" in out) == (status == 3)
 
 
 def test_capacity_margins_of_llama2_70b_at_four_dimms() -> None:
