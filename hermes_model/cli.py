@@ -16,6 +16,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Final, NoReturn
 
 import numpy as np
@@ -500,6 +501,35 @@ def _policy(text: str) -> str:
     return re.sub(r"[-_\s]+", "-", text.strip().lower())
 
 
+def _policy_name(text: str) -> str:
+    """One ``--policy`` value, any case or separator; an unknown one names the valid ones."""
+    name = _policy(text)
+    if name not in POLICY_NAMES:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                         f"{', '.join(POLICY_NAMES)})")
+    return name
+
+
+def _listable(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+    """An option type taking one value or a comma-separated list of them (a grid); the text of
+    an existing file is one value even if it holds a comma."""
+    def parse(text: str) -> list[Any]:
+        if "," not in text or Path(text).exists():
+            return [kind(text)]
+        parts = text.split(",")
+        if any(not p.strip() for p in parts):
+            raise argparse.ArgumentTypeError(f"expected a value or a comma-separated list "
+                                             f"without empty items, got {text!r}")
+        return [kind(p.strip()) for p in parts]
+    parse.__name__ = getattr(kind, "__name__", "value")
+    return parse
+
+
+#: ``estimate`` options that take a comma-separated list, making a grid of runs.
+GRID_ATTRS: Final = ("model", "policy", "gpu", "link", "dimm", "n_dimms", "batch", "prompt_len",
+                     "gen_len", "multipliers", "cycles_per_op")
+
+
 def _bool(text: str) -> bool:
     if text.lower() in ("true", "1", "yes"):
         return True
@@ -643,9 +673,18 @@ def _user_fixed(args: argparse.Namespace) -> tuple[str, ...]:
 
 def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
     """The JSON answer of ``estimate`` (also used by the tests); where the configuration cannot
-    run, every number is null."""
+    run, every number is null. `args` holds one configuration (a one-item list counts as one)."""
     from hermes_model import policies
 
+    args = argparse.Namespace(**vars(args))
+    for attr in GRID_ATTRS:
+        value = getattr(args, attr, None)
+        if isinstance(value, list):
+            if len(value) != 1:
+                raise ValueError(f"estimate_payload takes one configuration; --"
+                                 f"{attr.replace('_', '-')} lists {len(value)} (a grid: "
+                                 "cmd_estimate)")
+            setattr(args, attr, value[0])
     model, system, options = _estimate_inputs(args)
     est = policies.estimate(args.policy, model, system, batch=args.batch,
                             prompt_len=args.prompt_len, gen_len=args.gen_len, options=options)
@@ -679,7 +718,44 @@ def _not_supported(payload: Row, as_json: bool) -> int:
     return 3
 
 
+def _grid(args: argparse.Namespace) -> list[argparse.Namespace]:
+    """One namespace per combination of the listed ``estimate`` options (scalars in each)."""
+    import itertools
+
+    listed = {a: getattr(args, a) for a in GRID_ATTRS if isinstance(getattr(args, a), list)}
+    runs = []
+    for combo in itertools.product(*listed.values()):
+        run = argparse.Namespace(**vars(args))
+        for attr, value in zip(listed, combo, strict=True):
+            setattr(run, attr, value)
+        runs.append(run)
+    return runs
+
+
+def _grid_row(run: argparse.Namespace, varied: Sequence[str]) -> Row:
+    """One grid run as a row: the varied options, then the answer (N.P. in words)."""
+    try:
+        payload = estimate_payload(run)
+    except ValueError as exc:  # e.g. a context too long for one of the models
+        payload = {"supported": False, "reason": str(exc)}
+    row: Row = {a: getattr(run, a) for a in varied}
+    ok = payload["supported"]
+    row["tokens_per_s"] = payload["tokens_per_s"] if ok else "N.P."
+    row["decode_step_ms"] = payload["decode_step_s"] * 1e3 if ok else "N.P."
+    row["prefill_s"] = payload["prefill_s"] if ok else "N.P."
+    if ok and "tokens_per_s_band" in payload:
+        row["band_low"], row["band_high"] = payload["tokens_per_s_band"]
+    row["_payload"] = payload
+    return row
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
+    runs = _grid(args)
+    varied = [a for a in GRID_ATTRS if isinstance(getattr(args, a), list)
+              and len(getattr(args, a)) > 1]
+    if len(runs) > 1:
+        return _estimate_grid(args, runs, varied)
+    args = runs[0]
     payload = estimate_payload(args)
     if not payload["supported"]:
         return _not_supported(payload, args.json)
@@ -691,6 +767,28 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     _emit(payload, args.json, lambda: format_table(rows) + "\n\n" + format_table(
         [{"category": k, "seconds": v} for k, v in payload["breakdown_s"].items()])
         + "\n\n" + _configuration_text(payload))
+    return 0
+
+
+def _estimate_grid(args: argparse.Namespace, runs: Sequence[argparse.Namespace],
+                   varied: Sequence[str]) -> int:
+    """Every combination of the listed options: a table (N.P. rows with their reasons below)
+    or JSON ``{"grid": {option: values}, "rows": [estimate answers]}``; exit 0."""
+    bar = _sweep_progress(False)(runs, desc="estimate", unit="run")
+    rows = [_grid_row(run, varied) for run in bar]
+    payloads = [r.pop("_payload") for r in rows]
+    if args.json:
+        print(json.dumps({"grid": {a: getattr(args, a) for a in varied}, "rows": payloads},
+                         indent=2))
+        return 0
+    reasons = [f"N.P. {' '.join(str(r[a]) for a in varied)}: {p['reason']}"
+               for r, p in zip(rows, payloads, strict=True) if not p["supported"]]
+    fixed = runs[0]
+    same = ", ".join(f"{a.replace('_', '-')} {getattr(fixed, a)}" for a in GRID_ATTRS
+                     if a not in varied and getattr(fixed, a) is not None)
+    print(format_table(rows) + "\n" + "\n".join(reasons)
+          + f"\n{len(rows)} runs; fixed: {same}; system {fixed.system} "
+            f"({fixed.profile} profile)")
     return 0
 
 
@@ -961,25 +1059,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ReLU-fied statistics (the paper's) or the original SwiGLU")
     spars.add_argument("--layers", type=_positive_int, default=2,
                        help="layers to generate (default 2; layers are statistically alike)")
-    est = add("estimate", "tokens/s, prefill, decode step and breakdown of one system policy",
-              cmd_estimate)
-    est.add_argument("--model", required=True,
+    est = add("estimate", "tokens/s, prefill, decode step and breakdown of one system policy; "
+              "comma-separated values of --model, --policy, --gpu, --link, --dimm, --n-dimms, "
+              "--batch, --prompt-len, --gen-len, --multipliers or --cycles-per-op run every "
+              "combination (a grid, one row each)", cmd_estimate)
+    est.add_argument("--model", required=True, type=_listable(str),
                      help="a model slug, or the path of a HuggingFace config.json (a file model "
                           "has no activation statistics: it runs with accelerate, flexgen, "
                           "hermes-base or gpu-only)")
-    est.add_argument("--policy", required=True, type=_policy, choices=POLICY_NAMES,
+    est.add_argument("--policy", required=True, type=_listable(_policy_name),
                      metavar="{" + ",".join(POLICY_NAMES) + "}",
                      help="the system to model: " + "; ".join(
                          f"{k}: {v}" for k, v in POLICY_HELP.items()))
     est.add_argument("--system", default="hermes_paper",
                      help="a system slug, or the path of a system YAML file (ending in .yaml or "
                           ".yml; the schema of data/catalog/systems/, parts named by slug)")
-    est.add_argument("--batch", type=_positive_int, default=1,
+    est.add_argument("--batch", type=_listable(_positive_int), default=[1],
                      help="sequences decoded together (default 1)")
-    est.add_argument("--prompt-len", type=_positive_int, default=128,
+    est.add_argument("--prompt-len", type=_listable(_positive_int), default=[128],
                      help="prompt tokens (default 128; prompt + generated <= the model's "
                           "max_position_embeddings, where its config states it)")
-    est.add_argument("--gen-len", type=_positive_int, default=128,
+    est.add_argument("--gen-len", type=_listable(_positive_int), default=[128],
                      help="generated tokens per sequence (default 128)")
     est.add_argument("--band", action="store_true",
                      help="also the tokens/s band over the unstated parameters "
@@ -992,7 +1092,9 @@ def build_parser() -> argparse.ArgumentParser:
                              ("--multipliers", _positive_int, "multipliers per GEMV unit"),
                              ("--cycles-per-op", _cycles_per_op,
                               "cycles per bit-serial op, 0.1 to 1000")):
-        est.add_argument(flag, type=kind, default=None, help=f"override: {what}")
+        listed = flag.lstrip("-").replace("-", "_") in GRID_ATTRS
+        est.add_argument(flag, type=_listable(kind) if listed else kind, default=None,
+                         help=f"override: {what}")
     est.add_argument("--ranks-parallel", type=_bool, default=None,
                      help="override: ranks read in parallel by the NDP core (true/false)")
     part = add("partition", "Hermes' offline neuron partition (Eq. 1-7) by the fast solver",
@@ -1039,11 +1141,16 @@ def _canonical_slugs(args: argparse.Namespace) -> None:
     """Spell every slug option as the catalog does (``--model OPT-13B`` is ``opt_13b``), so
     that tables, JSON and lookups by slug agree; files stay paths, ``minilm`` stays. An unknown
     slug is an error naming the flag."""
-    def resolve(attr: str, valid: Sequence[str], what: str) -> None:
+    def one(value: str, valid: Sequence[str], what: str, attr: str) -> str:
         try:
-            setattr(args, attr, io.resolve_slug(getattr(args, attr), valid, what))
+            return io.resolve_slug(value, valid, what)
         except ValueError as exc:
             raise ValueError(f"--{attr.replace('_', '-')}: {exc}") from None
+
+    def resolve(attr: str, valid: Sequence[str], what: str) -> None:
+        value = getattr(args, attr)
+        setattr(args, attr, [one(v, valid, what, attr) for v in value] if isinstance(value, list)
+                else one(value, valid, what, attr))
 
     kinds = {"gpu": ("gpus", "GPU"), "host": ("hosts", "host"), "link": ("links", "link"),
              "gpu_link": ("links", "link"), "dimm": ("dimms", "DIMM")}
@@ -1055,9 +1162,13 @@ def _canonical_slugs(args: argparse.Namespace) -> None:
                                                       io.catalog_slugs("systems")):
         resolve("system", io.catalog_slugs("systems"), "system")
     model = getattr(args, "model", None)
-    if model is not None and not io.is_file_argument(model, (".json",), io.model_slugs()):
+    if model is not None:
         extra = ["minilm"] if args.command == "predictor" else []
-        resolve("model", [*extra, *io.model_slugs()], "model")
+        valid = [*extra, *io.model_slugs()]
+        models = model if isinstance(model, list) else [model]
+        fixed = [m if io.is_file_argument(m, (".json",), io.model_slugs())
+                 else one(m, valid, "model", "model") for m in models]
+        args.model = fixed if isinstance(model, list) else fixed[0]
     if getattr(args, "device", None) is not None:
         resolve("device", [*io.catalog_slugs("gpus"), *io.catalog_slugs("hosts"),
                            *io.catalog_slugs("dimms")], "device")

@@ -216,3 +216,38 @@ def test_unknown_slug_errors_name_the_flag(flag: str, value: str, capsys) -> Non
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {flag}: unknown ") and len(err.splitlines()) == 1
+
+
+def test_estimate_grid_runs_every_combination(capsys) -> None:
+    code = main(["estimate", "--model", "opt_30b,llama2_70b", "--policy", "hermes",
+                 "--n-dimms", "4,8", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["grid"] == {"model": ["opt_30b", "llama2_70b"], "n_dimms": [4, 8]}
+    rows = {(r["model"], r["configuration"]["n_dimms"]): r for r in out["rows"]}
+    assert len(rows) == 4
+    assert rows[("llama2_70b", 4)]["supported"] is False  # 128.6 GiB against 4 x 32 GiB
+    assert rows[("llama2_70b", 8)]["supported"] is True
+    # each row is the single run's answer
+    assert main(["estimate", "--model", "opt_30b", "--policy", "hermes", "--n-dimms", "8",
+                 "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert rows[("opt_30b", 8)]["tokens_per_s"] == single["tokens_per_s"]
+
+
+def test_estimate_grid_table_lists_np_reasons(capsys) -> None:
+    assert main(["estimate", "--model", "OPT-13B,LLaMA2-70B", "--policy", "flexgen,Hermes"]) == 0
+    out = capsys.readouterr().out
+    assert "N.P. llama2_70b flexgen: flexgen supports OPT models only" in out
+    assert "4 runs; fixed: batch 1, prompt-len 128, gen-len 128" in out and "nan" not in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--policy", "hermes,nope"], "argument --policy: invalid choice: 'nope'"),
+    (["--policy", "hermes", "--batch", "1,,2"], "without empty items, got '1,,2'"),
+    (["--policy", "hermes", "--batch", "1,0"], "expected a positive integer"),
+])
+def test_estimate_grid_bad_items(args: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["estimate", "--model", "opt_13b", *args])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
