@@ -1495,6 +1495,49 @@ def np_note(bars: Any, policy: str | Policy, models: Mapping[str, ModelSpec], sy
     return f"With {dimms} {label} cannot run {listed}."
 
 
+def error_range_words(errors_pct: Mapping[str, int], *, median_pct: float, n_np: int = 0
+                      ) -> tuple[str, str]:
+    """Words for signed errors of model over paper (model / paper − 1, in whole %, keyed by the
+    model's display name) that follow their sign, and their median absolute error `median_pct`.
+
+    Returns (lead, spread): the lead completes "At batch 1 the model …" and ends with the
+    punctuation before an explanation ("is fast for every model, by 14 % (A) to 41 % (B):"); the
+    spread completes "its throughputs …" ("land above the paper's by 14 to 41 % (median 29 %)").
+    `n_np` bars the model cannot run are not in `errors_pct`; the median counts them as full
+    misses (100 %), and the words say so.
+    """
+    if not errors_pct:
+        return ("cannot run Hermes for any model (N.P.). In the model,",
+                "cannot be compared with the paper's (Hermes is N.P. for every model)")
+    (lo_name, lo), (hi_name, hi) = (min(errors_pct.items(), key=lambda kv: kv[1]),
+                                    max(errors_pct.items(), key=lambda kv: kv[1]))
+    every = "every model" + (" it runs" if n_np else "")
+    if lo >= 0:
+        lead = f"is fast for {every}, by {lo} % ({lo_name}) to {hi} % ({hi_name}):"
+        spread = f"land above the paper's by {lo} to {hi} %"
+    elif hi <= 0:
+        lead = (f"is slow for {every}, by {-hi} % ({hi_name}) to {-lo} % ({lo_name}). "
+                "In the model,")
+        spread = f"land below the paper's by {-hi} to {-lo} %"
+    else:
+        lead = (f"is between {-lo} % slow ({lo_name}) and {hi} % fast ({hi_name}). "
+                "In the model,")
+        spread = f"land between {-lo} % below and {hi} % above the paper's"
+    if lo == hi:  # one value: no range
+        spread = spread.replace(f"by {abs(lo)} to {abs(hi)} %", f"by {abs(lo)} %")
+        if lo_name == hi_name:
+            lead = lead.replace(f" % ({lo_name}) to {abs(hi)} % ({hi_name})", f" % ({lo_name})")
+    median = f"median {median_pct:.0f} %" if lo >= 0 or hi <= 0 else (
+        f"median absolute error {median_pct:.0f} %")
+    if n_np:
+        bars = f"{n_np} N.P. bar" + ("s" if n_np != 1 else "")
+        spread += (f" where it runs ({bars}; median absolute error {median_pct:.0f} %, "
+                   f"counting each N.P. bar as a full miss)")
+    else:
+        spread += f" ({median})"
+    return lead, spread
+
+
 # ------------------------------------------------------------------------------------ band
 
 

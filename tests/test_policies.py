@@ -768,3 +768,28 @@ def test_figure_averages_without_a_system_gives_nan():
     assert math.isnan(out["hermes_over_hermes_host_min"])
     assert out["dejavu_over_flexgen"] == pytest.approx(4.0)
     assert out["hermes_host_over_accelerate"] == pytest.approx(2.0)
+
+
+def test_error_range_words_follow_the_sign():
+    lead, spread = policies.error_range_words({"A": 14, "B": 41, "C": 30}, median_pct=29.4)
+    assert lead == "is fast for every model, by 14 % (A) to 41 % (B):"
+    assert spread == "land above the paper's by 14 to 41 % (median 29 %)"
+    lead, spread = policies.error_range_words({"A": -52, "B": -32}, median_pct=44)
+    assert lead == "is slow for every model, by 32 % (B) to 52 % (A). In the model,"
+    assert spread == "land below the paper's by 32 to 52 % (median 44 %)"
+    lead, spread = policies.error_range_words({"A": -10, "B": 20}, median_pct=15)
+    assert lead == "is between 10 % slow (A) and 20 % fast (B). In the model,"
+    assert spread == "land between 10 % below and 20 % above the paper's (median absolute error 15 %)"
+    assert "-" not in lead + spread
+
+
+def test_error_range_words_count_np_bars():
+    lead, spread = policies.error_range_words({"A": -29, "B": -19}, median_pct=100, n_np=4)
+    assert lead.startswith("is slow for every model it runs, by 19 % (B) to 29 % (A)")
+    assert spread == ("land below the paper's by 19 to 29 % where it runs (4 N.P. bars; median "
+                      "absolute error 100 %, counting each N.P. bar as a full miss)")
+    lead, spread = policies.error_range_words({"A": 5}, median_pct=100, n_np=1)
+    assert lead == "is fast for every model it runs, by 5 % (A):"
+    assert spread.startswith("land above the paper's by 5 % where it runs (1 N.P. bar;")
+    lead, spread = policies.error_range_words({}, median_pct=100, n_np=6)
+    assert "N.P." in lead and "N.P." in spread
