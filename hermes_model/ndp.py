@@ -75,8 +75,9 @@ def dimm_mac_per_s(dimm: DimmSpec, *, multipliers: npt.ArrayLike | None = None,
     """
     m = np.asarray(dimm.ndp_multipliers if multipliers is None else multipliers, dtype=float)
     c = np.asarray(dimm.ndp_cycles_per_op if cycles_per_op is None else cycles_per_op, dtype=float)
-    if np.any(~(m > 0)) or np.any(~(c > 0)):
-        raise ValueError(f"multipliers and cycles_per_op must be positive, got {m!r} and {c!r}")
+    if np.any(~((m > 0) & np.isfinite(m))) or np.any(~((c > 0) & np.isfinite(c))):
+        raise ValueError(f"multipliers and cycles_per_op must be positive and finite, got "
+                         f"{m!r} and {c!r}")
     return np.asarray(m * dimm.ndp_values_per_operand * dimm.ndp_clock_hz / c)
 
 

@@ -91,11 +91,14 @@ def op_time(flop: npt.ArrayLike, bytes_moved: npt.ArrayLike, *, flop_per_s: floa
     overhead_s : float
         Fixed time per operation (s), for example a kernel launch.
     """
-    if flop_per_s <= 0 or bandwidth_bytes_per_s <= 0:
-        raise ValueError("flop_per_s and bandwidth_bytes_per_s must be positive, got "
-                         f"{flop_per_s!r} and {bandwidth_bytes_per_s!r}")
-    if overhead_s < 0:
-        raise ValueError(f"overhead_s must be >= 0, got {overhead_s!r}")
+    for name, rate in (("flop_per_s", flop_per_s), ("bandwidth_bytes_per_s",
+                                                     bandwidth_bytes_per_s)):
+        if isinstance(rate, bool) or not isinstance(rate, int | float | np.number) or not (
+                0 < rate < np.inf):
+            raise ValueError(f"{name} must be a positive finite number, got {rate!r}")
+    if isinstance(overhead_s, bool) or not isinstance(overhead_s, int | float | np.number) or not (
+            0 <= overhead_s < np.inf):
+        raise ValueError(f"overhead_s must be a finite number >= 0, got {overhead_s!r}")
     compute_s = np.asarray(flop, dtype=float) / flop_per_s
     memory_s = np.asarray(bytes_moved, dtype=float) / bandwidth_bytes_per_s
     if np.any(compute_s < 0) or np.any(memory_s < 0):
@@ -129,7 +132,15 @@ def matmul_time(device: Device, m: npt.ArrayLike, n: npt.ArrayLike, k: npt.Array
     The compute rate is the device's FP16 tensor (or FP32 SIMD, for a CPU) rate whatever `dtype`;
     `dtype` sets the bytes per element. `m`, `n` and `k` are positive whole numbers.
     """
+    if not all(hasattr(device, a) for a in ("achievable_flop_per_s",
+                                             "achievable_bandwidth_bytes_per_s",
+                                             "kernel_overhead_s")):
+        got = f"str {device!r}" if isinstance(device, str) else type(device).__name__
+        raise TypeError(f"device must be a GpuSpec, HostSpec or DimmSpec (see io.load_device), "
+                        f"got {got}")
     for name, x in (("m", m), ("n", n), ("k", k)):
+        if isinstance(x, str | bytes) or np.asarray(x).dtype.kind not in "iuf":
+            raise ValueError(f"{name} must be a number or an array of numbers, got {x!r}")
         arr = np.asarray(x, dtype=float)
         bad = ~(np.isfinite(arr) & (arr >= 1) & (arr == np.floor(arr)))
         if np.any(bad):

@@ -56,11 +56,31 @@ def test_transfer_time_is_latency_plus_bytes_over_bandwidth() -> None:
     assert float(hm.transfer_time_s(0, link)) == pytest.approx(link.latency_s)
 
 
-@pytest.mark.parametrize("bad", [{"flop_per_s": 0.0}, {"bandwidth_bytes_per_s": -1.0}])
+@pytest.mark.parametrize("bad", [{"flop_per_s": 0.0}, {"bandwidth_bytes_per_s": -1.0},
+                                 {"flop_per_s": "1e12"}, {"bandwidth_bytes_per_s": float("inf")},
+                                 {"overhead_s": float("nan")}])
 def test_non_positive_rates_are_refused(bad) -> None:
     kwargs = {"flop_per_s": 1e12, "bandwidth_bytes_per_s": 1e9, **bad}
-    with pytest.raises(ValueError, match="must be positive"):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"{name} must be a (positive )?finite number"):
         roofline.op_time(1.0, 1.0, **kwargs)
+
+
+def test_matmul_time_refuses_a_slug_and_text_shapes() -> None:
+    gpu = hm.load_gpu("rtx_4090")
+    with pytest.raises(TypeError, match=r"device must be a GpuSpec, HostSpec or DimmSpec .*"
+                                        r"got str 'rtx_4090'"):
+        roofline.matmul_time("rtx_4090", 1, 8, 8)
+    with pytest.raises(ValueError, match="m must be a number or an array of numbers, got '1'"):
+        roofline.matmul_time(gpu, "1", 8, 8)
+    assert roofline.matmul_time(gpu, np.int64(4), 8, 8).bound == "memory"
+
+
+def test_dimm_mac_rate_refuses_infinite_cycles() -> None:
+    from hermes_model import ndp
+
+    with pytest.raises(ValueError, match="positive and finite"):
+        ndp.dimm_mac_per_s(hm.load_dimm("ddr4_3200_ndp"), cycles_per_op=float("inf"))
 
 
 def test_non_positive_shape_is_refused() -> None:
