@@ -289,20 +289,24 @@ def bench_trace_llama2_70b_256tok_s(clock: Callable[[], float] = time.perf_count
     return clock() - start
 
 
-def partition_problem(slug: str, system_slug: str, profile: str, batch_size: int = 1) -> Any:
-    """The per-neuron partition instance of a catalog model on a system (issue 7)."""
+def partition_problem(slug: str, system_slug: str, profile: str, batch_size: int = 1, *,
+                      parts: dict[str, Any] | None = None) -> Any:
+    """The per-neuron partition instance of a catalog model on a system (issue 7); `parts`
+    swaps parts of the system as `io.load_system`'s keywords do."""
     from hermes_model import partition
 
-    model, system = io.load_model(slug), io.load_system(system_slug, profile)
+    model, system = io.load_model(slug), io.load_system(system_slug, profile, **(parts or {}))
     mlp, qkv = partition.model_frequencies(model, sparsity_targets(slug, "relu"))
     return partition.model_problem(model, system, mlp, qkv, batch_size=batch_size)
 
 
-def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int = 1) -> Row:
-    """Solve the offline partition of one model with the fast solver, timed."""
+def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int = 1, *,
+                      parts: dict[str, Any] | None = None) -> Row:
+    """Solve the offline partition of one model with the fast solver, timed (`parts` as in
+    `partition_problem`)."""
     from hermes_model import partition
 
-    problem = partition_problem(slug, system_slug, profile, batch_size)
+    problem = partition_problem(slug, system_slug, profile, batch_size, parts=parts)
     start = time.perf_counter()
     sol = partition.solve_fast(problem)
     solve_s = time.perf_counter() - start
@@ -312,14 +316,29 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int
             "lower_bound_s": sol.lower_bound_s, "certified_gap": sol.gap,
             "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
             "gpu_neuron_GB": c.gpu_bytes / u.GB,
-            "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible}
+            "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible,
+            **({"overrides": _parts_text(parts)} if parts else {})}
+
+
+def _parts_text(parts: dict[str, Any]) -> str:
+    """The overridden parts as the flags that set them (``--gpu t4 --n-dimms 16``)."""
+    flags = {"gpu": "--gpu", "dimm": "--dimm", "n_dimms": "--n-dimms", "host_link": "--link"}
+    return " ".join(f"{flags[k]} {v}" for k, v in parts.items())
+
+
+def _parts(args: argparse.Namespace) -> dict[str, Any]:
+    """The part overrides of a ``partition`` or ``balance`` command (io.load_system keywords)."""
+    given = {"gpu": args.gpu, "dimm": args.dimm, "n_dimms": args.n_dimms,
+             "host_link": args.link}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def cmd_partition(args: argparse.Namespace) -> int:
     from hermes_model import policies
 
     # A batch whose weights and KV cache overflow the DIMM pool is N.P., as in `estimate`.
-    model, system = io.load_model(args.model), io.load_system(args.system, args.profile)
+    model = io.load_model(args.model)
+    system = io.load_system(args.system, args.profile, **_parts(args))
     inputs = io.load_generator_inputs()
     activity = policies.activity_from_inputs(inputs[args.model]) if args.model in inputs else None
     est = policies.estimate("hermes", model, system, batch=args.batch,
@@ -328,7 +347,8 @@ def cmd_partition(args: argparse.Namespace) -> int:
         return _not_supported({"model": args.model, "system": args.system,
                                "profile": args.profile, "batch": args.batch,
                                "supported": False, "reason": est.reason}, args.json)
-    payload = partition_payload(args.model, args.system, args.profile, args.batch)
+    payload = partition_payload(args.model, args.system, args.profile, args.batch,
+                                parts=_parts(args))
     _emit(payload, args.json, lambda: format_table(
         [{"quantity": k, "value": v} for k, v in payload.items()]))
     return 0
@@ -410,14 +430,15 @@ BALANCE_SEQUENCES: Final = 8
 
 def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
                     profile: str = "paper", batch: int = 1, seed: int = 0,
-                    n_sequences: int = BALANCE_SEQUENCES, layers: int = 4) -> Row:
+                    n_sequences: int = BALANCE_SEQUENCES, layers: int = 4, *,
+                    parts: dict[str, Any] | None = None) -> Row:
     """Imbalance of the offline partition's cold neurons over the DIMMs on a generated trace:
     the balanced static placement, Algorithm 1 every 5 tokens (previous window's counts), and
     the hindsight oracle; migration of the remap (whole model, per decode step)."""
     from hermes_model import scheduling
 
     model = io.load_model(slug)
-    system = io.load_system(system_slug, profile)
+    system = io.load_system(system_slug, profile, **(parts or {}))
     rng = np.random.default_rng(seed)
     case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch_size=batch,
                                 rng=rng, n_layers_sim=layers, n_sequences=n_sequences)
@@ -435,7 +456,8 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
             "migrated_bytes_per_token": m.bytes_per_step * scale,
             "migration_link_s_per_token": m.link_s_per_step * scale,
             "migration_host_s_per_token": m.host_s_per_step * scale,
-            "moves_per_pair_bound": case.moves_per_pair}
+            "moves_per_pair_bound": case.moves_per_pair,
+            **({"overrides": _parts_text(parts)} if parts else {})}
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
@@ -443,7 +465,8 @@ def cmd_balance(args: argparse.Namespace) -> None:
     if args.batch not in allowed:
         raise ValueError(f"--batch must be one of {', '.join(map(str, allowed))} (a divisor of "
                          f"the {BALANCE_SEQUENCES} replayed sequences), got {args.batch}")
-    payload = balance_payload(args.model, args.system, args.profile, args.batch, args.seed)
+    payload = balance_payload(args.model, args.system, args.profile, args.batch, args.seed,
+                              parts=_parts(args))
     _emit(payload, args.json, lambda: format_table(
         [{"quantity": k, "value": v} for k, v in payload.items()]))
 
@@ -1009,6 +1032,14 @@ def _bench_unit(name: str) -> str:
 # ------------------------------------------------------------------------------------- parser
 
 
+def _part_flags(p: argparse.ArgumentParser) -> None:
+    """``--gpu``, ``--dimm``, ``--n-dimms`` and ``--link``: swap one part of the system."""
+    p.add_argument("--gpu", default=None, help="override: GPU slug")
+    p.add_argument("--dimm", default=None, help="override: NDP-DIMM slug")
+    p.add_argument("--n-dimms", type=_positive_int, default=None, help="override: NDP-DIMMs")
+    p.add_argument("--link", default=None, help="override: host link slug (a PCIe link)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = _Parser(prog="python -m hermes_model", description=__doc__.splitlines()[0])
@@ -1106,6 +1137,7 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--batch", type=_positive_int, default=1,
                       help="sequences per step (a batch whose weights and KV cache overflow the "
                            "NDP-DIMM pool is not supported, as in 'estimate --policy hermes')")
+    _part_flags(part)
     pred = add("predictor", "score Hermes' 4-bit predictor on real or generated masks",
                cmd_predictor, profile=False)
     pred.add_argument("--model", default="minilm",
@@ -1122,6 +1154,7 @@ def build_parser() -> argparse.ArgumentParser:
     bal.add_argument("--batch", type=_positive_int, default=1,
                      help="sequences per step: 1, 2, 4 or 8 (a divisor of the 8 replayed sequences)")
     bal.add_argument("--seed", type=_seed, default=0, help="seed of the generated trace")
+    _part_flags(bal)
     swp = add("sweep", "the sweeps of Figs. 14, 15, 17 and the bands over the unstated "
               "parameters", cmd_sweep)
     swp.add_argument("--figure", required=True, choices=("14", "15", "17", "bands"),

@@ -251,3 +251,21 @@ def test_estimate_grid_bad_items(args: list[str], message: str, capsys) -> None:
         main(["estimate", "--model", "opt_13b", *args])
     err = capsys.readouterr().err
     assert info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_partition_and_balance_take_part_overrides(capsys) -> None:
+    """They ran only the catalog system ('partition --gpu t4' was an unrecognised argument)."""
+    assert main(["partition", "--model", "llama2_70b", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert main(["partition", "--model", "llama2_70b", "--gpu", "T4", "--json"]) == 0
+    t4 = json.loads(capsys.readouterr().out)
+    assert t4["overrides"] == "--gpu t4" and "overrides" not in base
+    assert t4["gpu_budget_GB"] < base["gpu_budget_GB"]  # 16 GB against 24 GB
+    assert main(["partition", "--model", "llama2_70b", "--n-dimms", "4"]) == 3
+    assert "the NDP-DIMM pool has 128.0 GiB" in capsys.readouterr().out
+    assert main(["balance", "--n-dimms", "4", "--json"]) == 0
+    four = json.loads(capsys.readouterr().out)
+    assert main(["balance", "--json"]) == 0
+    eight = json.loads(capsys.readouterr().out)
+    assert four["overrides"] == "--n-dimms 4"
+    assert four["imbalance_static"] != eight["imbalance_static"]
