@@ -12,7 +12,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ import numpy as np
 
 from hermes_model import __version__, io, roofline, shapes
 from hermes_model import units as u
-from hermes_model.specs import PROFILES, DimmSpec
+from hermes_model.specs import CYCLES_PER_OP_RANGE, PROFILES, DimmSpec
 
 Row = dict[str, Any]
 
@@ -35,9 +34,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
-#: Largest integer option: 2**53, the last integer a float64 holds exactly (the model computes in
-#: float64, so larger counts would lose digits or overflow).
-MAX_INT_OPTION: int = 2**53
+#: Largest integer option: 2**53, as for a config's counts (`shapes.MAX_CONFIG_INT`: the last
+#: integer a float64 holds exactly; the model computes in float64).
+MAX_INT_OPTION: int = shapes.MAX_CONFIG_INT
 
 
 def _positive_int(text: str) -> int:
@@ -84,12 +83,19 @@ def _emit(payload: Any, as_json: bool, table: Callable[[], str]) -> None:
 # ------------------------------------------------------------------------------------ commands
 
 
-def hardware_rows(profile: str) -> dict[str, list[Row]]:
-    """The catalog's hardware under `profile`, in display units."""
-    gpus = [io.load_gpu(s, profile) for s in io.catalog_slugs("gpus")]
-    hosts = [io.load_host(s, profile) for s in io.catalog_slugs("hosts")]
-    links = [io.load_link(s, profile) for s in io.catalog_slugs("links")]
-    dimms = [io.load_dimm(s, profile) for s in io.catalog_slugs("dimms")]
+def _catalog(profile: str) -> dict[str, list[Any]]:
+    """Every catalog entry of each hardware kind, loaded under `profile`."""
+    loaders = {"gpus": io.load_gpu, "hosts": io.load_host, "links": io.load_link,
+               "dimms": io.load_dimm}
+    return {kind: [load(s, profile) for s in io.catalog_slugs(kind)]
+            for kind, load in loaders.items()}
+
+
+def hardware_rows(profile: str, catalog: dict[str, list[Any]] | None = None
+                  ) -> dict[str, list[Row]]:
+    """The catalog's hardware under `profile`, in display units (`catalog`: already loaded)."""
+    catalog = catalog or _catalog(profile)
+    gpus, hosts, links, dimms = (catalog[k] for k in ("gpus", "hosts", "links", "dimms"))
     return {
         "gpus": [{"slug": g.slug, "name": g.name, "memory_GiB": g.memory_bytes / u.GiB,
                   "bandwidth_GBps": g.memory_bandwidth_bytes_per_s / u.GB,
@@ -107,12 +113,12 @@ def hardware_rows(profile: str) -> dict[str, list[Row]]:
     }
 
 
-def hardware_sources(profile: str) -> dict[str, dict[str, dict[str, str]]]:
+def hardware_sources(profile: str, catalog: dict[str, list[Any]] | None = None
+                     ) -> dict[str, dict[str, dict[str, str]]]:
     """Each catalog entry's source per field, by kind and slug (what ``hardware --json`` adds)."""
-    loaders = {"gpus": io.load_gpu, "hosts": io.load_host, "links": io.load_link,
-               "dimms": io.load_dimm}
-    return {kind: {s: dict(load(s, profile).sources) for s in io.catalog_slugs(kind)}
-            for kind, load in loaders.items()}
+    catalog = catalog or _catalog(profile)
+    return {kind: {spec.slug: dict(spec.sources) for spec in specs}
+            for kind, specs in catalog.items()}
 
 
 def _short_name(text: str, limit: int = 34) -> str:
@@ -120,13 +126,14 @@ def _short_name(text: str, limit: int = 34) -> str:
 
 
 def cmd_hardware(args: argparse.Namespace) -> None:
-    rows = hardware_rows(args.profile)
+    catalog = _catalog(args.profile)
+    rows = hardware_rows(args.profile, catalog)
     note = ("Peak values of the profile; each value's source is in 'hardware --json' (key\n"
             "sources) and data/catalog/. Estimates use these peaks times the calibrated\n"
             "efficiencies of data/catalog/efficiency.yaml.")
     short = {"ranks_pin_bandwidth_GBps": "pin_GBps", "bandwidth_per_direction_GBps":
              "GBps_per_direction", "dram_bandwidth_GBps": "dram_GBps"}
-    _emit({"profile": args.profile, **rows, "sources": hardware_sources(args.profile)},
+    _emit({"profile": args.profile, **rows, "sources": hardware_sources(args.profile, catalog)},
           args.json,
           lambda: f"profile: {args.profile}\n\n" + "\n\n".join(
               f"{kind}\n" + format_table([{short.get(k, k): _short_name(v) if k == "name" else v
@@ -322,7 +329,7 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int
 
 def _parts_text(parts: dict[str, Any]) -> str:
     """The overridden parts as the flags that set them (``--gpu t4 --n-dimms 16``)."""
-    flags = {"gpu": "--gpu", "dimm": "--dimm", "n_dimms": "--n-dimms", "host_link": "--link"}
+    flags = {("host_link" if attr == "link" else attr): flag for flag, attr in _PART_FLAGS}
     return " ".join(f"{flags[k]} {v}" for k, v in parts.items())
 
 
@@ -461,7 +468,9 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
-    allowed = [b for b in range(1, BALANCE_SEQUENCES + 1) if BALANCE_SEQUENCES % b == 0]
+    from hermes_model.scheduling import batch_divisors
+
+    allowed = batch_divisors(BALANCE_SEQUENCES)
     if args.batch not in allowed:
         raise ValueError(f"--batch must be one of {', '.join(map(str, allowed))} (a divisor of "
                          f"the {BALANCE_SEQUENCES} replayed sequences), got {args.batch}")
@@ -519,18 +528,14 @@ POLICY_HELP: Final = {
 POLICY_NAMES: Final = tuple(POLICY_HELP)
 
 
-def _policy(text: str) -> str:
-    """A policy name, matched up to case, hyphens and underscores (``Hermes_Base``)."""
-    return re.sub(r"[-_\s]+", "-", text.strip().lower())
-
-
 def _policy_name(text: str) -> str:
-    """One ``--policy`` value, any case or separator; an unknown one names the valid ones."""
-    name = _policy(text)
-    if name not in POLICY_NAMES:
+    """One ``--policy`` value, matched as slugs are (`io.resolve_slug`: any case or separator,
+    ``Hermes_Base``); an unknown one names the valid ones."""
+    try:
+        return io.resolve_slug(text, POLICY_NAMES, "policy")
+    except ValueError:
         raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
-                                         f"{', '.join(POLICY_NAMES)})")
-    return name
+                                         f"{', '.join(POLICY_NAMES)})") from None
 
 
 def _listable(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
@@ -572,9 +577,7 @@ def _positive_float(text: str) -> float:
 
 
 def _cycles_per_op(text: str) -> float:
-    """Cycles of one bit-serial operation, within `policies.CYCLES_PER_OP_RANGE`."""
-    from hermes_model.policies import CYCLES_PER_OP_RANGE
-
+    """Cycles of one bit-serial operation, within `specs.CYCLES_PER_OP_RANGE`."""
     lo, hi = CYCLES_PER_OP_RANGE
     value = _positive_float(text)
     if not lo <= value <= hi:
@@ -1203,8 +1206,7 @@ def _canonical_slugs(args: argparse.Namespace) -> None:
                  else one(m, valid, "model", "model") for m in models]
         args.model = fixed if isinstance(model, list) else fixed[0]
     if getattr(args, "device", None) is not None:
-        resolve("device", [*io.catalog_slugs("gpus"), *io.catalog_slugs("hosts"),
-                           *io.catalog_slugs("dimms")], "device")
+        resolve("device", io.device_slugs(), "device")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -231,12 +231,14 @@ def load_dimm(slug: str, profile: str = "paper") -> DimmSpec:
 
 def load_device(slug: str, profile: str = "paper") -> GpuSpec | HostSpec | DimmSpec:
     """Load a compute device by slug: a GPU, a host CPU or an NDP-DIMM."""
-    valid = [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
-    slug = resolve_slug(slug, valid, "device")
-    for kind, loader in (("gpus", load_gpu), ("hosts", load_host), ("dimms", load_dimm)):
-        if slug in _slugs(kind):
-            return loader(slug, profile)
-    raise AssertionError("unreachable: resolve_slug returns a listed slug")
+    slug = resolve_slug(slug, device_slugs(), "device")
+    load = load_gpu if slug in _slugs("gpus") else load_host if slug in _slugs("hosts") else load_dimm
+    return load(slug, profile)
+
+
+def device_slugs() -> list[str]:
+    """Slugs of every compute device: the GPUs, the host CPUs and the NDP-DIMMs."""
+    return [*catalog_slugs("gpus"), *catalog_slugs("hosts"), *catalog_slugs("dimms")]
 
 
 def effective_pcie_link(link: LinkSpec, gpu: GpuSpec, host: HostSpec, profile: str) -> LinkSpec:
@@ -377,7 +379,7 @@ def model_slugs() -> list[str]:
 
 def model_config(slug: str) -> dict[str, Any]:
     """The committed HuggingFace ``config.json`` of a catalog model."""
-    slug = resolve_slug(slug, sorted(_model_index()), "model")
+    slug = resolve_slug(slug, model_slugs(), "model")
     return read_model_config(data_dir() / "models" / f"{slug}.json")
 
 
