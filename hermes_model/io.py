@@ -435,6 +435,12 @@ def read_model_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception's message cut to its first line, or its type where it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame:
     """``pd.read_csv(path, **kwargs)``, with a ``ValueError`` naming the file when it is missing,
     unreadable, or lacks one of ``columns`` (the columns its loader promises)."""
@@ -446,7 +452,7 @@ def _read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame
         raise ValueError(f"{path}: file not found (a data file of the repository)") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = _first_line(exc)
         raise ValueError(f"{path}: not a readable CSV table ({reason})") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -600,7 +606,7 @@ def load_activation_masks(name: str = "minilm") -> tuple[np.ndarray, np.ndarray,
             return (active.reshape(shape), z["seq_id"].astype(np.int64),
                     z["position"].astype(np.int64))
     except (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = _first_line(exc)
         raise ValueError(f"{path}: not a readable mask archive (needs arrays shape, masks, "
                          f"pack_axis, seq_id, position; {reason})") from None
 
