@@ -224,7 +224,9 @@ def _pattern_bytes(dimm: DimmSpec, pattern: str, chunk_bytes: npt.ArrayLike | No
         return stripe_bytes(dimm)
     if pattern == "chunks":
         if chunk_bytes is None:
-            raise ValueError("pattern 'chunks' needs chunk_bytes")
+            raise ValueError("pattern 'chunks' needs chunk_bytes (the bytes of each chunk read "
+                             "at a random address, e.g. one neuron's row); pattern 'stream' reads "
+                             "one contiguous run")
         return chunk_bytes
     raise ValueError(f"pattern must be one of {', '.join(PATTERNS)}; got {pattern!r}")
 

@@ -26,6 +26,8 @@ from hermes_model.specs import DimmSpec, Efficiency, GpuSpec, HostSpec, LinkSpec
 if TYPE_CHECKING:
     import pandas as pd
 
+    from hermes_model.policies import Activity
+
 #: Catalog folders, by kind of entry.
 CATALOG_KINDS = ("gpus", "hosts", "links", "dimms", "systems")
 
@@ -132,7 +134,11 @@ def resolve_slug(text: str, slugs: Sequence[str], what: str) -> str:
     if text in slugs:
         return text
     if not isinstance(text, str):
-        raise ValueError(f"{what} must be a slug (a string), got {text!r}; "
+        got = repr(text)
+        if len(got) > 60:  # a spec object: its type and slug, not its whole repr
+            got = f"a {type(text).__name__}" + (f" ({text.slug!r})" if hasattr(text, "slug")
+                                                else "")
+        raise ValueError(f"{what} must be a slug (a string), got {got}; "
                          f"valid: {', '.join(slugs)}")
     key = _slug_key(text)
     matches = [slug for slug in slugs if _slug_key(slug) == key]
@@ -148,12 +154,22 @@ def resolve_slug(text: str, slugs: Sequence[str], what: str) -> str:
     raise ValueError(f"unknown {what} {text!r}{hint}; valid: {', '.join(slugs)}")
 
 
-def _entry(kind: str, slug: str, what: str) -> tuple[Any, str, str]:
-    """The parsed YAML of one catalog entry, its origin and its slug as the catalog spells it;
-    only a listed slug is accepted (never a path), up to case and hyphens (`resolve_slug`)."""
-    slug = resolve_slug(slug, _slugs(kind), what)
-    return (read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"),
-            f"catalog/{kind}/{slug}.yaml", slug)
+def _entry(kind: str, slug: str | os.PathLike[str], what: str) -> tuple[Any, str, str]:
+    """The parsed YAML of one catalog entry, its origin and its slug as the catalog spells it
+    (up to case and hyphens, `resolve_slug`); or, where `slug` names a file (`is_file_argument`:
+    a ``pathlib.Path``, or text ending in ``.yaml``/``.yml`` or holding a ``/``), that file, in
+    the catalog's schema, labelled by its path. A catalog slug is always a slug."""
+    if isinstance(slug, os.PathLike):
+        slug = os.fspath(slug)
+    if not (isinstance(slug, str) and is_file_argument(slug, (".yaml", ".yml"), _slugs(kind))):
+        slug = resolve_slug(slug, _slugs(kind), what)
+        return (read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"),
+                f"catalog/{kind}/{slug}.yaml", slug)
+    path = Path(slug)
+    if not path.is_file():
+        raise ValueError(f"{what} file {slug!r} not found (a catalog {what} is a slug: "
+                         f"{', '.join(_slugs(kind))})")
+    return read_yaml(path), slug, slug
 
 
 @lru_cache(maxsize=16)
@@ -180,7 +196,15 @@ def _check_pcie(spec: GpuSpec | HostSpec, origin: str) -> None:
 
 
 def load_efficiency(kind: str) -> Efficiency:
-    """Achievable fractions and overhead of one device kind, from ``catalog/efficiency.yaml``."""
+    """Achievable fractions and overhead of one device kind, from ``catalog/efficiency.yaml``.
+
+    `kind` is one of `specs.EFFICIENCY_KINDS`: ``gpu``, ``host_cpu``, ``pcie``, ``nvlink``,
+    ``dimm_link``, ``ndp_dimm``; a spec built in Python takes its kind's (``GpuSpec(...,
+    efficiency=load_efficiency("gpu"))``), as the catalog's do.
+    """
+    if kind not in specs.EFFICIENCY_KINDS:
+        raise ValueError(f"efficiency kind must be one of {', '.join(specs.EFFICIENCY_KINDS)}, "
+                         f"got {kind!r}")
     path = data_dir() / "catalog" / "efficiency.yaml"
     stat = path.stat()
     return _efficiency(path, stat.st_mtime_ns, stat.st_size, kind)
@@ -193,8 +217,19 @@ def _efficiency(path: Path, mtime_ns: int, size_bytes: int, kind: str) -> Effici
     return specs.parse_efficiency(_parse_yaml(path, mtime_ns, size_bytes), kind, origin=str(path))
 
 
-def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
-    """Load a GPU under `profile` (``paper`` or ``datasheet``)."""
+def load_gpu(slug: str | os.PathLike[str], profile: str = "paper") -> GpuSpec:
+    """Load a GPU under `profile` (``paper`` or ``datasheet``).
+
+    `slug` is a catalog slug (``rtx_4090``, or ``RTX 4090``: `resolve_slug`) or the path of a
+    YAML file of the catalog's schema outside it (a ``pathlib.Path``, or text ending in
+    ``.yaml``/``.yml`` or holding a ``/``); a file's GPU is labelled by its path. The same holds
+    for `load_host`, `load_link` and `load_dimm`.
+
+    Examples
+    --------
+    >>> load_gpu("RTX 4090").memory_bandwidth_bytes_per_s
+    936000000000.0
+    """
     specs.check_profile(profile)
     raw, origin, slug = _entry("gpus", slug, "GPU")
     gpu = specs.parse_gpu(raw, slug=slug, profile=profile, efficiency=load_efficiency("gpu"),
@@ -203,8 +238,8 @@ def load_gpu(slug: str, profile: str = "paper") -> GpuSpec:
     return gpu
 
 
-def load_host(slug: str, profile: str = "paper") -> HostSpec:
-    """Load a host CPU and its DRAM under `profile`."""
+def load_host(slug: str | os.PathLike[str], profile: str = "paper") -> HostSpec:
+    """Load a host CPU and its DRAM under `profile`; `slug` as in `load_gpu` (a slug or a file)."""
     specs.check_profile(profile)
     raw, origin, slug = _entry("hosts", slug, "host")
     host = specs.parse_host(raw, slug=slug, profile=profile,
@@ -213,16 +248,17 @@ def load_host(slug: str, profile: str = "paper") -> HostSpec:
     return host
 
 
-def load_link(slug: str, profile: str = "paper") -> LinkSpec:
-    """Load a link (PCIe, NVLink, DIMM-link) under `profile`."""
+def load_link(slug: str | os.PathLike[str], profile: str = "paper") -> LinkSpec:
+    """Load a link (PCIe, NVLink, DIMM-link) under `profile`; `slug` as in `load_gpu`."""
     specs.check_profile(profile)
     raw, origin, slug = _entry("links", slug, "link")
     effs = {k: load_efficiency(k) for k in specs.LINK_KINDS}
     return specs.parse_link(raw, slug=slug, profile=profile, efficiencies=effs, origin=origin)
 
 
-def load_dimm(slug: str, profile: str = "paper") -> DimmSpec:
-    """Load an NDP-DIMM under `profile` (its timing table is the same under both)."""
+def load_dimm(slug: str | os.PathLike[str], profile: str = "paper") -> DimmSpec:
+    """Load an NDP-DIMM under `profile` (its timing table is the same under both); `slug` as in
+    `load_gpu` (a catalog slug, or a YAML file of your own in the catalog's schema)."""
     specs.check_profile(profile)
     raw, origin, slug = _entry("dimms", slug, "DIMM")
     return specs.parse_dimm(raw, slug=slug, profile=profile,
@@ -302,22 +338,35 @@ def _role_link(role: str, slug: str, profile: str) -> LinkSpec:
     return link
 
 
-def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
-                n_gpus: int | None = None, host: str | None = None,
-                host_link: str | None = None, gpu_link: str | None = None,
-                dimm: str | None = None, n_dimms: int | None = None) -> SystemSpec:
-    """Load a system under `profile`; keyword overrides swap one part by slug (what-ifs).
+def load_system(slug: str | os.PathLike[str], profile: str = "paper", *,
+                gpu: str | os.PathLike[str] | GpuSpec | None = None, n_gpus: int | None = None,
+                host: str | os.PathLike[str] | HostSpec | None = None,
+                host_link: str | os.PathLike[str] | LinkSpec | None = None,
+                gpu_link: str | os.PathLike[str] | LinkSpec | None = None,
+                dimm: str | os.PathLike[str] | DimmSpec | None = None,
+                n_dimms: int | None = None) -> SystemSpec:
+    """Load a system under `profile`; keyword overrides swap one part (what-ifs).
 
     `slug` is a catalog slug (always, even where a file of that name is in the working folder)
     or the path of a system YAML file (ending in ``.yaml``/``.yml``, containing a ``/``, or an
-    existing file), whose parts are catalog slugs; a file's system is labelled by its path.
+    existing file); a file's system is labelled by its path. Its parts are catalog slugs or
+    paths of part files (`load_gpu`), a relative path read from the system file's folder.
     The host link must be a PCIe link, the GPU link NVLink or PCIe, the DIMM link a DIMM-link
     (`specs.LINK_ROLES`).
+
+    Each override of a part is a catalog slug, the path of a part file, or a spec built in
+    Python (a `GpuSpec`, `HostSpec`, `LinkSpec` or `DimmSpec` loaded under the same `profile`).
+    Prefer an override to ``dataclasses.replace(system, gpu=...)``: the host link here is the
+    one the GPU really gets (`effective_pcie_link`), which ``replace`` cannot re-derive
+    (`SystemSpec` refuses a host link faster than its GPU or host).
 
     Examples
     --------
     >>> load_system("hermes_paper", gpu="t4").host_link.generation
     3
+    >>> t4 = load_gpu("t4")
+    >>> load_system("hermes_paper", gpu=t4).host_link.slug
+    'pcie3_x16'
     """
     specs.check_profile(profile)
     if isinstance(slug, os.PathLike):  # a pathlib.Path is a system file
@@ -334,29 +383,48 @@ def load_system(slug: str, profile: str = "paper", *, gpu: str | None = None,
         if isinstance(refs[key], bool) or not isinstance(refs[key], int) or refs[key] <= 0:
             raise ValueError(f"{key} must be a positive integer, got {refs[key]!r}")
 
-    def part(key: str, load: Callable[[], Any]) -> Any:
-        """Load one part; an error names the system file and field it came from (an override
-        is the caller's own argument and is named by the loader)."""
+    folder = Path(origin).parent if origin == slug else None  # a system file's folder
+
+    def part(key: str, load: Callable[[Any], Any], cls: type) -> Any:
+        """Load one part (a spec given as an override is taken as it is, checked for its type
+        and profile); an error names the system file and field it came from (an override is
+        the caller's own argument and is named by the loader)."""
+        ref = refs[key]
+        if isinstance(ref, cls):
+            if ref.profile != profile:
+                raise ValueError(f"{key} {ref.slug!r} was loaded under profile {ref.profile!r}, "
+                                 f"the system under {profile!r}: load it with "
+                                 f"profile={profile!r}")
+            return ref
+        if (sources[key] != "override" and folder is not None and isinstance(ref, str)
+                and ref not in _slugs(_PART_KINDS[key])
+                and is_file_argument(ref, (".yaml", ".yml"), ()) and not Path(ref).is_absolute()):
+            ref = str(folder / ref)  # a part file named in a system file: beside it
         try:
-            return load()
+            return load(ref)
         except ValueError as exc:
             if sources[key] == "override":
                 raise
             raise ValueError(f"{origin}: field {key}: {exc}") from None
 
-    gpu_spec = part("gpu", lambda: load_gpu(refs["gpu"], profile))
-    host_spec = part("host", lambda: load_host(refs["host"], profile))
+    gpu_spec = part("gpu", lambda r: load_gpu(r, profile), GpuSpec)
+    host_spec = part("host", lambda r: load_host(r, profile), HostSpec)
     link = effective_pcie_link(
-        part("host_link", lambda: _role_link("host_link", refs["host_link"], profile)),
+        part("host_link", lambda r: _role_link("host_link", r, profile), LinkSpec),
         gpu_spec, host_spec, profile)
     return SystemSpec(
         slug=slug, name=name, profile=profile,  # type: ignore[arg-type]
         gpu=gpu_spec, n_gpus=refs["n_gpus"], host=host_spec, host_link=link,
-        gpu_link=part("gpu_link", lambda: _role_link("gpu_link", refs["gpu_link"], profile)),
-        dimm=part("dimm", lambda: load_dimm(refs["dimm"], profile)), n_dimms=refs["n_dimms"],
+        gpu_link=part("gpu_link", lambda r: _role_link("gpu_link", r, profile), LinkSpec),
+        dimm=part("dimm", lambda r: load_dimm(r, profile), DimmSpec), n_dimms=refs["n_dimms"],
         dimms_per_channel=refs["dimms_per_channel"],
-        dimm_link=part("dimm_link", lambda: _role_link("dimm_link", refs["dimm_link"], profile)),
+        dimm_link=part("dimm_link", lambda r: _role_link("dimm_link", r, profile), LinkSpec),
         sources=sources, notes=notes)
+
+
+#: The catalog folder of each part of a system.
+_PART_KINDS: Final = {"gpu": "gpus", "host": "hosts", "host_link": "links", "gpu_link": "links",
+                      "dimm": "dimms", "dimm_link": "links"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,9 +453,18 @@ def model_config(slug: str) -> dict[str, Any]:
 
 def load_model(slug: str | os.PathLike[str]) -> ModelSpec:
     """Load a model's shape from its committed HuggingFace ``config.json`` and index entry;
-    `slug` as in `resolve_slug` (``OPT-13B`` loads ``opt_13b``). A path (``pathlib.Path``) loads
-    that file instead (`load_model_file`)."""
-    if isinstance(slug, os.PathLike):
+    `slug` as in `resolve_slug` (``OPT-13B`` loads ``opt_13b``). A path (a ``pathlib.Path``, or
+    text ending in ``.json``, holding a ``/`` or naming an existing file or folder, as the CLI's
+    ``--model`` takes it) loads that file instead (`load_model_file`); a catalog slug is always
+    a slug.
+
+    Examples
+    --------
+    >>> load_model("LLaMA2-70B").n_layers
+    80
+    """
+    if isinstance(slug, os.PathLike) or (
+            isinstance(slug, str) and is_file_argument(slug, (".json",), model_slugs())):
         return load_model_file(slug)
     slug = resolve_slug(slug, model_slugs(), "model")
     config = model_config(slug)
@@ -397,7 +474,9 @@ def load_model(slug: str | os.PathLike[str]) -> ModelSpec:
 def load_model_file(path: str | os.PathLike[str]) -> ModelSpec:
     """A model from any HuggingFace ``config.json`` (or a folder holding one), labelled by its
     path: it never takes a catalog model's name or activation statistics. Its parameter count
-    is counted from the shapes (a file states none)."""
+    is counted from the shapes (a file states none). Its display name is the file's stem, or
+    the folder's name for a file called ``config.json`` (``mistral_7b/config.json`` is
+    ``mistral_7b``)."""
     import dataclasses
 
     from hermes_model import shapes
@@ -405,7 +484,9 @@ def load_model_file(path: str | os.PathLike[str]) -> ModelSpec:
     path = os.fspath(path)
     config = read_model_config(path)
     native = shapes.config_native_activation(path, config)
-    meta = {"name": Path(path).stem, "config_source": path, "card_parameter_count": 1,
+    stem = Path(path).resolve()
+    name = stem.parent.name if stem.name == "config.json" and stem.parent.name else stem.stem
+    meta = {"name": name, "config_source": path, "card_parameter_count": 1,
             "card_parameter_source": "not given",
             "activation": "reglu" if native == "swiglu" else "relu",
             "native_activation": native, "notes": "from a config.json file"}
@@ -619,6 +700,32 @@ def load_generator_inputs() -> dict[str, dict[str, Any]]:
                    ("model", "mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
                     "similarity_d25", "qkv_density", "qkv_hot_share_80"))
     return {str(r["model"]): dict(r) for r in df.to_dict(orient="records")}
+
+
+def activity_slugs() -> list[str]:
+    """Slugs of the catalog models that have activation statistics (`load_activity`)."""
+    return sorted(load_generator_inputs())
+
+
+def load_activity(slug: str) -> Activity:
+    """The activation statistics of a catalog model (a `policies.Activity`), which the sparse
+    policies (``hermes``, ``hermes-host``, ``dejavu``) need in ``Assumptions(activity=...)``.
+
+    `slug` as in `resolve_slug`. These are the ReLU-fied statistics the paper evaluates
+    (``data/paper/sparsity_generator_inputs.csv``, one row of `load_generator_inputs` through
+    `policies.activity_from_inputs`). A model of your own has none: build a `policies.Activity`
+    by hand.
+
+    Examples
+    --------
+    >>> load_activity("LLaMA2-70B").mlp_density
+    0.18
+    """
+    from hermes_model import policies
+
+    inputs = load_generator_inputs()
+    slug = resolve_slug(slug, sorted(inputs), "model with activation statistics")
+    return policies.activity_from_inputs(inputs[slug])
 
 
 def load_published_sparsity() -> pd.DataFrame:

@@ -97,7 +97,8 @@ def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch_size: npt
         Sequences served per weight read (count): MACs = batch × weights.
     pattern, chunk_bytes, ranks_parallel
         Access pattern of the weights, as in `dram.dimm_bandwidth_bytes_per_s` (a neuron's row is
-        one chunk).
+        one chunk): the default ``"chunks"`` needs `chunk_bytes` (B); ``"stream"`` reads the
+        weights as one contiguous run.
     multipliers, cycles_per_op
         As in :func:`dimm_mac_per_s`.
     dtype : str, default "fp16"
@@ -106,7 +107,8 @@ def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch_size: npt
     Returns
     -------
     roofline.OpTime
-        Compute time at 2 FLOP per MAC, memory time at the pattern's bandwidth, no overhead.
+        Compute time at 2 FLOP per MAC, memory time at the pattern's bandwidth, plus the
+        DIMM's per-command overhead (`DimmSpec.kernel_overhead_s`; 0 in the catalog).
 
     Notes
     -----

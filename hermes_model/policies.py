@@ -902,7 +902,8 @@ def _common_checks(policy: Policy, model: ModelSpec, system: SystemSpec, batch: 
     if policy in OPT_ONLY and model.family != "opt":
         return f"{policy} supports OPT models only (§V-A); {model.slug} is {model.family}"
     if policy in SPARSE and o.activity is None:
-        return f"{policy} needs activation statistics for {model.slug} (options.activity)"
+        return (f"{policy} needs activation statistics for {model.slug} (options.activity: "
+                f"io.load_activity(slug) for a catalog model, a policies.Activity otherwise)")
     if policy != Policy.GPU_ONLY and system.n_gpus > 1:
         return (f"{policy} is modelled on one GPU, as the paper runs it; only gpu-only spreads "
                 f"a model over {system.n_gpus} GPUs (tensor parallel over the GPU link)")
@@ -1417,16 +1418,33 @@ POLICIES: Final[Mapping[Policy, PolicyFn]] = MappingProxyType({
 })
 
 
+def policy_named(name: str | Policy) -> Policy:
+    """The :class:`Policy` that `name` names, matched as the CLI's ``--policy`` and catalog slugs
+    are: exactly or up to case and separators (``Hermes_Host`` is ``hermes-host``).
+
+    Raises ``ValueError`` naming the value, the closest names and every valid one.
+    """
+    try:
+        return Policy(name)
+    except ValueError:
+        pass
+    valid = [p.value for p in Policy]
+    if isinstance(name, str):
+        from hermes_model import io  # string matching only: no file is read
+
+        try:
+            return Policy(io.resolve_slug(name, valid, "policy"))
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+    raise ValueError(f"unknown policy {name!r}; valid: {', '.join(valid)}")
+
+
 def _check_call(policy: Any, model: Any, system: Any, options: Any, batch: Any,
                 prompt_len: Any, gen_len: Any) -> Policy:
     """The :class:`Policy` named `policy`; the arguments' types checked (a slug is not a model),
     the run's shape too: positive integers, and prompt + generated tokens within the model's
     context (`check_context`)."""
-    try:
-        pol = Policy(policy)
-    except ValueError:
-        raise ValueError(f"unknown policy {policy!r}; valid: {', '.join(p.value for p in Policy)}"
-                         ) from None
+    pol = policy_named(policy)
     for name, value, cls, hint in (("model", model, ModelSpec, "io.load_model"),
                                    ("system", system, SystemSpec, "io.load_system")):
         if not isinstance(value, cls):
@@ -1548,7 +1566,7 @@ def unstated_for(policy: str | Policy | None, system: SystemSpec) -> tuple[Unsta
     The link scale is varied only under the ``paper`` profile (the datasheet value is already
     per direction).
     """
-    pol = None if policy is None else Policy(policy)
+    pol = None if policy is None else policy_named(policy)
     out = []
     for p in UNSTATED:
         if pol is not None and pol not in p.policies:

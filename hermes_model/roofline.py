@@ -130,7 +130,15 @@ def matmul_time(device: Device, m: npt.ArrayLike, n: npt.ArrayLike, k: npt.Array
     """Roofline time of an M×K by K×N product on `device` at its achievable rates.
 
     The compute rate is the device's FP16 tensor (or FP32 SIMD, for a CPU) rate whatever `dtype`;
-    `dtype` sets the bytes per element. `m`, `n` and `k` are positive whole numbers.
+    `dtype` sets the bytes per element. `m`, `n` and `k` are positive whole numbers. For an
+    NDP-DIMM the bandwidth is its pin-level bound (all ranks at full rate);
+    `hermes_model.ndp.dimm_op_time` uses the DRAM timing model that the policies use instead.
+
+    Returns
+    -------
+    OpTime
+        ``time_s`` (s), ``compute_s``, ``memory_s`` and ``bound`` (``"memory"`` or
+        ``"compute"``), as numpy arrays (0-d for scalar arguments: ``float(t.time_s)``).
     """
     if not all(hasattr(device, a) for a in ("achievable_flop_per_s",
                                              "achievable_bandwidth_bytes_per_s",

@@ -354,8 +354,12 @@ def _family(slug: str, config: Mapping[str, Any]) -> str:
         return str(model_type)
     if model_type in ("falcon", "RefinedWeb", "RefinedWebModel"):
         return "falcon"
+    hint = ("; a model of the Llama architecture (gated SiLU MLP, RMSNorm, rotary positions: "
+            "Mistral, Qwen2, ...) reads as llama once its config says \"model_type\": \"llama\" "
+            "(with \"attention_bias\": true where its projections carry biases)"
+            if isinstance(model_type, str) else "")
     raise ValueError(f"model {slug!r}: config field 'model_type' must be opt, llama, falcon, "
-                     f"RefinedWeb or RefinedWebModel, got {model_type!r}")
+                     f"RefinedWeb or RefinedWebModel, got {model_type!r}{hint}")
 
 
 def config_native_activation(slug: str, config: Mapping[str, Any]) -> str:

@@ -1055,6 +1055,48 @@ def model_targets(model_slug: str, n_qkv: int, n_mlp: int, native_activation: st
     return ModelTargets((qkv, mlp), DEFAULT_COUPLED_SHARE, prov)
 
 
+def targets_from_activity(model: Any, activity: Any, *,
+                          coupled_share: float = DEFAULT_COUPLED_SHARE) -> ModelTargets:
+    """Generator targets of any model from its activation statistics, as the policies read them.
+
+    The way to the generator (`build_trace_model`), the partition
+    (`hermes_model.partition.model_frequencies`) and the predictor for a model of your own.
+
+    Parameters
+    ----------
+    model : shapes.ModelSpec
+        Gives the QKV and MLP neurons per layer (``d_model`` and ``d_ffn``).
+    activity : policies.Activity
+        Densities, hot shares for 80 % and similarities at distances 1, 10 and 25
+        (``io.load_activity(slug)`` for a catalog model, or built by hand).
+    coupled_share : float
+        Share of neurons coupled to two parents in the previous layer (`DEFAULT_COUPLED_SHARE`).
+
+    Returns
+    -------
+    ModelTargets
+        QKV then MLP groups sharing the similarity curve, S(1) raised by `BOUND_MARGIN` as
+        :func:`model_targets` does: for a catalog model and ``io.load_activity(slug)`` the groups
+        equal ``model_targets(..., activation="relu")``'s.
+    """
+    from hermes_model import shapes
+
+    dists = (1, 10, 25)
+    sims = (float(activity.similarity_d1) + BOUND_MARGIN, float(activity.similarity_d10),
+            float(activity.similarity_d25))
+    qkv = GroupTargets("qkv", shapes.qkv_neurons_per_layer(model), float(activity.qkv_density),
+                       float(activity.qkv_hot_share), dists, sims)
+    mlp = GroupTargets("mlp", shapes.mlp_neurons_per_layer(model), float(activity.mlp_density),
+                       float(activity.mlp_hot_share), dists, sims)
+    source = str(getattr(activity, "source", "")) or "given"
+    prov = dict.fromkeys(("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
+                          "similarity_d25", "qkv_density", "qkv_hot_share_80"), source)
+    prov["similarity_d1"] += f"; + BOUND_MARGIN {BOUND_MARGIN} (strict bound)"
+    prov["coupled_share"] = ("assumed: DEFAULT_COUPLED_SHARE (Fig. 4b shows one example)"
+                             if coupled_share == DEFAULT_COUPLED_SHARE else "given")
+    return ModelTargets((qkv, mlp), coupled_share, prov)
+
+
 # ---------------------------------------------------------------------------------------------
 # Fitting the generator to a measured trace (validation on MiniLM)
 # ---------------------------------------------------------------------------------------------

@@ -87,7 +87,33 @@ class Efficiency:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GpuSpec:
-    """One GPU under one profile. Rates are peaks; `efficiency` turns them into achievable ones."""
+    """One GPU under one profile. Rates are peaks; `efficiency` turns them into achievable ones.
+
+    Load one with ``io.load_gpu(slug or path, profile)``; to build one in Python, give every
+    field in SI units and the GPU kind's efficiency, ``io.load_efficiency("gpu")`` (what the
+    catalog's GPUs get), then put it in a system with ``io.load_system(..., gpu=spec)``.
+
+    Attributes
+    ----------
+    slug, name : str
+        Catalog slug (or file path) and display name.
+    profile : {"paper", "datasheet"}
+        The profile it was loaded under; a system's parts must share it.
+    memory_bytes : float
+        Memory capacity (B; ``24 * units.GiB``).
+    memory_bandwidth_bytes_per_s : float
+        Peak memory bandwidth (B/s; ``1008 * units.GB``).
+    fp16_flop_per_s : float
+        Peak dense FP16 tensor rate (FLOP/s; ``165 * units.TFLOP``).
+    pcie_gen, pcie_lanes : int
+        The GPU's PCIe generation and width (one the catalog has a ``pcie{gen}_x{lanes}`` link
+        for).
+    efficiency : Efficiency
+        Attained fractions of the peaks and the per-kernel overhead.
+    sources : Mapping[str, str]
+        Field → where its value comes from (not compared).
+    notes : str
+    """
 
     slug: str
     name: str
@@ -258,7 +284,44 @@ class DdrTimings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DimmSpec:
-    """An NDP-DIMM: the DRAM organisation and timings, and the NDP core in its buffer chip."""
+    """An NDP-DIMM: the DRAM organisation and timings, and the NDP core in its buffer chip.
+
+    Load one with ``io.load_dimm(slug or path, profile)``, or change a loaded one with
+    ``dataclasses.replace(dimm, ndp_multipliers=512)``; a new one built in Python takes the
+    NDP kind's efficiency, ``io.load_efficiency("ndp_dimm")``.
+
+    Attributes
+    ----------
+    slug, name : str
+    profile : {"paper", "datasheet"}
+    ddr_generation : int
+        4 or 5 (`DDR_GENERATIONS`: the DRAM model's tRTP table).
+    data_rate_transfers_per_s : float
+        Transfers per second per pin (3200e6 for DDR4-3200; two per clock).
+    bus_width_bits, n_ranks, n_bank_groups, n_banks_per_group, device_width_bits : int
+        Data bus (64, ECC excluded), ranks, bank groups per rank, banks per group, DRAM device
+        width.
+    row_bytes : float
+        Row (page) of one rank (B).
+    capacity_bytes : float
+        Capacity of the DIMM (B).
+    timings : DdrTimings
+        Timing table in clock cycles (tCK), refresh in seconds.
+    ndp_multipliers : int
+        Multipliers of the GEMV unit in the buffer chip.
+    ndp_operand_bits : int
+        Bits of one multiplier operand (128: 8 FP16 values).
+    ndp_clock_hz : float
+        Clock of the NDP core (Hz).
+    ndp_cycles_per_op : float
+        Cycles of one bit-serial operation, in `CYCLES_PER_OP_RANGE`
+        (``policies.Assumptions.cycles_per_op`` overrides it per estimate).
+    ndp_buffer_bytes : float
+        On-chip buffer (B).
+    efficiency : Efficiency
+    sources : Mapping[str, str]
+    notes : str
+    """
 
     slug: str
     name: str
@@ -357,7 +420,13 @@ class SystemSpec:
     The NDP-DIMM pool is a memory system of its own, not the host's DRAM (digest §18: an i9-13900K
     has two channels; the paper's pool is eight DIMMs on four channels).
     `host_link` is the effective link: the lower of the GPU's, the host's and the named link's
-    PCIe generation.
+    PCIe generation (a link faster than the GPU or the host is refused).
+
+    Load one with ``io.load_system(slug or path, profile, gpu=..., n_dimms=...)``: its part
+    overrides take slugs, paths or specs and re-derive the host link.
+    ``dataclasses.replace(system, n_dimms=16)`` or ``replace(system, dimm=replace(system.dimm,
+    ndp_multipliers=512))`` are safe what-ifs too; swapping the GPU or host with ``replace``
+    is refused where the link would no longer be the one the GPU gets.
     """
 
     slug: str
@@ -388,6 +457,18 @@ class SystemSpec:
             if link.kind not in kinds:
                 raise ValueError(f"{name} {link.slug!r} is a link of kind {link.kind}; {name} "
                                  f"must be of kind {' or '.join(kinds)}")
+        # The host link is the one the GPU really gets (`io.effective_pcie_link`): never faster
+        # than the GPU's or the host's PCIe. ``dataclasses.replace(system, gpu=t4)`` would keep
+        # the old link silently; io.load_system(..., gpu=spec) derives it.
+        link = self.host_link
+        for part in ("gpu", "host"):
+            spec = getattr(self, part)
+            if link.generation > spec.pcie_gen or link.lanes > spec.pcie_lanes:
+                raise ValueError(
+                    f"host_link {link.slug!r} (PCIe {link.generation}.0 x{link.lanes}) is faster "
+                    f"than {part} {spec.slug!r} (PCIe {spec.pcie_gen}.0 x{spec.pcie_lanes}); the "
+                    f"link runs at the slower: build the system with io.load_system(..., "
+                    f"{part}=...) or pass host_link=io.effective_pcie_link(...)")
 
     @property
     def dimm_capacity_bytes(self) -> float:

@@ -192,6 +192,14 @@ def evaluate(case: Case, *, system_for: SystemFor, models: Mapping[str, ModelSpe
         ``policy``, ``tokens_per_s`` (NaN where unsupported), ``decode_step_s``, ``prefill_s``,
         ``supported``, ``reason``.
     """
+    if case.model not in models:
+        raise ValueError(f"models has no {case.model!r} (the case's model); it maps slug → "
+                         f"ModelSpec, got keys {sorted(map(str, models))}")
+    if (case.model, case.activation) not in activities:
+        raise ValueError(f"activities has no ({case.model!r}, {case.activation!r}); it maps "
+                         f"(model slug, activation) → Activity, e.g. {{({case.model!r}, "
+                         f"'relu'): io.load_activity({case.model!r})}}, got keys "
+                         f"{sorted(map(str, activities))}")
     system = system_for(**dict(case.system))
     activity = activities[(case.model, case.activation)]
     kw = dict(options)
