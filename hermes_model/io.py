@@ -115,8 +115,9 @@ def catalog_slugs(kind: str) -> list[str]:
 
 def _slug_key(text: str) -> str:
     """How a slug is matched: case and separators (``-``, ``_``, ``.``, spaces) do not matter
-    (``LLaMA2-70B`` and ``llama270b`` are ``llama2_70b``, ``RTX 4090`` is ``rtx_4090``)."""
-    return re.sub(r"[-_.\s]+", "", text.strip().lower())
+    (``LLaMA2-70B`` and ``llama270b`` are ``llama2_70b``, ``RTX 4090`` is ``rtx_4090``), nor does
+    a B after a size in gigabytes (the paper's ``A100-40GB-SXM4`` is ``a100_40g_sxm4``)."""
+    return re.sub(r"(\d)gb", r"\1g", re.sub(r"[-_.\s]+", "", text.strip().lower()))
 
 
 def resolve_slug(text: str, slugs: Sequence[str], what: str) -> str:

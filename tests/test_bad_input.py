@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hermes_model import io, policies, roofline, specs
+from hermes_model import io, params, policies, roofline, specs
 from hermes_model.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -845,3 +845,19 @@ def test_an_empty_value_is_not_the_working_folder(capsys: pytest.CaptureFixture[
         x for k, v in args.items() for x in (k, v)])
     line = one_line_error(err)
     assert code == 2 and line.startswith(f"error: {flag}: unknown ")
+
+
+@pytest.mark.parametrize(("text", "slug"), [("A100-40GB-SXM4", "a100_40g_sxm4"),
+                                            ("A100 80GB SXM4", "a100_80g_sxm4"),
+                                            ("H100-PCIe-80GB", "h100_pcie_80g")])
+def test_gpu_spelled_as_the_paper_writes_it(text: str, slug: str) -> None:
+    """The paper's "A100-40GB-SXM4" names the catalog's a100_40g_sxm4 (GB after a size is G)."""
+    assert io.load_gpu(text).slug == slug
+    assert params.gpu(text) == slug
+
+
+def test_slug_keys_stay_distinct() -> None:
+    """No two slugs of a catalog kind, or models, share a matching key."""
+    for slugs in [*(io.catalog_slugs(k) for k in io.CATALOG_KINDS), io.model_slugs()]:
+        keys = [io._slug_key(s) for s in slugs]
+        assert len(set(keys)) == len(keys), slugs
