@@ -47,6 +47,7 @@ Hermes (HPCA 2025) §III-B, Fig. 4a/4b; PowerInfer (arXiv 2312.12456) §3 for th
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -434,7 +435,8 @@ def fit_persistence(distances: Sequence[int], values: Sequence[float], memoryles
     distances, values : sequence
         Target similarity at each distance (at least two points, distances increasing).
     memoryless : float
-        The memoryless baseline of the same frequencies; S∞ is kept at or above it.
+        The memoryless baseline of the same frequencies; S∞ is kept at or above it (with a
+        ``UserWarning`` when the last target lies below it: it cannot be met).
     timescales : {1, 2}
         1: one timescale, solved *exactly* through the first and the last point (the paper's
         adjacent-token value and its far plateau); points in between are predictions.
@@ -452,6 +454,11 @@ def fit_persistence(distances: Sequence[int], values: Sequence[float], memoryles
         raise ValueError("similarities must lie in (0, 1)")
     if timescales == 1:
         d1, dn, s1, sn = d[0], d[-1], s[0], s[-1]
+        if sn < memoryless:  # no generator of these frequencies goes below independent tokens
+            warnings.warn(f"similarity {sn:g} asked at distance {dn:g} is below the memoryless "
+                          f"baseline {memoryless:.3f} of these frequencies (independent tokens); "
+                          f"the curve is kept at the baseline there, and the far similarity "
+                          f"will read higher than asked", UserWarning, stacklevel=2)
         if sn >= s1:  # flat curve: no within-sequence memory
             return Persistence(max(float(sn), memoryless), 0.0, 0.0, 0.0)
 

@@ -299,3 +299,23 @@ def test_headline_fit_where_twenty_eighty_is_out_of_reach() -> None:
     # at density 0.3 the hottest 20 % carry at most 0.2 / 0.3 of the activations
     fit, text = sp.headline_fit(4096, 0.30)
     assert fit is None and "no skew reaches" in text and "at most 67 %" in text
+
+
+def test_persistence_warns_below_the_memoryless_baseline() -> None:
+    """A far similarity below independent tokens' cannot be met: a warning, the curve at M."""
+    with pytest.warns(UserWarning, match="below the memoryless baseline 0.500"):
+        pers = sp.fit_persistence([1, 25], [0.9, 0.3], memoryless=0.5)
+    far = float(sp.similarity_curve(pers, np.array([25.0]))[0])
+    assert 0.5 <= far < 0.55
+    assert float(sp.similarity_curve(pers, np.array([1.0]))[0]) == pytest.approx(0.9)
+
+
+def test_persistence_above_the_baseline_is_quiet() -> None:
+    """Targets above the baseline raise no warning and are met at both ends."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pers = sp.fit_persistence([1, 25], [0.9, 0.6], memoryless=0.3)
+    got = sp.similarity_curve(pers, np.array([1.0, 25.0]))
+    np.testing.assert_allclose(got, [0.9, 0.6], rtol=1e-9)
