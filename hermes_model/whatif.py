@@ -2,7 +2,8 @@
 
 A :class:`Case` is a starting point (a model, its activation statistics, a batch, and the
 paper's system with optional part overrides); a :class:`WhatIf` changes exactly **one** thing of
-it: a part of the system by catalog slug (``gpu``, ``host_link``, ``dimm``), a count
+it: a part of the system by catalog slug (``gpu``, ``host``, ``host_link``, ``gpu_link``,
+``dimm``), a count
 (``n_dimms``, ``n_gpus``), the model, its activation (``relu``: the ReLU-fied statistics the paper
 evaluates; ``swiglu``: the original SwiGLU model's), the batch, the MLP/QKV density, or one field
 of `hermes_model.policies.Assumptions`. :func:`run` evaluates a case and its what-if with the same
@@ -35,7 +36,7 @@ from hermes_model.specs import SystemSpec
 SystemFor = Callable[..., SystemSpec]
 
 #: Parts of the system a what-if may swap by slug or count (``io.load_system``'s overrides).
-SYSTEM_PARAMETERS: Final = ("gpu", "n_gpus", "host_link", "dimm", "n_dimms")
+SYSTEM_PARAMETERS: Final = ("gpu", "n_gpus", "host", "host_link", "gpu_link", "dimm", "n_dimms")
 #: Parameters of the run itself.
 RUN_PARAMETERS: Final = ("model", "activation", "batch", "density")
 #: Policies compared in every what-if: Hermes, its host-CPU variant and all weights on the GPU.
@@ -266,7 +267,7 @@ def input_sources(case: Case, whatif: WhatIf, *, system_for: SystemFor,
     after, _ = apply(case, whatif)
     p = whatif.parameter
     rows: list[tuple[str, str]] = []
-    if p in ("gpu", "host_link", "dimm"):
+    if p in ("gpu", "host", "host_link", "gpu_link", "dimm"):
         spec = getattr(system_for(**dict(after.system)), p)
         rows = [(k, str(v)) for k, v in spec.sources.items()]
         name = getattr(spec, "name", str(whatif.value))

@@ -39,7 +39,7 @@ def test_unknown_parameter_and_bad_case_raise():
     with pytest.raises(ValueError, match="activation"):
         whatif.Case(model="opt_13b", activation="gelu")
     with pytest.raises(ValueError, match="system override"):
-        whatif.Case(model="opt_13b", system=(("host", "i9_13900k"),))
+        whatif.Case(model="opt_13b", system=(("cpu", "i9_13900k"),))
 
 
 def test_run_matches_direct_policy_calls(kw):
@@ -107,3 +107,23 @@ def test_crossing_closed_form():
     assert math.isnan(whatif.crossing([1, 2], [np.nan, np.nan]))
     with pytest.raises(ValueError, match="increasing"):
         whatif.crossing([2, 1], [1.0, 2.0])
+
+
+def test_host_what_if_from_a_file_of_ones_own(kw, tmp_path):
+    """A host of one's own (a YAML file): twice the DRAM bandwidth speeds Hermes-host up, leaves
+    Hermes (DIMMs, not host DRAM) as it is, and its sources are the file's."""
+    text = (io.data_dir() / "catalog" / "hosts" / "i9_13900k.yaml").read_text()
+    assert "dram_bandwidth_GBps: {value: 89.6," in text
+    path = tmp_path / "fast_host.yaml"
+    path.write_text(text.replace("dram_bandwidth_GBps: {value: 89.6,",
+                                 "dram_bandwidth_GBps: {value: 179.2,"))
+    case = whatif.Case(model="llama2_70b")
+    w = whatif.WhatIf(label="2x host DRAM", parameter="host", value=str(path))
+    assert whatif.changed_inputs(case, w) == ("host",)
+    out = whatif.run(case, [w], **kw).set_index(["label", "policy"])
+    gain = out.loc[("2x host DRAM", "hermes-host"), "vs_baseline"]
+    assert 1.2 < gain <= 2.0
+    assert out.loc[("2x host DRAM", "hermes"), "vs_baseline"] == pytest.approx(1.0)
+    src = whatif.input_sources(case, w, system_for=kw["system_for"], models=kw["models"],
+                               provenance={})
+    assert "dram_bandwidth_bytes_per_s" in set(src["field"])
