@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -172,3 +173,110 @@ def test_derived_constants() -> None:
 def test_bad_arguments_raise(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         dram.rank_efficiency(io.load_dimm("ddr4_3200_ndp"), **kwargs)
+
+
+# ------------------------------------------------------------- boundaries (mutation testing)
+
+
+def test_trtp_floor_in_cycles_binds_at_slow_clocks() -> None:
+    """tRTP = max(floor nCK, ceil(7.5 ns / tCK)): the floor (4 DDR4, 12 DDR5) wins at slow clocks."""
+    d4 = dataclasses.replace(io.load_dimm("ddr4_3200_ndp"), data_rate_transfers_per_s=800e6)
+    assert d4.tck_s == pytest.approx(2.5e-9)  # 7.5 ns = 3 cycles < 4
+    assert dram.trtp_cycles(d4) == 4
+    d5 = dataclasses.replace(io.load_dimm("ddr5_4800_ndp"), data_rate_transfers_per_s=2400e6)
+    assert 7.5e-9 / d5.tck_s == pytest.approx(9.0)  # 9 cycles < 12
+    assert dram.trtp_cycles(d5) == 12
+
+
+def test_activate_spacing_takes_trrd_l_over_bank_groups() -> None:
+    """t_act = max(tRRD_S, tRRD_L / G, tFAW / 4): a long tRRD_L sets it at tRRD_L / G."""
+    d = _with_timings(io.load_dimm("ddr4_3200_ndp"), tRRD_L=40)
+    assert d.n_bank_groups == 2
+    assert dram.activate_cycles(d) == 40 / 2
+
+
+def test_burst_bytes_is_an_integer() -> None:
+    """Bytes per burst is a whole number (an int), 8 bits a byte: 64 × 2 × 4 / 8 for DDR4 BL8."""
+    b = dram.burst_bytes(io.load_dimm("ddr4_3200_ndp"))
+    assert isinstance(b, int) and b == 64 * 2 * 4 // 8
+
+
+def _bank_busy_by_hand(d, reads: int) -> float:
+    """Activate-to-activate time of a bank serving `reads` reads of one open row (tCK):
+    max(tRC, tRCD + (m − 1)·s + tRTP + tRP), s = max(tCCD_L, G·t_col); 0 for no read."""
+    t = d.timings
+    s = max(t.tCCD_L, d.n_bank_groups * dram.column_cycles(d))
+    return 0.0 if reads == 0 else max(t.tRC, t.tRCD + (reads - 1) * s + dram.trtp_cycles(d) + t.tRP)
+
+
+def _chunk_by_brute_force(d, chunk_bytes: float) -> tuple[float, float]:
+    """Mean row visits and bank occupancy per chunk, enumerating every burst of every allowed
+    offset: burst i of the chunk lands in stripe (o + i) // Q, bank group (o + i) % G, and each
+    (stripe, bank group) touched is one row visit serving the reads that land in it."""
+    b = dram.burst_bytes(d)
+    q = int(dram.stripe_bytes(d) // b)
+    n = -(-int(chunk_bytes) // b)  # ceil
+    step = math.gcd(n, q)
+    visits, busy = [], []
+    for o in range(0, q, step):
+        reads: dict[tuple[int, int], int] = {}
+        for i in range(o, o + n):
+            key = (i // q, i % d.n_bank_groups)
+            reads[key] = reads.get(key, 0) + 1
+        visits.append(len(reads))
+        busy.append(sum(_bank_busy_by_hand(d, m) for m in reads.values()))
+    return float(np.mean(visits)), float(np.mean(busy))
+
+
+@pytest.mark.parametrize("slug", ["ddr4_3200_ndp", "ddr5_4800_ndp"])
+@pytest.mark.parametrize("trc", [None, 1])
+@pytest.mark.parametrize("chunk", [64, 192, 320, 768, 1000, 16384, 16384 + 64, 40000])
+def test_chunk_cycles_match_a_burst_by_burst_enumeration(slug, trc, chunk) -> None:
+    """Row visits and bank occupancy equal a brute-force walk over bursts and offsets (tRC = 1
+    makes the read-time term of the bank occupancy, not tRC, set it)."""
+    d = io.load_dimm(slug)
+    if trc is not None:
+        d = _with_timings(d, tRC=trc)
+    visits, busy = _chunk_by_brute_force(d, chunk)
+    c = dram.chunk_cycles(d, chunk)
+    assert float(c.row_visits) == pytest.approx(visits, rel=1e-12)
+    banks = d.n_bank_groups * d.n_banks_per_group
+    assert float(c.bank_cycles) == pytest.approx(busy / banks, rel=1e-12)
+
+
+def test_full_stripe_bank_occupancy_by_hand() -> None:
+    """DDR4 Table II, one 16 KiB stripe: 2 rows of 128 reads each, s = max(8, 2·4) = 8 tCK,
+    B = 24 + 127·8 + 12 + 24 = 1076 tCK (> tRC = 76), over 8 banks: 2·1076 / 8."""
+    c = dram.chunk_cycles(io.load_dimm("ddr4_3200_ndp"), 16384)
+    assert float(c.bank_cycles) == pytest.approx(2 * (24 + 127 * 8 + 12 + 24) / 8)
+
+
+def test_chunk_cycles_rounds_up_to_bursts_and_refreshes_by_default() -> None:
+    """1 B and 100 B cost one and two whole 64 B bursts; refresh is on unless turned off."""
+    d = io.load_dimm("ddr4_3200_ndp")
+    one, partial = dram.chunk_cycles(d, 1), dram.chunk_cycles(d, 100)
+    assert float(one.bursts) == 1 and float(one.total_cycles) == float(
+        dram.chunk_cycles(d, 64).total_cycles)
+    assert float(partial.bursts) == 2 and float(partial.bus_cycles) == 2 * dram.column_cycles(d)
+    with_refresh = float(dram.chunk_cycles(d, 2048).total_cycles)
+    without = float(dram.chunk_cycles(d, 2048, refresh=False).total_cycles)
+    assert with_refresh == pytest.approx(without / (1 - 550 / 7800))
+
+
+@pytest.mark.parametrize("chunk", [64, 2048, 16384 + 64])
+def test_command_bus_time_is_one_act_per_row_and_one_read_per_burst(chunk) -> None:
+    """Command cycles = row visits (ACT) + bursts (READ with auto-precharge), one per clock."""
+    c = dram.chunk_cycles(io.load_dimm("ddr4_3200_ndp_jedec"), chunk)
+    assert float(c.command_cycles) == float(c.row_visits) + float(c.bursts)
+
+
+def test_shared_bus_rank_switch_by_hand() -> None:
+    """Shared bus: one rank pays no switch (stream, refresh off: the pin rate); DDR5's two ranks
+    pay 2 tCK per 32 KiB stripe of 256 bursts × 8 tCK: pin × 2048 / 2050."""
+    d4 = dataclasses.replace(io.load_dimm("ddr4_3200_ndp"), n_ranks=1)
+    one = float(dram.dimm_bandwidth_bytes_per_s(d4, ranks_parallel=False, refresh=False))
+    assert one == pytest.approx(d4.rank_pin_bandwidth_bytes_per_s, rel=1e-12)
+    d5 = io.load_dimm("ddr5_4800_ndp")
+    assert d5.n_ranks == 2 and dram.stripe_bytes(d5) == 4 * 8192 and dram.burst_bytes(d5) == 128
+    shared = float(dram.dimm_bandwidth_bytes_per_s(d5, ranks_parallel=False))
+    assert shared == pytest.approx(d5.rank_pin_bandwidth_bytes_per_s * 2048 / 2050, rel=1e-12)

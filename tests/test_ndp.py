@@ -197,3 +197,58 @@ def test_dimm_collective_by_hand() -> None:
         ndp.dimm_collective_s(v, 8, link, kind="broadcast")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="nbytes"):
         ndp.dimm_collective_s(-1.0, 8, link, kind="all_reduce")
+
+
+# ------------------------------------------------------------- boundaries (mutation testing)
+
+
+def test_mac_rate_of_one_multiplier_at_one_cycle_and_zero_refused() -> None:
+    """One multiplier at one cycle per op: 8 FP16 lanes × 1 GHz; zero multipliers are refused."""
+    assert float(ndp.dimm_mac_per_s(DIMM, multipliers=1, cycles_per_op=1)) == pytest.approx(
+        1 * 8 * 1e9 / 1)
+    with pytest.raises(ValueError, match="positive"):
+        ndp.dimm_mac_per_s(DIMM, multipliers=0)
+
+
+def test_saturation_needs_a_gain_strictly_below_min_gain() -> None:
+    """A doubling that gains exactly `min_gain` still counts as a gain (not saturated)."""
+    exact = 1.5 ** np.arange(5)  # every doubling gains exactly 50 % (exact in binary)
+    assert np.isnan(ndp.saturation_multipliers(exact, M, min_gain=0.5))
+    assert float(ndp.saturation_multipliers(exact, M, min_gain=0.5 + 1e-9)) == 32
+
+
+def test_implied_cycles_for_speedup_open_interval() -> None:
+    """Finite for a speedup just above 1 (round trip), NaN at both ends 1 and M / baseline."""
+    bw, batch = 95e9, 4
+    kw = {"multipliers": 512, "baseline_multipliers": 32, "bandwidth_bytes_per_s": bw,
+          "values_per_operand": 8, "clock_hz": 1e9, "batch_size": batch}
+    c = ndp.implied_cycles_per_op_for_speedup(1.5, **kw)
+    assert _speedups([float(c)], [batch], bw)[-1, 0, 0] == pytest.approx(1.5)
+    for at_the_end in (1.0, 512 / 32):
+        assert np.isnan(ndp.implied_cycles_per_op_for_speedup(at_the_end, **kw))
+
+
+def test_amdahl_share_for_a_small_ndp_speedup() -> None:
+    """f = (1 − 1/S) / (1 − 1/s) also for 1 < s ≤ 2: f = 0.5, s = 1.5 gives S = 1 / (0.5 + 0.5/1.5)."""
+    f, s = 0.5, 1.5
+    end_to_end = 1 / ((1 - f) + f / s)
+    assert float(ndp.amdahl_ndp_share(end_to_end, s)) == pytest.approx(f)
+
+
+def test_host_move_zero_overhead_allowed_zero_energy_refused() -> None:
+    """host_overhead_s = 0 is allowed (time = 2S / W); a channel energy of 0 J/bit is refused."""
+    s = 4096.0
+    bw = float(dram.dimm_bandwidth_bytes_per_s(DIMM, pattern="chunks", chunk_bytes=s,
+                                               ranks_parallel=False))
+    move = ndp.host_move(s, DIMM, host_overhead_s=0.0)
+    assert float(move.time_s) == pytest.approx(2 * s / bw)
+    assert float(move.energy_j) == pytest.approx(2 * 8 * s * ndp.ASSUMED_CHANNEL_ENERGY_J_PER_BIT)
+    with pytest.raises(ValueError, match="channel_energy_j_per_bit"):
+        ndp.host_move(s, DIMM, host_overhead_s=0.0, channel_energy_j_per_bit=0.0)
+
+
+def test_dimm_collective_of_a_single_byte() -> None:
+    """Any positive size pays: one byte over two DIMMs is one round, t0 + (1/2)·1 B / W."""
+    link = io.load_link("dimm_link", "paper")
+    t = float(ndp.dimm_collective_s(1.0, 2, link, kind="reduce_scatter"))
+    assert t == pytest.approx(link.latency_s + 0.5 / link.achievable_bandwidth_bytes_per_s)

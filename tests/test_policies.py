@@ -793,3 +793,40 @@ def test_error_range_words_count_np_bars():
     assert spread.startswith("land above the paper's by 5 % where it runs (1 N.P. bar;")
     lead, spread = policies.error_range_words({}, median_pct=100, n_np=6)
     assert "N.P." in lead and "N.P." in spread
+
+
+# ------------------------------------------------------------- by-hand prefill (mutation testing)
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_prefill_by_hand(system, inputs, overlap):
+    """Prefill = L·layer + fill + LM head + the extra bytes' copy, each term written out from
+    the docstring: per layer max(FLOP/P, bytes/W) + 6 kernels and lat + bytes/link."""
+    model = io.load_model("opt_13b")
+    o = opts(inputs, "opt_13b")
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    b, p, e = 2, 64, 2
+    streamed, extra = 1e8, 3e8
+    tokens = b * p
+    flop = 2 * tokens * sh.layer_bytes / e + 2 * b * model.n_heads * model.head_dim * p * (p + 1)
+    act = sh.layer_bytes + 4 * tokens * model.d_model * e
+    comp = max(flop / r.gpu_flops, act / r.gpu_bw) + 6 * r.t0
+    tx = r.link_lat + streamed / r.link_bw
+    layer, fill = (max(comp, tx), min(comp, tx)) if overlap else (comp + tx, 0.0)
+    head = max(sh.lm_head_bytes / r.gpu_bw, 2 * b * sh.lm_head_bytes / e / r.gpu_flops) + r.t0
+    expected = model.n_layers * layer + fill + head + (r.link_lat + extra / r.link_bw)
+    got = policies._prefill_s(model, sh, r, o, batch=b, prompt_len=p,
+                              streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=overlap,
+                              extra_bytes=extra)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_gpu_only_capacity_counts_the_workspace(inputs):
+    """Two 24 GiB GPUs keeping half for the workspace hold 24 GiB: OPT-13B (23.9 GiB of weights
+    plus its KV cache) does not fit, though it fits the 48 GiB of raw memory."""
+    model = io.load_model("opt_13b")
+    s = io.load_system("hermes_paper", n_gpus=2)
+    raw = s.n_gpus * s.gpu.memory_bytes
+    assert raw / 2 - 2**28 < shapes.weight_bytes(model) < raw / 2  # 24 GiB less 0.25 GiB
+    e = policies.estimate("gpu-only", model, s, options=Assumptions(gpu_workspace_frac=0.5))
+    assert not e.supported and "after the workspace" in e.reason
