@@ -830,3 +830,237 @@ def test_gpu_only_capacity_counts_the_workspace(inputs):
     assert raw / 2 - 2**28 < shapes.weight_bytes(model) < raw / 2  # 24 GiB less 0.25 GiB
     e = policies.estimate("gpu-only", model, s, options=Assumptions(gpu_workspace_frac=0.5))
     assert not e.supported and "after the workspace" in e.reason
+
+
+# ------------------------------------------ Hermes / Hermes-host / Hermes-base by hand (mutation)
+
+
+def _link_copy_s(r, nbytes):
+    """A copy over the host link: latency + bytes / bandwidth, nothing for no bytes (s)."""
+    return r.link_lat + nbytes / r.link_bw if nbytes > 0 else 0.0
+
+
+def _prefill_hand(model, sh, r, *, b, p, streamed, upload=0.0):
+    """`_prefill_s` with overlap, written out from its docstring (the LM head resident)."""
+    e, tokens = 2, b * p
+    flop = 2 * tokens * sh.layer_bytes / e + 2 * b * model.n_heads * model.head_dim * p * (p + 1)
+    act = sh.layer_bytes + 4 * tokens * model.d_model * e
+    comp = max(flop / r.gpu_flops, act / r.gpu_bw) + 6 * r.t0
+    tx = max(_link_copy_s(r, streamed), _link_copy_s(r, upload))
+    head = max(sh.lm_head_bytes / r.gpu_bw, 2 * b * sh.lm_head_bytes / e / r.gpu_flops) + r.t0
+    return model.n_layers * max(comp, tx) + min(comp, tx) + head
+
+
+def _hybrid_prefill_hand(model, sh, r, *, b, p, hot, sync):
+    """PowerInfer's hybrid prefill written out from `_hybrid_prefill_s`'s docstring: the GPU
+    reads its hot neurons and the projection once and computes them and causal attention for
+    every prompt token (6 kernels); the CPU does the same for the cold neurons (one kernel fewer
+    per block than the GPU's gathered blocks: 1 + 2); four syncs per layer; the LM head once.
+    Returns (total, gpu side, cpu side)."""
+    e, tokens = 2, b * p
+    gpu_bytes = hot + sh.proj_bytes
+    cold = sh.qkv_bytes + sh.mlp_bytes - hot
+    attn = 2 * b * model.n_heads * model.head_dim * p * (p + 1)
+    gpu = max((2 * tokens * gpu_bytes / e + attn) / r.gpu_flops, gpu_bytes / r.gpu_bw) + 6 * r.t0
+    cpu = max(2 * tokens * cold / e / r.host_flops, cold / r.host_bw) + 3 * r.host_t0
+    head = max(sh.lm_head_bytes / r.gpu_bw, 2 * b * sh.lm_head_bytes / e / r.gpu_flops) + r.t0
+    return model.n_layers * (max(gpu, cpu) + 4 * sync) + head, gpu, cpu
+
+
+@pytest.mark.parametrize(("b", "p", "hot_frac", "bound"), [
+    (1, 1, 1.0, "gpu-bw"),       # everything hot, one token: the GPU reads, the CPU idles
+    (4, 512, 1.0, "gpu-flop"),   # everything hot, 2,048 tokens: GEMMs and attention compute
+    (1, 1, 0.0, "cpu-bw"),       # nothing hot: the CPU reads every QKV/MLP weight
+    (2, 64, 0.5, "cpu-flop"),    # half hot, 128 tokens: the CPU's FLOPs set the layer
+])
+def test_hybrid_prefill_by_hand(system, inputs, b, p, hot_frac, bound):
+    """Hermes-host's hybrid prefill = L·(max(GPU side, CPU side) + 4 syncs) + LM head, each side a
+    roofline over its own weights (the GPU's with causal attention 2·b·H·d_h·P(P+1)), in each of
+    the four regimes (which side, memory- or compute-bound)."""
+    model = io.load_model("opt_66b")
+    o = opts(inputs, "opt_66b")
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    hot = hot_frac * (sh.qkv_bytes + sh.mlp_bytes)
+    sync = 3e-4
+    want, gpu, cpu = _hybrid_prefill_hand(model, sh, r, b=b, p=p, hot=hot, sync=sync)
+    side, kind = bound.split("-")
+    assert (gpu > cpu) == (side == "gpu")
+    w = hot + sh.proj_bytes if side == "gpu" else sh.qkv_bytes + sh.mlp_bytes - hot
+    flop_per_byte = b * p  # of the weights: 2 FLOP per 2-byte weight per token
+    ridge = r.gpu_flops / r.gpu_bw if side == "gpu" else r.host_flops / r.host_bw
+    assert w > 0 and (flop_per_byte > ridge) == (kind == "flop")
+    got = policies._hybrid_prefill_s(model, sh, r, o, batch=b, prompt_len=p, gpu_hot_bytes=hot,
+                                     sync_s=sync)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def _hermes_budget_hand(system, model, sh, *, kv=0.0):
+    """GPU bytes left for cached neurons: 90 % of the GPU, less every layer's projection and the
+    LM head (resident by default) and, for Hermes-host, the KV cache."""
+    return 0.9 * system.gpu.memory_bytes - model.n_layers * sh.proj_bytes - sh.lm_head_bytes - kv
+
+
+@pytest.mark.parametrize("slug", ["opt_66b", "llama2_70b"])
+def test_hermes_host_prefill_and_resident_bytes_by_hand(system, inputs, slug):
+    """Hermes-host: the GPU caches min(budget/L, QKV + MLP) bytes a layer, the budget being what
+    the resident projections (L of them), the LM head and the KV cache leave; the hybrid prefill
+    runs those on the GPU, syncing the prompt's hidden states (b·P·d values) four times a layer;
+    resident bytes = L·cached + L·projection + LM head."""
+    model = io.load_model(slug)
+    o = opts(inputs, slug)
+    b, p, g = 2, 64, 8
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    kv = b * (p + g) * 2 * model.n_layers * model.n_kv_heads * model.head_dim * 2
+    budget = _hermes_budget_hand(system, model, sh, kv=kv)
+    cached = min(budget / model.n_layers, sh.qkv_bytes + sh.mlp_bytes)
+    assert cached < sh.qkv_bytes + sh.mlp_bytes  # the budget binds: the resident terms matter
+    sync = r.link_lat + b * p * model.d_model * 2 / r.link_bw
+    want, _, _ = _hybrid_prefill_hand(model, sh, r, b=b, p=p, hot=cached, sync=sync)
+    e = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=g,
+                          options=o)
+    assert e.prefill_s == pytest.approx(want, rel=1e-9)
+    L = model.n_layers
+    assert e.details["gpu_cached_bytes"] == pytest.approx(L * cached, rel=1e-12)
+    assert e.details["gpu_resident_bytes"] == pytest.approx(
+        L * cached + L * sh.proj_bytes + sh.lm_head_bytes, rel=1e-12)
+
+
+def test_hermes_resident_bytes_fill_the_budget(system, inputs):
+    """Hermes (KV cache on the DIMMs): resident = L·cached + L·projection + LM head, and with the
+    budget binding that is 90 % of the GPU; without a resident projection the cache takes its
+    L·projection bytes."""
+    model = io.load_model("opt_66b")
+    sh = policies._shape(model, "fp16")
+    L = model.n_layers
+    for proj_on_gpu in (True, False):
+        o = opts(inputs, "opt_66b", projection_on_gpu=proj_on_gpu)
+        e = policies.estimate("hermes", model, system, batch=1, prompt_len=64, gen_len=8,
+                              options=o)
+        resident = (L * sh.proj_bytes if proj_on_gpu else 0.0) + sh.lm_head_bytes
+        cached = (0.9 * system.gpu.memory_bytes - resident) / L
+        assert cached < sh.qkv_bytes + sh.mlp_bytes
+        assert e.details["gpu_cached_bytes"] == pytest.approx(L * cached, rel=1e-12)
+        assert e.details["gpu_resident_bytes"] == pytest.approx(L * cached + resident, rel=1e-12)
+        assert e.details["gpu_resident_bytes"] == pytest.approx(0.9 * system.gpu.memory_bytes,
+                                                                rel=1e-12)
+
+
+@pytest.mark.parametrize("gpu_tflops", [None, 0.1])
+def test_hermes_host_decode_attention_on_gpu_by_hand(system, inputs, gpu_tflops):
+    """Hermes-host's decode attention on the GPU, per layer and step: a roofline of the KV read
+    (b·2·H_kv·d_h·2 bytes per position) against 2 FLOP per MAC of QK and PV (2·b·H·d_h MACs per
+    position), plus one kernel; summed over the contexts P+1 … P+g. On the paper's GPU it reads;
+    on a GPU of 0.1 TFLOP/s peak it computes (LLaMA2-70B: 64 query heads on 8 KV heads)."""
+    model = io.load_model("llama2_70b")
+    if gpu_tflops is not None:
+        system = io.load_system("hermes_paper", "paper", gpu=dataclasses.replace(
+            system.gpu, fp16_flop_per_s=gpu_tflops * 1e12))
+    o = opts(inputs, "llama2_70b")
+    b, p, g = 2, 100, 6
+    bw, flops = system.gpu.achievable_bandwidth_bytes_per_s, system.gpu.achievable_flop_per_s
+    t0 = system.gpu.kernel_overhead_s
+    want, read_bound = 0.0, []
+    for ctx in range(p + 1, p + g + 1):
+        read = b * 2 * model.n_kv_heads * model.head_dim * 2 * ctx / bw
+        comp = 2 * (2 * b * model.n_heads * model.head_dim * ctx) / flops
+        read_bound.append(read > comp)
+        want += model.n_layers * (max(read, comp) + t0)
+    assert set(read_bound) == {gpu_tflops is None}
+    e = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=g,
+                          options=o)
+    assert e.breakdown_s["attention"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("pol", ["hermes", "hermes-host"])
+def test_predictor_tables_are_read_at_host_bandwidth(system, inputs, pol):
+    """The predictor reads one 8.5-byte entry (4-bit state, two 32-bit indices) per QKV neuron
+    (d_model of them) and per MLP neuron (d_ffn) at host DRAM bandwidth."""
+    model = io.load_model("llama2_70b")
+    e = policies.estimate(pol, model, system, batch=1, prompt_len=64, gen_len=4,
+                          options=opts(inputs, "llama2_70b"))
+    want = (8192 + 28672) * (0.5 + 2 * 4) / system.host.achievable_bandwidth_bytes_per_s
+    assert e.details["predictor_s"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("proj_on_gpu", [True, False])
+def test_prefill_streams_resident_streams_whole_layers(system, inputs, proj_on_gpu):
+    """With prefill_streams_resident every layer's QKV, projection and MLP cross the link in
+    prefill, resident or not (OPT-66B at batch 1 is transfer-bound): Hermes' prefill is Hermes-
+    base's then (both upload the prompt's KV cache), and Hermes-host streaming to the GPU pays
+    the same weights without the upload."""
+    model = io.load_model("opt_66b")
+    b, p = 1, 64
+    o = opts(inputs, "opt_66b", prefill_streams_resident=True, projection_on_gpu=proj_on_gpu)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    whole = sh.qkv_bytes + sh.proj_bytes + sh.mlp_bytes
+    upload = b * p * 2 * model.n_kv_heads * model.head_dim * 2
+    assert r.link_lat + whole / r.link_bw > 10 * (2 * b * p * whole / 2 / r.gpu_flops)
+    ndp = _prefill_hand(model, sh, r, b=b, p=p, streamed=whole, upload=upload)
+    run = {pol: policies.estimate(pol, model, system, batch=b, prompt_len=p, gen_len=4,
+                                  options=o).prefill_s
+           for pol in ("hermes", "hermes-base")}
+    assert run["hermes"] == pytest.approx(ndp, rel=1e-12)
+    assert run["hermes-base"] == pytest.approx(ndp, rel=1e-12)
+    oh = dataclasses.replace(o, host_prefill_on_cpu=False)
+    host = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=4,
+                             options=oh).prefill_s
+    assert host == pytest.approx(_prefill_hand(model, sh, r, b=b, p=p, streamed=whole),
+                                 rel=1e-12)
+
+
+@pytest.mark.parametrize("layers_fit", [0.5, 1.5, 2.5, 40.5])
+def test_hermes_base_hand_over_with_few_gpu_layers(system, inputs, layers_fit):
+    """Hermes-base with room for 0, 1, 2 or all 40 whole layers of OPT-13B after the LM head (a
+    48 GiB GPU, the workspace share chosen so): each GPU layer pays q/k/v out and the attention
+    output back, each DIMM layer two all-reduces over DIMM-link, and a GPU/DIMM hand-over each
+    way exists when both hold layers."""
+    model = io.load_model("opt_13b")
+    big = io.load_system("hermes_paper", "paper",
+                         gpu=dataclasses.replace(system.gpu, memory_bytes=48 * 2**30))
+    sh = policies._shape(model, "fp16")
+    ws = 1 - (layers_fit * sh.layer_bytes + sh.lm_head_bytes) / big.gpu.memory_bytes
+    L, b = model.n_layers, 2
+    n_gpu = min(L, int(layers_fit))
+    e = policies.estimate("hermes-base", model, big, batch=b, prompt_len=64, gen_len=4,
+                          options=opts(inputs, "opt_13b", gpu_workspace_frac=ws))
+    assert e.details["gpu_layers"] == n_gpu
+    sync, vec = _sync_s(big, model, b), b * model.d_model * 2
+    want = (n_gpu * (_qkv_sync_s(big, model, b) + sync) + (2 * sync if 0 < n_gpu < L else 0.0)
+            + (L - n_gpu) * 2 * 2 * _rs_s(big, vec))
+    assert e.breakdown_s["communication"] / 4 == pytest.approx(want, rel=1e-9)
+
+
+def test_hermes_prefill_streams_only_what_is_not_cached(system, inputs):
+    """Hermes' prefill streams QKV + MLP less the GPU's cached share a layer (OPT-66B on the
+    paper's GPU, batch 1: transfer-bound) while the prompt's KV cache goes up to the DIMMs;
+    with every neuron cached (OPT-13B on a 48 GiB GPU) nothing is streamed, so the KV upload
+    alone is the layer's transfer, and Hermes-host streaming to the GPU (its KV cache stays
+    there) has no transfer at all."""
+    b, p = 1, 64
+    model = io.load_model("opt_66b")
+    o = opts(inputs, "opt_66b")
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    cached = _hermes_budget_hand(system, model, sh) / model.n_layers
+    kv_up = b * p * 2 * model.n_kv_heads * model.head_dim * 2
+    want = _prefill_hand(model, sh, r, b=b, p=p, upload=kv_up,
+                         streamed=sh.qkv_bytes + sh.mlp_bytes - cached)
+    got = policies.estimate("hermes", model, system, batch=b, prompt_len=p, gen_len=4,
+                            options=o).prefill_s
+    assert got == pytest.approx(want, rel=1e-12)
+
+    model = io.load_model("opt_13b")
+    big = io.load_system("hermes_paper", "paper",
+                         gpu=dataclasses.replace(system.gpu, memory_bytes=48 * 2**30))
+    b, p = 8, 512
+    o = opts(inputs, "opt_13b", host_prefill_on_cpu=False)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, big, o)
+    kv_up = b * p * 2 * model.n_kv_heads * model.head_dim * 2
+    kv_all = kv_up * model.n_layers * (p + 4) / p  # Hermes-host's KV cache on the GPU
+    assert (_hermes_budget_hand(big, model, sh, kv=kv_all)
+            > model.n_layers * (sh.qkv_bytes + sh.mlp_bytes))
+    run = {pol: policies.estimate(pol, model, big, batch=b, prompt_len=p, gen_len=4,
+                                  options=o).prefill_s for pol in ("hermes", "hermes-host")}
+    assert run["hermes"] == pytest.approx(
+        _prefill_hand(model, sh, r, b=b, p=p, streamed=0.0, upload=kv_up), rel=1e-12)
+    assert run["hermes-host"] == pytest.approx(
+        _prefill_hand(model, sh, r, b=b, p=p, streamed=0.0), rel=1e-12)
