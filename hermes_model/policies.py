@@ -972,10 +972,14 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
 
 
 def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
-                      prompt_len: int, gpu_hot_bytes: float, sync_s: float) -> float:
+                      prompt_len: int, gpu_hot_bytes: float, sync_s: float,
+                      qkv_sync_s: float | None = None) -> float:
     """PowerInfer's hybrid prefill: per layer the GPU computes its resident neurons and the
     projection for every prompt token while the CPU computes the cold ones (the union of the
-    prompt's tokens is dense), then they exchange the hidden states (two syncs per block)."""
+    prompt's tokens is dense), then they exchange the hidden states (two syncs per block):
+    each block's input to the CPU (`sync_s`, the prompt's hidden states) and its partial sums
+    back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`; None: the
+    hidden state's size)."""
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
     gpu_bytes = gpu_hot_bytes + sh.proj_bytes
@@ -986,7 +990,8 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
     cpu = (max(2.0 * tokens * cold_bytes / e / r.host_flops, cold_bytes / r.host_bw)
            + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
     head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
-    return float(model.n_layers * (max(gpu, cpu) + 4 * sync_s) + head)
+    qkv_back = sync_s if qkv_sync_s is None else qkv_sync_s
+    return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_back) + head)
 
 
 # ------------------------------------------------------------------------------- policies
@@ -1155,7 +1160,10 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         prefill = _hybrid_prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                                     gpu_hot_bytes=cached_layer, sync_s=float(
                                         _copy_s(batch * prompt_len * model.d_model * e,
-                                                r.link_bw, r.link_lat)))
+                                                r.link_bw, r.link_lat)),
+                                    qkv_sync_s=float(_copy_s(
+                                        prompt_len * _qkv_vector_bytes(model, batch, o.dtype),
+                                        r.link_bw, r.link_lat)))
     total_load = tq.total_load + tm.total_load
     details = {"gpu_hot_bytes": L * hot_layer, "gpu_cached_bytes": L * cached_layer,
                "gpu_resident_bytes": L * cached_layer + resident,

@@ -915,7 +915,10 @@ def test_hermes_host_prefill_and_resident_bytes_by_hand(system, inputs, slug):
     cached = min(budget / model.n_layers, sh.qkv_bytes + sh.mlp_bytes)
     assert cached < sh.qkv_bytes + sh.mlp_bytes  # the budget binds: the resident terms matter
     sync = r.link_lat + b * p * model.d_model * 2 / r.link_bw
+    qkv = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
+    qkv_sync = r.link_lat + b * p * qkv * 2 / r.link_bw
     want, _, _ = _hybrid_prefill_hand(model, sh, r, b=b, p=p, hot=cached, sync=sync)
+    want += model.n_layers * (qkv_sync - sync)  # the QKV block's partial sums are q/k/v
     e = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=g,
                           options=o)
     assert e.prefill_s == pytest.approx(want, rel=1e-9)
