@@ -979,7 +979,8 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
     prompt's tokens is dense), then they exchange the hidden states (two syncs per block):
     each block's input to the CPU (`sync_s`, the prompt's hidden states) and its partial sums
     back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`; None: the
-    hidden state's size)."""
+    hidden state's size). The LM head runs where decode runs it: on the GPU, or on the CPU
+    when ``lm_head_on_gpu`` is off."""
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
     gpu_bytes = gpu_hot_bytes + sh.proj_bytes
@@ -989,7 +990,9 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
            + KERNELS_DENSE_LAYER * r.t0)
     cpu = (max(2.0 * tokens * cold_bytes / e / r.host_flops, cold_bytes / r.host_bw)
            + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
-    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+            if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops,
+                                             o.dtype))
     qkv_back = sync_s if qkv_sync_s is None else qkv_sync_s
     return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_back) + head)
 

@@ -1067,3 +1067,20 @@ def test_hermes_prefill_streams_only_what_is_not_cached(system, inputs):
         _prefill_hand(model, sh, r, b=b, p=p, streamed=0.0, upload=kv_up), rel=1e-12)
     assert run["hermes-host"] == pytest.approx(
         _prefill_hand(model, sh, r, b=b, p=p, streamed=0.0), rel=1e-12)
+
+
+def test_hybrid_prefill_runs_the_lm_head_where_decode_does(system, inputs):
+    """With the LM head off the GPU, Hermes-host's prefill computes it on the CPU (as decode
+    does): the prefill changes by exactly the head's CPU roofline less its GPU one."""
+    model = io.load_model("opt_13b")
+    on, off = opts(inputs, "opt_13b"), opts(inputs, "opt_13b", lm_head_on_gpu=False)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, on)
+    b, p = 2, 64
+    kw = {"batch": b, "prompt_len": p, "gpu_hot_bytes": 1e8, "sync_s": 1e-5}
+    t_on = policies._hybrid_prefill_s(model, sh, r, on, **kw)
+    t_off = policies._hybrid_prefill_s(model, sh, r, off, **kw)
+    head, flop = sh.lm_head_bytes, 2 * b * sh.lm_head_bytes / 2
+    gpu_head = max(head / r.gpu_bw, flop / r.gpu_flops) + r.t0
+    cpu_head = max(head / r.host_bw, flop / r.host_flops)
+    assert cpu_head > 10 * gpu_head  # 89.6 GB/s against 936: the head is a real term
+    assert t_off - t_on == pytest.approx(cpu_head - gpu_head, rel=1e-9)
