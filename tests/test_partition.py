@@ -258,3 +258,41 @@ def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Gen
     text = pt.objective_phrase(small, tight.cost)
     assert text.startswith("no placement fits (N.P.)") and "one DIMM's" in text
     assert text.endswith(f"would take {tight.cost.objective_s / 1e-3:.4g} ms per token")
+
+
+# ------------------------------------------------------------------ mutation-audit additions (3)
+
+
+def _unit_problem(layer: list[int], freq: list[float], count: list[int], neuron_bytes: list[float],
+                  budget: float) -> pt.PartitionProblem:
+    """One DIMM, unit GPU and DIMM times, no sync: layer cost max(G, F - G)."""
+    nl = len(neuron_bytes)
+    return pt.PartitionProblem(
+        layer=np.array(layer), freq=np.array(freq), count=np.array(count),
+        gpu_neuron_s=np.ones(nl), dimm_neuron_s=np.ones(nl), neuron_bytes=np.array(neuron_bytes),
+        sync_s=0.0, gpu_budget_bytes=budget, dimm_budget_bytes=1e9, n_dimms=1)
+
+
+def test_fast_solver_fills_the_crossing_with_the_best_fitting_cold_neuron() -> None:
+    """Frequencies 3/8, 5/16, 3/16, 1/8 (F = 1, crossing 1/2): the prefix 3/8 plus the straddling
+    5/16 costs 11/16, the prefix alone 5/8, the prefix plus 1/8 hits the crossing: 1/2 (optimal)."""
+    p = _unit_problem([0, 0, 0, 0], [0.375, 0.3125, 0.1875, 0.125], [1, 1, 1, 1], [1.0], 100.0)
+    sol = pt.solve_fast(p)
+    assert sol.cost.objective_s == pytest.approx(0.5)
+    assert sol.assignment.gpu_count.tolist() == [1, 0, 0, 1]
+    assert sol.lower_bound_s == pytest.approx(0.5)
+
+
+def test_fast_solver_keeps_earlier_candidates_whole_after_the_budget_cut() -> None:
+    """Layer 0: ten 1-B neurons of f = 1/2 (crossing at 5 neurons), layer 1: ten 10-B ones.
+    Budget 28 B: layer 0 takes its 5 (gain per byte 10x), layer 1 two (20 B), 3 B stay unused;
+    cost 2.5 + max(1, 4) = 6.5, the optimum over all (k0, k1) with k0 + 10 k1 ≤ 28."""
+    p = _unit_problem([0, 1], [0.5, 0.5], [10, 10], [1.0, 10.0], 28.0)
+    sol = pt.solve_fast(p)
+    assert sol.assignment.gpu_count.tolist() == [5, 2]
+    brute = min(max(0.5 * k0, 5 - 0.5 * k0) + max(0.5 * k1, 5 - 0.5 * k1)
+                for k0 in range(11) for k1 in range(11) if k0 + 10 * k1 <= 28)
+    assert brute == pytest.approx(6.5)
+    assert sol.cost.objective_s == pytest.approx(brute)
+    # relaxation: layer 1 gets 23 B / 10 B = 2.3 neurons → 2.5 + (5 - 1.15)
+    assert sol.lower_bound_s == pytest.approx(2.5 + 3.85)

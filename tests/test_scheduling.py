@@ -473,3 +473,134 @@ def test_migration_text_without_moves_and_with_exposed_moves() -> None:
 def test_batch_divisors() -> None:
     assert sc.batch_divisors(16) == [1, 2, 4, 8, 16]
     assert sc.batch_divisors(1) == [1]
+
+
+# ------------------------------------------------------------------ mutation-audit additions (3)
+
+
+def test_balanced_placement_lpt_rounds_by_hand() -> None:
+    """Weights 4, 3, 2, 1 on 2 DIMMs: round 1 gives 4|3, round 2 gives 2 to the lighter DIMM."""
+    p = sc.balanced_placement(np.array([[4.0, 3.0, 2.0, 1.0]]), 2)
+    assert p.tolist() == [[0, 1, 1, 0]]
+    assert np.bincount(p[0], weights=[4, 3, 2, 1], minlength=2).tolist() == [5.0, 5.0]
+
+
+def test_imbalance_by_window_arrays_by_hand() -> None:
+    """Window 0: steps (2,0),(0,2) → I_win 1, I_tok 2; window 1: (3,1),(3,1) → 1.5 and 1.5;
+    the totals are ratios of sums: 8/6 and 10/6."""
+    loads = np.array([[2, 0], [0, 2], [3, 1], [3, 1]]).reshape(1, 4, 1, 2)
+    im = sc.imbalance(loads, window_tokens=2)
+    assert np.allclose(im.window_by_window, [[1.0, 1.5]])
+    assert np.allclose(im.per_token_by_window, [[2.0, 1.5]])
+    assert np.allclose(im.layer_window[..., 0], [[1.0, 1.5]])
+    assert im.window == pytest.approx(8 / 6) and im.per_token == pytest.approx(10 / 6)
+
+
+def test_imbalance_of_a_single_active_neuron() -> None:
+    """One active neuron on one of two DIMMs (mean load 0.5 < 1): slowest / mean = 2."""
+    im = sc.imbalance(np.array([1, 0]).reshape(1, 1, 1, 2))
+    assert im.window == pytest.approx(2.0) and im.per_token == pytest.approx(2.0)
+
+
+def _naive_remap(counts: np.ndarray, dimm_of: np.ndarray, d: int, cap: int,
+                 room: np.ndarray | None) -> tuple[list[int], list[int]]:
+    """Algorithm 1 one neuron at a time, as the module docstring states it."""
+    new = [int(x) for x in dimm_of]
+    z = [int(sum(c for c, j in zip(counts, dimm_of, strict=True) if j == k)) for k in range(d)]
+    free = [10**9] * d if room is None else [int(r) for r in room]
+    order = sorted(range(d), key=lambda k: -z[k])  # stable: ties keep index order
+    moves = []
+    for k in range(d // 2):
+        h, lt = order[k], order[d - 1 - k]
+        gap, moved, limit = z[h] - z[lt], 0, min(cap, max(free[lt], 0))
+        cand = sorted((i for i in range(len(new)) if new[i] == h and counts[i] > 0),
+                      key=lambda i: -counts[i])
+        for i in cand:
+            if moved >= limit or gap <= 0:
+                break
+            if counts[i] < gap:
+                new[i], gap, moved = lt, gap - 2 * int(counts[i]), moved + 1
+        free[lt] -= moved
+        free[h] += moved
+        moves.append(moved)
+    return new, moves
+
+
+def test_remap_layer_matches_a_one_neuron_at_a_time_reference() -> None:
+    """The grouped moves of remap_layer equal the plain per-neuron loop (ties, caps, room)."""
+    rng = np.random.default_rng(5)
+    for _ in range(150):
+        d = int(rng.integers(2, 7))
+        n = int(rng.integers(1, 40))
+        counts = rng.integers(0, 6, size=n) * rng.integers(1, 3, size=n)
+        dimm_of = rng.integers(0, d, size=n)
+        cap = int(rng.integers(0, 12))
+        room = None if rng.random() < 0.5 else rng.integers(0, 5, size=d)
+        new, moves = sc.remap_layer(counts, dimm_of, d, max_moves_per_pair=cap, room=room)
+        ref_new, ref_moves = _naive_remap(counts, dimm_of, d, cap, room)
+        assert new.tolist() == ref_new and moves.tolist() == ref_moves
+
+
+def test_remap_layer_many_small_after_one_large() -> None:
+    """Heavy DIMM 4 + ten 1s, light 0: gap 14 → move the 4 (gap 6) then three 1s (gap 0)."""
+    counts = np.array([4] + [1] * 10 + [0])
+    dimm_of = np.array([0] * 11 + [1])
+    new, moves = sc.remap_layer(counts, dimm_of, 2, max_moves_per_pair=20)
+    assert moves.tolist() == [4]
+    assert new[:4].tolist() == [1, 1, 1, 1] and np.all(new[4:11] == 0)
+
+
+def _history_trace() -> np.ndarray:
+    """1-step windows: step 0 fires neurons 0, 1 (DIMM 0), step 1 fires neurons 2, 3 (DIMM 1)."""
+    x = np.zeros((1, 3, 1, 4), dtype=bool)
+    x[0, 0, 0, [0, 1]] = True
+    x[0, 1, 0, [2, 3]] = True
+    return x
+
+
+def test_history_of_one_window_forgets_older_windows() -> None:
+    """Window 1 moves neuron 0 to DIMM 1 (gap 2); window 2 sees only step 1 (neurons 2, 3 on
+    DIMM 1) and moves neuron 2 to DIMM 0, not neuron 0 back (which older counts would do)."""
+    s = sc.simulate_windows(_history_trace(), np.array([[0, 0, 1, 1]]), 2, window_tokens=1,
+                            max_moves_per_pair=4, history_windows=1)
+    assert s.dimm_of[0, 0].tolist() == [1, 0, 0, 1]
+    assert s.moves[0, :, 0, 0].tolist() == [0, 1, 1]
+
+
+def test_history_of_two_windows_uses_both() -> None:
+    """history_windows=2: window 1 already decides on step 0 (move neuron 0); window 2 sums
+    steps 0-1 (counts 1, 1, 1, 1 on DIMMs 1, 0, 1, 1: gap 2) and moves neuron 0 back."""
+    s = sc.simulate_windows(_history_trace(), np.array([[0, 0, 1, 1]]), 2, window_tokens=1,
+                            max_moves_per_pair=4, history_windows=2)
+    assert s.moves[0, :, 0, 0].tolist() == [0, 1, 1]
+    assert s.dimm_of[0, 0].tolist() == [0, 0, 1, 1]
+
+
+def test_capacity_binds_with_neurons_of_two_bytes() -> None:
+    """Four 2-B neurons per DIMM, capacity 10 B: DIMM 1 has room for one neuron, so window 1
+    moves one of DIMM 0's always-active neurons, not the two an unbounded DIMM would take."""
+    x = np.zeros((1, 10, 1, 8), dtype=bool)
+    x[0, :, 0, :4] = True
+    p = np.array([[0, 0, 0, 0, 1, 1, 1, 1]])
+    free = sc.simulate_windows(x, p, 2, max_moves_per_pair=8)
+    assert free.moves[0, 1, 0].tolist() == [2]
+    s = sc.simulate_windows(x, p, 2, max_moves_per_pair=8, neuron_bytes=[2.0],
+                            capacity_bytes=10.0)
+    assert s.moves[0, 1, 0].tolist() == [1]
+    assert np.all(sc.dimm_bytes(s.dimm_of[0], 2, [2.0]) <= 10.0)
+
+
+def test_migration_energy_of_one_move() -> None:
+    """One neuron moved once over 20 steps: the link and host energies of one move / 20."""
+    system = io.load_system("hermes_paper")
+    moves = np.zeros((1, 4, 1, 2), dtype=np.int64)
+    moves[0, 1, 0, 1] = 1
+    sched = sc.WindowSchedule(loads=np.zeros((1, 20, 1, 4), dtype=np.int64), moves=moves,
+                              dimm_of=np.zeros((1, 1, 4), dtype=np.int64), window_tokens=5)
+    nb = 30720.0
+    c = sc.migration_cost(sched, [nb], link=system.dimm_link, dimm=system.dimm,
+                          host_overhead_s=1e-5, projection_s=0.0)
+    link = ndp.dimm_link_move(nb, system.dimm_link)
+    host = ndp.host_move(nb, system.dimm, host_overhead_s=1e-5)
+    assert c.link_energy_j_per_step == pytest.approx(float(link.energy_j) / 20)
+    assert c.host_energy_j_per_step == pytest.approx(float(host.energy_j) / 20)
