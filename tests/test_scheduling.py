@@ -276,11 +276,13 @@ def test_mlp_block_latency_closed_form() -> None:
     assert t2[0, 0] == pytest.approx(16.0 + 10.0)
 
 
-def test_migration_cost_of_one_move() -> None:
-    """One neuron moved once over 20 steps: its link and host times divided by 20."""
+@pytest.mark.parametrize("pair", [0, 1])
+def test_migration_cost_of_one_move(pair: int) -> None:
+    """One neuron moved once over 20 steps, in either pair's slot: its link and host times and
+    energies divided by 20."""
     system = io.load_system("hermes_paper")
     moves = np.zeros((1, 4, 1, 2), dtype=np.int64)
-    moves[0, 1, 0, 0] = 1
+    moves[0, 1, 0, pair] = 1
     sched = sc.WindowSchedule(loads=np.zeros((1, 20, 1, 4), dtype=np.int64), moves=moves,
                               dimm_of=np.zeros((1, 1, 4), dtype=np.int64), window_tokens=5)
     nb = 30720.0
@@ -293,6 +295,8 @@ def test_migration_cost_of_one_move() -> None:
     assert c.host_s_per_step == pytest.approx(float(host.time_s) / 20)
     assert c.link_exposed_s_per_step == pytest.approx(c.link_s_per_step)
     assert c.host_s_per_step > c.link_s_per_step
+    assert c.link_energy_j_per_step == pytest.approx(float(link.energy_j) / 20)
+    assert c.host_energy_j_per_step == pytest.approx(float(host.energy_j) / 20)
 
 
 def test_moves_per_projection() -> None:
@@ -588,19 +592,3 @@ def test_capacity_binds_with_neurons_of_two_bytes() -> None:
                             capacity_bytes=10.0)
     assert s.moves[0, 1, 0].tolist() == [1]
     assert np.all(sc.dimm_bytes(s.dimm_of[0], 2, [2.0]) <= 10.0)
-
-
-def test_migration_energy_of_one_move() -> None:
-    """One neuron moved once over 20 steps: the link and host energies of one move / 20."""
-    system = io.load_system("hermes_paper")
-    moves = np.zeros((1, 4, 1, 2), dtype=np.int64)
-    moves[0, 1, 0, 1] = 1
-    sched = sc.WindowSchedule(loads=np.zeros((1, 20, 1, 4), dtype=np.int64), moves=moves,
-                              dimm_of=np.zeros((1, 1, 4), dtype=np.int64), window_tokens=5)
-    nb = 30720.0
-    c = sc.migration_cost(sched, [nb], link=system.dimm_link, dimm=system.dimm,
-                          host_overhead_s=1e-5, projection_s=0.0)
-    link = ndp.dimm_link_move(nb, system.dimm_link)
-    host = ndp.host_move(nb, system.dimm, host_overhead_s=1e-5)
-    assert c.link_energy_j_per_step == pytest.approx(float(link.energy_j) / 20)
-    assert c.host_energy_j_per_step == pytest.approx(float(host.energy_j) / 20)
