@@ -167,6 +167,8 @@ def _entry(kind: str, slug: str | os.PathLike[str], what: str) -> tuple[Any, str
         return (read_yaml(data_dir() / "catalog" / kind / f"{slug}.yaml"),
                 f"catalog/{kind}/{slug}.yaml", slug)
     path = Path(slug)
+    if path.is_dir():
+        raise ValueError(f"{what} file {slug!r} is a directory")
     if not path.is_file():
         raise ValueError(f"{what} file {slug!r} not found (a catalog {what} is a slug: "
                          f"{', '.join(_slugs(kind))})")
@@ -306,25 +308,10 @@ def is_file_argument(text: str, suffixes: tuple[str, ...], slugs: Sequence[str])
             or Path(text).exists())
 
 
-def _system_entry(slug: str) -> tuple[Any, str, str]:
-    """A system's YAML, its origin and its slug: a catalog slug, or a path to a
-    ``.yaml``/``.yml`` file of the same schema (whose slug is its path)."""
-    if not (isinstance(slug, str)
-            and is_file_argument(slug, (".yaml", ".yml"), _slugs("systems"))):
-        return _entry("systems", slug, "system")
-    path = Path(slug)
-    if path.is_dir():
-        raise ValueError(f"system file {slug!r} is a directory")
-    if not path.is_file():
-        raise ValueError(f"system file {slug!r} not found (a catalog system is a slug: "
-                         f"{', '.join(catalog_slugs('systems'))})")
-    return read_yaml(path), slug, slug
-
-
 def system_refs(slug: str) -> dict[str, Any]:
     """A system's parts as its file names them (slugs and counts, before any override or the
     PCIe clamp of `effective_pcie_link`)."""
-    raw, origin, _ = _system_entry(slug)
+    raw, origin, _ = _entry("systems", slug, "system")
     return dict(specs.parse_system_refs(raw, origin=origin)[0])
 
 
@@ -370,9 +357,7 @@ def load_system(slug: str | os.PathLike[str], profile: str = "paper", *,
     'pcie3_x16'
     """
     specs.check_profile(profile)
-    if isinstance(slug, os.PathLike):  # a pathlib.Path is a system file
-        slug = os.fspath(slug)
-    raw, origin, slug = _system_entry(slug)
+    raw, origin, slug = _entry("systems", slug, "system")  # a pathlib.Path is a system file
     refs, sources, name, notes = specs.parse_system_refs(raw, origin=origin)
     overrides = {"gpu": gpu, "n_gpus": n_gpus, "host": host, "host_link": host_link,
                  "gpu_link": gpu_link, "dimm": dimm, "n_dimms": n_dimms}
@@ -561,7 +546,6 @@ def load_measurements(name: str) -> pd.DataFrame:
     >>> load_measurements("gpu_h200_20261126")["device_name"].iloc[0]
     'NVIDIA H200'
     """
-
     path = data_dir() / "measured" / f"{name}.csv"
     if not path.is_file():
         raise ValueError(f"unknown measurement {name!r}; valid: {', '.join(measurement_names())}")
@@ -574,7 +558,6 @@ def load_paper_fig16() -> pd.DataFrame:
     Columns: ``quantity``, ``batch_size``, ``multipliers``, ``value``, ``unit``, ``kind``
     (``stated`` by the paper or ``inferred`` from its figures), ``source``.
     """
-
     return _read_csv(data_dir() / "paper" / "fig16.csv",
                      ("quantity", "batch_size", "multipliers", "value", "unit", "kind", "source"))
 
@@ -595,7 +578,6 @@ def load_paper_sensitivity(name: str) -> pd.DataFrame:
     ``efficiency``, ``gap_label``, ``hermes_tokens_per_s``, ``trt_tokens_per_s``) from
     ``data/paper/``; every row has ``source`` and, where needed, ``kind`` (stated, read or
     inferred) and ``note``."""
-
     if name not in PAPER_SENSITIVITY:
         raise ValueError(f"unknown paper table {name!r}; valid: {', '.join(PAPER_SENSITIVITY)}")
     return _read_csv(data_dir() / "paper" / f"{name}.csv", _SENSITIVITY_COLUMNS[name])
@@ -637,7 +619,6 @@ def load_paper_figure(name: str) -> pd.DataFrame:
     ``figures``, ``source``, ``note``. Bar values are read from the figure labels; which bar a
     label belongs to is the digest's assignment (see ``note``).
     """
-
     if name not in PAPER_FIGURES:
         raise ValueError(f"unknown paper figure {name!r}; valid: {', '.join(PAPER_FIGURES)}")
     columns = (("name", "value", "value_high", "unit", "source") if name == "averages"
@@ -666,7 +647,6 @@ def load_activation_summary(name: str) -> dict[str, Any]:
 
 def load_activation_frequencies(name: str) -> np.ndarray:
     """Measured per-neuron activation frequencies, shape (layers, neurons)."""
-
     df = _read_csv(_activation_path(name, "_frequencies.csv"), ("layer", "neuron", "frequency"))
     return (df.pivot(index="layer", columns="neuron", values="frequency")
             .sort_index().to_numpy(dtype=float))
@@ -696,7 +676,6 @@ def load_activation_masks(name: str = "minilm") -> tuple[np.ndarray, np.ndarray,
 def load_generator_inputs() -> dict[str, dict[str, Any]]:
     """Per catalog model, the sparsity generator's inputs and their provenance
     (``data/paper/sparsity_generator_inputs.csv``); numbers as float."""
-
     df = _read_csv(data_dir() / "paper" / "sparsity_generator_inputs.csv",
                    ("model", "mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
                     "similarity_d25", "qkv_density", "qkv_hot_share_80"))
@@ -732,7 +711,6 @@ def load_activity(slug: str) -> Activity:
 def load_published_sparsity() -> pd.DataFrame:
     """Published sparsity statistics, one row per value with its source
     (``data/paper/sparsity_published.csv``; values kept as text, e.g. ``96-98``, ``>0.90``)."""
-
     return _read_csv(data_dir() / "paper" / "sparsity_published.csv",
                      ("model", "statistic", "value", "unit", "source"), dtype={"value": str})
 
@@ -754,7 +732,6 @@ def load_scheduling_table(name: str) -> pd.DataFrame:
     claims (``paper_imbalance``), each with its source; or the model's Fig. 13 ablation
     (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``;
     or the §III-B/§IV-A motivation numbers (``motivation``) of ``scripts/make_motivation.py``."""
-
     if name not in SCHEDULING_TABLES:
         raise ValueError(f"unknown scheduling table {name!r}; valid: "
                          f"{', '.join(SCHEDULING_TABLES)}")
@@ -765,14 +742,12 @@ def load_scheduling_table(name: str) -> pd.DataFrame:
 def load_partition_milp() -> pd.DataFrame:
     """Committed results of the reference partition MILP (``data/derived/partition_milp.csv``,
     written by ``scripts/solve_partition_milp.py``)."""
-
     return _read_csv(data_dir() / "derived" / "partition_milp.csv", ("model", "status"))
 
 
 def load_paper_predictor() -> pd.DataFrame:
     """The predictor claims of Hermes and its baselines, with sources
     (``data/paper/predictor.csv``; values kept as text, e.g. ``<1``, ``10-25``)."""
-
     return _read_csv(data_dir() / "paper" / "predictor.csv",
                      ("system", "model", "claim", "value", "unit", "source"), dtype={"value": str})
 
@@ -780,7 +755,6 @@ def load_paper_predictor() -> pd.DataFrame:
 def load_paper_table(file: str) -> pd.DataFrame:
     """Any CSV of ``data/paper/`` by file name (e.g. ``fig9.csv``), as it is on disk; used to
     check the scorecard's references (``data/paper/scorecard_rows.csv``, ``data_ref``)."""
-
     path = data_dir() / "paper" / file
     if path.suffix != ".csv" or not path.is_file():
         valid = sorted(p.name for p in (data_dir() / "paper").glob("*.csv"))
@@ -792,10 +766,8 @@ def load_scorecard_rows() -> pd.DataFrame:
     """The scorecard's rows (``data/paper/scorecard_rows.csv``): the digest's results to
     reproduce (§16), one number, range, threshold, trend or input each, with its paper value,
     rule, source and the ``data/paper`` file and field it comes from."""
-
     return _read_csv(data_dir() / "paper" / "scorecard_rows.csv",
                      ("id", "row", "figure", "quantity", "kind", "paper_value", "paper_high",
                       "unit", "rule", "source", "data_file", "data_ref"),
-                       dtype={"data_file": str, "data_ref": str, "id": str},
-                       keep_default_na=False, na_values={"paper_value": [""],
-                                                         "paper_high": [""]})
+                     dtype={"data_file": str, "data_ref": str, "id": str},
+                     keep_default_na=False, na_values={"paper_value": [""], "paper_high": [""]})

@@ -973,13 +973,12 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
 
 def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
                       prompt_len: int, gpu_hot_bytes: float, sync_s: float,
-                      qkv_sync_s: float | None = None) -> float:
+                      qkv_sync_s: float) -> float:
     """PowerInfer's hybrid prefill: per layer the GPU computes its resident neurons and the
     projection for every prompt token while the CPU computes the cold ones (the union of the
     prompt's tokens is dense), then they exchange the hidden states (two syncs per block):
     each block's input to the CPU (`sync_s`, the prompt's hidden states) and its partial sums
-    back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`; None: the
-    hidden state's size). The LM head runs where decode runs it: on the GPU, or on the CPU
+    back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`). The LM head runs where decode runs it: on the GPU, or on the CPU
     when ``lm_head_on_gpu`` is off."""
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
@@ -993,8 +992,7 @@ def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
             if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops,
                                              o.dtype))
-    qkv_back = sync_s if qkv_sync_s is None else qkv_sync_s
-    return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_back) + head)
+    return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_sync_s) + head)
 
 
 # ------------------------------------------------------------------------------- policies
@@ -1450,10 +1448,7 @@ def policy_named(name: str | Policy) -> Policy:
     if isinstance(name, str):
         from hermes_model import io  # string matching only: no file is read
 
-        try:
-            return Policy(io.resolve_slug(name, valid, "policy"))
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
+        return Policy(io.resolve_slug(name, valid, "policy"))
     raise ValueError(f"unknown policy {name!r}; valid: {', '.join(valid)}")
 
 

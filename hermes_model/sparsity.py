@@ -1021,19 +1021,14 @@ def model_targets(model_slug: str, n_qkv: int, n_mlp: int, native_activation: st
                          f"{', '.join(sorted(generator_inputs))}")
     row = generator_inputs[model_slug]
     dists = (1, 10, 25)
-    prov = {k: str(row[f"{k}_provenance"]) for k in
-            ("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
-             "similarity_d25", "qkv_density", "qkv_hot_share_80")}
-    prov["coupled_share"] = "assumed: DEFAULT_COUPLED_SHARE (Fig. 4b shows one example)"
+    prov = {k: str(row[f"{k}_provenance"]) for k in _TARGET_FIELDS}
+    prov["coupled_share"] = _ASSUMED_COUPLED
     if activation == "relu":
-        dens, hot = float(row["mlp_density"]), float(row["hot_share_80"])
-        sims = (float(row["similarity_d1"]) + BOUND_MARGIN, float(row["similarity_d10"]),
-                float(row["similarity_d25"]))
-        prov["similarity_d1"] += f"; + BOUND_MARGIN {BOUND_MARGIN} (strict bound)"
-        qkv_dens, qkv_hot = float(row["qkv_density"]), float(row["qkv_hot_share_80"])
-        qkv = GroupTargets("qkv", n_qkv, qkv_dens, qkv_hot, dists, sims)
-        mlp = GroupTargets("mlp", n_mlp, dens, hot, dists, sims)
-        return ModelTargets((qkv, mlp), DEFAULT_COUPLED_SHARE, prov)
+        return _relu_targets(n_qkv, n_mlp, qkv=(row["qkv_density"], row["qkv_hot_share_80"]),
+                             mlp=(row["mlp_density"], row["hot_share_80"]),
+                             similarity=(row["similarity_d1"], row["similarity_d10"],
+                                         row["similarity_d25"]),
+                             provenance=prov, coupled_share=DEFAULT_COUPLED_SHARE)
     if native_activation != "swiglu":
         raise ValueError(f"{model_slug}'s native activation is {native_activation}, not swiglu")
     if published is None or swiglu_reference is None:
@@ -1088,20 +1083,34 @@ def targets_from_activity(model: Any, activity: Any, *,
     """
     from hermes_model import shapes
 
-    dists = (1, 10, 25)
-    sims = (float(activity.similarity_d1) + BOUND_MARGIN, float(activity.similarity_d10),
-            float(activity.similarity_d25))
-    qkv = GroupTargets("qkv", shapes.qkv_neurons_per_layer(model), float(activity.qkv_density),
-                       float(activity.qkv_hot_share), dists, sims)
-    mlp = GroupTargets("mlp", shapes.mlp_neurons_per_layer(model), float(activity.mlp_density),
-                       float(activity.mlp_hot_share), dists, sims)
     source = str(getattr(activity, "source", "")) or "given"
-    prov = dict.fromkeys(("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
-                          "similarity_d25", "qkv_density", "qkv_hot_share_80"), source)
-    prov["similarity_d1"] += f"; + BOUND_MARGIN {BOUND_MARGIN} (strict bound)"
-    prov["coupled_share"] = ("assumed: DEFAULT_COUPLED_SHARE (Fig. 4b shows one example)"
-                             if coupled_share == DEFAULT_COUPLED_SHARE else "given")
-    return ModelTargets((qkv, mlp), coupled_share, prov)
+    prov = dict.fromkeys(_TARGET_FIELDS, source)
+    prov["coupled_share"] = (_ASSUMED_COUPLED if coupled_share == DEFAULT_COUPLED_SHARE
+                             else "given")
+    a = activity
+    return _relu_targets(shapes.qkv_neurons_per_layer(model), shapes.mlp_neurons_per_layer(model),
+                         qkv=(a.qkv_density, a.qkv_hot_share), mlp=(a.mlp_density, a.mlp_hot_share),
+                         similarity=(a.similarity_d1, a.similarity_d10, a.similarity_d25),
+                         provenance=prov, coupled_share=coupled_share)
+
+
+#: The statistics behind a model's targets, by their names in the generator's inputs.
+_TARGET_FIELDS: Final = ("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
+                         "similarity_d25", "qkv_density", "qkv_hot_share_80")
+_ASSUMED_COUPLED: Final = "assumed: DEFAULT_COUPLED_SHARE (Fig. 4b shows one example)"
+
+
+def _relu_targets(n_qkv: int, n_mlp: int, *, qkv: tuple[Any, Any], mlp: tuple[Any, Any],
+                  similarity: tuple[Any, Any, Any], provenance: dict[str, str],
+                  coupled_share: float) -> ModelTargets:
+    """QKV and MLP groups of (density, hot share) sharing the similarity at distances 1, 10 and
+    25, S(1) raised by `BOUND_MARGIN` (strict bound); `provenance` gets that noted."""
+    s1, s10, s25 = (float(x) for x in similarity)
+    sims = (s1 + BOUND_MARGIN, s10, s25)
+    provenance["similarity_d1"] += f"; + BOUND_MARGIN {BOUND_MARGIN} (strict bound)"
+    groups = tuple(GroupTargets(name, n, float(dens), float(hot), (1, 10, 25), sims)
+                   for name, n, (dens, hot) in (("qkv", n_qkv, qkv), ("mlp", n_mlp, mlp)))
+    return ModelTargets(groups, coupled_share, provenance)
 
 
 # ---------------------------------------------------------------------------------------------

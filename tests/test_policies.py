@@ -890,7 +890,7 @@ def test_hybrid_prefill_by_hand(system, inputs, b, p, hot_frac, bound):
     ridge = r.gpu_flops / r.gpu_bw if side == "gpu" else r.host_flops / r.host_bw
     assert w > 0 and (flop_per_byte > ridge) == (kind == "flop")
     got = policies._hybrid_prefill_s(model, sh, r, o, batch=b, prompt_len=p, gpu_hot_bytes=hot,
-                                     sync_s=sync)
+                                     sync_s=sync, qkv_sync_s=sync)
     assert got == pytest.approx(want, rel=1e-12)
 
 
@@ -1076,7 +1076,8 @@ def test_hybrid_prefill_runs_the_lm_head_where_decode_does(system, inputs):
     on, off = opts(inputs, "opt_13b"), opts(inputs, "opt_13b", lm_head_on_gpu=False)
     sh, r = policies._shape(model, "fp16"), policies._rates(model, system, on)
     b, p = 2, 64
-    kw = {"batch": b, "prompt_len": p, "gpu_hot_bytes": 1e8, "sync_s": 1e-5}
+    kw = {"batch": b, "prompt_len": p, "gpu_hot_bytes": 1e8, "sync_s": 1e-5,
+          "qkv_sync_s": 2e-5}
     t_on = policies._hybrid_prefill_s(model, sh, r, on, **kw)
     t_off = policies._hybrid_prefill_s(model, sh, r, off, **kw)
     head, flop = sh.lm_head_bytes, 2 * b * sh.lm_head_bytes / 2
