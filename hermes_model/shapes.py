@@ -103,8 +103,9 @@ class ModelSpec:
         Exact parameter count the model card or checkpoint metadata states.
     config_source : str
         Where the config was written from, with the retrieval date.
-    attn_bias, mlp_bias : bool
-        Whether the attention (q, k, v, o) and MLP linear layers carry biases (OPT: both).
+    attn_bias, o_bias, mlp_bias : bool
+        Whether the q/k/v projections, the attention output projection (o) and the MLP linear
+        layers carry biases (OPT: all three; Qwen2: q/k/v only).
     norm : str
         ``layernorm`` (weight and bias, 2·d parameters) or ``rmsnorm`` (weight, d parameters).
     norms_per_layer : int
@@ -149,6 +150,7 @@ class ModelSpec:
     card_parameter_count: int
     config_source: str
     attn_bias: bool
+    o_bias: bool
     mlp_bias: bool
     norm: str
     norms_per_layer: int
@@ -177,8 +179,9 @@ class ModelSpec:
         if not _is_int(self.n_learned_positions) or self.n_learned_positions < 0:
             raise ValueError(f"{where}: n_learned_positions must be an int >= 0, "
                              f"got {self.n_learned_positions!r}")
-        for field_name in ("gated_mlp", "attn_bias", "mlp_bias", "final_norm", "tied_embeddings",
-                           "lm_head_stored", "parallel_attn", "new_decoder_architecture"):
+        for field_name in ("gated_mlp", "attn_bias", "o_bias", "mlp_bias", "final_norm",
+                           "tied_embeddings", "lm_head_stored", "parallel_attn",
+                           "new_decoder_architecture"):
             value = getattr(self, field_name)
             if not isinstance(value, bool):
                 msg = f"{where}: {field_name} must be a bool, got {value!r}"
@@ -348,18 +351,27 @@ def _native_from_config(slug: str, family: str, config: Mapping[str, Any]) -> st
     return allowed[act]
 
 
+#: ``model_type`` values read, and the reader (family) each goes to.
+MODEL_TYPES: Final = {"opt": "opt", "llama": "llama", "mistral": "llama", "qwen2": "llama",
+                      "falcon": "falcon", "RefinedWeb": "falcon", "RefinedWebModel": "falcon"}
+
+
 def _family(slug: str, config: Mapping[str, Any]) -> str:
     model_type = config.get("model_type")
-    if model_type in ("opt", "llama"):
-        return str(model_type)
-    if model_type in ("falcon", "RefinedWeb", "RefinedWebModel"):
-        return "falcon"
-    hint = ("; a model of the Llama architecture (gated SiLU MLP, RMSNorm, rotary positions: "
-            "Mistral, Qwen2, ...) reads as llama once its config says \"model_type\": \"llama\" "
-            "(with \"attention_bias\": true where its projections carry biases)"
-            if isinstance(model_type, str) else "")
-    raise ValueError(f"model {slug!r}: config field 'model_type' must be opt, llama, falcon, "
-                     f"RefinedWeb or RefinedWebModel, got {model_type!r}{hint}")
+    if isinstance(model_type, str) and model_type in MODEL_TYPES:
+        return MODEL_TYPES[model_type]
+    hint = ""
+    if isinstance(model_type, str) and ("moe" in model_type.lower()
+                                        or "num_local_experts" in config
+                                        or "num_experts" in config):
+        hint = ("; mixture-of-experts models are not modelled (each token reads a few experts' "
+                "weights, not a sparse share of one MLP)")
+    elif isinstance(model_type, str):
+        hint = ("; another model of the Llama architecture (gated SiLU MLP, RMSNorm, rotary "
+                "positions) reads as llama once its config says \"model_type\": \"llama\" "
+                "(with \"attention_bias\": true where its projections carry biases)")
+    raise ValueError(f"model {slug!r}: config field 'model_type' must be one of "
+                     f"{', '.join(MODEL_TYPES)}, got {model_type!r}{hint}")
 
 
 def config_native_activation(slug: str, config: Mapping[str, Any]) -> str:
@@ -386,7 +398,8 @@ def _opt_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "d_model": d, "d_ffn": _get(config, slug, "ffn_dim", int), "n_heads": n_heads,
         "n_kv_heads": n_heads, "head_dim": _head_dim(slug, d, n_heads, "num_attention_heads"),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": False,
-        "attn_bias": bias, "mlp_bias": bias, "norm": "layernorm", "norms_per_layer": 2,
+        "attn_bias": bias, "o_bias": bias, "mlp_bias": bias, "norm": "layernorm",
+        "norms_per_layer": 2,
         "final_norm": final_norm, "tied_embeddings": tied, "lm_head_stored": not tied,
         # OPTLearnedPositionalEmbedding keeps an offset of 2 rows.
         "n_learned_positions": max_pos + 2,
@@ -397,6 +410,13 @@ def _opt_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _llama_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The Llama architecture and its kin (``model_type`` ``llama``, ``mistral``, ``qwen2``):
+    gated SiLU MLP, RMSNorm, rotary positions, grouped KV heads. Sliding-window attention
+    (Mistral's ``sliding_window``) is not modelled: the KV cache holds every token of the
+    context, exact for contexts up to the window (4,096 tokens for Mistral-7B-v0.1)."""
+    qwen2 = config.get("model_type") == "qwen2"
+    mistral = config.get("model_type") == "mistral"
+    attention_bias = _get(config, slug, "attention_bias", bool, False)
     d = _get(config, slug, "hidden_size", int)
     n_heads = _get(config, slug, "num_attention_heads", int)
     tied = _get(config, slug, "tie_word_embeddings", bool, False)
@@ -408,8 +428,11 @@ def _llama_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "head_dim": (_get(config, slug, "head_dim", int) if "head_dim" in config
                      else _head_dim(slug, d, n_heads, "num_attention_heads")),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": True,
-        "attn_bias": _get(config, slug, "attention_bias", bool, False),
-        "mlp_bias": _get(config, slug, "mlp_bias", bool, False),
+        # transformers' LlamaAttention gives q, k, v and o the config's attention_bias;
+        # Qwen2Attention hard-codes biases on q, k and v and none on o; Mistral has none.
+        "attn_bias": qwen2 or (not mistral and attention_bias),
+        "o_bias": not (qwen2 or mistral) and attention_bias,
+        "mlp_bias": not (qwen2 or mistral) and _get(config, slug, "mlp_bias", bool, False),
         "norm": "rmsnorm", "norms_per_layer": 2, "final_norm": True,
         "tied_embeddings": tied, "lm_head_stored": not tied, "n_learned_positions": 0,
         "word_embed_proj_dim": d, "parallel_attn": False, "new_decoder_architecture": False,
@@ -443,7 +466,7 @@ def _falcon_fields(slug: str, config: Mapping[str, Any]) -> dict[str, Any]:
         "n_kv_heads": n_kv,
         "head_dim": _head_dim(slug, d, n_heads, "n_head" if rw else "num_attention_heads"),
         "vocab_size": _get(config, slug, "vocab_size", int), "gated_mlp": False,
-        "attn_bias": bias, "mlp_bias": bias, "norm": "layernorm",
+        "attn_bias": bias, "o_bias": bias, "mlp_bias": bias, "norm": "layernorm",
         "norms_per_layer": 2 if new_arch else 1, "final_norm": True,
         "tied_embeddings": _get(config, slug, "tie_word_embeddings", bool, True),
         # The released checkpoints store lm_head.weight as a tensor of its own (the
@@ -465,8 +488,9 @@ def model_from_config(slug: str, config: Mapping[str, Any], meta: Mapping[str, A
     slug : str
         Catalogue slug, e.g. ``"llama2_70b"``; used in every error message.
     config : Mapping[str, Any]
-        The parsed ``config.json``. ``model_type`` selects the reader: ``opt``, ``llama``, or
-        ``falcon`` / ``RefinedWeb`` / ``RefinedWebModel``.
+        The parsed ``config.json``. ``model_type`` selects the reader (:data:`MODEL_TYPES`):
+        ``opt``; ``llama``, ``mistral`` or ``qwen2``; ``falcon``, ``RefinedWeb`` or
+        ``RefinedWebModel``.
     meta : Mapping[str, Any]
         The ``models.yaml`` entry, with exactly the keys ``name``, ``config_source``,
         ``card_parameter_count``, ``card_parameter_source``, ``activation``,
@@ -623,9 +647,9 @@ def _norm_params(model: ModelSpec) -> int:
 def _layer_bias_params(model: ModelSpec) -> int:
     total = 0
     for m in layer_matrices(model):
-        if (m.neuron_kind == "mlp" and model.mlp_bias) or (m.neuron_kind != "mlp"
-                                                           and model.attn_bias):
-            total += m.n
+        has_bias = {"mlp": model.mlp_bias, "qkv": model.attn_bias}.get(m.neuron_kind,
+                                                                       model.o_bias)
+        total += m.n if has_bias else 0
     return total
 
 

@@ -27,16 +27,27 @@ from hermes_model import units as u
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "data" / "catalog"
 
-#: Mistral-7B-v0.1's published config.json (mistralai/Mistral-7B-v0.1), with model_type "llama":
-#: the same architecture (its 4096-token sliding window does not matter below 4096 tokens).
+#: Mistral-7B-v0.1's published config.json (mistralai/Mistral-7B-v0.1); its 4096-token sliding
+#: window does not matter below 4096 tokens.
 MISTRAL_7B = {
     "architectures": ["MistralForCausalLM"], "hidden_act": "silu", "hidden_size": 4096,
-    "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "llama",
+    "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "mistral",
     "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
     "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "tie_word_embeddings": False,
     "torch_dtype": "bfloat16", "vocab_size": 32000}
 #: Its parameter count as its checkpoint states it (model card: 7,241,732,096).
 MISTRAL_7B_PARAMETERS = 7_241_732_096
+#: Qwen2.5-7B-Instruct's published config.json (Qwen/Qwen2.5-7B-Instruct): biases on q, k and v
+#: only, untied LM head.
+QWEN25_7B = {
+    "architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "hidden_act": "silu",
+    "hidden_size": 3584, "intermediate_size": 18944, "max_position_embeddings": 32768,
+    "max_window_layers": 28, "model_type": "qwen2", "num_attention_heads": 28,
+    "num_hidden_layers": 28, "num_key_value_heads": 4, "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "use_sliding_window": False, "vocab_size": 152064}
+#: Its parameter count as its checkpoint states it (model card: 7.61B; safetensors metadata).
+QWEN25_7B_PARAMETERS = 7_615_616_512
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +133,46 @@ def test_load_model_takes_a_path_as_text(mistral_dir: Path) -> None:
         io.load_model(str(mistral_dir / "missing.json"))
 
 
-def test_unknown_model_type_hints_at_llama(tmp_path: Path) -> None:
+def test_mistral_and_qwen2_read_as_llama_kin(tmp_path: Path) -> None:
+    """``model_type`` mistral and qwen2 load with the Llama reader; Qwen2's q/k/v biases (and no
+    o bias) give its checkpoint's exact parameter count; either runs every Llama policy."""
+    path = tmp_path / "qwen25_7b.json"
+    path.write_text(json.dumps(QWEN25_7B), encoding="utf-8")
+    qwen = io.load_model(path)
+    assert (qwen.attn_bias, qwen.o_bias, qwen.mlp_bias) == (True, False, False)
+    assert (qwen.n_kv_heads, qwen.head_dim, qwen.family) == (4, 128, "llama")
+    assert shapes.parameter_count(qwen) == QWEN25_7B_PARAMETERS
+    # Biases are 28 layers x (3584 + 2 x 512) values: the count with none is that much smaller.
+    no_bias = dataclasses.replace(qwen, attn_bias=False)
+    assert shapes.parameter_count(qwen) - shapes.parameter_count(no_bias) == 28 * (3584 + 1024)
+    with_o = dataclasses.replace(qwen, o_bias=True)
+    assert shapes.parameter_count(with_o) - shapes.parameter_count(qwen) == 28 * 3584
+    # A Mistral config that claims biases still has none (MistralAttention hard-codes them off).
+    mistral = shapes.model_from_config("m", {**MISTRAL_7B, "attention_bias": True}, _file_meta())
+    assert (mistral.attn_bias, mistral.o_bias, mistral.mlp_bias) == (False, False, False)
+    system = io.load_system("hermes_paper")
+    assert policies.estimate("hermes-base", qwen, system).tokens_per_s > 0
+    assert not policies.estimate("dejavu", qwen, system).supported  # OPT only
+
+
+def _file_meta() -> dict[str, object]:
+    return {"name": "m", "config_source": "test", "card_parameter_count": 1,
+            "card_parameter_source": "test", "activation": "reglu",
+            "native_activation": "swiglu", "notes": "test"}
+
+
+@pytest.mark.parametrize(("model_type", "extra", "hint"), [
+    ("gpt2", {}, r"another model of the Llama architecture"),
+    ("mixtral", {"num_local_experts": 8}, r"mixture-of-experts models are not modelled"),
+    ("qwen2_moe", {}, r"mixture-of-experts models are not modelled"),
+])
+def test_unknown_model_type_says_what_reads(tmp_path: Path, model_type: str,
+                                            extra: dict[str, object], hint: str) -> None:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({**MISTRAL_7B, "model_type": "mistral"}), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"'model_type' must be opt, llama, .*got 'mistral'; "
-                                         r"a model of the Llama architecture"):
+    path.write_text(json.dumps({**MISTRAL_7B, "model_type": model_type, **extra}),
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"'model_type' must be one of opt, llama, mistral, "
+                                         rf"qwen2, .*got '{model_type}'; {hint}"):
         io.load_model(path)
 
 

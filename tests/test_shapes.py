@@ -210,7 +210,7 @@ def test_bad_config_raises_naming_field() -> None:
     with pytest.raises(ValueError, match="num_key_value_heads"):
         shapes.model_from_config("llama2_70b", cfg, META["llama2_70b"])
     cfg = _config("llama2_70b")
-    cfg["model_type"] = "mistral"
+    cfg["model_type"] = "gpt_neox"
     with pytest.raises(ValueError, match="model_type"):
         shapes.model_from_config("llama2_70b", cfg, META["llama2_70b"])
 
