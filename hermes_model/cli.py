@@ -164,7 +164,7 @@ def cmd_op(args: argparse.Namespace) -> None:
     device = io.load_device(args.device, args.profile)
     if isinstance(device, DimmSpec):  # the rates the policies use: DRAM timings, NDP core
         t = ndp.dimm_op_time(device, weight_bytes=args.n * args.k * shapes.dtype_bytes(args.dtype),
-                             batch_size=args.m, pattern="stream", dtype=args.dtype)
+                             batch=args.m, pattern="stream", dtype=args.dtype)
         rates = ("one NDP-DIMM: its DRAM timings' stream bandwidth (see 'dimm') and its NDP "
                  "core's MAC rate, as the policies use them")
     else:
@@ -296,7 +296,7 @@ def bench_trace_llama2_70b_256tok_s(clock: Callable[[], float] = time.perf_count
     return clock() - start
 
 
-def partition_problem(slug: str, system_slug: str, profile: str, batch_size: int = 1, *,
+def partition_problem(slug: str, system_slug: str, profile: str, batch: int = 1, *,
                       parts: dict[str, Any] | None = None) -> Any:
     """The per-neuron partition instance of a catalog model on a system (issue 7); `parts`
     swaps parts of the system as `io.load_system`'s keywords do."""
@@ -304,21 +304,21 @@ def partition_problem(slug: str, system_slug: str, profile: str, batch_size: int
 
     model, system = io.load_model(slug), io.load_system(system_slug, profile, **(parts or {}))
     mlp, qkv = partition.model_frequencies(model, sparsity_targets(slug, "relu"))
-    return partition.model_problem(model, system, mlp, qkv, batch_size=batch_size)
+    return partition.model_problem(model, system, mlp, qkv, batch=batch)
 
 
-def partition_payload(slug: str, system_slug: str, profile: str, batch_size: int = 1, *,
+def partition_payload(slug: str, system_slug: str, profile: str, batch: int = 1, *,
                       parts: dict[str, Any] | None = None) -> Row:
     """Solve the offline partition of one model with the fast solver, timed (`parts` as in
     `partition_problem`)."""
     from hermes_model import partition
 
-    problem = partition_problem(slug, system_slug, profile, batch_size, parts=parts)
+    problem = partition_problem(slug, system_slug, profile, batch, parts=parts)
     start = time.perf_counter()
     sol = partition.solve_fast(problem)
     solve_s = time.perf_counter() - start
     c = sol.cost
-    return {"model": slug, "system": system_slug, "profile": profile, "batch": batch_size,
+    return {"model": slug, "system": system_slug, "profile": profile, "batch": batch,
             "n_neurons": problem.n_neurons, "solve_s": solve_s, "objective_s": c.objective_s,
             "lower_bound_s": sol.lower_bound_s, "certified_gap": sol.gap,
             "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
@@ -447,7 +447,7 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
     model = io.load_model(slug)
     system = io.load_system(system_slug, profile, **(parts or {}))
     rng = np.random.default_rng(seed)
-    case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch_size=batch,
+    case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch=batch,
                                 rng=rng, n_layers_sim=layers, n_sequences=n_sequences)
     res = scheduling.balance_case(case, system)
     scale = model.n_layers / layers

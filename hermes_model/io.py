@@ -555,11 +555,11 @@ def load_measurements(name: str) -> pd.DataFrame:
 def load_paper_fig16() -> pd.DataFrame:
     """The paper's Fig. 16 statements (and the digest's inferred per-DIMM rates), for comparison only.
 
-    Columns: ``quantity``, ``batch_size``, ``multipliers``, ``value``, ``unit``, ``kind``
+    Columns: ``quantity``, ``batch``, ``multipliers``, ``value``, ``unit``, ``kind``
     (``stated`` by the paper or ``inferred`` from its figures), ``source``.
     """
     return _read_csv(data_dir() / "paper" / "fig16.csv",
-                     ("quantity", "batch_size", "multipliers", "value", "unit", "kind", "source"))
+                     ("quantity", "batch", "multipliers", "value", "unit", "kind", "source"))
 
 
 #: The paper's sensitivity and cost results (issue 10), for comparison only.

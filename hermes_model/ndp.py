@@ -6,7 +6,7 @@ The public API later chapters use:
   `hermes_model.dram`): read bandwidth the buffer-chip core gets (B/s).
 * ``dimm_mac_per_s(dimm, *, multipliers=None, cycles_per_op=None)``: MAC rate (MAC/s),
   multipliers × values per operand × clock ÷ cycles per operation.
-* ``dimm_op_time(dimm, *, weight_bytes, batch_size, ...)``: roofline time of a GEMV/GEMM over
+* ``dimm_op_time(dimm, *, weight_bytes, batch, ...)``: roofline time of a GEMV/GEMM over
   `weight_bytes` of weights on one DIMM (a `roofline.OpTime`).
 * ``saturation_multipliers`` and ``multiplier_speedup``: the Fig. 16 design-space sweep.
 * ``dimm_link_move`` and ``host_move``: time and energy to move a neuron between two DIMMs.
@@ -15,7 +15,7 @@ The public API later chapters use:
 Assumptions: each of the GEMV unit's multipliers takes a 128-bit operand (eight FP16 weights) and
 multiplies it by one activation in `cycles_per_op` cycles (bit-serial, one significand bit per
 cycle by default); activations and partial sums stay in the core's buffer, so only weights cross
-the DRAM interface; each weight read serves `batch_size` MACs (every sequence in the batch needs the
+the DRAM interface; each weight read serves `batch` MACs (every sequence in the batch needs the
 same neuron: the upper bound of reuse). All quantities in SI units.
 """
 
@@ -81,7 +81,7 @@ def dimm_mac_per_s(dimm: DimmSpec, *, multipliers: npt.ArrayLike | None = None,
     return np.asarray(m * dimm.ndp_values_per_operand * dimm.ndp_clock_hz / c)
 
 
-def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch_size: npt.ArrayLike,
+def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch: npt.ArrayLike,
                  pattern: Pattern = "chunks", chunk_bytes: npt.ArrayLike | None = None,
                  ranks_parallel: bool = True, multipliers: npt.ArrayLike | None = None,
                  cycles_per_op: npt.ArrayLike | None = None,
@@ -93,7 +93,7 @@ def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch_size: npt
     dimm : DimmSpec
     weight_bytes : array_like
         Weight bytes the DIMM reads (B).
-    batch_size : array_like
+    batch : array_like
         Sequences served per weight read (count): MACs = batch × weights.
     pattern, chunk_bytes, ranks_parallel
         Access pattern of the weights, as in `dram.dimm_bandwidth_bytes_per_s` (a neuron's row is
@@ -113,19 +113,19 @@ def dimm_op_time(dimm: DimmSpec, *, weight_bytes: npt.ArrayLike, batch_size: npt
     Notes
     -----
     The bandwidth and MAC rate must be scalars here (one configuration per call); sweep
-    `weight_bytes` and `batch_size` as arrays.
+    `weight_bytes` and `batch` as arrays.
     """
     bw = float(dimm_bandwidth_bytes_per_s(dimm, pattern=pattern, chunk_bytes=chunk_bytes,
                                           ranks_parallel=ranks_parallel))
     mac = float(dimm_mac_per_s(dimm, multipliers=multipliers, cycles_per_op=cycles_per_op))
     w = np.asarray(weight_bytes, dtype=float)
-    flop = 2.0 * np.asarray(batch_size, dtype=float) * w / dtype_bytes(dtype)
+    flop = 2.0 * np.asarray(batch, dtype=float) * w / dtype_bytes(dtype)
     return roofline.op_time(flop, w, flop_per_s=2.0 * mac, bandwidth_bytes_per_s=bw,
                             overhead_s=dimm.kernel_overhead_s)
 
 
 def gemv_time_per_weight_s(*, bandwidth_bytes_per_s: npt.ArrayLike, mac_per_s: npt.ArrayLike,
-                           batch_size: npt.ArrayLike,
+                           batch: npt.ArrayLike,
                            dtype: str = "fp16") -> npt.NDArray[np.float64]:
     """Time per weight of a batched GEMV (s): max(bytes / bandwidth, batch / MAC rate).
 
@@ -133,13 +133,13 @@ def gemv_time_per_weight_s(*, bandwidth_bytes_per_s: npt.ArrayLike, mac_per_s: n
     """
     bw = np.asarray(bandwidth_bytes_per_s, dtype=float)
     mac = np.asarray(mac_per_s, dtype=float)
-    b = np.asarray(batch_size, dtype=float)
+    b = np.asarray(batch, dtype=float)
     return np.maximum(dtype_bytes(dtype) / bw, b / mac)
 
 
 def multiplier_speedup(multipliers: npt.ArrayLike, *, bandwidth_bytes_per_s: float,
                        values_per_operand: int, clock_hz: float, cycles_per_op: npt.ArrayLike,
-                       batch_size: npt.ArrayLike, baseline_multipliers: float = 32,
+                       batch: npt.ArrayLike, baseline_multipliers: float = 32,
                        dtype: str = "fp16") -> npt.NDArray[np.float64]:
     """Speedup of the NDP GEMV over `baseline_multipliers` multipliers (ratio, ≥ 1 above it).
 
@@ -150,9 +150,9 @@ def multiplier_speedup(multipliers: npt.ArrayLike, *, bandwidth_bytes_per_s: flo
     c = np.asarray(cycles_per_op, dtype=float)
     rate = values_per_operand * clock_hz / c
     t = gemv_time_per_weight_s(bandwidth_bytes_per_s=bandwidth_bytes_per_s, mac_per_s=m * rate,
-                               batch_size=batch_size, dtype=dtype)
+                               batch=batch, dtype=dtype)
     t0 = gemv_time_per_weight_s(bandwidth_bytes_per_s=bandwidth_bytes_per_s,
-                                mac_per_s=baseline_multipliers * rate, batch_size=batch_size,
+                                mac_per_s=baseline_multipliers * rate, batch=batch,
                                 dtype=dtype)
     return np.asarray(t0 / t)
 
@@ -189,16 +189,16 @@ def saturation_multipliers(speedup: npt.ArrayLike, multipliers: npt.ArrayLike, *
 
 
 def _demand_factor(bandwidth_bytes_per_s: float, values_per_operand: int, clock_hz: float,
-                   batch_size: npt.ArrayLike, dtype: str) -> npt.NDArray[np.float64]:
+                   batch: npt.ArrayLike, dtype: str) -> npt.NDArray[np.float64]:
     """Multipliers per cycle-per-op at which compute time equals memory time: b·R / (v·f)."""
     weights_per_s = bandwidth_bytes_per_s / dtype_bytes(dtype)
-    return np.asarray(np.asarray(batch_size, dtype=float) * weights_per_s
+    return np.asarray(np.asarray(batch, dtype=float) * weights_per_s
                       / (values_per_operand * clock_hz))
 
 
 def implied_cycles_per_op_range(saturation_at: float, *, bandwidth_bytes_per_s: float,
                                 values_per_operand: int, clock_hz: float,
-                                batch_size: npt.ArrayLike, min_gain: float = 0.05,
+                                batch: npt.ArrayLike, min_gain: float = 0.05,
                                 dtype: str = "fp16") -> tuple[npt.NDArray[np.float64],
                                                               npt.NDArray[np.float64]]:
     """Cycles per op for which a doubling sweep first saturates at `saturation_at` multipliers.
@@ -214,7 +214,7 @@ def implied_cycles_per_op_range(saturation_at: float, *, bandwidth_bytes_per_s: 
     (R weights/s at the DIMM bandwidth), doubling M gains less than g exactly when x < (1 + g) M,
     so the first saturated count is M when :math:`(1+g) M/2 \\le x < (1+g) M`.
     """
-    k = _demand_factor(bandwidth_bytes_per_s, values_per_operand, clock_hz, batch_size, dtype)
+    k = _demand_factor(bandwidth_bytes_per_s, values_per_operand, clock_hz, batch, dtype)
     high = (1 + min_gain) * saturation_at / k
     return high / 2, high
 
@@ -222,7 +222,7 @@ def implied_cycles_per_op_range(saturation_at: float, *, bandwidth_bytes_per_s: 
 def implied_cycles_per_op_for_speedup(speedup: float, *, multipliers: float,
                                       baseline_multipliers: float, bandwidth_bytes_per_s: float,
                                       values_per_operand: int, clock_hz: float,
-                                      batch_size: npt.ArrayLike,
+                                      batch: npt.ArrayLike,
                                       dtype: str = "fp16") -> npt.NDArray[np.float64]:
     """Cycles per op that make the NDP part alone speed up by `speedup` from the baseline count.
 
@@ -230,7 +230,7 @@ def implied_cycles_per_op_for_speedup(speedup: float, *, multipliers: float,
     x / baseline, so x = speedup × baseline and c = x / (b R / (v f)). NaN where `speedup` is
     outside (1, multipliers / baseline), which no cycle count gives.
     """
-    k = _demand_factor(bandwidth_bytes_per_s, values_per_operand, clock_hz, batch_size, dtype)
+    k = _demand_factor(bandwidth_bytes_per_s, values_per_operand, clock_hz, batch, dtype)
     ok = 1 < speedup < multipliers / baseline_multipliers
     return np.asarray(speedup * baseline_multipliers / k if ok else np.full_like(k, np.nan))
 

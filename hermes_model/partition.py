@@ -782,11 +782,11 @@ def gpu_neuron_budget_bytes(model: ModelSpec, system: SystemSpec, *, workspace_f
     return max(system.gpu.memory_bytes * system.n_gpus - reserve, 0.0)
 
 
-def neuron_times_s(model: ModelSpec, system: SystemSpec, kind: str, *, batch_size: int = 1,
+def neuron_times_s(model: ModelSpec, system: SystemSpec, kind: str, *, batch: int = 1,
                    dtype: str = "fp16") -> tuple[float, float]:
     """Time per activated neuron of `kind` on the GPU and on one DIMM (s).
 
-    GPU: the roofline of the neuron's weights (read once) and its FLOP for `batch_size` tokens at
+    GPU: the roofline of the neuron's weights (read once) and its FLOP for `batch` tokens at
     the GPU's achievable rates (`roofline.op_time`). DIMM: `ndp.dimm_op_time` for the same
     weights, read as chunks of one matrix slice each (``d_model`` values of an MLP neuron's
     up/gate row or down column; the whole fused column of a QKV neuron). Neither includes the
@@ -795,14 +795,14 @@ def neuron_times_s(model: ModelSpec, system: SystemSpec, kind: str, *, batch_siz
     """
     from hermes_model import ndp
 
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+    if batch <= 0:
+        raise ValueError(f"batch must be positive, got {batch!r}")
     nbytes = shapes.neuron_bytes(model, kind, dtype)
-    flop = shapes.neuron_flop_per_token(model, kind) * batch_size
+    flop = shapes.neuron_flop_per_token(model, kind) * batch
     gpu = roofline.op_time(flop, nbytes, flop_per_s=system.gpu.achievable_flop_per_s,
                            bandwidth_bytes_per_s=system.gpu.achievable_bandwidth_bytes_per_s)
     chunk = model.d_model * shapes.dtype_bytes(dtype) if kind == "mlp" else nbytes
-    dimm = ndp.dimm_op_time(system.dimm, weight_bytes=nbytes, batch_size=batch_size,
+    dimm = ndp.dimm_op_time(system.dimm, weight_bytes=nbytes, batch=batch,
                             pattern="chunks", chunk_bytes=chunk, dtype=dtype)
     return float(gpu.time_s), float(np.maximum(dimm.compute_s, dimm.memory_s))
 
@@ -841,16 +841,16 @@ def model_frequencies(model: ModelSpec, targets: Any) -> tuple[FloatArray, Float
     return out["mlp"], out["qkv"]
 
 
-def sync_time_s(model: ModelSpec, system: SystemSpec, *, batch_size: int = 1,
+def sync_time_s(model: ModelSpec, system: SystemSpec, *, batch: int = 1,
                 dtype: str = "fp16") -> float:
     """One GPU–DIMM synchronisation (s): moving one activation vector (``d_model`` values per
     token) over the host link, latency included."""
-    return float(roofline.transfer_time_s(model.d_model * batch_size * shapes.dtype_bytes(dtype),
+    return float(roofline.transfer_time_s(model.d_model * batch * shapes.dtype_bytes(dtype),
                                           system.host_link))
 
 
 def model_problem(model: ModelSpec, system: SystemSpec, mlp_freq: npt.ArrayLike,
-                  qkv_freq: npt.ArrayLike, *, batch_size: int = 1,
+                  qkv_freq: npt.ArrayLike, *, batch: int = 1,
                   gpu_budget_bytes: float | None = None, dimm_budget_bytes: float | None = None,
                   dtype: str = "fp16") -> PartitionProblem:
     """The per-neuron instance of a model on a system.
@@ -863,7 +863,7 @@ def model_problem(model: ModelSpec, system: SystemSpec, mlp_freq: npt.ArrayLike,
         Per-token activation frequency of each MLP neuron.
     qkv_freq : array_like, shape (n_layers, d_model)
         Per-token activation frequency of each QKV neuron (input channel).
-    batch_size : int
+    batch : int
         Tokens decoded together. A neuron is computed once if any token of the batch needs it:
         its frequency becomes :math:`1-(1-f)^b`, assuming the sequences of a batch fire
         independently (an assumption); per-neuron times cover *b* tokens.
@@ -885,11 +885,11 @@ def model_problem(model: ModelSpec, system: SystemSpec, mlp_freq: npt.ArrayLike,
     if mlp.shape != (nl, model.d_ffn) or qkv.shape != (nl, model.d_model):
         raise ValueError(f"mlp_freq must have shape ({nl}, {model.d_ffn}) and qkv_freq "
                          f"({nl}, {model.d_model}); got {mlp.shape} and {qkv.shape}")
-    if batch_size > 1:
-        mlp = 1.0 - (1.0 - mlp) ** batch_size
-        qkv = 1.0 - (1.0 - qkv) ** batch_size
-    tg_q, td_q = neuron_times_s(model, system, "qkv", batch_size=batch_size, dtype=dtype)
-    tg_m, td_m = neuron_times_s(model, system, "mlp", batch_size=batch_size, dtype=dtype)
+    if batch > 1:
+        mlp = 1.0 - (1.0 - mlp) ** batch
+        qkv = 1.0 - (1.0 - qkv) ** batch
+    tg_q, td_q = neuron_times_s(model, system, "qkv", batch=batch, dtype=dtype)
+    tg_m, td_m = neuron_times_s(model, system, "mlp", batch=batch, dtype=dtype)
     per_q, per_m = model.d_model, model.d_ffn
     layer = np.concatenate([np.concatenate([np.full(per_q, 2 * i), np.full(per_m, 2 * i + 1)])
                             for i in range(nl)])
@@ -900,7 +900,7 @@ def model_problem(model: ModelSpec, system: SystemSpec, mlp_freq: npt.ArrayLike,
         gpu_neuron_s=np.tile([tg_q, tg_m], nl), dimm_neuron_s=np.tile([td_q, td_m], nl),
         neuron_bytes=np.tile([shapes.neuron_bytes(model, "qkv", dtype),
                               shapes.neuron_bytes(model, "mlp", dtype)], nl),
-        sync_s=sync_time_s(model, system, batch_size=batch_size, dtype=dtype),
+        sync_s=sync_time_s(model, system, batch=batch, dtype=dtype),
         gpu_budget_bytes=(gpu_neuron_budget_bytes(model, system, dtype=dtype)
                           if gpu_budget_bytes is None else gpu_budget_bytes),
         dimm_budget_bytes=(system.dimm.capacity_bytes if dimm_budget_bytes is None

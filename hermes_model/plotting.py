@@ -464,18 +464,18 @@ def multiplier_speedup_chart(df: pd.DataFrame, reference: pd.DataFrame | None = 
     Parameters
     ----------
     df : DataFrame
-        ``multipliers``, ``speedup`` (ratio to the smallest count) and ``batch_size``.
+        ``multipliers``, ``speedup`` (ratio to the smallest count) and ``batch``.
     reference : DataFrame, optional
         Statements to mark in black: ``multipliers``, ``speedup``, ``label``.
     """
-    _require(df, ["multipliers", "speedup", "batch_size"], "multiplier_speedup_chart")
+    _require(df, ["multipliers", "speedup", "batch"], "multiplier_speedup_chart")
     x = alt.X("multipliers:Q", scale=alt.Scale(type="log", base=2),
               axis=alt.Axis(values=sorted(set(df["multipliers"]))), title="multipliers per core")
     y = alt.Y("speedup:Q", title="speedup of the NDP part (×)")
     lines = alt.Chart(rounded(df, sig)).mark_line(point=True).encode(
-        x=x, y=y, color=alt.Color("batch_size:O", scale=alt.Scale(scheme="greens"),
+        x=x, y=y, color=alt.Color("batch:O", scale=alt.Scale(scheme="greens"),
                                   title="batch size"),
-        tooltip=[alt.Tooltip("batch_size:O", title="batch"), alt.Tooltip("multipliers:Q"),
+        tooltip=[alt.Tooltip("batch:O", title="batch"), alt.Tooltip("multipliers:Q"),
                  alt.Tooltip("speedup:Q", format=".3~f")])
     layers: list[alt.Chart] = [lines]
     if reference is not None and len(reference):

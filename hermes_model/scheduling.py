@@ -169,7 +169,7 @@ def dimm_bytes(dimm_of: npt.ArrayLike, n_dimms: int, neuron_bytes: npt.ArrayLike
 # ---------------------------------------------------------------------------------------------
 
 
-def batched_activity(active: npt.ArrayLike, n_sequences: int, batch_size: int) -> BoolArray:
+def batched_activity(active: npt.ArrayLike, n_sequences: int, batch: int) -> BoolArray:
     """Group sequences into batches and take, at each step, the union of their active sets.
 
     Parameters
@@ -177,8 +177,8 @@ def batched_activity(active: npt.ArrayLike, n_sequences: int, batch_size: int) -
     active : array_like of bool, shape (S · T, L, N)
         Tokens of each sequence consecutive, all sequences of equal length T.
     n_sequences : int
-        S; must be a multiple of `batch_size`.
-    batch_size : int
+        S; must be a multiple of `batch`.
+    batch : int
 
     Returns
     -------
@@ -187,11 +187,11 @@ def batched_activity(active: npt.ArrayLike, n_sequences: int, batch_size: int) -
         are read once and serve every sequence).
     """
     a = np.asarray(active, dtype=bool)
-    if batch_size < 1 or n_sequences % batch_size or a.shape[0] % n_sequences:
-        raise ValueError(f"need n_sequences ({n_sequences}) a multiple of batch_size "
-                         f"({batch_size}) and tokens ({a.shape[0]}) a multiple of n_sequences")
+    if batch < 1 or n_sequences % batch or a.shape[0] % n_sequences:
+        raise ValueError(f"need n_sequences ({n_sequences}) a multiple of batch "
+                         f"({batch}) and tokens ({a.shape[0]}) a multiple of n_sequences")
     t = a.shape[0] // n_sequences
-    a = a.reshape(n_sequences // batch_size, batch_size, t, *a.shape[1:])
+    a = a.reshape(n_sequences // batch, batch, t, *a.shape[1:])
     return np.asarray(a.any(axis=1))
 
 
@@ -472,12 +472,12 @@ def simulate_windows(cold_active: npt.ArrayLike, dimm_of: npt.ArrayLike, n_dimms
 # ---------------------------------------------------------------------------------------------
 
 
-def projection_time_s(model: ModelSpec, system: SystemSpec, *, batch_size: int = 1,
+def projection_time_s(model: ModelSpec, system: SystemSpec, *, batch: int = 1,
                       dtype: str = "fp16") -> float:
     """GPU time of one layer's attention output projection (s): the window in which the DIMMs
     are idle and Hermes remaps (§IV-A, Fig. 6a). Roofline of a (b × h·d_head) by
     (h·d_head × d_model) product at the GPU's achievable rates."""
-    t = roofline.matmul_time(system.gpu, batch_size, model.d_model, model.n_heads * model.head_dim,
+    t = roofline.matmul_time(system.gpu, batch, model.d_model, model.n_heads * model.head_dim,
                              dtype)
     return float(t.time_s)
 
@@ -894,7 +894,7 @@ class CaseSetup:
     Attributes
     ----------
     model_slug : str
-    batch_size, n_dimms, n_layers_model : int
+    batch, n_dimms, n_layers_model : int
     prefill, decode : ndarray of bool, shapes (G, P, L, N) and (G, T, L, N)
         Batched (union) activity of the prompt and of the generated tokens.
     offline_freq : ndarray, shape (L, N)
@@ -911,7 +911,7 @@ class CaseSetup:
     """
 
     model_slug: str
-    batch_size: int
+    batch: int
     n_dimms: int
     n_layers_model: int
     prefill: BoolArray
@@ -929,7 +929,7 @@ class CaseSetup:
     dimm_capacity_bytes: float
 
 
-def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch_size: int,
+def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch: int,
               rng: np.random.Generator, n_layers_sim: int = 4, n_sequences: int = 16,
               prefill_tokens: int = 128, decode_tokens: int = 128) -> CaseSetup:
     """Generate a trace and solve the offline partition for one model, system and batch size.
@@ -940,13 +940,13 @@ def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch_si
     system : SystemSpec
     targets : sparsity.ModelTargets
         The sparsity generator's targets of the model (groups ``qkv`` and ``mlp``).
-    batch_size : int
+    batch : int
     rng : numpy.random.Generator
     n_layers_sim : int
         MLP layers generated and replayed (the generator's layers are statistically alike, so
         per-layer means carry over; latencies are scaled by ``n_layers / n_layers_sim``).
     n_sequences : int
-        Sequences generated (a multiple of `batch_size`); each is a prompt then its generation.
+        Sequences generated (a multiple of `batch`); each is a prompt then its generation.
     prefill_tokens, decode_tokens : int
 
     Notes
@@ -968,13 +968,13 @@ def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch_si
     act = tr.active.reshape(n_sequences, prefill_tokens + decode_tokens, nl, n)
     flat_pre = act[:, :prefill_tokens].reshape(-1, nl, n)
     flat_dec = act[:, prefill_tokens:].reshape(-1, nl, n)
-    pre = batched_activity(flat_pre, n_sequences, batch_size)
-    dec = batched_activity(flat_dec, n_sequences, batch_size)
+    pre = batched_activity(flat_pre, n_sequences, batch)
+    dec = batched_activity(flat_dec, n_sequences, batch)
     f = tm.frequencies
     qkv_freq = partition.model_frequencies(model, targets)[1][:nl]
     sub = replace(model, n_layers=nl)
     budget = partition.gpu_neuron_budget_bytes(model, system) * nl / model.n_layers
-    problem = partition.model_problem(sub, system, f, qkv_freq, batch_size=batch_size,
+    problem = partition.model_problem(sub, system, f, qkv_freq, batch=batch,
                                       gpu_budget_bytes=budget)
     sol = partition.solve_fast(problem)
     is_mlp = problem.layer % 2 == 1
@@ -984,16 +984,16 @@ def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch_si
         if tm.n_coupled:
             children, ps = tm.parents(layer)
             par[layer, children] = ps
-    tg, td = partition.neuron_times_s(model, system, "mlp", batch_size=batch_size)
-    proj = projection_time_s(model, system, batch_size=batch_size)
+    tg, td = partition.neuron_times_s(model, system, "mlp", batch=batch)
+    proj = projection_time_s(model, system, batch=batch)
     nb = shapes.neuron_bytes(model, "mlp")
     move_s = float(ndp.dimm_link_move(nb, system.dimm_link).time_s)
     return CaseSetup(
-        model_slug=model.slug, batch_size=batch_size, n_dimms=system.n_dimms,
+        model_slug=model.slug, batch=batch, n_dimms=system.n_dimms,
         n_layers_model=model.n_layers, prefill=pre, decode=dec,
-        offline_freq=1.0 - (1.0 - f) ** batch_size, hot0=hot0, parents=par,
+        offline_freq=1.0 - (1.0 - f) ** batch, hot0=hot0, parents=par,
         gpu_neuron_s=tg, dimm_neuron_s=td,
-        sync_s=partition.sync_time_s(model, system, batch_size=batch_size),
+        sync_s=partition.sync_time_s(model, system, batch=batch),
         projection_s=proj, neuron_bytes=nb,
         swaps_per_step=swaps_per_projection(proj, nb, system.host_link),
         moves_per_pair=moves_per_projection(proj, move_s),

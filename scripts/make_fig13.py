@@ -65,7 +65,7 @@ def main() -> None:
         for batch in BATCHES:
             start = time.perf_counter()
             rng = np.random.default_rng([SEED, BATCHES.index(batch), MODELS.index(slug)])
-            case = scheduling.make_case(model, system, targets, batch_size=batch, rng=rng,
+            case = scheduling.make_case(model, system, targets, batch=batch, rng=rng,
                                         n_layers_sim=N_LAYERS_SIM, n_sequences=N_SEQUENCES)
             bal = scheduling.balance_case(case, system)
             abl = scheduling.ablation_case(case, rng)

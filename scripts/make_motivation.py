@@ -54,7 +54,7 @@ N_SEQUENCES = 16
 def _case(slug: str, system, key: int) -> tuple:
     model = io.load_model(slug)
     rng = np.random.default_rng([SEED, 100 + key])
-    case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch_size=BATCH,
+    case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch=BATCH,
                                 rng=rng, n_layers_sim=N_LAYERS_SIM, n_sequences=N_SEQUENCES)
     return model, case
 

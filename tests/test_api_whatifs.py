@@ -323,9 +323,9 @@ def test_dimm_op_time_without_chunks_says_what_to_pass(system: specs.SystemSpec)
 
     with pytest.raises(ValueError, match=r"needs chunk_bytes \(the bytes of each chunk.*"
                                          r"pattern 'stream'"):
-        ndp.dimm_op_time(system.dimm, weight_bytes=1e6, batch_size=1)
+        ndp.dimm_op_time(system.dimm, weight_bytes=1e6, batch=1)
     # streaming 1 MB at the DRAM model's bandwidth (no overhead in the catalog): bytes / rate
-    t = ndp.dimm_op_time(system.dimm, weight_bytes=1e6, batch_size=1, pattern="stream")
+    t = ndp.dimm_op_time(system.dimm, weight_bytes=1e6, batch=1, pattern="stream")
     bw = float(dram.dimm_bandwidth_bytes_per_s(system.dimm, pattern="stream"))
     assert float(t.memory_s) == pytest.approx(1e6 / bw, rel=1e-12)
 

@@ -38,7 +38,7 @@ def test_dimm_op_time_is_the_roofline_of_bandwidth_and_mac_rate() -> None:
     chunk = 10240
     bw = float(dram.dimm_bandwidth_bytes_per_s(DIMM, pattern="chunks", chunk_bytes=chunk))
     mac = float(ndp.dimm_mac_per_s(DIMM))
-    t = ndp.dimm_op_time(DIMM, weight_bytes=w, batch_size=np.array([1, 16]), chunk_bytes=chunk)
+    t = ndp.dimm_op_time(DIMM, weight_bytes=w, batch=np.array([1, 16]), chunk_bytes=chunk)
     np.testing.assert_allclose(t.time_s, np.maximum(w / bw, np.array([1, 16]) * w / 2 / mac))
     assert list(t.bound) == ["memory", "compute"]
 
@@ -46,7 +46,7 @@ def test_dimm_op_time_is_the_roofline_of_bandwidth_and_mac_rate() -> None:
 def _speedups(cycles, batch, bw):
     return ndp.multiplier_speedup(M[:, None, None], bandwidth_bytes_per_s=bw, values_per_operand=8,
                                   clock_hz=1e9, cycles_per_op=np.asarray(cycles)[None, :, None],
-                                  batch_size=np.asarray(batch)[None, None, :])
+                                  batch=np.asarray(batch)[None, None, :])
 
 
 def test_speedup_bounds_and_monotone() -> None:
@@ -64,7 +64,7 @@ def test_implied_cycle_range_matches_the_sweep(batch) -> None:
     the numerical sweep just inside and just outside it."""
     bw = 95e9
     lo, hi = ndp.implied_cycles_per_op_range(64, bandwidth_bytes_per_s=bw, values_per_operand=8,
-                                             clock_hz=1e9, batch_size=batch)
+                                             clock_hz=1e9, batch=batch)
     cycles = np.array([lo * 0.99, lo * 1.01, hi * 0.99, hi * 1.01])
     s = _speedups(cycles, [batch], bw)[:, :, 0]
     sat = ndp.saturation_multipliers(s, M)
@@ -82,12 +82,12 @@ def test_implied_cycles_for_speedup_round_trips() -> None:
     bw, batch = 95e9, 16
     c = ndp.implied_cycles_per_op_for_speedup(3.86, multipliers=512, baseline_multipliers=32,
                                               bandwidth_bytes_per_s=bw, values_per_operand=8,
-                                              clock_hz=1e9, batch_size=batch)
+                                              clock_hz=1e9, batch=batch)
     s = _speedups([float(c)], [batch], bw)
     assert s[-1, 0, 0] == pytest.approx(3.86)
     assert np.isnan(ndp.implied_cycles_per_op_for_speedup(
         20.0, multipliers=512, baseline_multipliers=32, bandwidth_bytes_per_s=bw,
-        values_per_operand=8, clock_hz=1e9, batch_size=batch))
+        values_per_operand=8, clock_hz=1e9, batch=batch))
 
 
 def test_amdahl_share_round_trip() -> None:
@@ -162,7 +162,7 @@ def test_chart_builders_encode_the_chapter_columns() -> None:
     assert spec["encoding"]["x"]["scale"] == {"type": "log", "base": 2}
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert spec["encoding"]["x"]["title"] == "chunk size (bytes)"
-    sweep = pd.DataFrame({"multipliers": M, "batch_size": 1, "speedup": _speedups([11], [1], 95e9)[:, 0, 0]})
+    sweep = pd.DataFrame({"multipliers": M, "batch": 1, "speedup": _speedups([11], [1], 95e9)[:, 0, 0]})
     ref = pd.DataFrame({"multipliers": [64.0], "speedup": [2.0], "label": ["paper"]})
     layered = plotting.multiplier_speedup_chart(sweep, ref).to_dict()
     assert len(layered["layer"]) == 3
@@ -221,7 +221,7 @@ def test_implied_cycles_for_speedup_open_interval() -> None:
     """Finite for a speedup just above 1 (round trip), NaN at both ends 1 and M / baseline."""
     bw, batch = 95e9, 4
     kw = {"multipliers": 512, "baseline_multipliers": 32, "bandwidth_bytes_per_s": bw,
-          "values_per_operand": 8, "clock_hz": 1e9, "batch_size": batch}
+          "values_per_operand": 8, "clock_hz": 1e9, "batch": batch}
     c = ndp.implied_cycles_per_op_for_speedup(1.5, **kw)
     assert _speedups([float(c)], [batch], bw)[-1, 0, 0] == pytest.approx(1.5)
     for at_the_end in (1.0, 512 / 32):

@@ -240,7 +240,7 @@ def test_model_problem_times_and_shapes() -> None:
     assert p.sync_s > system.host_link.latency_s
     with pytest.raises(ValueError, match="shape"):
         pt.model_problem(model, system, mlp[:, :10], qkv)
-    batched = pt.model_problem(model, system, mlp, qkv, batch_size=4)
+    batched = pt.model_problem(model, system, mlp, qkv, batch=4)
     assert np.all(batched.freq >= p.freq)
 
 
