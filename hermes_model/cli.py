@@ -633,13 +633,15 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from hermes_model import policies
 
     from_file = io.is_file_argument(args.model, (".json",), io.model_slugs())
+    borrowed = _activity_slug(args)
     if from_file:
         model = io.load_model_file(args.model)
-        if args.policy in policies.SPARSE:
+        if args.policy in policies.SPARSE and borrowed is None:
             plain = ", ".join(p.value for p in policies.Policy if p not in policies.SPARSE)
             raise ValueError(f"--policy {args.policy} needs activation statistics, which only "
-                             f"catalog models have; a config.json model runs with {plain} "
-                             f"(see '{args.subparser.prog} --help')")
+                             f"catalog models have; a config.json model runs with {plain}, or "
+                             f"with a catalog model's statistics: --activity SLUG (one of "
+                             f"{', '.join(io.activity_slugs())})")
     else:
         model = io.load_model(args.model)
     # checked only where the config states a context length (as the API does), named by flag
@@ -651,14 +653,29 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         system = dataclasses.replace(system, dimm=dataclasses.replace(
             system.dimm, ndp_multipliers=args.multipliers))
     inputs = io.load_generator_inputs()
-    activity = (policies.activity_from_inputs(inputs[model.slug])
-                if not from_file and model.slug in inputs else None)
+    if borrowed is not None:
+        activity = io.load_activity(borrowed)
+    else:
+        activity = (policies.activity_from_inputs(inputs[model.slug])
+                    if not from_file and model.slug in inputs else None)
     kw: dict[str, Any] = {"activity": activity}
     if args.cycles_per_op is not None:
         kw["cycles_per_op"] = args.cycles_per_op
     if args.ranks_parallel is not None:
         kw["ranks_parallel"] = args.ranks_parallel
     return model, system, policies.Assumptions(**kw)
+
+
+def _activity_slug(args: argparse.Namespace) -> str | None:
+    """The catalog model whose activation statistics ``--activity`` borrows (its catalog
+    spelling), or None where the flag is not given."""
+    given = getattr(args, "activity", None)
+    if given is None:
+        return None
+    try:
+        return io.resolve_slug(given, io.activity_slugs(), "model with activation statistics")
+    except ValueError as exc:
+        raise ValueError(f"--activity: {exc}") from None
 
 
 #: ``estimate``'s part overrides: flag, attribute, and the system field each swaps.
@@ -681,6 +698,7 @@ def configuration(args: argparse.Namespace, system: Any, options: Any) -> dict[s
         "dimm": system.dimm.slug, "n_dimms": system.n_dimms,
         "ndp_multipliers": system.dimm.ndp_multipliers, "cycles_per_op": cycles,
         "ranks_parallel": options.ranks_parallel,
+        "activity": _activity_slug(args),
         "overrides": {flag: getattr(args, attr) for flag, attr in _PART_FLAGS
                       if getattr(args, attr) is not None}}
     asked = args.link if args.link is not None else io.system_refs(args.system)["host_link"]
@@ -827,6 +845,8 @@ def _configuration_text(payload: Row) -> str:
              f"host       {c['host']} over {c['host_link']}",
              (f"dimms      {c['n_dimms']} x {c['dimm']}: {c['ndp_multipliers']} multipliers, "
               f"{c['cycles_per_op']:g} cycles/op, {ranks}")]
+    if c.get("activity") is not None:
+        lines.append(f"activity   {c['activity']}'s activation statistics (--activity)")
     if "host_link_note" in c:
         lines.append(f"note       {c['host_link_note']}")
     if c["overrides"]:
@@ -1100,7 +1120,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--model", required=True, type=_listable(str),
                      help="a model slug, or the path of a HuggingFace config.json (a file model "
                           "has no activation statistics: it runs with accelerate, flexgen, "
-                          "hermes-base or gpu-only)")
+                          "hermes-base or gpu-only, or with --activity SLUG)")
     est.add_argument("--policy", required=True, type=_listable(_policy_name),
                      metavar="{" + ",".join(POLICY_NAMES) + "}",
                      help="the system to model: " + "; ".join(
@@ -1115,6 +1135,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "max_position_embeddings, where its config states it)")
     est.add_argument("--gen-len", type=_listable(_positive_int), default=[128],
                      help="generated tokens per sequence (default 128)")
+    est.add_argument("--activity", default=None, metavar="SLUG",
+                     help="run with this catalog model's activation statistics (densities, "
+                          "hot shares, similarity) instead of the model's own: a what-if, and "
+                          "the way a config.json model runs hermes, hermes-host or dejavu")
     est.add_argument("--band", action="store_true",
                      help="also the tokens/s band over the unstated parameters "
                           "(those set with --cycles-per-op or --ranks-parallel stay fixed)")

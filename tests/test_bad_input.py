@@ -366,6 +366,7 @@ def test_file_model_with_a_sparse_policy_is_a_usage_error(tmp_path: Path, capsys
         line = one_line_error(err)
         assert f"--policy {policy} needs activation statistics" in line
         assert "runs with accelerate, flexgen, hermes-base, gpu-only" in line
+        assert "--activity SLUG (one of falcon_40b, llama2_13b" in line
         assert "options.activity" not in line
     # the policies the message lists take the file model (FlexGen runs OPT only: N.P., exit 3)
     for policy, status in (("accelerate", 0), ("flexgen", 3), ("hermes-base", 0),

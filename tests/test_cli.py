@@ -129,6 +129,40 @@ def test_estimate_configuration_defaults_come_from_the_catalog(capsys) -> None:
             c["ranks_parallel"]) == ("rtx_4090", 1, "ddr4_3200_ndp", 8, 256, True)
 
 
+def test_activity_borrows_a_catalog_models_statistics(tmp_path, capsys) -> None:
+    """--activity runs a model with another model's activation statistics: the same answer as
+    the API given them, named in the configuration; a config.json model runs Hermes with it."""
+    from hermes_model import io, policies
+
+    code, out = _json(capsys, "estimate", "--model", "llama2_70b", "--policy", "hermes",
+                      "--activity", "OPT-13B", "--json")
+    opts = policies.Assumptions(activity=io.load_activity("opt_13b"))
+    want = policies.estimate("hermes", io.load_model("llama2_70b"),
+                             io.load_system("hermes_paper"), options=opts)
+    own = policies.estimate("hermes", io.load_model("llama2_70b"),
+                            io.load_system("hermes_paper"),
+                            options=policies.Assumptions(activity=io.load_activity("llama2_70b")))
+    assert code == 0 and out["configuration"]["activity"] == "opt_13b"
+    assert out["tokens_per_s"] == pytest.approx(want.tokens_per_s, rel=1e-12)
+    assert abs(out["tokens_per_s"] / own.tokens_per_s - 1) > 0.05  # the statistics matter
+    # a config.json copy of LLaMA2-70B with LLaMA2-70B's statistics is the catalog model
+    path = tmp_path / "config.json"
+    path.write_text((io.data_dir() / "models" / "llama2_70b.json").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    code, out = _json(capsys, "estimate", "--model", str(path), "--policy", "hermes",
+                      "--activity", "llama2_70b", "--json")
+    assert code == 0 and out["tokens_per_s"] == pytest.approx(own.tokens_per_s, rel=1e-12)
+    assert main(["estimate", "--model", str(path), "--policy", "hermes", "--activity",
+                 "llama2_70b"]) == 0
+    assert "activity   llama2_70b's activation statistics" in capsys.readouterr().out
+    code, out = _json(capsys, "estimate", "--model", "opt_13b", "--policy", "hermes", "--json")
+    assert out["configuration"]["activity"] is None
+    assert main(["estimate", "--model", "opt_13b", "--policy", "hermes", "--activity",
+                 "gpt2"]) == 2
+    err = capsys.readouterr().err
+    assert "--activity: unknown model with activation statistics 'gpt2'" in err
+
+
 def test_estimate_table_shows_the_parts(capsys) -> None:
     assert main(["estimate", "--model", "opt_13b", "--policy", "hermes", "--link",
                  "pcie5_x16"]) == 0
