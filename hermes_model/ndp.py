@@ -307,7 +307,7 @@ def host_move(bytes_moved: npt.ArrayLike, dimm: DimmSpec, *, host_overhead_s: fl
 
 # ------------------------------------------------------------------- collectives over DIMM-link
 
-CollectiveKind = Literal["reduce_scatter", "all_reduce"]
+CollectiveKind = Literal["reduce_scatter", "all_gather", "all_reduce"]
 
 
 def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
@@ -316,23 +316,26 @@ def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
 
     Each DIMM holds a partial vector of `nbytes` bytes (e.g. its cold neurons' share of a layer's
     output); ``reduce_scatter`` leaves each DIMM the sum of its slice, ``all_reduce`` the whole
-    sum everywhere. Recursive halving (and doubling for the all-reduce; Thakur, Rabenseifner and
-    Gropp 2005), each DIMM sending over its own bridge in every round. With
+    sum everywhere. ``all_gather`` starts from a slice of a `nbytes` vector on each DIMM and
+    leaves the whole vector everywhere (the reduce-scatter's rounds in reverse, the same time).
+    Recursive halving (and doubling for the all-reduce; Thakur, Rabenseifner and Gropp 2005),
+    each DIMM sending over its own bridge in every round. With
     :math:`p = 2^{\\lfloor\\log_2 D\\rfloor}` DIMMs in the halving:
 
-    .. math:: T_\\mathrm{RS} = \\log_2 p\\,t_0 + \\frac{p-1}{p}\\frac{V}{W},
+    .. math:: T_\\mathrm{RS} = T_\\mathrm{AG} = \\log_2 p\\,t_0 + \\frac{p-1}{p}\\frac{V}{W},
               \\qquad T_\\mathrm{AR} = 2\\,T_\\mathrm{RS}
 
     with t_0 the link's latency and W its achievable bandwidth per direction. When D is not a
-    power of two, the D − p extra DIMMs first hand their whole vector to a partner
-    (:math:`t_0 + V/W`) and get their result back at the end (their slice, :math:`t_0 + V/(DW)`,
-    or the whole sum, :math:`t_0 + V/W`). Assumes any two DIMMs can exchange in one hop
-    (DIMM-Link's bridges); one DIMM needs none.
+    power of two, the D − p extra DIMMs first hand their whole vector (their slice, for the
+    all-gather) to a partner (:math:`t_0 + V/W`) and get their result back at the end (their
+    slice, :math:`t_0 + V/(DW)`, or the whole vector, :math:`t_0 + V/W`). Assumes any two DIMMs
+    can exchange in one hop (DIMM-Link's bridges); one DIMM needs none.
     """
     if isinstance(n_dimms, bool) or int(n_dimms) != n_dimms or n_dimms < 1:
         raise ValueError(f"n_dimms must be a positive integer, got {n_dimms!r}")
-    if kind not in ("reduce_scatter", "all_reduce"):
-        raise ValueError(f"kind must be 'reduce_scatter' or 'all_reduce', got {kind!r}")
+    if kind not in ("reduce_scatter", "all_gather", "all_reduce"):
+        raise ValueError(f"kind must be 'reduce_scatter', 'all_gather' or 'all_reduce', "
+                         f"got {kind!r}")
     v = np.asarray(nbytes, dtype=float)
     if np.any(v < 0):
         raise ValueError(f"nbytes must be non-negative, got {v.min()!r}")
@@ -344,6 +347,8 @@ def dimm_collective_s(nbytes: npt.ArrayLike, n_dimms: int, link: LinkSpec, *,
     core = k * t0 + (p - 1) / p * v / w
     if kind == "all_reduce":
         t = 2.0 * core + ((t0 + v / w) * 2.0 if p < n_dimms else 0.0)
-    else:
+    elif kind == "reduce_scatter":
         t = core + ((t0 + v / w) + (t0 + v / (n_dimms * w)) if p < n_dimms else 0.0)
+    else:  # all_gather: a slice in first, the whole vector back
+        t = core + ((t0 + v / (n_dimms * w)) + (t0 + v / w) if p < n_dimms else 0.0)
     return np.where(v > 0, t, 0.0)

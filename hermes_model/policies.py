@@ -21,9 +21,12 @@ Operator mapping (digest §5.3, §9):
   (overlapped with compute, layer by layer); decode per layer: QKV and MLP split into hot neurons
   on the GPU and cold neurons on the NDP-DIMMs (``max`` of the two sides, the GPU side paying its
   synchronisations over PCIe), attention on the DIMMs with the KV cache there, the projection on
-  the GPU only, merges on the DIMMs. Five synchronisations per layer: the QKV input to the GPU and
-  its partial sums back, the attention output to the GPU and the projection's output back (which
-  is also the MLP's input on the DIMMs; the GPU has it already), the MLP's partial sums back.
+  the GPU only, merges and norms on the DIMMs. Six synchronisations per layer: the QKV input to
+  the GPU and its partial sums back, the attention output to the GPU and the projection's output
+  back to every DIMM (a copy per DIMM, or one copy and a DIMM-link all-gather, whichever is
+  faster), the MLP's input (the normed residual
+  sum) to the GPU and its partial sums back (Eq. 3's two per GPU block); the sampled token ids
+  go back once per step.
   The DIMMs' own partial sums are reduced over DIMM-link (`hermes_model.ndp.dimm_collective_s`):
   QKV's to the DIMMs holding each head, the MLP's to every DIMM. The hot/cold split comes from
   issue 7's water-filling of the
@@ -115,6 +118,8 @@ NDP_ACTIVATION_UNITS: Final = 256
 
 #: GPU kernels per block (a fixed t_0 each): QKV (gather + one fused GEMM), MLP (gather, up/gate
 #: with the activation fused, down), the projection, and the layer's norms and residual adds.
+#: Bytes of one token id sent back after sampling (int32).
+TOKEN_ID_BYTES: Final = 4
 KERNELS_QKV: Final = 2
 KERNELS_MLP: Final = 3
 KERNELS_DENSE_LAYER: Final = 6  # q/k/v fused, attention, o, up(+gate), down, norm+residual
@@ -230,7 +235,10 @@ class Assumptions:
         multiplies, and the times add (a simulator that adds DRAM time to compute cycles).
     offload_resident : bool
         False: the offloading baselines keep every weight in host memory and stream each layer
-        every step ("plain host memory over PCIe", §V-A); True: they fill the GPU first.
+        every step ("plain host memory over PCIe", §V-A); True: they fill the GPU first
+        (Accelerate and FlexGen with whole layers; Deja Vu with the weights each layer needs
+        most often, attention and the most frequently active MLP neurons, §I's "hot/cold
+        partition + host offloading").
     host_prefill_on_cpu : bool
         Hermes-host is PowerInfer-like: its hybrid engine computes the cold neurons on the CPU
         for the prompt too (True); False streams them to the GPU as Hermes does.
@@ -629,11 +637,15 @@ def _contexts(prompt_len: int, gen_len: int) -> FloatArray:
 # ------------------------------------------------------------------------ neuron activity
 
 
+#: Neurons of the grid the logit-normal shape is fitted on (count).
+_FIT_GRID: Final = 2048
+
+
 @lru_cache(maxsize=256)
 def _logit_params(density: float, hot_share: float) -> tuple[float, float]:
     # The logit-normal family of `hermes_model.sparsity`, solved on a 2048-neuron grid (the
     # shape parameters barely depend on N beyond a few hundred neurons).
-    fit = sparsity.fit_frequencies(2048, density, hot_share)
+    fit = sparsity.fit_frequencies(_FIT_GRID, density, hot_share)
     return fit.logit_mean, fit.logit_std
 
 
@@ -679,16 +691,23 @@ def neuron_classes(density: float, hot_share: float, n_neurons: int, *, batch: i
         number j of engaged sequences (binomial), and the expected neurons in it. Σ count = N.
     """
     mu, sigma = _logit_params(density, hot_share)
-    p = sparsity.logit_normal_frequencies(n_classes, mu, sigma)
+    # Each class averages the fine grid the shape was fitted on (its quantiles), so the classes
+    # keep the fitted mean: their midpoints alone under-count it (2.2 % at 3 % density).
+    sub = max(1, -(-_FIT_GRID // n_classes))
+    p = sparsity.logit_normal_frequencies(n_classes * sub, mu, sigma)
     if sequence_share <= 0:
-        return 1.0 - (1.0 - p) ** batch, np.full(n_classes, n_neurons / n_classes)
+        rate = (1.0 - (1.0 - p) ** batch).reshape(n_classes, sub).mean(axis=1)
+        return rate, np.full(n_classes, n_neurons / n_classes)
     sc = math.sqrt(sequence_share)
     hi, lo = p + sc * (1 - p), p * (1 - sc)
     j = np.arange(batch + 1, dtype=float)[:, None]
     comb = np.array([math.comb(batch, int(k)) for k in j[:, 0]], dtype=float)[:, None]
     share = comb * p**j * (1 - p) ** (batch - j)
     rate = 1.0 - (1.0 - hi) ** j * (1.0 - lo) ** (batch - j)
-    return rate.ravel(), (share * n_neurons / n_classes).ravel()
+    share_c = share.reshape(batch + 1, n_classes, sub).sum(axis=2)
+    needed_c = (share * rate).reshape(batch + 1, n_classes, sub).sum(axis=2)
+    rate_c = np.divide(needed_c, share_c, out=np.zeros_like(needed_c), where=share_c > 0)
+    return rate_c.ravel(), (share_c * n_neurons / (n_classes * sub)).ravel()
 
 
 # -------------------------------------------------------------------------- hot/cold split
@@ -1004,22 +1023,29 @@ def _qkv_vector_bytes(model: ModelSpec, batch: int, dtype: str) -> float:
     return batch * shapes.neuron_bytes(model, "qkv", dtype)
 
 
-def _sync_plan(model: ModelSpec, r: _Rates, *, batch: int, dtype: str, ndp_side: bool
-               ) -> tuple[tuple[float, float], float]:
+def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, dtype: str,
+               ndp_side: bool) -> tuple[tuple[float, float], float]:
     """Host-link synchronisations of one decode layer: per block (QKV, MLP) and outside (s).
 
-    Hermes: the QKV input to the GPU and its q/k/v partial sums to the DIMMs; the attention
-    output to the GPU and the projection's output to the DIMMs, which is the MLP's input there
-    (the GPU has it already); the MLP's partial sums. Hermes-host: attention and the projection
-    run on the GPU, where the partial sums merge; the CPU gets each block's input and returns
-    its partial sums. A vector of the hidden state is ``batch × d_model`` values; q/k/v are
-    ``batch × (n_heads + 2 n_kv_heads) × head_dim``.
+    Each GPU block fetches its input from the cold side and sends its partial sums back
+    (Eq. 3's 2·T_sync). Hermes: the QKV input to the GPU and its q/k/v partial sums to the
+    DIMMs; the attention output to the GPU and the projection's output to every DIMM (each
+    NDP core reads only its own DIMM, and each adds the residual and norms for its cold MLP
+    neurons): the faster of a copy per DIMM in one PCIe transfer and one copy spread over the
+    DIMMs, then an all-gather over DIMM-link; the MLP's input (the normed residual sum,
+    made on the DIMMs) to the GPU and its partial sums back. Hermes-host: attention and the
+    projection run on the GPU, where the partial sums merge; the CPU gets each block's input
+    and returns its partial sums. A vector of the hidden state is ``batch × d_model`` values;
+    q/k/v are ``batch × (n_heads + 2 n_kv_heads) × head_dim``.
     """
     e = shapes.dtype_bytes(dtype)
-    sync = float(_copy_s(batch * model.d_model * e, r.link_bw, r.link_lat))
+    vec = batch * model.d_model * e
+    sync = float(_copy_s(vec, r.link_bw, r.link_lat))
     sync_qkv = float(_copy_s(_qkv_vector_bytes(model, batch, dtype), r.link_bw, r.link_lat))
     if ndp_side:
-        return (sync + sync_qkv, sync), 2 * sync
+        to_every_dimm = min(float(_copy_s(system.n_dimms * vec, r.link_bw, r.link_lat)),
+                            sync + _collective_s(system, vec, "all_gather"))
+        return (sync + sync_qkv, 2 * sync), sync + to_every_dimm
     return (sync + sync_qkv, 2 * sync), 0.0
 
 
@@ -1088,7 +1114,8 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     vec = batch * model.d_model * e
     qkv_vec = _qkv_vector_bytes(model, batch, o.dtype)
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
-    block_sync, proj_sync = _sync_plan(model, r, batch=batch, dtype=o.dtype, ndp_side=ndp_side)
+    block_sync, proj_sync = _sync_plan(model, system, r, batch=batch, dtype=o.dtype,
+                                       ndp_side=ndp_side)
     # The DIMMs' partial sums are reduced over DIMM-link after their share of a block, while the
     # GPU computes its own: QKV's to the DIMMs holding each head (reduce-scatter), the MLP's
     # everywhere, since every DIMM's cold QKV channels of the next layer read it (all-reduce).
@@ -1126,7 +1153,9 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
     if o.lm_head_on_gpu:
-        head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+        # the hidden state in, the sampled token ids out to where the embedding is looked up
+        head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+                + float(_copy_s(batch * TOKEN_ID_BYTES, r.link_bw, r.link_lat)))
     elif ndp_side:
         head = _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, system.n_dimms, r, o)
     else:
@@ -1363,10 +1392,25 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
                                  batch=batch, n_classes=o.n_activity_classes)
     union = float((rate * count).sum()) / model.d_ffn
     mlp_b = union * sh.mlp_bytes
-    attn_b = o.dejavu_head_density * (sh.qkv_bytes + sh.proj_bytes)
-    gather = 2.0 * mlp_b / r.host_bw + r.host_t0
-    tx = float(_copy_s(attn_b, r.link_bw, r.link_lat) + _copy_s(mlp_b, r.link_bw, r.link_lat))
+    # What a step needs, as (rate, bytes) items of a layer: the attention weights (needed at
+    # the head density) and each class of MLP neurons (needed at its union rate).
+    item_rate = np.concatenate(([o.dejavu_head_density], rate))
+    item_bytes = np.concatenate(([sh.qkv_bytes + sh.proj_bytes],
+                                 count * sh.mlp_bytes / model.d_ffn))
+    resident_b = 0.0
+    if o.offload_resident:
+        # "Hot/cold partition + host offloading" (§I): the GPU memory left after the
+        # predictors, the LM head and the KV cache holds the most often needed weights,
+        # as many bytes in every layer; only the needed others are copied.
+        room = (_gpu_weight_budget(model, system, o) - L * pred_bytes - sh.lm_head_bytes
+                - _kv_bytes(model, batch, prompt_len, gen_len, o.dtype))
+        resident_b = min(float(item_bytes.sum()), max(0.0, room) / L)
+    copied = _copied_after_hottest(item_rate, item_bytes, resident_b)
+    attn_tx, mlp_tx = float(copied[0]), float(copied[1:].sum())
+    gather = (2.0 * mlp_tx / r.host_bw + r.host_t0) * (mlp_tx > 0)
+    tx = sum(float(_copy_s(b, r.link_bw, r.link_lat)) for b in (attn_tx, mlp_tx) if b > 0)
     ctx = _contexts(prompt_len, gen_len)
+    attn_b = o.dejavu_head_density * (sh.qkv_bytes + sh.proj_bytes)
     fc = (_gemv_s(attn_b + mlp_b, batch, r.gpu_bw, r.gpu_flops, o.dtype)
           + (KERNELS_DENSE_LAYER - 1) * r.t0)
     att = (np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
@@ -1377,11 +1421,23 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
     decode = {"fc": L * fc * ones, "attention": L * att, "predictor": L * pred * ones,
               "communication": L * exposed, "others": head * ones}
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
-                         streamed_layer_bytes=sh.layer_bytes, link_bw=r.link_bw,
-                         overlap=o.prefill_overlap)
+                         streamed_layer_bytes=sh.layer_bytes - resident_b,
+                         link_bw=r.link_bw, overlap=o.prefill_overlap)
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
                    {"mlp_union_density": union, "predictor_bytes": L * pred_bytes,
-                    "streamed_bytes_per_step": L * (attn_b + mlp_b)})
+                    "resident_bytes": L * resident_b,
+                    "streamed_bytes_per_step": L * (attn_tx + mlp_tx)})
+
+
+def _copied_after_hottest(rate: FloatArray, nbytes: FloatArray, resident_bytes: float
+                          ) -> FloatArray:
+    """Expected bytes copied per step of each item (rate × its bytes not resident) when
+    `resident_bytes` hold the items most often needed first (an item split where they end)."""
+    order = np.argsort(-rate, kind="stable")
+    b = nbytes[order]
+    kept = np.empty_like(nbytes)
+    kept[order] = np.clip(resident_bytes - (np.cumsum(b) - b), 0.0, b)
+    return rate * (nbytes - kept)
 
 
 def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,

@@ -430,8 +430,9 @@ MODEL_NOTES: Final[Mapping[str, str]] = {
                                    "(data/derived/balance.csv, which the scheduling chapter "
                                    "reproduces at its defaults)",
     "motivation/window_variance": "window-optimal (hindsight) remap, LLaMA2-13B, batch 1",
-    "motivation/pcie_share_opt66b": "Deja Vu policy with the GPU filled first "
-                                    "(offload_resident), OPT-66B, batch 1",
+    "motivation/pcie_share_opt66b": "Deja Vu policy with the GPU filled first (its most "
+                                    "often needed weights, attention then the hottest MLP "
+                                    "neurons, resident; offload_resident), OPT-66B, batch 1",
     "motivation/migration_host": "OPT-66B, batch 1: Algorithm 1's moves forwarded by the host, "
                                  "time beyond the projection windows over the Hermes decode step "
                                  "plus it",

@@ -178,6 +178,8 @@ def test_dimm_collective_by_hand() -> None:
     rs = float(ndp.dimm_collective_s(v, 8, link, kind="reduce_scatter"))
     assert rs == pytest.approx(3 * lat + 7 / 8 * v / bw)
     assert float(ndp.dimm_collective_s(v, 8, link, kind="all_reduce")) == pytest.approx(2 * rs)
+    # an all-gather runs the reduce-scatter's rounds in reverse: slices in, the whole vector out
+    assert float(ndp.dimm_collective_s(v, 8, link, kind="all_gather")) == pytest.approx(rs)
     # five DIMMs: the fifth hands its vector to a partner first and gets its slice (reduce-
     # scatter) or the sum (all-reduce) back at the end; four halve in two rounds
     core = 2 * lat + 3 / 4 * v / bw
@@ -185,6 +187,9 @@ def test_dimm_collective_by_hand() -> None:
         (lat + v / bw) + core + (lat + v / 5 / bw))
     assert float(ndp.dimm_collective_s(v, 5, link, kind="all_reduce")) == pytest.approx(
         2 * (lat + v / bw) + 2 * core)
+    # (the fifth hands its slice first and gets the whole vector back)
+    assert float(ndp.dimm_collective_s(v, 5, link, kind="all_gather")) == pytest.approx(
+        (lat + v / 5 / bw) + core + (lat + v / bw))
     # one DIMM or nothing to reduce costs nothing
     assert float(ndp.dimm_collective_s(v, 1, link, kind="all_reduce")) == 0.0
     assert float(ndp.dimm_collective_s(0.0, 8, link, kind="all_reduce")) == 0.0
