@@ -415,8 +415,8 @@ UNSTATED: Final[tuple[Unstated, ...]] = (
     Unstated(name="cuda_graphs",
              label="kernels launched one by one or in a CUDA graph",
              default=False, low=False, high=True, policies=_ALL,
-             reason="kernels launched one by one (t_0 9.96 us) or replayed in a CUDA graph "
-                    "(0.96 us)"),
+             reason="kernels launched one by one (t_0 9.96 µs) or replayed in a CUDA graph "
+                    "(0.96 µs)"),
     Unstated(name="online_adjustment",
              label="the GPU's neurons following each sequence or fixed offline",
              default=True, low=False, high=True,

@@ -13,7 +13,7 @@ paper value there names the ``data/paper/`` file and field it comes from. Each r
   (the smallest supported count equals ``paper_value``), ``np`` (the model also says N.P.).
 * ``trend``: ``argmin`` (the model's smallest value sits at ``paper_value``), ``flat_10``
   (the model changes by at most 10 % over the stated span).
-* ``input``: a price, an axis limit, a statistic the generator is calibrated to: listed,
+* ``input``: a price, an axis limit, a statistic the generator is fitted to: listed,
   not scored.
 
 :func:`model_values` maps every row id to the model's value, computed only through the package
@@ -618,7 +618,7 @@ def _trt_row(inp: Inputs, roof: float, ref1: float) -> tuple[str, str, str]:
     return ((f"TensorRT-LLM on {n_gpus}× {gpu.name} (Fig. 17) is slow"),
             (f"implied {_quote(implied, 'a reference rate', ' tokens/s')} at batch 1 (Fig. 17's "
              "efficiency with Fig. 11's Hermes bar)"),
-            (f"bandwidth roofline {_fmt(roof)} tokens/s; gpu-only tensor parallel {_fmt(ref1)}; "
+            (f"bandwidth roofline {_fmt(roof)} tokens/s; GPU only, tensor parallel, {_fmt(ref1)}; "
              + head_split_text(inp.models[sweeps.FIG17_MODEL], n_gpus)))
 
 
@@ -768,7 +768,7 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
           f"{_fmt(act.mlp_density, 2)}, 80 % of activations in {_fmt(100 * act.mlp_hot_share, 2)} % "
           f"of the neurons) already overlap by {mem:.3f} in expectation, the memoryless baseline "
           "(the sparsity chapter estimates it again from a generated trace); the generator reads "
-          "similarity as overlap and is calibrated to the paper's curve")),
+          "similarity as overlap and is fitted to the paper's curve, an input from the paper")),
         ("Bit-serial multipliers: cycles per MAC not stated",
          (f"{dimm_p.ndp_operand_bits}-bit operands, {dimm_p.ndp_operand_bits // 16} FP16 at once, "
           "bit-serial"),
@@ -780,7 +780,7 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
           "time at batch 1")),
         ("Algorithm 1's loop condition printed inverted",
          "while Z_id <= Z_{J-id}", ("the model implements the intent (move while the heavy DIMM "
-         "exceeds the light one), scheduling.remap_layer")),
+         "exceeds the light one; the scheduling chapter's window remapping)")),
         ("Fig. 12a caption says OPT-30B, its labels OPT-13B", "caption and labels disagree",
          "the breakdown chapter follows the labels (OPT-13B, OPT-66B)"),
         _twice_row(inp),

@@ -1097,7 +1097,7 @@ def targets_from_activity(model: Any, activity: Any, *,
 #: The statistics behind a model's targets, by their names in the generator's inputs.
 _TARGET_FIELDS: Final = ("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10",
                          "similarity_d25", "qkv_density", "qkv_hot_share_80")
-_ASSUMED_COUPLED: Final = "assumed: DEFAULT_COUPLED_SHARE (Fig. 4b shows one example)"
+_ASSUMED_COUPLED: Final = "assumed: half the neurons coupled (Fig. 4b shows one example)"
 
 
 def _relu_targets(n_qkv: int, n_mlp: int, *, qkv: tuple[Any, Any], mlp: tuple[Any, Any],
