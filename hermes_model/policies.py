@@ -1023,6 +1023,21 @@ def _qkv_vector_bytes(model: ModelSpec, batch: int, dtype: str) -> float:
     return batch * shapes.neuron_bytes(model, "qkv", dtype)
 
 
+def _to_every_dimm_s(system: SystemSpec, nbytes: float, r: _Rates) -> float:
+    """A vector the GPU sends that every DIMM needs (each NDP core reads only its own DIMM):
+    the faster of a copy per DIMM in one PCIe transfer and one copy spread over the DIMMs,
+    then an all-gather over DIMM-link (s)."""
+    return min(float(_copy_s(system.n_dimms * nbytes, r.link_bw, r.link_lat)),
+               float(_copy_s(nbytes, r.link_bw, r.link_lat))
+               + _collective_s(system, nbytes, "all_gather"))
+
+
+def _token_ids_s(batch: int, r: _Rates) -> float:
+    """The sampled token ids sent back from the GPU, where the LM head runs, to the memory
+    that looks the embedding up (s)."""
+    return float(_copy_s(batch * TOKEN_ID_BYTES, r.link_bw, r.link_lat))
+
+
 def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, dtype: str,
                ndp_side: bool) -> tuple[tuple[float, float], float]:
     """Host-link synchronisations of one decode layer: per block (QKV, MLP) and outside (s).
@@ -1043,9 +1058,7 @@ def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, d
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
     sync_qkv = float(_copy_s(_qkv_vector_bytes(model, batch, dtype), r.link_bw, r.link_lat))
     if ndp_side:
-        to_every_dimm = min(float(_copy_s(system.n_dimms * vec, r.link_bw, r.link_lat)),
-                            sync + _collective_s(system, vec, "all_gather"))
-        return (sync + sync_qkv, 2 * sync), sync + to_every_dimm
+        return (sync + sync_qkv, 2 * sync), sync + _to_every_dimm_s(system, vec, r)
     return (sync + sync_qkv, 2 * sync), 0.0
 
 
@@ -1119,11 +1132,17 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     # The DIMMs' partial sums are reduced over DIMM-link after their share of a block, while the
     # GPU computes its own: QKV's to the DIMMs holding each head (reduce-scatter), the MLP's
     # everywhere, since every DIMM's cold QKV channels of the next layer read it (all-reduce).
-    # The host CPU needs none.
-    coll = ((_collective_s(system, qkv_vec, "reduce_scatter"),
-             _collective_s(system, vec, "all_reduce")) if ndp_side else (0.0, 0.0))
+    # The GPU side fetches its input from the DIMMs and returns its partial sums (Eq. 3).
+    # Hermes-host is the other way round: the activations live on the GPU, so the CPU side
+    # gets each block's input and returns its partial sums, and those copies are its own.
+    if ndp_side:
+        coll = (_collective_s(system, qkv_vec, "reduce_scatter"),
+                _collective_s(system, vec, "all_reduce"))
+        gpu_sync = block_sync
+    else:
+        coll, gpu_sync = block_sync, (0.0, 0.0)
     qkv, mlp = _sparse_blocks(model, sh, r, o, batch=batch, cold="dimm" if ndp_side else "host",
-                              block_sync_s=block_sync, adjust=ndp_side and o.online_adjustment,
+                              block_sync_s=gpu_sync, adjust=ndp_side and o.online_adjustment,
                               cold_extra_s=coll)
     n_cold = system.n_dimms if ndp_side else 1
     tq, tm = hot_cold_split((qkv, mlp), budget_bytes=budget / model.n_layers, n_cold=n_cold)
@@ -1139,7 +1158,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
     L = model.n_layers
     fc, comm = 0.0, 0.0
-    for t, b_sync, c in zip((tq, tm), block_sync, coll, strict=True):
+    for t, b_sync, c in zip((tq, tm), gpu_sync, coll, strict=True):
         if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
             fc += t.gpu_compute_s + (t.gpu_fixed_s - b_sync)
             comm += b_sync
@@ -1148,6 +1167,8 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             fc += t.cold_s - paid
             comm += paid
     fc += proj
+    if not ndp_side:  # Hermes-host merges, adds the residual and norms on the GPU: one kernel
+        fc += r.t0
     comm += proj_sync
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
@@ -1155,7 +1176,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     if o.lm_head_on_gpu:
         # the hidden state in, the sampled token ids out to where the embedding is looked up
         head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-                + float(_copy_s(batch * TOKEN_ID_BYTES, r.link_bw, r.link_lat)))
+                + _token_ids_s(batch, r))
     elif ndp_side:
         head = _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, system.n_dimms, r, o)
     else:
@@ -1253,12 +1274,15 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=D)
     merge_bw = r.dimm_stream_bw * D
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
+            + _token_ids_s(batch, r)
             if o.lm_head_on_gpu else _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, D, r, o))
     # GPU layers send q/k/v to the DIMMs and get the attention output back, plus one hand-over
-    # each way between the GPU's layers and the DIMMs' layers.
+    # each way between the GPU's layers and the DIMMs' layers (to every DIMM: each holds a
+    # slice of every matrix of the DIMMs' layers and reads the whole hidden state).
     # A DIMM layer splits the projection by its input heads and the MLP by neurons: each leaves
     # partial sums of the hidden state on every DIMM, all-reduced over DIMM-link.
-    comm = (n_gpu * (sync_qkv + sync) + (2 * sync if 0 < n_gpu < L else 0.0)
+    comm = (n_gpu * (sync_qkv + sync)
+            + (sync + _to_every_dimm_s(system, vec, r) if 0 < n_gpu < L else 0.0)
             + (L - n_gpu) * 2 * _collective_s(system, vec, "all_reduce"))
     ones = np.ones_like(ctx)
     decode = {"fc": (n_gpu * gpu_fc + (L - n_gpu) * ndp_fc) * ones, "attention": L * att,
