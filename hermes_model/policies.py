@@ -118,8 +118,9 @@ NDP_ACTIVATION_UNITS: Final = 256
 
 #: GPU kernels per block (a fixed t_0 each): QKV (gather + one fused GEMM), MLP (gather, up/gate
 #: with the activation fused, down), the projection, and the layer's norms and residual adds.
-#: Bytes of one token id sent back after sampling (int32).
+#: Bytes of one token id sent back after sampling, and of one neuron index (int32).
 TOKEN_ID_BYTES: Final = 4
+NEURON_INDEX_BYTES: Final = 4
 KERNELS_QKV: Final = 2
 KERNELS_MLP: Final = 3
 KERNELS_DENSE_LAYER: Final = 6  # q/k/v fused, attention, o, up(+gate), down, norm+residual
@@ -235,10 +236,11 @@ class Assumptions:
         multiplies, and the times add (a simulator that adds DRAM time to compute cycles).
     offload_resident : bool
         False: the offloading baselines keep every weight in host memory and stream each layer
-        every step ("plain host memory over PCIe", §V-A); True: they fill the GPU first
-        (Accelerate and FlexGen with whole layers; Deja Vu with the weights each layer needs
-        most often, attention and the most frequently active MLP neurons, §I's "hot/cold
-        partition + host offloading").
+        every step ("plain host memory over PCIe", §V-A), the LM head included; True: they
+        fill the GPU first (Accelerate and FlexGen with the same share of every layer, as
+        FlexGen's placement percentages do; Deja Vu with the weights each layer needs most
+        often, attention and the most frequently active MLP neurons, §I's "hot/cold partition
+        + host offloading") and keep the LM head there.
     host_prefill_on_cpu : bool
         Hermes-host is PowerInfer-like: its hybrid engine computes the cold neurons on the CPU
         for the prompt too (True); False streams them to the GPU as Hermes does.
@@ -1344,11 +1346,11 @@ def accelerate(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: 
     ctx = _contexts(prompt_len, gen_len)
     fc, att = _dense_gpu_layer_s(model, sh, r, o, batch, ctx)
     L = model.n_layers
-    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
-            + float(_copy_s(head_b, bw, r.link_lat)))
+    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    head_tx = float(_copy_s(head_b, bw, r.link_lat))
     ones = np.ones_like(ctx)
-    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * tx * ones,
-              "others": head * ones}
+    decode = {"fc": L * fc * ones, "attention": L * att,
+              "communication": (L * tx + head_tx) * ones, "others": head * ones}
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                          streamed_layer_bytes=layer_b, link_bw=bw, overlap=False,
                          extra_bytes=head_b)
@@ -1376,10 +1378,10 @@ def flexgen(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int
     fc, att = _dense_gpu_layer_s(model, sh, r, o, batch, ctx)
     L = model.n_layers
     exposed = np.maximum(tx - (fc + att), 0.0)
-    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
-            + float(_copy_s(head_b, r.link_bw, r.link_lat)))
+    head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    head_tx = float(_copy_s(head_b, r.link_bw, r.link_lat))
     ones = np.ones_like(ctx)
-    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * exposed,
+    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * exposed + head_tx,
               "others": head * ones}
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                          streamed_layer_bytes=layer_b, link_bw=r.link_bw,
@@ -1415,7 +1417,6 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
     rate, count = neuron_classes(o.activity.mlp_density, o.activity.mlp_hot_share, model.d_ffn,
                                  batch=batch, n_classes=o.n_activity_classes)
     union = float((rate * count).sum()) / model.d_ffn
-    mlp_b = union * sh.mlp_bytes
     # What a step needs, as (rate, bytes) items of a layer: the attention weights (needed at
     # the head density) and each class of MLP neurons (needed at its union rate).
     item_rate = np.concatenate(([o.dejavu_head_density], rate))
@@ -1429,39 +1430,53 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
         room = (_gpu_weight_budget(model, system, o) - L * pred_bytes - sh.lm_head_bytes
                 - _kv_bytes(model, batch, prompt_len, gen_len, o.dtype))
         resident_b = min(float(item_bytes.sum()), max(0.0, room) / L)
-    copied = _copied_after_hottest(item_rate, item_bytes, resident_b)
+    kept = _kept_hottest(item_rate, item_bytes, resident_b)
+    copied = item_rate * (item_bytes - kept)
     attn_tx, mlp_tx = float(copied[0]), float(copied[1:].sum())
-    gather = (2.0 * mlp_tx / r.host_bw + r.host_t0) * (mlp_tx > 0)
+    # The host learns which neurons to gather (their indices, from the GPU's predictor), reads
+    # and writes them at its DRAM bandwidth, and copies them in one pinned transfer.
+    ids = float(_copy_s(mlp_tx / (sh.mlp_bytes / model.d_ffn) * NEURON_INDEX_BYTES,
+                        r.link_bw, r.link_lat))
+    gather = (ids + 2.0 * mlp_tx / r.host_bw + r.host_t0) * (mlp_tx > 0)
     tx = sum(float(_copy_s(b, r.link_bw, r.link_lat)) for b in (attn_tx, mlp_tx) if b > 0)
     ctx = _contexts(prompt_len, gen_len)
     attn_b = o.dejavu_head_density * (sh.qkv_bytes + sh.proj_bytes)
-    fc = (_gemv_s(attn_b + mlp_b, batch, r.gpu_bw, r.gpu_flops, o.dtype)
+    # Copied neurons arrive packed; the resident ones the step needs are computed through a
+    # gather (gamma) or all of them densely, whichever is faster, as Hermes' GPU does.
+    kept_b, kept_need = float(kept[1:].sum()), float((rate * kept[1:]).sum())
+    resident_mlp = 0.0 if kept_b <= 0 else min(
+        max(o.gather_penalty * kept_need / r.gpu_bw, 2.0 * batch * kept_need / e / r.gpu_flops)
+        + (r.t0 if o.gather_penalty > 1 else 0.0),
+        max(kept_b / r.gpu_bw, 2.0 * batch * kept_b / e / r.gpu_flops))
+    fc = (_gemv_s(attn_b + mlp_tx, batch, r.gpu_bw, r.gpu_flops, o.dtype) + resident_mlp
           + (KERNELS_DENSE_LAYER - 1) * r.t0)
     att = (np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
                       4.0 * batch * model.n_heads * model.head_dim * ctx / r.gpu_flops) + r.t0)
     exposed = np.maximum(gather + tx - (fc + att), 0.0)
     head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    # With nothing resident the LM head lives in host memory too and is copied every step.
+    head_b = 0.0 if o.offload_resident else sh.lm_head_bytes
+    head_tx = float(_copy_s(head_b, r.link_bw, r.link_lat))
     ones = np.ones_like(ctx)
     decode = {"fc": L * fc * ones, "attention": L * att, "predictor": L * pred * ones,
-              "communication": L * exposed, "others": head * ones}
+              "communication": L * exposed + head_tx, "others": head * ones}
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                          streamed_layer_bytes=sh.layer_bytes - resident_b,
-                         link_bw=r.link_bw, overlap=o.prefill_overlap)
+                         link_bw=r.link_bw, overlap=o.prefill_overlap, extra_bytes=head_b)
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
                    {"mlp_union_density": union, "predictor_bytes": L * pred_bytes,
                     "resident_bytes": L * resident_b,
                     "streamed_bytes_per_step": L * (attn_tx + mlp_tx)})
 
 
-def _copied_after_hottest(rate: FloatArray, nbytes: FloatArray, resident_bytes: float
-                          ) -> FloatArray:
-    """Expected bytes copied per step of each item (rate × its bytes not resident) when
-    `resident_bytes` hold the items most often needed first (an item split where they end)."""
+def _kept_hottest(rate: FloatArray, nbytes: FloatArray, resident_bytes: float) -> FloatArray:
+    """Bytes of each item resident when `resident_bytes` hold the items most often needed
+    first (an item split where they end); a step copies rate × (bytes − kept) of each."""
     order = np.argsort(-rate, kind="stable")
     b = nbytes[order]
     kept = np.empty_like(nbytes)
     kept[order] = np.clip(resident_bytes - (np.cumsum(b) - b), 0.0, b)
-    return rate * (nbytes - kept)
+    return kept
 
 
 def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
@@ -1486,22 +1501,29 @@ def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: in
     def allreduce(nbytes: float) -> float:
         return 0.0 if n == 1 else 2 * (n - 1) * (r.nvlink_lat + nbytes / (n * r.nvlink_bw))
 
+    def allgather(nbytes: float) -> float:  # a ring's second half: each GPU's slice to all
+        return allreduce(nbytes) / 2
+
     ctx = _contexts(prompt_len, gen_len)
     fc, _ = _dense_gpu_layer_s(model, sh, r, o, batch, ctx, weight_frac=1.0 / n)
     att = (np.maximum(batch * sh.kv_layer_token * ctx / (n * r.gpu_bw),
                       4.0 * batch * model.n_heads * model.head_dim * ctx / (n * r.gpu_flops))
            + r.t0)
     comm = 2 * allreduce(batch * model.d_model * e)
+    # The LM head is split by vocabulary rows: its logits are gathered before sampling.
     head = _gemv_s(sh.lm_head_bytes / n, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+    logits = allgather(batch * model.vocab_size * e)
     ones = np.ones_like(ctx)
-    decode = {"fc": L * fc * ones, "attention": L * att, "communication": L * comm * ones,
-              "others": head * ones}
+    decode = {"fc": L * fc * ones, "attention": L * att,
+              "communication": (L * comm + logits) * ones, "others": head * ones}
     tokens = batch * prompt_len
     flop = (2.0 * tokens * sh.layer_bytes / e
             + 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1))
-    layer = (max(flop / (n * r.gpu_flops), sh.layer_bytes / (n * r.gpu_bw))
+    # each GPU reads its slice of the weights and the prompt's activations, as `_prefill_s`
+    act_bytes = sh.layer_bytes / n + 4.0 * tokens * model.d_model * e
+    layer = (max(flop / (n * r.gpu_flops), act_bytes / r.gpu_bw)
              + KERNELS_DENSE_LAYER * r.t0 + 2 * allreduce(tokens * model.d_model * e))
-    prefill = L * layer + head
+    prefill = L * layer + head + logits
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
                    {"n_gpus": float(n)})
 

@@ -161,6 +161,74 @@ def test_accelerate_pageable_is_slower_than_flexgen(system, inputs):
     assert f.tokens_per_s > e.tokens_per_s
 
 
+@pytest.mark.parametrize("batch", [1, 16])
+def test_dejavu_step_by_hand(system, inputs, batch):
+    """Deja Vu with nothing resident (OPT-66B, paper profile): per layer the host learns the
+    predicted neurons (4-byte indices), reads and writes them at its DRAM bandwidth and copies
+    them, and attention's weights are copied too; the exposed part of that chain over the GPU's
+    work is communication, and so is the LM head, copied every step from host memory."""
+    m = io.load_model("opt_66b")
+    o = opts(inputs, "opt_66b")
+    gen = 8
+    e = policies.estimate("dejavu", m, system, batch=batch, prompt_len=64, gen_len=gen,
+                          options=o)
+    sh, r = policies._shape(m, "fp16"), policies._rates(m, system, o)
+    link, lat = r.link_bw, r.link_lat
+    union = e.details["mlp_union_density"]
+    mlp = union * sh.mlp_bytes
+    attn = o.dejavu_head_density * (sh.qkv_bytes + sh.proj_bytes)
+    chain = ((lat + union * m.d_ffn * 4 / link) + 2 * mlp / r.host_bw + r.host_t0
+             + (lat + attn / link) + (lat + mlp / link))
+    fc = max((attn + mlp) / r.gpu_bw, 2 * batch * (attn + mlp) / 2 / r.gpu_flops) + 5 * r.t0
+    ctx = np.arange(65, 65 + gen, dtype=float)  # the new token attends to itself too
+    att = np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
+                     4 * batch * m.n_heads * m.head_dim * ctx / r.gpu_flops) + r.t0
+    head_copy = lat + sh.lm_head_bytes / link
+    want = m.n_layers * np.maximum(chain - (fc + att), 0).sum() + gen * head_copy
+    assert e.breakdown_s["communication"] == pytest.approx(want, rel=1e-9)
+    assert e.details["streamed_bytes_per_step"] == pytest.approx(m.n_layers * (attn + mlp))
+
+
+def test_dejavu_resident_neurons_are_gathered_on_the_gpu(system, inputs):
+    """With the GPU filled first, OPT-13B keeps all but its coldest neurons there: the step
+    computes the resident ones it needs through a gather (gamma) or all of them densely,
+    whichever is faster, as Hermes' GPU does; with a gamma of 1 (a fused gather, no extra
+    kernel) the gathered pass is the cheaper one and the step is faster."""
+    m = io.load_model("opt_13b")
+    o = dataclasses.replace(opts(inputs, "opt_13b"), offload_resident=True)
+    base = policies.estimate("dejavu", m, system, batch=1, options=o)
+    fused = policies.estimate("dejavu", m, system, batch=1,
+                              options=dataclasses.replace(o, gather_penalty=1.0))
+    assert base.details["resident_bytes"] > 0.75 * m.n_layers * (
+        policies._shape(m, "fp16").mlp_bytes)
+    assert fused.breakdown_s["fc"] < base.breakdown_s["fc"]
+    sh, r = policies._shape(m, "fp16"), policies._rates(m, system, o)
+    rate, count = policies.neuron_classes(0.03, inputs["opt_13b"]["hot_share_80"], m.d_ffn,
+                                          batch=1, n_classes=o.n_activity_classes)
+    # everything the GPU computes, at gamma 1 and no extra kernel: attention's weights, then
+    # every needed MLP neuron, resident or copied (both read once)
+    attn = sh.qkv_bytes + sh.proj_bytes
+    need = float(rate @ count) / m.d_ffn * sh.mlp_bytes
+    per_layer = (attn + need) / r.gpu_bw + 5 * r.t0
+    assert fused.breakdown_s["fc"] / 128 / m.n_layers == pytest.approx(per_layer, rel=1e-9)
+
+
+def test_gpu_only_gathers_its_split_logits(inputs):
+    """GPU only on 5 A100s (LLaMA2-70B): two ring all-reduces of the hidden state per layer,
+    and the LM head's logits, split by vocabulary rows, gathered once per step."""
+    m = io.load_model("llama2_70b")
+    s = io.load_system("hermes_paper", gpu="a100_40g_sxm4", n_gpus=5)
+    for batch in (1, 16):
+        e = policies.estimate("gpu-only", m, s, batch=batch, prompt_len=64, gen_len=4,
+                              options=opts(inputs, "llama2_70b"))
+        r = policies._rates(m, s, Assumptions())
+        n, W, lat = 5, r.nvlink_bw, r.nvlink_lat
+        ring = 2 * (n - 1) * (lat + batch * m.d_model * 2 / (n * W))
+        logits = (n - 1) * (lat + batch * m.vocab_size * 2 / (n * W))
+        want = m.n_layers * 2 * ring + logits
+        assert e.breakdown_s["communication"] / 4 == pytest.approx(want, rel=1e-12)
+
+
 def test_pageable_fraction_matches_measurement():
     """PAGEABLE_COPY_FRAC is the measured pageable/pinned H2D ratio (copies ≥ 32 MiB)."""
     m = io.load_measurements("gpu_h200_20261126")
@@ -469,9 +537,9 @@ def test_neuron_classes_keep_the_mean_at_any_resolution(c):
     assert unions[1] == pytest.approx(unions[2], rel=1e-9)
 
 
-def test_copied_after_hottest_against_a_byte_by_byte_fill():
-    """Deja Vu with the GPU filled first keeps the most often needed bytes resident: the
-    expected bytes copied per step, item by item, against filling unit bytes one at a time."""
+def test_kept_hottest_against_a_byte_by_byte_fill():
+    """Deja Vu with the GPU filled first keeps the most often needed bytes resident: the bytes
+    kept of each item, against filling unit bytes one at a time."""
     rate = np.array([1.0, 0.05, 0.6, 0.3])
     nbytes = np.array([40.0, 25.0, 10.0, 30.0])
     for resident in (0.0, 7.0, 40.0, 49.0, 63.0, 80.0, 105.0, 200.0):
@@ -481,8 +549,7 @@ def test_copied_after_hottest_against_a_byte_by_byte_fill():
                 if left >= 1:
                     kept[i] += 1
                     left -= 1
-        got = policies._copied_after_hottest(rate, nbytes, resident)
-        assert got == pytest.approx(rate * (nbytes - kept))
+        assert policies._kept_hottest(rate, nbytes, resident) == pytest.approx(kept)
 
 
 def test_dejavu_filling_the_gpu_first(system, inputs):
