@@ -967,7 +967,8 @@ def _gpu_weight_budget(model: ModelSpec, system: SystemSpec, o: Assumptions) -> 
 
 def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
                prompt_len: int, streamed_layer_bytes: float, link_bw: float, overlap: bool,
-               extra_bytes: float = 0.0, upload_layer_bytes: float = 0.0) -> float:
+               extra_bytes: float = 0.0, upload_layer_bytes: float = 0.0,
+               copies_per_layer: int = 1) -> float:
     """Prefill on the GPU: per layer, stream `streamed_layer_bytes` and compute the prompt.
 
     Compute: every layer matrix for ``batch × prompt_len`` tokens, causal attention
@@ -976,7 +977,8 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
     its transfer and compute (plus one layer's transfer to fill the pipeline); without, the sum.
     `extra_bytes` are streamed once (e.g. a non-resident LM head). `upload_layer_bytes` go the
     other way (the prompt's KV cache to the DIMMs), concurrently: the link's bandwidth is per
-    direction, so a layer's transfer is the longer of the two.
+    direction, so a layer's transfer is the longer of the two. `copies_per_layer` is how many
+    copies (one link latency each) a layer's stream takes.
     """
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
@@ -984,7 +986,8 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
             + 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1))
     act_bytes = sh.layer_bytes + 4.0 * tokens * model.d_model * e
     comp = max(flop / r.gpu_flops, act_bytes / r.gpu_bw) + KERNELS_DENSE_LAYER * r.t0
-    tx = max(float(_copy_s(streamed_layer_bytes, link_bw, r.link_lat)),
+    tx = max(float(_copy_s(streamed_layer_bytes, link_bw, r.link_lat))
+             + (copies_per_layer - 1) * r.link_lat * (streamed_layer_bytes > 0),
              float(_copy_s(upload_layer_bytes, link_bw, r.link_lat)))
     per_layer = max(comp, tx) if overlap else comp + tx
     fill = min(comp, tx) if overlap else 0.0
@@ -1353,7 +1356,7 @@ def accelerate(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: 
               "communication": (L * tx + head_tx) * ones, "others": head * ones}
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                          streamed_layer_bytes=layer_b, link_bw=bw, overlap=False,
-                         extra_bytes=head_b)
+                         extra_bytes=head_b, copies_per_layer=n_tensors)
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode,
                    {"streamed_bytes_per_step": L * layer_b + head_b, "copy_bandwidth": bw})
 

@@ -978,6 +978,14 @@ def test_prefill_by_hand(system, inputs, overlap):
                               streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=overlap,
                               extra_bytes=extra)
     assert got == pytest.approx(expected, rel=1e-12)
+    # a stream of 6 copies a layer (Accelerate's tensors) pays 5 more latencies a layer
+    six = policies._prefill_s(model, sh, r, o, batch=b, prompt_len=p,
+                              streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=False,
+                              extra_bytes=extra, copies_per_layer=6)
+    plain = policies._prefill_s(model, sh, r, o, batch=b, prompt_len=p,
+                                streamed_layer_bytes=streamed, link_bw=r.link_bw, overlap=False,
+                                extra_bytes=extra)
+    assert six - plain == pytest.approx(model.n_layers * 5 * r.link_lat, rel=1e-9)
 
 
 def test_gpu_only_capacity_counts_the_workspace(inputs):
