@@ -691,7 +691,24 @@ def neuron_classes(density: float, hot_share: float, n_neurons: int, *, batch: i
     rate, count : ndarray
         Union rate :math:`1 - \\prod_s (1 - r_s)` over the batch's sequences, for each class and
         number j of engaged sequences (binomial), and the expected neurons in it. Σ count = N.
+        Read-only: the same arguments give the same (cached) arrays.
     """
+    return _neuron_classes(density, hot_share, n_neurons, batch, n_classes, sequence_share)
+
+
+@lru_cache(maxsize=1024)
+def _neuron_classes(density: float, hot_share: float, n_neurons: int, batch: int,
+                    n_classes: int, sequence_share: float) -> tuple[FloatArray, FloatArray]:
+    rate, count = _neuron_classes_uncached(density, hot_share, n_neurons, batch=batch,
+                                           n_classes=n_classes, sequence_share=sequence_share)
+    rate.setflags(write=False)
+    count.setflags(write=False)
+    return rate, count
+
+
+def _neuron_classes_uncached(density: float, hot_share: float, n_neurons: int, *, batch: int,
+                             n_classes: int, sequence_share: float
+                             ) -> tuple[FloatArray, FloatArray]:
     mu, sigma = _logit_params(density, hot_share)
     # Each class averages the fine grid the shape was fitted on (its quantiles), so the classes
     # keep the fitted mean: their midpoints alone under-count it (2.2 % at 3 % density).
