@@ -97,11 +97,12 @@ def dimm_sweep(models: Mapping[str, ModelSpec], activities: Mapping[str, Activit
 def capacity_margins(model: ModelSpec, *, dimm_capacity_bytes: float, n_dimms: int,
                      batch: int = 1, prompt_len: int = 128, gen_len: int = 128,
                      dtype: str = "fp16") -> pd.DataFrame:
-    """Whether `model` fits `n_dimms` DIMMs under four readings of the paper's capacity.
+    """Whether `model` fits `n_dimms` DIMMs under five readings of the paper's capacity.
 
     Readings: the model's (every weight and the KV cache, DIMMs of `dimm_capacity_bytes`);
-    weights only; weights without the input embedding (looked up one row per token, it could
-    live elsewhere); and DIMMs of 32 GB read as decimal gigabytes (10^9 B, not GiB).
+    weights only; the model without the input embedding (looked up one row per token, it could
+    live elsewhere); that, with the KV cache elsewhere too; and DIMMs of 32 GB read as decimal
+    gigabytes (10^9 B, not GiB).
 
     Returns
     -------
@@ -116,7 +117,9 @@ def capacity_margins(model: ModelSpec, *, dimm_capacity_bytes: float, n_dimms: i
     pool = n_dimms * dimm_capacity_bytes
     readings = [("weights and KV cache (the model)", weights + kv, pool),
                 ("weights only", weights, pool),
-                ("weights without the input embedding", weights - embed, pool),
+                ("weights and KV cache without the input embedding", weights - embed + kv,
+                 pool),
+                ("weights without the input embedding or the KV cache", weights - embed, pool),
                 ("weights and KV cache, 32 GB = 32e9 B per DIMM", weights + kv, n_dimms * 32e9)]
     return pd.DataFrame([{"reading": r, "need_bytes": need, "pool_bytes": have,
                           "margin_frac": have / need - 1.0, "fits": bool(have >= need)}
