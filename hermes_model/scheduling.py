@@ -364,7 +364,8 @@ class WindowSchedule:
     loads : ndarray of int, shape (G, T, L, D)
         Active cold neurons per DIMM per step.
     moves : ndarray of int, shape (G, n_windows, L, D // 2)
-        Neurons moved within each DIMM pair at the start of each window (0 for window 0 of the causal replay; the hindsight oracle remaps window 0 too).
+        Neurons moved within each DIMM pair at the start of each window (0 for window 0 of the
+        causal replay; the hindsight oracle remaps window 0 too).
     dimm_of : ndarray of int, shape (G, L, N)
         Placement after the last window.
     window_tokens : int
