@@ -24,9 +24,8 @@ Operator mapping (digest §5.3, §9):
   the GPU only, merges and norms on the DIMMs. Six synchronisations per layer: the QKV input to
   the GPU and its partial sums back, the attention output to the GPU and the projection's output
   back to every DIMM (a copy per DIMM, or one copy and a DIMM-link all-gather, whichever is
-  faster), the MLP's input (the normed residual
-  sum) to the GPU and its partial sums back (Eq. 3's two per GPU block); the sampled token ids
-  go back once per step.
+  faster), the MLP's input (the normed residual sum) to the GPU and its partial sums back
+  (Eq. 3's two per GPU block); the sampled token ids go back once per step.
   The DIMMs' own partial sums are reduced over DIMM-link (`hermes_model.ndp.dimm_collective_s`):
   QKV's to the DIMMs holding each head, the MLP's to every DIMM. The hot/cold split comes from
   issue 7's water-filling of the
@@ -116,11 +115,12 @@ PREDICTOR_ENTRY_BYTES: Final = 0.5 + 2 * 4
 #: FP16 units of each DIMM's activation unit (softmax exponentials), §IV-A.
 NDP_ACTIVATION_UNITS: Final = 256
 
-#: GPU kernels per block (a fixed t_0 each): QKV (gather + one fused GEMM), MLP (gather, up/gate
-#: with the activation fused, down), the projection, and the layer's norms and residual adds.
 #: Bytes of one token id sent back after sampling, and of one neuron index (int32).
 TOKEN_ID_BYTES: Final = 4
 NEURON_INDEX_BYTES: Final = 4
+
+#: GPU kernels per block (a fixed t_0 each): QKV (gather + one fused GEMM), MLP (gather, up/gate
+#: with the activation fused, down), the projection, and the layer's norms and residual adds.
 KERNELS_QKV: Final = 2
 KERNELS_MLP: Final = 3
 KERNELS_DENSE_LAYER: Final = 6  # q/k/v fused, attention, o, up(+gate), down, norm+residual
@@ -601,6 +601,19 @@ def _gemv_s(weight_bytes: float, batch: float, bw: float, flops: float, dtype: s
     return max(weight_bytes / bw, 2.0 * batch * weight_bytes / shapes.dtype_bytes(dtype) / flops)
 
 
+def _gathered_gemv_s(weight_bytes: float, batch: float, r: _Rates, o: Assumptions) -> float:
+    """The GPU's batched GEMV over `weight_bytes` of selected neurons picked out by a gather
+    (γ = ``o.gather_penalty`` bytes moved per selected byte; the gather's kernel not included,
+    see :func:`_gather_kernel_s`) (s)."""
+    return max(o.gather_penalty * weight_bytes / r.gpu_bw,
+               2.0 * batch * weight_bytes / shapes.dtype_bytes(o.dtype) / r.gpu_flops)
+
+
+def _gather_kernel_s(r: _Rates, o: Assumptions) -> float:
+    """The gather's own kernel: one more t_0, unless the gather is fused (γ = 1) (s)."""
+    return r.t0 if o.gather_penalty > 1 else 0.0
+
+
 # --------------------------------------------------------------------------------- shapes
 
 
@@ -693,22 +706,16 @@ def neuron_classes(density: float, hot_share: float, n_neurons: int, *, batch: i
         number j of engaged sequences (binomial), and the expected neurons in it. Σ count = N.
         Read-only: the same arguments give the same (cached) arrays.
     """
-    return _neuron_classes(density, hot_share, n_neurons, batch, n_classes, sequence_share)
-
-
-@lru_cache(maxsize=1024)
-def _neuron_classes(density: float, hot_share: float, n_neurons: int, batch: int,
-                    n_classes: int, sequence_share: float) -> tuple[FloatArray, FloatArray]:
-    rate, count = _neuron_classes_uncached(density, hot_share, n_neurons, batch=batch,
-                                           n_classes=n_classes, sequence_share=sequence_share)
+    rate, count = _neuron_classes(density, hot_share, n_neurons, batch, n_classes,
+                                  sequence_share)
     rate.setflags(write=False)
     count.setflags(write=False)
     return rate, count
 
 
-def _neuron_classes_uncached(density: float, hot_share: float, n_neurons: int, *, batch: int,
-                             n_classes: int, sequence_share: float
-                             ) -> tuple[FloatArray, FloatArray]:
+@lru_cache(maxsize=1024)
+def _neuron_classes(density: float, hot_share: float, n_neurons: int, batch: int,
+                    n_classes: int, sequence_share: float) -> tuple[FloatArray, FloatArray]:
     mu, sigma = _logit_params(density, hot_share)
     # Each class averages the fine grid the shape was fitted on (its quantiles), so the classes
     # keep the fitted mean: their midpoints alone under-count it (2.2 % at 3 % density).
@@ -1111,10 +1118,10 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
         # batch's sequences that activate a needed neuron (batch × density / union rate).
         macs = (batch * dens * n_neur / float((rate * count).sum()) if o.skip_inactive_macs
                 else float(batch))
-        gpu_active = max(o.gather_penalty * nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
-        gpu_dense = max(nb / r.gpu_bw, 2.0 * batch * elems / r.gpu_flops)
+        gpu_active = _gathered_gemv_s(nb, batch, r, o)
+        gpu_dense = _gemv_s(nb, batch, r.gpu_bw, r.gpu_flops, o.dtype)
         # A gathered kernel costs one kernel more (the gather) unless it is fused (penalty 1).
-        gather_kernel = r.t0 if o.gather_penalty > 1 else 0.0
+        gather_kernel = _gather_kernel_s(r, o)
         if cold == "dimm":
             cold_s = _ndp_s(nb / r.dimm_bw, macs * elems / r.dimm_mac, o) * o.dimm_imbalance
             cold_fixed = extra
@@ -1465,9 +1472,8 @@ def dejavu(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int,
     # gather (gamma) or all of them densely, whichever is faster, as Hermes' GPU does.
     kept_b, kept_need = float(kept[1:].sum()), float((rate * kept[1:]).sum())
     resident_mlp = 0.0 if kept_b <= 0 else min(
-        max(o.gather_penalty * kept_need / r.gpu_bw, 2.0 * batch * kept_need / e / r.gpu_flops)
-        + (r.t0 if o.gather_penalty > 1 else 0.0),
-        max(kept_b / r.gpu_bw, 2.0 * batch * kept_b / e / r.gpu_flops))
+        _gathered_gemv_s(kept_need, batch, r, o) + _gather_kernel_s(r, o),
+        _gemv_s(kept_b, batch, r.gpu_bw, r.gpu_flops, o.dtype))
     fc = (_gemv_s(attn_b + mlp_tx, batch, r.gpu_bw, r.gpu_flops, o.dtype) + resident_mlp
           + (KERNELS_DENSE_LAYER - 1) * r.t0)
     att = (np.maximum(batch * sh.kv_layer_token * ctx / r.gpu_bw,
