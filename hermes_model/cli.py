@@ -752,8 +752,9 @@ def estimate_payload(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _not_supported(payload: Row, as_json: bool) -> int:
-    """Report a configuration that cannot run (the paper's N.P.): the JSON or a
-    ``supported: false`` line on stdout, the reason on stderr; exit status 3."""
+    """Report a configuration that cannot run (the paper's N.P.), exit status 3: with JSON, the
+    JSON on stdout and the reason on stderr too; else a ``supported: false`` line with the reason
+    on stdout."""
     if as_json:  # stdout is for the JSON; the reason goes to stderr too, for the reader
         print(json.dumps(payload, indent=2))
         print(f"not supported: {payload['reason']}", file=sys.stderr)

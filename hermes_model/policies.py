@@ -670,7 +670,7 @@ def _sequence_share(density: float, hot_share: float, s1: float, s10: float, s25
     p = sparsity.logit_normal_frequencies(2048, mu, sigma)
     memoryless = float(sparsity.memoryless_similarity(p))
     with warnings.catch_warnings():
-        # A density raised by a what-if (Assumptions.density) can lift the memoryless baseline
+        # A density raised by a what-if (whatif's `density` key) can lift the memoryless baseline
         # above the similarities kept from the model's statistics: the baseline then holds,
         # which is what independent tokens at that density give (no warning per estimate).
         warnings.simplefilter("ignore", UserWarning)
@@ -998,7 +998,8 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
     Compute: every layer matrix for ``batch × prompt_len`` tokens, causal attention
     (:math:`2 H d_h P (P+1)` FLOP per sequence), :data:`KERNELS_DENSE_LAYER` kernels; the
     LM head for the last position of each sequence. With overlap the layer takes the larger of
-    its transfer and compute (plus one layer's transfer to fill the pipeline); without, the sum.
+    its transfer and compute, plus the shorter of the two once (the first layer's transfer before
+    any compute, or the last layer's compute after the last transfer); without, the sum.
     `extra_bytes` are streamed once (e.g. a non-resident LM head). `upload_layer_bytes` go the
     other way (the prompt's KV cache to the DIMMs), concurrently: the link's bandwidth is per
     direction, so a layer's transfer is the longer of the two. `copies_per_layer` is how many
@@ -1096,9 +1097,11 @@ def _sparse_blocks(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, b
                    cold_extra_s: tuple[float, float] = (0.0, 0.0)) -> tuple[Block, Block]:
     """The QKV and MLP blocks of one layer for the split.
 
-    `block_sync_s` is each block's synchronisation time over the host link when the GPU takes
-    part (s); `cold_extra_s` a fixed time the cold side pays after its share of each block (the
-    DIMMs' reductions over DIMM-link) (s).
+    `block_sync_s` is each block's synchronisation time over the host link that the GPU side
+    pays when it takes part (s): Hermes' input fetch and partial-sum return; zero for
+    Hermes-host, whose activations live on the GPU. `cold_extra_s` is a fixed time the cold side
+    pays after its share of each block (s): Hermes' reductions over DIMM-link, or Hermes-host's
+    PCIe copies of the block's input to the CPU and its partial sums back.
     """
     assert o.activity is not None
     a = o.activity
@@ -1191,7 +1194,8 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
             fc += t.gpu_compute_s + (t.gpu_fixed_s - b_sync)
             comm += b_sync
-        else:  # the cold side does; its reduction over DIMM-link is communication
+        else:  # the cold side does; what it pays after its share (Hermes' reduction over
+            # DIMM-link, Hermes-host's PCIe copies) is communication
             paid = c if t.total_load - t.gpu_load > 1e-9 else 0.0
             fc += t.cold_s - paid
             comm += paid
@@ -1202,10 +1206,14 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
+    head_io = 0.0
     if o.lm_head_on_gpu:
-        # the hidden state in, the sampled token ids out to where the embedding is looked up
-        head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-                + _token_ids_s(batch, r))
+        # Two copies a step, communication. Hermes: the final hidden state from the DIMMs to the
+        # GPU's LM head, and the sampled token ids back to the DIMMs, where the embedding is
+        # looked up and the activations live. Hermes-host: the token ids to the host, where the
+        # embedding is, and the looked-up rows back to the GPU, where the activations live.
+        head = _gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
+        head_io = sync + _token_ids_s(batch, r)
     elif ndp_side:
         head = _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, system.n_dimms, r, o)
     else:
@@ -1215,7 +1223,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     pred_s = (model.d_model + model.d_ffn) * PREDICTOR_ENTRY_BYTES / r.host_bw
     pred_visible = max(0.0, pred_s - min(tq.time_s, tm.time_s))
     decode = {"fc": L * fc * np.ones_like(ctx), "attention": L * att,
-              "communication": L * comm * np.ones_like(ctx),
+              "communication": (L * comm + head_io) * np.ones_like(ctx),
               "predictor": L * pred_visible * np.ones_like(ctx),
               "others": (L * others + head) * np.ones_like(ctx)}
     hot_layer = tq.gpu_bytes + tm.gpu_bytes
@@ -1302,9 +1310,10 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     ctx = _contexts(prompt_len, gen_len)
     att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=D)
     merge_bw = r.dimm_stream_bw * D
-    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0 + sync
-            + _token_ids_s(batch, r)
+    head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
             if o.lm_head_on_gpu else _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, D, r, o))
+    # the final hidden state to the GPU's LM head and the sampled token ids back (communication)
+    head_io = sync + _token_ids_s(batch, r) if o.lm_head_on_gpu else 0.0
     # GPU layers send q/k/v to the DIMMs and get the attention output back, plus one hand-over
     # each way between the GPU's layers and the DIMMs' layers (to every DIMM: each holds a
     # slice of every matrix of the DIMMs' layers and reads the whole hidden state).
@@ -1312,7 +1321,7 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     # partial sums of the hidden state on every DIMM, all-reduced over DIMM-link.
     comm = (n_gpu * (sync_qkv + sync)
             + (sync + _to_every_dimm_s(system, vec, r) if 0 < n_gpu < L else 0.0)
-            + (L - n_gpu) * 2 * _collective_s(system, vec, "all_reduce"))
+            + (L - n_gpu) * 2 * _collective_s(system, vec, "all_reduce") + head_io)
     ones = np.ones_like(ctx)
     decode = {"fc": (n_gpu * gpu_fc + (L - n_gpu) * ndp_fc) * ones, "attention": L * att,
               "communication": comm * ones, "others": (L * 12.0 * vec / merge_bw + head) * ones}

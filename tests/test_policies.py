@@ -313,7 +313,8 @@ def test_hermes_base_dense_layers_are_balanced(system, inputs):
 def test_lm_head_off_the_gpu_runs_at_the_cold_sides_rate(system, inputs):
     """An LM head kept off the GPU is computed where it lives: by the NDP cores of every DIMM
     (Hermes) or by the host CPU (Hermes-host). By hand at batch 16: the change in "others" per
-    step is the head's roofline there minus the GPU's head and its sync. (Hermes-base's freed
+    step is the head's roofline there minus the GPU's head; "communication" loses the head's two
+    copies (the hidden state or looked-up rows, and the sampled token ids). (Hermes-base's freed
     GPU memory also changes how many layers it holds, so its "others" cannot isolate the head.)
     """
     m = io.load_model("opt_13b")
@@ -321,9 +322,8 @@ def test_lm_head_off_the_gpu_runs_at_the_cold_sides_rate(system, inputs):
     r = policies._rates(m, system, o)
     head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
     elems, b, D = head_bytes / 2, 16, system.n_dimms
-    token_ids = system.host_link.latency_s + b * 4 / r.link_bw  # sampled ids sent back
-    gpu_head = (max(head_bytes / r.gpu_bw, 2 * b * elems / r.gpu_flops) + r.t0
-                + _sync_s(system, m, b) + token_ids)
+    gpu_head = max(head_bytes / r.gpu_bw, 2 * b * elems / r.gpu_flops) + r.t0
+    head_io = _head_io_s(system, m, b)
     cold_head = {"hermes": max(head_bytes / (D * r.dimm_stream_bw), b * elems / (D * r.dimm_mac)),
                  "hermes-host": max(head_bytes / r.host_bw, 2 * b * elems / r.host_flops)}
     for pol, want in cold_head.items():
@@ -332,6 +332,8 @@ def test_lm_head_off_the_gpu_runs_at_the_cold_sides_rate(system, inputs):
                                 options=dataclasses.replace(o, lm_head_on_gpu=False))
         got = (off.breakdown_s["others"] - on.breakdown_s["others"]) / 8
         assert got == pytest.approx(want - gpu_head, rel=1e-9)
+        comm = (on.breakdown_s["communication"] - off.breakdown_s["communication"]) / 8
+        assert comm == pytest.approx(head_io, rel=1e-9)
 
 def _brute_layer_s(blocks, budget_bytes, n_cold, grid=2001):
     """Oracle: the fastest layer over every held-neuron count of each block (most frequent
@@ -393,6 +395,15 @@ def _every_dimm_s(system, model, batch, d=8):
                _sync_s(system, model, batch) + _rs_s(system, batch * model.d_model * 2, d))
 
 
+def _head_io_s(system, model, batch):
+    """The LM head's two copies a step, by hand (s): a hidden state (Hermes, Hermes-base: the
+    final one to the GPU; Hermes-host: the looked-up embedding rows to the GPU) and the batch's
+    sampled token ids (4 B each) back."""
+    link = system.host_link
+    return (_sync_s(system, model, batch)
+            + link.latency_s + batch * 4 / link.achievable_bandwidth_bytes_per_s)
+
+
 def _rs_s(system, nbytes, d=8):
     """Recursive-halving reduce-scatter over DIMM-link among d = 2^k DIMMs, by hand (s)."""
     link = system.dimm_link
@@ -410,7 +421,9 @@ def test_decode_communication_counts_only_link_crossings(system, inputs, pol, sl
     and one transfer of 8 copies per layer) and its DIMMs reduce their partial sums over
     DIMM-link (q/k/v reduce-scattered, the MLP's hidden state all-reduced); Hermes-host runs
     attention and the projection on the GPU, and its CPU side, which sets both blocks' time,
-    gets each block's input and returns its partial sums (q/k/v for the QKV block)."""
+    gets each block's input and returns its partial sums (q/k/v for the QKV block). Once a
+    step, both pay the LM head's two copies: a hidden state (Hermes: the final one to the GPU;
+    Hermes-host: the looked-up embedding rows to the GPU) and the sampled token ids."""
     gen = 16
     model = io.load_model(slug)
     e = policies.estimate(pol, model, system, batch=batch, prompt_len=64, gen_len=gen,
@@ -425,7 +438,8 @@ def test_decode_communication_counts_only_link_crossings(system, inputs, pol, sl
     else:
         want = (_sync_s(system, model, batch) + _qkv_sync_s(system, model, batch)
                 + 2 * _sync_s(system, model, batch))
-    assert comm == pytest.approx(model.n_layers * want, rel=1e-9, abs=1e-15)
+    assert comm == pytest.approx(model.n_layers * want + _head_io_s(system, model, batch),
+                                 rel=1e-9, abs=1e-15)
 
 
 def test_sync_plan_follows_the_data(system, inputs):
@@ -471,7 +485,7 @@ def test_hermes_base_communication_by_hand(system, inputs):
     """Hermes-base: each GPU layer sends q/k/v to the DIMMs and gets the attention output back;
     one hand-over each way between the GPU's and the DIMMs' layers (to every DIMM on the way
     in); each DIMM layer all-reduces the projection's and the MLP's partial sums over
-    DIMM-link."""
+    DIMM-link; the LM head's two copies once a step."""
     for slug, batch in (("llama2_70b", 1), ("falcon_40b", 8)):
         model = io.load_model(slug)
         e = policies.estimate("hermes-base", model, system, batch=batch, prompt_len=64,
@@ -482,7 +496,7 @@ def test_hermes_base_communication_by_hand(system, inputs):
         vec = batch * model.d_model * 2
         want = (n_gpu * (_qkv_sync_s(system, model, batch) + sync)
                 + sync + _every_dimm_s(system, model, batch)
-                + (L - n_gpu) * 2 * 2 * _rs_s(system, vec))
+                + (L - n_gpu) * 2 * 2 * _rs_s(system, vec) + _head_io_s(system, model, batch))
         assert e.breakdown_s["communication"] / 8 == pytest.approx(want, rel=1e-9)
 
 
@@ -1182,7 +1196,7 @@ def test_hermes_host_layer_by_hand(system, inputs):
     """Hermes-host, OPT-13B, batch 1: the QKV block is set by the GPU, the MLP block by the CPU,
     which gets the block's input and returns its partial sums (two copies, communication, on
     its own side). A layer is the two blocks, the projection and the one GPU kernel that merges,
-    adds the residual and norms."""
+    adds the residual and norms; the LM head's two copies once a step."""
     model = io.load_model("opt_13b")
     o = opts(inputs, "opt_13b")
     gen = 4
@@ -1195,7 +1209,8 @@ def test_hermes_host_layer_by_hand(system, inputs):
     per_layer = d["qkv_block_s"] + d["mlp_block_s"] - copies + d["projection_s"] + r.t0
     L = model.n_layers
     assert e.breakdown_s["fc"] / gen / L == pytest.approx(per_layer, rel=1e-12)
-    assert e.breakdown_s["communication"] / gen / L == pytest.approx(copies, rel=1e-12)
+    assert e.breakdown_s["communication"] / gen == pytest.approx(
+        L * copies + _head_io_s(system, model, 1), rel=1e-12)
 
 
 @pytest.mark.parametrize("layers_fit", [0.5, 1.5, 2.5, 40.5])
@@ -1203,7 +1218,7 @@ def test_hermes_base_hand_over_with_few_gpu_layers(system, inputs, layers_fit):
     """Hermes-base with room for 0, 1, 2 or all 40 whole layers of OPT-13B after the LM head (a
     48 GiB GPU, the workspace share chosen so): each GPU layer pays q/k/v out and the attention
     output back, each DIMM layer two all-reduces over DIMM-link, and a GPU/DIMM hand-over each
-    way exists when both hold layers."""
+    way exists when both hold layers; the LM head's two copies once a step."""
     model = io.load_model("opt_13b")
     big = io.load_system("hermes_paper", "paper",
                          gpu=dataclasses.replace(system.gpu, memory_bytes=48 * 2**30))
@@ -1217,7 +1232,7 @@ def test_hermes_base_hand_over_with_few_gpu_layers(system, inputs, layers_fit):
     sync, vec = _sync_s(big, model, b), b * model.d_model * 2
     hand_over = sync + _every_dimm_s(big, model, b)
     want = (n_gpu * (_qkv_sync_s(big, model, b) + sync) + (hand_over if 0 < n_gpu < L else 0.0)
-            + (L - n_gpu) * 2 * 2 * _rs_s(big, vec))
+            + (L - n_gpu) * 2 * 2 * _rs_s(big, vec) + _head_io_s(big, model, b))
     assert e.breakdown_s["communication"] / 4 == pytest.approx(want, rel=1e-9)
 
 
