@@ -774,6 +774,10 @@ class Block:
     gather_kernel_s: float = 0.0
 
 
+#: Relative difference within which a block's GPU and cold sides count as taking equally long.
+BALANCE_RTOL: Final = 1e-9
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockTime:
     """The split of one block and its times (s)."""
@@ -786,6 +790,13 @@ class BlockTime:
     gpu_fixed_s: float
     cold_s: float
     time_s: float
+
+    @property
+    def balanced(self) -> bool:
+        """The GPU side and the cold side take equally long, within :data:`BALANCE_RTOL`: the
+        split's usual outcome whenever the GPU takes part without filling its memory."""
+        return bool(abs(self.gpu_compute_s + self.gpu_fixed_s - self.cold_s)
+                    <= BALANCE_RTOL * self.time_s)
 
 
 def _crossing(b: Block, load: FloatArray, n: FloatArray, total: float, n_cold: int,
@@ -1190,8 +1201,13 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)
     L = model.n_layers
     fc, comm = 0.0, 0.0
-    for t, b_sync, c in zip((tq, tm), gpu_sync, coll, strict=True):
-        if t.gpu_compute_s + t.gpu_fixed_s >= t.cold_s:  # GPU side sets the block's time
+    # The side that sets each block's time is booked; a balanced block (both sides equally
+    # long) is booked to the side that crosses the host link, so that its communication is the
+    # PCIe exchanges in both policies: the GPU's for Hermes, the CPU's for Hermes-host.
+    gpu_sets = [ndp_side if t.balanced else t.gpu_compute_s + t.gpu_fixed_s > t.cold_s
+                for t in (tq, tm)]
+    for t, b_sync, c, gpu_side in zip((tq, tm), gpu_sync, coll, gpu_sets, strict=True):
+        if gpu_side:
             fc += t.gpu_compute_s + (t.gpu_fixed_s - b_sync)
             comm += b_sync
         else:  # the cold side does; what it pays after its share (Hermes' reduction over
@@ -1258,8 +1274,8 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                "gpu_load_share": (tq.gpu_load + tm.gpu_load) / total_load,
                "gpu_resident_share": (L * cached_layer + resident) / sh.total_bytes,
                "qkv_block_s": tq.time_s, "mlp_block_s": tm.time_s,
-               "qkv_cold_bound": float(tq.cold_s > tq.gpu_compute_s + tq.gpu_fixed_s),
-               "mlp_cold_bound": float(tm.cold_s > tm.gpu_compute_s + tm.gpu_fixed_s),
+               "qkv_cold_bound": float(not gpu_sets[0]), "mlp_cold_bound": float(not gpu_sets[1]),
+               "qkv_balanced": float(tq.balanced), "mlp_balanced": float(tm.balanced),
                "projection_s": proj, "predictor_s": pred_s}
     return _result(policy, model, batch, prompt_len, gen_len, prefill, decode, details)
 

@@ -1193,24 +1193,52 @@ def test_prefill_streams_resident_streams_whole_layers(system, inputs, proj_on_g
 
 
 def test_hermes_host_layer_by_hand(system, inputs):
-    """Hermes-host, OPT-13B, batch 1: the QKV block is set by the GPU, the MLP block by the CPU,
-    which gets the block's input and returns its partial sums (two copies, communication, on
-    its own side). A layer is the two blocks, the projection and the one GPU kernel that merges,
-    adds the residual and norms; the LM head's two copies once a step."""
+    """Hermes-host, OPT-13B, batch 1: the split balances both blocks (GPU and CPU sides equally
+    long), and a balanced block is booked to the side that crosses PCIe, here the CPU, which
+    gets the block's input and returns its partial sums (communication: q/k/v-sized for the QKV
+    block). A layer is the two blocks, the projection and the one GPU kernel that merges, adds
+    the residual and norms; the LM head's two copies once a step."""
     model = io.load_model("opt_13b")
     o = opts(inputs, "opt_13b")
     gen = 4
     e = policies.estimate("hermes-host", model, system, batch=1, prompt_len=64, gen_len=gen,
                           options=o)
     d = e.details
-    assert (d["qkv_cold_bound"], d["mlp_cold_bound"]) == (0.0, 1.0)
+    assert (d["qkv_balanced"], d["mlp_balanced"]) == (1.0, 1.0)
+    assert (d["qkv_cold_bound"], d["mlp_cold_bound"]) == (1.0, 1.0)
     r = policies._rates(model, system, o)
-    copies = 2 * _sync_s(system, model, 1)
+    sync = _sync_s(system, model, 1)
+    copies = (sync + _qkv_sync_s(system, model, 1)) + 2 * sync
     per_layer = d["qkv_block_s"] + d["mlp_block_s"] - copies + d["projection_s"] + r.t0
     L = model.n_layers
     assert e.breakdown_s["fc"] / gen / L == pytest.approx(per_layer, rel=1e-12)
     assert e.breakdown_s["communication"] / gen == pytest.approx(
         L * copies + _head_io_s(system, model, 1), rel=1e-12)
+
+
+def test_balanced_blocks_book_the_host_link(system, inputs):
+    """LLaMA2-13B, batch 1: the split balances both of Hermes' blocks; a balanced block is
+    booked to its GPU side, whose exchanges over PCIe are communication (the QKV block's input
+    and q/k/v partial sums, the MLP block's input and partial sums), not the DIMMs'
+    reductions; outside the blocks the attention output comes in and the projection's output
+    goes to every DIMM. A block one side of which is longer is booked to that side whatever the
+    tolerance: LLaMA2-70B at batch 4 has both blocks limited by the DIMMs."""
+    model = io.load_model("llama2_13b")
+    o = opts(inputs, "llama2_13b")
+    gen, b = 4, 1
+    e = policies.estimate("hermes", model, system, batch=b, prompt_len=64, gen_len=gen, options=o)
+    d = e.details
+    assert (d["qkv_balanced"], d["mlp_balanced"]) == (1.0, 1.0)
+    assert (d["qkv_cold_bound"], d["mlp_cold_bound"]) == (0.0, 0.0)
+    sync = _sync_s(system, model, b)
+    want = (model.n_layers * ((sync + _qkv_sync_s(system, model, b)) + 2 * sync
+                              + sync + _every_dimm_s(system, model, b))
+            + _head_io_s(system, model, b))
+    assert e.breakdown_s["communication"] / gen == pytest.approx(want, rel=1e-12)
+    big = policies.estimate("hermes", io.load_model("llama2_70b"), system, batch=4,
+                            prompt_len=64, gen_len=gen, options=opts(inputs, "llama2_70b"))
+    assert (big.details["qkv_balanced"], big.details["mlp_balanced"]) == (0.0, 0.0)
+    assert (big.details["qkv_cold_bound"], big.details["mlp_cold_bound"]) == (1.0, 1.0)
 
 
 @pytest.mark.parametrize("layers_fit", [0.5, 1.5, 2.5, 40.5])
