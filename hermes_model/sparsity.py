@@ -32,9 +32,10 @@ from targets, never fitted by hand:
    so c follows in closed form from the far-distance level S∞, and (S∞, π, ρ_f, ρ_s) are
    solved from the target curve (:func:`fit_persistence`).
 3. **Layer coupling**: a share β of each layer's neurons (all but the first layer) is *coupled*
-   to two parents of the previous layer whose frequency is near ``√p``: the coupled neuron's
-   uniform random numbers are ``max(u_a, u_b)²`` of its parents' (still uniform, so its own
-   marginal process is exactly as above), so it switches on when both parents are pushed on.
+   to two parents of the previous layer with about its own frequency p (rank matched): the
+   coupled neuron's uniform random numbers are ``max(u_a, u_b)²`` of its parents' (still
+   uniform, so its own marginal process is exactly as above), so it switches on when both
+   parents are pushed on.
 
 Random numbers are 16-bit (thresholds quantised to 1/65536); no Python loop runs over neurons
 (the loops are over layers and tokens).
@@ -941,8 +942,8 @@ satisfy the bound rather than straddle it. An assumption, shown in the chapter."
 
 DEFAULT_COUPLED_SHARE: Final = 0.5
 """β for the LLMs: half of each layer's neurons have a strong top-2 parent pair (the most the
-generator allows). An assumption: Hermes Fig. 4b shows one such neuron pair (> 0.90), not a
-population share."""
+generator allows). An assumption: Hermes Fig. 4b shows one example (when one neuron of a layer
+fires, two neurons of the next fire with probability > 0.90), not a population share."""
 
 SWIGLU_DENSITY_ROW: Final = ("LLaMA2-13B (SwiGLU)", "mlp_sparsity")
 """Published row whose sparsity the ``swiglu`` option borrows (PowerInfer's LLaMA2-13B)."""

@@ -439,13 +439,76 @@ def test_estimate_table_and_display(scored):
 def test_input_values_shown_as_printed():
     rows = io.load_scorecard_rows().set_index("id")
     # every override reads back to the stored value (the paper's qualifier aside)
-    for rid, text in sc.PRINTED_INPUTS.items():
+    for rid, text in sc.PRINTED_VALUES.items():
         assert float(text.lstrip("><≈ ")) == rows.loc[rid, "paper_value"]
     assert sc.input_text("motivation/similarity_d1", 0.9) == "> 0.90"
     assert sc.input_text("cost/trt_llm", 50000.0) == "50,000"
     assert sc.input_text("x", 0.04) == "0.04"
     assert sc.sig_text(25687.0, grouped=True) == "25,700"
     assert sc.sig_text(2.1, grouped=True) == "2.10"
+
+
+def test_similarity_at_distance_10_is_a_scored_prediction(scored):
+    """Fig. 4a's "about 0.70 beyond 10" is not an input: the generator's curve passes through
+    distances 1 and 25 only, so its value at 10 ignores the inputs' S(10) and is scored."""
+    from hermes_model import sparsity
+    s, inp = scored
+    row = s.set_index("id").loc["motivation/similarity_d10"]
+    assert row["kind"] == "number" and row["verdict"] in ("holds", "fails")
+    values = {}
+    for slug in sc.FIG4A_MODELS:
+        m, a = inp.models[slug], inp.activities[slug]
+        s10 = sc.expected_similarity(m, a, 10)
+        # exact through the targets at 1 (raised by the bound margin) and 25
+        assert sc.expected_similarity(m, a, 1) == pytest.approx(
+            a.similarity_d1 + sparsity.BOUND_MARGIN, abs=1e-9)
+        assert sc.expected_similarity(m, a, 25) == pytest.approx(a.similarity_d25, abs=1e-9)
+        # the inputs' S(10) does not move it: a prediction
+        moved = dataclasses.replace(a, similarity_d10=0.5)
+        assert sc.expected_similarity(m, moved, 10) == pytest.approx(s10, abs=1e-12)
+        # the curve of the generator itself (build_trace_model) at distance 10
+        mlp = next(g for g in sparsity.targets_from_activity(m, a).groups if g.name == "mlp")
+        tm = sparsity.build_trace_model([mlp], 1, 0.0, np.random.default_rng(0))
+        assert float(sparsity.similarity_curve(tm.persistence[0][0], 10)) == pytest.approx(s10)
+        values[slug] = s10
+    assert row["model_value"] == pytest.approx(np.mean(list(values.values())))
+    assert row["error"] == pytest.approx(row["model_value"] / 0.7 - 1)
+    assert sc.result_table(s[s["id"] == "motivation/similarity_d10"])["paper"].item() == "≈ 0.70"
+    # the other two Fig. 4a values stay inputs; without the models the row is not modelled
+    assert set(s.loc[s["id"].isin(["motivation/similarity_d1", "motivation/similarity_d25"]),
+                     "kind"]) == {"input"}
+    bare = sc._similarity(dataclasses.replace(inp, activities={}))
+    assert bare == {"motivation/similarity_d10": None}
+
+
+def test_average_means_and_which_mean_the_stated_averages_fit(scored):
+    from hermes_model import policies
+    _, inp = scored
+    system = inp.system_for()
+    frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
+              for f, b in inp.paper_bars.items()}
+    bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
+    means = sc.average_means(bs1, frames["fig11"])
+    arith = policies.figure_averages(bs1, frames["fig11"], "paper_tokens_per_s")
+    for name in policies.AVERAGE_DEFINITIONS:
+        assert means.loc[name, "arithmetic"] == pytest.approx(arith[name])
+        assert means.loc[name, "geometric"] <= means.loc[name, "arithmetic"] + 1e-12
+    # 62x is the bars' geometric mean, not their arithmetic one
+    hh = means.loc["hermes_host_over_accelerate"]
+    assert hh["geometric"] == pytest.approx(62.0, rel=sc.MEAN_FIT)
+    assert abs(hh["arithmetic"] / 62.0 - 1) > sc.MEAN_FIT
+    text = sc.means_fit_text(inp, means, "hermes_host_over_accelerate")
+    # the averages whose two means lie apart: 5.17x and 148.98x arithmetic, 75.24x neither
+    arith_part, neither_part = text.split(" or neither ")
+    assert "the arithmetic mean (5.17× Hermes over Hermes-base" in arith_part
+    assert "148.98× Hermes over FlexGen, batches 1–16" in arith_part
+    assert neither_part.startswith("(75.24× Hermes over Deja Vu, batches 1–16: 85.2× arithmetic")
+    assert "geometric mean (" not in text and "62" not in text
+    gaps = sc.inconsistencies(inp)
+    assert text in gaps.loc[gaps["inconsistency"].str.contains("Hermes-host over Accelerate"),
+                            "paper"].item()
+    # without the stated averages nothing is claimed
+    assert sc.means_fit_text(dataclasses.replace(inp, averages=None), means, "x") == ""
 
 
 def test_capacity_row_gives_weights_alone_and_with_kv_cache(scored):
