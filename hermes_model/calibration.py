@@ -5,7 +5,7 @@ peak memory bandwidth η_b, an attained share of the peak FLOP rate η_c and a f
 t_0; a link needs its attained share of the per-direction bandwidth η_l and a latency t_l. This
 module fits them (``scipy.optimize.least_squares`` on relative errors) to the micro-benchmarks of
 ``scripts/measure_gpu.py`` and reports how well the fitted model predicts shapes and sizes it was
-not fitted on. Five constants are fitted, no more:
+not fitted on. Six constants are fitted, no more:
 
 ========================  =============================================================
 ``bandwidth_frac``        η_b, attained share of the datasheet memory bandwidth

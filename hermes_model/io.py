@@ -1,6 +1,6 @@
 """The only module that reads files: the catalog, model configs and data tables under ``data/``.
 
-``DATA_DIR`` is the repository's ``data/`` folder; the environment variable ``HERMES_DATA_DIR``
+`data_dir()` is the repository's ``data/`` folder; the environment variable ``HERMES_DATA_DIR``
 overrides it (tests point it at a temporary copy to check that bad entries are refused).
 """
 
@@ -158,7 +158,8 @@ def resolve_slug(text: str, slugs: Sequence[str], what: str) -> str:
 def _entry(kind: str, slug: str | os.PathLike[str], what: str) -> tuple[Any, str, str]:
     """The parsed YAML of one catalog entry, its origin and its slug as the catalog spells it
     (up to case and hyphens, `resolve_slug`); or, where `slug` names a file (`is_file_argument`:
-    a ``pathlib.Path``, or text ending in ``.yaml``/``.yml`` or holding a ``/``), that file, in
+    a ``pathlib.Path``, text ending in ``.yaml``/``.yml`` or holding a ``/``, or the name of an
+    existing file or folder), that file, in
     the catalog's schema, labelled by its path. A catalog slug is always a slug."""
     if isinstance(slug, os.PathLike):
         slug = os.fspath(slug)
@@ -224,8 +225,9 @@ def load_gpu(slug: str | os.PathLike[str], profile: str = "paper") -> GpuSpec:
     """Load a GPU under `profile` (``paper`` or ``datasheet``).
 
     `slug` is a catalog slug (``rtx_4090``, or ``RTX 4090``: `resolve_slug`) or the path of a
-    YAML file of the catalog's schema outside it (a ``pathlib.Path``, or text ending in
-    ``.yaml``/``.yml`` or holding a ``/``); a file's GPU is labelled by its path. The same holds
+    YAML file of the catalog's schema outside it (a ``pathlib.Path``, text ending in
+    ``.yaml``/``.yml`` or holding a ``/``, or the name of an existing file or folder, which is
+    then read as such a file); a file's GPU is labelled by its path. The same holds
     for `load_host`, `load_link` and `load_dimm`.
 
     Examples

@@ -62,13 +62,15 @@ the budget). :func:`fluid_lower_bound` evaluates this optimum exactly.
 
 **The discrete solution** (:func:`solve_fast`) takes that order with whole neurons (the neuron
 at a crossing only if it lowers the layer's cost, the last neuron only if it fits), then
-balances each layer's DIMM neurons by LPT (largest frequency first, to the least-loaded DIMM).
-Balancing is multiway number partitioning (NP-hard); LPT's makespan is at most
-:math:`\\text{mean} + (1 - 1/D)\\,p` where *p* is the last item placed on the busiest DIMM, and
-at most 4/3 of the optimum (Graham 1969). **No optimality is claimed for the discrete
-problem**: each solution carries its certified gap to the lower bound of R,
-``(objective - lower bound) / lower bound``; the MILP's dual bound gives a second certificate
-on the bucketed instances.
+balances each layer's DIMM neurons largest frequency first: in rounds of D (the k-th largest
+neuron of a round to the k-th least-loaded DIMM), then, for each layer's last ``LPT_TAIL``
+(smallest) neurons, one at a time to the least-loaded DIMM (LPT). Balancing is multiway number
+partitioning (NP-hard). Where the busiest DIMM's last neuron came from that tail, its load is at
+most :math:`\\text{mean} + (1 - 1/D)\\,p`, *p* that neuron's load (the list-scheduling
+argument). The rounds carry no such bound, and Graham's 4/3 of the optimum, which holds for exact
+LPT, is not established for the whole. **No optimality is claimed for the discrete problem**:
+each solution carries its certified gap to the lower bound of R, ``(objective - lower bound) /
+lower bound``; the MILP's dual bound gives a second certificate on the bucketed instances.
 
 References
 ----------
@@ -509,7 +511,8 @@ def _balance_lpt(p: PartitionProblem, s: _Sorted, cold: IntArray
 
 
 def solve_fast(problem: PartitionProblem) -> PartitionSolution:
-    """Fast solver: greedy GPU budget split over the layers' crossings, then LPT on the DIMMs.
+    """Fast solver: greedy GPU budget split over the layers' crossings, then the DIMMs balanced
+    largest first (rounds of D, then LPT on each layer's smallest neurons).
 
     Parameters
     ----------

@@ -5,8 +5,9 @@ An operation of `flop` FLOP that moves `bytes` bytes takes
 .. math:: t = \\max\\left(\\frac{F}{\\eta_c P},\\; \\frac{B}{\\eta_b W}\\right) + t_0
 
 where P is the device's peak FLOP rate, W its peak memory bandwidth, η_c and η_b the achievable
-fractions of its kind and t_0 a fixed per-kernel overhead. Every function takes numpy arrays as
-well as scalars (a sweep is one call), and reports which bound applies.
+fractions of its kind and t_0 a fixed per-kernel overhead. The operation counts and times take
+numpy arrays of sizes, batches and intensities as well as scalars (a sweep is one call), with the
+device's rates as scalars; ``op_time`` and ``matmul_time`` report which bound applies.
 """
 
 from __future__ import annotations

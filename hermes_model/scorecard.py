@@ -7,7 +7,7 @@ paper value there names the ``data/paper/`` file and field it comes from. Each r
 
 * ``number``: the model's value, its error and whether it holds. Rules: ``hermes_20`` (Hermes
   tokens/s, ±20 %), ``rel_35`` (±35 %), ``speedup_35`` (±35 % on a speedup; below 3× the error
-  is taken on ratio − 1, :func:`speedup_error`, so that 1.08× against 0.70× cannot pass).
+  is taken on ratio − 1, :func:`speedup_error`, so that 1.08× against 1.33× cannot pass, as it would at −19 %).
 * ``range`` (rule ``range``): holds if every model value lies in ``[paper_value, paper_high]``.
 * ``threshold``: ``lt`` / ``gt`` (the model value below / above ``paper_value``), ``min_count``
   (the smallest supported count equals ``paper_value``), ``np`` (the model also says N.P.).

@@ -37,7 +37,8 @@ from targets, never fitted by hand:
    uniform, so its own marginal process is exactly as above), so it switches on when both
    parents are pushed on.
 
-Random numbers are 16-bit (thresholds quantised to 1/65536); no Python loop runs over neurons
+The per-token random numbers are 16-bit (thresholds quantised to 1/65536); the per-sequence
+draws and the coupled neurons' ``max(u_a, u_b)²`` are float64. No Python loop runs over neurons
 (the loops are over layers and tokens).
 
 References

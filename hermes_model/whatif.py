@@ -118,8 +118,9 @@ def apply(case: Case, whatif: WhatIf) -> tuple[Case, tuple[tuple[str, Any], ...]
 
 
 def changed_inputs(case: Case, whatif: WhatIf) -> tuple[str, ...]:
-    """Names of what differs between `case` and the case after `whatif` (one, or none when the
-    value equals the case's own)."""
+    """Names of what the what-if sets: the model, activation, batch or system part it changes
+    (none when the value equals the case's own), or the `Assumptions` field or ``density`` it
+    sets (always named, even at the default value)."""
     after, extra = apply(case, whatif)
     out = [name for name in ("model", "activation", "batch")
            if getattr(after, name) != getattr(case, name)]

@@ -36,8 +36,8 @@ Usage
     python3 scripts/measure_gpu.py --out results.csv             # when OUT is unset
     python3 scripts/measure_gpu.py --dry-run --out /tmp/x.csv    # tiny CPU-only logic check
 
-``--budget-s`` (default 420) stops starting new measurements after that many
-seconds.  Rows are flushed to the CSV as they are measured, so a killed run
+``--budget-s`` (default 420) stops starting new GPU measurements after that many
+seconds; the host-CPU section that follows may start them for 60 s more.  Rows are flushed to the CSV as they are measured, so a killed run
 still leaves data.  Not part of the book's requirements (needs PyTorch; Triton
 is optional).
 
