@@ -1282,7 +1282,17 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
 
 def hermes(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: int, gen_len: int,
            options: Assumptions) -> Estimate:
-    """Hermes: hot neurons on the GPU, cold neurons and attention on the NDP-DIMMs (§IV-A)."""
+    """Hermes: hot neurons on the GPU, cold neurons and attention on the NDP-DIMMs (§IV-A).
+
+    Its `Estimate.details` (Hermes-host's too): ``gpu_hot_bytes`` (the hot neurons the split
+    computes on the GPU), ``gpu_cached_bytes`` (the copies it keeps, up to its budget) and
+    ``gpu_resident_bytes`` (those plus the projections and LM head), all over the model (B);
+    ``gpu_load_share`` (the GPU's share of the active neurons) and ``gpu_resident_share`` (of the
+    weights); ``qkv_block_s``, ``mlp_block_s`` (one layer's blocks, s), ``qkv_cold_bound``,
+    ``mlp_cold_bound`` (1: the block is booked to its cold side) and ``qkv_balanced``,
+    ``mlp_balanced`` (1: both sides equally long); ``projection_s`` (one layer's, s) and
+    ``predictor_s`` (one layer's table read, s).
+    """
     _check_run(batch, prompt_len, gen_len, model)
     return _hybrid(Policy.HERMES, model, system, batch=batch, prompt_len=prompt_len,
                    gen_len=gen_len, options=options)
