@@ -972,6 +972,29 @@ class ModelTargets:
     coupled_share: float
     provenance: Mapping[str, str]
 
+    def origin(self, key: str) -> tuple[str, str | None]:
+        """Where statistic `key` comes from: its kind (``published``, ``measured``,
+        ``borrowed`` or ``assumed``) and, for a borrowed one, the slug of the model it is
+        borrowed from (else None).
+
+        >>> ModelTargets((), 0.5, {"x": "borrowed family default from opt_30b; note"}).origin("x")
+        ('borrowed', 'opt_30b')
+        """
+        text = self.provenance[key]
+        if text.startswith(BORROWED_PREFIX):
+            return "borrowed", text.removeprefix(BORROWED_PREFIX).split(";")[0].strip()
+        kind = text.split(":")[0].split(";")[0].strip()
+        if kind not in PROVENANCE_KINDS:
+            raise ValueError(f"provenance of {key!r} names no kind of "
+                             f"{', '.join(PROVENANCE_KINDS)}: {text!r}")
+        return kind, None
+
+
+#: What a generator input's provenance starts with when another model's value is borrowed.
+BORROWED_PREFIX: Final = "borrowed family default from "
+#: The kinds of provenance of a generator input.
+PROVENANCE_KINDS: Final = ("published", "measured", "borrowed", "assumed")
+
 
 def _published_percent(published: Any, key: tuple[str, ...]) -> float:
     rows = published

@@ -319,3 +319,20 @@ def test_persistence_above_the_baseline_is_quiet() -> None:
         pers = sp.fit_persistence([1, 25], [0.9, 0.6], memoryless=0.3)
     got = sp.similarity_curve(pers, np.array([1.0, 25.0]))
     np.testing.assert_allclose(got, [0.9, 0.6], rtol=1e-9)
+
+
+def test_model_targets_origin_reads_the_provenance():
+    """Each generator input's kind and, when borrowed, the model it is borrowed from; a
+    provenance naming no kind is refused."""
+    t = sparsity_targets("opt_13b", "relu")
+    assert t.origin("mlp_density") == ("published", None)
+    assert t.origin("hot_share_80") == ("borrowed", "opt_30b")
+    assert t.origin("coupled_share") == ("assumed", None)
+    assert sparsity_targets("llama2_70b", "swiglu").origin("similarity_d1")[0] == "measured"
+    for slug in ("opt_30b", "llama2_70b", "falcon_40b", "llama3_8b"):
+        targets = sparsity_targets(slug, "relu")
+        assert {targets.origin(k)[0] for k in targets.provenance} <= set(
+            sp.PROVENANCE_KINDS)
+    bad = sp.ModelTargets((), 0.5, {"x": "guessed: by hand"})
+    with pytest.raises(ValueError, match=r"'x'.*guessed"):
+        bad.origin("x")
