@@ -1233,7 +1233,10 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     elif ndp_side:
         head = _ndp_gemv_s(sh.lm_head_bytes, batch, merge_bw, system.n_dimms, r, o)
     else:
+        # Hermes-host's head on the CPU: the final hidden state to the host, where the embedding
+        # is too, and the looked-up rows back to the GPU, where the activations live.
         head = _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops, o.dtype)
+        head_io = 2 * sync
     # Hermes' predictor runs on the host while the previous block computes (§IV-C); only the part
     # longer than that block would show. Hermes-host uses the same predictor tables.
     pred_s = (model.d_model + model.d_ffn) * PREDICTOR_ENTRY_BYTES / r.host_bw

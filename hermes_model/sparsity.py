@@ -975,7 +975,9 @@ class ModelTargets:
     def origin(self, key: str) -> tuple[str, str | None]:
         """Where statistic `key` comes from: its kind (``published``, ``measured``,
         ``borrowed`` or ``assumed``) and, for a borrowed one, the slug of the model it is
-        borrowed from (else None).
+        borrowed from (else None). For the catalog's targets (`model_targets`, whose provenance
+        is the generator inputs' per value); targets built from an `Activity`
+        (`targets_from_activity`) carry one source for every value, which this does not split.
 
         >>> ModelTargets((), 0.5, {"x": "borrowed family default from opt_30b; note"}).origin("x")
         ('borrowed', 'opt_30b')
