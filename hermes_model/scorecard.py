@@ -7,7 +7,8 @@ paper value there names the ``data/paper/`` file and field it comes from. Each r
 
 * ``number``: the model's value, its error and whether it holds. Rules: ``hermes_20`` (Hermes
   tokens/s, ±20 %), ``rel_35`` (±35 %), ``speedup_35`` (±35 % on a speedup; below 3× the error
-  is taken on ratio − 1, :func:`speedup_error`, so that 1.08× against 1.33× cannot pass, as it would at −19 %).
+  is taken on ratio − 1, :func:`speedup_error`, so that 1.08× against 1.33× cannot pass, as it
+  would at −19 %).
 * ``range`` (rule ``range``): holds if every model value lies in ``[paper_value, paper_high]``.
 * ``threshold``: ``lt`` / ``gt`` (the model value below / above ``paper_value``), ``min_count``
   (the smallest supported count equals ``paper_value``), ``np`` (the model also says N.P.).
@@ -17,8 +18,8 @@ paper value there names the ``data/paper/`` file and field it comes from. Each r
   not scored.
 
 :func:`model_values` maps every row id to the model's value, computed only through the package
-(policies, sweeps, ndp, dram, the sparsity generator's fitted curve and the committed tables of
-``scripts/make_fig13.py`` and ``scripts/make_motivation.py``); a row whose
+(policies, sweeps, ndp, dram and the committed tables of ``scripts/make_fig13.py`` and
+``scripts/make_motivation.py``); a row whose
 quantity no module computes yet maps to ``None`` and is reported as *not yet modelled*, never
 given a value. :func:`score` applies the rules; the rules themselves are pure functions.
 
@@ -400,18 +401,16 @@ def migration_share(exposed_s_per_token: float, step_s: float) -> float:
 def expected_similarity(model: ModelSpec, activity: Activity, distance: float) -> float:
     """The sparsity generator's expected similarity of `model`'s MLP neurons at token `distance`.
 
-    The persistence is solved from `activity`'s targets as ``sparsity.build_trace_model`` solves
-    it (``sparsity.targets_from_activity``, ``fit_frequencies``, ``fit_persistence``) and read
-    off ``sparsity.similarity_curve``; no trace is drawn. The one-timescale curve passes exactly
-    through the targets at distances 1 and 25 only, so at any other distance (10: the paper's
-    "about 0.70 beyond 10") it is a prediction, whatever `activity` says there.
+    The persistence ``sparsity.build_trace_model`` fits to `activity`'s targets
+    (``sparsity.targets_from_activity``), read off ``sparsity.similarity_curve``; no trace is
+    drawn, and the model's random draws (a fixed seed) do not enter the persistence. The
+    one-timescale curve passes exactly through the targets at distances 1 and 25 only, so at any
+    other distance (10: the paper's "about 0.70 beyond 10") it is a prediction, whatever
+    `activity` says there.
     """
     g = next(g for g in sparsity.targets_from_activity(model, activity).groups if g.name == "mlp")
-    fit = sparsity.fit_frequencies(g.n_neurons, float(g.density), float(g.hot_share_80))
-    p = sparsity.logit_normal_frequencies(g.n_neurons, fit.logit_mean, fit.logit_std)
-    pers = sparsity.fit_persistence(g.similarity_distances, g.similarity,
-                                    float(sparsity.memoryless_similarity(p)), g.timescales)
-    return float(sparsity.similarity_curve(pers, distance))
+    tm = sparsity.build_trace_model([g], 1, 0.0, np.random.default_rng(0))
+    return float(sparsity.similarity_curve(tm.persistence[0][0], distance))
 
 
 def _motivation(inp: Inputs) -> dict[str, Any]:
@@ -956,8 +955,8 @@ def paper_text(x: Any, missing: str = "") -> str:
 
 
 #: Paper values whose stored number is not how the paper prints it (Fig. 4a's similarities, given
-#: as "above 0.90" and "about 0.70"): row id → the printed text. :func:`input_text` (inputs) and
-#: :func:`result_table` (the scored distance-10 row) show these.
+#: as "above 0.90" and "about 0.70", all inputs): row id → the printed text, which
+#: :func:`input_text` shows.
 PRINTED_VALUES: Final[Mapping[str, str]] = {
     "motivation/similarity_d1": "> 0.90",
     "motivation/similarity_d10": "≈ 0.70",
@@ -1163,15 +1162,14 @@ def bar_table(scored: pd.DataFrame, model_names: Mapping[str, str]) -> pd.DataFr
 
 def result_table(scored: pd.DataFrame) -> pd.DataFrame:
     """Scored rows other than bars, as a reader reads them: paper values as given (N.P. for a
-    row that says the paper cannot run a configuration; :data:`PRINTED_VALUES`'s text where the
-    paper qualifies its value), units with × for ratios, the model's
+    row that says the paper cannot run a configuration), units with × for ratios, the model's
     text, the error in % to three significant figures (numbers only), and the reader's source."""
     is_np = (scored["rule"] == "np").to_numpy()
     return pd.DataFrame({
         "paper's figure": scored["figure"], "quantity": scored["quantity"],
         "kind": scored["kind"],
-        "paper": [NP if n else PRINTED_VALUES.get(i, paper_text(v))
-                  for i, v, n in zip(scored["id"], scored["paper_value"], is_np, strict=True)],
+        "paper": [NP if n else paper_text(v) for v, n in zip(scored["paper_value"], is_np,
+                                                            strict=True)],
         "paper (high)": [paper_text(v) for v in scored["paper_high"]],
         "unit": ["" if n else ("×" if u == "x" else u)
                  for u, n in zip(scored["unit"], is_np, strict=True)],

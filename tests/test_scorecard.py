@@ -499,7 +499,8 @@ def test_average_means_and_which_mean_the_stated_averages_fit(scored):
     arith_part, neither_part = text.split(" or neither ")
     assert "the arithmetic mean (5.17× Hermes over Hermes-base" in arith_part
     assert "148.98× Hermes over FlexGen, batches 1–16" in arith_part
-    assert neither_part.startswith("(75.24× Hermes over Deja Vu, batches 1–16: 85.2× arithmetic")
+    assert neither_part.startswith(
+        "(75.24× Hermes over Deja Vu, batches 1–16: 85.2× arithmetic")
     assert "geometric mean (" not in text and "62" not in text
     gaps = sc.inconsistencies(inp)
     assert text in gaps.loc[gaps["inconsistency"].str.contains("Hermes-host over Accelerate"),
