@@ -195,6 +195,10 @@ def test_every_glue_key_used_is_defined(path: Path) -> None:
     used |= set(re.findall(r"```\{glue(?::\w+)?\}\s+([A-Za-z_]\w*)", text))
     code = "\n".join(c.source for c in _code(nb))
     defined = set(re.findall(r"glue\(\s*f?[\"']([A-Za-z_]\w*)[\"']", code))
+    # keys glued in a loop over values a `hermes_model.chapters` function returns: the names
+    # the committed outputs record
+    defined |= {o.metadata["scrapbook"]["name"] for c in _code(nb) for o in c.get("outputs", [])
+                if "scrapbook" in o.get("metadata", {})}
     # f-string keys such as glue(f"{name}_ridge", ...): accept a used key matching the pattern.
     patterns = [re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(k)) for k in
                 re.findall(r"glue\(\s*f[\"']([^\"']+)[\"']", code)]
