@@ -30,6 +30,11 @@ SCHEMA_VERSION: Final = 1
 CYCLES_PER_OP_RANGE: Final = (0.1, 1000.0)
 
 
+def other_profile(profile: str) -> Profile:
+    """The profile that is not `profile`: ``datasheet`` for ``paper``, else ``paper``."""
+    return "datasheet" if profile == "paper" else "paper"
+
+
 def check_profile(profile: str) -> Profile:
     """Return `profile` if it is a known profile, else raise ``ValueError`` listing them."""
     if profile not in PROFILES:

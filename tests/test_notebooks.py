@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGET_S = 20.0
 #: Largest single output (a chart embeds its data) and largest notebook, in bytes.
 MAX_OUTPUT_BYTES, MAX_NOTEBOOK_BYTES = 250_000, 2_000_000
+#: Longest code cell the rendered book may show (source lines, blank lines and comments included).
+MAX_VISIBLE_CELL_LINES = 15
 
 
 def _load_rerun() -> Any:
@@ -205,6 +207,26 @@ def test_every_glue_key_used_is_defined(path: Path) -> None:
     missing = sorted(k for k in used - defined
                      if not any(re.fullmatch(p, k) for p in patterns))
     assert not missing, f"{path}: glue keys used in the text but never glued: {missing}"
+
+
+@notebook
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_visible_code_cells_are_short(path: Path) -> None:
+    """The book shows every code cell not tagged ``remove-cell`` or ``remove-input``: each stays
+    within `MAX_VISIBLE_CELL_LINES` lines (the style's "about 15"; longer logic belongs in
+    ``hermes_model.chapters``, with tests). The imports cell is exempt when it holds only imports
+    and the theme call."""
+    long = []
+    for i, c in enumerate(_code(_read(path))):
+        if {"remove-cell", "remove-input"} & set(c.metadata.get("tags", [])):
+            continue
+        n = len(c.source.splitlines())
+        imports_only = i == 0 and all(
+            isinstance(s, ast.Import | ast.ImportFrom)
+            or ast.unparse(s).endswith("plotting.use_theme()") for s in ast.parse(c.source).body)
+        if n > MAX_VISIBLE_CELL_LINES and not imports_only:
+            long.append((c.get("id"), n))
+    assert not long, f"{path}: visible code cells over {MAX_VISIBLE_CELL_LINES} lines: {long}"
 
 
 @notebook

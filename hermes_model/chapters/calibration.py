@@ -1,0 +1,343 @@
+"""The numbers and tables of the Calibration chapter: the fit to one GPU's measurements, carried on.
+
+The fitting itself is `hermes_model.calibration`; the functions here check the chapter's
+parameters against the measurement table, and turn the fit into the chapter's glue values
+(key → the value as the text prints it) and tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from hermes_model import calibration as cal
+from hermes_model import params, policies
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.specs import PROFILES, GpuSpec, HostSpec, LinkSpec
+
+
+class Parameters(NamedTuple):
+    """The chapter's parameters that the measurement table constrains, once checked.
+
+    Attributes
+    ----------
+    fit_matrices : list of str
+        Measured weight matrices (out x in) that the kernel fit uses.
+    gather_batch : int
+        Batch rows of the gather-penalty chart, one the measurement covers (as given).
+    stream_over_peak : float
+        Assumed STREAM / DRAM peak of the paper's host (fraction).
+    """
+
+    fit_matrices: list[str]
+    gather_batch: int
+    stream_over_peak: float
+
+
+def check_parameters(measurements: pd.DataFrame, models: Sequence[Any], *,
+                     fit_matrices: Any, max_fit_copy_MiB: Any, pageable_min_MiB: Any,
+                     min_kernel_us: Any, gather_batch: Any, stream_over_peak: Any,
+                     example_matrix: Any) -> Parameters:
+    """Check the parameters that depend on the measurement table and the model catalog.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        The measurement table (`hermes_model.io.load_measurements`).
+    models : sequence of ModelSpec
+        The catalog's models; `example_matrix` must be one of their weight matrices.
+    fit_matrices : list of str
+        Non-empty; each a measured matrix (out x in).
+    max_fit_copy_MiB : float
+        Above the second-smallest measured copy and below the largest, so some are held out
+        (MiB).
+    pageable_min_MiB : float
+        Above the smallest measured copy, up to the largest (MiB).
+    min_kernel_us : float
+        Between 0 and 100 µs.
+    gather_batch : int
+        A batch the gather measurements cover.
+    stream_over_peak : float
+        In (0, 1].
+    example_matrix : str
+        A catalog weight matrix (out x in).
+
+    Returns
+    -------
+    Parameters
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and, where there are few, the values it may take.
+    """
+    kernel_rows = cal.kernel_rows(measurements)
+    measured = sorted(set(kernel_rows["shape"]), key=cal.parse_matrix)
+    if isinstance(fit_matrices, str) or not fit_matrices:
+        raise ValueError(f"parameter 'fit_matrices': must be a non-empty list of measured "
+                         f"matrices (out x in): {', '.join(measured)}; got {fit_matrices!r}")
+    fit_matrices = [params.one_of(x, measured, "fit_matrices") for x in fit_matrices]
+    copy_MiB = sorted(set(cal.copy_rows(measurements)["bytes"] / u.MiB))
+    params.fraction(max_fit_copy_MiB, "max_fit_copy_MiB", low=copy_MiB[1], high=copy_MiB[-1],
+                    include_high=False)  # some held out
+    params.fraction(pageable_min_MiB, "pageable_min_MiB", low=copy_MiB[0], high=copy_MiB[-1],
+                    include_low=False)
+    params.fraction(min_kernel_us, "min_kernel_us", low=0, high=100)
+    gather_batch = params.one_of(gather_batch, [int(b) for b in cal.gather_batches(kernel_rows)],
+                                 "gather_batch")
+    stream_over_peak = params.fraction(stream_over_peak, "stream_over_peak", include_low=False)
+    known = sorted(cal.catalog_matrices(models), key=cal.parse_matrix)
+    if example_matrix not in known:
+        raise ValueError(f"parameter 'example_matrix': must be a weight matrix (out x in) of a "
+                         f"catalog model, one of {', '.join(known)}; got {example_matrix!r}")
+    return Parameters(fit_matrices, gather_batch, stream_over_peak)
+
+
+def fit_and_predict(measurements: pd.DataFrame, gpu: GpuSpec, link: LinkSpec, *,
+                    fit_matrices: Sequence[str], max_fit_copy_MiB: float,
+                    min_kernel_us: float) -> tuple[cal.Calibration, pd.DataFrame, pd.DataFrame]:
+    """Fit the measurements against the datasheet peaks, and predict every measured row.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        The measurement table.
+    gpu, link : GpuSpec, LinkSpec
+        The measured GPU and host link; their peaks are what the fractions are of.
+    fit_matrices : sequence of str
+        Matrices (out x in) the kernel fit uses; the others are held out.
+    max_fit_copy_MiB : float
+        Copies up to this size are fitted, larger ones held out (MiB).
+    min_kernel_us : float
+        Kernels measured shorter than this are launch-bound (µs).
+
+    Returns
+    -------
+    fit : Calibration
+        `calibration.calibrate`.
+    kernels, copies : pandas.DataFrame
+        `calibration.predict_kernels` and `calibration.predict_copies` on every measured row.
+    """
+    fit = cal.calibrate(measurements,
+                        gpu_peak_bandwidth_bytes_per_s=gpu.memory_bandwidth_bytes_per_s,
+                        gpu_peak_flop_per_s=gpu.fp16_flop_per_s,
+                        link_peak_bandwidth_bytes_per_s=link.bandwidth_per_direction_bytes_per_s,
+                        fit_matrices=fit_matrices, max_fit_copy_bytes=max_fit_copy_MiB * u.MiB)
+    kernels = cal.predict_kernels(cal.kernel_rows(measurements), fit.kernel,
+                                  min_kernel_s=min_kernel_us * u.US)
+    copies = cal.predict_copies(cal.copy_rows(measurements), fit.link)
+    return fit, kernels, copies
+
+
+def kernel_fit_glue(measurements: pd.DataFrame, fit: cal.Calibration,
+                    fit_matrices: Sequence[str]) -> dict[str, object]:
+    """The measurement's origin and the fitted kernel constants, as glue values.
+
+    Returns
+    -------
+    dict
+        ``device_name``, ``driver``, ``date`` (ISO day), ``n_rows``, ``fit_list``; ``eta_b``,
+        ``eta_c``, ``t0_us``, ``launch_us`` (the median empty launch, µs), ``n_dense_fit``,
+        ``peak_TBps``, ``peak_TFLOPS``, ``ach_TBps``, ``ach_TFLOPS`` and ``ridge``
+        (achievable FLOP/byte).
+    """
+    meta = measurements.iloc[0]
+    k = fit.kernel
+    launch = measurements.loc[measurements["variant"] == "sleep0_event_per_launch", "median_s"]
+    return {"device_name": meta["device_name"], "driver": meta["driver"],
+            "date": meta["date"][:10], "n_rows": len(measurements),
+            "fit_list": ", ".join(x.replace("x", " × ") for x in fit_matrices),
+            "eta_b": rounded(k.bandwidth_frac, 3), "eta_c": rounded(k.compute_frac, 3),
+            "t0_us": rounded(k.overhead_s / u.US, 3),
+            "launch_us": rounded(float(launch.iloc[0]) / u.US, 3),
+            "n_dense_fit": k.n_dense,
+            "peak_TBps": rounded(k.peak_bandwidth_bytes_per_s / u.TB),
+            "peak_TFLOPS": rounded(k.peak_flop_per_s / u.TFLOP),
+            "ach_TBps": rounded(k.achievable_bandwidth_bytes_per_s / u.TB),
+            "ach_TFLOPS": rounded(k.achievable_flop_per_s / u.TFLOP),
+            "ridge": rounded(k.achievable_flop_per_s / k.achievable_bandwidth_bytes_per_s)}
+
+
+def constants_table(fit: cal.Calibration) -> pd.DataFrame:
+    """The six fitted constants, in display units, with what each was fitted to."""
+    k = fit.kernel
+    return pd.DataFrame({
+        "constant": ["η_b", "η_c", "t_0 (µs)", "γ", "η_l", "t_l (µs)"],
+        "value": [k.bandwidth_frac, k.compute_frac, k.overhead_s / u.US, k.gather_penalty,
+                  fit.link.bandwidth_frac, fit.link.latency_s / u.US],
+        "fitted to": [f"{k.n_dense} dense kernels"] * 3 + [f"{k.n_gathered} gathered kernels"]
+        + [f"{fit.link.n_fit} pinned copies"] * 2})
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    """The link fit, and what pageable host memory costs a copy.
+
+    Attributes
+    ----------
+    median_bw : pandas.Series
+        Median bandwidth (B/s) of the large copies, by (direction, pinned).
+    pageable_frac : float
+        Pageable over pinned host-to-device bandwidth of the large copies.
+    glue : dict
+        ``eta_l``, ``tl_us``, ``link_peak_GBps``, ``link_ach_GBps``, ``link_half_KiB``,
+        ``max_fit_copy_MiB``, ``pageable_min_MiB``, ``pageable_<h2d|d2h|pinned_h2d>_GBps``,
+        ``pageable_frac``, ``pageable_frac_package`` (`policies.PAGEABLE_COPY_FRAC`) and
+        ``pageable_small_max_GBps``.
+    """
+
+    median_bw: pd.Series
+    pageable_frac: float
+    glue: dict[str, object]
+
+
+def link_summary(lf: cal.LinkFit, copies: pd.DataFrame, *, pageable_min_MiB: float,
+                 max_fit_copy_MiB: float) -> LinkSummary:
+    """The link constants and the pageable copies' bandwidth, as glue values.
+
+    Parameters
+    ----------
+    lf : LinkFit
+        The link fit.
+    copies : pandas.DataFrame
+        The predicted copies: ``bytes``, ``measured_s``, ``direction`` (``h2d``, ``d2h``) and
+        ``pinned``.
+    pageable_min_MiB : float
+        Copies from this size up give the pageable/pinned ratio (MiB).
+    max_fit_copy_MiB : float
+        The fit's largest copy (MiB), glued as given.
+
+    Returns
+    -------
+    LinkSummary
+    """
+    large = copies[copies["bytes"] >= pageable_min_MiB * u.MiB]
+    median_bw = (large["bytes"] / large["measured_s"]).groupby(
+        [large["direction"], large["pinned"]]).median()
+    pageable_frac = median_bw[("h2d", False)] / median_bw[("h2d", True)]
+    small_h2d = copies[~copies["pinned"] & (copies["direction"] == "h2d")
+                       & (copies["bytes"] < pageable_min_MiB * u.MiB)]
+    glue: dict[str, object] = {
+        "eta_l": rounded(lf.bandwidth_frac, 3), "tl_us": rounded(lf.latency_s / u.US, 3),
+        "link_peak_GBps": rounded(lf.peak_bandwidth_bytes_per_s / u.GB),
+        "link_ach_GBps": rounded(lf.achievable_bandwidth_bytes_per_s / u.GB),
+        "link_half_KiB": rounded(lf.latency_s * lf.achievable_bandwidth_bytes_per_s / u.KiB),
+        "max_fit_copy_MiB": max_fit_copy_MiB, "pageable_min_MiB": pageable_min_MiB}
+    for key, index in {"h2d": ("h2d", False), "d2h": ("d2h", False),
+                       "pinned_h2d": ("h2d", True)}.items():
+        glue[f"pageable_{key}_GBps"] = rounded(median_bw[index] / u.GB)
+    glue["pageable_frac"] = rounded(pageable_frac, 2)
+    glue["pageable_frac_package"] = policies.PAGEABLE_COPY_FRAC
+    glue["pageable_small_max_GBps"] = rounded(
+        (small_h2d["bytes"] / small_h2d["measured_s"]).max() / u.GB)
+    return LinkSummary(median_bw, pageable_frac, glue)
+
+
+def link_chart_copies(copies: pd.DataFrame) -> pd.DataFrame:
+    """The copies for `plotting.link_chart`: ``memory`` (pinned or pageable) and bandwidth (B/s)."""
+    return copies.assign(memory=np.where(copies["pinned"], "pinned", "pageable"),
+                         bandwidth_bytes_per_s=copies["bytes"] / copies["measured_s"])
+
+
+def host_glue(h: cal.HostCalibration, host: HostSpec, *, stream_over_peak: float,
+              eta_host: float) -> dict[str, object]:
+    """The host measurements against STREAM, and the fraction carried to the paper's host.
+
+    Parameters
+    ----------
+    h : HostCalibration
+        The measured host (`calibration.host_calibration`).
+    host : HostSpec
+        The paper's host, whose DRAM peak the fraction is carried to.
+    stream_over_peak : float
+        Assumed STREAM / DRAM peak (fraction), glued as given.
+    eta_host : float
+        `calibration.host_bandwidth_frac` under that assumption.
+
+    Returns
+    -------
+    dict
+        ``gemv_over_stream``, ``bf16_over_stream``, ``stream_over_peak``, ``eta_host``,
+        ``host_peak_GBps`` and ``host_ach_GBps``.
+    """
+    return {"gemv_over_stream": rounded(h.fp32_gemv_over_stream, 3),
+            "bf16_over_stream": rounded(h.bf16_gemv_over_stream, 3),
+            "stream_over_peak": stream_over_peak, "eta_host": rounded(eta_host, 3),
+            "host_peak_GBps": rounded(host.dram_bandwidth_bytes_per_s / u.GB),
+            "host_ach_GBps": rounded(eta_host * host.dram_bandwidth_bytes_per_s / u.GB)}
+
+
+def host_table(h: cal.HostCalibration) -> pd.DataFrame:
+    """The host's STREAM and GEMV bandwidths (GB/s), each also over STREAM copy."""
+    return pd.DataFrame({
+        "measurement": ["STREAM copy", "STREAM triad", "STREAM copy, one thread",
+                        f"GEMV fp32 {h.gemv_matrix}", f"GEMV bf16 {h.gemv_matrix}"],
+        "bandwidth (GB/s)": np.array([h.stream_copy_bytes_per_s, h.stream_triad_bytes_per_s,
+                                      h.stream_copy_one_thread_bytes_per_s,
+                                      h.gemv_fp32_bytes_per_s, h.gemv_bf16_bytes_per_s]) / u.GB
+    }).assign(**{"÷ STREAM copy": lambda d: d["bandwidth (GB/s)"] / d["bandwidth (GB/s)"].iloc[0]})
+
+
+@dataclass(frozen=True)
+class Target:
+    """The fit carried to another GPU and link, under both profiles.
+
+    Attributes
+    ----------
+    target : pandas.DataFrame
+        `calibration.carry_to` per profile (index ``profile``), SI units.
+    shown : pandas.DataFrame
+        The same in display units, to three significant digits.
+    glue : dict
+        ``target_<bw|tflops|gemv_us|bound|link|copy_ms>_<profile>``, ``target_name``,
+        ``paper_caveat`` and ``example_shape``.
+    """
+
+    target: pd.DataFrame
+    shown: pd.DataFrame
+    glue: dict[str, object]
+
+
+def carry_to_target(gpus: Mapping[str, GpuSpec], links: Mapping[str, LinkSpec],
+                    fit: cal.Calibration, example_matrix: str) -> Target:
+    """The fitted fractions on the target GPU and link, with an example GEMV and weight copy.
+
+    Parameters
+    ----------
+    gpus, links : mapping
+        The target GPU and its host link under the ``paper`` and ``datasheet`` profiles.
+    fit : Calibration
+        The fit.
+    example_matrix : str
+        Weight matrix (out x in) of the example GEMV and copy.
+
+    Returns
+    -------
+    Target
+    """
+    out, inp = cal.parse_matrix(example_matrix)
+    target = pd.DataFrame([{"profile": p, **cal.carry_to(
+        gpus[p], links[p], fit, out_features=out, in_features=inp)}
+        for p in PROFILES]).set_index("profile")
+    shown = rounded(pd.DataFrame({
+        "bandwidth (GB/s)": target["bandwidth_bytes_per_s"] / u.GB,
+        "FP16 (TFLOP/s)": target["flop_per_s"] / u.TFLOP, "GEMV (µs)": target["gemv_s"] / u.US,
+        "bound": target["bound"], "link (GB/s)": target["link_bytes_per_s"] / u.GB,
+        "copy (ms)": target["copy_s"] / u.MS}), 3)
+    glue: dict[str, object] = {}
+    for p in shown.index:
+        for col, key in zip(shown.columns, ("bw", "tflops", "gemv_us", "bound", "link",
+                                            "copy_ms"), strict=True):
+            glue[f"target_{key}_{p}"] = rounded(shown.loc[p, col], 3)
+    glue["target_name"] = gpus["paper"].name
+    glue["paper_caveat"] = cal.paper_profile_caveat(
+        gpus["paper"], gpus["datasheet"], links["paper"], links["datasheet"],
+        link_paper_bytes_per_s=target.loc["paper", "link_bytes_per_s"],
+        link_datasheet_bytes_per_s=target.loc["datasheet", "link_bytes_per_s"])
+    glue["example_shape"] = example_matrix.replace("x", " × ")
+    return Target(target, shown, glue)

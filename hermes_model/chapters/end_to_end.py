@@ -1,0 +1,714 @@
+"""What the end-to-end chapter (``book/end_to_end.ipynb``) computes for its text: Figs. 9–11.
+
+The chapter sets every bar of the paper's Figs. 9, 10 and 11 beside the model's, under both
+profiles, and measures the book's acceptance criteria against them. This module holds the logic
+behind its tables and sentences: the model's bars under both profiles
+(:func:`profile_bars`), the tables of the unstated parameters and calibrated constants, the
+paper's averages, the acceptance criteria and their bands (:func:`acceptance`), what the model
+says about the failures (:func:`failure_reading`) and which reading of the unstated parameters
+the paper's bars favour (:func:`readings_glue`, :func:`link_reading_glue`).
+
+Every function is pure: it takes the specs, tables and parameters the chapter loaded. Tables of
+bars are those of :func:`hermes_model.policies.model_bars` with a ``profile`` column. Functions
+that produce text return a ``dict`` of glue values (glue key → the value as the text prints
+it); "N.P." (``scorecard.NP``) stands wherever a value cannot be computed because nothing runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from hermes_model import dram, ndp, params, policies, shapes
+from hermes_model import scorecard as sc
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.policies import Activity, Assumptions
+from hermes_model.roofline import prose_list
+from hermes_model.shapes import ModelSpec
+from hermes_model.specs import PROFILES, SystemSpec, other_profile
+
+__all__ = ["CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading",
+           "acceptance", "assumptions_table", "averages_glue", "averages_table", "bands_table", "batch_ratio_table",
+           "calibrated_table", "chart_frame", "check_context", "checked_parameters",
+           "error_table", "failure_reading", "fall_words", "hermes_np_note", "link_reading_glue", "np_or",
+           "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading",
+           "reading_row", "readings_glue", "readings_table", "sel", "setup_glue", "skip_words", "span_text",
+           "step_parts", "step_parts_words", "unstated_table"]
+
+#: The paper's configuration (model, batch, n_dimms, gpu, profile, prompt_len, gen_len): the
+#: chapter's hidden checks of claims that hold only there run only there.
+PAPER_CONFIG: Final = ("llama2_70b", 1, 8, "rtx_4090", "paper", 128, 128)
+
+#: The book's own acceptance criteria (assumed): the median absolute errors of Hermes at batch 1
+#: (``bs1_pct``) and at batches 2–16 (``batch_pct``) in %, the number of batch-1 bands that must
+#: hold the paper's value, the widest band (high / low) and Hermes / Hermes-host over Fig. 11
+#: within ``hh_pct`` % of the paper's stated average.
+CRITERIA: Final[Mapping[str, int]] = MappingProxyType(
+    {"bs1_pct": 20, "batch_pct": 25, "n_inside": 5, "max_width": 3, "hh_pct": 30})
+
+_FIGURES: Final = ("fig9", "fig10", "fig11")
+
+
+# ------------------------------------------------------------------------------- text helpers
+
+
+def np_or(v: Any, spec: str) -> str:
+    """A number as the text shows it (format `spec`), N.P. where it cannot be computed (NaN:
+    nothing runs): glued as text, so the prose gives no format spec."""
+    return sc.NP if pd.isna(v) else format(v, spec)
+
+
+def ratio_text(v: Any) -> str:
+    """Model / paper to two decimals, N.P. where the model cannot run the bar."""
+    return sc.NP if pd.isna(v) else f"{v:.2f}"
+
+
+def span_text(lo: float, hi: float) -> str:
+    """A range of two ratios to two decimals ("1.23–4.56"), N.P. where either is NaN."""
+    return sc.NP if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f}–{hi:.2f}"
+
+
+# ------------------------------------------------------------------------------------- setup
+
+
+def checked_parameters(model: Any, batch: Any, n_dimms: Any, gpu: Any, profile: Any,
+                       prompt_len: Any, gen_len: Any) -> tuple[tuple[Any, ...], bool]:
+    """The chapter's parameters checked and normalised (``hermes_model.params``), and whether
+    they are the paper's configuration (:data:`PAPER_CONFIG`).
+
+    Returns ((model, batch, n_dimms, gpu, profile, prompt_len, gen_len), paper_config): slugs
+    as the catalog spells them, counts as ``int``; raises ``ValueError`` naming the parameter.
+    """
+    checked = (params.model(model), params.positive_int(batch, "batch"),
+               params.positive_int(n_dimms, "n_dimms"), params.gpu(gpu),
+               params.profile(profile), params.positive_int(prompt_len, "prompt_len"),
+               params.positive_int(gen_len, "gen_len"))
+    return checked, checked == PAPER_CONFIG
+
+
+def check_context(models: Iterable[ModelSpec], prompt_len: int, gen_len: int) -> None:
+    """Refuse `prompt_len` + `gen_len` tokens beyond any model's trained context
+    (``policies.check_context``), the error naming the chapter's two parameters."""
+    for m in models:
+        try:
+            policies.check_context(m, prompt_len, gen_len)
+        except ValueError as exc:
+            raise ValueError(f"parameters 'prompt_len' and 'gen_len': {exc}") from None
+
+
+def setup_glue(profile: str, fig10: pd.DataFrame) -> dict[str, object]:
+    """The chapter's profile (``profile_here``) and the paper's headline, LLaMA2-70B's Hermes
+    bar of Fig. 10 as printed (``headline_paper``, tokens/s)."""
+    head = fig10.loc[(fig10["model"] == "llama2_70b") & (fig10["policy"] == "hermes"),
+                     "tokens_per_s"].item()
+    return {"profile_here": profile, "headline_paper": sc.paper_text(head)}
+
+
+# ---------------------------------------------------------------------- the choices, tables
+
+
+def assumptions_table(system: SystemSpec) -> pd.DataFrame:
+    """The choices of `policies.Assumptions` (all but the activity) and their defaults; a
+    catalog value (the cycles per operation when unset) is shown as that of `system`."""
+    defaults = Assumptions()
+
+    def shown(name: str, value: Any) -> str:
+        if name == "cycles_per_op" and value is None:
+            return f"catalog ({system.dimm.ndp_cycles_per_op:g})"
+        return str(value)
+
+    return pd.DataFrame([{"choice": f.name, "default": shown(f.name, getattr(defaults, f.name))}
+                         for f in fields(Assumptions) if f.name != "activity"])
+
+
+def unstated_table() -> pd.DataFrame:
+    """The unstated parameters (``policies.UNSTATED``): default, the two ends of the plausible
+    range, the systems each moves (display names) and why, one row each."""
+    return pd.DataFrame([{"parameter": p.name, "default": str(p.default), "low end": str(p.low),
+                          "high end": str(p.high),
+                          "systems": ", ".join(sc.SYSTEM_NAMES.get(x, x) for x in p.policies),
+                          "reason": p.reason} for p in policies.UNSTATED])
+
+
+def calibrated_table(system: SystemSpec) -> pd.DataFrame:
+    """The calibrated constants of `system` and the policies, as the table shows them (µs for
+    the fixed costs), with where each comes from."""
+    g_eff, l_eff = system.gpu.efficiency, system.host_link.efficiency
+    return pd.DataFrame([
+        {"constant": "GPU bandwidth, compute fractions, t_0",
+         "value": f"{g_eff.bandwidth_frac}, {g_eff.compute_frac}, "
+                  f"{rounded(g_eff.overhead_s / u.US)} µs",
+         "source": "calibrated on H200 kernels (calibration chapter)"},
+        {"constant": "PCIe fraction, latency",
+         "value": f"{l_eff.bandwidth_frac}, {rounded(l_eff.overhead_s / u.US)} µs",
+         "source": "calibrated on H200 pinned copies"},
+        {"constant": "gather penalty", "value": f"{policies.GATHER_PENALTY}",
+         "source": "calibrated on 108 gathered GEMVs"},
+        {"constant": "pageable / pinned copy", "value": f"{policies.PAGEABLE_COPY_FRAC:.2f}",
+         "source": "measured H2D copies ≥ 32 MiB"},
+        {"constant": "kernel in a CUDA graph",
+         "value": f"{rounded(policies.CUDA_GRAPH_KERNEL_S / u.US)} µs", "source": "measured"},
+    ])
+
+
+# ------------------------------------------------------------------------- bars, Figs. 9–11
+
+
+def profile_bars(figure: pd.DataFrame, systems: Mapping[str, SystemSpec],
+                 activities: Mapping[str, Activity], models: Mapping[str, ModelSpec], *,
+                 prompt_len: int, gen_len: int) -> pd.DataFrame:
+    """``policies.model_bars`` of a paper figure under each system of `systems` (keyed by
+    profile, in that order), stacked with a ``profile`` column."""
+    out = [policies.model_bars(figure, system, activities, models, prompt_len=prompt_len,
+                               gen_len=gen_len).assign(profile=p) for p, system in systems.items()]
+    return pd.concat(out, ignore_index=True)
+
+
+def sel(bars: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The bars of one profile."""
+    return bars[bars["profile"] == profile]
+
+
+def chart_frame(bars: pd.DataFrame, profile: str, names: Mapping[str, str],
+                x: str = "policy") -> pd.DataFrame:
+    """Tidy rows for ``plotting.model_vs_paper_chart``: the model's bars of every profile
+    (``series`` "model, <p> profile") and the paper's values under `profile` (``series``
+    "paper"), models by display name (`names`); for ``x="policy"`` the systems' display names
+    in a ``system`` column."""
+    rows = bars[["model", x, "profile", "tokens_per_s"]].assign(
+        series=lambda d: "model, " + d["profile"] + " profile")
+    ref = bars[bars["profile"] == profile][["model", x, "paper_tokens_per_s"]].rename(
+        columns={"paper_tokens_per_s": "tokens_per_s"}).assign(series="paper")
+    out = pd.concat([rows.drop(columns="profile"), ref], ignore_index=True)
+    out["model"] = out["model"].map(names)
+    if x == "policy":
+        out = out.assign(policy=out["policy"].map(sc.SYSTEM_NAMES)).rename(
+            columns={"policy": "system"})
+    return out
+
+
+def hermes_np_note(bars: pd.DataFrame, models: Mapping[str, ModelSpec], system: SystemSpec,
+                   activities: Mapping[str, Activity], *, names: Mapping[str, str],
+                   prompt_len: int, gen_len: int) -> dict[str, object]:
+    """``hermes_np_note``: where Hermes cannot run a bar the paper prints (``policies.np_note``
+    over `bars`), the sentence and that the chapter leaves those bars out; "" where it runs all.
+    """
+    note = policies.np_note(bars, "hermes", models, system, activities, label="Hermes",
+                            names=names, prompt_len=prompt_len, gen_len=gen_len)
+    return {"hermes_np_note": note + " Those bars are N.P. here, and the averages, bands and "
+            "fits below leave them out." if note else ""}
+
+
+def printed_twice(b10: pd.DataFrame, b11: pd.DataFrame, profile: str) -> dict[str, object]:
+    """The bar the paper prints twice, Falcon-40B's Hermes-host at batch 1 (Figs. 10 and 11):
+    each printed value (``fh_fig10_paper``, ``fh_fig11_paper``), model over it under `profile`
+    (``fh_fig10_ratio``, ``fh_fig11_ratio``) and the model's one value (``fh_model``)."""
+    twice = {f: b_[(b_["profile"] == profile) & (b_["model"] == "falcon_40b")
+                   & (b_["policy"] == "hermes-host") & (b_["batch"] == 1)].iloc[0]
+             for f, b_ in (("fig10", b10), ("fig11", b11))}
+    out: dict[str, object] = {}
+    for f, r in twice.items():
+        out[f"fh_{f}_paper"] = sc.paper_text(r["paper_tokens_per_s"])
+        out[f"fh_{f}_ratio"] = ratio_text(r["tokens_per_s"] / r["paper_tokens_per_s"])
+    out["fh_model"] = sc.sig_text(twice["fig11"]["tokens_per_s"])
+    return out
+
+
+def error_table(bars: pd.DataFrame, profile: str, names: Mapping[str, str]) -> pd.DataFrame:
+    """The bars of `profile`: the paper's value as printed, the model's to three significant
+    figures, and model / paper (N.P. where the model cannot run the bar)."""
+    t = sel(bars, profile)
+    return pd.DataFrame({
+        "model": t["model"].map(names), "system": t["policy"].map(sc.SYSTEM_NAMES),
+        "paper (tokens/s)": [sc.paper_text(v) for v in t["paper_tokens_per_s"]],
+        "model (tokens/s)": [sc.sig_text(v) for v in t["tokens_per_s"]],
+        "model / paper": [ratio_text(v) for v in t["tokens_per_s"] / t["paper_tokens_per_s"]],
+    }).reset_index(drop=True)
+
+
+def batch_ratio_table(b11: pd.DataFrame, profile: str, names: Mapping[str, str]
+                      ) -> pd.DataFrame:
+    """Model over paper for every system (rows, display names) and batch (columns) of Fig. 11
+    under `profile`, as text (N.P. where the model cannot run the bar)."""
+    wide = b11[b11["profile"] == profile].pivot_table(
+        index=["model", "policy"], columns="batch", values=["tokens_per_s", "paper_tokens_per_s"])
+    ratio = (wide["tokens_per_s"] / wide["paper_tokens_per_s"]).rename(
+        index=names, level="model").rename(index=sc.SYSTEM_NAMES, level="policy")
+    return ratio.map(ratio_text).rename_axis(index=["model", "system"],
+                                             columns="model / paper at batch")
+
+
+# ---------------------------------------------------------------------------------- averages
+
+
+def _average_label(name: str) -> str:
+    """"Hermes / Accelerate, batch 1": the systems and batches of an average, in words."""
+    num, den, _, batches = policies.AVERAGE_DEFINITIONS[name]
+    b = f"batch {batches[0]}" if len(batches) == 1 else f"batches {batches[0]}–{batches[-1]}"
+    return f"{sc.SYSTEM_NAMES[num]} / {sc.SYSTEM_NAMES[den]}, {b}"
+
+
+def averages_table(stated: pd.DataFrame, from_paper: Mapping[str, float],
+                   from_model: Mapping[str, float], from_other: Mapping[str, float], *,
+                   profile: str, other: str) -> pd.DataFrame:
+    """Every average of ``policies.AVERAGE_DEFINITIONS``: its definition and stated value as
+    the paper prints them (`stated`, indexed by name), and as computed from the paper's bars
+    and the model's under `profile` and `other`, to three significant figures."""
+    names = list(policies.AVERAGE_DEFINITIONS)
+    return pd.DataFrame({
+        "definition": [stated.loc[n, "definition"] for n in names],
+        "stated (paper)": [sc.paper_text(stated.loc[n, "value"]) for n in names],
+        "from the paper's bars": [sc.sig_text(from_paper[n]) for n in names],
+        f"model ({profile} profile)": [sc.sig_text(from_model[n]) for n in names],
+        f"model ({other} profile)": [sc.sig_text(from_other[n]) for n in names]},
+        index=pd.Index([_average_label(n) for n in names], name="average"))
+
+
+def averages_glue(stated: pd.DataFrame, from_paper: Mapping[str, float],
+                  from_model: Mapping[str, float], bs1: pd.DataFrame, b11: pd.DataFrame
+                  ) -> dict[str, object]:
+    """The averages' sentences: Hermes over Hermes-host at batch 1 as a range (stated, from the
+    paper's bars, the model's) and over Fig. 11 (stated, the model's), the counts of models,
+    batches and points behind them (from `bs1`, Figs. 9–10, and `b11`), and the two stated
+    averages the paper's bars do not support, beside what the bars give."""
+    hh = "hermes_over_hermes_host"
+    out: dict[str, object] = {
+        "hh_range_stated": f"{sc.paper_text(stated.loc[f'{hh}_range', 'value'])}–"
+                           f"{sc.paper_text(stated.loc[f'{hh}_range', 'value_high'])}",
+        "hh_range_paper": span_text(from_paper[f"{hh}_min"], from_paper[f"{hh}_max"]),
+        "hh_range_model": span_text(from_model[f"{hh}_min"], from_model[f"{hh}_max"]),
+        "hh_avg_stated": sc.paper_text(stated.loc[f"{hh}_batches", "value"])}
+    avg = np_or(round(from_model[f"{hh}_batches"], 2), ".2f")
+    out["hh_avg_model"] = avg if avg == sc.NP else avg + "×"
+    out["n_bs1_models"] = int(bs1["model"].nunique())
+    out["n_fig11_points"] = int(b11.groupby(["model", "batch"]).ngroups)
+    out["n_fig11_models"] = int(b11["model"].nunique())
+    out["n_fig11_batches"] = int(b11["batch"].nunique())
+    for key in ("hermes_over_dejavu_batches", "hermes_host_over_accelerate"):
+        out[f"stated_{key}"] = sc.paper_text(stated.loc[key, "value"])
+    out["avg_dv_paper_bars"] = round(from_paper["hermes_over_dejavu_batches"], 1)
+    out["avg_hha_paper_bars"] = round(from_paper["hermes_host_over_accelerate"], 1)
+    return out
+
+
+# ------------------------------------------------------------------------ acceptance criteria
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The acceptance criteria measured (:func:`acceptance`).
+
+    Attributes
+    ----------
+    bands : DataFrame
+        Per model of Figs. 9–10, Hermes at batch 1: ``paper``, ``model value``, ``band low``,
+        ``band high`` (tokens/s), ``band width (x)``, ``inside`` (the paper's value in the band)
+        and the ``corners`` the band's design moved most; NaN, False and "" for an N.P. bar.
+    acc : dict
+        ``bs1_median_err_pct``, ``bs2_16_median_err_pct`` (%, an N.P. bar a full miss),
+        ``n_inside``, ``max_width``, ``n_order``, ``hh_avg`` (Hermes / Hermes-host over Fig. 11)
+        and ``hh_err_pct`` (against the stated average, %).
+    order : dict
+        Per model: whether the model ranks the systems at batch 1 as the paper does.
+    glue : dict
+        The acceptance table's and its paragraph's glue values.
+    """
+
+    bands: pd.DataFrame
+    acc: dict[str, Any]
+    order: dict[str, bool]
+    glue: dict[str, object]
+
+
+def _band_row(r: pd.Series, model: ModelSpec, system: SystemSpec, activity: Activity | None, *,
+              prompt_len: int, gen_len: int) -> dict[str, Any]:
+    if not r["supported"]:  # N.P.: no band
+        return {"model": r["model"], "paper": r["paper_tokens_per_s"], "model value": np.nan,
+                "band low": np.nan, "band high": np.nan, "band width (x)": np.nan,
+                "inside": False, "corners": ""}
+    band = policies.tokens_per_s_band("hermes", model, system, batch=1, prompt_len=prompt_len,
+                                      gen_len=gen_len, options=Assumptions(activity=activity))
+    return {"model": r["model"], "paper": r["paper_tokens_per_s"],
+            "model value": r["tokens_per_s"], "band low": band.low, "band high": band.high,
+            "band width (x)": band.high / band.low,
+            "inside": bool(band.low <= r["paper_tokens_per_s"] <= band.high),
+            "corners": ", ".join(band.corners)}
+
+
+def acceptance(bs1: pd.DataFrame, b11: pd.DataFrame, stated: pd.DataFrame,
+               models: Mapping[str, ModelSpec], activities: Mapping[str, Activity],
+               system: SystemSpec, *, here: SystemSpec, names: Mapping[str, str],
+               prompt_len: int, gen_len: int) -> Acceptance:
+    """The acceptance criteria under the ``paper`` profile, measured on the bars.
+
+    Parameters
+    ----------
+    bs1, b11 : DataFrame
+        Bars of Figs. 9–10 and of Fig. 11 under both profiles (:func:`profile_bars`); the
+        ``paper`` profile's are measured.
+    stated : DataFrame
+        The paper's stated averages, indexed by name (Hermes / Hermes-host over Fig. 11).
+    models, activities : mapping
+        Shapes and activity statistics by model slug.
+    system : SystemSpec
+        The paper-profile system; its bands (``policies.tokens_per_s_band``) and its DIMMs are
+        glued.
+    here : SystemSpec
+        The system of the chapter's profile (its GPU memory, GB, is glued).
+    names : mapping
+        Display names by model slug.
+    prompt_len, gen_len : int
+        Tokens per sequence.
+    """
+    h1 = bs1[(bs1["profile"] == "paper") & (bs1["policy"] == "hermes")]
+    bands = pd.DataFrame([_band_row(r, models[r["model"]], system, activities[r["model"]],
+                                    prompt_len=prompt_len, gen_len=gen_len)
+                          for _, r in h1.iterrows()])
+    hb = b11[(b11["profile"] == "paper") & (b11["policy"] == "hermes") & (b11["batch"] > 1)]
+    order = policies.system_order_matches(bs1[bs1["profile"] == "paper"])
+    acc = {"bs1_median_err_pct": 100 * float(np.median(np.abs(h1["error_frac"].fillna(-1.0)))),
+           "bs2_16_median_err_pct": 100 * float(np.median(np.abs(hb["error_frac"].fillna(-1.0)))),
+           "n_inside": int(bands["inside"].sum()), "max_width": float(bands["band width (x)"].max()),
+           "n_order": int(sum(order.values())),
+           "hh_avg": policies.figure_averages(bs1[bs1["profile"] == "paper"],
+                                              b11[b11["profile"] == "paper"],
+                                              "tokens_per_s")["hermes_over_hermes_host_batches"]}
+    hh_stated = float(stated.loc["hermes_over_hermes_host_batches", "value"])
+    acc["hh_err_pct"] = 100 * (acc["hh_avg"] / hh_stated - 1)
+    glue: dict[str, object] = {f"crit_{k}": v for k, v in CRITERIA.items()}
+    # glued to the decimals the text shows (one rounding, so text and tables agree)
+    shown = {"bs1_median_err_pct": 1, "bs2_16_median_err_pct": 1, "max_width": 2, "hh_avg": 2,
+             "hh_err_pct": 0}
+    as_text = {"max_width": ".2f", "hh_avg": ".2f", "hh_err_pct": "+.0f"}  # N.P.: nothing runs
+    for k, v in acc.items():
+        shown_v = round(v, shown[k]) if isinstance(v, float) and not np.isnan(v) else v
+        glue[f"acc_{k}"] = np_or(shown_v, as_text[k]) if k in as_text else shown_v
+    err1 = h1.set_index("model")["error_frac"].dropna()  # the bars the model runs
+    # the signed errors in words that follow their sign; the median counts N.P. bars as misses
+    bs1_lead, bs1_spread = policies.error_range_words(
+        {names[m]: round(100 * float(e)) for m, e in err1.items()},
+        median_pct=round(acc["bs1_median_err_pct"], 1), n_np=len(h1) - len(err1))
+    glue["acc_hh_cell"] = (sc.NP if pd.isna(acc["hh_avg"]) else  # the table's cell: N.P. alone
+                           f"{round(acc['hh_avg'], 2):.2f}× ({round(acc['hh_err_pct']):+.0f} %)")
+    glue["bs1_lead"], glue["bs1_spread"] = bs1_lead, bs1_spread
+    glue["order_fail"] = ", ".join(names[k] for k, v in order.items() if not v) or "none"
+    glue["acc_n_models"] = len(bands)  # models with a band
+    glue["acc_n_order_models"] = len(order)  # models whose order is compared
+    glue["e2e_n_dimms"] = int(system.n_dimms)
+    glue["e2e_dimm_gbps"] = round(float(dram.dimm_bandwidth_bytes_per_s(system.dimm)) / u.GB)
+    glue["e2e_cycles"] = int(system.dimm.ndp_cycles_per_op)
+    glue["gpu_gib"] = rounded(here.gpu.memory_bytes / u.GiB)
+    return Acceptance(bands=bands, acc=acc, order=order, glue=glue)
+
+
+def bands_table(bands: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """:attr:`Acceptance.bands` as the chapter shows it: display names, the paper's values as
+    printed, the model's to three significant figures, band widths to two decimals."""
+    return bands.assign(
+        model=bands["model"].map(names), paper=[sc.paper_text(v) for v in bands["paper"]],
+        **{c: [sc.sig_text(v) for v in bands[c]] for c in ("model value", "band low", "band high")},
+        **{"band width (x)": [ratio_text(v) for v in bands["band width (x)"]]})
+
+
+# ---------------------------------------------------------- what the model says about failures
+
+
+def _options(activities: Mapping[str, Activity], slug: str, **kw: Any) -> Assumptions:
+    return Assumptions(activity=activities[slug], **kw)
+
+
+def step_parts(models: Mapping[str, ModelSpec], system: SystemSpec,
+               activities: Mapping[str, Activity], *, prompt_len: int, gen_len: int
+               ) -> dict[str, dict[str, Any]]:
+    """Hermes' batch-1 decode step by part, per model it runs on `system`.
+
+    Returns per model slug: ``proj`` and ``mlp``, the projection's (on the GPU alone) and the
+    MLP block's shares of the step; ``dimms``, whether the DIMMs' side of the MLP block is at
+    least as long as the GPU's (limiting, or balanced); ``balanced``; and ``gpu_share``, the
+    GPU's share of the MLP block's active neurons.
+    """
+    out = {}
+    for m, spec in models.items():
+        e = policies.estimate("hermes", spec, system, batch=1, prompt_len=prompt_len,
+                              gen_len=gen_len, options=_options(activities, m))
+        if e.supported:
+            n_layers = spec.n_layers
+            out[m] = {"proj": n_layers * e.details["projection_s"] / e.decode_step_s,
+                      "mlp": n_layers * e.details["mlp_block_s"] / e.decode_step_s,
+                      "dimms": bool(e.details["mlp_cold_bound"] or e.details["mlp_balanced"]),
+                      "balanced": bool(e.details["mlp_balanced"]),
+                      "gpu_share": e.details["gpu_load_share"]}
+    return out
+
+
+def step_parts_words(step1: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+                     ) -> tuple[list[str], list[str], str]:
+    """The models whose batch-1 step the projection dominates (over half of it), the others,
+    and the sentence that says so (``step1_text``) from :func:`step_parts`'s shares."""
+    proj_led = [m for m in step1 if step1[m]["proj"] > 0.5]  # over half the step
+    shared = [m for m in step1 if m not in proj_led]
+    pc = {m: {k: round(100 * step1[m][k]) for k in ("proj", "mlp")} for m in step1}
+    parts = []
+    if proj_led:
+        lo, hi = (f(pc[m]["proj"] for m in proj_led) for f in (min, max))
+        parts.append(f"for {prose_list([names[m] for m in proj_led])} the decode step is "
+                     "dominated by the projection, on the GPU alone ("
+                     + (f"{lo}–{hi}" if lo != hi else f"{lo}") + " % of the step)")
+    if shared:
+        rel = ("more of it than" if all(pc[m]["mlp"] > pc[m]["proj"] for m in shared) else
+               "less of it than" if all(pc[m]["mlp"] < pc[m]["proj"] for m in shared) else
+               "a share of it beside")
+        # what limits each MLP block: named by model where the shared models differ
+        kind = {m: "balanced" if step1[m]["balanced"] else "dimms" if step1[m]["dimms"] else "gpu"
+                for m in shared}
+        by = {k: [names[m] for m in shared if kind[m] == k] for k in kind.values()}
+        how = {"balanced": "with equally long GPU and DIMM sides", "dimms": "limited by the DIMMs",
+               "gpu": "limited by the GPU"}
+        qual = (("its GPU and DIMM sides made equally long by the split" if "balanced" in by
+                 else how[next(iter(by))]) if len(by) == 1 else
+                prose_list([f"{how[k]} for {prose_list(v)}" for k, v in by.items()]))
+        parts.append(f"for {prose_list([names[m] for m in shared])} the MLP block, "
+                     f"{qual}, takes {rel} the projection (" + "; ".join(
+                         f"{names[m]}: {pc[m]['mlp']} % against {pc[m]['proj']} %"
+                         for m in shared) + ")")
+    text = "; ".join(parts) if parts else "Hermes cannot run any model at batch 1 here (N.P.)"
+    return proj_led, shared, text
+
+
+def fall_words(hb11: pd.DataFrame, names: Mapping[str, str]
+               ) -> tuple[dict[str, tuple[int, list[int]]], str]:
+    """Where Hermes' tokens/s falls past its peak as the batch grows (`hb11`: its supported
+    bars of Fig. 11 under one profile): per model the peak batch and the batches after it, and
+    the clause that says so (``fall_text``)."""
+    falls, bits = {}, []
+    for m, t in hb11.groupby("model", sort=False):
+        tps = t.set_index("batch")["tokens_per_s"].sort_index()
+        peak = int(tps.idxmax())
+        after = [int(x) for x in tps.index if x > peak]
+        if after:
+            falls[str(m)] = (peak, after)
+            bits.append(f"{names[m]} from {sc.sig_text(tps[peak])} tokens/s at batch {peak} "
+                        "to " + " and ".join(f"{sc.sig_text(tps[x])} at {x}" for x in after))
+    text = ("so the step grows faster than the batch and the model's tokens/s falls: "
+            + "; ".join(bits) if bits else "yet the model's tokens/s does not fall on any of "
+            "Fig. 11's models here")
+    return falls, text
+
+
+def skip_words(skip_tps: Mapping[str, Mapping[int, float]], batches: list[int],
+               names: Mapping[str, str]) -> str:
+    """``skip_text``: Hermes' tokens/s at Fig. 11's two largest `batches` with the MACs of
+    inactive sequences skipped (`skip_tps`: per model, per batch), for LLaMA2-70B where it runs
+    both, else the first model that does."""
+    b_hi = batches[-2:]
+    skip_ok = [m for m, v in skip_tps.items() if all(np.isfinite(v[x]) for x in b_hi)]
+    skip_m = "llama2_70b" if "llama2_70b" in skip_ok else next(iter(skip_ok), None)
+    if skip_m is None:
+        return "Hermes cannot run Fig. 11's models at both of its largest batches here (N.P.)"
+    return (f"{names[skip_m]}'s tokens/s then rises from "
+            f"{sc.sig_text(skip_tps[skip_m][b_hi[0]])} at batch {b_hi[0]} to "
+            f"{sc.sig_text(skip_tps[skip_m][b_hi[1]])} at {b_hi[1]}")
+
+
+class FailureReading(NamedTuple):
+    """What the model says about the acceptance failures (:func:`failure_reading`).
+
+    ``step1`` (:func:`step_parts`), ``proj_led`` and ``shared`` (:func:`step_parts_words`);
+    ``ridge_b``, the DIMM's ridge batch; ``first_cb``, Fig. 11's first batch above it (None: no
+    such batch); ``batches``, Fig. 11's batches; ``falls`` and ``hb11`` (:func:`fall_words`);
+    ``skip_tps``, tokens/s per model and batch with inactive sequences' MACs skipped; ``glue``.
+    """
+
+    step1: dict[str, dict[str, Any]]
+    proj_led: list[str]
+    shared: list[str]
+    ridge_b: float
+    first_cb: int | None
+    batches: list[int]
+    falls: dict[str, tuple[int, list[int]]]
+    hb11: pd.DataFrame
+    skip_tps: dict[str, dict[int, float]]
+    glue: dict[str, object]
+
+
+def failure_reading(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
+                    activities: Mapping[str, Activity], system: SystemSpec, *,
+                    names: Mapping[str, str], prompt_len: int, gen_len: int) -> FailureReading:
+    """Why Hermes misses the acceptance criteria under the paper profile (`system`).
+
+    The batch-1 decode step by part (``step1_text``, and ``idle_text`` for the models whose GPU
+    copies sit idle); the models whose GPU takes a growing share of the active neurons from
+    batch 1 to 4 (``grow_text``); the DIMM's ridge, the batch above which its multipliers limit
+    it (``dimm_ridge``, with ``dimm_gmacs`` G multiply-adds/s and ``dimm_gweights`` G fp16
+    weights/s) and Fig. 11's batches past it (``first_cb_text``); where the model's tokens/s
+    falls as the batch grows (``fall_text``, from `b11`'s paper-profile bars) and that it does
+    not with the MACs of inactive sequences skipped (``skip_text``).
+    """
+    step1 = step_parts(models, system, activities, prompt_len=prompt_len, gen_len=gen_len)
+    proj_led, shared, step1_text = step_parts_words(step1, names)
+    glue: dict[str, object] = {"step1_text": step1_text}
+    idle = [names[m] for m in step1 if step1[m]["gpu_share"] == 0]
+    glue["idle_text"] = (
+        f"; the model even leaves {prose_list(idle)}'s hot copies on the GPU idle during decode "
+        "(the crossing of Eq. 1 is below zero: two synchronisations and the kernels cost more "
+        "than the DIMMs' share of the block)" if idle else "")
+    # the models whose GPU takes a growing share of the batch's active neurons from batch 1 to 4
+    share4 = {m: policies.estimate("hermes", models[m], system, batch=4, prompt_len=prompt_len,
+                                   gen_len=gen_len, options=_options(activities, m))
+              for m in step1}
+    grow = [m for m, e in share4.items()
+            if e.supported and e.details["gpu_load_share"] > step1[m]["gpu_share"] + 1e-9]
+    glue["grow_text"] = (f", and for {prose_list([names[m] for m in grow])} the GPU takes a "
+                         "growing share of it" if grow else "")
+    # the DIMM's ridge: the batch above which its multipliers, not its reads, limit it
+    dimm_macs = float(ndp.dimm_mac_per_s(system.dimm))
+    dimm_weights = float(dram.dimm_bandwidth_bytes_per_s(system.dimm)) / shapes.dtype_bytes("fp16")
+    ridge_b = dimm_macs / dimm_weights
+    glue["dimm_ridge"] = round(ridge_b, 1)
+    glue["dimm_gmacs"] = round(dimm_macs / 1e9)
+    glue["dimm_gweights"] = round(dimm_weights / 1e9, 1)
+    batches = sorted(int(x) for x in b11["batch"].unique())
+    first_cb = next((x for x in batches if x > ridge_b), None)
+    glue["first_cb_text"] = (
+        (f"from batch {first_cb} on" + (f" (at batch {first_cb} only just)"
+                                        if first_cb < 1.1 * ridge_b else ""))
+        if first_cb else "at none of Fig. 11's batches")
+    # where the model's Hermes gets slower per token as the batch grows (paper profile)
+    hb11 = b11[(b11["policy"] == "hermes") & (b11["profile"] == "paper") & b11["supported"]]
+    falls, glue["fall_text"] = fall_words(hb11, names)
+    # the same with the MACs of inactive sequences skipped: no fall
+    skip_tps = {m: {x: policies.estimate("hermes", models[m], system, batch=x,
+                                         prompt_len=prompt_len, gen_len=gen_len,
+                                         options=_options(activities, m, skip_inactive_macs=True)
+                                         ).tokens_per_s for x in batches}
+                for m in hb11["model"].unique()}
+    glue["skip_text"] = skip_words(skip_tps, batches, names)
+    return FailureReading(step1=step1, proj_led=proj_led, shared=shared, ridge_b=ridge_b,
+                          first_cb=first_cb, batches=batches, falls=falls, hb11=hb11,
+                          skip_tps=skip_tps, glue=glue)
+
+
+# ------------------------------------------------------------------------------------ readings
+
+
+def readings_table(readings: pd.DataFrame) -> pd.DataFrame:
+    """``policies.fidelity_by_reading`` as the readings table shows it: errors in %, the order
+    as "k of n", bars moved as "closer / farther", indexed by parameter and value, rounded to
+    the decimals the text quotes."""
+    return rounded(readings.assign(
+        order=lambda d: d["n_order"].astype(str) + " of " + d["n_models"].astype(str),
+        bs1_median_abs_err=lambda d: 100 * d["bs1_median_abs_err"],
+        batch_median_abs_err=lambda d: 100 * d["batch_median_abs_err"],
+        moved=lambda d: d["n_closer"].astype(str) + " / " + d["n_farther"].astype(str))[
+        ["parameter", "value", "bs1_median_abs_err", "batch_median_abs_err", "order",
+         "hermes_over_host", "model_step_growth", "moved"]].rename(columns={
+             "bs1_median_abs_err": "bs 1 err (%)", "batch_median_abs_err": "bs 2–16 err (%)",
+             "order": "order", "hermes_over_host": "H / H-host",
+             "model_step_growth": "step growth",
+             "moved": "closer / farther"}).set_index(["parameter", "value"]).round(
+        {"bs 1 err (%)": 1, "bs 2–16 err (%)": 1, "H / H-host": 2, "step growth": 2}), 3)
+
+
+def reading_row(table: pd.DataFrame, name: str, value: Any = None) -> pd.Series:
+    """One row of a table of ``policies.fidelity_by_reading``: parameter `name` (``defaults``
+    for the defaults) at `value` (its only row where None)."""
+    t = table[table["parameter"] == name]
+    return t.iloc[0] if value is None else t[t["value"] == str(value)].iloc[0]
+
+
+def reading(readings: Mapping[str, pd.DataFrame], profile: str, name: str,
+            value: Any = None) -> pd.Series:
+    """One row of the readings of `profile` (a mapping of profile → table): `reading_row`."""
+    return reading_row(readings[profile], name, value)
+
+
+def readings_glue(*, half: pd.Series, ds: pd.Series, skip: pd.Series, shared: pd.Series,
+                  link_name: str) -> dict[str, object]:
+    """The readings' paragraph: the paper profile with the link at half its rate (`half`), the
+    datasheet profile's defaults (`ds`), inactive MACs skipped (`skip`) and ranks sharing one
+    bus (`shared`), rows of :func:`reading`; `link_name` is the datasheet link's name.
+
+    Each reading's median errors (``rd_<key>_bs1``, ``rd_<key>_batch``, %) and Hermes over
+    Hermes-host (``rd_<key>_hh``) to the table's decimals, and the clauses that read N.P. where
+    Hermes cannot run Fig. 11's bars.
+    """
+    out: dict[str, object] = {"link_name": link_name.replace(" x", " ×"),
+                              "rd_shared_order": int(shared["n_order"]),
+                              "rd_shared_models": int(shared["n_models"]),
+                              "rd_half_farther": int(half["n_farther"]),
+                              "rd_half_nbars": int(half["n_bars"])}
+    # glued to the decimals of the table (one rounding, so text and table agree)
+    for key, row in (("half", half), ("ds", ds), ("skip", skip), ("shared", shared)):
+        out[f"rd_{key}_bs1"] = float(np.round(100 * row["bs1_median_abs_err"], 1))
+        out[f"rd_{key}_batch"] = float(np.round(100 * row["batch_median_abs_err"], 1))
+        out[f"rd_{key}_hh"] = np_or(float(np.round(row["hermes_over_host"], 2)), ".2f")
+    # Hermes over Hermes-host needs Hermes on Fig. 11's bars: in words where it is N.P.
+    out["rd_half_hh_clause"] = (
+        "and brings Hermes over Hermes-host to "
+        + np_or(float(np.round(half["hermes_over_host"], 2)), ".2f") + "×"
+        if pd.notna(half["hermes_over_host"])
+        else "while Hermes over Hermes-host stays N.P. (Hermes cannot run Fig. 11's bars)")
+    ds_errs = (f"{np.round(100 * ds['bs1_median_abs_err'], 1):.1f} %, "
+               f"{np.round(100 * ds['batch_median_abs_err'], 1):.1f} %")
+    out["rd_ds_text"] = (
+        ds_errs + " and " + np_or(float(np.round(ds["hermes_over_host"], 2)), ".2f") + "×"
+        if pd.notna(ds["hermes_over_host"]) else ds_errs.replace(", ", " and ")
+        + ", with Hermes over Hermes-host N.P.")
+    return out
+
+
+def _share_range(values: Iterable[float]) -> str | None:
+    """"a–b" (one decimal) over the values that are not NaN; None where all are."""
+    vals = [v for v in values if not np.isnan(v)]
+    return f"{min(vals):.1f}–{max(vals):.1f}" if vals else None
+
+
+def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
+                      activities: Mapping[str, Activity], models: Mapping[str, ModelSpec],
+                      bars: pd.DataFrame, stated: pd.DataFrame, *, prompt_len: int,
+                      gen_len: int) -> dict[str, object]:
+    """The evidence against the half-rate link (``link_bandwidth_scale`` = 0.5) on `system`
+    (the paper profile's): how many Accelerate bars move away from the paper
+    (``rd_half_acc_far`` of ``rd_acc_n``, against `bars`, Figs. 9–11's bars under both
+    profiles in figure order), and Hermes' prefill share of the batch-1 run for Falcon-40B
+    and LLaMA2-70B at the default and the halved link (``pf_share_default``,
+    ``pf_share_half``, %, and the clauses ``pf_half_text``, ``pf_default_text``) beside the
+    paper's stated share (``stated_prefill_share``)."""
+    half_opts = Assumptions(link_bandwidth_scale=0.5)
+    half_bars = pd.concat([policies.model_bars(paper[f], system, activities, models,
+                                               options=half_opts, prompt_len=prompt_len,
+                                               gen_len=gen_len) for f in _FIGURES],
+                          ignore_index=True)
+    base_bars = bars[bars["profile"] == "paper"].reset_index(drop=True)
+    farther = (np.abs(np.log(half_bars["tokens_per_s"] / half_bars["paper_tokens_per_s"]))
+               > np.abs(np.log(base_bars["tokens_per_s"] / base_bars["paper_tokens_per_s"]))
+               + 1e-12)
+    acc_far = half_bars[farther & (half_bars["policy"] == "accelerate")]
+    stated_pf = sc.paper_text(stated.loc["hermes_prefill_share_bs1", "value"])
+    out: dict[str, object] = {"rd_half_acc_far": len(acc_far),
+                              "rd_acc_n": int((half_bars["policy"] == "accelerate").sum()),
+                              "stated_prefill_share": stated_pf}
+    share = {}
+    for name, o in (("default", Assumptions()), ("half", half_opts)):
+        for m in ("falcon_40b", "llama2_70b"):
+            e = policies.estimate("hermes", models[m], system, batch=1, prompt_len=prompt_len,
+                                  gen_len=gen_len, options=replace(o, activity=activities[m]))
+            share[(name, m)] = 100 * e.prefill_s / e.total_s if e.supported else np.nan
+    pf = {name: _share_range(v for (n, _), v in share.items() if n == name)
+          for name in ("default", "half")}
+    for name in ("default", "half"):
+        out[f"pf_share_{name}"] = pf[name] or sc.NP
+    out["pf_half_text"] = (
+        f"the slower link makes prefill {pf['half']} % of the batch-1 run for Falcon-40B and "
+        f"LLaMA2-70B, against the paper's {stated_pf} %" if pf["half"] else "Hermes cannot run "
+        "Falcon-40B or LLaMA2-70B at batch 1 here, so the model gives no prefill share to set "
+        f"beside the paper's {stated_pf} %")
+    out["pf_default_text"] = (f", which the default link matches ({pf['default']} %)"
+                              if pf["default"] else "")
+    return out

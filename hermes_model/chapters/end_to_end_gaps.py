@@ -1,0 +1,960 @@
+"""The end-to-end chapter's gaps: where the model and the paper's Figs. 9–11 part ways.
+
+The later sections of ``book/end_to_end.ipynb``: the decode steps the paper's Hermes bars imply
+(:func:`implied_steps`), the straight line Hermes-base's steps draw in the batch
+(:func:`affine_lines`, :func:`overlap_reading`), LLaMA2-13B's Hermes-host bar
+(:func:`hermes_host_13b`), the bars farthest from the paper (:func:`far_bars`), Hermes-host at
+batch 16 and across the batch (:func:`hermes_host_batch16`, :func:`hermes_host_gains`,
+:func:`hermes_host_bs1`) and the detailed configuration (:func:`detailed`,
+:func:`offload_range`, :func:`profile_difference`). Each takes the bars
+``policies.model_bars`` gave the chapter (one frame a figure, a ``profile`` column added) and
+returns its glue values (key → the value as the text prints it) beside the objects the
+chapter's later cells and hidden checks read. Times inside are in seconds, bytes in bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hermes_model import policies, shapes
+from hermes_model import scorecard as sc
+from hermes_model import units as u
+from hermes_model.chapters.end_to_end import np_or, reading_row, sel
+from hermes_model.plotting import rounded
+from hermes_model.policies import Activity, Assumptions, Estimate
+from hermes_model.roofline import prose_list
+from hermes_model.shapes import ModelSpec
+
+__all__ = [
+    "AffineLines", "Detailed", "FarBars", "HostBatch16", "HostGains", "HostLlama13",
+    "ImpliedSteps", "OffloadRange", "OverlapReading", "affine_lines", "detailed", "far_bars",
+    "hermes_host_13b", "hermes_host_batch16", "hermes_host_bs1", "hermes_host_gains",
+    "implied_steps", "offload_range", "overlap_reading", "profile_difference",
+]
+
+Glue = dict[str, object]
+
+
+# -- the paper's decode step, implied ----------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImpliedSteps:
+    """What :func:`implied_steps` gives the chapter.
+
+    Attributes
+    ----------
+    steps : DataFrame
+        ``model``, ``batch``, ``series``, ``step_s`` (s): Hermes' mean decode step, implied by the
+        paper's bars (each profile's prefill) and the model's own (each profile); positive only.
+    no_step : DataFrame
+        The implied rows (chapter's profile) whose prefill outlasts the paper's whole run.
+    table : DataFrame
+        The steps in ms to three significant figures, a row per model (display name) and
+        series, a column per batch.
+    glue : dict
+        Glue key → value as the text prints it.
+    """
+
+    steps: pd.DataFrame
+    no_step: pd.DataFrame
+    table: pd.DataFrame
+    glue: Glue
+
+
+def _growth(wide: pd.DataFrame, lo: int, hi: int, series: str) -> float:
+    """Median step growth per doubling of the batch from lo to hi, to two decimals (the text's);
+    NaN where no model has both batches."""
+    if not {lo, hi} <= set(wide.columns) or series not in set(
+            wide.index.get_level_values("series")):
+        return np.nan
+    g = (wide[hi] / wide[lo]) ** (1 / np.log2(hi / lo))
+    return float(np.round(g.xs(series, level="series").median(), 2))
+
+
+def _why_no_growth(h11: pd.DataFrame, lo: int, hi: int, profile: str, implied: bool) -> str:
+    """Why the step growth from batch lo to hi of a series cannot be computed, in words."""
+    t = h11[h11["profile"] == profile]
+    if implied and any({lo, hi} <= set(g["batch"]) for _, g in t.groupby("model")):
+        return (f"the model's prefill ({profile} profile) alone outlasts the paper's whole run at "
+                f"batch {lo} or {hi} for every model, so those bars imply no step")
+    return (f"Hermes cannot run any of Fig. 11's models at both batch {lo} and {hi} with these "
+            "parameters (N.P.)")
+
+
+def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
+                  profiles: Sequence[str], gen_len: int, names: Mapping[str, str]
+                  ) -> ImpliedSteps:
+    """Hermes' decode steps the paper's Fig. 11 bars imply, beside the model's, and their growth.
+
+    Parameters
+    ----------
+    b11 : DataFrame
+        ``policies.model_bars`` of Fig. 11 under every profile (column ``profile``).
+    readings : DataFrame
+        ``policies.fidelity_by_reading`` under the chapter's profile.
+    profile : str
+        The chapter's profile; the other one of `profiles` is the other.
+    profiles : sequence of str
+        Every profile, in the chart's order.
+    gen_len : int
+        Generated tokens per sequence.
+    names : mapping of model slug → display name
+
+    Returns
+    -------
+    ImpliedSteps
+        Glue keys ``implied_note``, ``grow_*`` and ``grow_s_*``.
+
+    Notes
+    -----
+    The step the paper implies inverts the throughput, ``policies.implied_decode_step_s``; the
+    growth is :math:`(T(hi)/T(lo))^{1/\\log_2(hi/lo)}` per model, median over the models.
+    """
+    other = next(p for p in profiles if p != profile)
+    h11 = b11[(b11["policy"] == "hermes") & b11["supported"]]
+    parts = []
+    for p in (profile, other):
+        t = h11[h11["profile"] == p]
+        parts.append(pd.DataFrame({"model": t["model"], "batch": t["batch"],
+                                   "series": f"paper, implied ({p} profile's prefill)",
+                                   "step_s": policies.implied_decode_step_s(
+                                       t["paper_tokens_per_s"].to_numpy(),
+                                       batch=t["batch"].to_numpy(), gen_len=gen_len,
+                                       prefill_s=t["prefill_s"].to_numpy())}))
+    for p in profiles:
+        t = h11[h11["profile"] == p]
+        parts.append(pd.DataFrame({"model": t["model"], "batch": t["batch"],
+                                   "series": f"model, {p} profile", "step_s": t["decode_step_s"]}))
+    steps = pd.concat(parts, ignore_index=True)
+    # a bar whose model prefill alone outlasts the paper's whole run implies no decode step
+    implied_here = f"paper, implied ({profile} profile's prefill)"
+    implied_other = f"paper, implied ({other} profile's prefill)"
+    model_here = f"model, {profile} profile"
+    no_step = steps[(steps["step_s"] <= 0) & (steps["series"] == implied_here)]
+    steps = steps[steps["step_s"] > 0]
+    glue: Glue = {"implied_note": "" if no_step.empty else (
+        f"Here the model's prefill alone outlasts the paper's whole run for {len(no_step)} of its "
+        "Hermes bars (" + ", ".join(f"{names[m]} at batch {b_}" for m, b_ in zip(
+            no_step["model"], no_step["batch"], strict=True)) + "): "
+        "they imply no decode step and are left out below.")}
+    wide = steps.pivot_table(index=["model", "series"], columns="batch", values="step_s")
+    g14, g16, g14o = (_growth(wide, 1, hi, s) for hi, s in
+                      ((4, implied_here), (16, implied_here), (4, implied_other)))
+    m14, m16 = _growth(wide, 1, 4, model_here), _growth(wide, 1, 16, model_here)
+    glue |= {"grow_paper": np_or(g16, ".2f"), "grow_model": np_or(m16, ".2f"),
+             "grow14_paper": np_or(g14, ".2f"), "grow14_paper_other": np_or(g14o, ".2f"),
+             "grow14_model": np_or(m14, ".2f")}
+    singles = readings[~readings["parameter"].isin(["defaults"])]
+    singles = singles[singles["model_step_growth"].notna()]
+    best = singles.loc[singles["model_step_growth"].idxmax()] if len(singles) else None
+    best_growth = np.nan if best is None else float(np.round(best["model_step_growth"], 2))
+    glue["grow14_best"] = np_or(best_growth, ".2f")
+    glue["grow14_best_name"] = sc.NP if best is None else f"{best['parameter']} = {best['value']}"
+    paper_ok, model_ok = pd.notna(g14) and pd.notna(g16), pd.notna(m14) and pd.notna(m16)
+    glue["grow14_paper_clause"] = (f"the paper's bars imply {g14:.2f}× at the defaults"
+                                   if pd.notna(g14) else
+                                   "the growth the paper's bars imply cannot be computed here")
+    glue["grow_s_paper"] = (
+        f"The paper's implied step grows steadily, by a median {g14:.2f}× per doubling of the "
+        f"batch from 1 to 4 and {g16:.2f}× from 1 to 16, as if the cold side's work grew with the "
+        "batch and were never hidden behind the GPU's." if paper_ok else
+        "How the paper's implied step grows with the batch cannot be computed here: "
+        + _why_no_growth(h11, 1, 4 if pd.isna(g14) else 16, profile, True) + ".")
+    glue["grow_s_other"] = (
+        "How fast depends on the prefill subtracted: with the other profile's prefill the same "
+        f"bars imply {g14o:.2f}× from 1 to 4." if pd.notna(g14o) else "" if pd.isna(g14) else
+        "With the other profile's prefill the growth from 1 to 4 cannot be computed: "
+        + _why_no_growth(h11, 1, 4, other, True) + ".")
+    glue["grow_s_model"] = (
+        f"The model's step grows by {m14:.2f}× per doubling from 1 to 4, then faster when the "
+        f"DIMMs turn compute-bound ({m16:.2f}× per doubling over 1–16)." if model_ok else
+        "Nor can the model's own step growth be computed, for the same reason." if not paper_ok
+        else "The model's own step growth cannot be computed: "
+        + _why_no_growth(h11, 1, 4 if pd.isna(m14) else 16, profile, False) + ".")
+    glue["grow_s_best"] = (
+        "No single unstated parameter brings the model's growth from 1 to 4 up to the paper's: "
+        f"the closest, {best['parameter']} = {best['value']}, reaches {best_growth:.2f}×"
+        if best is not None and pd.notna(g14) else "No reading of an unstated parameter gives a "
+        "growth to set beside the paper's either")
+    glue["grow_s_verdict"] = ("The batch acceptance criterion fails on this difference of shape."
+                              if paper_ok and model_ok else "")
+    table = (wide / u.MS).map(sc.sig_text).rename(index=names, level="model").rename_axis(
+        columns="mean decode step (ms) at batch")
+    return ImpliedSteps(steps=steps, no_step=no_step, table=table, glue=glue)
+
+
+# -- the straight line of Hermes-base's steps ---------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AffineLines:
+    """What :func:`affine_lines` gives the chapter.
+
+    Attributes
+    ----------
+    lines : DataFrame
+        Indexed by model, system and step (``paper, implied``, ``model``, ``model, reads then
+        MACs``): ``A (ms)``, ``B (ms per sequence)``, ``B / A``, ``off the line (%)``.
+    table : DataFrame
+        `lines` as the chapter's table shows it (fixed decimals, display names).
+    glue : dict
+        Glue keys ``hb_*``, ``h_paper_err_*``.
+    """
+
+    lines: pd.DataFrame
+    table: pd.DataFrame
+    glue: Glue
+
+
+_LINE_COLUMNS = ["A (ms)", "B (ms per sequence)", "B / A", "off the line (%)"]
+
+
+def _fit_rows(m: str, pol: str, fits: Mapping[str, policies.AffineStep]) -> list[dict[str, Any]]:
+    return [{"model": m, "system": pol, "step": k, "A (ms)": f.intercept_s / u.MS,
+             "B (ms per sequence)": f.per_sequence_s / u.MS,
+             "B / A": f.per_sequence_s / f.intercept_s, "off the line (%)": 100 * f.max_rel_err}
+            for k, f in fits.items()]
+
+
+def _line_stat(lines: pd.DataFrame, system: str, step: str, col: str) -> pd.Series:
+    """A column of the fits of one system and step, over the models with a line."""
+    if (system, step) not in set(zip(lines.index.get_level_values("system"),
+                                     lines.index.get_level_values("step"), strict=True)):
+        return pd.Series(dtype=float)
+    return lines.xs((system, step), level=("system", "step"))[col]
+
+
+def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec], systems: Mapping[str, Any],
+                 activities: Mapping[str, Activity], *, profile: str, other: str,
+                 prompt_len: int, gen_len: int, names: Mapping[str, str]) -> AffineLines:
+    """Straight lines :math:`T(b) = A + B\\,b` through Hermes-base's and Hermes' decode steps.
+
+    For each model and system that runs every batch of Fig. 11 (with a positive implied step),
+    three fits (``policies.affine_step_fit``): the steps the paper's bars imply (the model's
+    prefill, chapter's profile), the model's, and the model's with reads then MACs
+    (``ndp_overlap=False``). The glue values compare them; ``hb_a_shift_*`` is how far A moves
+    with the other profile's prefill.
+
+    Parameters
+    ----------
+    b11 : DataFrame
+        ``policies.model_bars`` of Fig. 11 under every profile (column ``profile``).
+    models, systems, activities : mappings
+        Model slug → spec; profile → system; model slug → activity statistics.
+    profile, other : str
+        The chapter's profile and the other one.
+    prompt_len, gen_len : int
+        Prompt and generated tokens per sequence.
+    names : mapping of model slug → display name
+    """
+    rows: list[dict[str, Any]] = []
+    here = b11[b11["policy"].isin(["hermes-base", "hermes"]) & (b11["profile"] == profile)]
+    for (m, pol), t in here.groupby(["model", "policy"], sort=False):
+        t = t.sort_values("batch")
+        bs = t["batch"].to_numpy()
+        implied = policies.implied_decode_step_s(t["paper_tokens_per_s"].to_numpy(), batch=bs,
+                                                 gen_len=gen_len,
+                                                 prefill_s=t["prefill_s"].to_numpy())
+        if not (t["supported"].all() and (implied > 0).all()):
+            continue  # N.P. at some batch, or no implied step there: no line
+        opts = Assumptions(activity=activities[m], ndp_overlap=False)
+        serial = [policies.estimate(pol, models[m], systems[profile], batch=int(x),
+                                    prompt_len=prompt_len, gen_len=gen_len,
+                                    options=opts).decode_step_s for x in bs]
+        rows += _fit_rows(m, pol, {
+            "paper, implied": policies.affine_step_fit(bs, implied),
+            "model": policies.affine_step_fit(bs, t["decode_step_s"].to_numpy()),
+            "model, reads then MACs": policies.affine_step_fit(bs, serial)})
+    lines = pd.DataFrame(rows, columns=["model", "system", "step", *_LINE_COLUMNS]).set_index(
+        ["model", "system", "step"])
+    decimals = {"A (ms)": 1, "B (ms per sequence)": 1, "B / A": 2, "off the line (%)": 2}
+    shown = pd.DataFrame({c: [f"{v:.{d}f}" for v in lines[c].round(d)]
+                          for c, d in decimals.items()}, index=lines.index)
+    table = shown.rename(index=names, level="model").rename(index=sc.SYSTEM_NAMES, level="system")
+    hb_paper = _line_stat(lines, "hermes-base", "paper, implied", "off the line (%)")
+    shown_t = {"hb_line_err_max": np_or(float(np.round(hb_paper.max(), 2)), ".2f")}
+    for key, col_, sys_, step_, f_ in (
+            ("hb_ba", "B / A", "hermes-base", "paper, implied", ".2f"),
+            ("hb_model_err", "off the line (%)", "hermes-base", "model", ".0f"),
+            ("h_paper_err", "off the line (%)", "hermes", "paper, implied", ".0f")):
+        v = _line_stat(lines, sys_, step_, col_)
+        shown_t[f"{key}_lo"] = np_or(float(np.round(v.min(), 2)), f_)
+        shown_t[f"{key}_hi"] = np_or(float(np.round(v.max(), 2)), f_)
+    for key, col_ in (("hb_a_ratio", "A (ms)"), ("hb_b_ratio", "B (ms per sequence)")):
+        v = (_line_stat(lines, "hermes-base", "paper, implied", col_)
+             / _line_stat(lines, "hermes-base", "model, reads then MACs", col_))
+        shown_t[f"{key}_lo"] = np_or(rounded(float(v.min())), ".1f")
+        shown_t[f"{key}_hi"] = np_or(rounded(float(v.max())), ".1f")
+    hb_other = b11[(b11["policy"] == "hermes-base") & (b11["profile"] == other)].sort_values(
+        ["model", "batch"])
+    a_shift = []
+    for m_, t_ in hb_other.groupby("model", sort=False):
+        implied_other = policies.implied_decode_step_s(
+            t_["paper_tokens_per_s"].to_numpy(), batch=t_["batch"].to_numpy(), gen_len=gen_len,
+            prefill_s=t_["prefill_s"].to_numpy())
+        if (m_, "hermes-base", "paper, implied") not in lines.index or not (
+                implied_other > 0).all():
+            continue
+        f_other = policies.affine_step_fit(t_["batch"], implied_other)
+        a_here = lines.loc[(m_, "hermes-base", "paper, implied"), "A (ms)"]
+        a_shift.append(abs(f_other.intercept_s / u.MS / a_here - 1))
+    shown_t["hb_a_shift_pct"] = np_or(rounded(100 * max(a_shift)) if a_shift else np.nan, ".0f")
+
+    def with_unit(unit: str, *keys: str) -> str:
+        vals = [shown_t[k] for k in keys]
+        return sc.NP if sc.NP in vals else "–".join(vals) + unit
+
+    glue: Glue = dict(shown_t)
+    glue["hb_line_err_t"] = with_unit(" %", "hb_line_err_max")
+    glue["hb_ba_t"] = (sc.NP if sc.NP in (shown_t["hb_ba_lo"], shown_t["hb_ba_hi"]) else
+                       f"between {shown_t['hb_ba_lo']} and {shown_t['hb_ba_hi']}")
+    glue["hb_a_shift_t"] = with_unit(" %", "hb_a_shift_pct")
+    for key, unit in (("hb_model_err", " %"), ("hb_a_ratio", "×"), ("hb_b_ratio", "×"),
+                      ("h_paper_err", " %")):
+        glue[f"{key}_t"] = with_unit(unit, f"{key}_lo", f"{key}_hi")
+    glue["hb_np_lead"] = "" if len(lines) else (
+        "With these parameters the model cannot run Hermes-base and Hermes on all of Fig. 11's "
+        "batches for any of its models (N.P.), so none of the fits below can be made and each of "
+        "their values reads N.P.")
+    return AffineLines(lines=lines, table=table, glue=glue)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverlapReading:
+    """The reading ``ndp_overlap = False`` (reads, then MACs) against the acceptance criteria.
+
+    Attributes
+    ----------
+    bs1_pct, batch_pct : float
+        Hermes' median absolute error at batch 1 and at batches 2–16 (%, one decimal).
+    passes : bool
+        Both within the criteria.
+    glue : dict
+        Glue keys ``rd_overlap_*``.
+    """
+
+    bs1_pct: float
+    batch_pct: float
+    passes: bool
+    glue: Glue
+
+
+def overlap_reading(readings: pd.DataFrame, crit: Mapping[str, float]) -> OverlapReading:
+    """Hermes with NDP cores that read, then multiply (``ndp_overlap = False``), in words.
+
+    Parameters
+    ----------
+    readings : DataFrame
+        ``policies.fidelity_by_reading`` under the chapter's profile.
+    crit : mapping
+        The acceptance criteria: ``bs1_pct`` and ``batch_pct`` (median absolute errors, %).
+    """
+    row, d = reading_row(readings, "ndp_overlap", False), reading_row(readings, "defaults")
+    bs1 = float(np.round(100 * row["bs1_median_abs_err"], 1))
+    batch = float(np.round(100 * row["batch_median_abs_err"], 1))
+    better = (bs1 < 100 * d["bs1_median_abs_err"]) and (batch < 100 * d["batch_median_abs_err"])
+    passes = bool(bs1 <= crit["bs1_pct"] and batch <= crit["batch_pct"])
+    glue: Glue = {
+        "rd_overlap_bs1": bs1, "rd_overlap_batch": batch,
+        "rd_overlap_verdict": ("better than the defaults" if better else
+                               "not better than the defaults")
+        + (", and within both median criteria of the acceptance table" if passes
+           else ", and still outside the median criteria of the acceptance table"),
+        "rd_overlap_summary": ("moves closer to the paper" if better else "does not move closer")
+        + (" and meets both median criteria" if passes else " but still misses the median criteria"),
+        "rd_overlap_closer": int(row["n_closer"]), "rd_overlap_farther": int(row["n_farther"])}
+    return OverlapReading(bs1_pct=bs1, batch_pct=batch, passes=passes, glue=glue)
+
+
+# -- Hermes-host on LLaMA2-13B -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostLlama13:
+    """What :func:`hermes_host_13b` gives the chapter.
+
+    Attributes
+    ----------
+    estimate : Estimate
+        Hermes-host on LLaMA2-13B at batch 1 (defaults).
+    cpu_bytes : float
+        The weights left in host memory (B).
+    glue : dict
+        Glue keys ``ll13_fit``, ``hh13_*``, ``host_peak_gbps``, ``host_frac``.
+    """
+
+    estimate: Estimate
+    cpu_bytes: float
+    glue: Glue
+
+
+def _hh13_reading(ratio: float, implied_s: float, model_s: float) -> str:
+    """The paper's implied step against the dense, serial one (`ratio`) and the model's."""
+    if abs(ratio - 1) <= 0.25:  # "close to" the dense, serial step: within 25 % of it
+        return ("close to the dense, serial figure: the paper's Hermes-host behaves as if it "
+                "drew little from sparsity or from running the GPU and the CPU side by side "
+                "(or kept much less of the model on the GPU).")
+    if ratio > 1:
+        return (f"{ratio:.1f}× the dense, serial figure: the paper's Hermes-host is slower here "
+                "than even a dense, serial step, as if it drew nothing from sparsity or from "
+                "running the GPU and the CPU side by side and kept much less of the model on the "
+                "GPU.")
+    if implied_s > model_s:
+        return (f"below the dense, serial figure ({ratio:.2f}× it) but above the model's step: "
+                "the paper's Hermes-host behaves as if it drew less from sparsity or from running "
+                "the GPU and the CPU side by side than the model does (or kept less of the model "
+                "on the GPU).")
+    return "below both the dense, serial figure and the model's step."
+
+
+def hermes_host_13b(model: ModelSpec, system: Any, b10: pd.DataFrame, *, profile: str,
+                    activity: Activity | None, order: Mapping[str, bool], prompt_len: int,
+                    gen_len: int) -> HostLlama13:
+    """LLaMA2-13B's Hermes-host bar: the step the paper implies against dense, serial reads.
+
+    Parameters
+    ----------
+    model : ModelSpec
+        LLaMA2-13B.
+    system : SystemSpec
+        The chapter's profile's system.
+    b10 : DataFrame
+        ``policies.model_bars`` of Fig. 10 under every profile (column ``profile``).
+    profile : str
+        The chapter's profile.
+    activity : Activity or None
+        LLaMA2-13B's activity statistics.
+    order : mapping of model slug → bool
+        ``policies.system_order_matches`` at batch 1 (the acceptance table's order).
+    prompt_len, gen_len : int
+        Prompt and generated tokens per sequence.
+
+    Notes
+    -----
+    Dense and serial: the GPU's resident weights at its attained bandwidth, then the host's
+    :math:`W - W_\\mathrm{GPU}` at the host's, with no overlap.
+    """
+    hh13 = policies.estimate("hermes-host", model, system, batch=1, prompt_len=prompt_len,
+                             gen_len=gen_len, options=Assumptions(activity=activity))
+    weights = shapes.weight_bytes(model, "fp16")
+    gpu_bytes = hh13.details["gpu_resident_bytes"]
+    cpu_bytes = weights - gpu_bytes
+    host_bw = system.host.achievable_bandwidth_bytes_per_s
+    b13 = sel(b10, profile)
+    b13 = b13[b13["model"] == model.slug].set_index("policy")
+    paper_hh13 = float(b13.loc["hermes-host", "paper_tokens_per_s"])
+    serial_s = gpu_bytes / system.gpu.achievable_bandwidth_bytes_per_s + cpu_bytes / host_bw
+    ratio = weights / system.gpu.memory_bytes
+    cap = f"{rounded(system.gpu.memory_bytes / u.GiB):g} GB GPU"
+    implied_s = float(policies.implied_decode_step_s(paper_hh13, batch=1, gen_len=gen_len,
+                                                     prefill_s=hh13.prefill_s))
+    reading = _hh13_reading(implied_s / serial_s, implied_s, hh13.decode_step_s)
+    if b13.loc["hermes-host", "tokens_per_s"] <= b13.loc["hermes-base", "tokens_per_s"]:
+        reading += " Here the model, too, puts Hermes-host below Hermes-base."
+    elif implied_s > hh13.decode_step_s:
+        reading += (" The model cannot put Hermes-host below Hermes-base here without one of "
+                    "those, and the paper states none.")
+    fails = [k for k, v in order.items() if not v]  # the acceptance table's ordering failures
+    glue: Glue = {
+        "ll13_fit": f"fit the {cap}" if ratio <= 1 else f"nearly fit the {cap}"
+        if ratio <= 1.25 else f"are {ratio:.1f} times the memory of the {cap}",
+        "hh13_gpu_gb": rounded(gpu_bytes / u.GB),
+        "hh13_serial_ms": rounded(serial_s / u.MS),
+        "hh13_cpu_gb": rounded(cpu_bytes / u.GB),
+        "hh13_dense_ms": rounded(cpu_bytes / host_bw / u.MS),
+        "hh13_host_gbps": rounded(host_bw / u.GB),
+        "host_peak_gbps": rounded(system.host.dram_bandwidth_bytes_per_s / u.GB),
+        "host_frac": system.host.efficiency.bandwidth_frac,
+        "hh13_model_ms": rounded(hh13.decode_step_s / u.MS),
+        "hh13_paper": paper_hh13,
+        "hh13_implied_ms": rounded(implied_s / u.MS),
+        "hh13_reading": reading,
+        "hh13_intro": "The one ordering failure comes from one bar." if fails == ["llama2_13b"]
+        else "LLaMA2-13B's ordering failure comes from one bar." if "llama2_13b" in fails
+        else "The model orders LLaMA2-13B's systems as the paper does; one bar still stands out."}
+    return HostLlama13(estimate=hh13, cpu_bytes=cpu_bytes, glue=glue)
+
+
+# -- where model and paper disagree most --------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FarBars:
+    """What :func:`far_bars` gives the chapter.
+
+    Attributes
+    ----------
+    bars : DataFrame
+        The distinct bars of Figs. 9–11 the model runs (chapter's profile).
+    table : DataFrame
+        Per system, the bars off by more than the tolerance and their median error.
+    glue : dict
+        Glue keys ``far_pct``, ``n_far``, ``n_bars``, ``acc_*``, ``offload_*``, ``fg*``,
+        ``dv_over_fg_*``.
+    """
+
+    bars: pd.DataFrame
+    table: pd.DataFrame
+    glue: Glue
+
+
+def far_bars(bs1: pd.DataFrame, b11: pd.DataFrame, models: Mapping[str, ModelSpec],
+             from_model: Mapping[str, float], stated: pd.DataFrame, *, profile: str,
+             gen_len: int) -> FarBars:
+    """The distinct bars farther from the paper than the scorecard's ±35 %, by system.
+
+    Distinct bars as the scorecard counts them (``scorecard.distinct_bars``): Figs. 9 and 10 at
+    batch 1, then the bars of Fig. 11 they do not already hold.
+
+    Parameters
+    ----------
+    bs1, b11 : DataFrame
+        ``policies.model_bars`` of Figs. 9 and 10 together, and of Fig. 11, every profile.
+    models : mapping of model slug → ModelSpec
+    from_model : mapping of average name → float
+        ``policies.figure_averages`` of the model's bars (Deja Vu over FlexGen is read).
+    stated : DataFrame
+        The paper's stated averages, indexed by name (column ``value``).
+    profile : str
+        The chapter's profile.
+    gen_len : int
+        Generated tokens per sequence.
+    """
+    allb = sc.distinct_bars(pd.concat([sel(bs1, profile), sel(b11, profile)],
+                                      ignore_index=True))
+    allb = allb[allb["supported"]]
+    far_frac = sc.TOLERANCES["rel_35"]  # the scorecard's tolerance for every system but Hermes
+    far = allb[np.abs(allb["error_frac"]) > far_frac]
+    ratio = allb["tokens_per_s"] / allb["paper_tokens_per_s"]
+    acc_opt = ratio[(allb["policy"] == "accelerate") & allb["model"].str.startswith("opt_")
+                    & (allb["batch"] == 1)]
+    off = ratio[allb["policy"].isin(["flexgen", "dejavu"])]
+    acc13 = allb[(allb["model"] == "llama2_13b") & (allb["policy"] == "accelerate")].iloc[0]
+    # FlexGen streams every weight once per decode step: the rate the paper's bars imply
+    fg = allb[(allb["policy"] == "flexgen") & (allb["batch"] == 1)]
+    fg_implied = sc.implied_stream_rate(
+        fg, {m: shapes.weight_bytes(models[m], "fp16") for m in fg["model"]}, gen_len=gen_len)
+    fg66 = fg.set_index("model").loc["opt_66b"]
+    glue: Glue = {
+        "far_pct": round(100 * far_frac), "n_far": len(far), "n_bars": len(allb),
+        "acc_opt_lo": round(float(acc_opt.min()), 2), "acc_opt_hi": round(float(acc_opt.max()), 2),
+        "offload_ratio_lo": round(float(off.min()), 1),
+        "offload_ratio_hi": round(float(off.max()), 1),
+        "acc13_paper": sc.paper_text(acc13["paper_tokens_per_s"]),
+        "acc13_over_model": round(float(acc13["paper_tokens_per_s"] / acc13["tokens_per_s"]), 1),
+        "fg66_model_s": rounded(float(fg66["decode_step_s"]), 2),
+        "fg66_paper": sc.paper_text(fg66["paper_tokens_per_s"]),
+        "fg66_implied_s": rounded(float(fg_implied.loc["opt_66b", "implied_step_s"]), 2),
+        "fg_rate_lo": round(float(fg_implied["rate_bytes_per_s"].min()) / u.GB, 1),
+        "fg_rate_hi": round(float(fg_implied["rate_bytes_per_s"].max()) / u.GB, 1),
+        "dv_over_fg_model": round(from_model["dejavu_over_flexgen"], 2),
+        "dv_over_fg_stated": sc.paper_text(stated.loc["dejavu_over_flexgen", "value"])}
+    far_t = far.groupby("policy")["error_frac"].agg(["count", "median"])
+    table = pd.DataFrame({"bars off by > 35 %": far_t["count"],
+                          "median (model / paper − 1)": far_t["median"].map(sc.sig_text)}).rename(
+        index=sc.SYSTEM_NAMES).rename_axis(index="system")
+    return FarBars(bars=allb, table=table, glue=glue)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostBatch16:
+    """What :func:`hermes_host_batch16` gives the chapter.
+
+    Attributes
+    ----------
+    bars : DataFrame
+        Hermes-host's bars at batch 16 for Falcon-40B and OPT-66B, indexed by model.
+    run_s : Series
+        The paper's whole run of each (s).
+    longer : bool
+        Both of the model's prefills outlast the paper's whole run.
+    glue : dict
+        Glue keys ``hh16_*``.
+    """
+
+    bars: pd.DataFrame
+    run_s: pd.Series
+    longer: bool
+    glue: Glue
+
+
+def hermes_host_batch16(b11: pd.DataFrame, *, profile: str, gen_len: int,
+                        names: Mapping[str, str]) -> HostBatch16:
+    """Hermes-host at batch 16: the model's CPU prefill against the paper's whole run.
+
+    Parameters
+    ----------
+    b11 : DataFrame
+        ``policies.model_bars`` of Fig. 11, every profile.
+    profile : str
+        The chapter's profile.
+    gen_len : int
+        Generated tokens per sequence.
+    names : mapping of model slug → display name
+
+    Notes
+    -----
+    The paper's whole run at batch :math:`b` is :math:`b\\,n_\\mathrm{gen}/\\mathrm{tokens/s}`.
+    """
+    pair = ("falcon_40b", "opt_66b")
+    hh16 = b11[(b11["policy"] == "hermes-host") & (b11["batch"] == 16)
+               & (b11["profile"] == profile) & b11["model"].isin(pair)].set_index("model")
+    run = 16 * gen_len / hh16["paper_tokens_per_s"]
+    glue: Glue = {}
+    for m in hh16.index:
+        pf_ = float(hh16.loc[m, "prefill_s"])  # three significant digits: 107 s, or 0.213 s
+        glue[f"hh16_prefill_{m}"] = sc.NP if pd.isna(pf_) else sc.sig_text(pf_) + " s"
+        glue[f"hh16_run_{m}"] = rounded(float(run[m]))
+    # the text's claim, as far as it holds: which prefills outlast the paper's whole run
+    ok16 = [m for m in pair if pd.notna(hh16.loc[m, "prefill_s"])]
+    longer = [m for m in ok16 if hh16.loc[m, "prefill_s"] > run[m]]
+    for_one = "" if len(ok16) == 2 else f", for {names[ok16[0]]}," if ok16 else ""
+    if not ok16:  # N.P. for both
+        cmp_, then = "cannot be set beside", "."
+    elif len(longer) == len(ok16):
+        cmp_, then = f"is{for_one} longer than", (
+            ": the paper's Hermes-host cannot have computed its prompts there at the host's FLOP "
+            "rate.")
+    elif not longer:
+        cmp_, then = f"is{for_one} shorter than", (
+            ": the prefill alone does not show whether the paper's Hermes-host computed its "
+            "prompts on the CPU.")
+    else:
+        cmp_ = ("is, in that order, " + " and ".join(
+            "longer" if m in longer else "shorter" for m in pair) + " than")
+        then = (f": for {names[longer[0]]} the paper's Hermes-host cannot have computed its "
+                "prompts at the host's FLOP rate.")
+    glue |= {"hh16_cmp": cmp_, "hh16_then": then}
+    return HostBatch16(bars=hh16, run_s=run, longer=len(longer) == 2, glue=glue)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostGains:
+    """What :func:`hermes_host_gains` gives the chapter.
+
+    Attributes
+    ----------
+    models : list of str
+        The models followed (those of Fig. 11 in `models`).
+    estimates : dict
+        (model, batch, prompt on the CPU) → Estimate, batches 1 and 16.
+    gains : dict
+        model → {"paper", "cpu", "gpu"}: tokens/s at batch 16 over batch 1.
+    faster : list of bool
+        At each bar the model runs, whether the GPU prompt is at least as fast as the default.
+    implied_x : list of float
+        The paper's implied decode step (GPU prompt) over the model's, at each bar.
+    host_ridge : float
+        The host CPU's ridge, multiply-adds per fp16 weight read.
+    glue : dict
+        Glue keys ``hhg_*``, ``hh_kv_*``, ``hh_lead``, ``hh_o66_text``, ``hh_f40_text``,
+        ``host_ridge``, ``hh_implied_x``, ``hh_faster_txt``.
+    """
+
+    models: list[str]
+    estimates: dict[tuple[str, int, bool], Estimate]
+    gains: dict[str, dict[str, float]]
+    faster: list[bool]
+    implied_x: list[float]
+    host_ridge: float
+    glue: Glue
+
+
+def _gains_text(gains: Mapping[str, float], n_models: int, names: Mapping[str, str],
+                bare: str = "", named: str = "") -> str:
+    """One reading's gains: bare values where all models run and gain, else named, with verbs."""
+    if len(gains) == n_models and min(gains.values()) >= 1:
+        return bare + prose_list([f"{round(v_, 2):.2f}×" for v_ in gains.values()])
+    up_, down_ = ([f"{round(v_, 2):.2f}× for {names[m_]}" for m_, v_ in gains.items()
+                   if (v_ >= 1) == s_] for s_ in (True, False))
+    return named + " and ".join(w_ + prose_list(l_) for w_, l_ in (
+        ("grows ", up_), ("falls to ", down_)) if l_)
+
+
+def _gaps(ms: Sequence[str], names: Mapping[str, str]) -> str:
+    """The gaps of models in words: "LLaMA2-70B's gap", "OPT-66B's and Falcon-40B's gaps"."""
+    return prose_list([f"{names[m_]}'s" for m_ in ms]) + (" gap" if len(ms) == 1 else " gaps")
+
+
+def _share_moves(e: Mapping[tuple[str, int, bool], Estimate], m_: str) -> str:
+    """How the GPU's share of the active neurons goes from batch 1 to 16, in words."""
+    s1, s16 = (round(e[(m_, b_, True)].details["gpu_load_share"], 2) for b_ in (1, 16))
+    return (f"falls from {s1:.2f} to {s16:.2f}" if s16 < s1 else
+            f"rises from {s1:.2f} to {s16:.2f}" if s16 > s1 else f"stays at {s1:.2f}")
+
+
+def _copies_text(e: Mapping[tuple[str, int, bool], Estimate]) -> tuple[str, str]:
+    """OPT-66B's copies of hot neurons and Falcon-40B's share, batch 1 to 16, in words."""
+    c = {(m_, b_): e[(m_, b_, True)].details.get("gpu_cached_bytes", np.nan)
+         for m_ in ("opt_66b", "falcon_40b") for b_ in (1, 16)}
+    gb = {k_: f"{round(v_ / u.GB, 2):.2f} GB" for k_, v_ in c.items()}
+    o66_ok = [e[("opt_66b", b_, True)].supported for b_ in (1, 16)]
+    if not o66_ok[0]:
+        o66 = f"but OPT-66B does not run here even at batch 1 ({sc.NP})"
+    elif not o66_ok[1]:
+        o66 = (f"pushing copies of hot neurons out of GPU memory ({gb[('opt_66b', 1)]} of "
+               f"them at batch 1) until at batch 16 OPT-66B does not run at all ({sc.NP})")
+    else:
+        cut = round(c[("opt_66b", 16)] / u.GB, 2) < round(c[("opt_66b", 1)] / u.GB, 2)
+        o66 = ("pushing copies of hot neurons out of GPU memory ({} of them at batch 1, {} at 16)"
+               if cut else "yet the GPU keeps its copies of hot neurons ({} at batch 1, "
+               "{} at 16)").format(gb[("opt_66b", 1)], gb[("opt_66b", 16)]) + (
+            ": the GPU's share of the active neurons " + _share_moves(e, "opt_66b"))
+    f40 = ""  # nothing where Falcon-40B is N.P. at either batch
+    if all(e[("falcon_40b", b_, True)].supported for b_ in (1, 16)):
+        c1_, c16_ = c[("falcon_40b", 1)], c[("falcon_40b", 16)]
+        sh1_, sh16_ = (e[("falcon_40b", b_, True)].details["gpu_load_share"] for b_ in (1, 16))
+        cut_ = round(100 * (1 - c16_ / c1_)) if c1_ > 0 else 0
+        shrink = ("do not shrink" if c16_ >= c1_ else "barely shrink" if cut_ < 5 else
+                  f"shrink by only {cut_} %")
+        who = "it" if all(o66_ok) else "the GPU's share of the active neurons"
+        # "although": the share falls faster than the copies
+        f40 = (f"For Falcon-40B {who} " + _share_moves(e, "falcon_40b") + (
+            f" although its copies {shrink} ({gb[('falcon_40b', 1)]} to "
+            f"{gb[('falcon_40b', 16)]}): the batch's union of needed neurons outgrows "
+            "them" if sh16_ * c1_ < sh1_ * c16_ else "") + ".")
+    return o66, f40
+
+
+def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system: Any,
+                      activities: Mapping[str, Activity], *, profile: str, prompt_len: int,
+                      gen_len: int, names: Mapping[str, str]) -> HostGains:
+    """Hermes-host from batch 1 to 16: the paper's gain against the model's, read two ways.
+
+    The model's gain with the prompt's cold neurons computed on the CPU (the default) and
+    streamed to the GPU (``host_prefill_on_cpu = False``), the KV cache the GPU keeps, the
+    copies of hot neurons it gives up, the host CPU's ridge and the decode steps the paper's
+    bars imply with the prompt on the GPU.
+
+    Parameters
+    ----------
+    b11 : DataFrame
+        ``policies.model_bars`` of Fig. 11, every profile.
+    models : mapping of model slug → ModelSpec
+    system : SystemSpec
+        The chapter's profile's system.
+    activities : mapping of model slug → Activity
+    profile : str
+        The chapter's profile.
+    prompt_len, gen_len : int
+        Prompt and generated tokens per sequence.
+    names : mapping of model slug → display name
+    """
+    ms = [m_ for m_ in ("opt_66b", "falcon_40b", "llama2_70b") if m_ in models]
+    hhb = b11[(b11["policy"] == "hermes-host") & (b11["profile"] == profile)].set_index(
+        ["model", "batch"])
+
+    def run(m_: str, b_: int, cpu: bool = True) -> Estimate:
+        return policies.estimate("hermes-host", models[m_], system, batch=b_,
+                                 prompt_len=prompt_len, gen_len=gen_len, options=Assumptions(
+                                     activity=activities[m_], host_prefill_on_cpu=cpu))
+
+    e = {(m_, b_, cpu): run(m_, b_, cpu) for m_ in ms for b_ in (1, 16) for cpu in (True, False)}
+
+    def gain(m_: str, cpu: bool) -> float:
+        lo, hi = e[(m_, 1, cpu)], e[(m_, 16, cpu)]
+        return hi.tokens_per_s / lo.tokens_per_s if lo.supported and hi.supported else np.nan
+
+    g = {m_: {"paper": float(hhb.loc[(m_, 16), "paper_tokens_per_s"]
+                             / hhb.loc[(m_, 1), "paper_tokens_per_s"]),
+              "cpu": gain(m_, True), "gpu": gain(m_, False)} for m_ in ms}
+    glue: Glue = {}
+    for m_ in ms:
+        glue[f"hhg_paper_{m_}"] = f"{round(g[m_]['paper'], 2):.2f}×"
+        for b_ in (1, 16):
+            kv_ = b_ * (prompt_len + gen_len) * shapes.kv_cache_bytes_per_token(models[m_], "fp16")
+            glue[f"hh_kv_{m_}_{b_}"] = f"{round(kv_ / u.GB, 2):.2f} GB"
+    # the gains in words, from the values: a model N.P. at either batch left out (and named), a
+    # ratio below 1 called a fall, and a gap called closed where the gain reaches the paper's
+    ok = [m_ for m_ in ms if np.isfinite(g[m_]["cpu"]) and np.isfinite(g[m_]["gpu"])]
+    np_ = "; ".join(f"{names[m_]}: {sc.NP} at batch {16 if e[(m_, 1, True)].supported else 1}"
+                    for m_ in ms if m_ not in ok)
+    kind = {m_: "loses tokens/s with the batch" if g[m_]["cpu"] < 1 else
+            "gains less from the batch than the paper's" if g[m_]["cpu"] < g[m_]["paper"]
+            else "gains at least as much from the batch as the paper's" for m_ in ok}
+    by = {k_: [names[m_] for m_ in ok if kind[m_] == k_] for k_ in kind.values()}
+    glue["hh_lead"] = next(iter(by)) if len(by) == 1 else prose_list(
+        [f"{k_} for {prose_list(v_)}" for k_, v_ in by.items()]) or (
+        f"cannot run these models at batch 16 ({sc.NP})")
+    cpu_g, gpu_g = ({m_: g[m_][k_] for m_ in ok} for k_ in ("cpu", "gpu"))
+    glue["hhg_cpu_text"] = ((_gains_text(cpu_g, len(ms), names) or sc.NP)
+                            + (f" ({np_})" if np_ else ""))
+    # a gap (the CPU-prompt gain below the paper's) closed by the GPU-prompt gain, or narrowed
+    closed = [m_ for m_ in ok if g[m_]["cpu"] < g[m_]["paper"] <= g[m_]["gpu"]]
+    open_ = [m_ for m_ in ok if g[m_]["cpu"] < g[m_]["gpu"] < g[m_]["paper"]]
+    rest = ("the others'" if len(open_) > 1 and len(closed) + len(open_) == len(ok) else
+            _gaps(open_, names))
+    glue["hhg_gpu_text"] = _gains_text(gpu_g, len(ms), names, "its gains become ",
+                                       "its tokens/s ") + (
+        f", which closes {_gaps(closed, names)}" + (f" but only part of {rest}" if open_ else "")
+        if closed else f", which closes only part of {_gaps(open_, names)}" if open_ else "")
+    glue["hh_o66_text"], glue["hh_f40_text"] = _copies_text(e)
+    # the host's ridge: multiply-adds per weight read above which its FLOP rate, not its DRAM,
+    # limits it
+    ridge = system.host.achievable_flop_per_s / 2 / (
+        system.host.achievable_bandwidth_bytes_per_s / shapes.dtype_bytes("fp16"))
+    glue["host_ridge"] = round(ridge)
+    # the paper's Hermes-host decode steps, read with the prompt on the GPU, against the model's
+    hh_x, faster = [], []
+    for (m_, b_), r_ in hhb.iterrows():
+        e_ = run(m_, int(b_), False)
+        if e_.supported and r_["supported"]:
+            faster.append(e_.tokens_per_s >= r_["tokens_per_s"])
+        if e_.supported:
+            imp_ = float(policies.implied_decode_step_s(r_["paper_tokens_per_s"], batch=int(b_),
+                                                        gen_len=gen_len, prefill_s=e_.prefill_s))
+            if imp_ > 0:
+                hh_x.append(imp_ / e_.decode_step_s)
+    glue["hh_implied_x"] = (sc.NP if not hh_x else
+                            f"{round(min(hh_x), 1):.1f}–{round(max(hh_x), 1):.1f}")
+    glue["hh_faster_txt"] = ("at every batch" if all(faster) else
+                             f"at {sum(faster)} of its {len(faster)} bars")
+    return HostGains(models=ms, estimates=e, gains=g, faster=faster, implied_x=hh_x,
+                     host_ridge=ridge, glue=glue)
+
+
+def hermes_host_bs1(bs1: pd.DataFrame, *, profile: str) -> Glue:
+    """Hermes-host at batch 1 against the paper's bars (the bullet's opening): ``hh_bs1_txt``.
+
+    Parameters
+    ----------
+    bs1 : DataFrame
+        ``policies.model_bars`` of Figs. 9 and 10 together, every profile.
+    profile : str
+        The chapter's profile.
+    """
+    hh1 = sel(bs1, profile)
+    hh1 = hh1[(hh1["policy"] == "hermes-host") & hh1["supported"] & hh1["paper_supported"]]
+    fast = int((hh1["tokens_per_s"] > hh1["paper_tokens_per_s"]).sum())
+    return {"hh_bs1_txt": "is faster in the model at batch 1" if fast == len(hh1) else
+            "is slower in the model at batch 1" if fast == 0 else
+            f"is faster in the model at batch 1 for {fast} of {len(hh1)} models"}
+
+
+# -- the detailed configuration and the two profiles --------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Detailed:
+    """What :func:`detailed` gives the chapter.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``scorecard.estimate_table`` of the configuration under every profile.
+    glue : dict
+        Glue keys ``det_hermes`` and ``det_model``.
+    """
+
+    table: pd.DataFrame
+    glue: Glue
+
+
+def detailed(model: ModelSpec, systems: Mapping[str, Any], *, profile: str,
+             activity: Activity | None, batch: int, prompt_len: int, gen_len: int) -> Detailed:
+    """Every system on the chapter's model and batch, and Hermes' tokens/s in words.
+
+    Where Hermes cannot run it (N.P.), the words say why, and how many NDP-DIMMs it would need
+    (``policies.min_dimms``) where more would let it run.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    systems : mapping of profile → SystemSpec
+    profile : str
+        The chapter's profile (its system's DIMM count is the one named).
+    activity : Activity or None
+        The model's activity statistics.
+    batch, prompt_len, gen_len : int
+        Sequences, prompt and generated tokens per sequence.
+    """
+    det = sc.estimate_table(model, systems, activity=activity, batch=batch,
+                            prompt_len=prompt_len, gen_len=gen_len)
+    h = det[(det["policy"] == "hermes")].set_index("profile")
+    if h["supported"].all():  # as the text shows it
+        text = (f"Hermes gives {round(float(h.loc['paper', 'tokens_per_s']), 1):.1f} tokens/s "
+                "under the paper profile and "
+                f"{round(float(h.loc['datasheet', 'tokens_per_s']), 1):.1f} under the datasheet "
+                "one")
+    else:  # N.P.: say why, and how many DIMMs it would need
+        opts = Assumptions(activity=activity)
+        system = systems[profile]
+        e = policies.estimate("hermes", model, system, batch=batch, prompt_len=prompt_len,
+                              gen_len=gen_len, options=opts)
+        k = policies.min_dimms("hermes", model, system, batch=batch, prompt_len=prompt_len,
+                               gen_len=gen_len, options=opts)
+        text = "Hermes cannot run it at batch {} (N.P.: {})".format(batch, (
+            f"it needs at least {k} NDP-DIMMs, not {system.n_dimms}" if k and k > system.n_dimms
+            else e.reason or "under the datasheet profile"))
+    return Detailed(table=det, glue={"det_hermes": text, "det_model": model.name})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OffloadRange:
+    """Hermes over the offloading systems, the model's smallest and largest average.
+
+    Attributes
+    ----------
+    low, high : float
+        The smallest and largest average (×).
+    glue : dict
+        Glue keys ``off_lo``, ``off_hi``, ``off_*_system``, ``off_*_stated``.
+    """
+
+    low: float
+    high: float
+    glue: Glue
+
+
+def offload_range(from_model: Mapping[str, float], stated: pd.DataFrame) -> OffloadRange:
+    """The model's averages of Hermes over Accelerate, FlexGen and Deja Vu: their range.
+
+    Parameters
+    ----------
+    from_model : mapping of average name → float
+        ``policies.figure_averages`` of the model's bars.
+    stated : DataFrame
+        The paper's stated averages, indexed by name (column ``value``).
+    """
+    defs = policies.AVERAGE_DEFINITIONS
+    off = {n: from_model[n] for n, d in defs.items()
+           if d[0] == "hermes" and d[1] in ("accelerate", "flexgen", "dejavu")}
+    lo_n, hi_n = min(off, key=off.__getitem__), max(off, key=off.__getitem__)
+    glue: Glue = {"off_lo": round(off[lo_n]), "off_hi": round(off[hi_n]),
+                  "off_lo_system": sc.SYSTEM_NAMES[defs[lo_n][1]],
+                  "off_hi_system": sc.SYSTEM_NAMES[defs[hi_n][1]],
+                  "off_lo_stated": sc.paper_text(stated.loc[lo_n, "value"]),
+                  "off_hi_stated": sc.paper_text(stated.loc[hi_n, "value"])}
+    return OffloadRange(low=off[lo_n], high=off[hi_n], glue=glue)
+
+
+def profile_difference(systems: Mapping[str, Any]) -> Glue:
+    """How the datasheet profile differs from the paper's, in words: ``pcie_*``, ``profile_diff``.
+
+    Parameters
+    ----------
+    systems : mapping of profile → SystemSpec
+        The ``paper`` and ``datasheet`` systems.
+    """
+    pcie = {p: rounded(s.host_link.bandwidth_per_direction_bytes_per_s / u.GB, 3)
+            for p, s in systems.items()}
+    tflops = {p: rounded(s.gpu.fp16_flop_per_s / 1e12, 3) for p, s in systems.items()}
+    glue: Glue = {f"pcie_{p}": v for p, v in pcie.items()}
+    slower = {k: "more slowly" if v["datasheet"] < v["paper"] else "faster"
+              for k, v in (("pcie", pcie), ("tflops", tflops))}
+    differ = []
+    if pcie["datasheet"] != pcie["paper"]:
+        differ.append(f"PCIe at {pcie['datasheet']:g} GB/s per direction instead of "
+                      f"{pcie['paper']:g}")
+    if tflops["datasheet"] != tflops["paper"]:
+        differ.append(f"the GPU's FP16 tensor rate at {tflops['datasheet']:g} instead of "
+                      f"{tflops['paper']:g} TFLOPS (FP32 accumulation)")
+    why = (f"prefill streams the cold weights {slower['pcie']}, which is most of the difference"
+           if pcie["datasheet"] != pcie["paper"] else f"prefill computes {slower['tflops']}")
+    glue["profile_diff"] = (
+        f"The datasheet profile takes {' and '.join(differ)}: {why}; decode barely changes, "
+        "because it runs from GPU memory and the DIMMs." if differ else
+        f"Both profiles take the same PCIe rate ({pcie['paper']:g} GB/s per direction) and FP16 "
+        f"tensor rate ({tflops['paper']:g} TFLOPS) here.")
+    return glue

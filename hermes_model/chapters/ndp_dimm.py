@@ -1,0 +1,453 @@
+"""What the NDP-DIMM chapter (``book/ndp_dimm.ipynb``) computes for its text and tables.
+
+The chapter derives one DIMM's bandwidth from its DDR4 timings (`hermes_model.dram`) and its MAC
+rate from the bit-serial multipliers (`hermes_model.ndp`), draws the rooflines of a pool, reads
+the paper's Fig. 16 as evidence about the cycles per operation, and prices a neuron's move between
+DIMMs. The functions here build its tables and the glue values its prose prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from hermes_model import dram, ndp, roofline
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.scorecard import short_name
+from hermes_model.specs import DimmSpec, LinkSpec
+
+#: The two DDR4-3200 timing sets the chapter compares: display name → catalog slug.
+TIMING_SETS: Final = {"Table II": "ddr4_3200_ndp", "JEDEC x16": "ddr4_3200_ndp_jedec"}
+
+#: Glue-key suffix of each timing set.
+KEYS: Final = {"t2": "Table II", "jedec": "JEDEC x16"}
+
+#: Multipliers per core of the Fig. 16 sweep, count.
+M_SWEEP: Final = np.array([32.0, 64.0, 128.0, 256.0, 512.0])
+#: Cycles per operation of the saturation table, cycles.
+C_SWEEP: Final = np.arange(4.0, 17.0)
+#: Batch sizes of the Fig. 16 sweep, count.
+B_SWEEP: Final = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+
+
+def checked_bool(value: Any, name: str) -> bool:
+    """A boolean parameter, checked (``True`` or ``False``, not 0, 1 or a string).
+
+    Raises
+    ------
+    ValueError
+        If `value` is not a ``bool``.
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"parameter {name!r}: must be True or False, got {value!r}")
+    return value
+
+
+def organisation_glues(dimm: DimmSpec) -> dict[str, object]:
+    """Glue values of a DIMM's organisation: ranks, bank groups, banks per group, chip width,
+    chips per rank and row size (KiB)."""
+    return {"org_ranks": dimm.n_ranks, "org_bgs": dimm.n_bank_groups,
+            "org_banks": dimm.n_banks_per_group, "org_part": f"x{dimm.device_width_bits}",
+            "org_chips": dimm.bus_width_bits // dimm.device_width_bits,
+            "org_row_KiB": dimm.row_bytes / u.KiB}
+
+
+def timing_table(sets: Mapping[str, DimmSpec]) -> pd.DataFrame:
+    """The timings (cycles of tCK) of each set (index), with the derived column and activate
+    spacing and the share of time left by refresh."""
+    rows = []
+    for name, x in sets.items():
+        t = x.timings
+        rows.append({"timings": name, "tRCD": t.tRCD, "tRP": t.tRP, "tRC": t.tRC,
+                     "tCCD_S": t.tCCD_S, "tCCD_L": t.tCCD_L, "tRRD_S": t.tRRD_S,
+                     "tRRD_L": t.tRRD_L, "tFAW": t.tFAW, "tRTP": dram.trtp_cycles(x),
+                     "t_col": dram.column_cycles(x), "t_act": dram.activate_cycles(x),
+                     "refresh left": dram.refresh_availability(x)})
+    return pd.DataFrame(rows).set_index("timings")
+
+
+def timing_glues(sets: Mapping[str, DimmSpec]) -> dict[str, object]:
+    """Per timing set of `KEYS`: the activate spacing (cycles) and the refresh share (%)."""
+    out: dict[str, object] = {}
+    for key, name in KEYS.items():
+        out[f"ndp_tact_{key}"] = rounded(dram.activate_cycles(sets[name]))
+        out[f"ndp_refresh_pct_{key}"] = rounded(100 * (1 - dram.refresh_availability(sets[name])))
+    return out
+
+
+def _eff3(dimm: DimmSpec, **kw: Any) -> str:
+    """A rank's efficiency as the chapter prints it: three decimals, one rounding for all."""
+    return f"{float(dram.rank_efficiency(dimm, **kw)):.3f}"
+
+
+def stream_statement(sets: Mapping[str, DimmSpec]) -> str:
+    """What a stream attains under the two timing sets, as the text says it."""
+    stream = {key: _eff3(sets[name]) for key, name in KEYS.items()}
+    if stream["t2"] == stream["jedec"]:
+        return f"{stream['t2']} under both timing sets, which refresh alike"
+    return f"{stream['t2']} under Table II and {stream['jedec']} under JEDEC"
+
+
+def chunks_statement(sets: Mapping[str, DimmSpec]) -> str:
+    """What 16 KiB and 2 KiB chunks attain under the two timing sets, as the text says it."""
+    stream = _eff3(sets[KEYS["t2"]])
+    sizes = {"16 KiB": 16384, "2 KiB": 2048}
+    chunk = {(label, key): _eff3(sets[name], pattern="chunks", chunk_bytes=size)
+             for label, size in sizes.items() for key, name in KEYS.items()}
+    if set(chunk.values()) == {stream}:
+        return (f"16 KiB chunks (a LLaMA2-70B row) and 2 KiB chunks attain {stream} under "
+                "both timing sets: all four equal the stream")
+    return "; ".join(f"{label} chunks attain {chunk[(label, 't2')]} under Table II and "
+                     f"{chunk[(label, 'jedec')]} under JEDEC" for label in sizes)
+
+
+def rank_glues(sets: Mapping[str, DimmSpec], curves: pd.DataFrame) -> dict[str, object]:
+    """Glue values of one rank: stream and chunk efficiencies per timing set, the bound of one
+    burst, the knee (the smallest chunk at the best efficiency, bytes, over both sets) and the
+    two statements.
+
+    Parameters
+    ----------
+    sets : mapping of str to DimmSpec
+        The timing sets of `TIMING_SETS` by display name.
+    curves : pandas.DataFrame
+        The chunk-efficiency curves: ``chunk_bytes``, ``timings``, ``efficiency``.
+    """
+    out: dict[str, object] = {}
+    for key, name in KEYS.items():
+        x = sets[name]
+        out[f"ndp_stream_eff_{key}"] = rounded(float(dram.rank_efficiency(x)))
+        out[f"ndp_stream_eff_norefresh_{key}"] = rounded(float(dram.rank_efficiency(
+            x, refresh=False)))
+        for label, size in {"16k": 16384, "2k": 2048, "256": 256, "64": 64}.items():
+            out[f"ndp_eff_{label}_{key}"] = rounded(float(dram.rank_efficiency(
+                x, pattern="chunks", chunk_bytes=size)))
+        out[f"ndp_bound_64_{key}"] = str(dram.chunk_cycles(x, 64).bound)
+    best = curves["efficiency"] >= curves["efficiency"].max() - 1e-12
+    knee = [float(curves.loc[(curves["timings"] == n) & best, "chunk_bytes"].min())
+            for n in KEYS.values()]
+    out["ndp_knee_bytes"] = rounded(max(knee))
+    out["ndp_stream_statement"] = stream_statement(sets)
+    out["ndp_chunks_statement"] = chunks_statement(sets)
+    return out
+
+
+def dimm_bandwidth(dimm: DimmSpec, chunk_bytes: float | None, ranks_parallel: bool) -> float:
+    """A DIMM's bandwidth into its core for a stream (`chunk_bytes` None) or for chunks, B/s
+    (`dram.dimm_bandwidth_bytes_per_s`)."""
+    kw: dict[str, Any] = ({"pattern": "stream"} if chunk_bytes is None
+                          else {"pattern": "chunks", "chunk_bytes": chunk_bytes})
+    return float(dram.dimm_bandwidth_bytes_per_s(dimm, ranks_parallel=ranks_parallel, **kw))
+
+
+def bandwidth_table(sets: Mapping[str, DimmSpec], model_name: str,
+                    row_bytes: float) -> pd.DataFrame:
+    """One DIMM's bandwidth (GB/s), ranks in parallel and on one shared bus, per timing set and
+    access pattern (a stream, 16 KiB, 2 KiB, the model's neuron rows, 64 B chunks).
+
+    Parameters
+    ----------
+    sets : mapping of str to DimmSpec
+    model_name : str
+        The model's display name.
+    row_bytes : float
+        Bytes of one of its neuron rows, B.
+    """
+    patterns = {"stream": None, "16 KiB chunks": 16384, "2 KiB chunks": 2048,
+                f"{short_name(model_name)} rows ({row_bytes:.0f} B)": row_bytes, "64 B chunks": 64}
+    return pd.DataFrame([{"timings": name, "pattern": p,
+                          "ranks in parallel (GB/s)": dimm_bandwidth(x, c, True) / u.GB,
+                          "one shared bus (GB/s)": dimm_bandwidth(x, c, False) / u.GB}
+                         for name, x in sets.items() for p, c in patterns.items()])
+
+
+def dimm_glues(dimm: DimmSpec, slug: str, *, bandwidth_bytes_per_s: float, ranks_parallel: bool,
+               inferred_bytes_per_s: float) -> dict[str, object]:
+    """Glue values of the parameters' DIMM.
+
+    Parameters
+    ----------
+    dimm : DimmSpec
+    slug : str
+        Its catalog slug (named by its timing set when it is one of `TIMING_SETS`).
+    bandwidth_bytes_per_s : float
+        Its bandwidth for the model's neuron rows, B/s.
+    ranks_parallel : bool
+        Whether its ranks feed the core at once.
+    inferred_bytes_per_s : float
+        The per-DIMM bandwidth inferred from the paper's Figs. 1 and 16, B/s.
+    """
+    stream, shared = dimm_bandwidth(dimm, None, True), dimm_bandwidth(dimm, None, False)
+    timing_name = {s: name for name, s in TIMING_SETS.items()}.get(slug)
+    return {"ndp_dimm_stream_GBps": rounded(stream / u.GB),
+            "ndp_dimm_shared_GBps": rounded(shared / u.GB),
+            "ndp_dimm_bw_GBps": rounded(bandwidth_bytes_per_s / u.GB),
+            "ndp_pin_GBps": rounded(dimm.ranks_pin_bandwidth_bytes_per_s / u.GB),
+            "ndp_inferred_bw_GBps": rounded(inferred_bytes_per_s / u.GB),
+            "ndp_bw_over_inferred": rounded(bandwidth_bytes_per_s / inferred_bytes_per_s),
+            "ndp_dimm_name": (f"{short_name(dimm.name).split(' with ')[0]} with {timing_name} "
+                              "timings" if timing_name else dimm.name),
+            "ndp_shared_share": rounded(shared / stream),
+            "ndp_ranks_mode": "in parallel" if ranks_parallel else "over one shared bus"}
+
+
+@dataclass(frozen=True)
+class PoolRooflines:
+    """Rooflines of one NDP-DIMM and of pools, with the batched GEMVs on the parameters' pool.
+
+    Attributes
+    ----------
+    tiers : list of roofline.Tier
+        One per pool size (1, 2, 4, 8, 16 and the parameters' count), sorted.
+    pool : roofline.Tier
+        The parameters' pool.
+    table, lines, points : pandas.DataFrame
+        What `plotting.roofline_chart` draws.
+    glues : dict
+    """
+
+    tiers: list[roofline.Tier]
+    pool: roofline.Tier
+    table: pd.DataFrame
+    lines: pd.DataFrame
+    points: pd.DataFrame
+    glues: dict[str, object]
+
+
+def pool_rooflines(n_dimms: int, *, mac_per_s: float,
+                   bandwidth_bytes_per_s: float) -> PoolRooflines:
+    """Rooflines of pools of NDP-DIMMs (each DIMM: 2 FLOP a MAC, its own bandwidth).
+
+    Parameters
+    ----------
+    n_dimms : int
+        DIMMs of the parameters' pool, count.
+    mac_per_s : float
+        One DIMM's MAC rate, MAC/s.
+    bandwidth_bytes_per_s : float
+        One DIMM's bandwidth into its core, B/s.
+    """
+    counts = sorted({1, 2, 4, 8, 16, n_dimms})
+    tiers = [roofline.Tier(name=f"{k} NDP-DIMM" + ("s" if k > 1 else ""), short=f"{k}",
+                           subsystem="NDP-DIMM", flop_per_s=2 * k * mac_per_s,
+                           bandwidth_bytes_per_s=k * bandwidth_bytes_per_s,
+                           flop_label="derived", bandwidth_label="derived") for k in counts]
+    table = roofline.roofline_table(tiers).assign(profile="paper")
+    table["label"] = [t.name for t in tiers]
+    lines = roofline.roofline_lines(tiers, 0.25, 256.0).assign(profile="paper")
+    pool = tiers[counts.index(n_dimms)]
+    batches = np.array([1, 2, 4, 8, 16])
+    points = pd.DataFrame({"operation": [f"GEMV, batch {b}" for b in batches], "tier": pool.name,
+                           "subsystem": "NDP-DIMM",
+                           "intensity_flop_per_byte": batches.astype(float)})
+    points["attainable_flop_per_s"] = roofline.attainable_flop_per_s(
+        points["intensity_flop_per_byte"], pool.flop_per_s, pool.bandwidth_bytes_per_s)
+    points["bound"] = np.where(points["attainable_flop_per_s"] < pool.flop_per_s, "memory",
+                               "compute")
+    glues: dict[str, object] = {"ndp_ridge_batch": rounded(pool.ridge_flop_per_byte)}
+    for b in (1, 16):
+        glues[f"ndp_util_bs{b}_pct"] = rounded(100 * min(1.0, b / pool.ridge_flop_per_byte))
+    glues |= {"ndp_pool_TBps": rounded(pool.bandwidth_bytes_per_s / u.TB),
+              "ndp_pool_TFLOPS": rounded(pool.flop_per_s / u.TFLOP), "ndp_n_dimms": n_dimms,
+              "ndp_16_TBps": rounded(tiers[counts.index(16)].bandwidth_bytes_per_s / u.TB)}
+    return PoolRooflines(tiers, pool, table, lines, points, glues)
+
+
+def gemv_kwargs(dimm: DimmSpec, bandwidth_bytes_per_s: float) -> dict[str, float]:
+    """The keyword arguments of `ndp.multiplier_speedup` and its kin for `dimm` at a
+    bandwidth (B/s): bandwidth, values per operand, NDP clock (Hz)."""
+    return {"bandwidth_bytes_per_s": bandwidth_bytes_per_s,
+            "values_per_operand": dimm.ndp_values_per_operand, "clock_hz": dimm.ndp_clock_hz}
+
+
+@dataclass(frozen=True)
+class Fig16Sweep:
+    """The multiplier sweep of Fig. 16.
+
+    Attributes
+    ----------
+    speedup : ndarray, shape (M, C, B)
+        Speedup over 32 multipliers on the grid `M_SWEEP` × `C_SWEEP` × `B_SWEEP`.
+    saturation : ndarray, shape (C, B)
+        Multipliers at which each cycles-per-op and batch saturates (NaN: still gaining).
+    at_parameters : ndarray, shape (M, B)
+        Speedup at the parameters' cycles per operation.
+    table : pandas.DataFrame
+        `at_parameters`, tidy: ``multipliers``, ``batch``, ``speedup``.
+    """
+
+    speedup: npt.NDArray[np.float64]
+    saturation: npt.NDArray[np.float64]
+    at_parameters: npt.NDArray[np.float64]
+    table: pd.DataFrame
+
+
+def fig16_sweep(gemv: Mapping[str, float], *, cycles_per_op: float,
+                saturation_gain: float) -> Fig16Sweep:
+    """Sweep the multipliers per core over `M_SWEEP`.
+
+    Parameters
+    ----------
+    gemv : mapping
+        `gemv_kwargs` of the DIMM.
+    cycles_per_op : float
+        The parameters' cycles of one operation, cycles.
+    saturation_gain : float
+        A doubling that gains less than this share is saturated.
+    """
+    m, c, b = M_SWEEP, C_SWEEP, B_SWEEP
+    speedup = ndp.multiplier_speedup(m[:, None, None], cycles_per_op=c[None, :, None],
+                                     batch=b[None, None, :], **gemv)
+    sat = ndp.saturation_multipliers(speedup, m, min_gain=saturation_gain)
+    at_c = ndp.multiplier_speedup(m[:, None], cycles_per_op=cycles_per_op, batch=b[None, :],
+                                  **gemv)
+    table = pd.DataFrame({"multipliers": np.repeat(m, b.size),
+                          "batch": np.tile(b.astype(int), m.size), "speedup": at_c.ravel()})
+    return Fig16Sweep(speedup, sat, at_c, table)
+
+
+def fig16_reference(fig16: pd.DataFrame, at_parameters: npt.NDArray[np.float64]) -> pd.DataFrame:
+    """The paper's two Fig. 16 statements as chart marks; the batch-1 mark sits on the batch-1
+    line (`at_parameters` of `Fig16Sweep`, at 64 multipliers).
+
+    Parameters
+    ----------
+    fig16 : pandas.DataFrame
+        `hermes_model.io.load_paper_fig16`, indexed by ``quantity``.
+    """
+    return pd.DataFrame({"multipliers": [fig16.loc["saturation_multipliers", "multipliers"],
+                                         fig16.loc["max_speedup", "multipliers"]],
+                         "speedup": [float(at_parameters[1, 0]),
+                                     fig16.loc["max_speedup", "value"]],
+                         "label": ["paper: batch 1 saturates here",
+                                   f"paper: batch 16, {fig16.loc['max_speedup', 'value']:g}×"]})
+
+
+@dataclass(frozen=True)
+class Fig16Evidence:
+    """What Fig. 16's statements imply about the cycles per operation.
+
+    Attributes
+    ----------
+    low, high : float
+        Cycles per op for which batch 1 first saturates at the stated count, low ≤ c < high.
+    glues : dict
+    """
+
+    low: float
+    high: float
+    glues: dict[str, object]
+
+
+def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
+                   at_parameters: npt.NDArray[np.float64], *, saturation_gain: float,
+                   default_cycles_per_op: float,
+                   shared_bandwidth_bytes_per_s: float) -> Fig16Evidence:
+    """Read the paper's batch-1 saturation and batch-16 speedup as evidence about c.
+
+    Parameters
+    ----------
+    fig16 : pandas.DataFrame
+        `hermes_model.io.load_paper_fig16`, indexed by ``quantity``.
+    gemv : mapping
+        `gemv_kwargs` of the DIMM at its bandwidth.
+    at_parameters : ndarray, shape (M, B)
+        The sweep's speedups at the parameters' cycles (`Fig16Sweep.at_parameters`).
+    saturation_gain : float
+        A doubling that gains less than this share is saturated.
+    default_cycles_per_op : float
+        The catalog's derived cycles per operation, cycles.
+    shared_bandwidth_bytes_per_s : float
+        The DIMM's bandwidth with its ranks on one shared bus, B/s.
+    """
+    stated_sat = float(fig16.loc["saturation_multipliers", "value"])
+    stated_speedup = float(fig16.loc["max_speedup", "value"])
+    lo, hi = ndp.implied_cycles_per_op_range(stated_sat, batch=1, min_gain=saturation_gain,
+                                             **gemv)
+    c16 = float(ndp.implied_cycles_per_op_for_speedup(
+        stated_speedup, multipliers=512, baseline_multipliers=32, batch=16, **gemv))
+    plausible_lo, plausible_hi = ndp.PLAUSIBLE_CYCLES_PER_OP
+    s16 = float(at_parameters[-1, -1])
+    lo_s, hi_s = ndp.implied_cycles_per_op_range(
+        stated_sat, batch=1, min_gain=saturation_gain,
+        **{**gemv, "bandwidth_bytes_per_s": shared_bandwidth_bytes_per_s})
+    glues: dict[str, object] = {
+        "ndp_stated_sat": stated_sat, "ndp_stated_speedup": stated_speedup,
+        "ndp_c_lo": rounded(float(lo)), "ndp_c_hi": rounded(float(hi)),
+        "ndp_c_bs16": rounded(c16),
+        "ndp_c_plausible": f"{plausible_lo:g} to {plausible_hi:g}",
+        "ndp_default_in_range": "inside" if lo <= default_cycles_per_op < hi else "outside",
+        "ndp_s16": rounded(s16),
+        "ndp_amdahl_share_pct": rounded(100 * float(ndp.amdahl_ndp_share(stated_speedup, s16))),
+        "ndp_s1": rounded(float(at_parameters[-1, 0])),
+        "ndp_default_c": rounded(default_cycles_per_op),
+        "ndp_range_verdict": ("overlaps" if lo < plausible_hi and hi > plausible_lo
+                              else "lies outside"),
+        "ndp_c_lo_shared": rounded(float(lo_s)), "ndp_c_hi_shared": rounded(float(hi_s))}
+    return Fig16Evidence(float(lo), float(hi), glues)
+
+
+@dataclass(frozen=True)
+class NeuronMoves:
+    """Moves of neurons between two DIMMs, over DIMM-link and through the host.
+
+    Attributes
+    ----------
+    bytes : ndarray
+        Bytes of each neuron, B.
+    via_link, via_host : ndp.MoveCost
+    table : pandas.DataFrame
+        Per neuron: bytes, time (µs) and energy (µJ) of each path, and the time ratio.
+    glues : dict
+    """
+
+    bytes: npt.NDArray[np.float64]
+    via_link: ndp.MoveCost
+    via_host: ndp.MoveCost
+    table: pd.DataFrame
+    glues: dict[str, object]
+
+
+def neuron_moves(neurons: Mapping[str, float], dimm: DimmSpec, link: LinkSpec, *,
+                 host_overhead_s: float) -> NeuronMoves:
+    """Move each neuron over DIMM-link (`ndp.dimm_link_move`) and through the host
+    (`ndp.host_move`).
+
+    Parameters
+    ----------
+    neurons : mapping of str to float
+        Label → bytes of a neuron, B; the text quotes the last one's DIMM-link time and the
+        first one's energy ratio.
+    dimm : DimmSpec
+    link : LinkSpec
+        The DIMM-link bridge.
+    host_overhead_s : float
+        The host's fixed time per copy, s.
+    """
+    nb = np.array(list(neurons.values()))
+    via_link = ndp.dimm_link_move(nb, link)
+    via_host = ndp.host_move(nb, dimm, host_overhead_s=host_overhead_s)
+    moves = pd.DataFrame({"neuron": list(neurons), "bytes": nb.astype(int),
+                          "DIMM-link (µs)": via_link.time_s / u.US,
+                          "host (µs)": via_host.time_s / u.US,
+                          "DIMM-link (µJ)": via_link.energy_j * 1e6,
+                          "host (µJ)": via_host.energy_j * 1e6})
+    moves["time ratio"] = moves["host (µs)"] / moves["DIMM-link (µs)"]
+    glues: dict[str, object] = {
+        "ndp_move_ratio_lo": rounded(float(moves["time ratio"].min())),
+        "ndp_move_ratio_hi": rounded(float(moves["time ratio"].max())),
+        "ndp_move_energy_ratio": rounded(float(via_host.energy_j[0] / via_link.energy_j[0])),
+        "ndp_host_overhead_us": rounded(host_overhead_s / u.US),
+        "ndp_hop_us": rounded(link.latency_s / u.US),
+        "ndp_link_share": rounded(link.efficiency.bandwidth_frac),
+        # the text quotes the table's value: both from the same two-decimal rounding
+        "ndp_link_70b_us": round(float(moves["DIMM-link (µs)"].iloc[-1]), 2),
+        "ndp_channel_GBps": rounded(dimm_bandwidth(dimm, nb[-1], False) / u.GB),
+        "ndp_link_GBps": rounded(link.achievable_bandwidth_bytes_per_s / u.GB)}
+    return NeuronMoves(nb, via_link, via_host, moves, glues)

@@ -1,0 +1,176 @@
+"""The numbers and sentences of the Partition chapter: the program's sizes, and the MILP check.
+
+The partition itself is `hermes_model.partition`; the functions here turn its problem and the
+committed MILP results (`hermes_model.io.load_partition_milp`) into the chapter's glue values
+(key → the value as the text prints it) and tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import pandas as pd
+
+from hermes_model import partition
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.scorecard import short_name
+from hermes_model.shapes import ModelSpec
+from hermes_model.specs import SystemSpec
+
+#: The paper's configuration (model, system, DIMMs, batch, workspace share), for which the
+#: placement must fit in memory and the MILP table was solved.
+PAPER_CONFIGURATION: Final = ("llama2_70b", "hermes_paper", 8, 1, 0.1)
+NUMBER_WORDS: Final = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight")
+
+
+def is_paper_configuration(model: str, system: str, n_dimms: int, batch: int,
+                           workspace_frac: float) -> bool:
+    """Whether the parameters are `PAPER_CONFIGURATION`."""
+    return (model, system, n_dimms, batch, workspace_frac) == PAPER_CONFIGURATION
+
+
+def frequency_source(targets: Any, names: Mapping[str, str]) -> str:
+    """Where the generator's MLP density and hot share come from, in a few words.
+
+    Parameters
+    ----------
+    targets : ModelTargets
+        The sparsity generator's targets (`sparsity.model_targets`), with ``origin(key)``.
+    names : mapping
+        Catalog slug → model name, for the models a statistic is borrowed from.
+
+    Returns
+    -------
+    str
+        ``both published`` where the two agree, else ``density …, hot share …``; a borrowed
+        one names its source ("borrowed from OPT-30B").
+    """
+    def origin(key: str) -> str:
+        kind, src = targets.origin(key)
+        return f"{kind} from {short_name(names[src])}" if src else kind
+
+    src_d, src_h = origin("mlp_density"), origin("hot_share_80")
+    return f"both {src_d}" if src_d == src_h else f"density {src_d}, hot share {src_h}"
+
+
+def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.PartitionProblem,
+               targets: Any, names: Mapping[str, str], *, budget_bytes: float, batch: int,
+               workspace_frac: float) -> dict[str, object]:
+    """The glue values of the program's description: its size and its per-neuron times.
+
+    Parameters
+    ----------
+    spec, system : ModelSpec, SystemSpec
+        The model and the system.
+    problem : PartitionProblem
+        `partition.model_problem` for them.
+    targets : ModelTargets
+        The generator's targets behind the frequencies.
+    names : mapping
+        Catalog slug → model name (see `frequency_source`).
+    budget_bytes : float
+        GPU memory for neurons (B).
+    batch : int
+        Sequences decoded together.
+    workspace_frac : float
+        Share of GPU memory kept for the runtime.
+
+    Returns
+    -------
+    dict
+        ``lpt_tail``, ``freq_src``, ``model_name``, ``n_neurons``, ``n_blocks``, ``budget_GB``,
+        ``tg_mlp_ns`` and ``td_mlp_ns`` (one active MLP neuron on the GPU and on one DIMM, ns),
+        ``dimm_over_gpu``, ``sync_us``, ``intro_model`` and ``workspace_pct``.
+    """
+    tg_m, td_m = partition.neuron_times_s(spec, system, "mlp", batch=batch)
+    return {"lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
+            "model_name": spec.name, "n_neurons": int(problem.n_neurons),
+            "n_blocks": problem.n_layers, "budget_GB": rounded(budget_bytes / u.GB),
+            "tg_mlp_ns": rounded(tg_m / u.NS), "td_mlp_ns": rounded(td_m / u.NS),
+            "dimm_over_gpu": rounded(td_m / tg_m), "sync_us": rounded(problem.sync_s / u.US),
+            "intro_model": short_name(spec.name),
+            "workspace_pct": rounded(100 * workspace_frac)}
+
+
+def of_all(k: int, n: int) -> str:
+    """A count `k` of `n` models in words.
+
+    >>> of_all(0, 6), of_all(6, 6), of_all(2, 6)
+    ('none of the six', 'all six', 'two of the six')
+    """
+    if k == 0:
+        return f"none of the {NUMBER_WORDS[n]}"
+    return f"all {NUMBER_WORDS[n]}" if k == n else f"{NUMBER_WORDS[k]} of the {NUMBER_WORDS[n]}"
+
+
+def milp_table(milp: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """The MILP's best and dual bound beside the fast solver, one row per model.
+
+    Parameters
+    ----------
+    milp : pandas.DataFrame
+        `io.load_partition_milp`: ``model`` (slug), ``message`` (HiGHS'), ``milp_objective_s``,
+        ``milp_dual_bound_s`` and ``fast_objective_s`` (s).
+    names : mapping
+        Catalog slug → model name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model`` (short name), ``HiGHS status`` (the message's first sentence), the three
+        times in ms and the fast solver's relative gap to the dual bound.
+    """
+    rows = []
+    for r in milp.to_dict(orient="records"):
+        fast = r["fast_objective_s"]
+        rows.append({"model": short_name(names[r["model"]]),
+                     "HiGHS status": r["message"].split(".")[0],
+                     "MILP best (ms)": r["milp_objective_s"] / u.MS,
+                     "MILP dual bound (ms)": r["milp_dual_bound_s"] / u.MS,
+                     "fast, bucketed (ms)": fast / u.MS,
+                     "fast gap to dual bound": (fast - r["milp_dual_bound_s"])
+                     / r["milp_dual_bound_s"]})
+    return pd.DataFrame(rows)
+
+
+def milp_glue(milp: pd.DataFrame, table: pd.DataFrame, *, model: str, model_name: str,
+              objective_s: float, same_setup: bool) -> dict[str, object]:
+    """The glue values of the MILP check.
+
+    Parameters
+    ----------
+    milp : pandas.DataFrame
+        `io.load_partition_milp` (``model``, ``status``: 0 where proven optimal,
+        ``fast_objective_s``).
+    table : pandas.DataFrame
+        `milp_table` of it.
+    model, model_name : str
+        The chapter's model: catalog slug and name.
+    objective_s : float
+        The fast solver's objective on the chapter's per-neuron problem (s).
+    same_setup : bool
+        Whether the chapter's system, DIMMs, batch and workspace are those the MILP table was
+        solved for; only then are its bucketed and per-neuron objectives compared.
+
+    Returns
+    -------
+    dict
+        ``max_gap``, ``bucketed_txt``, ``n_proven`` and ``n_better``.
+    """
+    glue: dict[str, object] = {"max_gap": rounded(table["fast gap to dual bound"].max(), 2)}
+    # the fast solver on the chosen model's bucketed instance, beside its per-neuron objective
+    same = milp[milp["model"] == model]
+    bucketed = ("The table's times are for the bucketed instances, in which all neurons of a "
+                "bucket share one frequency, so they differ slightly from the per-neuron problem")
+    if not same.empty and same_setup:
+        bucketed += (f": for {short_name(model_name)} the fast solver takes "
+                     f"{same['fast_objective_s'].iloc[0] / u.MS:.4g} ms on its bucketed instance "
+                     f"and {objective_s / u.MS:.4g} ms on the per-neuron problem above")
+    glue["bucketed_txt"] = bucketed + "."
+    n_models = len(table)
+    glue["n_proven"] = of_all(int((milp["status"] == 0).sum()), n_models)
+    glue["n_better"] = of_all(int((table["fast, bucketed (ms)"] < table["MILP best (ms)"]).sum()),
+                              n_models)
+    return glue

@@ -1,0 +1,340 @@
+"""What the predictor chapter (``book/predictor.ipynb``) computes for its text.
+
+The chapter scores Hermes' 4-bit predictor (`hermes_model.predictor`) on MiniLM's measured masks
+and on a generated trace (`hermes_model.sparsity`), and sizes its two tables against a learned
+MLP predictor. The functions here turn those results into the glue values the chapter prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from hermes_model import params, predictor, shapes, sparsity
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.scorecard import short_name
+from hermes_model.shapes import ModelSpec
+
+#: Scores of a `predictor.PredictorResult` the chapter glues as percentages.
+SCORES: Final = ("recall", "precision", "accuracy", "trivial_accuracy", "gpu_hit_share",
+                 "gpu_hit_share_static")
+
+#: Models of the memory table, LLaMA2-7B first (the text's example).
+MEMORY_MODELS: Final = ("llama2_7b", "opt_13b", "opt_30b", "opt_66b", "llama2_13b", "llama2_70b",
+                        "falcon_40b")
+
+#: Rank of the learned MLP predictor where PowerInfer publishes no size (*assumed*).
+DEFAULT_MLP_RANK: Final = 1024
+
+#: The most sequences the generated trace may have (memory: 64 is gigabytes).
+MAX_SEQUENCES: Final = 64
+
+
+def checked_n_sequences(n_sequences: Any) -> int:
+    """The chapter's `n_sequences` parameter, checked: a third of the sequences profile, and at
+    least one must be left to score, so at least 2 (and at most `MAX_SEQUENCES`).
+
+    Raises
+    ------
+    ValueError
+        If it is not an integer in [2, `MAX_SEQUENCES`].
+    """
+    n = params.positive_int(n_sequences, "n_sequences", maximum=MAX_SEQUENCES)
+    if n < 2:
+        raise ValueError(f"parameter 'n_sequences': must be at least 2 (a third profile, at least "
+                         f"one is scored), got {n!r}")
+    return n
+
+
+def profile_tokens(seq_id: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Tokens of the profiling sequences of a measured trace: every other sequence (the first,
+    third, ... of the sorted sequence ids); the others are scored.
+
+    Parameters
+    ----------
+    seq_id : array_like of int, shape (T,)
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+    """
+    seq = np.asarray(seq_id)
+    return np.isin(seq, np.unique(seq)[::2])
+
+
+def checked_prefill_tokens(prefill_tokens: Any, seq_id: npt.ArrayLike,
+                           profile: npt.ArrayLike) -> int:
+    """The chapter's `prefill_tokens` parameter, checked so that every scored sequence keeps
+    tokens after its prompt: below the longest scored measured sequence and below the generated
+    sequences' `sparsity.SEQUENCE_TOKENS`.
+
+    Parameters
+    ----------
+    prefill_tokens : int
+        Tokens of each scored sequence's prompt, count.
+    seq_id : array_like of int, shape (T,)
+        Sequence of each measured token.
+    profile : array_like of bool, shape (T,)
+        Tokens of the profiling sequences (not scored).
+    """
+    scored = np.asarray(seq_id)[~np.asarray(profile, dtype=bool)]
+    longest = min(int(np.bincount(scored).max()), sparsity.SEQUENCE_TOKENS)
+    return params.positive_int(prefill_tokens, "prefill_tokens", maximum=longest - 1)
+
+
+def paper_accuracy_pct(claims: pd.DataFrame) -> float:
+    """Hermes' claimed predictor accuracy (%) from the paper's predictor claims
+    (`hermes_model.io.load_paper_predictor`)."""
+    rows = claims[(claims.system == "hermes") & (claims.claim == "predictor accuracy")]
+    return float(rows["value"].iloc[0])
+
+
+def score_glues(prefix: str, result: predictor.PredictorResult) -> dict[str, object]:
+    """The six scores of `SCORES` in percent, glued as ``{prefix}_{score}_pct``."""
+    return {f"{prefix}_{k}_pct": rounded(100 * getattr(result, k)) for k in SCORES}
+
+
+def real_glues(real: predictor.PredictorResult, paper_acc_pct: float) -> dict[str, object]:
+    """Glue values of the scores on MiniLM's measured masks.
+
+    Parameters
+    ----------
+    real : predictor.PredictorResult
+        Scores on the measured masks.
+    paper_acc_pct : float
+        The paper's claimed accuracy, %.
+    """
+    return {**score_glues("real", real), "real_tokens": real.n_tokens,
+            "real_swaps": rounded(real.swaps_per_token), "paper_acc_pct": rounded(paper_acc_pct)}
+
+
+def threshold_sweep(active: npt.NDArray[np.bool_], seq_id: npt.ArrayLike, profile: npt.ArrayLike,
+                    thresholds: Sequence[int], *, prefill_tokens: int,
+                    gpu_share: float) -> pd.DataFrame:
+    """Recall, precision and accuracy (%) of the rule at each threshold T.
+
+    Parameters
+    ----------
+    active, seq_id, profile
+        The trace and its profiling tokens, as `predictor.score_trace` takes them.
+    thresholds : sequence of int
+        Values of the rule's threshold T.
+    prefill_tokens : int
+        Prompt tokens of each scored sequence, count.
+    gpu_share : float
+        Share of each layer's neurons on the GPU, 0..1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``curve`` (recall, precision, accuracy), ``x`` (T), ``y`` (%).
+    """
+    rows = []
+    for t in thresholds:
+        r = predictor.score_trace(active, seq_id, profile, prefill_tokens=prefill_tokens,
+                                  gpu_share=gpu_share,
+                                  config=predictor.PredictorConfig(threshold=t))
+        rows += [{"curve": k, "x": t, "y": 100 * getattr(r, k)}
+                 for k in ("recall", "precision", "accuracy")]
+    return pd.DataFrame(rows)
+
+
+def threshold_reference(trivial_accuracy: float, paper_acc_pct: float) -> pd.DataFrame:
+    """The threshold chart's dashed references: the accuracy of "nothing fires" (a share, 0..1)
+    and the paper's accuracy (%), both in %."""
+    return pd.DataFrame({"y": [100 * trivial_accuracy, paper_acc_pct],
+                         "label": ["nothing fires (accuracy)",
+                                   f"paper: {paper_acc_pct:.0f} % accuracy"]})
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedScore:
+    """The predictor's scores on a generated trace.
+
+    Attributes
+    ----------
+    result : predictor.PredictorResult
+    n_neurons : int
+        Neurons of one generated layer (QKV and MLP groups together).
+    """
+
+    result: predictor.PredictorResult
+    n_neurons: int
+
+
+def score_generated(targets: sparsity.ModelTargets, n_sequences: int, rng: np.random.Generator,
+                    *, prefill_tokens: int, gpu_share: float, sample: int) -> GeneratedScore:
+    """Generate three layers of a model's neurons and score the predictor on them.
+
+    The first third of the `n_sequences` 128-token sequences (at least one) profile; `sample`
+    neurons per layer are scored.
+
+    Parameters
+    ----------
+    targets : sparsity.ModelTargets
+        The generator's targets (`hermes_model.cli.sparsity_targets`).
+    n_sequences : int
+        Generated sequences, count.
+    rng : numpy.random.Generator
+        Draws the trace model, the trace and the sample, in that order.
+    prefill_tokens, gpu_share
+        As `predictor.score_trace` takes them.
+    sample : int
+        Scored neurons per layer, count.
+    """
+    trace_model = sparsity.build_trace_model(targets.groups, 3, targets.coupled_share, rng)
+    trace = sparsity.generate_trace(trace_model, n_sequences, rng)
+    n_profile = max(1, n_sequences // 3)
+    result = predictor.score_trace(trace.active, trace.seq_id, trace.seq_id < n_profile,
+                                   prefill_tokens=prefill_tokens, gpu_share=gpu_share,
+                                   sample=sample, rng=rng)
+    return GeneratedScore(result, int(trace.active.shape[2]))
+
+
+def input_origins(targets: sparsity.ModelTargets, names: Mapping[str, str]) -> dict[str, str]:
+    """Where the generator's inputs come from, as the text says it: ``density``, ``hot``,
+    ``sim`` (similarity) and ``coupling`` → e.g. ``"published"`` or
+    ``"borrowed from OPT-30B"`` (several kinds joined by "and").
+
+    Parameters
+    ----------
+    targets : sparsity.ModelTargets
+    names : mapping of str to str
+        Display name of each catalog model slug a value may be borrowed from.
+    """
+    def origin(*keys: str) -> str:
+        out = [f"{kind} from {short_name(names[src])}" if src else kind
+               for kind, src in map(targets.origin, keys)]
+        return " and ".join(dict.fromkeys(out))
+
+    return {"density": origin("mlp_density"), "hot": origin("hot_share_80"),
+            "sim": origin("similarity_d1", "similarity_d10", "similarity_d25"),
+            "coupling": origin("coupled_share")}
+
+
+def kinds_phrase(origins: Mapping[str, str]) -> str:
+    """The kinds of provenance among `origins`' values, in `sparsity.PROVENANCE_KINDS` order:
+    ``"published"``, ``"published and assumed"``, ``"published, borrowed and assumed"``."""
+    used = [k for k in sparsity.PROVENANCE_KINDS
+            if any(v.startswith(k) for v in origins.values())]
+    return ", ".join(used[:-1]) + (" and " if len(used) > 1 else "") + used[-1]
+
+
+def generated_glues(gen: GeneratedScore, model: ModelSpec, origins: Mapping[str, str],
+                    coupled_share: float) -> dict[str, object]:
+    """Glue values of the section on the generated trace.
+
+    Parameters
+    ----------
+    gen : GeneratedScore
+    model : ModelSpec
+        The generated model.
+    origins : mapping of str to str
+        `input_origins` of its targets.
+    coupled_share : float
+        Share of each layer's neurons coupled to two parents, 0..1.
+    """
+    return {**score_glues("gen", gen.result), "gen_model": model.name,
+            "gen_short": short_name(model.name), "gen_neurons": gen.n_neurons,
+            **{f"gen_{k}_src": v for k, v in origins.items()},
+            "gen_kinds": kinds_phrase(origins), "gen_coupled_pct": rounded(100 * coupled_share)}
+
+
+@dataclass(frozen=True, slots=True)
+class PredictorMemory:
+    """The memory table and what the text says of it.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row a model: state and correlation tables (KiB), the learned predictor's rank, size
+        (GB) and time (ms/token).
+    tables_over_mlp_pct : pandas.Series
+        Both tables over the learned predictor's bytes, %, per row.
+    glues : dict
+        Glue key → value.
+    """
+
+    table: pd.DataFrame
+    tables_over_mlp_pct: pd.Series
+    glues: dict[str, object]
+
+
+def memory_table(models: Sequence[ModelSpec], published_parameters: Mapping[str, float], *,
+                 bandwidth_bytes_per_s: float) -> pd.DataFrame:
+    """Hermes' two tables and a learned MLP predictor, per model.
+
+    Parameters
+    ----------
+    models : sequence of ModelSpec
+    published_parameters : mapping of str to float
+        PowerInfer's published predictor parameters per model slug, count; a model without one
+        gets rank `DEFAULT_MLP_RANK`.
+    bandwidth_bytes_per_s : float
+        GPU bandwidth that reads the learned predictor, B/s.
+    """
+    rows = []
+    for m in models:
+        state_b, corr_b = predictor.model_table_bytes(m)
+        rank = (predictor.rank_for_parameters(m, published_parameters[m.slug])
+                if m.slug in published_parameters else DEFAULT_MLP_RANK)
+        mlp = predictor.mlp_predictor_cost(m, rank=max(1, round(rank)),
+                                           bandwidth_bytes_per_s=bandwidth_bytes_per_s)
+        rows.append({"model": m.name, "state table (KiB)": state_b / u.KiB,
+                     "correlation table (KiB)": corr_b / u.KiB,
+                     "MLP predictor rank": round(rank), "MLP predictor (GB)": mlp.bytes / u.GB,
+                     "MLP predictor time (ms/token)": mlp.time_s / u.MS})
+    return pd.DataFrame(rows)
+
+
+def predictor_memory(models: Sequence[ModelSpec], claims: pd.DataFrame, *,
+                     bandwidth_bytes_per_s: float) -> PredictorMemory:
+    """The memory table (`memory_table`) with the text's glue values.
+
+    Parameters
+    ----------
+    models : sequence of ModelSpec
+        The first is the text's example (the paper's LLaMA-7B).
+    claims : pandas.DataFrame
+        The paper's predictor claims (`hermes_model.io.load_paper_predictor`).
+    bandwidth_bytes_per_s : float
+        GPU bandwidth that reads the learned predictor, B/s.
+    """
+    sizes = claims[(claims.system == "powerinfer")
+                   & (claims.claim == "adaptive predictor parameters")]
+    published = {r.model: float(r.value) for r in sizes.itertuples()}
+    mem = memory_table(models, published, bandwidth_bytes_per_s=bandwidth_bytes_per_s)
+    first, spec = mem.iloc[0], models[0]
+    tables_kib = mem["state table (KiB)"] + mem["correlation table (KiB)"]
+    over_mlp = 100 * tables_kib * u.KiB / (mem["MLP predictor (GB)"] * u.GB)
+    hermes = claims[claims.system == "hermes"].set_index("claim")["value"]
+    mlp_claims = claims[claims.system == "mlp_predictor"].set_index("claim")["value"]
+    paper_state_kb = float(hermes.filter(like="state table").iloc[0])
+    # the paper's 232 KB counts 4-bit states, in KiB
+    paper_mlp_neurons = round(paper_state_kb * u.KiB * 8 / predictor.STATE_BITS / spec.n_layers
+                              - shapes.qkv_neurons_per_layer(spec))
+    glues: dict[str, object] = {
+        "l7_state_KiB": rounded(first["state table (KiB)"]),
+        "l7_corr_KiB": rounded(first["correlation table (KiB)"]),
+        "l7_total_MiB": rounded((first["state table (KiB)"]
+                                 + first["correlation table (KiB)"]) / 1024),
+        "l7_mlp_GB": rounded(first["MLP predictor (GB)"]),
+        "max_tables_MiB": rounded(tables_kib.max() / 1024),
+        "max_tables_model": short_name(mem.loc[tables_kib.idxmax(), "model"]),
+        "tables_over_mlp_max_pct": rounded(over_mlp.max()),
+        "l7_corr_over_state": rounded(first["correlation table (KiB)"]
+                                      / first["state table (KiB)"]),
+        "paper_state_KB": paper_state_kb,
+        "paper_tables_MB": str(hermes["predictor table memory"]),
+        "paper_mlp_GB": str(mlp_claims["MLP predictor memory"]),
+        "l7_name": short_name(spec.name),
+        "paper_mlp_neurons": paper_mlp_neurons,
+        "l7_mlp_neurons": shapes.mlp_neurons_per_layer(spec),
+    }
+    return PredictorMemory(mem, over_mlp, glues)

@@ -1,0 +1,248 @@
+"""The sentences of the Rooflines chapter: where the decode steps sit, and the bandwidth hierarchy.
+
+Each function takes the tiers of `hermes_model.roofline.system_tiers` (in its order: GPU memory,
+PCIe, host DRAM and CPU, one NDP-DIMM, the pool) and the decode steps of
+`hermes_model.roofline.decode_gemv_table`, and returns the chapter's glue values (key → the value
+as the text prints it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hermes_model import roofline, shapes
+from hermes_model import units as u
+from hermes_model.plotting import rounded
+from hermes_model.roofline import Tier
+
+#: The largest batch the paper evaluates (its Fig. 14 and Fig. 15 sweep up to 16).
+PAPER_MAX_BATCH = 16
+
+
+def roof_text(tiers: Sequence[Tier], steps: pd.DataFrame,
+              placed: pd.DataFrame) -> dict[str, object]:
+    """The sentence under the roofline chart: how high the GPU's roof is and where decode sits.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+    steps : pandas.DataFrame
+        Decode steps (`roofline.decode_gemv_table`), column ``intensity_flop_per_byte``
+        (FLOP/byte).
+    placed : pandas.DataFrame
+        The steps on the tiers (`roofline.place_on_rooflines`), columns ``tier`` and ``bound``.
+
+    Returns
+    -------
+    dict
+        ``roof_txt``: the GPU's peak against the highest of host, one DIMM and the pool (in
+        orders of magnitude when it is at least ten times as high), then either "every diamond
+        sits on a sloped part" ("far left" when the highest intensity is below a tenth of the
+        GPU's and PCIe's ridges) or the tiers on which some step is compute-bound.
+    """
+    gpu_t, pcie_t, host_t, dimm_t, pool_t = tiers
+    above = gpu_t.flop_per_s / max(t.flop_per_s for t in (host_t, dimm_t, pool_t))
+    orders = int(np.floor(np.log10(above)))
+    roof_gap = ("an order of magnitude above the others" if orders == 1 else
+                f"{['', '', 'two', 'three', 'four'][orders]} orders of magnitude above the others"
+                if 2 <= orders <= 4 else f"{rounded(above, 2):g} times as high as the others'")
+    on_roof = list(dict.fromkeys(placed.loc[placed["bound"] == roofline.COMPUTE, "tier"]))
+    far = steps["intensity_flop_per_byte"].max() < 0.1 * min(gpu_t.ridge_flop_per_byte,
+                                                             pcie_t.ridge_flop_per_byte)
+    return {"roof_txt": f"The GPU's roof is {roof_gap}, but the roof is not where decode lives: "
+            + ("every diamond sits on a sloped, memory-bound part of its roofline, "
+               + ("far left" if far else "left") + " of the GPU's and PCIe's ridge points."
+               if not on_roof else
+               "the diamonds reach the flat, compute-bound roof only on "
+               f"{roofline.prose_list(on_roof)}, "
+               "and sit on the sloped, memory-bound part of every other roofline.")}
+
+
+@dataclass(frozen=True)
+class ComputeBoundBatches:
+    """The batch from which each decode step turns compute-bound on each tier, and its text.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Batch (sequences, ``inf`` for never) by model (rows, the steps' ``model``) and tier
+        (columns, `Tier.short`); the index is named "compute-bound from batch".
+    pcie_b : pandas.Series
+        The PCIe column, indexed by model.
+    limit_io : pandas.Series
+        Each step's intensity as the batch grows without bound, ``2 Σkn / (s Σ(k+n))``
+        (FLOP/byte), on the steps' index.
+    glue : dict
+        ``limit_io_min``, ``limit_io_max``, ``pcie_txt``, ``only_dimms_txt`` and
+        ``summary_only_txt``.
+    """
+
+    table: pd.DataFrame
+    pcie_b: pd.Series
+    limit_io: pd.Series
+    glue: dict[str, object]
+
+
+def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
+                          dtype: str) -> ComputeBoundBatches:
+    """Where each decode step turns compute-bound, and the chapter's sentences about it.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+    steps : pandas.DataFrame
+        Decode steps (`roofline.decode_gemv_table`): ``model``, ``weights`` and ``io_elements``
+        (elements).
+    dtype : str
+        Element type (`hermes_model.shapes.DTYPE_BYTES`).
+
+    Returns
+    -------
+    ComputeBoundBatches
+
+    Notes
+    -----
+    The batch comes from `roofline.compute_bound_batch`. The NDP-DIMM sentences ask whether every
+    step turns compute-bound by a batch of `PAPER_MAX_BATCH` on one DIMM and on the pool, and on
+    which other tiers it does too.
+    """
+    _, pcie_t, _, dimm_t, pool_t = tiers
+    b_star = {t.short: roofline.compute_bound_batch(t.ridge_flop_per_byte, steps["weights"],
+                                                    steps["io_elements"], dtype)
+              for t in tiers}
+    pcie_b = pd.Series(b_star[pcie_t.short], index=steps["model"].to_numpy())
+    bytes_per_element = shapes.dtype_bytes(dtype)
+    limit_io = 2 * steps["weights"] / (bytes_per_element * steps["io_elements"])  # b -> infinity
+    crossing = pcie_b[np.isfinite(pcie_b)]
+    glue: dict[str, object] = {"limit_io_min": rounded(limit_io.min()),
+                               "limit_io_max": rounded(limit_io.max())}
+    # the models that never turn compute-bound on PCIe, and the batches where the others do
+    n_never = int((~np.isfinite(pcie_b)).sum())
+    names = roofline.prose_list([n.split(" (")[0] for n in crossing.index])
+    at = roofline.prose_list([f"{v:,.0f}" for v in rounded(crossing.to_numpy(), 3)])
+    far_txt = (", far beyond any batch of decode"
+               if np.min(crossing.to_numpy(), initial=np.inf) > 256 else "")
+    glue["pcie_txt"] = f"Against PCIe's ridge of {pcie_t.ridge_flop_per_byte:,.0f} FLOP/byte, " + (
+        "none of them ever turns compute-bound." if crossing.empty else
+        f"every one of them turns compute-bound, {names} only at batches of {at}{far_txt}."
+        if n_never == 0 else
+        ("one of them never turns" if n_never == 1 else f"{n_never} of them never turn")
+        + f" compute-bound; {names} "
+        + ("reaches it only at a batch of" if len(crossing) == 1 else "reach it only at batches of")
+        + f" {at}{far_txt}.")
+    # the tiers on which every step turns compute-bound within the paper's batches
+    early = [t for t in tiers if np.nanmax(b_star[t.short]) <= PAPER_MAX_BATCH]
+    dimms_early = {dimm_t.name, pool_t.name} <= {t.name for t in early}
+    others_early = [t.name for t in early if t.name not in (dimm_t.name, pool_t.name)]
+    glue["only_dimms_txt"] = (
+        "Only the NDP-DIMMs, whose core is small next to its bandwidth, turn compute-bound at "
+        "batch sizes the paper uses (up to 16)" if dimms_early and not others_early else
+        "The NDP-DIMMs, whose core is small next to its bandwidth, turn compute-bound at batch "
+        f"sizes the paper uses (up to 16), and so does the tier of "
+        f"{roofline.prose_list(others_early)}" if dimms_early else
+        "Even the NDP-DIMMs, whose core is small next to its bandwidth, stay memory-bound at every "
+        "batch size the paper uses (up to 16) for some of these models")
+    glue["summary_only_txt"] = (
+        "Only the NDP-DIMMs, with a small core next to their bandwidth, approach their ridge at "
+        "the paper's batch sizes." if dimms_early and not others_early else
+        "The NDP-DIMMs, with a small core next to their bandwidth, reach their ridge at the "
+        f"paper's batch sizes, and so does the tier of {roofline.prose_list(others_early)}."
+        if dimms_early else
+        "Even the NDP-DIMMs, with a small core next to their bandwidth, stay below their ridge "
+        "at the paper's batch sizes for some of these models.")
+    table = pd.DataFrame(b_star, index=steps["model"]).rename_axis("compute-bound from batch")
+    return ComputeBoundBatches(table, pcie_b, limit_io, glue)
+
+
+def fig1_GBps(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[str, float]:
+    """The labels of the paper's Fig. 1 in GB/s, keyed by the tier they label.
+
+    Parameters
+    ----------
+    fig1_labels : pandas.DataFrame
+        ``fig1.csv`` indexed by ``tier`` (``gpu_memory``, ``pcie``, ``ndp_host_memory``), with
+        ``value`` and ``unit`` (``TB/s`` or ``GB/s``).
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+
+    Returns
+    -------
+    dict
+        `Tier.name` of GPU memory, PCIe and the pool → the label (GB/s).
+    """
+    gpu_t, pcie_t, _, _, pool_t = tiers
+    scale = {"TB/s": 1000.0, "GB/s": 1.0}
+    return {t.name: float(fig1_labels.loc[key, "value"]) * scale[fig1_labels.loc[key, "unit"]]
+            for t, key in ((gpu_t, "gpu_memory"), (pcie_t, "pcie"), (pool_t, "ndp_host_memory"))}
+
+
+def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapping[str, float],
+                   *, gpu: str, gpu_name: str, n_dimms: int) -> dict[str, object]:
+    """The glue values of the section on the bandwidth hierarchy of the paper's Fig. 1.
+
+    Parameters
+    ----------
+    tiers : mapping
+        Profile (``paper`` and ``datasheet``) → its five tiers, in `roofline.system_tiers` order.
+    profile : str
+        The profile of the text.
+    fig1 : mapping
+        The Fig. 1 labels (GB/s) by tier name, as `fig1_GBps` returns them.
+    gpu : str
+        GPU catalog slug; the paper's Fig. 1 is for ``rtx_4090``.
+    gpu_name : str
+        The GPU's display name.
+    n_dimms : int
+        NDP-DIMMs in the pool, count.
+
+    Returns
+    -------
+    dict
+        ``gap_<profile>``, ``pcie_bw_GBps_<profile>``, ``fig1_dimms``,
+        ``fig1_per_dimm_at_8_GBps``, ``n_dimms``, ``hierarchy_txt``, ``gpu_label_txt``,
+        ``pcie_ds_txt`` and ``gap_txt``.
+    """
+    gpu_t, pcie_t, host_t, dimm_t, pool_t = tiers[profile]
+    by = {p: {t.short: t.bandwidth_bytes_per_s for t in ts} for p, ts in tiers.items()}
+    glue: dict[str, object] = {}
+    for p in tiers:
+        glue[f"gap_{p}"] = rounded(by[p]["GPU"] / by[p]["PCIe"])
+        glue[f"pcie_bw_GBps_{p}"] = rounded(by[p]["PCIe"] / u.GB)
+    per_dimm = dimm_t.bandwidth_bytes_per_s
+    glue["fig1_dimms"] = rounded(fig1[pool_t.name] * u.GB / per_dimm)
+    glue["fig1_per_dimm_at_8_GBps"] = rounded(fig1[pool_t.name] / 8)
+    glue["n_dimms"] = n_dimms
+    # the tiers in the order of their bandwidth under the selected profile
+    order = sorted([("GPU memory", gpu_t), ("the NDP-DIMM pool", pool_t), ("host DRAM", host_t),
+                    ("PCIe", pcie_t)], key=lambda nt: -nt[1].bandwidth_bytes_per_s)
+    glue["hierarchy_txt"] = (", then ".join(n for n, _ in order[:2]) + ", then "
+                             + roofline.prose_list([n for n, _ in order[2:]]))
+    # the Fig. 1 labels are for the paper's RTX 4090 on PCIe 4.0
+    label_GBps = fig1[gpu_t.name]
+    gpu_GBps = sorted({by[p]["GPU"] / u.GB for p in tiers})
+    match = [round(v / label_GBps) == 1 for v in gpu_GBps]
+    matched = [f"{v:,.0f}" for v, m in zip(gpu_GBps, match, strict=True) if m]
+    glue["gpu_label_txt"] = (
+        "The GPU label matches both profiles." if all(match) else
+        f"The GPU label, for the paper's RTX 4090, does not match the {gpu_name}'s "
+        f"{roofline.prose_list([f'{v:,.0f}' for v in gpu_GBps])} GB/s." if not any(match) else
+        f"The GPU label matches the {gpu_name}'s "
+        f"{roofline.prose_list(matched)} GB/s only.")
+    ds_link = tiers["datasheet"][1].name.split(",")[0]
+    glue["pcie_ds_txt"] = f"{rounded(by['datasheet']['PCIe'] / u.GB):.1f} GB/s" + (
+        f" on the {gpu_name}'s {ds_link} link" if not ds_link.startswith("PCIe 4.0") else "")
+    gaps = {p: rounded(by[p]["GPU"] / by[p]["PCIe"]) for p in tiers}
+    glue["gap_txt"] = (
+        f'So the gap the paper quotes as "more than 15×" between GPU memory and PCIe is '
+        f"{gaps['paper']:.1f}× with the paper's own numbers and {gaps['datasheet']:.1f}× per "
+        "direction with the datasheets' (for the GPU of the parameters)." if gpu == "rtx_4090" else
+        f'So for the {gpu_name} the gap between GPU memory and PCIe, which the paper quotes as '
+        f'"more than 15×" for its RTX 4090, is {gaps["paper"]:.1f}× under the paper profile and '
+        f"{gaps['datasheet']:.1f}× per direction with the datasheets'.")
+    return glue

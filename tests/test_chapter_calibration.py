@@ -1,0 +1,145 @@
+"""The numbers and tables of the Calibration chapter (`hermes_model.chapters.calibration`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import calibration as cal
+from hermes_model import policies
+from hermes_model.chapters import calibration as chapter
+from hermes_model.plotting import rounded
+
+MEASUREMENT = "gpu_h200_20261126"
+FIT = ["4096x4096", "8192x28672"]
+OK: dict[str, Any] = {"fit_matrices": FIT, "max_fit_copy_MiB": 64, "pageable_min_MiB": 32,
+                      "min_kernel_us": 20, "gather_batch": 1, "stream_over_peak": 0.75,
+                      "example_matrix": "28672x8192"}
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, Any]:
+    measurements = hm.io.load_measurements(MEASUREMENT)
+    models = [hm.load_model(s) for s in hm.io.model_slugs()]
+    fit, kernels, copies = chapter.fit_and_predict(
+        measurements, hm.load_gpu("h200", "datasheet"), hm.load_link("pcie5_x16", "datasheet"),
+        fit_matrices=FIT, max_fit_copy_MiB=64, min_kernel_us=20)
+    return {"measurements": measurements, "models": models, "fit": fit, "kernels": kernels,
+            "copies": copies}
+
+
+def test_check_parameters(measured: dict[str, Any]) -> None:
+    checked = chapter.check_parameters(measured["measurements"], measured["models"],
+                                       **{**OK, "fit_matrices": ["4096x4096"]})
+    assert checked == (["4096x4096"], 1, 0.75)
+    assert checked.fit_matrices == ["4096x4096"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"fit_matrices": "4096x4096"}, "parameter 'fit_matrices': must be a non-empty list"),
+    ({"fit_matrices": []}, "parameter 'fit_matrices': must be a non-empty list"),
+    ({"fit_matrices": ["1x1"]}, "fit_matrices"),
+    ({"max_fit_copy_MiB": 1e9}, "max_fit_copy_MiB"),
+    ({"pageable_min_MiB": 0}, "pageable_min_MiB"),
+    ({"min_kernel_us": 200}, "min_kernel_us"),
+    ({"gather_batch": 3}, "gather_batch"),
+    ({"stream_over_peak": 0}, "stream_over_peak"),
+    ({"example_matrix": "3x3"}, "parameter 'example_matrix': must be a weight matrix"),
+])
+def test_check_parameters_rejects(measured: dict[str, Any], change: dict[str, Any],
+                                  message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        chapter.check_parameters(measured["measurements"], measured["models"], **{**OK, **change})
+
+
+def test_fit_and_predict_splits(measured: dict[str, Any]) -> None:
+    kernels, copies, fit = measured["kernels"], measured["copies"], measured["fit"]
+    assert ((kernels["split"] == "fit") == kernels["matrix"].isin(FIT)).all()
+    assert ((copies["split"] == "fit") == (copies["bytes"] <= 64 * 2**20)).all()
+    assert ((kernels["regime"] == "launch") == (kernels["measured_s"] < 20e-6)).all()
+    assert fit.link.max_fit_bytes <= 64 * 2**20
+    assert fit.kernel.peak_bandwidth_bytes_per_s == hm.load_gpu(
+        "h200", "datasheet").memory_bandwidth_bytes_per_s
+
+
+def test_kernel_fit_glue_and_table(measured: dict[str, Any]) -> None:
+    fit = measured["fit"]
+    k = fit.kernel
+    glue = chapter.kernel_fit_glue(measured["measurements"], fit, FIT)
+    assert glue["fit_list"] == "4096 × 4096, 8192 × 28672"
+    assert glue["n_rows"] == len(measured["measurements"])
+    assert len(glue["date"]) == 10 and glue["date"][4] == "-"
+    assert glue["eta_b"] == rounded(k.bandwidth_frac, 3)
+    assert glue["ridge"] == rounded(k.compute_frac * k.peak_flop_per_s
+                                    / (k.bandwidth_frac * k.peak_bandwidth_bytes_per_s))
+    assert glue["t0_us"] == rounded(k.overhead_s * 1e6, 3)
+    table = chapter.constants_table(fit)
+    assert table["constant"].tolist() == ["η_b", "η_c", "t_0 (µs)", "γ", "η_l", "t_l (µs)"]
+    np.testing.assert_allclose(table["value"], [k.bandwidth_frac, k.compute_frac,
+                                                k.overhead_s * 1e6, k.gather_penalty,
+                                                fit.link.bandwidth_frac, fit.link.latency_s * 1e6])
+    assert table["fitted to"].iloc[3] == f"{k.n_gathered} gathered kernels"
+
+
+def test_link_summary_synthetic() -> None:
+    mib = 2.0**20
+    lf = cal.LinkFit(bandwidth_frac=0.8, latency_s=10e-6, peak_bandwidth_bytes_per_s=64e9,
+                     max_fit_bytes=64 * mib, n_fit=10)
+    # large copies: pinned h2d 50 GB/s, pageable h2d 20 GB/s, pageable d2h 30 GB/s
+    rows = [("h2d", True, 64 * mib, 50e9), ("h2d", False, 64 * mib, 20e9),
+            ("d2h", False, 64 * mib, 30e9), ("h2d", False, 1 * mib, 5e9),
+            ("h2d", False, 2 * mib, 8e9), ("h2d", True, 1 * mib, 40e9)]
+    copies = pd.DataFrame([{"direction": d, "pinned": p, "bytes": b, "measured_s": b / bw}
+                           for d, p, b, bw in rows])
+    summary = chapter.link_summary(lf, copies, pageable_min_MiB=32, max_fit_copy_MiB=64)
+    assert summary.pageable_frac == pytest.approx(0.4)
+    assert summary.glue["pageable_frac"] == 0.4
+    assert summary.glue["pageable_h2d_GBps"] == 20.0
+    assert summary.glue["pageable_d2h_GBps"] == 30.0
+    assert summary.glue["pageable_pinned_h2d_GBps"] == 50.0
+    assert summary.glue["pageable_small_max_GBps"] == 8.0  # pinned copies do not count
+    assert summary.glue["link_ach_GBps"] == 51.2
+    assert summary.glue["link_half_KiB"] == rounded(10e-6 * 51.2e9 / 1024)
+    assert summary.glue["pageable_frac_package"] == policies.PAGEABLE_COPY_FRAC
+    assert (summary.glue["max_fit_copy_MiB"], summary.glue["pageable_min_MiB"]) == (64, 32)
+    shown = chapter.link_chart_copies(copies)
+    assert shown["memory"].tolist()[:2] == ["pinned", "pageable"]
+    np.testing.assert_allclose(shown["bandwidth_bytes_per_s"], [r[3] for r in rows])
+
+
+def test_host_glue_and_table(measured: dict[str, Any]) -> None:
+    h = measured["fit"].host
+    host = hm.load_host("i9_13900k", "paper")
+    eta = cal.host_bandwidth_frac(h, stream_over_peak=0.75)
+    glue = chapter.host_glue(h, host, stream_over_peak=0.75, eta_host=eta)
+    assert glue["stream_over_peak"] == 0.75
+    assert glue["host_peak_GBps"] == rounded(host.dram_bandwidth_bytes_per_s / 1e9)
+    assert glue["host_ach_GBps"] == rounded(eta * host.dram_bandwidth_bytes_per_s / 1e9)
+    assert glue["gemv_over_stream"] == rounded(h.gemv_fp32_bytes_per_s
+                                               / h.stream_copy_bytes_per_s, 3)
+    table = chapter.host_table(h)
+    assert table["÷ STREAM copy"].iloc[0] == 1.0
+    assert table["bandwidth (GB/s)"].iloc[1] == pytest.approx(h.stream_triad_bytes_per_s / 1e9)
+    assert table["measurement"].iloc[4] == f"GEMV bf16 {h.gemv_matrix}"
+
+
+def test_carry_to_target(measured: dict[str, Any]) -> None:
+    fit = measured["fit"]
+    gpus = {p: hm.load_gpu("rtx_4090", p) for p in chapter.PROFILES}
+    links = {p: hm.load_link("pcie4_x16", p) for p in chapter.PROFILES}
+    carried = chapter.carry_to_target(gpus, links, fit, "28672x8192")
+    for p in chapter.PROFILES:
+        one = cal.carry_to(gpus[p], links[p], fit, out_features=28672, in_features=8192)
+        assert carried.target.loc[p, "gemv_s"] == one["gemv_s"]
+        assert carried.glue[f"target_gemv_us_{p}"] == rounded(one["gemv_s"] * 1e6, 3)
+        assert carried.glue[f"target_copy_ms_{p}"] == rounded(one["copy_s"] * 1e3, 3)
+        assert carried.glue[f"target_bound_{p}"] == one["bound"]
+    assert carried.glue["target_name"] == gpus["paper"].name
+    assert carried.glue["example_shape"] == "28672 × 8192"
+    assert isinstance(carried.glue["paper_caveat"], str)
+    assert list(carried.shown.columns) == ["bandwidth (GB/s)", "FP16 (TFLOP/s)", "GEMV (µs)",
+                                           "bound", "link (GB/s)", "copy (ms)"]

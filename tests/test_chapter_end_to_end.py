@@ -1,0 +1,412 @@
+"""Tests of hermes_model.chapters.end_to_end: the end-to-end chapter's tables and sentences.
+
+Real values are recomputed through lower-level package calls (policies.estimate, the DIMM's
+rates); the text branches are driven by small synthetic tables (N.P. bars, no fall, ...)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import dram, io, ndp, policies, shapes
+from hermes_model import scorecard as sc
+from hermes_model.chapters import end_to_end as e2e
+
+NP = sc.NP
+SLUGS = ("opt_13b", "falcon_40b", "llama2_70b")
+NAMES = {"opt_13b": "OPT-13B", "falcon_40b": "Falcon-40B", "llama2_70b": "LLaMA2-70B"}
+
+
+@pytest.fixture(scope="module")
+def world():
+    """The paper's system under both profiles, three models, their activities and their bars."""
+    systems = {p: hm.load_system("hermes_paper", p, gpu="rtx_4090", n_dimms=8)
+               for p in e2e.PROFILES}
+    models = {s: hm.load_model(s) for s in SLUGS}
+    activities = {k: policies.activity_from_inputs(v)
+                  for k, v in io.load_generator_inputs().items()}
+    paper = {f: (t := io.load_paper_figure(f))[t["model"].isin(SLUGS)].reset_index(drop=True)
+             for f in ("fig9", "fig10", "fig11")}
+    bars = {f: e2e.profile_bars(t, systems, activities, models, prompt_len=128, gen_len=128)
+            for f, t in paper.items()}
+    stated = io.load_paper_figure("averages").set_index("name")
+    return {"systems": systems, "models": models, "activities": activities, "paper": paper,
+            "bars": bars, "stated": stated}
+
+
+def _opts(world, slug, **kw):
+    return policies.Assumptions(activity=world["activities"][slug], **kw)
+
+
+# ------------------------------------------------------------------------------- text helpers
+
+
+def test_np_or_ratio_and_span_say_np_for_nan():
+    assert e2e.np_or(math.nan, ".2f") == NP and e2e.np_or(1.234, ".2f") == "1.23"
+    assert e2e.np_or(-3.4, "+.0f") == "-3"
+    assert e2e.ratio_text(np.nan) == NP and e2e.ratio_text(0.456) == "0.46"
+    assert e2e.span_text(1.0, np.nan) == NP and e2e.span_text(np.nan, 2.0) == NP
+    assert e2e.span_text(1.234, 5.678) == "1.23–5.68"
+
+
+# ------------------------------------------------------------------------------------- setup
+
+
+def test_checked_parameters_normalise_and_tell_the_paper_configuration():
+    values, paper_config = e2e.checked_parameters("llama2_70b", 1, 8, "rtx_4090", "Paper",
+                                                  128, 128.0)
+    assert values == ("llama2_70b", 1, 8, "rtx_4090", "paper", 128, 128) and paper_config
+    assert isinstance(values[-1], int)
+    values, paper_config = e2e.checked_parameters("falcon_40b", 4, 16, "rtx_3090", "datasheet",
+                                                  128, 128)
+    assert not paper_config and values[2] == 16
+    with pytest.raises(ValueError, match="parameter 'batch'"):
+        e2e.checked_parameters("llama2_70b", 0, 8, "rtx_4090", "paper", 128, 128)
+    with pytest.raises(ValueError, match="parameter 'profile'"):
+        e2e.checked_parameters("llama2_70b", 1, 8, "rtx_4090", "vendor", 128, 128)
+
+
+def test_check_context_names_the_chapter_parameters(world):
+    llama, opt = world["models"]["llama2_70b"], world["models"]["opt_13b"]
+    limit = opt.max_position_embeddings
+    assert llama.max_position_embeddings > limit
+    e2e.check_context([llama, opt], limit - 1, 1)  # at the shorter limit: accepted
+    e2e.check_context([llama], limit, 1)  # past OPT's limit, within LLaMA2's
+    with pytest.raises(ValueError, match=r"^parameters 'prompt_len' and 'gen_len': prompt_len "
+                                         rf"\+ gen_len = {limit + 1} exceeds opt_13b's"):
+        e2e.check_context([llama, opt], limit, 1)
+
+
+def test_other_profile_and_setup_glue():
+    assert e2e.other_profile("paper") == "datasheet" and e2e.other_profile("datasheet") == "paper"
+    fig10 = pd.DataFrame({"model": ["llama2_70b", "llama2_70b", "opt_13b"],
+                          "policy": ["hermes", "hermes-base", "hermes"],
+                          "tokens_per_s": [13.75, 2.5, 90.0]})
+    assert e2e.setup_glue("datasheet", fig10) == {"profile_here": "datasheet",
+                                                  "headline_paper": sc.paper_text(13.75)}
+
+
+# ---------------------------------------------------------------------------------- tables
+
+
+def test_unstated_table_lists_every_unstated_parameter():
+    t = e2e.unstated_table()
+    assert list(t["parameter"]) == [p.name for p in policies.UNSTATED]
+    first = policies.UNSTATED[0]
+    assert t.loc[0, "default"] == str(first.default) and t.loc[0, "low end"] == str(first.low)
+    assert t.loc[0, "systems"] == ", ".join(sc.SYSTEM_NAMES.get(x, x) for x in first.policies)
+
+
+def test_calibrated_table_reads_the_system(world):
+    system = world["systems"]["paper"]
+    t = e2e.calibrated_table(system).set_index("constant")
+    link = system.host_link.efficiency
+    us = round(link.overhead_s * 1e6, 6)
+    assert t.loc["PCIe fraction, latency", "value"] == f"{link.bandwidth_frac}, {us:g} µs"
+    assert t.loc["gather penalty", "value"] == str(policies.GATHER_PENALTY)
+    assert t.loc["kernel in a CUDA graph", "value"] == "0.96 µs"
+
+
+# --------------------------------------------------------------------------------------- bars
+
+
+def test_profile_bars_are_the_estimates_under_each_profile(world):
+    b = world["bars"]["fig10"]
+    assert list(b["profile"].unique()) == list(e2e.PROFILES)
+    r = b[(b["model"] == "falcon_40b") & (b["policy"] == "hermes")
+          & (b["profile"] == "datasheet")].iloc[0]
+    e = policies.estimate("hermes", world["models"]["falcon_40b"], world["systems"]["datasheet"],
+                          batch=int(r["batch"]), prompt_len=128, gen_len=128,
+                          options=_opts(world, "falcon_40b"))
+    assert r["tokens_per_s"] == pytest.approx(e.tokens_per_s, rel=1e-12)
+    assert len(e2e.sel(b, "paper")) == len(b) // 2
+
+
+def test_chart_frame_has_both_profiles_and_the_paper():
+    bars = pd.DataFrame({"model": ["opt_13b"] * 4, "policy": ["hermes", "accelerate"] * 2,
+                         "profile": ["paper", "paper", "datasheet", "datasheet"],
+                         "tokens_per_s": [10.0, 1.0, 11.0, 1.1],
+                         "paper_tokens_per_s": [9.0, 0.5, 9.0, 0.5]})
+    f = e2e.chart_frame(bars, "datasheet", NAMES)
+    assert list(f.columns) == ["model", "system", "tokens_per_s", "series"]
+    assert f["series"].value_counts().to_dict() == {"model, paper profile": 2,
+                                                    "model, datasheet profile": 2, "paper": 2}
+    paper = f[f["series"] == "paper"]
+    assert set(paper["system"]) == {"Hermes", "Accelerate"} and set(paper["model"]) == {"OPT-13B"}
+    assert sorted(paper["tokens_per_s"]) == [0.5, 9.0]
+    by_batch = e2e.chart_frame(bars.assign(batch=1), "paper", NAMES, x="batch")
+    assert "batch" in by_batch.columns and "system" not in by_batch.columns
+
+
+def test_hermes_np_note_names_the_bars_hermes_cannot_run(world):
+    one = hm.load_system("hermes_paper", "paper", gpu="rtx_4090", n_dimms=1)
+    paper = world["paper"]["fig10"]
+    bars = policies.model_bars(paper, one, world["activities"], world["models"])
+    note = e2e.hermes_np_note(bars, world["models"], one, world["activities"], names=NAMES,
+                              prompt_len=128, gen_len=128)["hermes_np_note"]
+    assert note.startswith("With 1 NDP-DIMM Hermes cannot run ") and "LLaMA2-70B" in note
+    assert note.endswith(" Those bars are N.P. here, and the averages, bands and fits below "
+                         "leave them out.")
+    ok = e2e.hermes_np_note(world["bars"]["fig10"], world["models"], world["systems"]["paper"],
+                            world["activities"], names=NAMES, prompt_len=128, gen_len=128)
+    assert ok == {"hermes_np_note": ""}
+
+
+def _twice_frame(model_tps):
+    return pd.DataFrame({"model": ["falcon_40b"], "policy": ["hermes-host"], "batch": [1],
+                         "profile": ["paper"], "tokens_per_s": [model_tps],
+                         "paper_tokens_per_s": [2.0]})
+
+
+def test_printed_twice_sets_one_model_value_beside_two_printed_ones():
+    b10 = _twice_frame(3.0)
+    b11 = _twice_frame(3.0).assign(paper_tokens_per_s=4.0)
+    g = e2e.printed_twice(b10, b11, "paper")
+    assert g == {"fh_fig10_paper": sc.paper_text(2.0), "fh_fig10_ratio": "1.50",
+                 "fh_fig11_paper": sc.paper_text(4.0), "fh_fig11_ratio": "0.75",
+                 "fh_model": sc.sig_text(3.0)}
+    assert e2e.printed_twice(b10, _twice_frame(np.nan), "paper")["fh_fig11_ratio"] == NP
+
+
+def test_batch_ratio_table_reads_np_where_the_model_cannot_run():
+    b11 = pd.DataFrame({"model": ["opt_13b"] * 2, "policy": ["flexgen"] * 2, "batch": [1, 16],
+                        "profile": ["paper"] * 2, "tokens_per_s": [2.0, np.nan],
+                        "paper_tokens_per_s": [4.0, 8.0]})
+    t = e2e.batch_ratio_table(b11, "paper", NAMES)
+    assert t.loc[("OPT-13B", "FlexGen"), 1] == "0.50" and t.loc[("OPT-13B", "FlexGen"), 16] == NP
+    assert t.columns.name == "model / paper at batch"
+
+
+# ---------------------------------------------------------------------------------- averages
+
+
+def _stated():
+    rows = {"hermes_over_hermes_host_range": (1.5, 2.5),
+            "hermes_over_hermes_host_batches": (2.0, np.nan),
+            "hermes_over_dejavu_batches": (10.0, np.nan),
+            "hermes_host_over_accelerate": (20.0, np.nan)}
+    return pd.DataFrame({"value": [v[0] for v in rows.values()],
+                         "value_high": [v[1] for v in rows.values()]},
+                        index=pd.Index(list(rows), name="name"))
+
+
+def test_averages_glue_words_and_np():
+    bars = pd.DataFrame({"model": ["a", "a", "b"], "batch": [1, 2, 1]})
+    paper = {"hermes_over_hermes_host_min": 1.111, "hermes_over_hermes_host_max": 2.226,
+             "hermes_over_dejavu_batches": 7.06, "hermes_host_over_accelerate": 13.44}
+    model = {"hermes_over_hermes_host_min": np.nan, "hermes_over_hermes_host_max": 2.0,
+             "hermes_over_hermes_host_batches": 1.234}
+    g = e2e.averages_glue(_stated(), paper, model, bars, bars)
+    assert g["hh_range_stated"] == "1.5–2.5" and g["hh_range_paper"] == "1.11–2.23"
+    assert g["hh_range_model"] == NP and g["hh_avg_model"] == "1.23×"
+    assert (g["n_bs1_models"], g["n_fig11_points"], g["n_fig11_batches"]) == (2, 3, 2)
+    assert g["stated_hermes_over_dejavu_batches"] == "10" and g["avg_dv_paper_bars"] == 7.1
+    assert g["avg_hha_paper_bars"] == 13.4
+    model["hermes_over_hermes_host_batches"] = np.nan
+    assert e2e.averages_glue(_stated(), paper, model, bars, bars)["hh_avg_model"] == NP
+
+
+def test_averages_table_one_row_per_definition():
+    names = list(policies.AVERAGE_DEFINITIONS)
+    stated = pd.DataFrame({"definition": [f"def {n}" for n in names],
+                           "value": [2.5] * len(names)}, index=names)
+    vals = dict.fromkeys(names, 1 / 3)
+    t = e2e.averages_table(stated, vals, vals, dict.fromkeys(names, np.nan), profile="paper",
+                           other="datasheet")
+    assert list(t.columns) == ["definition", "stated (paper)", "from the paper's bars",
+                               "model (paper profile)", "model (datasheet profile)"]
+    assert set(t["from the paper's bars"]) == {sc.sig_text(1 / 3)}
+    assert set(t["model (datasheet profile)"]) == {NP}
+    num, den, _, _ = policies.AVERAGE_DEFINITIONS[names[0]]
+    assert t.index[0].startswith(f"{sc.SYSTEM_NAMES[num]} / {sc.SYSTEM_NAMES[den]}, batch")
+
+
+# -------------------------------------------------------------------------------- acceptance
+
+
+def test_acceptance_on_real_bars(world):
+    bs1 = pd.concat([world["bars"]["fig9"], world["bars"]["fig10"]], ignore_index=True)
+    b11, ref = world["bars"]["fig11"], world["systems"]["paper"]
+    fit = e2e.acceptance(bs1, b11, world["stated"], world["models"], world["activities"], ref,
+                         here=world["systems"]["datasheet"], names=NAMES, prompt_len=128,
+                         gen_len=128)
+    h1 = bs1[(bs1["profile"] == "paper") & (bs1["policy"] == "hermes")]
+    assert list(fit.bands["model"]) == list(h1["model"])
+    assert fit.acc["bs1_median_err_pct"] == pytest.approx(
+        100 * np.median(np.abs(h1["error_frac"])))
+    for _, r in fit.bands.iterrows():
+        band = policies.tokens_per_s_band("hermes", world["models"][r["model"]], ref,
+                                          options=_opts(world, r["model"]))
+        assert (r["band low"], r["band high"]) == (band.low, band.high)
+        assert r["inside"] == (band.low <= r["paper"] <= band.high)
+    hh = float(world["stated"].loc["hermes_over_hermes_host_batches", "value"])
+    assert fit.acc["hh_err_pct"] == pytest.approx(100 * (fit.acc["hh_avg"] / hh - 1))
+    g = fit.glue
+    assert g["crit_bs1_pct"] == 20 and g["acc_n_models"] == len(h1)
+    assert g["acc_bs1_median_err_pct"] == round(fit.acc["bs1_median_err_pct"], 1)
+    assert g["acc_hh_cell"] == (f"{round(fit.acc['hh_avg'], 2):.2f}× "
+                                f"({round(fit.acc['hh_err_pct']):+.0f} %)")
+    assert g["e2e_n_dimms"] == 8 and g["e2e_cycles"] == int(ref.dimm.ndp_cycles_per_op)
+    assert g["e2e_dimm_gbps"] == round(float(dram.dimm_bandwidth_bytes_per_s(ref.dimm)) / 1e9)
+    fails = [NAMES[m] for m, ok in fit.order.items() if not ok]
+    assert g["order_fail"] == (", ".join(fails) or "none")
+    table = e2e.bands_table(fit.bands, NAMES)
+    assert list(table["model"]) == [NAMES[m] for m in h1["model"]]
+
+
+def test_acceptance_counts_an_np_bar_as_a_full_miss(world):
+    ref = world["systems"]["paper"]
+    bs1 = pd.DataFrame({"model": ["opt_13b", "falcon_40b"], "policy": ["hermes"] * 2,
+                        "batch": [1, 1], "profile": ["paper"] * 2, "tokens_per_s": [11.0, np.nan],
+                        "paper_tokens_per_s": [10.0, 5.0], "supported": [True, False],
+                        "paper_supported": [True, True], "error_frac": [0.1, np.nan]})
+    b11 = bs1.assign(batch=2, policy="hermes")
+    fit = e2e.acceptance(bs1, b11, world["stated"], world["models"], world["activities"], ref,
+                         here=ref, names=NAMES, prompt_len=128, gen_len=128)
+    # |0.1| and a full miss |-1|: median 55 %
+    assert fit.acc["bs1_median_err_pct"] == pytest.approx(55.0)
+    np_row = fit.bands.set_index("model").loc["falcon_40b"]
+    assert math.isnan(np_row["band low"]) and not np_row["inside"] and np_row["corners"] == ""
+    assert fit.glue["acc_hh_cell"] == NP and fit.glue["acc_hh_avg"] == NP
+    assert fit.glue["bs1_spread"].startswith("land above the paper's by 10 % where it runs "
+                                             "(1 N.P. bar;")
+
+
+# ------------------------------------------------------------------------------- failures
+
+
+def _step(proj, mlp, balanced=False, dimms=False, share=0.3):
+    return {"proj": proj, "mlp": mlp, "balanced": balanced, "dimms": dimms, "gpu_share": share}
+
+
+def test_step_parts_words_each_branch():
+    names = {"a": "A", "b": "B", "c": "C"}
+    led, shared, text = e2e.step_parts_words({"a": _step(0.6, 0.2), "b": _step(0.6, 0.3)}, names)
+    assert (led, shared) == (["a", "b"], [])
+    assert text == ("for A and B the decode step is dominated by the projection, on the GPU "
+                    "alone (60 % of the step)")
+    _, shared, text = e2e.step_parts_words(
+        {"a": _step(0.7, 0.1), "b": _step(0.3, 0.5, balanced=True, dimms=True),
+         "c": _step(0.2, 0.6, dimms=True)}, names)
+    assert shared == ["b", "c"]
+    assert text == ("for A the decode step is dominated by the projection, on the GPU alone "
+                    "(70 % of the step); for B and C the MLP block, with equally long GPU and "
+                    "DIMM sides for B and limited by the DIMMs for C, takes more of it than the "
+                    "projection (B: 50 % against 30 %; C: 60 % against 20 %)")
+    _, _, text = e2e.step_parts_words({"b": _step(0.4, 0.3, balanced=True)}, names)
+    assert text.startswith("for B the MLP block, its GPU and DIMM sides made equally long by "
+                           "the split, takes less of it than the projection")
+    assert e2e.step_parts_words({}, names)[2] == ("Hermes cannot run any model at batch 1 here "
+                                                  "(N.P.)")
+
+
+def test_fall_words_fall_and_no_fall():
+    hb11 = pd.DataFrame({"model": ["a"] * 3 + ["b"] * 2, "batch": [1, 4, 16, 1, 4],
+                         "tokens_per_s": [10.0, 30.0, 20.0, 5.0, 6.0]})
+    falls, text = e2e.fall_words(hb11, {"a": "A", "b": "B"})
+    assert falls == {"a": (4, [16])}
+    assert text == ("so the step grows faster than the batch and the model's tokens/s falls: "
+                    "A from 30.0 tokens/s at batch 4 to 20.0 at 16")
+    falls, text = e2e.fall_words(hb11[hb11["model"] == "b"], {"b": "B"})
+    assert falls == {} and text.startswith("yet the model's tokens/s does not fall")
+
+
+def test_skip_words_prefers_llama2_70b_and_says_np():
+    names = {"opt_66b": "OPT-66B", "llama2_70b": "LLaMA2-70B"}
+    tps = {"opt_66b": {4: 1.0, 8: 2.0, 16: 3.0}, "llama2_70b": {4: 10.0, 8: 20.0, 16: 30.0}}
+    assert e2e.skip_words(tps, [4, 8, 16], names) == ("LLaMA2-70B's tokens/s then rises from "
+                                                      "20.0 at batch 8 to 30.0 at 16")
+    tps["llama2_70b"][16] = np.nan
+    assert e2e.skip_words(tps, [4, 8, 16], names).startswith("OPT-66B's tokens/s then rises")
+    tps["opt_66b"][8] = np.nan
+    assert e2e.skip_words(tps, [4, 8, 16], names).endswith("(N.P.)")
+
+
+def test_failure_reading_on_real_models(world):
+    ref = world["systems"]["paper"]
+    why = e2e.failure_reading(world["bars"]["fig11"], world["models"], world["activities"], ref,
+                              names=NAMES, prompt_len=128, gen_len=128)
+    m = world["models"]["llama2_70b"]
+    e = policies.estimate("hermes", m, ref, options=_opts(world, "llama2_70b"))
+    assert why.step1["llama2_70b"]["proj"] == pytest.approx(
+        m.n_layers * e.details["projection_s"] / e.decode_step_s)
+    ridge = float(ndp.dimm_mac_per_s(ref.dimm)) / (
+        float(dram.dimm_bandwidth_bytes_per_s(ref.dimm)) / shapes.dtype_bytes("fp16"))
+    assert why.ridge_b == pytest.approx(ridge) and why.glue["dimm_ridge"] == round(ridge, 1)
+    assert why.first_cb == min(b for b in why.batches if b > ridge)
+    assert why.glue["first_cb_text"].startswith(f"from batch {why.first_cb} on")
+    skipped = policies.estimate("hermes", m, ref, batch=16,
+                                options=_opts(world, "llama2_70b", skip_inactive_macs=True))
+    assert why.skip_tps["llama2_70b"][16] == skipped.tokens_per_s
+    assert set(why.hb11["policy"]) == {"hermes"} and set(why.hb11["profile"]) == {"paper"}
+
+
+# ---------------------------------------------------------------------------------- readings
+
+
+def _row(**kw):
+    base = {"parameter": "x", "value": "", "bs1_median_abs_err": 0.1234,
+            "batch_median_abs_err": 0.4567, "hermes_over_host": 1.456, "n_order": 4,
+            "n_models": 6, "n_bars": 50, "n_closer": 30, "n_farther": 20,
+            "model_step_growth": 1.234}
+    return pd.Series({**base, **kw})
+
+
+def test_readings_glue_values_and_np_clauses():
+    g = e2e.readings_glue(half=_row(), ds=_row(), skip=_row(batch_median_abs_err=0.5),
+                          shared=_row(n_order=3), link_name="PCIe 4.0 x16")
+    assert g["link_name"] == "PCIe 4.0 ×16" and g["rd_shared_order"] == 3
+    assert (g["rd_half_bs1"], g["rd_half_batch"], g["rd_half_hh"]) == (12.3, 45.7, "1.46")
+    assert g["rd_skip_batch"] == 50.0 and g["rd_half_farther"] == 20
+    assert g["rd_half_hh_clause"] == "and brings Hermes over Hermes-host to 1.46×"
+    assert g["rd_ds_text"] == "12.3 %, 45.7 % and 1.46×"
+    g = e2e.readings_glue(half=_row(hermes_over_host=np.nan), ds=_row(hermes_over_host=np.nan),
+                          skip=_row(), shared=_row(), link_name="x")
+    assert g["rd_half_hh"] == NP
+    assert g["rd_half_hh_clause"] == ("while Hermes over Hermes-host stays N.P. (Hermes cannot "
+                                      "run Fig. 11's bars)")
+    assert g["rd_ds_text"] == "12.3 % and 45.7 %, with Hermes over Hermes-host N.P."
+
+
+def test_reading_and_readings_table():
+    t = pd.DataFrame([_row(parameter="defaults"), _row(parameter="p", value="0.5"),
+                      _row(parameter="p", value="2.0", bs1_median_abs_err=0.98765)])
+    readings = {"paper": t}
+    assert e2e.reading(readings, "paper", "defaults")["parameter"] == "defaults"
+    assert e2e.reading(readings, "paper", "p", 2.0)["bs1_median_abs_err"] == 0.98765
+    shown = e2e.readings_table(t)
+    assert shown.loc[("p", "2.0"), "bs 1 err (%)"] == 98.8
+    assert shown.loc[("p", "2.0"), "order"] == "4 of 6"
+    assert shown.loc[("p", "2.0"), "closer / farther"] == "30 / 20"
+    assert shown.loc[("p", "2.0"), "step growth"] == 1.23
+
+
+def test_link_reading_glue_real_and_np(world):
+    paper, models, acts = world["paper"], world["models"], world["activities"]
+    ref = world["systems"]["paper"]
+    bars = pd.concat([world["bars"][f] for f in ("fig9", "fig10", "fig11")], ignore_index=True)
+    g = e2e.link_reading_glue(paper, ref, acts, models, bars, world["stated"], prompt_len=128,
+                              gen_len=128)
+    shares = []
+    for m in ("falcon_40b", "llama2_70b"):
+        e = policies.estimate("hermes", models[m], ref, options=_opts(world, m))
+        shares.append(100 * e.prefill_s / e.total_s)
+    assert g["pf_share_default"] == f"{min(shares):.1f}–{max(shares):.1f}"
+    assert g["pf_default_text"] == f", which the default link matches ({g['pf_share_default']} %)"
+    assert g["rd_acc_n"] == int((bars[bars["profile"] == "paper"]["policy"]
+                                 == "accelerate").sum())
+    assert 0 <= g["rd_half_acc_far"] <= g["rd_acc_n"]
+    # one DIMM: Hermes runs neither model, so no prefill share
+    one = hm.load_system("hermes_paper", "paper", gpu="rtx_4090", n_dimms=1)
+    small = {f: t[t["model"] != "opt_13b"] for f, t in paper.items()}
+    one_bars = pd.concat([e2e.profile_bars(small[f], {"paper": one}, acts, models,
+                                           prompt_len=128, gen_len=128)
+                          for f in ("fig9", "fig10", "fig11")], ignore_index=True)
+    g = e2e.link_reading_glue(small, one, acts, models, one_bars, world["stated"],
+                              prompt_len=128, gen_len=128)
+    assert g["pf_share_half"] == NP and g["pf_default_text"] == ""
+    assert g["pf_half_text"].startswith("Hermes cannot run Falcon-40B or LLaMA2-70B at batch 1")

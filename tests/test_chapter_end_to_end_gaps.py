@@ -1,0 +1,450 @@
+"""Tests of hermes_model.chapters.end_to_end_gaps: each function's numbers recomputed through the
+lower-level package calls (policies, shapes, scorecard) on the paper's bars, and small synthetic
+bar tables that drive every sentence branch to its exact words."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import io, policies, shapes
+from hermes_model import scorecard as sc
+from hermes_model import units as u
+from hermes_model.chapters import end_to_end_gaps as gaps
+from hermes_model.plotting import rounded
+
+P, G = 128, 128  # prompt and generated tokens of the paper
+
+
+@pytest.fixture(scope="module")
+def book():
+    """What the chapter loads, and its bars of Figs. 9–11 under both profiles."""
+    paper = {f: io.load_paper_figure(f) for f in ("fig9", "fig10", "fig11")}
+    models = {s: hm.load_model(s) for s in pd.concat(list(paper.values()))["model"].unique()}
+    systems = {p: hm.load_system("hermes_paper", p) for p in ("paper", "datasheet")}
+    acts = {k: policies.activity_from_inputs(v) for k, v in io.load_generator_inputs().items()}
+    bars = {f: pd.concat([policies.model_bars(paper[f], systems[p], acts, models,
+                                              prompt_len=P, gen_len=G).assign(profile=p)
+                          for p in systems], ignore_index=True) for f in paper}
+    names = {s: sc.short_name(m.name) for s, m in models.items()}
+    return {"paper": paper, "models": models, "systems": systems, "acts": acts, "bars": bars,
+            "names": names, "stated": io.load_paper_figure("averages").set_index("name")}
+
+
+def _bar(model, policy, batch, paper_tps, *, tps=1.0, supported=True, prefill_s=0.0,
+         step_s=0.01, profile="paper", paper_supported=True):
+    """One row of a ``policies.model_bars`` table with a profile."""
+    return {"model": model, "policy": policy, "batch": batch, "paper_tokens_per_s": paper_tps,
+            "tokens_per_s": tps if supported else np.nan, "supported": supported,
+            "paper_supported": paper_supported, "reason": "" if supported else "too big",
+            "prefill_s": prefill_s if supported else np.nan,
+            "decode_step_s": step_s if supported else np.nan,
+            "error_frac": tps / paper_tps - 1 if supported else np.nan, "profile": profile}
+
+
+def _tps(batch, step_s, prefill_s, gen_len):
+    """The throughput whose implied decode step is `step_s` given `prefill_s`."""
+    return batch * gen_len / (prefill_s + gen_len * step_s)
+
+
+# -- implied steps -------------------------------------------------------------------------------
+
+def _readings(growths):
+    return pd.DataFrame({"parameter": ["defaults", "x", "y"], "value": ["", "1", "2"],
+                         "model_step_growth": growths})
+
+
+def test_implied_steps_growth_per_doubling():
+    gen = 10
+    rows = []
+    for b, imp, own in ((1, 0.01, 0.01), (4, 0.04, 0.02), (16, 0.16, 0.04)):
+        # the paper profile's prefill is 1 s and the datasheet's 0.5 s: the same paper bar
+        tps = _tps(b, imp, 1.0, gen)
+        rows.append(_bar("a", "hermes", b, tps, prefill_s=1.0, step_s=own))
+        rows.append(_bar("a", "hermes", b, tps, prefill_s=0.5, step_s=own, profile="datasheet"))
+        rows.append(_bar("a", "hermes-base", b, tps))  # not Hermes: left out
+    out = gaps.implied_steps(pd.DataFrame(rows), _readings([1.2, 1.5, 1.8]), profile="paper",
+                             profiles=("paper", "datasheet"), gen_len=gen, names={"a": "A"})
+    g = out.glue
+    # (0.16 / 0.01) ** (1 / 4) = 2 and (0.04 / 0.01) ** (1 / 2) = 2; the model's sqrt(2)
+    assert (g["grow_paper"], g["grow14_paper"]) == ("2.00", "2.00")
+    assert (g["grow_model"], g["grow14_model"]) == ("1.41", "1.41")
+    # 0.5 s less prefill: each implied step 0.05 s longer, (0.09 / 0.06) ** (1 / 2) = 1.22
+    assert g["grow14_paper_other"] == "1.22"
+    assert g["grow_s_other"] == ("How fast depends on the prefill subtracted: with the other "
+                                 "profile's prefill the same bars imply 1.22× from 1 to 4.")
+    assert (g["grow14_best"], g["grow14_best_name"]) == ("1.80", "y = 2")
+    assert g["implied_note"] == "" and out.no_step.empty
+    assert g["grow_s_paper"] == (
+        "The paper's implied step grows steadily, by a median 2.00× per doubling of the batch "
+        "from 1 to 4 and 2.00× from 1 to 16, as if the cold side's work grew with the batch and "
+        "were never hidden behind the GPU's.")
+    assert g["grow_s_model"] == ("The model's step grows by 1.41× per doubling from 1 to 4, then "
+                                 "faster when the DIMMs turn compute-bound (1.41× per doubling "
+                                 "over 1–16).")
+    assert g["grow_s_best"].endswith("the closest, y = 2, reaches 1.80×")
+    assert g["grow_s_verdict"] == "The batch acceptance criterion fails on this difference of shape."
+    steps = out.steps.set_index(["series", "batch"])["step_s"]
+    assert steps[("paper, implied (paper profile's prefill)", 16)] == pytest.approx(0.16)
+    assert steps[("model, datasheet profile", 4)] == pytest.approx(0.02)
+    assert out.table.loc[("A", "model, paper profile"), 4] == "20.0"  # ms, 3 significant figures
+
+
+def test_implied_steps_no_step_and_np_branches():
+    gen = 10
+    rows = [_bar("b", "hermes", b, _tps(b, s, 1.0, gen), prefill_s=pf, step_s=0.01 * b)
+            for b, s, pf in ((1, 0.01, 1.0), (4, 0.02, 1.0), (16, 0.04, 100.0))]
+    rows += [{**r, "profile": "datasheet"} for r in rows]
+    out = gaps.implied_steps(pd.DataFrame(rows), _readings([np.nan] * 3), profile="paper",
+                             profiles=("paper", "datasheet"), gen_len=gen, names={"b": "B"})
+    g = out.glue
+    assert list(out.no_step["batch"]) == [16]
+    assert g["implied_note"] == (
+        "Here the model's prefill alone outlasts the paper's whole run for 1 of its Hermes bars "
+        "(B at batch 16): they imply no decode step and are left out below.")
+    assert g["grow_paper"] == sc.NP and g["grow14_paper"] == "1.41"
+    assert g["grow_s_paper"] == (
+        "How the paper's implied step grows with the batch cannot be computed here: the model's "
+        "prefill (paper profile) alone outlasts the paper's whole run at batch 1 or 16 for every "
+        "model, so those bars imply no step.")
+    assert g["grow_s_model"].startswith("The model's step grows by 2.00× per doubling")
+    assert g["grow14_best"] == sc.NP and g["grow14_best_name"] == sc.NP
+    assert g["grow_s_best"] == ("No reading of an unstated parameter gives a growth to set beside "
+                                "the paper's either")
+    assert g["grow_s_verdict"] == ""
+    # Hermes N.P. at batch 16: neither series has a growth over 1–16
+    rows = [_bar("b", "hermes", b, 1.0, supported=b < 16, step_s=0.01) for b in (1, 4, 16)]
+    rows += [{**r, "profile": "datasheet"} for r in rows]
+    g = gaps.implied_steps(pd.DataFrame(rows), _readings([1.0, 1.1, 1.2]), profile="paper",
+                           profiles=("paper", "datasheet"), gen_len=gen, names={"b": "B"}).glue
+    assert g["grow_s_paper"].endswith(
+        "Hermes cannot run any of Fig. 11's models at both batch 1 and 16 with these parameters "
+        "(N.P.).")
+    assert g["grow_s_model"] == "Nor can the model's own step growth be computed, for the same reason."
+
+
+# -- straight lines -----------------------------------------------------------------------------
+
+def test_affine_lines_recomputes_the_fits(book):
+    b11 = book["bars"]["fig11"]
+    out = gaps.affine_lines(b11, book["models"], book["systems"], book["acts"], profile="paper",
+                            other="datasheet", prompt_len=P, gen_len=G, names=book["names"])
+    errs, ba = [], []
+    for m in ("falcon_40b", "opt_66b", "llama2_70b"):
+        t = b11[(b11["model"] == m) & (b11["policy"] == "hermes-base")
+                & (b11["profile"] == "paper")].sort_values("batch")
+        b = t["batch"].to_numpy(dtype=float)
+        imp = (b * G / t["paper_tokens_per_s"].to_numpy() - t["prefill_s"].to_numpy()) / G
+        slope, icpt = np.polyfit(b, imp, 1)
+        row = out.lines.loc[(m, "hermes-base", "paper, implied")]
+        assert row["A (ms)"] == pytest.approx(icpt / u.MS)
+        assert row["B (ms per sequence)"] == pytest.approx(slope / u.MS)
+        errs.append(100 * np.max(np.abs((icpt + slope * b) / imp - 1)))
+        ba.append(slope / icpt)
+        # reads then MACs: the estimate with ndp_overlap off, at batch 16
+        e = policies.estimate("hermes-base", book["models"][m], book["systems"]["paper"],
+                              batch=16, prompt_len=P, gen_len=G, options=policies.Assumptions(
+                                  activity=book["acts"][m], ndp_overlap=False))
+        serial = out.lines.loc[(m, "hermes-base", "model, reads then MACs")]
+        line16 = (serial["A (ms)"] + 16 * serial["B (ms per sequence)"]) * u.MS
+        assert line16 == pytest.approx(e.decode_step_s, rel=serial["off the line (%)"] / 100
+                                       + 1e-9)
+    assert out.glue["hb_line_err_t"] == f"{np.round(max(errs), 2):.2f} %"
+    assert out.glue["hb_ba_t"] == f"between {min(ba):.2f} and {max(ba):.2f}"
+    assert out.glue["hb_np_lead"] == ""
+    assert out.table.index.get_level_values("system")[0] in sc.SYSTEM_NAMES.values()
+
+
+def test_affine_lines_without_any_line():
+    rows = [_bar(m, pol, b, 1.0, supported=False, profile=p) for m in ("opt_66b",)
+            for pol in ("hermes", "hermes-base") for b in (1, 4, 16) for p in ("paper", "datasheet")]
+    out = gaps.affine_lines(pd.DataFrame(rows), {}, {}, {}, profile="paper", other="datasheet",
+                            prompt_len=P, gen_len=G, names={})
+    assert out.lines.empty and out.table.empty
+    assert out.glue["hb_np_lead"].startswith("With these parameters the model cannot run")
+    for key in ("hb_line_err_t", "hb_ba_t", "hb_a_shift_t", "hb_model_err_t", "hb_a_ratio_t",
+                "hb_b_ratio_t", "h_paper_err_t"):
+        assert out.glue[key] == sc.NP
+
+
+def _overlap_table(bs1, batch):
+    return pd.DataFrame({"parameter": ["defaults", "ndp_overlap"], "value": ["", "False"],
+                         "bs1_median_abs_err": [0.30, bs1], "batch_median_abs_err": [0.40, batch],
+                         "n_closer": [0, 7], "n_farther": [0, 3]})
+
+
+def test_overlap_reading_words():
+    crit = {"bs1_pct": 20, "batch_pct": 25}
+    out = gaps.overlap_reading(_overlap_table(0.1234, 0.2049), crit)
+    assert (out.bs1_pct, out.batch_pct, out.passes) == (12.3, 20.5, True)
+    assert out.glue["rd_overlap_verdict"] == (
+        "better than the defaults, and within both median criteria of the acceptance table")
+    assert out.glue["rd_overlap_summary"] == "moves closer to the paper and meets both median criteria"
+    assert (out.glue["rd_overlap_closer"], out.glue["rd_overlap_farther"]) == (7, 3)
+    out = gaps.overlap_reading(_overlap_table(0.35, 0.30), crit)
+    assert not out.passes
+    assert out.glue["rd_overlap_verdict"] == (
+        "not better than the defaults, and still outside the median criteria of the acceptance "
+        "table")
+    assert out.glue["rd_overlap_summary"] == (
+        "does not move closer but still misses the median criteria")
+
+
+# -- Hermes-host ----------------------------------------------------------------------------------
+
+def test_hermes_host_13b_against_the_estimate(book):
+    m, s = book["models"]["llama2_13b"], book["systems"]["paper"]
+    out = gaps.hermes_host_13b(m, s, book["bars"]["fig10"], profile="paper",
+                               activity=book["acts"]["llama2_13b"], order={"llama2_13b": False},
+                               prompt_len=P, gen_len=G)
+    e = policies.estimate("hermes-host", m, s, prompt_len=P, gen_len=G,
+                          options=policies.Assumptions(activity=book["acts"]["llama2_13b"]))
+    gpu = e.details["gpu_resident_bytes"]
+    assert out.cpu_bytes == shapes.weight_bytes(m, "fp16") - gpu > 0
+    f10 = book["paper"]["fig10"]
+    tps = float(f10[(f10["model"] == "llama2_13b") & (f10["policy"] == "hermes-host")]
+                ["tokens_per_s"].iloc[0])
+    g = out.glue
+    assert g["hh13_paper"] == tps
+    assert g["hh13_implied_ms"] == rounded((G / tps - e.prefill_s) / G / u.MS)
+    assert g["hh13_model_ms"] == rounded(e.decode_step_s / u.MS)
+    serial = (gpu / s.gpu.achievable_bandwidth_bytes_per_s
+              + out.cpu_bytes / s.host.achievable_bandwidth_bytes_per_s)
+    assert g["hh13_serial_ms"] == rounded(serial / u.MS)
+    assert g["hh13_cpu_gb"] == rounded(out.cpu_bytes / u.GB)
+    assert g["hh13_intro"] == "The one ordering failure comes from one bar."
+    # 26 GB of weights against a 24 GiB card: "nearly fit"
+    assert g["ll13_fit"] == "nearly fit the 24 GB GPU"
+
+
+@pytest.mark.parametrize(("ratio", "implied", "model", "start"), [
+    (1.1, 2.0, 1.0, "close to the dense, serial figure"),
+    (2.0, 2.0, 1.0, "2.0× the dense, serial figure: the paper's Hermes-host is slower"),
+    (0.5, 2.0, 1.0, "below the dense, serial figure (0.50× it) but above the model's step"),
+    (0.5, 1.0, 2.0, "below both the dense, serial figure and the model's step."),
+])
+def test_hh13_reading_branches(ratio, implied, model, start):
+    assert gaps._hh13_reading(ratio, implied, model).startswith(start)
+
+
+def test_hermes_host_batch16_words():
+    names = {"falcon_40b": "Falcon-40B", "opt_66b": "OPT-66B"}
+
+    def run(pf_falcon, pf_opt):
+        rows = [_bar(m, "hermes-host", 16, 2.0, prefill_s=pf, supported=not np.isnan(pf))
+                for m, pf in (("falcon_40b", pf_falcon), ("opt_66b", pf_opt))]
+        rows.append(_bar("opt_66b", "hermes-host", 8, 2.0))  # another batch: left out
+        return gaps.hermes_host_batch16(pd.DataFrame(rows), profile="paper", gen_len=G,
+                                        names=names)
+
+    run_s = 16 * G / 2.0  # the paper's whole run: 1024 s
+    out = run(2000.0, 1500.0)
+    assert list(out.run_s) == [run_s, run_s] and out.longer
+    assert out.glue["hh16_prefill_falcon_40b"] == sc.sig_text(2000.0) + " s"
+    assert out.glue["hh16_run_opt_66b"] == rounded(run_s)
+    assert out.glue["hh16_cmp"] == "is longer than"
+    assert out.glue["hh16_then"].startswith(": the paper's Hermes-host cannot have computed")
+    out = run(10.0, 20.0)
+    assert not out.longer and out.glue["hh16_cmp"] == "is shorter than"
+    out = run(2000.0, 20.0)
+    assert out.glue["hh16_cmp"] == "is, in that order, longer and shorter than"
+    assert out.glue["hh16_then"].startswith(": for Falcon-40B the paper's")
+    out = run(np.nan, 2000.0)
+    assert out.glue["hh16_prefill_falcon_40b"] == sc.NP
+    assert out.glue["hh16_cmp"] == "is, for OPT-66B, longer than" and not out.longer
+    out = run(np.nan, np.nan)
+    assert (out.glue["hh16_cmp"], out.glue["hh16_then"]) == ("cannot be set beside", ".")
+
+
+def test_hermes_host_gains_against_the_estimates(book):
+    s, models = book["systems"]["paper"], book["models"]
+    out = gaps.hermes_host_gains(book["bars"]["fig11"], models, s, book["acts"], profile="paper",
+                                 prompt_len=P, gen_len=G, names=book["names"])
+    assert out.models == ["opt_66b", "falcon_40b", "llama2_70b"]
+    f11 = book["paper"]["fig11"]
+    for m in out.models:
+        tps = {(b, cpu): policies.estimate(
+            "hermes-host", models[m], s, batch=b, prompt_len=P, gen_len=G,
+            options=policies.Assumptions(activity=book["acts"][m], host_prefill_on_cpu=cpu)
+        ).tokens_per_s for b in (1, 16) for cpu in (True, False)}
+        assert out.gains[m]["cpu"] == pytest.approx(tps[(16, True)] / tps[(1, True)])
+        assert out.gains[m]["gpu"] == pytest.approx(tps[(16, False)] / tps[(1, False)])
+        p = f11[(f11["model"] == m) & (f11["policy"] == "hermes-host")].set_index("batch")
+        ratio = p.loc[16, "tokens_per_s"] / p.loc[1, "tokens_per_s"]
+        assert out.glue[f"hhg_paper_{m}"] == f"{round(ratio, 2):.2f}×"
+        kv = 16 * (P + G) * shapes.kv_cache_bytes_per_token(models[m], "fp16")
+        assert out.glue[f"hh_kv_{m}_16"] == f"{round(kv / u.GB, 2):.2f} GB"
+    # the host's ridge: FLOP/s over 2 per multiply-add, over fp16 weights read per second
+    ridge = s.host.achievable_flop_per_s / 2 / (s.host.achievable_bandwidth_bytes_per_s / 2)
+    assert out.host_ridge == pytest.approx(ridge) and out.glue["host_ridge"] == round(ridge)
+    assert len(out.faster) == 15 and len(out.implied_x) == 15
+    assert out.glue["hh_faster_txt"] == ("at every batch" if all(out.faster) else
+                                         f"at {sum(out.faster)} of its 15 bars")
+    assert out.glue["hh_implied_x"] == (f"{round(min(out.implied_x), 1):.1f}–"
+                                        f"{round(max(out.implied_x), 1):.1f}")
+
+
+def test_gains_and_gaps_words():
+    names = {"a": "A", "b": "B", "c": "C"}
+    assert gaps._gains_text({"a": 1.5, "b": 2.0, "c": 3.0}, 3, names, "its gains become ") == (
+        "its gains become 1.50×, 2.00× and 3.00×")
+    assert gaps._gains_text({"a": 1.5, "b": 0.8}, 3, names, "x", "its tokens/s ") == (
+        "its tokens/s grows 1.50× for A and falls to 0.80× for B")
+    assert gaps._gains_text({}, 3, names) == ""
+    assert gaps._gaps(["a"], names) == "A's gap"
+    assert gaps._gaps(["a", "b"], names) == "A's and B's gaps"
+
+
+def test_hermes_host_bs1_words():
+    def run(*fast):
+        rows = [_bar(f"m{i}", "hermes-host", 1, 10.0, tps=20.0 if f else 5.0)
+                for i, f in enumerate(fast)]
+        rows.append(_bar("np", "hermes-host", 1, 10.0, supported=False))  # N.P.: left out
+        rows.append(_bar("m0", "hermes", 1, 10.0, tps=99.0))  # another system
+        rows.append(_bar("m0", "hermes-host", 1, 10.0, tps=99.0, profile="datasheet"))
+        return gaps.hermes_host_bs1(pd.DataFrame(rows), profile="paper")["hh_bs1_txt"]
+
+    assert run(True, True) == "is faster in the model at batch 1"
+    assert run(False, False) == "is slower in the model at batch 1"
+    assert run(True, False, False) == "is faster in the model at batch 1 for 1 of 3 models"
+
+
+# -- the bars farthest from the paper ---------------------------------------------------------
+
+def test_far_bars_counts_and_flexgen_rate(book):
+    bars = book["bars"]
+    bs1 = pd.concat([bars["fig9"], bars["fig10"]], ignore_index=True)
+    from_model = {"dejavu_over_flexgen": 1.234}
+    out = gaps.far_bars(bs1, bars["fig11"], book["models"], from_model, book["stated"],
+                        profile="paper", gen_len=G)
+    every = pd.concat([bs1, bars["fig11"]], ignore_index=True)
+    every = every[every["profile"] == "paper"].drop_duplicates(["model", "policy", "batch"])
+    every = every[every["supported"]]
+    n_far = int((every["error_frac"].abs() > 0.35).sum())
+    assert (out.glue["n_bars"], out.glue["n_far"], out.glue["far_pct"]) == (len(every), n_far, 35)
+    assert int(out.table["bars off by > 35 %"].sum()) == n_far
+    fg = bars["fig9"][(bars["fig9"]["policy"] == "flexgen") & (bars["fig9"]["model"] == "opt_66b")
+                      & (bars["fig9"]["profile"] == "paper")].iloc[0]
+    step = (G / fg["paper_tokens_per_s"] - fg["prefill_s"]) / G
+    assert out.glue["fg66_implied_s"] == rounded(step, 2)
+    assert out.glue["fg66_model_s"] == rounded(fg["decode_step_s"], 2)
+    rate = shapes.weight_bytes(book["models"]["opt_66b"], "fp16") / step / u.GB
+    assert round(out.glue["fg_rate_lo"], 1) <= round(rate, 1) <= out.glue["fg_rate_hi"]
+    assert out.glue["dv_over_fg_model"] == 1.23
+    assert out.glue["dv_over_fg_stated"] == sc.paper_text(
+        book["stated"].loc["dejavu_over_flexgen", "value"])
+
+
+# -- the detailed configuration -------------------------------------------------------------------
+
+def test_detailed_runs_and_np(book):
+    m, systems, act = book["models"]["llama2_70b"], book["systems"], book["acts"]["llama2_70b"]
+    out = gaps.detailed(m, systems, profile="paper", activity=act, batch=1, prompt_len=P,
+                        gen_len=G)
+    tps = {p: policies.estimate("hermes", m, s, prompt_len=P, gen_len=G,
+                                options=policies.Assumptions(activity=act)).tokens_per_s
+           for p, s in systems.items()}
+    assert out.glue == {"det_model": m.name, "det_hermes": (
+        f"Hermes gives {round(tps['paper'], 1):.1f} tokens/s under the paper profile and "
+        f"{round(tps['datasheet'], 1):.1f} under the datasheet one")}
+    assert len(out.table) == 2 * len(policies.Policy)
+    one = {p: dataclasses.replace(s, n_dimms=1) for p, s in systems.items()}
+    out = gaps.detailed(m, one, profile="paper", activity=act, batch=1, prompt_len=P, gen_len=G)
+    k = policies.min_dimms("hermes", m, one["paper"], prompt_len=P, gen_len=G,
+                           options=policies.Assumptions(activity=act))
+    assert k > 1
+    assert out.glue["det_hermes"] == (
+        f"Hermes cannot run it at batch 1 (N.P.: it needs at least {k} NDP-DIMMs, not 1)")
+
+
+def test_offload_range_picks_the_extremes(book):
+    offload = [n for n, d in policies.AVERAGE_DEFINITIONS.items()
+               if d[0] == "hermes" and d[1] in ("accelerate", "flexgen", "dejavu")]
+    from_model = {n: 100.0 + 10 * i for i, n in enumerate(offload)}
+    from_model["dejavu_over_flexgen"] = 1e6  # not Hermes over offloading: ignored
+    out = gaps.offload_range(from_model, book["stated"])
+    lo, hi = offload[0], offload[-1]
+    assert (out.low, out.high) == (100.0, 100.0 + 10 * (len(offload) - 1))
+    den = policies.AVERAGE_DEFINITIONS
+    assert out.glue == {
+        "off_lo": 100, "off_hi": round(out.high),
+        "off_lo_system": sc.SYSTEM_NAMES[den[lo][1]], "off_hi_system": sc.SYSTEM_NAMES[den[hi][1]],
+        "off_lo_stated": sc.paper_text(book["stated"].loc[lo, "value"]),
+        "off_hi_stated": sc.paper_text(book["stated"].loc[hi, "value"])}
+
+
+def test_profile_difference_words(book):
+    systems = book["systems"]
+    g = gaps.profile_difference(systems)
+    pcie = {p: rounded(s.host_link.bandwidth_per_direction_bytes_per_s / u.GB, 3)
+            for p, s in systems.items()}
+    assert (g["pcie_paper"], g["pcie_datasheet"]) == (pcie["paper"], pcie["datasheet"])
+    assert pcie["paper"] != pcie["datasheet"]
+    assert g["profile_diff"].startswith(
+        f"The datasheet profile takes PCIe at {pcie['datasheet']:g} GB/s per direction instead "
+        f"of {pcie['paper']:g}")
+    same = systems["paper"]
+    tf = rounded(same.gpu.fp16_flop_per_s / 1e12, 3)
+    g = gaps.profile_difference({"paper": same, "datasheet": same})
+    assert g["profile_diff"] == (f"Both profiles take the same PCIe rate ({pcie['paper']:g} GB/s "
+                                 f"per direction) and FP16 tensor rate ({tf:g} TFLOPS) here.")
+    faster_gpu = dataclasses.replace(same, gpu=dataclasses.replace(
+        same.gpu, fp16_flop_per_s=2 * same.gpu.fp16_flop_per_s))
+    g = gaps.profile_difference({"paper": same, "datasheet": faster_gpu})
+    assert g["profile_diff"] == (
+        f"The datasheet profile takes the GPU's FP16 tensor rate at {rounded(2 * tf, 3):g} instead "
+        f"of {tf:g} TFLOPS (FP32 accumulation): prefill computes faster; decode barely changes, "
+        "because it runs from GPU memory and the DIMMs.")
+
+
+def _host(supported=True, cached=0.0, share=0.0):
+    """A stand-in for a Hermes-host estimate: what the words read of it."""
+    details = {"gpu_cached_bytes": cached, "gpu_load_share": share} if supported else {}
+    return types.SimpleNamespace(supported=supported, details=details)
+
+
+def test_copies_and_shares_words():
+    gb = u.GB
+    e = {("opt_66b", 1, True): _host(cached=10 * gb, share=0.5),
+         ("opt_66b", 16, True): _host(cached=2 * gb, share=0.1),
+         ("falcon_40b", 1, True): _host(cached=5 * gb, share=0.4),
+         ("falcon_40b", 16, True): _host(cached=4.9 * gb, share=0.2)}
+    assert gaps._copies_text(e) == (
+        ("pushing copies of hot neurons out of GPU memory (10.00 GB of them at batch 1, 2.00 GB at "
+         "16): the GPU's share of the active neurons falls from 0.50 to 0.10"),
+        ("For Falcon-40B it falls from 0.40 to 0.20 although its copies barely shrink (5.00 GB to "
+         "4.90 GB): the batch's union of needed neurons outgrows them."))
+    e[("opt_66b", 16, True)] = _host(cached=10 * gb, share=0.5)
+    assert gaps._copies_text(e)[0] == (
+        "yet the GPU keeps its copies of hot neurons (10.00 GB at batch 1, 10.00 GB at 16): the "
+        "GPU's share of the active neurons stays at 0.50")
+    e[("opt_66b", 1, True)] = _host(supported=False)
+    e[("falcon_40b", 16, True)] = _host(cached=5 * gb, share=0.4)
+    assert gaps._copies_text(e) == (
+        f"but OPT-66B does not run here even at batch 1 ({sc.NP})",
+        "For Falcon-40B the GPU's share of the active neurons stays at 0.40.")
+    e[("opt_66b", 1, True)] = _host(cached=10 * gb, share=0.5)
+    e[("opt_66b", 16, True)] = _host(supported=False)
+    e[("falcon_40b", 16, True)] = _host(cached=4 * gb, share=0.8)
+    assert gaps._copies_text(e) == (
+        ("pushing copies of hot neurons out of GPU memory (10.00 GB of them at batch 1) until at "
+         f"batch 16 OPT-66B does not run at all ({sc.NP})"),
+        "For Falcon-40B the GPU's share of the active neurons rises from 0.40 to 0.80.")
+    e[("falcon_40b", 16, True)] = _host(cached=4 * gb, share=0.1)
+    assert gaps._copies_text(e)[1] == (
+        "For Falcon-40B the GPU's share of the active neurons falls from 0.40 to 0.10 although "
+        "its copies shrink by only 20 % (5.00 GB to 4.00 GB): the batch's union of needed "
+        "neurons outgrows them.")
+    e[("falcon_40b", 1, True)] = _host(supported=False)
+    assert gaps._copies_text(e)[1] == ""
+    e[("falcon_40b", 1, True)] = _host(cached=5 * gb, share=0.4)
+    e[("falcon_40b", 16, True)] = _host(cached=5 * gb, share=0.2)
+    assert gaps._copies_text(e)[1] == (
+        "For Falcon-40B the GPU's share of the active neurons falls from 0.40 to 0.20 although "
+        "its copies do not shrink (5.00 GB to 5.00 GB): the batch's union of needed neurons "
+        "outgrows them.")

@@ -1,0 +1,200 @@
+"""The NDP-DIMM chapter's text and table logic (`hermes_model.chapters.ndp_dimm`)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import dram, ndp, shapes
+from hermes_model.chapters import ndp_dimm as chapter
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict:
+    return {name: hm.load_dimm(slug) for name, slug in chapter.TIMING_SETS.items()}
+
+
+@pytest.fixture(scope="module")
+def fig16() -> pd.DataFrame:
+    return hm.io.load_paper_fig16().set_index("quantity")
+
+
+def _eff(x: object, **kw: object) -> str:
+    return f"{float(dram.rank_efficiency(x, **kw)):.3f}"
+
+
+def _slow_refresh(x: object) -> object:
+    """`x` with four times the refresh time (a different stream efficiency)."""
+    return dataclasses.replace(x, timings=dataclasses.replace(x.timings,
+                                                              tRFC_s=4 * x.timings.tRFC_s))
+
+
+def test_checked_bool() -> None:
+    assert chapter.checked_bool(False, "flag") is False
+    for bad in (1, "True", None):
+        with pytest.raises(ValueError, match="'flag': must be True or False"):
+            chapter.checked_bool(bad, "flag")
+
+
+def test_organisation_glues(sets: dict) -> None:
+    t2 = sets["Table II"]
+    g = chapter.organisation_glues(t2)
+    assert g["org_chips"] * t2.device_width_bits == t2.bus_width_bits
+    assert g["org_row_KiB"] == g["org_chips"] * 2  # 2 KiB rows per x16 chip
+    assert g["org_part"] == "x16" and g["org_ranks"] == t2.n_ranks
+
+
+def test_timing_table_and_glues(sets: dict) -> None:
+    table = chapter.timing_table(sets)
+    assert table.index.tolist() == ["Table II", "JEDEC x16"]
+    for name, x in sets.items():
+        t = x.timings
+        assert table.loc[name, "tFAW"] == t.tFAW
+        assert table.loc[name, "t_col"] == max(t.tBL, t.tCCD_S, t.tCCD_L / x.n_bank_groups)
+        assert table.loc[name, "refresh left"] == pytest.approx(1 - t.tRFC_s / t.tREFI_s)
+    g = chapter.timing_glues(sets)
+    assert g["ndp_refresh_pct_t2"] == pytest.approx(
+        100 * sets["Table II"].timings.tRFC_s / sets["Table II"].timings.tREFI_s, rel=1e-3)
+    assert g["ndp_tact_jedec"] == pytest.approx(dram.activate_cycles(sets["JEDEC x16"]))
+
+
+def test_statements_when_the_sets_agree(sets: dict) -> None:
+    stream = _eff(sets["Table II"])
+    assert stream == _eff(sets["JEDEC x16"])
+    assert chapter.stream_statement(sets) == (
+        f"{stream} under both timing sets, which refresh alike")
+    assert chapter.chunks_statement(sets) == (
+        f"16 KiB chunks (a LLaMA2-70B row) and 2 KiB chunks attain {stream} under both timing "
+        "sets: all four equal the stream")
+
+
+def test_statements_when_the_sets_differ(sets: dict) -> None:
+    t2, jedec = sets["Table II"], _slow_refresh(sets["JEDEC x16"])
+    both = {"Table II": t2, "JEDEC x16": jedec}
+    assert chapter.stream_statement(both) == (
+        f"{_eff(t2)} under Table II and {_eff(jedec)} under JEDEC")
+    c = {(s, k): _eff(x, pattern="chunks", chunk_bytes=s)
+         for s in (16384, 2048) for k, x in (("t2", t2), ("j", jedec))}
+    assert c[(16384, "t2")] != c[(16384, "j")]
+    assert chapter.chunks_statement(both) == (
+        f"16 KiB chunks attain {c[(16384, 't2')]} under Table II and {c[(16384, 'j')]} under "
+        f"JEDEC; 2 KiB chunks attain {c[(2048, 't2')]} under Table II and {c[(2048, 'j')]} "
+        "under JEDEC")
+
+
+def test_rank_glues(sets: dict) -> None:
+    curves = pd.DataFrame({"chunk_bytes": [64.0, 128.0, 256.0] * 2,
+                           "timings": ["Table II"] * 3 + ["JEDEC x16"] * 3,
+                           "efficiency": [0.5, 0.9, 0.9, 0.4, 0.8, 0.9]})
+    g = chapter.rank_glues(sets, curves)
+    assert g["ndp_knee_bytes"] == 256.0  # JEDEC reaches the best efficiency last
+    t2 = sets["Table II"]
+    assert g["ndp_eff_2k_t2"] == pytest.approx(
+        float(dram.rank_efficiency(t2, pattern="chunks", chunk_bytes=2048)), rel=1e-3)
+    assert g["ndp_stream_eff_norefresh_t2"] == pytest.approx(
+        t2.timings.tBL / max(t2.timings.tBL, t2.timings.tCCD_S,
+                             t2.timings.tCCD_L / t2.n_bank_groups), rel=1e-3)
+    assert g["ndp_bound_64_jedec"] == str(dram.chunk_cycles(sets["JEDEC x16"], 64).bound)
+    assert g["ndp_stream_statement"] == chapter.stream_statement(sets)
+
+
+def test_dimm_bandwidth_and_table(sets: dict) -> None:
+    d = sets["Table II"]
+    rank = float(dram.rank_bandwidth_bytes_per_s(d, pattern="chunks", chunk_bytes=10240))
+    assert chapter.dimm_bandwidth(d, 10240, True) == pytest.approx(d.n_ranks * rank)
+    assert chapter.dimm_bandwidth(d, None, True) == pytest.approx(
+        d.n_ranks * float(dram.rank_bandwidth_bytes_per_s(d)))
+    assert chapter.dimm_bandwidth(d, None, False) <= d.rank_pin_bandwidth_bytes_per_s * (1 + 1e-12)
+    table = chapter.bandwidth_table(sets, "OPT-13B", 10240.0)
+    assert len(table) == 10
+    row = table[(table.timings == "Table II") & (table.pattern == "OPT-13B rows (10240 B)")]
+    assert row["ranks in parallel (GB/s)"].item() == pytest.approx(d.n_ranks * rank / 1e9)
+
+
+def test_dimm_glues_name_and_mode(sets: dict) -> None:
+    d = sets["JEDEC x16"]
+    kw = {"bandwidth_bytes_per_s": 80e9, "inferred_bytes_per_s": 100e9}
+    g = chapter.dimm_glues(d, "ddr4_3200_ndp_jedec", ranks_parallel=False, **kw)
+    assert g["ndp_dimm_name"].endswith(" with JEDEC x16 timings")
+    assert g["ndp_ranks_mode"] == "over one shared bus" and g["ndp_bw_over_inferred"] == 0.8
+    other = chapter.dimm_glues(d, "my_dimm", ranks_parallel=True, **kw)
+    assert other["ndp_dimm_name"] == d.name and other["ndp_ranks_mode"] == "in parallel"
+    assert g["ndp_shared_share"] == pytest.approx(
+        chapter.dimm_bandwidth(d, None, False) / chapter.dimm_bandwidth(d, None, True), rel=1e-3)
+
+
+def test_pool_rooflines() -> None:
+    roofs = chapter.pool_rooflines(3, mac_per_s=100e9, bandwidth_bytes_per_s=50e9)
+    assert [t.short for t in roofs.tiers] == ["1", "2", "3", "4", "8", "16"]
+    assert roofs.pool.name == "3 NDP-DIMMs" and roofs.tiers[0].name == "1 NDP-DIMM"
+    assert roofs.pool.bandwidth_bytes_per_s == 150e9 and roofs.pool.flop_per_s == 600e9
+    g = roofs.glues
+    assert g["ndp_ridge_batch"] == 4.0  # 2 MAC/s per B/s: 2 FLOP per MAC
+    assert g["ndp_util_bs1_pct"] == 25.0 and g["ndp_util_bs16_pct"] == 100.0
+    assert g["ndp_16_TBps"] == 0.8 and g["ndp_n_dimms"] == 3
+    assert roofs.points["bound"].tolist() == ["memory", "memory", "compute", "compute",
+                                              "compute"]
+    assert roofs.points["attainable_flop_per_s"].iloc[0] == pytest.approx(150e9)
+
+
+def test_fig16_sweep_and_reference(sets: dict, fig16: pd.DataFrame) -> None:
+    d = sets["Table II"]
+    kw = chapter.gemv_kwargs(d, 95e9)
+    sweep = chapter.fig16_sweep(kw, cycles_per_op=11.0, saturation_gain=0.05)
+    assert sweep.speedup.shape == (5, 13, 5) and np.allclose(sweep.speedup[0], 1)
+    c11 = list(chapter.C_SWEEP).index(11.0)
+    assert np.allclose(sweep.at_parameters, sweep.speedup[:, c11, :])
+    direct = ndp.multiplier_speedup(512.0, cycles_per_op=11.0, batch=16.0, **kw)
+    assert sweep.table.iloc[-1].tolist() == [512.0, 16, pytest.approx(float(direct))]
+    assert np.array_equal(sweep.saturation, ndp.saturation_multipliers(
+        sweep.speedup, chapter.M_SWEEP, min_gain=0.05), equal_nan=True)
+    ref = chapter.fig16_reference(fig16, sweep.at_parameters)
+    assert ref["multipliers"].tolist() == [64, 512]
+    assert ref["speedup"].tolist() == [sweep.at_parameters[1, 0], 3.86]
+    assert ref["label"].iloc[1] == "paper: batch 16, 3.86×"
+
+
+def test_fig16_evidence_verdicts(sets: dict, fig16: pd.DataFrame) -> None:
+    d = sets["Table II"]
+    kw = chapter.gemv_kwargs(d, 95e9)
+    at = chapter.fig16_sweep(kw, cycles_per_op=11.0, saturation_gain=0.05).at_parameters
+    ev = chapter.fig16_evidence(fig16, kw, at, saturation_gain=0.05, default_cycles_per_op=11.0,
+                                shared_bandwidth_bytes_per_s=25e9)
+    lo, hi = ndp.implied_cycles_per_op_range(64.0, batch=1, min_gain=0.05, **kw)
+    assert (ev.low, ev.high) == (pytest.approx(float(lo)), pytest.approx(float(hi)))
+    g = ev.glues
+    assert g["ndp_default_in_range"] == ("inside" if lo <= 11.0 < hi else "outside")
+    assert g["ndp_c_plausible"] == "6 to 16" and g["ndp_stated_speedup"] == 3.86
+    assert g["ndp_amdahl_share_pct"] == pytest.approx(
+        100 * float(ndp.amdahl_ndp_share(3.86, at[-1, -1])), rel=1e-3)
+    # a saturation at 4096 multipliers would need far more cycles than any bit-serial design
+    far = fig16.copy()
+    far.loc["saturation_multipliers", "value"] = 4096
+    g_far = chapter.fig16_evidence(far, kw, at, saturation_gain=0.05,
+                                   default_cycles_per_op=11.0,
+                                   shared_bandwidth_bytes_per_s=25e9).glues
+    assert g_far["ndp_range_verdict"] == "lies outside"
+    assert g_far["ndp_default_in_range"] == "outside"
+
+
+def test_neuron_moves(sets: dict) -> None:
+    d = sets["Table II"]
+    link = hm.load_link("dimm_link")
+    sizes = {"small": 20480.0, "large": float(shapes.neuron_bytes(hm.load_model("llama2_70b"),
+                                                                    "mlp"))}
+    moves = chapter.neuron_moves(sizes, d, link, host_overhead_s=10e-6)
+    t_link = link.latency_s + sizes["large"] / link.achievable_bandwidth_bytes_per_s
+    assert moves.table["DIMM-link (µs)"].iloc[-1] == pytest.approx(t_link * 1e6)
+    assert moves.glues["ndp_link_70b_us"] == round(t_link * 1e6, 2)
+    host = ndp.host_move(np.array(list(sizes.values())), d, host_overhead_s=10e-6)
+    ratio = host.time_s / moves.via_link.time_s
+    assert moves.glues["ndp_move_ratio_lo"] == pytest.approx(ratio.min(), rel=1e-3)
+    assert moves.glues["ndp_move_ratio_hi"] == pytest.approx(ratio.max(), rel=1e-3)
+    assert moves.glues["ndp_host_overhead_us"] == 10.0
+    assert moves.glues["ndp_move_energy_ratio"] == pytest.approx(
+        2 * ndp.ASSUMED_CHANNEL_ENERGY_J_PER_BIT / link.energy_j_per_bit, rel=1e-3)
+    assert moves.table["bytes"].tolist() == [20480, 49152]

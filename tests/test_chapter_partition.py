@@ -1,0 +1,101 @@
+"""The numbers and sentences of the Partition chapter (`hermes_model.chapters.partition`)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import cli, partition
+from hermes_model.chapters import partition as chapter
+from hermes_model.plotting import rounded
+
+NAMES = {"opt_13b": "OPT-13B", "opt_30b": "OPT-30B", "llama2_70b": "LLaMA2-70B (ReLU-fied)"}
+
+
+def test_is_paper_configuration() -> None:
+    assert chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 1, 0.1)
+    assert not chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 2, 0.1)
+    assert not chapter.is_paper_configuration("opt_13b", "hermes_paper", 8, 1, 0.1)
+
+
+def _targets(origins: dict[str, tuple[str, str | None]]) -> SimpleNamespace:
+    return SimpleNamespace(origin=lambda key: origins[key])
+
+
+def test_frequency_source() -> None:
+    same = _targets({"mlp_density": ("published", None), "hot_share_80": ("published", None)})
+    assert chapter.frequency_source(same, NAMES) == "both published"
+    mixed = _targets({"mlp_density": ("published", None),
+                      "hot_share_80": ("borrowed", "opt_30b")})
+    assert chapter.frequency_source(mixed, NAMES) == (
+        "density published, hot share borrowed from OPT-30B")
+
+
+@pytest.mark.parametrize(("k", "n", "text"), [
+    (0, 6, "none of the six"), (6, 6, "all six"), (2, 6, "two of the six"),
+    (1, 3, "one of the three"),
+])
+def test_of_all(k: int, n: int, text: str) -> None:
+    assert chapter.of_all(k, n) == text
+
+
+def test_setup_glue() -> None:
+    spec = hm.load_model("opt_13b")
+    system = hm.load_system("hermes_paper", n_dimms=4)
+    targets = cli.sparsity_targets("opt_13b", "relu")
+    mlp, qkv = partition.model_frequencies(spec, targets)
+    budget = partition.gpu_neuron_budget_bytes(spec, system, workspace_frac=0.1)
+    problem = partition.model_problem(spec, system, mlp, qkv, batch=2, gpu_budget_bytes=budget)
+    names = {s: hm.load_model(s).name for s in hm.io.model_slugs()}
+    glue = chapter.setup_glue(spec, system, problem, targets, names, budget_bytes=budget, batch=2,
+                              workspace_frac=0.1)
+    tg, td = partition.neuron_times_s(spec, system, "mlp", batch=2)
+    assert glue["td_mlp_ns"] == rounded(td * 1e9) and glue["tg_mlp_ns"] == rounded(tg * 1e9)
+    assert glue["dimm_over_gpu"] == rounded(td / tg)
+    assert glue["budget_GB"] == rounded(budget / 1e9)
+    assert glue["n_blocks"] == problem.n_layers and glue["n_neurons"] == int(problem.n_neurons)
+    assert glue["model_name"] == spec.name and glue["intro_model"] == "OPT-13B"
+    assert glue["workspace_pct"] == 10.0 and glue["lpt_tail"] == partition.LPT_TAIL
+    assert glue["freq_src"].startswith(("both ", "density "))
+
+
+MILP = pd.DataFrame({
+    "model": ["opt_13b", "llama2_70b"], "status": [0, 1],
+    "message": ["Optimal. (HiGHS Status 7)", "Time limit reached. (HiGHS Status 13)"],
+    "milp_objective_s": [2e-3, 5e-3], "milp_dual_bound_s": [1e-3, 4e-3],
+    "fast_objective_s": [1.5e-3, 4.4e-3]})
+
+
+def test_milp_table() -> None:
+    table = chapter.milp_table(MILP, NAMES)
+    assert table["model"].tolist() == ["OPT-13B", "LLaMA2-70B"]
+    assert table["HiGHS status"].tolist() == ["Optimal", "Time limit reached"]
+    assert table["MILP best (ms)"].tolist() == pytest.approx([2.0, 5.0])
+    assert table["fast gap to dual bound"].tolist() == pytest.approx([0.5, 0.1])
+
+
+def test_milp_glue() -> None:
+    table = chapter.milp_table(MILP, NAMES)
+    glue = chapter.milp_glue(MILP, table, model="llama2_70b", model_name=NAMES["llama2_70b"],
+                             objective_s=4.5e-3, same_setup=True)
+    assert glue["max_gap"] == 0.5
+    assert glue["n_proven"] == "one of the two"
+    assert glue["n_better"] == "all two"
+    plain = ("The table's times are for the bucketed instances, in which all neurons of a bucket "
+             "share one frequency, so they differ slightly from the per-neuron problem")
+    assert glue["bucketed_txt"] == (
+        f"{plain}: for LLaMA2-70B the fast solver takes 4.4 ms on its bucketed instance and "
+        "4.5 ms on the per-neuron problem above.")
+    for model, same_setup in (("llama2_70b", False), ("opt_30b", True)):
+        other = chapter.milp_glue(MILP, table, model=model, model_name="x", objective_s=1.0,
+                                  same_setup=same_setup)
+        assert other["bucketed_txt"] == plain + "."
+    none_better = chapter.milp_glue(MILP.assign(status=2, fast_objective_s=[3e-3, 6e-3]),
+                                    chapter.milp_table(MILP.assign(fast_objective_s=[3e-3, 6e-3]),
+                                                       NAMES),
+                                    model="opt_13b", model_name="OPT-13B", objective_s=1.0,
+                                    same_setup=True)
+    assert none_better["n_proven"] == none_better["n_better"] == "none of the two"

@@ -1,0 +1,194 @@
+"""The sentences of the Rooflines chapter (`hermes_model.chapters.rooflines`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import roofline
+from hermes_model.chapters import rooflines as chapter
+from hermes_model.roofline import Tier
+
+PAPER_MODELS = ("opt_13b", "opt_30b", "opt_66b", "falcon_40b", "llama2_13b", "llama2_70b")
+
+
+def _tier(name: str, short: str, flop: float, bw: float) -> Tier:
+    return Tier(name=name, short=short, subsystem="GPU", flop_per_s=flop,
+                bandwidth_bytes_per_s=bw, flop_label="paper", bandwidth_label="paper")
+
+
+def _tiers(gpu_flop: float = 100e12, *, others_flop: float = 1e12, gpu_bw: float = 1e12,
+           pcie_bw: float = 50e9, dimm_bw: float = 100e9) -> tuple[Tier, ...]:
+    return (_tier("GPU memory", "GPU", gpu_flop, gpu_bw), _tier("PCIe", "PCIe", gpu_flop, pcie_bw),
+            _tier("host", "host", others_flop / 2, 100e9),
+            _tier("1 DIMM", "1 DIMM", others_flop / 8, dimm_bw / 8),
+            _tier("8 DIMMs", "8 DIMMs", others_flop, dimm_bw))
+
+
+@pytest.fixture(scope="module")
+def paper() -> dict[str, tuple[Tier, ...]]:
+    return {p: roofline.system_tiers(hm.load_system("hermes_paper", p))
+            for p in ("paper", "datasheet")}
+
+
+@pytest.fixture(scope="module")
+def steps() -> pd.DataFrame:
+    return roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], 1, "fp16")
+
+
+def _steps(intensity: float) -> pd.DataFrame:
+    return pd.DataFrame({"intensity_flop_per_byte": [intensity / 2, intensity]})
+
+
+def _placed(bound: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"tier": ["GPU memory", "8 DIMMs", "8 DIMMs"][:len(bound)],
+                         "bound": bound})
+
+
+@pytest.mark.parametrize(("gpu_flop", "gap"), [
+    (15e12, "an order of magnitude above the others"),
+    (300e12, "two orders of magnitude above the others"),
+    (5e12, "5 times as high as the others'"),
+    (2e16, "four orders of magnitude above the others"),
+    (2e17, "200000 times as high as the others'"),
+])
+def test_roof_text_gap(gpu_flop: float, gap: str) -> None:
+    text = chapter.roof_text(_tiers(gpu_flop), _steps(1.0), _placed(["memory"]))["roof_txt"]
+    assert text.startswith(f"The GPU's roof is {gap}, but the roof is not where decode lives: ")
+
+
+def test_roof_text_where_the_diamonds_sit() -> None:
+    tiers = _tiers()  # GPU ridge 100, PCIe ridge 2,000: far left below 10 FLOP/byte
+    far = chapter.roof_text(tiers, _steps(9.9), _placed(["memory"]))["roof_txt"]
+    assert far.endswith("every diamond sits on a sloped, memory-bound part of its roofline, "
+                        "far left of the GPU's and PCIe's ridge points.")
+    near = chapter.roof_text(tiers, _steps(10.0), _placed(["memory"]))["roof_txt"]
+    assert near.endswith("roofline, left of the GPU's and PCIe's ridge points.")
+    roof = chapter.roof_text(tiers, _steps(1.0), _placed(["compute", "compute", "compute"]))
+    assert roof["roof_txt"].endswith(
+        "the diamonds reach the flat, compute-bound roof only on GPU memory and 8 DIMMs, and sit "
+        "on the sloped, memory-bound part of every other roofline.")
+
+
+def test_compute_bound_batches_paper(paper: dict[str, tuple[Tier, ...]],
+                                     steps: pd.DataFrame) -> None:
+    result = chapter.compute_bound_batches(paper["paper"], steps, "fp16")
+    assert list(result.table.columns) == [t.short for t in paper["paper"]]
+    assert result.table.index.name == "compute-bound from batch"
+    for t in paper["paper"]:
+        b = roofline.compute_bound_batch(t.ridge_flop_per_byte, steps["weights"],
+                                         steps["io_elements"], "fp16")
+        np.testing.assert_array_equal(result.table[t.short].to_numpy(), b)
+    np.testing.assert_array_equal(result.pcie_b.to_numpy(), result.table["PCIe"].to_numpy())
+    # As b grows, the intensity tends to 2 Σkn / (s Σ(k+n)) with s = 2 bytes.
+    limit = (steps["weights"] / steps["io_elements"]).to_numpy()
+    np.testing.assert_allclose(result.limit_io.to_numpy(), limit)
+    assert result.glue["limit_io_min"] == pytest.approx(limit.min(), rel=1e-3)
+    assert result.glue["limit_io_max"] == pytest.approx(limit.max(), rel=1e-3)
+    # PCIe's ridge is 330e12 / 64e9 = 5,156 FLOP/byte: only OPT-66B and LLaMA2-70B pass it.
+    passes = limit > 330e12 / 64e9
+    assert steps.loc[passes, "slug"].tolist() == ["opt_66b", "llama2_70b"]
+    b = roofline.compute_bound_batch(330e12 / 64e9, steps["weights"], steps["io_elements"],
+                                     "fp16")[passes]
+    at = [f"{v:,.0f}" for v in hm.plotting.rounded(b, 3)]
+    assert result.glue["pcie_txt"] == (
+        "Against PCIe's ridge of 5,156 FLOP/byte, 4 of them never turn compute-bound; OPT-66B "
+        f"and LLaMA2-70B reach it only at batches of {at[0]} and {at[1]}, far beyond any batch "
+        "of decode.")
+    assert result.glue["only_dimms_txt"] == (
+        "Only the NDP-DIMMs, whose core is small next to its bandwidth, turn compute-bound at "
+        "batch sizes the paper uses (up to 16)")
+    assert result.glue["summary_only_txt"] == (
+        "Only the NDP-DIMMs, with a small core next to their bandwidth, approach their ridge at "
+        "the paper's batch sizes.")
+
+
+def _ridge_tiers(ridges: dict[str, float]) -> tuple[Tier, ...]:
+    return tuple(_tier(name, name, ridge * 1e9, 1e9) for name, ridge in ridges.items())
+
+
+def test_compute_bound_batches_branches(steps: pd.DataFrame) -> None:
+    two = steps.iloc[[0, 5]].reset_index(drop=True)  # OPT-13B and LLaMA2-70B
+    low, high = sorted(two["weights"] / two["io_elements"])  # limit intensities at fp16
+    # PCIe between the two limits: one never turns, the other at a batch beyond 256.
+    ridge = (low + high) / 2
+    tiers = _ridge_tiers({"GPU": 1.0, "PCIe": ridge, "host": 1.0, "1 DIMM": 30.0,
+                          "8 DIMMs": 30.0})
+    result = chapter.compute_bound_batches(tiers, two, "fp16")
+    b = roofline.compute_bound_batch(ridge, two["weights"], two["io_elements"], "fp16")
+    finite = b[np.isfinite(b)]
+    assert len(finite) == 1 and finite[0] > 256
+    name = two.loc[np.isfinite(b), "model"].iloc[0].split(" (")[0]
+    assert result.glue["pcie_txt"] == (
+        f"Against PCIe's ridge of {ridge:,.0f} FLOP/byte, one of them never turns compute-bound; "
+        f"{name} reaches it only at a batch of {hm.plotting.rounded(finite[0], 3):,.0f}, far "
+        "beyond any batch of decode.")
+    # GPU and host turn compute-bound at batch 1, the DIMMs (ridge 30) only later than 16.
+    assert result.glue["only_dimms_txt"] == (
+        "Even the NDP-DIMMs, whose core is small next to its bandwidth, stay memory-bound at every "
+        "batch size the paper uses (up to 16) for some of these models")
+    # Every step turns at a small batch on every tier.
+    tiers = _ridge_tiers({"GPU": 2.0, "PCIe": 4.0, "host": 50.0, "1 DIMM": 2.0, "8 DIMMs": 2.0})
+    result = chapter.compute_bound_batches(tiers, two, "fp16")
+    at = [f"{v:,.0f}" for v in hm.plotting.rounded(result.pcie_b.to_numpy(), 3)]
+    assert result.glue["pcie_txt"] == (
+        "Against PCIe's ridge of 4 FLOP/byte, every one of them turns compute-bound, OPT-13B and "
+        f"LLaMA2-70B only at batches of {at[0]} and {at[1]}.")
+    assert result.glue["only_dimms_txt"].endswith(
+        "turn compute-bound at batch sizes the paper uses (up to 16), and so does the tier of GPU "
+        "and PCIe")
+    assert result.glue["summary_only_txt"] == (
+        "The NDP-DIMMs, with a small core next to their bandwidth, reach their ridge at the "
+        "paper's batch sizes, and so does the tier of GPU and PCIe.")
+
+
+def test_fig1_GBps(paper: dict[str, tuple[Tier, ...]]) -> None:
+    labels = pd.DataFrame({"value": [1.0, 64.0, 1.6], "unit": ["TB/s", "GB/s", "TB/s"]},
+                          index=["gpu_memory", "pcie", "ndp_host_memory"])
+    gpu_t, pcie_t, _, _, pool_t = paper["paper"]
+    assert chapter.fig1_GBps(labels, paper["paper"]) == {
+        gpu_t.name: 1000.0, pcie_t.name: 64.0, pool_t.name: pytest.approx(1600.0)}
+
+
+def test_hierarchy_glue_rtx_4090(paper: dict[str, tuple[Tier, ...]]) -> None:
+    _, _, _, one, pool = paper["paper"]
+    fig1 = {paper["paper"][0].name: 1000.0, paper["paper"][1].name: 64.0, pool.name: 1600.0}
+    glue = chapter.hierarchy_glue(paper, "paper", fig1, gpu="rtx_4090", gpu_name="RTX 4090",
+                                  n_dimms=8)
+    assert glue["gap_paper"] == pytest.approx(936 / 64, rel=1e-3)
+    assert glue["pcie_bw_GBps_paper"] == 64.0
+    assert glue["fig1_dimms"] == pytest.approx(1600e9 / one.bandwidth_bytes_per_s, rel=1e-3)
+    assert glue["fig1_per_dimm_at_8_GBps"] == 200.0
+    assert glue["n_dimms"] == 8
+    # 936 GB/s > 8 x 102.4 GB/s > 89.6 GB/s > 64 GB/s
+    assert glue["hierarchy_txt"] == (
+        "GPU memory, then the NDP-DIMM pool, then host DRAM and PCIe")
+    assert round(paper["datasheet"][0].bandwidth_bytes_per_s / 1e12) == 1  # 1,008 GB/s
+    assert glue["gpu_label_txt"] == "The GPU label matches both profiles."
+    assert glue["pcie_ds_txt"] == f"{glue['pcie_bw_GBps_datasheet']:.1f} GB/s"
+    assert glue["gap_txt"] == (
+        'So the gap the paper quotes as "more than 15×" between GPU memory and PCIe is '
+        f"{936 / 64:.1f}× with the paper's own numbers and {glue['gap_datasheet']:.1f}× per "
+        "direction with the datasheets' (for the GPU of the parameters).")
+
+
+def test_hierarchy_glue_other_gpu() -> None:
+    tiers = {p: roofline.system_tiers(hm.load_system("hermes_paper", p, gpu="t4", n_dimms=2))
+             for p in ("paper", "datasheet")}
+    fig1 = {tiers["paper"][0].name: 1000.0, tiers["paper"][1].name: 64.0,
+            tiers["paper"][4].name: 1600.0}
+    glue = chapter.hierarchy_glue(tiers, "datasheet", fig1, gpu="t4", gpu_name="T4", n_dimms=2)
+    gpu_GBps = sorted({ts[0].bandwidth_bytes_per_s / 1e9 for ts in tiers.values()})
+    assert all(round(v / 1000) != 1 for v in gpu_GBps)  # a T4 has about 320 GB/s
+    assert glue["gpu_label_txt"] == (
+        "The GPU label, for the paper's RTX 4090, does not match the T4's "
+        f"{roofline.prose_list([f'{v:,.0f}' for v in gpu_GBps])} GB/s.")
+    link = tiers["datasheet"][1].name.split(",")[0]
+    assert link.startswith("PCIe 3.0")
+    assert glue["pcie_ds_txt"].endswith(f" GB/s on the T4's {link} link")
+    assert glue["gap_txt"].startswith(
+        'So for the T4 the gap between GPU memory and PCIe, which the paper quotes as "more '
+        'than 15×" for its RTX 4090, is ')
+    assert glue["n_dimms"] == 2

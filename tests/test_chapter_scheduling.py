@@ -1,0 +1,149 @@
+"""The numbers and sentences of the Scheduling chapter (`hermes_model.chapters.scheduling`)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hermes_model import io, scheduling
+from hermes_model.chapters import scheduling as chapter
+from hermes_model.plotting import rounded
+
+
+def test_batch_parameter() -> None:
+    assert chapter.batch_parameter(4, 16) == 4
+    assert chapter.batch_parameter(2.0, 6) == 2
+    with pytest.raises(ValueError,
+                       match=r"must divide n_sequences \(6\), one of 1, 2, 3, 6; got 4"):
+        chapter.batch_parameter(4, 6)
+    with pytest.raises(ValueError, match="batch"):
+        chapter.batch_parameter(0, 6)
+
+
+def test_fig13_stream_is_the_scripts_stream() -> None:
+    case, rng = chapter.fig13_stream("llama2_70b", 16, 7)
+    assert case
+    expected = np.random.default_rng([7, 2, 1]).random(5)  # batch index 2, model index 1
+    np.testing.assert_array_equal(rng.random(5), expected)
+    case, rng = chapter.fig13_stream("opt_13b", 1, 7)
+    assert not case
+    np.testing.assert_array_equal(rng.random(5), np.random.default_rng(7).random(5))
+    assert not chapter.fig13_stream("llama2_13b", 2, 7)[0]
+
+
+def _imbalance(loads: list[Any], window_tokens: int = 2) -> scheduling.Imbalance:
+    return scheduling.imbalance(np.asarray(loads, dtype=float), window_tokens)
+
+
+# one batch, 4 steps, 1 layer, 2 DIMMs
+EVEN = _imbalance([[[[3, 3]], [[2, 2]], [[4, 4]], [[1, 1]]]])
+UNEVEN = _imbalance([[[[3, 1]], [[1, 3]], [[4, 0]], [[2, 2]]]])
+
+
+def test_static_glue() -> None:
+    hot0 = np.array([[True, False, False, False]])  # 1 layer x 4 neurons, 1 on the GPU
+    decode = np.ones((3, 1, 4), dtype=bool)
+    decode[0, 0, 3] = False  # 3 + 3 + 2 = 8 active cold neurons over 3 steps
+    glue = chapter.static_glue(SimpleNamespace(hot0=hot0, decode=decode),
+                               {"balanced": EVEN, "random": UNEVEN}, n_dimms=2)
+    assert glue["gpu_neuron_pct"] == 25.0
+    assert glue["cold_active_per_dimm"] == pytest.approx(8 / 3 / 2, rel=1e-3)
+    assert (glue["static_win"], glue["static_tok"], glue["static_p95"]) == (1.0, 1.0, 1.0)
+    # window sums (4, 4) then (6, 2): 4 + 6 over 4 + 4 = 1.25; per layer 1 and 1.5
+    assert glue["random_win"] == 1.25
+    assert glue["random_p95"] == pytest.approx(1 + 0.95 * 0.5, abs=5e-5)
+
+
+def test_window_series() -> None:
+    series = chapter.window_series({"even": EVEN, "uneven": UNEVEN}, window_tokens=2)
+    assert series["curve"].tolist() == ["even", "even", "uneven", "uneven"]
+    assert series["x"].tolist() == [0, 2, 0, 2]
+    np.testing.assert_allclose(series["y"], [1.0, 1.0, 1.0, 1.5])
+
+
+def test_paper_imbalance() -> None:
+    paper = pd.DataFrame({"value_low": [1.2, 0.0], "value_high": [2.5, 0.05]},
+                         index=pd.Index(["static_imbalance", "window_optimal_variance"],
+                                        name="claim"))
+    glue, ref = chapter.paper_imbalance(paper)
+    assert glue == {"paper_static_lo": 1.2, "paper_static_hi": 2.5, "paper_window_pct": 5.0}
+    assert ref["y"].tolist() == [1.2, 1.05]
+    assert ref["label"].tolist() == ["paper: fixed mapping, low end (1.2×)",
+                                     "paper: window-optimal, 1.05"]
+
+
+MIG = scheduling.MigrationCost(bytes_per_step=1.5e6, link_s_per_step=50e-6,
+                               host_s_per_step=600e-6, link_exposed_s_per_step=0.0,
+                               host_exposed_s_per_step=400e-6, link_energy_j_per_step=2e-5,
+                               host_energy_j_per_step=1e-4)
+
+
+def test_migration_table_and_glue() -> None:
+    table = chapter.migration_table(MIG, scale=10.0)
+    assert table.index.tolist() == ["DIMM-link", "host"]
+    np.testing.assert_allclose(table["move time per token (µs)"], [500.0, 6000.0])
+    np.testing.assert_allclose(table["exposed per token (µs)"], [0.0, 4000.0])
+    glue = chapter.migration_glue(MIG, 10.0, n_dimms=8)
+    assert glue["mig_KB"] == 15000.0 and glue["link_us"] == 500.0 and glue["host_us"] == 6000.0
+    assert glue["link_uJ"] == 200.0
+    assert glue["migration_text"] == (
+        "Over the whole model the remap moves 15,000 kB per generated token. Over DIMM-link "
+        "that takes 500 µs of bridge time per token, all of it inside the projections, for "
+        "200 µJ; through the host it would take 6,000 µs, 12× longer")
+
+
+def test_check_balance_table() -> None:
+    derived = pd.DataFrame({
+        "model": ["m"] * 2, "batch": [1, 1], "placement": ["static", "remapped"],
+        "imbalance_window": [1.0, 1.25], "layer_window_p95": [1.0, 1.475],
+        "migrated_bytes_per_token": [np.nan, 1.5e7]})
+    ok = {"static": EVEN, "remapped": UNEVEN}
+    chapter.check_balance_table(derived, "m", 1, ok, 1.5e7 * (1 + 1e-7))
+    with pytest.raises(ValueError, match="migrated bytes"):
+        chapter.check_balance_table(derived, "m", 1, ok, 1.6e7)
+    with pytest.raises(ValueError, match="m, batch 1, static"):
+        chapter.check_balance_table(derived, "m", 1, {"static": UNEVEN}, 1.5e7)
+
+
+@pytest.fixture(scope="module")
+def ablation() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    abl = io.load_scheduling_table("fig13_ablation")
+    lat = abl.pivot_table(index=["model", "batch"], columns="variant", values="latency_s")
+    return abl, lat, io.load_scheduling_table("paper_fig13")
+
+
+def test_ablation_ratios(ablation: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    abl, lat, fig13 = ablation
+    f = np.array([0.0, 0.05, 0.06, 0.5])  # 1 - 0.95^4 = 0.185 < 0.2 < 1 - 0.94^4 = 0.219
+    result = chapter.ablation_ratios(abl, lat, fig13, f)
+    by = abl.set_index(["model", "batch", "variant"])["latency_s"]
+    adj70 = by[("llama2_70b", 1, "Hermes-partition")] / by[("llama2_70b", 1, "Hermes-adjustment")]
+    assert result.per_case.loc[("llama2_70b", 1), "adjustment_vs_partition"] == pytest.approx(adj70)
+    assert result.glue["adj70_b1"] == rounded(adj70, 3)
+    row = result.ratios.set_index("ratio").loc["partition_vs_random"]
+    assert row["paper"] == 1.63 == result.glue["p_partition_vs_random"]
+    mean = np.mean([by[(m, b, "Hermes-random")] / by[(m, b, "Hermes-partition")]
+                    for m in ("llama2_13b", "llama2_70b") for b in (1, 4, 16)])
+    assert row["model"] == pytest.approx(mean)
+    assert row["error on ratio − 1 (%)"] == pytest.approx(100 * ((mean - 1) / 0.63 - 1))
+    assert result.glue["r_partition_vs_random"] == rounded(mean, 3)
+    assert "partition / random" in result.shown["ratio"].tolist()
+    assert "adjustment / partition" in result.shown["ratio"].tolist()
+    for half, col in chapter.HALVES.items():
+        assert result.glue[f"{half}_lo"] == rounded(result.per_case[col].min(), 3)
+        assert result.glue[f"{half}_hi"] == rounded(result.per_case[col].max(), 3)
+    batched = result.per_case.loc[result.per_case.index.get_level_values("batch") > 1,
+                                  list(chapter.HALVES.values())]
+    worst = 100 * (batched - 1).abs().to_numpy().max()
+    assert result.glue["halves_near_pct"] - 1 <= worst < result.glue["halves_near_pct"]
+    share = abl.set_index(["model", "batch", "variant"])["gpu_load_share"]
+    assert result.share70["Hermes-token-adjustment"] == share[
+        ("llama2_70b", 1, "Hermes-token-adjustment")]
+    assert result.glue["share70_both_pct"] == rounded(
+        100 * share[("llama2_70b", 1, "Hermes-adjustment")])
+    assert result.glue["up_b4_pct"] == 50.0  # 0.06 and 0.5 climb at batch 4
+    assert result.glue["up_b16_pct"] == 75.0  # 0.05 climbs too at batch 16

@@ -1,0 +1,419 @@
+"""The Sensitivity chapter's logic (hermes_model.chapters.sensitivity): each text branch driven by
+small synthetic frames, the numbers recomputed through lower-level package calls."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import io, policies, shapes, sweeps
+from hermes_model import units as u
+from hermes_model.chapters import sensitivity as sens
+from hermes_model.plotting import rounded
+
+RUN = {"prompt_len": 128, "gen_len": 128}
+
+
+@pytest.fixture(scope="module")
+def activities() -> dict[str, policies.Activity]:
+    return {k: policies.activity_from_inputs(v) for k, v in io.load_generator_inputs().items()}
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, Any]:
+    return {s: hm.load_model(s) for s in io.model_slugs()}
+
+
+@pytest.fixture(scope="module")
+def system_for() -> Any:
+    return partial(io.load_system, "hermes_paper", "paper")
+
+
+def named(**names: str) -> dict[str, Any]:
+    """Stand-ins for model specs: only ``name`` is read."""
+    return {s: SimpleNamespace(name=n) for s, n in names.items()}
+
+
+# --------------------------------------------------------------------------------- parameters
+
+
+def test_check_runs_accepts_the_defaults(models: Any, activities: Any, system_for: Any) -> None:
+    sens.check_runs(models, activities, system_for(), tornado_model="llama2_70b",
+                    tornado_batches=[1, 16], **RUN)
+
+
+def test_check_runs_names_the_parameter(models: Any, activities: Any, system_for: Any) -> None:
+    with pytest.raises(ValueError, match=r"^parameters 'prompt_len' and 'gen_len': .*opt_13b"):
+        sens.check_runs(models, activities, system_for(), tornado_model="llama2_70b",
+                        tornado_batches=[1], prompt_len=2000, gen_len=100)
+    # 4096 sequences of LLaMA2-70B's KV cache do not fit eight DIMMs of 32 GiB
+    with pytest.raises(ValueError, match=r"^parameter 'tornado_batches': Hermes cannot run "
+                                         r"llama2_70b at batch 4096 \(.*\), got \[1, 4096\]$"):
+        sens.check_runs(models, activities, system_for(), tornado_model="llama2_70b",
+                        tornado_batches=[1, 4096], **RUN)
+
+
+# ------------------------------------------------------------------------------------ Fig. 14
+
+
+def sweep14(rows: list[tuple[str, int, bool]]) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "n_dimms": n, "supported": ok,
+                          "tokens_per_s": 10.0 * n if ok else math.nan} for m, n, ok in rows])
+
+
+def test_first_supported_and_its_text() -> None:
+    sw = sweep14([("a", 1, False), ("a", 2, True), ("a", 4, True), ("b", 1, True),
+                  ("c", 1, False), ("c", 2, False)])
+    assert [sens.first_supported(sw, s) for s in "abc"] == [2, 1, 0]
+    assert sens.first_supported_text(sw, "a", [1, 2, 4], " DIMMs") == "2 DIMMs"
+    assert sens.first_supported_text(sw, "b", [1, 2, 4]) == "1"  # 1 is no "smallest swept" note
+    only_from_2 = sw[sw["n_dimms"] >= 2]
+    assert (sens.first_supported_text(only_from_2, "a", [2, 4], " DIMMs")
+            == "2 DIMMs (the smallest count swept)")
+
+
+def paper14(rows: list[tuple[str, int, str]]) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "n_dimms": n, "supported": False, "kind": k,
+                          "tokens_per_s": math.nan} for m, n, k in rows],
+                        columns=["model", "n_dimms", "supported", "kind", "tokens_per_s"])
+
+
+def test_np_agreement_inferred_and_stated() -> None:
+    sw = sweep14([("a", 1, False), ("a", 2, True), ("b", 4, False), ("b", 8, True)])
+    paper = paper14([("a", 1, "inferred"), ("a", 2, "inferred"), ("b", 4, "stated"),
+                     ("b", 2, "stated")])  # (b, 2) was not swept: not counted
+    how = ("2 from figure labels whose placement is inferred from capacity and 1 stated in the "
+           "text")
+    assert sens.np_agreement(sw, paper) == {
+        "np_agree": "2 of 3",
+        "np_cells_txt": f"of the 3 cells the paper marks N.P. ({how}), the model finds 2 N.P. too"
+                        ", so for the inferred ones the agreement checks the capacity arithmetic "
+                        "rather than an independent reading",
+        "np_summary_txt": f"and the model finds N.P. at 2 of the 3 cells the paper marks N.P. "
+                          f"({how})"}
+
+
+def test_np_agreement_stated_only_and_none_swept() -> None:
+    sw = sweep14([("b", 4, False), ("b", 8, True)])
+    got = sens.np_agreement(sw, paper14([("b", 4, "stated")]))
+    assert got["np_cells_txt"] == ("of the 1 cells the paper marks N.P. (1 stated in the text), "
+                                   "the model finds 1 N.P. too")
+    none = sens.np_agreement(sw, paper14([("b", 2, "stated")]))
+    assert none == {"np_agree": "0 of 0",
+                    "np_cells_txt": "none of the paper's N.P. cells is among the counts swept",
+                    "np_summary_txt": "none of which is among the counts swept here"}
+
+
+def test_fewest_dimms_is_the_capacity_bound(models: Any, system_for: Any) -> None:
+    cap = system_for().dimm.capacity_bytes
+    for slug in sweeps.FIG14_MODELS:
+        m = models[slug]
+        need = shapes.weight_bytes(m, "fp16") + 256 * shapes.kv_cache_bytes_per_token(m, "fp16")
+        n = sens.fewest_dimms(m, cap, **RUN)
+        assert (n - 1) * cap < need <= n * cap
+
+
+def test_capacity_of_llama_at_four_dimms(models: Any, system_for: Any) -> None:
+    system = system_for()
+    models14 = {s: models[s] for s in sweeps.FIG14_MODELS}
+    sw = sweep14([(s, n, n >= 8) for s in models14 for n in (2, 4, 8)])
+    got = sens.capacity(sw, paper14([]), models14, system, dimm_counts=[2, 4, 8], **RUN)
+    llama = models["llama2_70b"]
+    w = shapes.weight_bytes(llama, "fp16")
+    kv = 256 * shapes.kv_cache_bytes_per_token(llama, "fp16")
+    pool = 4 * 32 * u.GiB
+    assert got.glue["llama_w_gb"] == rounded(w / 1e9, 5)
+    assert got.glue["llama_w_gib"] == rounded(w / 2**30, 5)
+    assert got.glue["llama_short_pct"] == rounded(100 * (1 - pool / (w + kv)), 2)
+    assert got.glue["llama_gb_pct"] == rounded(100 * (1 - 4 * 32e9 / (w + kv)), 2)
+    assert got.glue["llama_short_pct"] > 0  # the paper's N.P. at four DIMMs
+    assert got.glue["min_dimms_llama"] == "8"
+    assert got.glue["min_dimms_falcon"] == "8 DIMMs"
+    assert got.glue["fewest_dimms_txt"].startswith("OPT-13B ")
+    assert got.glue["fewest_dimms_txt"].count(" and ") == 1
+    assert set(got.fewest) == set(models14)
+    assert list(got.table.columns) == ["need (GiB)", "pool (GiB)", "margin (%)", "fits"]
+    assert got.table["pool (GiB)"].iloc[0] == pytest.approx(128.0)
+
+
+def test_fig14_table_and_chart(models: Any) -> None:
+    models14 = {s: models[s] for s in ("opt_13b", "llama2_70b")}
+    sw = sweep14([("llama2_70b", 4, False), ("llama2_70b", 8, True), ("opt_13b", 4, True),
+                  ("opt_13b", 8, True)])
+    table = sens.fig14_table(sw, models14)
+    assert list(table.index) == [models["opt_13b"].name, models["llama2_70b"].name]
+    assert table.loc[models["llama2_70b"].name].tolist() == ["N.P.", "80.0"]
+    paper = pd.DataFrame({"model": ["opt_13b", "opt_13b", "llama2_70b"], "n_dimms": [8, 16, 4],
+                          "tokens_per_s": [70.0, 90.0, math.nan]})
+    chart = sens.fig14_chart(sw, paper, models, profile="paper", dimm_counts=[4, 8])
+    d = chart.to_dict()
+    assert d["facet"]["column"]["header"]["labelExpr"] == sens.TWO_LINES.labelExpr
+    rows = next(iter(d["datasets"].values()))
+    # the paper's tick at 16 DIMMs (not swept) and its N.P. row are dropped, as are N.P. bars
+    assert sorted((r["series"], r["NDP-DIMMs"]) for r in rows) == [
+        ("model, paper profile", "4"), ("model, paper profile", "8"),
+        ("model, paper profile", "8"), ("paper", "8")]
+
+
+def test_step_table_in_display_units() -> None:
+    sw = pd.DataFrame({"model": "m", "n_dimms": [8, 16], "tokens_per_s": [5.0, 6.0],
+                       "prefill_s": 2.0, "decode_step_s": [0.2, 0.16],
+                       **{f"step_{c}_s": 0.01 for c in sens.STEP_CATEGORIES}})
+    t = sens.step_table(sw, "m", [16])
+    assert t.iloc[0]["decode step (ms)"] == pytest.approx(160.0)
+    assert t.iloc[0]["fc (ms)"] == pytest.approx(10.0)
+    assert list(t.columns)[:4] == ["NDP-DIMMs", "tokens/s", "prefill (s)", "decode step (ms)"]
+
+
+def test_eight_vs_sixteen(models: Any, activities: Any, system_for: Any) -> None:
+    llama, act = models["llama2_70b"], activities["llama2_70b"]
+    sw = sweeps.dimm_sweep({"llama2_70b": llama}, activities, system_for, n_dimms=[8, 16], **RUN)
+    got = sens.eight_vs_sixteen(sw, llama, act, system_for, dimm_counts=[8, 16], **RUN)
+    opts = policies.Assumptions(activity=act)
+    t = {n: policies.estimate("hermes", llama, system_for(n_dimms=n), batch=1, options=opts,
+                              **RUN).tokens_per_s for n in (8, 16)}
+    assert got.has_flat and got.change == pytest.approx(t[16] / t[8] - 1)
+    assert got.glue["flat_change_pct"] == rounded(100 * got.change, 3)
+    assert got.h8.tokens_per_s == pytest.approx(t[8])
+    assert got.glue["llama_kv_heads"] == 8
+    assert got.glue["llama_total_gb"] == rounded(shapes.weight_bytes(llama, "fp16") / 1e9, 3)
+    # one DDR4-3200 channel when the ranks share a bus; parallel ranks give more
+    assert got.glue["dimm_bw_bus"] == 25.6 and got.glue["dimm_bw_parallel"] > 25.6
+    assert got.bus == "ranks_parallel = False" and got.bus in got.gains
+    assert got.glue["flat_gain_min"] == rounded(min(got.gains.values()), 3)
+    assert got.gains[got.glue["flat_gain_min_at"]] == min(got.gains.values())
+    # without 16 DIMMs in the sweep there is no "flat" reading: zeros and NaN
+    only8 = sens.eight_vs_sixteen(sw[sw["n_dimms"] == 8], llama, act, system_for,
+                                  dimm_counts=[8], **RUN)
+    assert not only8.has_flat and math.isnan(only8.change)
+    assert only8.glue["flat_fc_8"] == only8.glue["flat_comm_16"] == 0.0
+
+
+# ------------------------------------------------------------------------------------ Fig. 15
+
+
+def speedup_rows(over: str, values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"model": "m", "batch": range(len(values)), "over": over,
+                         "speedup": values})
+
+
+def test_fig15_means_within_and_outside() -> None:
+    sp = pd.concat([speedup_rows("t4", [2.0, 2.2]), speedup_rows("rtx_3090", [1.02, 1.04])])
+    other = speedup_rows("rtx_3090", [1.1, 1.2])
+    paper = pd.DataFrame({"value": [2.02, 1.34]},
+                         index=["rtx_4090_over_t4", "rtx_4090_over_rtx_3090"])
+    got = sens.fig15_means(sp, other, paper, profile="datasheet", tolerance_pct=25)
+    assert got["tol15_pct"] == 25
+    assert got["r15_t4"] == pytest.approx(2.1) and got["r15_t4_paper"] == 2.02
+    assert got["r15_t4_err"] == rounded(100 * (1.1 / 1.02 - 1), 3)
+    assert (got["r15_t4_verdict"], got["r15_t4_agrees"]) == ("within", "agrees within the band")
+    assert got["r15_rtx_3090_err"] == rounded(100 * (0.03 / 0.34 - 1), 3)
+    assert (got["r15_rtx_3090_verdict"], got["r15_rtx_3090_agrees"]) == (
+        "outside", "falls outside the band")
+    assert got["m15_3090_datasheet"] == pytest.approx(1.03)
+    assert got["m15_3090_paper"] == pytest.approx(1.15)
+
+
+def test_largest_3090_ratio_reads_the_paper_profile() -> None:
+    mine = pd.DataFrame({"model": ["a", "b"], "batch": [1, 4], "over": "rtx_3090",
+                         "speedup": [1.01, 1.05]})
+    other = pd.DataFrame({"model": ["a", "b", "a"], "batch": [16, 1, 4],
+                          "over": ["rtx_3090", "rtx_3090", "t4"], "speedup": [1.2, 1.1, 3.0]})
+    names = named(a="A (x)", b="B")
+    s, glue = sens.largest_3090_ratio(mine, other, names, profile="paper")
+    assert glue == {"r15_3090_max": 1.05, "r15_3090_max_at": "B at batch 4"} and len(s) == 2
+    s, glue = sens.largest_3090_ratio(mine, other, names, profile="datasheet")
+    assert glue == {"r15_3090_max": 1.2, "r15_3090_max_at": "A (x) at batch 16"} and len(s) == 2
+
+
+def test_gap_moves() -> None:
+    assert sens.gap_moves(pd.Series({1: 2.0})) == []
+    assert sens.gap_moves(pd.Series({1: 2.0, 4: 1.9, 16: 1.8})) == [["narrows", 1, 16]]
+    assert sens.gap_moves(pd.Series({1: 2.0, 4: 1.9, 8: 2.0, 16: 1.7})) == [
+        ["narrows", 1, 4], ["widens", 4, 8], ["narrows", 8, 16]]
+
+
+def sweep15(prefill: dict[tuple[str, str, int], float],
+            decode: dict[tuple[str, int], float]) -> pd.DataFrame:
+    """A Fig. 15 sweep; the 4090's decode step is 10 ms everywhere."""
+    return pd.DataFrame([{"gpu": g, "model": m, "batch": b, "prefill_s": p,
+                          "decode_step_s": decode[(m, b)] if g == "t4" else 0.01}
+                         for (g, m, b), p in prefill.items()])
+
+
+def t4_speedups(by_batch: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "batch": b, "over": "t4", "speedup": v}
+                         for m in "ab" for b, v in by_batch.items()])
+
+
+def test_t4_gap_narrows_then_widens() -> None:
+    t4_pre = {1: (1.0, 1.0), 4: (1.01, 0.99), 16: (3.0, 3.0)}
+    prefill = {("t4", m, b): v[i] for b, v in t4_pre.items() for i, m in enumerate("ab")}
+    prefill |= {("rtx_4090", m, b): 0.6 if b == 16 else 0.5 for m in "ab" for b in (1, 4, 16)}
+    decode = {(m, b): d for m in "ab" for b, d in ((1, 0.016), (4, 0.015), (16, 0.014))}
+    g = sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.8, 16: 1.9}),
+                    pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4, 16],
+                    t4_flop_per_s=65e12)
+    assert (g.t4_flat, g.only, g.prev, g.last) == ([1, 4], ["A", "B"], 4, 16)
+    assert g.behind and g.narrow and g.widen
+    assert g.glue == {
+        "t4_means_txt": "2.00× at batch 1, 1.80× at batch 4 and 1.90× at batch 16",
+        "t4_trend_txt": "narrows from batch 1 to 4 and widens from batch 4 to 16",
+        "t4_dec_sentence_txt": "Decode narrows it steadily: the T4's decode step takes 1.60×, "
+                               "1.50× and 1.40× as long as the 4090's.",
+        "t4_pre_txt": "Prefill, where the T4 is furthest behind, moves it both ways. Up to batch "
+                      "4 the T4's prefill is limited by streaming the cold weights over its PCIe "
+                      "3.0 link and takes about as long as at batch 1, so it weighs less as "
+                      "decode grows and the gap narrows further; at batch 16 the prompt's "
+                      "compute takes longer than the stream on the T4's 65 TFLOPS, and its "
+                      "prefill grows from 1.00 s to 3.00 s (mean of the two models) against the "
+                      "4090's 0.50 s to 0.60 s, enough to widen the gap again."}
+
+
+def test_t4_gap_one_model_compute_bound_gap_narrows() -> None:
+    prefill = {("t4", "a", 1): 1.0, ("t4", "b", 1): 1.0, ("t4", "a", 4): 1.5,
+               ("t4", "b", 4): 1.0}
+    prefill |= {("rtx_4090", m, b): 0.5 for m in "ab" for b in (1, 4)}
+    decode = {(m, b): 0.02 for m in "ab" for b in (1, 4)}  # decode ratio 2, prefill ratio >= 2
+    g = sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.9}),
+                    pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4],
+                    t4_flop_per_s=65.13e12)
+    assert (g.t4_flat, g.only, g.narrow, g.widen, g.behind) == ([1], ["A"], False, False, False)
+    assert g.glue["t4_dec_sentence_txt"] == ("Decode widens it: the T4's decode step takes 2.00× "
+                                             "and 2.00× as long as the 4090's.")
+    assert g.glue["t4_pre_txt"] == (
+        "At batch 1 the T4's prefill is limited by streaming the cold weights over its PCIe 3.0 "
+        "link; at batch 4, for A only, the prompt's compute takes longer than the stream on the "
+        "T4's 65.13 TFLOPS, and the T4's prefill grows from 1.00 s to 1.25 s (mean of the two "
+        "models) against the 4090's 0.50 s to 0.50 s, not enough to widen the gap.")
+
+
+def test_t4_gap_at_one_batch() -> None:
+    prefill = {("t4", "a", 1): 1.0, ("rtx_4090", "a", 1): 0.25}
+    g = sens.t4_gap(sweep15(prefill, {("a", 1): 0.016}), t4_speedups({1: 2.0}).iloc[:1],
+                    pd.Series({"a": 1.0}), named(a="A"), batches=[1], t4_flop_per_s=65e12)
+    assert g.glue["t4_trend_txt"] == "is measured at one batch only"
+    assert g.glue["t4_dec_sentence_txt"] == "The T4's decode step takes 1.60× as long as the 4090's."
+    assert g.glue["t4_pre_txt"] == ("Prefill is where the T4 is furthest behind. At batch 1 the "
+                                    "T4's prefill is limited by streaming the cold weights over "
+                                    "its PCIe 3.0 link.")
+
+
+def test_prefill_at_batch_1(models: Any, activities: Any, system_for: Any) -> None:
+    t4 = system_for(gpu="t4")
+    got = sens.prefill_s_at_batch_1({"opt_13b": models["opt_13b"]}, activities, t4, **RUN)
+    est = policies.estimate("hermes", models["opt_13b"], t4, batch=1, **RUN,
+                            options=policies.Assumptions(activity=activities["opt_13b"]))
+    assert got.to_dict() == {"opt_13b": est.prefill_s}
+
+
+def test_fig15_facts() -> None:
+    gpus = {p: {g: hm.load_gpu(g, p) for g in sweeps.FIG15_GPUS} for p in ("paper", "datasheet")}
+    got = sens.fig15_facts(gpus, profile="paper", batches=[1, 4, 16], n_models=2, t4_link="L")
+    assert got["rtx_4090_bw"] == got["bw_4090_paper"] == 936.0  # the paper's 4090 (§V-A)
+    assert got["rtx_4090_tflops"] == 330.0
+    assert got["bw_3090_paper"] == got["bw_3090_datasheet"] == rounded(
+        gpus["datasheet"]["rtx_3090"].memory_bandwidth_bytes_per_s / 1e9, 4)
+    assert got["bw_4090_datasheet"] > got["bw_4090_paper"]
+    assert got["t4_mem"] == rounded(gpus["paper"]["t4"].memory_bytes / 2**30, 3)
+    assert (got["bs15_max"], got["n15_points"], got["t4_link"]) == (16, 6, "L")
+    assert got["fig15_batches_txt"] == "1, 4 and 16"
+    assert got["fig15_runs_txt"] == "at batch 1, 4 and 16 with three GPUs"
+    other = sens.fig15_facts(gpus, profile="datasheet", batches=[1, 4], n_models=2, t4_link="L")
+    assert other["fig15_runs_txt"] == ("at batch 1, 4 and 16 with three GPUs; this chapter runs "
+                                       "batch 1 and 4")
+    assert other["rtx_4090_bw"] == other["bw_4090_datasheet"] and other["n15_points"] == 4
+
+
+def test_readings_glue() -> None:
+    rd = pd.DataFrame({"parameter": ["defaults", "a", "a", "b", "raising ends together",
+                                     "corner", "corner"],
+                       "value": ["", "1", "2", "True", "a=2, b=True", "a=1", "a=2"],
+                       "speedup": [1.01, 1.0, 1.02, 1.03, 1.04, 1.0, 1.05]})
+    assert sens.readings_glue(rd) == {"r15_rd_min": 1.0, "r15_rd_max": 1.05, "r15_rd_top": "corner",
+                                      "r15_rd_n": 3, "r15_rd_ncorner": 2}
+    rd.loc[3, "speedup"] = 1.1
+    assert sens.readings_glue(rd)["r15_rd_top"] == "b = True"
+
+
+# -------------------------------------------------------------------------- unstated parameters
+
+
+def test_unstated_table() -> None:
+    t = sens.unstated_table()
+    assert list(t.index) == [p.name for p in policies.UNSTATED]
+    rp = t.loc["ranks_parallel"]
+    assert (rp["default"], rp["low end"], rp["high end"]) == ("True", "False", "True")
+    assert rp["read by"] == "Hermes, Hermes-base"
+
+
+def test_band_summary() -> None:
+    bands = pd.DataFrame([
+        ("hermes", "llama2_70b", 1, 10.0, 8.0, 12.0, 9.0),    # inside, width 1.5
+        ("hermes", "opt_13b", 1, 20.0, 8.0, 16.0, 9.0),       # above, width 2
+        ("hermes", "opt_13b", 4, math.nan, 8.0, 16.0, 9.0),   # no paper value
+        ("flexgen", "opt_13b", 1, 5.0, 4.0, 6.0, 5.0),        # inside
+        ("dejavu", "opt_13b", 1, 5.0, math.nan, math.nan, math.nan),  # cannot run
+    ], columns=["policy", "model", "batch", "paper", "low", "high", "default"])
+    bars = pd.DataFrame({"policy": ["hermes"] * 3 + ["flexgen"]})
+    fig11 = pd.DataFrame({"policy": ["hermes", "hermes", "flexgen"]})
+    got = sens.band_summary(bands, bars, fig11)
+    assert got.glue == {"n_inside_all": 2, "n_bars_all": 3, "n_inside_hermes": 1,
+                        "n_bars_hermes": 2, "n_hermes_distinct": 3, "n_fig11_hermes": 2,
+                        "n_extra_hermes": 1, "head_paper": 10.0, "head_low": 8.0,
+                        "head_high": 12.0, "head_default": 9.0}
+    assert got.table.index.name == "system" and list(got.table.index) == ["FlexGen", "Hermes"]
+    assert got.table.loc["Hermes", "median band width (high / low)"] == pytest.approx(1.75)
+    assert got.table.loc["Hermes", "paper inside the band"] == 1 and len(got.head) == 1
+
+
+def test_bands_chart_and_tornado(models: Any) -> None:
+    bands = pd.DataFrame({"policy": ["hermes", "hermes", "flexgen"],
+                          "model": ["llama2_70b", "opt_13b", "opt_13b"], "batch": [4, 1, 1],
+                          "paper": 5.0, "low": 4.0, "high": 6.0, "default": 5.0})
+    chart = sens.bands_chart(bands, models)
+    d = chart.to_dict()
+    assert all(layer["encoding"]["x"]["axis"]["labelAngle"] == -90 for layer in d["spec"]["layer"])
+    rows = next(iter(d["datasets"].values()))
+    assert [r["label"] for r in rows] == ["OPT-13B", "LLaMA2-70B, batch 4"]
+    oat = pd.DataFrame({"batch": [1, 1], "parameter": ["a", "a"], "end": ["low", "high"],
+                        "change_frac": [-0.1, 0.2]})
+    t = sens.tornado(oat).to_dict()
+    assert t["spacing"] == 24
+    assert t["spec"]["layer"][0]["encoding"]["x"]["title"] == ["change of tokens/s",
+                                                               "from the default (%)"]
+
+
+def test_about() -> None:
+    p = policies.UNSTATED[0]
+    assert sens.about(p.name) == f"{p.name} ({p.label})"
+    assert sens.about("not_a_parameter") == "not_a_parameter"
+
+
+def test_ranking_glue_branches() -> None:
+    a, b = policies.UNSTATED[0].name, policies.UNSTATED[1].name
+    rank = pd.DataFrame({"parameter": [a, b], "max_spread": [0.1, 0.5],
+                         "max_factor": np.exp([0.1, 0.5])})
+    rank_all = pd.DataFrame({"parameter": [b]})
+    oat = pd.DataFrame({"batch": [1, 1, 16, 16], "parameter": [a, b, a, b],
+                        "change_frac": [0.3, -0.1, 0.05, -0.4]})
+    got = sens.ranking_glue(rank, rank_all, oat, profile="paper", batches=[1, 16])
+    assert got["top_param"] == sens.about(a) and got["second_param"] == sens.about(b)
+    assert got["top_param_all"] == sens.about(b) and got["largest_param"] == sens.about(b)
+    assert got["top_factor"] == rounded(math.exp(0.1), 3)
+    assert got["largest_factor"] == rounded(math.exp(0.5), 3)
+    assert got["tornado_top_txt"] == (f"In the tornado the largest swing at batch 1 comes from "
+                                      f"{sens.about(a)}, and at batch 16 from {sens.about(b)}.")
+    assert "PCIe reading" in got["tornado_small_txt"]
+    one = sens.ranking_glue(rank, rank_all, oat[oat["batch"] == 1], profile="datasheet",
+                            batches=[1])
+    assert one["tornado_top_txt"] == (f"In the tornado the largest swing at batch 1 comes from "
+                                      f"{sens.about(a)}.")
+    assert one["tornado_small_txt"].startswith("the run is a matter of bytes")

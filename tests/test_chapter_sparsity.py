@@ -1,0 +1,210 @@
+"""The sparsity chapter's text and table logic (`hermes_model.chapters.sparsity`)."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hermes_model as hm
+from hermes_model import io
+from hermes_model import sparsity as sp
+from hermes_model.chapters import sparsity as chapter
+
+NAMES = {"opt_30b": "OPT-30B", "llama2_70b": "LLaMA2-70B (ReLU-fied, ReGLU)"}
+
+
+def _summary(density: float, s1: float) -> dict:
+    return {"mean_over_layers": {
+        "density": density, "hot_share_80": 0.523456, "memoryless_similarity": 0.36,
+        "similarity": {"1": s1, "10": 0.41, "25": 0.4},
+        "layer_correlation_p_active_given_top2_mean": 0.6034,
+        "layer_correlation_p_active_unconditional_mean": 0.25}}
+
+
+def _trace_summary(**kw: float) -> sp.TraceSummary:
+    base = {"density": 0.18, "sparsity": 0.82, "hot_share_80": 0.41, "memoryless_similarity": 0.36,
+            "similarity": {1: 0.91, 5: 0.8, 10: 0.71, 25: 0.7, 50: 0.69}, "n_sequences": 32,
+            "n_tokens": 4096}
+    return sp.TraceSummary(**{**base, **kw})
+
+
+def test_measured_table_and_glues() -> None:
+    table = chapter.measured_table({"A": _summary(0.25, 0.47), "B": _summary(0.3, 0.42)})
+    assert table["model"].tolist() == ["A", "B"]
+    assert table.loc[1, "S(1)"] == 0.42 and table.loc[0, "P(active | top-2 active)"] == 0.6034
+    assert list(table.columns)[1:] == ["density", "hot share for 80 %", "S(1)", "S(10)", "S(25)",
+                                       "memoryless", "P(active | top-2 active)", "P(active)"]
+    g = chapter.measured_glues({"a": _summary(0.25, 0.47123456)})
+    assert g == {"a_density": 0.25, "a_hot": 0.5235, "a_s1": 0.4712, "a_s25": 0.4, "a_mem": 0.36,
+                 "a_top2": 0.6034, "a_uncond": 0.25}
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(chapter).failed == 0
+
+
+def test_source_text_drops_private_notes_and_names_models() -> None:
+    assert chapter.source_text("Hermes §V-B, Fig. 4a (digest §10) -> opt_30b", NAMES) == (
+        "Hermes §V-B, Fig. 4a → OPT-30B")
+    assert chapter.source_text("x <= llama2_70b", NAMES) == "x ≤ LLaMA2-70B"
+
+
+def test_published_table() -> None:
+    published = pd.DataFrame({"model": ["OPT-30B", "OPT-30B"],
+                              "statistic": ["similarity_d25_plus", "some_new_thing"],
+                              "value": ["0.70", "3"], "unit": ["", "%"],
+                              "scope": ["d >= 25", "whole model"],
+                              "source": ["Hermes Fig. 4a (digest §4)", "from opt_30b"]})
+    table = chapter.published_table(published, NAMES)
+    assert list(table.columns) == ["statistic", "value", "unit", "scope", "source"]
+    assert table["statistic"].tolist() == ["similarity at d ≥ 25", "some new thing"]
+    assert table["scope"].tolist() == ["d ≥ 25", "whole model"]
+    assert table["source"].tolist() == ["Hermes Fig. 4a", "from OPT-30B"]
+
+
+def test_inputs_table() -> None:
+    row = dict.fromkeys(chapter.INPUTS, 0.126) | {
+        f"{k}_provenance": "borrowed family default from opt_30b" for k in chapter.INPUTS}
+    table = chapter.inputs_table(row, NAMES)
+    assert table.index.tolist() == list(chapter.INPUTS.values())
+    assert set(table["value"]) == {"0.13"}
+    assert set(table["source"]) == {"borrowed family default from OPT-30B"}
+
+
+@pytest.fixture(scope="module")
+def inputs() -> dict:
+    return io.load_generator_inputs()
+
+
+@pytest.fixture(scope="module")
+def law_models() -> list:
+    return [hm.load_model(s) for s in chapter.LAW_MODELS]
+
+
+@pytest.fixture(scope="module")
+def law(inputs: dict, law_models: list) -> chapter.HotColdLaw:
+    return chapter.hot_cold_law(inputs, io.load_published_sparsity(), "llama2_13b", law_models,
+                                n_grid=1024)
+
+
+def test_hot_cold_law_table_is_the_fit(law: chapter.HotColdLaw, inputs: dict) -> None:
+    r = inputs["opt_30b"]
+    fit = sp.fit_frequencies(1024, float(r["mlp_density"]), float(r["hot_share_80"]))
+    row = law.table.loc["OPT-30B"]
+    assert row["skew σ"] == pytest.approx(fit.logit_std)
+    assert row["hot share for 80 %"] == pytest.approx(fit.hot_share_80)
+    p = sp.logit_normal_frequencies(1024, fit.logit_mean, fit.logit_std)
+    assert row["compute share of the hottest 20 %"] == pytest.approx(
+        sp.compute_share_of_hottest(p))
+    assert [c["curve"].iloc[0] for c in law.curves] == ["OPT-30B", "Falcon-40B", "LLaMA2-13B",
+                                                        "LLaMA2-70B"]
+    params, compute = sp.cumulative_compute_share(p)
+    assert law.curves[0]["compute_share"].tolist() == compute[::32].tolist()
+    assert law.curves[0]["parameter_share"].tolist() == params[::32].tolist()
+    for c in law.curves:
+        assert np.all(np.diff(c["compute_share"]) >= -1e-12)
+
+
+def test_hot_cold_law_glues(law: chapter.HotColdLaw, inputs: dict) -> None:
+    g = law.glues
+    r = inputs["llama2_13b"]
+    assert law.model_fit == sp.fit_frequencies(1024, float(r["mlp_density"]),
+                                               float(r["hot_share_80"]))
+    assert g["model_hot_pct"] == pytest.approx(100 * float(r["hot_share_80"]))
+    assert g["model_sigma"] == pytest.approx(law.model_fit.logit_std, rel=1e-3)
+    fit, phrase = sp.headline_fit(1024, float(r["mlp_density"]), 0.20)
+    assert g["law_phrase"] == phrase and law.headline_fit == fit
+    pub = io.load_published_sparsity()
+    hot = pub[(pub.statistic == "hot_share_80") & (pub.model == "OPT-30B")]
+    for scope, key in (("whole model", "pub_hot_opt30_whole"),
+                       ("within one MLP block", "pub_hot_opt30_block")):
+        assert g[key] == float(hot.loc[hot.scope == scope, "value"].iloc[0])
+    assert {f"pub_hot_{k}_{s}" for k in chapter.PUBLISHED_HOT for s in ("block", "whole")} <= set(g)
+
+
+def test_similarity_curves() -> None:
+    pers = sp.Persistence(stationary=0.7, fast_share=0.0, fast_rho=0.0, slow_rho=0.5)
+    df = chapter.similarity_curves(_trace_summary(), pers, "X",
+                                   {"M (measured)": _summary(0.2, 0.47)})
+    expected = df[df.kind == "expected"].set_index("curve")
+    line = expected.loc["X, generator"]
+    assert len(line) == 50 and line["similarity"].iloc[0] == pytest.approx(0.7 + 0.3 * 0.5)
+    assert expected.loc["X, memoryless", "similarity"].tolist() == [0.36, 0.36]
+    points = df[df.kind == "generated"]
+    assert points["distance"].tolist() == [1, 5, 10, 25, 50]
+    assert points["similarity"].tolist() == [0.91, 0.8, 0.71, 0.7, 0.69]
+    measured = df[df.kind == "measured"]
+    assert measured["distance"].tolist() == [1, 10, 25]
+    assert measured["similarity"].tolist() == [0.47, 0.41, 0.4]
+
+
+def _mlp(n: int = 256) -> sp.GroupTargets:
+    return sp.GroupTargets("mlp", n, 0.2, 0.45, (1, 25), (0.9, 0.7))
+
+
+def test_persistence_glues_and_table() -> None:
+    mlp = sp.GroupTargets("mlp", 256, 0.2, 0.45, (1, 10, 25), (0.9, 0.75, 0.7))
+    model = sp.build_trace_model([mlp], 2, 0.5, np.random.default_rng(0))
+    gen = _trace_summary(hot_share_80=0.43)
+    g = chapter.persistence_glues(gen, mlp, model)
+    assert g["gen_s1"] == 0.91 and g["gen_s10"] == 0.71 and g["gen_s25"] == 0.7
+    assert g["hot_gap_pts"] == pytest.approx(2.0)
+    assert g["target_density"] == 0.2 and g["target_hot"] == 0.45
+    assert g["rho"] == pytest.approx(model.persistence[0][0].slow_rho, rel=1e-3)
+    assert g["c_share"] == pytest.approx(model.sequence_share[0, 0], rel=1e-3)
+    table = chapter.persistence_table(gen, mlp)
+    assert table.loc["S(1)"].tolist() == [0.9, 0.91]
+    assert table.loc["S(25)"].tolist() == [0.7, 0.7]
+    assert np.isnan(table.loc["S(10)", "target"]) and np.isnan(table.loc["memoryless", "target"])
+
+
+def _targets(mlp: sp.GroupTargets) -> sp.ModelTargets:
+    qkv = sp.GroupTargets("qkv", 64, 0.1, 0.4, (1, 25), (0.9, 0.7))
+    return sp.ModelTargets((qkv, mlp), 0.5, {})
+
+
+def _stats(s: sp.TraceSummary) -> tuple:
+    return s.density, s.hot_share_80, s.memoryless_similarity, dict(s.similarity), s.n_tokens
+
+
+def test_swiglu_comparison_draws_in_order() -> None:
+    sw_t = _targets(sp.GroupTargets("mlp", 128, 0.57, 0.7, (1, 25), (0.66, 0.64)))
+    re_t = _targets(_mlp(128))
+    got = chapter.swiglu_comparison(sw_t, re_t, 4, np.random.default_rng(3), model_name="M (x)")
+    rng = np.random.default_rng(3)
+    sw_model = sp.build_trace_model([sw_t.groups[1]], 1, 0.5, rng)
+    sw = sp.summarize_generated(sw_model, 4, rng, distances=(1, 10, 25))
+    re_ = sp.summarize_generated(sp.build_trace_model([re_t.groups[1]], 1, 0.5, rng), 4, rng,
+                                 distances=(1, 10, 25))
+    assert _stats(got.swiglu) == _stats(sw) and _stats(got.relu) == _stats(re_)
+    assert got.glues["sw_name"] == "M" and got.glues["sw_density"] == pytest.approx(sw.density,
+                                                                                   rel=1e-3)
+    assert got.glues["re_density"] == pytest.approx(re_.density, rel=1e-3)
+    assert got.table.loc["S(10)"].tolist() == [re_.similarity[10], sw.similarity[10]]
+    # with the ReLU summary given, only the SwiGLU trace is drawn
+    given = _trace_summary()
+    again = chapter.swiglu_comparison(sw_t, re_t, 4, np.random.default_rng(3), model_name="M",
+                                      relu=given)
+    assert again.relu is given and _stats(again.swiglu) == _stats(sw)
+    assert again.table["ReLU-fied (paper)"].tolist() == [0.18, 0.41, 0.91, 0.71, 0.7, 0.36]
+
+
+def test_qkv_table_and_glues(inputs: dict, law_models: list) -> None:
+    table = chapter.qkv_table(law_models, inputs)
+    m, r = law_models[0], inputs[law_models[0].slug]
+    q, d = float(r["qkv_density"]), float(r["mlp_density"])
+    base = sp.active_weight_bytes_per_token(m, q, d)
+    twice = sp.active_weight_bytes_per_token(m, min(1.0, 2 * q), d)
+    assert table.loc[m.name, "QKV as MLP (GB)"] == pytest.approx(base / 1e9)
+    assert table.loc[m.name, "change (%)"] == pytest.approx(100 * (twice / base - 1))
+    g = chapter.qkv_glues(m, r, table)
+    assert g["qkv_base_GB"] == pytest.approx(base / 1e9, rel=1e-3)
+    assert g["qkv_change_min"] == pytest.approx(table["change (%)"].min(), rel=1e-3)
+    assert g["qkv_change_max"] == pytest.approx(table["change (%)"].max(), rel=1e-3)
+    # a QKV density above one half doubles only up to 1
+    dense = {**r, "qkv_density": 0.7}
+    assert chapter.qkv_bytes(m, dense)[1] == pytest.approx(
+        sp.active_weight_bytes_per_token(m, 1.0, d))
