@@ -22,7 +22,7 @@ from typing import Any
 from hermes_model import io
 from hermes_model.specs import PROFILES
 
-__all__ = ["fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "seed",
+__all__ = ["boolean", "fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "seed",
            "slug"]
 
 
@@ -69,6 +69,13 @@ def positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
         bound = f" up to {maximum}" if maximum is not None else ""
         raise _fail(name, f"must be a positive integer{bound}, got {value!r}")
     return int(value)
+
+
+def boolean(value: Any, name: str) -> bool:
+    """A boolean: ``True`` or ``False`` (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise _fail(name, f"must be True or False, got {value!r}")
+    return value
 
 
 def seed(value: Any, name: str = "seed") -> int:

@@ -28,7 +28,7 @@ def _setup(n_dimms: int = 8, **kw: object) -> bd.Setup:
         models={s: io.load_model(s) for s in bd.MODELS}, systems=systems,
         activities={k: policies.activity_from_inputs(v)
                     for k, v in io.load_generator_inputs().items()},
-        profile="paper", n_dimms=n_dimms, batches=[1, 4, 16],
+        profile="paper", batches=[1, 4, 16],
         stated=io.load_paper_figure("averages").set_index("name")["value"],
         predictor_claims=io.load_paper_predictor())
     return dataclasses.replace(setup, **kw)  # type: ignore[arg-type]
@@ -58,10 +58,9 @@ def _min_dimms(pol: str, slug: str, setup: bd.Setup) -> int:
     return k
 
 
-def test_other_profile() -> None:
-    assert bd.other_profile("paper") == "datasheet"
-    assert bd.other_profile("datasheet") == "paper"
-    assert _setup(profile="datasheet").other == "paper"
+def test_other_profile(setup: bd.Setup) -> None:
+    assert setup.other == "datasheet"
+    assert dataclasses.replace(setup, profile="datasheet").other == "paper"
 
 
 def test_run_is_the_policy_estimate(setup: bd.Setup) -> None:
@@ -107,6 +106,21 @@ def test_frame_skips_np_and_the_text_says_why(small: bd.Setup) -> None:
         "NDP-DIMMs, not 1); "
         f"Hermes cannot run LLaMA2-70B at batch 1 (N.P.: it needs at least {kl} NDP-DIMMs, "
         "not 1).")
+
+
+def test_np_reason_names_the_dimms_of_the_profile_asked(setup: bd.Setup, small: bd.Setup) -> None:
+    # 8 DIMMs under the paper profile, 1 under the datasheet one: each reason counts its own
+    mixed = dataclasses.replace(setup, systems={"paper": setup.systems["paper"],
+                                                "datasheet": small.systems["datasheet"]})
+    k = policies.min_dimms("hermes", io.load_model("llama2_70b"), small.systems["datasheet"],
+                           options=policies.Assumptions(activity=io.load_activity("llama2_70b")))
+    assert k is not None and 1 < k <= 8
+    assert bd.np_reason(mixed, "hermes", "llama2_70b", 1, "datasheet") == (
+        f"it needs at least {k} NDP-DIMMs, not 1")
+    assert bd.run(mixed, "hermes", "llama2_70b", 1).supported  # the paper profile's 8 suffice
+    assert bd.np_why(mixed, "hermes", "llama2_70b", 1, "datasheet") == (
+        f"Hermes cannot run LLaMA2-70B at batch 1 (N.P.: it needs at least {k} NDP-DIMMs, "
+        "not 1)")
 
 
 def test_np_reason_without_activity_is_the_policy_reason(setup: bd.Setup) -> None:
@@ -268,7 +282,9 @@ def test_stated_table(setup: bd.Setup, small: bd.Setup) -> None:
     base = _est("hermes-base", "llama2_70b", 1, setup.systems["paper"])
     assert tab.loc["Hermes-base on NDP (% of FC FLOP, LLaMA2-70B)", cols[1]] == pytest.approx(
         100 * base.details["ndp_flop_share"], rel=1e-12)
-    assert tab.iloc[0, 1] == pytest.approx(100 * shares.dejavu["datasheet"]["comm"], rel=1e-12)
+    dv = _est("dejavu", "opt_66b", 1, setup.systems["datasheet"])
+    assert tab.iloc[0, 1] == pytest.approx(
+        100 * dv.breakdown_s["communication"] / dv.total_s, rel=1e-12)
     assert not mask.to_numpy().any()
     tab1, mask1 = bd.stated_table(small, bd.stated_shares(small, "llama2_70b", 1))
     # Deja Vu runs without DIMMs; Hermes-base and Hermes do not fit one

@@ -27,7 +27,7 @@ def measured() -> dict[str, Any]:
     models = [hm.load_model(s) for s in hm.io.model_slugs()]
     fit, kernels, copies = chapter.fit_and_predict(
         measurements, hm.load_gpu("h200", "datasheet"), hm.load_link("pcie5_x16", "datasheet"),
-        fit_matrices=FIT, max_fit_copy_MiB=64, min_kernel_us=20)
+        fit_matrices=FIT, max_fit_copy_bytes=64 * 2.0**20, min_kernel_s=20e-6)
     return {"measurements": measurements, "models": models, "fit": fit, "kernels": kernels,
             "copies": copies}
 
@@ -72,7 +72,15 @@ def test_kernel_fit_glue_and_table(measured: dict[str, Any]) -> None:
     glue = chapter.kernel_fit_glue(measured["measurements"], fit, FIT)
     assert glue["fit_list"] == "4096 × 4096, 8192 × 28672"
     assert glue["n_rows"] == len(measured["measurements"])
-    assert len(glue["date"]) == 10 and glue["date"][4] == "-"
+    meta = measured["measurements"].iloc[0]
+    assert (glue["device_name"], glue["driver"]) == (meta["device_name"], meta["driver"])
+    assert glue["date"] == "2026-11-26"  # the run's ISO timestamp, cut to the day
+    launch = measured["measurements"].query("variant == 'sleep0_event_per_launch'")["median_s"]
+    assert glue["launch_us"] == rounded(float(launch.iloc[0]) * 1e6, 3)
+    assert glue["n_dense_fit"] == k.n_dense
+    h200 = hm.load_gpu("h200", "datasheet")
+    assert glue["peak_TBps"] == rounded(h200.memory_bandwidth_bytes_per_s / 1e12)
+    assert glue["ach_TFLOPS"] == rounded(k.compute_frac * h200.fp16_flop_per_s / 1e12)
     assert glue["eta_b"] == rounded(k.bandwidth_frac, 3)
     assert glue["ridge"] == rounded(k.compute_frac * k.peak_flop_per_s
                                     / (k.bandwidth_frac * k.peak_bandwidth_bytes_per_s))
@@ -95,7 +103,7 @@ def test_link_summary_synthetic() -> None:
             ("h2d", False, 2 * mib, 8e9), ("h2d", True, 1 * mib, 40e9)]
     copies = pd.DataFrame([{"direction": d, "pinned": p, "bytes": b, "measured_s": b / bw}
                            for d, p, b, bw in rows])
-    summary = chapter.link_summary(lf, copies, pageable_min_MiB=32, max_fit_copy_MiB=64)
+    summary = chapter.link_summary(lf, copies, pageable_min_bytes=32 * mib)
     assert summary.pageable_frac == pytest.approx(0.4)
     assert summary.glue["pageable_frac"] == 0.4
     assert summary.glue["pageable_h2d_GBps"] == 20.0
@@ -105,7 +113,7 @@ def test_link_summary_synthetic() -> None:
     assert summary.glue["link_ach_GBps"] == 51.2
     assert summary.glue["link_half_KiB"] == rounded(10e-6 * 51.2e9 / 1024)
     assert summary.glue["pageable_frac_package"] == policies.PAGEABLE_COPY_FRAC
-    assert (summary.glue["max_fit_copy_MiB"], summary.glue["pageable_min_MiB"]) == (64, 32)
+    assert "max_fit_copy_MiB" not in summary.glue  # the chapter glues its parameters itself
     shown = chapter.link_chart_copies(copies)
     assert shown["memory"].tolist()[:2] == ["pinned", "pageable"]
     np.testing.assert_allclose(shown["bandwidth_bytes_per_s"], [r[3] for r in rows])
@@ -140,6 +148,13 @@ def test_carry_to_target(measured: dict[str, Any]) -> None:
         assert carried.glue[f"target_bound_{p}"] == one["bound"]
     assert carried.glue["target_name"] == gpus["paper"].name
     assert carried.glue["example_shape"] == "28672 × 8192"
-    assert isinstance(carried.glue["paper_caveat"], str)
+    # the paper profile's 330 TFLOPS and 64 GB/s against the datasheets' 165 TFLOPS, 31.5 GB/s
+    link_paper = carried.target.loc["paper", "link_bytes_per_s"]
+    link_ds = carried.target.loc["datasheet", "link_bytes_per_s"]
+    assert link_paper == pytest.approx(fit.link.bandwidth_frac * 64e9)
+    assert carried.glue["paper_caveat"] == (
+        "but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe figure counts both "
+        f"directions, so the paper-profile link of {link_paper / 1e9:.0f} GB/s is an upper bound "
+        f"no copy in one direction reaches (compare {link_ds / 1e9:.1f} GB/s)")
     assert list(carried.shown.columns) == ["bandwidth (GB/s)", "FP16 (TFLOP/s)", "GEMV (µs)",
                                            "bound", "link (GB/s)", "copy (ms)"]

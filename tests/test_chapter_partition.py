@@ -32,6 +32,9 @@ def test_frequency_source() -> None:
                       "hot_share_80": ("borrowed", "opt_30b")})
     assert chapter.frequency_source(mixed, NAMES) == (
         "density published, hot share borrowed from OPT-30B")
+    lent = _targets({"mlp_density": ("borrowed", "llama2_70b"),
+                     "hot_share_80": ("borrowed", "llama2_70b")})
+    assert chapter.frequency_source(lent, NAMES) == "both borrowed from LLaMA2-70B"
 
 
 @pytest.mark.parametrize(("k", "n", "text"), [
@@ -59,7 +62,8 @@ def test_setup_glue() -> None:
     assert glue["n_blocks"] == problem.n_layers and glue["n_neurons"] == int(problem.n_neurons)
     assert glue["model_name"] == spec.name and glue["intro_model"] == "OPT-13B"
     assert glue["workspace_pct"] == 10.0 and glue["lpt_tail"] == partition.LPT_TAIL
-    assert glue["freq_src"].startswith(("both ", "density "))
+    # OPT-13B's density is published; its hot share is OPT-30B's family default
+    assert glue["freq_src"] == "density published, hot share borrowed from OPT-30B"
 
 
 MILP = pd.DataFrame({

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,6 +102,10 @@ PROVENANCE = {"mlp_density": "published: PowerInfer Table 1",
 NAMES = {"opt_30b": "OPT-30B", "llama2_70b": "LLaMA2-70B (ReLU-fied, ReGLU)"}
 
 
+def test_doctests() -> None:
+    assert doctest.testmod(chapter) == (0, 2)  # (failed, attempted): origin_text
+
+
 def test_input_origins_join_kinds_and_name_the_lender() -> None:
     targets = sparsity.ModelTargets((), 0.5, PROVENANCE)
     assert chapter.input_origins(targets, NAMES) == {
@@ -135,9 +141,15 @@ def test_score_generated_on_a_small_model() -> None:
          sparsity.GroupTargets("mlp", 80, 0.2, 0.4, (1, 10, 25), (0.9, 0.75, 0.7))), 0.5, PROVENANCE)
     gen = chapter.score_generated(targets, 3, np.random.default_rng(1), prefill_tokens=16,
                                   gpu_share=0.2, sample=32)
-    assert gen.n_neurons == 128
+    assert gen.n_neurons == 48 + 80
     assert gen.result.n_tokens == 2 * (sparsity.SEQUENCE_TOKENS - 16)  # one profiles, 2 scored
-    assert 0 < gen.result.recall <= 1
+    # the same draws by hand: the trace model, the trace, then the sampled neurons
+    rng = np.random.default_rng(1)
+    trace = sparsity.generate_trace(
+        sparsity.build_trace_model(targets.groups, 3, 0.5, rng), 3, rng)
+    direct = predictor.score_trace(trace.active, trace.seq_id, trace.seq_id < 1,
+                                   prefill_tokens=16, gpu_share=0.2, sample=32, rng=rng)
+    assert gen.result == direct
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +180,12 @@ def test_memory_table_rows(memory: chapter.PredictorMemory) -> None:
 def test_memory_glues(memory: chapter.PredictorMemory) -> None:
     g, mem = memory.glues, memory.table
     state = 32 * (4096 + 11008) * 4 / 8 / 1024
+    corr = 32 * (4096 * 2 * 14 + 11008 * 2 * 12) / 8 / 1024
     assert g["l7_state_KiB"] == pytest.approx(state, rel=1e-3)
+    assert g["l7_corr_KiB"] == pytest.approx(corr, rel=1e-3)
+    assert g["l7_total_MiB"] == pytest.approx((state + corr) / 1024, rel=1e-3)
+    assert g["l7_corr_over_state"] == pytest.approx(corr / state, rel=1e-3)
+    assert g["l7_mlp_GB"] == pytest.approx(32 * 1024 * (4096 + 11008) * 2 / 1e9, rel=1e-3)
     assert g["l7_name"] == "LLaMA2-7B" and g["l7_mlp_neurons"] == 11008
     # 232 KiB of 4-bit states over 32 layers, less 4096 QKV neurons each
     assert g["paper_mlp_neurons"] == round(232 * 1024 * 2 / 32 - 4096)

@@ -144,17 +144,17 @@ def test_compute_bound_batches_branches(steps: pd.DataFrame) -> None:
         "paper's batch sizes, and so does the tier of GPU and PCIe.")
 
 
-def test_fig1_GBps(paper: dict[str, tuple[Tier, ...]]) -> None:
+def test_fig1_bandwidths(paper: dict[str, tuple[Tier, ...]]) -> None:
     labels = pd.DataFrame({"value": [1.0, 64.0, 1.6], "unit": ["TB/s", "GB/s", "TB/s"]},
                           index=["gpu_memory", "pcie", "ndp_host_memory"])
     gpu_t, pcie_t, _, _, pool_t = paper["paper"]
-    assert chapter.fig1_GBps(labels, paper["paper"]) == {
-        gpu_t.name: 1000.0, pcie_t.name: 64.0, pool_t.name: pytest.approx(1600.0)}
+    assert chapter.fig1_bandwidths(labels, paper["paper"]) == {
+        gpu_t.name: 1e12, pcie_t.name: 64e9, pool_t.name: pytest.approx(1.6e12)}
 
 
 def test_hierarchy_glue_rtx_4090(paper: dict[str, tuple[Tier, ...]]) -> None:
     _, _, _, one, pool = paper["paper"]
-    fig1 = {paper["paper"][0].name: 1000.0, paper["paper"][1].name: 64.0, pool.name: 1600.0}
+    fig1 = {paper["paper"][0].name: 1e12, paper["paper"][1].name: 64e9, pool.name: 1.6e12}
     glue = chapter.hierarchy_glue(paper, "paper", fig1, gpu="rtx_4090", gpu_name="RTX 4090",
                                   n_dimms=8)
     assert glue["gap_paper"] == pytest.approx(936 / 64, rel=1e-3)
@@ -167,18 +167,27 @@ def test_hierarchy_glue_rtx_4090(paper: dict[str, tuple[Tier, ...]]) -> None:
         "GPU memory, then the NDP-DIMM pool, then host DRAM and PCIe")
     assert round(paper["datasheet"][0].bandwidth_bytes_per_s / 1e12) == 1  # 1,008 GB/s
     assert glue["gpu_label_txt"] == "The GPU label matches both profiles."
-    assert glue["pcie_ds_txt"] == f"{glue['pcie_bw_GBps_datasheet']:.1f} GB/s"
+    # the datasheets: 1,008 GB/s of GDDR6X over PCIe 4.0 x16's 16 GT/s x 16 lanes x 128/130
+    ds_pcie_GBps = 16 * 16 * 128 / 130 / 8
+    assert glue["pcie_bw_GBps_datasheet"] == pytest.approx(ds_pcie_GBps, rel=1e-3)
+    assert glue["gap_datasheet"] == pytest.approx(1008 / ds_pcie_GBps, rel=1e-3)
+    assert glue["pcie_ds_txt"] == f"{ds_pcie_GBps:.1f} GB/s"
     assert glue["gap_txt"] == (
         'So the gap the paper quotes as "more than 15×" between GPU memory and PCIe is '
-        f"{936 / 64:.1f}× with the paper's own numbers and {glue['gap_datasheet']:.1f}× per "
+        f"{936 / 64:.1f}× with the paper's own numbers and {1008 / ds_pcie_GBps:.1f}× per "
         "direction with the datasheets' (for the GPU of the parameters).")
+    # a label that matches the GPU bandwidth of one profile only
+    half = {**fig1, paper["paper"][0].name: 650e9}  # 936 / 650 rounds to 1, 1,008 / 650 to 2
+    one_match = chapter.hierarchy_glue(paper, "paper", half, gpu="rtx_4090",
+                                       gpu_name="RTX 4090", n_dimms=8)
+    assert one_match["gpu_label_txt"] == "The GPU label matches the RTX 4090's 936 GB/s only."
 
 
 def test_hierarchy_glue_other_gpu() -> None:
     tiers = {p: roofline.system_tiers(hm.load_system("hermes_paper", p, gpu="t4", n_dimms=2))
              for p in ("paper", "datasheet")}
-    fig1 = {tiers["paper"][0].name: 1000.0, tiers["paper"][1].name: 64.0,
-            tiers["paper"][4].name: 1600.0}
+    fig1 = {tiers["paper"][0].name: 1e12, tiers["paper"][1].name: 64e9,
+            tiers["paper"][4].name: 1.6e12}
     glue = chapter.hierarchy_glue(tiers, "datasheet", fig1, gpu="t4", gpu_name="T4", n_dimms=2)
     gpu_GBps = sorted({ts[0].bandwidth_bytes_per_s / 1e9 for ts in tiers.values()})
     assert all(round(v / 1000) != 1 for v in gpu_GBps)  # a T4 has about 320 GB/s

@@ -123,9 +123,10 @@ def test_input_glue(fig4a_inputs: sc.Inputs) -> None:
                                     for m in sc.FIG4A_MODELS]
     for m, shown in zip(sc.FIG4A_MODELS, (parts[1], parts[3]), strict=True):
         s = {d: sc.expected_similarity(fig4a_inputs.models[m], fig4a_inputs.activities[m], d)
-             for d in (1, 25)}
+             for d in (1, 10, 25)}
+        assert shown == f"{s[10]:.2f}"
         # the chapter's bound: above the value at 25, below the line from 1 to 25
-        assert s[25] - 0.005 <= float(shown) <= s[1] + (s[25] - s[1]) * 9 / 24 + 0.005
+        assert s[25] <= s[10] <= s[1] + (s[25] - s[1]) * 9 / 24
 
 
 def test_input_glue_empty(fig4a_inputs: sc.Inputs) -> None:

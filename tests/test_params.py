@@ -85,3 +85,11 @@ def test_one_of_says_why() -> None:
                                          r"a SwiGLU checkpoint\), got 'opt_13b'"):
         params.one_of("opt_13b", ["llama2_7b", "llama3_8b"], "small_model",
                       why="the models with a SwiGLU checkpoint")
+
+
+def test_boolean() -> None:
+    assert params.boolean(False, "flag") is False
+    assert params.boolean(True, "flag") is True
+    for bad in (1, 0, "True", None):
+        with pytest.raises(ValueError, match="parameter 'flag': must be True or False"):
+            params.boolean(bad, "flag")

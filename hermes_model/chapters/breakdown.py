@@ -17,7 +17,9 @@ from typing import Final
 import pandas as pd
 
 from hermes_model import policies, predictor, roofline
+from hermes_model import scorecard as sc
 from hermes_model import units as u
+from hermes_model.chapters.end_to_end import why_np
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Estimate
 from hermes_model.shapes import ModelSpec
@@ -53,8 +55,6 @@ class Setup:
         Activation statistics; a model without any runs with ``activity=None``.
     profile : str
         The profile of the quoted numbers (``paper`` or ``datasheet``).
-    n_dimms : int
-        NDP-DIMMs in the pool (of `systems`), count.
     batches : sequence of int
         Batch sizes of the charts, sequences.
     stated : Series
@@ -67,7 +67,6 @@ class Setup:
     systems: Mapping[str, SystemSpec]
     activities: Mapping[str, Activity]
     profile: str
-    n_dimms: int
     batches: Sequence[int]
     stated: pd.Series
     predictor_claims: pd.DataFrame
@@ -91,20 +90,16 @@ def np_reason(setup: Setup, pol: str, slug: str, batch: int, profile: str | None
     Returns
     -------
     str
-        ``"it needs at least k NDP-DIMMs, not n"`` where more DIMMs than the pool's would run
-        it, else :attr:`Estimate.reason`.
+        :func:`hermes_model.chapters.end_to_end.why_np` on the profile's system (its pool of
+        ``n_dimms``): ``"it needs at least k NDP-DIMMs, not n"``, else :attr:`Estimate.reason`.
     """
-    opts = policies.Assumptions(activity=setup.activities.get(slug))
-    k = policies.min_dimms(pol, setup.models[slug], setup.systems[profile or setup.profile],
-                           batch=batch, options=opts)
-    if k is not None and k > setup.n_dimms:
-        return f"it needs at least {k} NDP-DIMMs, not {setup.n_dimms}"
-    return run(setup, pol, slug, batch, profile).reason
+    return why_np(pol, setup.models[slug], setup.systems[profile or setup.profile], batch=batch,
+                  options=policies.Assumptions(activity=setup.activities.get(slug)))
 
 
 def np_why(setup: Setup, pol: str, slug: str, batch: int, profile: str | None = None) -> str:
     """`pol` cannot run `slug` at `batch`, and why, as a clause."""
-    name = setup.models[slug].name.split(" (")[0]
+    name = sc.short_name(setup.models[slug].name)
     return (f"{SYSTEMS[pol]} cannot run {name} at batch {batch} "
             f"(N.P.: {np_reason(setup, pol, slug, batch, profile)})")
 

@@ -18,6 +18,7 @@ from hermes_model import calibration as cal
 from hermes_model import params, policies
 from hermes_model import units as u
 from hermes_model.plotting import rounded
+from hermes_model.shapes import ModelSpec
 from hermes_model.specs import PROFILES, GpuSpec, HostSpec, LinkSpec
 
 
@@ -39,7 +40,7 @@ class Parameters(NamedTuple):
     stream_over_peak: float
 
 
-def check_parameters(measurements: pd.DataFrame, models: Sequence[Any], *,
+def check_parameters(measurements: pd.DataFrame, models: Sequence[ModelSpec], *,
                      fit_matrices: Any, max_fit_copy_MiB: Any, pageable_min_MiB: Any,
                      min_kernel_us: Any, gather_batch: Any, stream_over_peak: Any,
                      example_matrix: Any) -> Parameters:
@@ -99,8 +100,8 @@ def check_parameters(measurements: pd.DataFrame, models: Sequence[Any], *,
 
 
 def fit_and_predict(measurements: pd.DataFrame, gpu: GpuSpec, link: LinkSpec, *,
-                    fit_matrices: Sequence[str], max_fit_copy_MiB: float,
-                    min_kernel_us: float) -> tuple[cal.Calibration, pd.DataFrame, pd.DataFrame]:
+                    fit_matrices: Sequence[str], max_fit_copy_bytes: float,
+                    min_kernel_s: float) -> tuple[cal.Calibration, pd.DataFrame, pd.DataFrame]:
     """Fit the measurements against the datasheet peaks, and predict every measured row.
 
     Parameters
@@ -111,10 +112,10 @@ def fit_and_predict(measurements: pd.DataFrame, gpu: GpuSpec, link: LinkSpec, *,
         The measured GPU and host link; their peaks are what the fractions are of.
     fit_matrices : sequence of str
         Matrices (out x in) the kernel fit uses; the others are held out.
-    max_fit_copy_MiB : float
-        Copies up to this size are fitted, larger ones held out (MiB).
-    min_kernel_us : float
-        Kernels measured shorter than this are launch-bound (µs).
+    max_fit_copy_bytes : float
+        Copies up to this size are fitted, larger ones held out (bytes).
+    min_kernel_s : float
+        Kernels measured shorter than this are launch-bound (s).
 
     Returns
     -------
@@ -127,9 +128,9 @@ def fit_and_predict(measurements: pd.DataFrame, gpu: GpuSpec, link: LinkSpec, *,
                         gpu_peak_bandwidth_bytes_per_s=gpu.memory_bandwidth_bytes_per_s,
                         gpu_peak_flop_per_s=gpu.fp16_flop_per_s,
                         link_peak_bandwidth_bytes_per_s=link.bandwidth_per_direction_bytes_per_s,
-                        fit_matrices=fit_matrices, max_fit_copy_bytes=max_fit_copy_MiB * u.MiB)
+                        fit_matrices=fit_matrices, max_fit_copy_bytes=max_fit_copy_bytes)
     kernels = cal.predict_kernels(cal.kernel_rows(measurements), fit.kernel,
-                                  min_kernel_s=min_kernel_us * u.US)
+                                  min_kernel_s=min_kernel_s)
     copies = cal.predict_copies(cal.copy_rows(measurements), fit.link)
     return fit, kernels, copies
 
@@ -186,7 +187,7 @@ class LinkSummary:
         Pageable over pinned host-to-device bandwidth of the large copies.
     glue : dict
         ``eta_l``, ``tl_us``, ``link_peak_GBps``, ``link_ach_GBps``, ``link_half_KiB``,
-        ``max_fit_copy_MiB``, ``pageable_min_MiB``, ``pageable_<h2d|d2h|pinned_h2d>_GBps``,
+        ``pageable_<h2d|d2h|pinned_h2d>_GBps``,
         ``pageable_frac``, ``pageable_frac_package`` (`policies.PAGEABLE_COPY_FRAC`) and
         ``pageable_small_max_GBps``.
     """
@@ -196,8 +197,8 @@ class LinkSummary:
     glue: dict[str, object]
 
 
-def link_summary(lf: cal.LinkFit, copies: pd.DataFrame, *, pageable_min_MiB: float,
-                 max_fit_copy_MiB: float) -> LinkSummary:
+def link_summary(lf: cal.LinkFit, copies: pd.DataFrame, *,
+                 pageable_min_bytes: float) -> LinkSummary:
     """The link constants and the pageable copies' bandwidth, as glue values.
 
     Parameters
@@ -207,27 +208,24 @@ def link_summary(lf: cal.LinkFit, copies: pd.DataFrame, *, pageable_min_MiB: flo
     copies : pandas.DataFrame
         The predicted copies: ``bytes``, ``measured_s``, ``direction`` (``h2d``, ``d2h``) and
         ``pinned``.
-    pageable_min_MiB : float
-        Copies from this size up give the pageable/pinned ratio (MiB).
-    max_fit_copy_MiB : float
-        The fit's largest copy (MiB), glued as given.
+    pageable_min_bytes : float
+        Copies from this size up give the pageable/pinned ratio (bytes).
 
     Returns
     -------
     LinkSummary
     """
-    large = copies[copies["bytes"] >= pageable_min_MiB * u.MiB]
+    large = copies[copies["bytes"] >= pageable_min_bytes]
     median_bw = (large["bytes"] / large["measured_s"]).groupby(
         [large["direction"], large["pinned"]]).median()
     pageable_frac = median_bw[("h2d", False)] / median_bw[("h2d", True)]
     small_h2d = copies[~copies["pinned"] & (copies["direction"] == "h2d")
-                       & (copies["bytes"] < pageable_min_MiB * u.MiB)]
+                       & (copies["bytes"] < pageable_min_bytes)]
     glue: dict[str, object] = {
         "eta_l": rounded(lf.bandwidth_frac, 3), "tl_us": rounded(lf.latency_s / u.US, 3),
         "link_peak_GBps": rounded(lf.peak_bandwidth_bytes_per_s / u.GB),
         "link_ach_GBps": rounded(lf.achievable_bandwidth_bytes_per_s / u.GB),
-        "link_half_KiB": rounded(lf.latency_s * lf.achievable_bandwidth_bytes_per_s / u.KiB),
-        "max_fit_copy_MiB": max_fit_copy_MiB, "pageable_min_MiB": pageable_min_MiB}
+        "link_half_KiB": rounded(lf.latency_s * lf.achievable_bandwidth_bytes_per_s / u.KiB)}
     for key, index in {"h2d": ("h2d", False), "d2h": ("d2h", False),
                        "pinned_h2d": ("h2d", True)}.items():
         glue[f"pageable_{key}_GBps"] = rounded(median_bw[index] / u.GB)

@@ -33,13 +33,16 @@ from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import PROFILES, SystemSpec, other_profile
 
-__all__ = ["CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading",
-           "acceptance", "assumptions_table", "averages_glue", "averages_table", "bands_table", "batch_ratio_table",
-           "calibrated_table", "chart_frame", "check_context", "checked_parameters",
-           "error_table", "failure_reading", "fall_words", "hermes_np_note", "link_reading_glue", "np_or",
-           "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading",
-           "reading_row", "readings_glue", "readings_table", "sel", "setup_glue", "skip_words", "span_text",
-           "step_parts", "step_parts_words", "unstated_table"]
+# PROFILES and other_profile (hermes_model.specs) are re-exported for the chapter's setup cell
+__all__ = [
+    "CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading", "acceptance",
+    "assumptions_table", "averages_glue", "averages_table", "bands_table", "batch_ratio_table",
+    "calibrated_table", "chart_frame", "check_context", "checked_parameters", "error_table",
+    "failure_reading", "fall_words", "hermes_np_note", "link_reading_glue", "np_or",
+    "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading", "reading_row",
+    "readings_glue", "readings_table", "ridge_batch", "sel", "setup_glue", "skip_words",
+    "span_text", "step_parts", "step_parts_words", "unstated_table", "why_np"
+]
 
 #: The paper's configuration (model, batch, n_dimms, gpu, profile, prompt_len, gen_len): the
 #: chapter's hidden checks of claims that hold only there run only there.
@@ -66,12 +69,30 @@ def np_or(v: Any, spec: str) -> str:
 
 def ratio_text(v: Any) -> str:
     """Model / paper to two decimals, N.P. where the model cannot run the bar."""
-    return sc.NP if pd.isna(v) else f"{v:.2f}"
+    return np_or(v, ".2f")
 
 
 def span_text(lo: float, hi: float) -> str:
     """A range of two ratios to two decimals ("1.23–4.56"), N.P. where either is NaN."""
     return sc.NP if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f}–{hi:.2f}"
+
+
+def why_np(pol: str, model: ModelSpec, system: SystemSpec, *, batch: int,
+           options: Assumptions, prompt_len: int = 128, gen_len: int = 128) -> str:
+    """Why `pol` cannot run `model` at `batch` (sequences) on `system` (N.P.), as a clause.
+
+    Returns
+    -------
+    str
+        ``"it needs at least k NDP-DIMMs, not n"`` where more DIMMs than the pool's `n` would
+        run it (``policies.min_dimms``), else the estimate's reason (``""`` where it runs).
+    """
+    k = policies.min_dimms(pol, model, system, batch=batch, prompt_len=prompt_len,
+                           gen_len=gen_len, options=options)
+    if k is not None and k > system.n_dimms:
+        return f"it needs at least {k} NDP-DIMMs, not {system.n_dimms}"
+    return policies.estimate(pol, model, system, batch=batch, prompt_len=prompt_len,
+                             gen_len=gen_len, options=options).reason
 
 
 # ------------------------------------------------------------------------------------- setup
@@ -360,7 +381,7 @@ def acceptance(bs1: pd.DataFrame, b11: pd.DataFrame, stated: pd.DataFrame,
         The paper-profile system; its bands (``policies.tokens_per_s_band``) and its DIMMs are
         glued.
     here : SystemSpec
-        The system of the chapter's profile (its GPU memory, GB, is glued).
+        The system of the chapter's profile (its GPU memory, GiB, is glued as ``gpu_gib``).
     names : mapping
         Display names by model slug.
     prompt_len, gen_len : int
@@ -417,6 +438,26 @@ def bands_table(bands: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------- what the model says about failures
+
+
+def ridge_batch(mac_per_s: float, bandwidth_bytes_per_s: float, dtype: str = "fp16") -> float:
+    """The batch above which a device's multipliers, not its memory reads, limit a GEMV.
+
+    Parameters
+    ----------
+    mac_per_s : float
+        Multiply-adds per second the device attains (MAC/s).
+    bandwidth_bytes_per_s : float
+        Bytes per second it reads (B/s).
+    dtype : str
+        Weight type (``shapes.dtype_bytes``).
+
+    Returns
+    -------
+    float
+        Multiply-adds per weight read (sequences): a batch-`b` GEMV does `b` per weight.
+    """
+    return mac_per_s / (bandwidth_bytes_per_s / shapes.dtype_bytes(dtype))
 
 
 def _options(activities: Mapping[str, Activity], slug: str, **kw: Any) -> Assumptions:
@@ -568,11 +609,11 @@ def failure_reading(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
                          "growing share of it" if grow else "")
     # the DIMM's ridge: the batch above which its multipliers, not its reads, limit it
     dimm_macs = float(ndp.dimm_mac_per_s(system.dimm))
-    dimm_weights = float(dram.dimm_bandwidth_bytes_per_s(system.dimm)) / shapes.dtype_bytes("fp16")
-    ridge_b = dimm_macs / dimm_weights
+    dimm_bw = float(dram.dimm_bandwidth_bytes_per_s(system.dimm))
+    ridge_b = ridge_batch(dimm_macs, dimm_bw)
     glue["dimm_ridge"] = round(ridge_b, 1)
     glue["dimm_gmacs"] = round(dimm_macs / 1e9)
-    glue["dimm_gweights"] = round(dimm_weights / 1e9, 1)
+    glue["dimm_gweights"] = round(dimm_bw / shapes.dtype_bytes("fp16") / 1e9, 1)
     batches = sorted(int(x) for x in b11["batch"].unique())
     first_cb = next((x for x in batches if x > ridge_b), None)
     glue["first_cb_text"] = (

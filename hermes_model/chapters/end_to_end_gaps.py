@@ -24,11 +24,12 @@ import pandas as pd
 from hermes_model import policies, shapes
 from hermes_model import scorecard as sc
 from hermes_model import units as u
-from hermes_model.chapters.end_to_end import np_or, reading_row, sel
+from hermes_model.chapters.end_to_end import np_or, reading_row, ridge_batch, sel, why_np
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
+from hermes_model.specs import SystemSpec, other_profile
 
 __all__ = [
     "AffineLines", "Detailed", "FarBars", "HostBatch16", "HostGains", "HostLlama13",
@@ -228,7 +229,8 @@ def _line_stat(lines: pd.DataFrame, system: str, step: str, col: str) -> pd.Seri
     return lines.xs((system, step), level=("system", "step"))[col]
 
 
-def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec], systems: Mapping[str, Any],
+def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
+                 systems: Mapping[str, SystemSpec],
                  activities: Mapping[str, Activity], *, profile: str, other: str,
                  prompt_len: int, gen_len: int, names: Mapping[str, str]) -> AffineLines:
     """Straight lines :math:`T(b) = A + B\\,b` through Hermes-base's and Hermes' decode steps.
@@ -410,7 +412,7 @@ def _hh13_reading(ratio: float, implied_s: float, model_s: float) -> str:
     return "below both the dense, serial figure and the model's step."
 
 
-def hermes_host_13b(model: ModelSpec, system: Any, b10: pd.DataFrame, *, profile: str,
+def hermes_host_13b(model: ModelSpec, system: SystemSpec, b10: pd.DataFrame, *, profile: str,
                     activity: Activity | None, order: Mapping[str, bool], prompt_len: int,
                     gen_len: int) -> HostLlama13:
     """LLaMA2-13B's Hermes-host bar: the step the paper implies against dense, serial reads.
@@ -718,7 +720,7 @@ def _copies_text(e: Mapping[tuple[str, int, bool], Estimate]) -> tuple[str, str]
     return o66, f40
 
 
-def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system: Any,
+def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system: SystemSpec,
                       activities: Mapping[str, Activity], *, profile: str, prompt_len: int,
                       gen_len: int, names: Mapping[str, str]) -> HostGains:
     """Hermes-host from batch 1 to 16: the paper's gain against the model's, read two ways.
@@ -793,8 +795,8 @@ def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system
     glue["hh_o66_text"], glue["hh_f40_text"] = _copies_text(e)
     # the host's ridge: multiply-adds per weight read above which its FLOP rate, not its DRAM,
     # limits it
-    ridge = system.host.achievable_flop_per_s / 2 / (
-        system.host.achievable_bandwidth_bytes_per_s / shapes.dtype_bytes("fp16"))
+    ridge = ridge_batch(system.host.achievable_flop_per_s / 2,
+                        system.host.achievable_bandwidth_bytes_per_s)
     glue["host_ridge"] = round(ridge)
     # the paper's Hermes-host decode steps, read with the prompt on the GPU, against the model's
     hh_x, faster = [], []
@@ -851,12 +853,13 @@ class Detailed:
     glue: Glue
 
 
-def detailed(model: ModelSpec, systems: Mapping[str, Any], *, profile: str,
+def detailed(model: ModelSpec, systems: Mapping[str, SystemSpec], *, profile: str,
              activity: Activity | None, batch: int, prompt_len: int, gen_len: int) -> Detailed:
     """Every system on the chapter's model and batch, and Hermes' tokens/s in words.
 
     Where Hermes cannot run it (N.P.), the words say why, and how many NDP-DIMMs it would need
-    (``policies.min_dimms``) where more would let it run.
+    (``policies.min_dimms``) where more would let it run; where it runs under the chapter's
+    profile but not the other, they name the other profile.
 
     Parameters
     ----------
@@ -871,22 +874,19 @@ def detailed(model: ModelSpec, systems: Mapping[str, Any], *, profile: str,
     """
     det = sc.estimate_table(model, systems, activity=activity, batch=batch,
                             prompt_len=prompt_len, gen_len=gen_len)
-    h = det[(det["policy"] == "hermes")].set_index("profile")
+    h = det[det["policy"] == "hermes"].set_index("profile")
     if h["supported"].all():  # as the text shows it
         text = (f"Hermes gives {round(float(h.loc['paper', 'tokens_per_s']), 1):.1f} tokens/s "
                 "under the paper profile and "
                 f"{round(float(h.loc['datasheet', 'tokens_per_s']), 1):.1f} under the datasheet "
                 "one")
     else:  # N.P.: say why, and how many DIMMs it would need
-        opts = Assumptions(activity=activity)
-        system = systems[profile]
-        e = policies.estimate("hermes", model, system, batch=batch, prompt_len=prompt_len,
-                              gen_len=gen_len, options=opts)
-        k = policies.min_dimms("hermes", model, system, batch=batch, prompt_len=prompt_len,
-                               gen_len=gen_len, options=opts)
-        text = "Hermes cannot run it at batch {} (N.P.: {})".format(batch, (
-            f"it needs at least {k} NDP-DIMMs, not {system.n_dimms}" if k and k > system.n_dimms
-            else e.reason or "under the datasheet profile"))
+        why = why_np("hermes", model, systems[profile], batch=batch,
+                     options=Assumptions(activity=activity), prompt_len=prompt_len,
+                     gen_len=gen_len)
+        # "" where it runs under the chapter's profile: then it is the other one that cannot
+        text = (f"Hermes cannot run it at batch {batch} "
+                f"(N.P.: {why or f'under the {other_profile(profile)} profile'})")
     return Detailed(table=det, glue={"det_hermes": text, "det_model": model.name})
 
 
@@ -929,7 +929,7 @@ def offload_range(from_model: Mapping[str, float], stated: pd.DataFrame) -> Offl
     return OffloadRange(low=off[lo_n], high=off[hi_n], glue=glue)
 
 
-def profile_difference(systems: Mapping[str, Any]) -> Glue:
+def profile_difference(systems: Mapping[str, SystemSpec]) -> Glue:
     """How the datasheet profile differs from the paper's, in words: ``pcie_*``, ``profile_diff``.
 
     Parameters
@@ -939,7 +939,7 @@ def profile_difference(systems: Mapping[str, Any]) -> Glue:
     """
     pcie = {p: rounded(s.host_link.bandwidth_per_direction_bytes_per_s / u.GB, 3)
             for p, s in systems.items()}
-    tflops = {p: rounded(s.gpu.fp16_flop_per_s / 1e12, 3) for p, s in systems.items()}
+    tflops = {p: rounded(s.gpu.fp16_flop_per_s / u.TFLOP, 3) for p, s in systems.items()}
     glue: Glue = {f"pcie_{p}": v for p, v in pcie.items()}
     slower = {k: "more slowly" if v["datasheet"] < v["paper"] else "faster"
               for k, v in (("pcie", pcie), ("tflops", tflops))}

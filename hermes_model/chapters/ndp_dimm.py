@@ -36,19 +36,6 @@ C_SWEEP: Final = np.arange(4.0, 17.0)
 B_SWEEP: Final = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
 
 
-def checked_bool(value: Any, name: str) -> bool:
-    """A boolean parameter, checked (``True`` or ``False``, not 0, 1 or a string).
-
-    Raises
-    ------
-    ValueError
-        If `value` is not a ``bool``.
-    """
-    if not isinstance(value, bool):
-        raise ValueError(f"parameter {name!r}: must be True or False, got {value!r}")
-    return value
-
-
 def organisation_glues(dimm: DimmSpec) -> dict[str, object]:
     """Glue values of a DIMM's organisation: ranks, bank groups, banks per group, chip width,
     chips per rank and row size (KiB)."""

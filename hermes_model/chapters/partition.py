@@ -8,15 +8,17 @@ committed MILP results (`hermes_model.io.load_partition_milp`) into the chapter'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 import pandas as pd
 
 from hermes_model import partition
 from hermes_model import units as u
+from hermes_model.chapters.predictor import origin_text
 from hermes_model.plotting import rounded
 from hermes_model.scorecard import short_name
 from hermes_model.shapes import ModelSpec
+from hermes_model.sparsity import ModelTargets
 from hermes_model.specs import SystemSpec
 
 #: The paper's configuration (model, system, DIMMs, batch, workspace share), for which the
@@ -31,32 +33,28 @@ def is_paper_configuration(model: str, system: str, n_dimms: int, batch: int,
     return (model, system, n_dimms, batch, workspace_frac) == PAPER_CONFIGURATION
 
 
-def frequency_source(targets: Any, names: Mapping[str, str]) -> str:
+def frequency_source(targets: ModelTargets, names: Mapping[str, str]) -> str:
     """Where the generator's MLP density and hot share come from, in a few words.
 
     Parameters
     ----------
-    targets : ModelTargets
-        The sparsity generator's targets (`sparsity.model_targets`), with ``origin(key)``.
+    targets : sparsity.ModelTargets
+        The sparsity generator's targets (`hermes_model.cli.sparsity_targets`).
     names : mapping
         Catalog slug → model name, for the models a statistic is borrowed from.
 
     Returns
     -------
     str
-        ``both published`` where the two agree, else ``density …, hot share …``; a borrowed
-        one names its source ("borrowed from OPT-30B").
+        ``both …`` where the two come from the same place, else ``density …, hot share …``,
+        each as `predictor.origin_text` says it ("published", "borrowed from OPT-30B").
     """
-    def origin(key: str) -> str:
-        kind, src = targets.origin(key)
-        return f"{kind} from {short_name(names[src])}" if src else kind
-
-    src_d, src_h = origin("mlp_density"), origin("hot_share_80")
+    src_d, src_h = (origin_text(targets, names, k) for k in ("mlp_density", "hot_share_80"))
     return f"both {src_d}" if src_d == src_h else f"density {src_d}, hot share {src_h}"
 
 
 def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.PartitionProblem,
-               targets: Any, names: Mapping[str, str], *, budget_bytes: float, batch: int,
+               targets: ModelTargets, names: Mapping[str, str], *, budget_bytes: float, batch: int,
                workspace_frac: float) -> dict[str, object]:
     """The glue values of the program's description: its size and its per-neuron times.
 
@@ -66,7 +64,7 @@ def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.Partition
         The model and the system.
     problem : PartitionProblem
         `partition.model_problem` for them.
-    targets : ModelTargets
+    targets : sparsity.ModelTargets
         The generator's targets behind the frequencies.
     names : mapping
         Catalog slug → model name (see `frequency_source`).

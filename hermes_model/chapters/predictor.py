@@ -197,9 +197,32 @@ def score_generated(targets: sparsity.ModelTargets, n_sequences: int, rng: np.ra
     return GeneratedScore(result, int(trace.active.shape[2]))
 
 
+def origin_text(targets: sparsity.ModelTargets, names: Mapping[str, str], *keys: str) -> str:
+    """Where the generator's inputs `keys` come from, in a few words: each one's kind
+    (`sparsity.ModelTargets.origin`), a borrowed one with its lender's short name, distinct
+    phrases joined by "and".
+
+    Parameters
+    ----------
+    targets : sparsity.ModelTargets
+    names : mapping of str to str
+        Display name of each catalog model slug a value may be borrowed from.
+    *keys : str
+        Names of the inputs (``mlp_density``, ``hot_share_80``, ...).
+
+    >>> t = sparsity.ModelTargets((), 0.5, {"a": "published: x", "b": "borrowed family default "
+    ...                                     "from opt_30b; y", "c": "published: z"})
+    >>> origin_text(t, {"opt_30b": "OPT-30B (ReLU)"}, "a", "b", "c")
+    'published and borrowed from OPT-30B'
+    """
+    out = [f"{kind} from {short_name(names[src])}" if src else kind
+           for kind, src in map(targets.origin, keys)]
+    return " and ".join(dict.fromkeys(out))
+
+
 def input_origins(targets: sparsity.ModelTargets, names: Mapping[str, str]) -> dict[str, str]:
-    """Where the generator's inputs come from, as the text says it: ``density``, ``hot``,
-    ``sim`` (similarity) and ``coupling`` → e.g. ``"published"`` or
+    """Where the generator's inputs come from, as the text says it (`origin_text`): ``density``,
+    ``hot``, ``sim`` (similarity) and ``coupling`` → e.g. ``"published"`` or
     ``"borrowed from OPT-30B"`` (several kinds joined by "and").
 
     Parameters
@@ -208,14 +231,11 @@ def input_origins(targets: sparsity.ModelTargets, names: Mapping[str, str]) -> d
     names : mapping of str to str
         Display name of each catalog model slug a value may be borrowed from.
     """
-    def origin(*keys: str) -> str:
-        out = [f"{kind} from {short_name(names[src])}" if src else kind
-               for kind, src in map(targets.origin, keys)]
-        return " and ".join(dict.fromkeys(out))
-
-    return {"density": origin("mlp_density"), "hot": origin("hot_share_80"),
-            "sim": origin("similarity_d1", "similarity_d10", "similarity_d25"),
-            "coupling": origin("coupled_share")}
+    return {"density": origin_text(targets, names, "mlp_density"),
+            "hot": origin_text(targets, names, "hot_share_80"),
+            "sim": origin_text(targets, names, "similarity_d1", "similarity_d10",
+                               "similarity_d25"),
+            "coupling": origin_text(targets, names, "coupled_share")}
 
 
 def kinds_phrase(origins: Mapping[str, str]) -> str:

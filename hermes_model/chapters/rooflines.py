@@ -18,6 +18,7 @@ from hermes_model import roofline, shapes
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.roofline import Tier
+from hermes_model.scorecard import BANDWIDTH_UNITS, short_name
 
 #: The largest batch the paper evaluates (its Fig. 14 and Fig. 15 sweep up to 16).
 PAPER_MAX_BATCH = 16
@@ -124,7 +125,7 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
                                "limit_io_max": rounded(limit_io.max())}
     # the models that never turn compute-bound on PCIe, and the batches where the others do
     n_never = int((~np.isfinite(pcie_b)).sum())
-    names = roofline.prose_list([n.split(" (")[0] for n in crossing.index])
+    names = roofline.prose_list([short_name(n) for n in crossing.index])
     at = roofline.prose_list([f"{v:,.0f}" for v in rounded(crossing.to_numpy(), 3)])
     far_txt = (", far beyond any batch of decode"
                if np.min(crossing.to_numpy(), initial=np.inf) > 256 else "")
@@ -160,8 +161,8 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
     return ComputeBoundBatches(table, pcie_b, limit_io, glue)
 
 
-def fig1_GBps(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[str, float]:
-    """The labels of the paper's Fig. 1 in GB/s, keyed by the tier they label.
+def fig1_bandwidths(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[str, float]:
+    """The labels of the paper's Fig. 1 in B/s, keyed by the tier they label.
 
     Parameters
     ----------
@@ -174,11 +175,11 @@ def fig1_GBps(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[str, flo
     Returns
     -------
     dict
-        `Tier.name` of GPU memory, PCIe and the pool → the label (GB/s).
+        `Tier.name` of GPU memory, PCIe and the pool → the label, B/s.
     """
     gpu_t, pcie_t, _, _, pool_t = tiers
-    scale = {"TB/s": 1000.0, "GB/s": 1.0}
-    return {t.name: float(fig1_labels.loc[key, "value"]) * scale[fig1_labels.loc[key, "unit"]]
+    return {t.name: float(fig1_labels.loc[key, "value"])
+            * BANDWIDTH_UNITS[str(fig1_labels.loc[key, "unit"])]
             for t, key in ((gpu_t, "gpu_memory"), (pcie_t, "pcie"), (pool_t, "ndp_host_memory"))}
 
 
@@ -193,7 +194,7 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
     profile : str
         The profile of the text.
     fig1 : mapping
-        The Fig. 1 labels (GB/s) by tier name, as `fig1_GBps` returns them.
+        The Fig. 1 labels (B/s) by tier name, as `fig1_bandwidths` returns them.
     gpu : str
         GPU catalog slug; the paper's Fig. 1 is for ``rtx_4090``.
     gpu_name : str
@@ -215,8 +216,8 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
         glue[f"gap_{p}"] = rounded(by[p]["GPU"] / by[p]["PCIe"])
         glue[f"pcie_bw_GBps_{p}"] = rounded(by[p]["PCIe"] / u.GB)
     per_dimm = dimm_t.bandwidth_bytes_per_s
-    glue["fig1_dimms"] = rounded(fig1[pool_t.name] * u.GB / per_dimm)
-    glue["fig1_per_dimm_at_8_GBps"] = rounded(fig1[pool_t.name] / 8)
+    glue["fig1_dimms"] = rounded(fig1[pool_t.name] / per_dimm)
+    glue["fig1_per_dimm_at_8_GBps"] = rounded(fig1[pool_t.name] / 8 / u.GB)
     glue["n_dimms"] = n_dimms
     # the tiers in the order of their bandwidth under the selected profile
     order = sorted([("GPU memory", gpu_t), ("the NDP-DIMM pool", pool_t), ("host DRAM", host_t),
@@ -224,25 +225,24 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
     glue["hierarchy_txt"] = (", then ".join(n for n, _ in order[:2]) + ", then "
                              + roofline.prose_list([n for n, _ in order[2:]]))
     # the Fig. 1 labels are for the paper's RTX 4090 on PCIe 4.0
-    label_GBps = fig1[gpu_t.name]
-    gpu_GBps = sorted({by[p]["GPU"] / u.GB for p in tiers})
-    match = [round(v / label_GBps) == 1 for v in gpu_GBps]
-    matched = [f"{v:,.0f}" for v, m in zip(gpu_GBps, match, strict=True) if m]
+    gpu_bw = sorted({by[p]["GPU"] for p in tiers})
+    match = [round(v / fig1[gpu_t.name]) == 1 for v in gpu_bw]
+    gpu_GBps = [f"{v / u.GB:,.0f}" for v in gpu_bw]
     glue["gpu_label_txt"] = (
         "The GPU label matches both profiles." if all(match) else
         f"The GPU label, for the paper's RTX 4090, does not match the {gpu_name}'s "
-        f"{roofline.prose_list([f'{v:,.0f}' for v in gpu_GBps])} GB/s." if not any(match) else
+        f"{roofline.prose_list(gpu_GBps)} GB/s." if not any(match) else
         f"The GPU label matches the {gpu_name}'s "
-        f"{roofline.prose_list(matched)} GB/s only.")
+        f"{roofline.prose_list([v for v, m in zip(gpu_GBps, match, strict=True) if m])} GB/s only.")
     ds_link = tiers["datasheet"][1].name.split(",")[0]
     glue["pcie_ds_txt"] = f"{rounded(by['datasheet']['PCIe'] / u.GB):.1f} GB/s" + (
         f" on the {gpu_name}'s {ds_link} link" if not ds_link.startswith("PCIe 4.0") else "")
-    gaps = {p: rounded(by[p]["GPU"] / by[p]["PCIe"]) for p in tiers}
+    paper_gap, ds_gap = glue["gap_paper"], glue["gap_datasheet"]
     glue["gap_txt"] = (
         f'So the gap the paper quotes as "more than 15×" between GPU memory and PCIe is '
-        f"{gaps['paper']:.1f}× with the paper's own numbers and {gaps['datasheet']:.1f}× per "
+        f"{paper_gap:.1f}× with the paper's own numbers and {ds_gap:.1f}× per "
         "direction with the datasheets' (for the GPU of the parameters)." if gpu == "rtx_4090" else
         f'So for the {gpu_name} the gap between GPU memory and PCIe, which the paper quotes as '
-        f'"more than 15×" for its RTX 4090, is {gaps["paper"]:.1f}× under the paper profile and '
-        f"{gaps['datasheet']:.1f}× per direction with the datasheets'.")
+        f'"more than 15×" for its RTX 4090, is {paper_gap:.1f}× under the paper profile and '
+        f"{ds_gap:.1f}× per direction with the datasheets'.")
     return glue

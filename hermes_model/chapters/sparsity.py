@@ -152,6 +152,8 @@ class HotColdLaw:
     published_hot_share : pandas.DataFrame
         PowerInfer's hot shares for 80 % (%), by model (index) and scope (columns).
     glues : dict
+        ``law_phrase``, the chosen model's ``model_sigma``, ``model_top20_pct`` and
+        ``model_hot_pct``, and ``pub_hot_<key>_<block|whole>`` for each of `PUBLISHED_HOT`.
     """
 
     curves: list[pd.DataFrame]
@@ -304,6 +306,8 @@ class SwigluComparison:
     table : pandas.DataFrame
         The statistics of both (columns) by statistic (index).
     glues : dict
+        ``sw_name`` (short), ``re_density``, and the SwiGLU trace's ``sw_density``, ``sw_hot``,
+        ``sw_s1``, ``sw_mem`` and ``sw_top20_pct``.
     """
 
     swiglu: sp.TraceSummary
@@ -337,7 +341,7 @@ def swiglu_comparison(sw_targets: sp.ModelTargets, re_targets: sp.ModelTargets,
         sp.build_trace_model([mlp_group(re_targets)], 1, re_targets.coupled_share, rng),
         n_sequences, rng, distances=(1, 10, 25))
     glues: dict[str, object] = {
-        "sw_name": model_name.split(" (")[0], "re_density": rounded(re_.density),
+        "sw_name": short_name(model_name), "re_density": rounded(re_.density),
         "sw_density": rounded(sw.density), "sw_hot": rounded(sw.hot_share_80),
         "sw_s1": rounded(sw.similarity[1]), "sw_mem": rounded(sw.memoryless_similarity),
         "sw_top20_pct": rounded(100 * sp.compute_share_of_hottest(sw_model.frequencies[0]))}
