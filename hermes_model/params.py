@@ -19,10 +19,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from hermes_model import io
+from hermes_model import io, policies
+from hermes_model.shapes import ModelSpec
 from hermes_model.specs import PROFILES
 
-__all__ = ["boolean", "fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "seed",
+__all__ = ["boolean", "context", "fraction", "gpu", "int_list", "model", "one_of", "positive_int", "profile", "seed",
            "slug"]
 
 
@@ -76,6 +77,16 @@ def boolean(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise _fail(name, f"must be True or False, got {value!r}")
     return value
+
+
+def context(models: Iterable[ModelSpec], prompt_len: int, gen_len: int) -> None:
+    """Refuse `prompt_len` + `gen_len` tokens beyond any of `models`' trained context
+    (``policies.check_context``); the error names both parameters."""
+    for m in models:
+        try:
+            policies.check_context(m, prompt_len, gen_len)
+        except ValueError as exc:
+            raise ValueError(f"parameters 'prompt_len' and 'gen_len': {exc}") from None
 
 
 def seed(value: Any, name: str = "seed") -> int:

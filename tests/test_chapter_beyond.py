@@ -195,6 +195,20 @@ def test_one_change_text_branches():
     assert g["l3_txt"] == "LLaMA3-70B is the model of the table, so its what-if changes nothing"
 
 
+def test_whatif_figure_shows_display_names():
+    one = pd.DataFrame({"label": ["baseline", "baseline", "x"],
+                        "policy": ["hermes", "hermes-host", "hermes"],
+                        "tokens_per_s": [10.0, 5.0, 12.0]})
+    d = beyond.whatif_figure(one).to_dict()
+    rows = next(iter(d["datasets"].values()))
+    assert [(r["label"], r["policy"]) for r in rows] == [
+        ("baseline", "Hermes"), ("baseline", "Hermes-host"), ("x", "Hermes")]
+    enc = d["encoding"]
+    assert enc["color"]["scale"]["domain"] == enc["color"]["sort"] == ["Hermes", "Hermes-host"]
+    assert enc["yOffset"]["sort"] == ["Hermes", "Hermes-host"]
+    assert enc["tooltip"][1]["title"] == "system"
+
+
 def test_one_change_marks_np_cells():
     res = _one_change(_one({"RTX 5090": NAN}))
     row = res.display.loc["RTX 5090"]
@@ -291,10 +305,15 @@ def test_swiglu_text_branches():
 
 def test_activation_runs_recomputed(loaded):
     act = beyond.activation_runs(["llama3_8b"], 1, **loaded.kw)
+    relu = hermes_tokens(loaded.kw, whatif.Case(model="llama3_8b"))
     sw = hermes_tokens(loaded.kw, whatif.Case(model="llama3_8b", activation="swiglu"))
-    got = act.set_index(["statistics", "policy"])["tokens_per_s"]
-    assert got[("SwiGLU", "hermes")] == sw["hermes"]
+    got = act.set_index(["statistics", "policy"])
     assert list(act["statistics"].unique()) == ["ReLU-fied", "SwiGLU"]
+    assert set(act["model"]) == {loaded.models["llama3_8b"].name}
+    for stats, t in (("ReLU-fied", relu), ("SwiGLU", sw)):
+        assert got.loc[(stats, "hermes"), "tokens_per_s"] == t["hermes"]
+        assert got.loc[(stats, "hermes-host"), "hermes_over"] == pytest.approx(
+            t["hermes"] / t["hermes-host"], rel=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hermes_model import io, plotting, policies, shapes, sweeps
+from hermes_model import dram, io, plotting, policies, shapes, sweeps
 from hermes_model import units as u
 from hermes_model.chapters import cost as chapter
 from hermes_model.specs import PROFILES
@@ -206,7 +206,11 @@ def test_fig17_glue_sentences(systems, model) -> None:
     assert g["summary_ratios_txt"] == (
         "From batch 1 to 16 the model's Hermes gains 0.80× where the paper's gains 5.00×, so the "
         "model's ratio goes from 0.50 to 0.10 (the paper's from 0.800 to 0.250).")
-    # the DIMM's bandwidth after its efficiency, positive and below the peak of its ranks
+    # the DIMM's bandwidth on chunks of one fp16 row, after its efficiency, below the peak of
+    # its ranks
+    bw = float(dram.dimm_bandwidth_bytes_per_s(dimm, pattern="chunks",
+                                               chunk_bytes=2 * model.d_model))
+    assert g["dimm_bw_gbs"] == plotting.rounded(bw * dimm.efficiency.bandwidth_frac / 1e9, 3)
     peak_gbs = dimm.n_ranks * dimm.data_rate_transfers_per_s * dimm.bus_width_bits / 8 / u.GB
     assert 0 < g["dimm_bw_gbs"] <= peak_gbs
 
@@ -267,6 +271,8 @@ def test_readings_at_the_defaults(real, model, paper17) -> None:
     # the largest count up to five dividing 64 heads and 8 KV heads
     assert (r.n_gpus, r.n_div) == (5, math.gcd(model.n_heads, model.n_kv_heads, 4))
     assert r.peak_tokens_per_s == pytest.approx(5 * gpu.memory_bandwidth_bytes_per_s / weights)
+    assert r.attained_tokens_per_s == pytest.approx(
+        5 * gpu.memory_bandwidth_bytes_per_s * gpu.efficiency.bandwidth_frac / weights)
     assert r.attained_tokens_per_s < r.peak_tokens_per_s
     kv = shapes.kv_cache_bytes_per_token(model, "fp16")
     assert r.need_bytes == pytest.approx(weights + 16 * 256 * kv)
@@ -295,8 +301,20 @@ def test_readings_glue_at_the_defaults(real, model) -> None:
                                                       3)
     pcie = 100 * (1 - t["tensor parallel x5, PCIe"] / tp5)
     assert g["pcie_cost_txt"] == f"{pcie.min():.0f} % to {pcie.max():.0f} %"
-    assert g["div_fits"] == ("it fits" if real.r.need_bytes <= real.r.have_bytes
-                             else "it does not fit")
+    # the decode bound over five A100s at batch 1, and the paper's reference as a share of it
+    weights = shapes.weight_bytes(model, "fp16")
+    peak = 5 * real.gpu.memory_bandwidth_bytes_per_s / weights
+    assert g["roof_peak"] == plotting.rounded(peak, 4)
+    assert g["paper_ref_share"] == plotting.rounded(100 * 17.4 / peak, 4)
+    assert g["weights_gb"] == plotting.rounded(weights / 1e9, 4)
+    # four A100s (the divisor) after the workspace against the weights and batch 16's KV cache
+    need = weights + 16 * 256 * shapes.kv_cache_bytes_per_token(model, "fp16")
+    have = 4 * real.gpu.memory_bytes * (1 - policies.Assumptions().gpu_workspace_frac)
+    assert g["div_need_gib"] == plotting.rounded(need / 2**30, 4)
+    assert g["div_have_gib"] == plotting.rounded(have / 2**30, 4)
+    assert g["div_fits"] == ("it fits" if need <= have else "it does not fit")
+    assert g["tp_div_share_pct"] == plotting.rounded(
+        100 * t["tensor parallel x4, NVLink"][1] / tp5[1], 4)
 
 
 def test_readings_glue_when_the_count_divides_the_heads(model, paper17) -> None:

@@ -71,17 +71,6 @@ def test_checked_parameters_normalise_and_tell_the_paper_configuration():
         e2e.checked_parameters("llama2_70b", 1, 8, "rtx_4090", "vendor", 128, 128)
 
 
-def test_check_context_names_the_chapter_parameters(world):
-    llama, opt = world["models"]["llama2_70b"], world["models"]["opt_13b"]
-    limit = opt.max_position_embeddings
-    assert llama.max_position_embeddings > limit
-    e2e.check_context([llama, opt], limit - 1, 1)  # at the shorter limit: accepted
-    e2e.check_context([llama], limit, 1)  # past OPT's limit, within LLaMA2's
-    with pytest.raises(ValueError, match=r"^parameters 'prompt_len' and 'gen_len': prompt_len "
-                                         rf"\+ gen_len = {limit + 1} exceeds opt_13b's"):
-        e2e.check_context([llama, opt], limit, 1)
-
-
 def test_other_profile_and_setup_glue():
     assert e2e.other_profile("paper") == "datasheet" and e2e.other_profile("datasheet") == "paper"
     fig10 = pd.DataFrame({"model": ["llama2_70b", "llama2_70b", "opt_13b"],

@@ -3,6 +3,7 @@ small synthetic frames, the numbers recomputed through lower-level package calls
 
 from __future__ import annotations
 
+import doctest
 import math
 from functools import partial
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 
 import hermes_model as hm
-from hermes_model import io, policies, shapes, sweeps
+from hermes_model import dram, io, policies, shapes, sweeps
 from hermes_model import units as u
 from hermes_model.chapters import sensitivity as sens
 from hermes_model.plotting import rounded
@@ -128,18 +129,28 @@ def test_capacity_of_llama_at_four_dimms(models: Any, system_for: Any) -> None:
     llama = models["llama2_70b"]
     w = shapes.weight_bytes(llama, "fp16")
     kv = 256 * shapes.kv_cache_bytes_per_token(llama, "fp16")
+    embed = 2 * llama.vocab_size * llama.d_model  # the input embedding, fp16
     pool = 4 * 32 * u.GiB
     assert got.glue["llama_w_gb"] == rounded(w / 1e9, 5)
     assert got.glue["llama_w_gib"] == rounded(w / 2**30, 5)
     assert got.glue["llama_short_pct"] == rounded(100 * (1 - pool / (w + kv)), 2)
+    assert got.glue["llama_noembed_kv_pct"] == rounded(100 * (1 - pool / (w - embed + kv)), 2)
+    assert got.glue["llama_noembed_pct"] == rounded(100 * (pool / (w - embed) - 1), 2)
     assert got.glue["llama_gb_pct"] == rounded(100 * (1 - 4 * 32e9 / (w + kv)), 2)
     assert got.glue["llama_short_pct"] > 0  # the paper's N.P. at four DIMMs
-    assert got.glue["min_dimms_llama"] == "8"
+    assert (got.glue["min_dimms_llama"], got.glue["min_dimms_opt30"]) == ("8", "8")
     assert got.glue["min_dimms_falcon"] == "8 DIMMs"
-    assert got.glue["fewest_dimms_txt"].startswith("OPT-13B ")
-    assert got.glue["fewest_dimms_txt"].count(" and ") == 1
-    assert set(got.fewest) == set(models14)
+    # the fewest 32-GiB DIMMs, by hand: weights and 256 tokens of KV cache over the capacity
+    fewest = {s: math.ceil((shapes.weight_bytes(m, "fp16")
+                            + 256 * shapes.kv_cache_bytes_per_token(m, "fp16")) / (32 * u.GiB))
+              for s, m in models14.items()}
+    assert got.fewest == fewest
+    assert got.glue["fewest_dimms_txt"] == (
+        f"OPT-13B {fewest['opt_13b']}, OPT-30B {fewest['opt_30b']}, Falcon-40B "
+        f"{fewest['falcon_40b']} and LLaMA2-70B {fewest['llama2_70b']}")
     assert list(got.table.columns) == ["need (GiB)", "pool (GiB)", "margin (%)", "fits"]
+    assert got.table.loc["weights and KV cache (the model)", "need (GiB)"] == pytest.approx(
+        (w + kv) / 2**30)
     assert got.table["pool (GiB)"].iloc[0] == pytest.approx(128.0)
 
 
@@ -184,9 +195,20 @@ def test_eight_vs_sixteen(models: Any, activities: Any, system_for: Any) -> None
     assert got.h8.tokens_per_s == pytest.approx(t[8])
     assert got.glue["llama_kv_heads"] == 8
     assert got.glue["llama_total_gb"] == rounded(shapes.weight_bytes(llama, "fp16") / 1e9, 3)
-    # one DDR4-3200 channel when the ranks share a bus; parallel ranks give more
-    assert got.glue["dimm_bw_bus"] == 25.6 and got.glue["dimm_bw_parallel"] > 25.6
-    assert got.bus == "ranks_parallel = False" and got.bus in got.gains
+    # about one DDR4-3200 channel (25.6 GB/s peak) when the ranks share a bus; more in parallel
+    dimm = system_for().dimm
+    bw = {rp: float(dram.dimm_bandwidth_bytes_per_s(dimm, ranks_parallel=rp)) / 1e9
+          for rp in (True, False)}
+    assert got.glue["dimm_bw_bus"] == rounded(bw[False], 3) and bw[False] < 25.6 < bw[True]
+    assert got.glue["dimm_bw_parallel"] == rounded(bw[True], 3)
+    assert got.glue["dimm_ranks"] == dimm.n_ranks
+    assert got.bus == "ranks_parallel = False"
+    # the gain with the ranks on one bus, recomputed
+    bus = {n: policies.estimate("hermes", llama, system_for(n_dimms=n), batch=1, **RUN,
+                                options=policies.Assumptions(activity=act, ranks_parallel=False)
+                                ).tokens_per_s for n in (8, 16)}
+    assert got.gains[got.bus] == pytest.approx(100 * (bus[16] / bus[8] - 1), rel=1e-12)
+    assert got.glue["flat_gain_bus"] == rounded(got.gains[got.bus], 3)
     assert got.glue["flat_gain_min"] == rounded(min(got.gains.values()), 3)
     assert got.gains[got.glue["flat_gain_min_at"]] == min(got.gains.values())
     # without 16 DIMMs in the sweep there is no "flat" reading: zeros and NaN
@@ -219,6 +241,22 @@ def test_fig15_means_within_and_outside() -> None:
         "outside", "falls outside the band")
     assert got["m15_3090_datasheet"] == pytest.approx(1.03)
     assert got["m15_3090_paper"] == pytest.approx(1.15)
+
+
+def test_fig15_table_and_chart() -> None:
+    sp = pd.DataFrame({"model": ["a", "a", "a", "a"], "batch": [1, 1, 4, 4],
+                       "over": ["t4", "rtx_3090", "t4", "rtx_3090"],
+                       "speedup": [2.0, 1.01234, 1.5, 1.0]})
+    gpus = named(t4="T4", rtx_3090="RTX 3090", rtx_4090="RTX 4090")
+    t = sens.fig15_table(sp, named(a="A"), gpus)
+    assert t.columns.name == "RTX 4090 over" and list(t.index) == [("A", 1), ("A", 4)]
+    assert t.loc[("A", 1)].to_dict() == {"T4": "2.000", "RTX 3090": "1.012"}
+    assert t.loc[("A", 4)].to_dict() == {"T4": "1.500", "RTX 3090": "1.000"}
+    sweep = pd.DataFrame({"gpu": ["t4", "rtx_4090"], "model": "a", "batch": 1,
+                          "tokens_per_s": [5.0, 10.0]})
+    rows = next(iter(sens.fig15_chart(sweep, named(a="A"), gpus).to_dict()["datasets"].values()))
+    assert sorted((r["model"], r["series"], r["tokens_per_s"]) for r in rows) == [
+        ("A", "RTX 4090", 10.0), ("A", "T4", 5.0)]
 
 
 def test_largest_3090_ratio_reads_the_paper_profile() -> None:
@@ -300,7 +338,8 @@ def test_t4_gap_at_one_batch() -> None:
     g = sens.t4_gap(sweep15(prefill, {("a", 1): 0.016}), t4_speedups({1: 2.0}).iloc[:1],
                     pd.Series({"a": 1.0}), named(a="A"), batches=[1], t4_flop_per_s=65e12)
     assert g.glue["t4_trend_txt"] == "is measured at one batch only"
-    assert g.glue["t4_dec_sentence_txt"] == "The T4's decode step takes 1.60× as long as the 4090's."
+    assert g.glue["t4_dec_sentence_txt"] == ("The T4's decode step takes 1.60× as long as the "
+                                             "4090's.")
     assert g.glue["t4_pre_txt"] == ("Prefill is where the T4 is furthest behind. At batch 1 the "
                                     "T4's prefill is limited by streaming the cold weights over "
                                     "its PCIe 3.0 link.")
@@ -321,6 +360,8 @@ def test_fig15_facts() -> None:
     assert got["rtx_4090_tflops"] == 330.0
     assert got["bw_3090_paper"] == got["bw_3090_datasheet"] == rounded(
         gpus["datasheet"]["rtx_3090"].memory_bandwidth_bytes_per_s / 1e9, 4)
+    assert got["bw_4090_datasheet"] == rounded(
+        gpus["datasheet"]["rtx_4090"].memory_bandwidth_bytes_per_s / 1e9, 4)
     assert got["bw_4090_datasheet"] > got["bw_4090_paper"]
     assert got["t4_mem"] == rounded(gpus["paper"]["t4"].memory_bytes / 2**30, 3)
     assert (got["bs15_max"], got["n15_points"], got["t4_link"]) == (16, 6, "L")
@@ -392,9 +433,15 @@ def test_bands_chart_and_tornado(models: Any) -> None:
 
 
 def test_about() -> None:
-    p = policies.UNSTATED[0]
-    assert sens.about(p.name) == f"{p.name} ({p.label})"
+    assert sens.about("gpu_workspace_frac") == ("gpu_workspace_frac (the GPU memory kept for "
+                                                "workspace)")
     assert sens.about("not_a_parameter") == "not_a_parameter"
+
+
+def test_doctests() -> None:
+    """The examples of first_supported_text, gap_moves and about."""
+    result = doctest.testmod(sens)
+    assert result.attempted >= 3 and result.failed == 0
 
 
 def test_ranking_glue_branches() -> None:

@@ -93,3 +93,16 @@ def test_boolean() -> None:
     for bad in (1, 0, "True", None):
         with pytest.raises(ValueError, match="parameter 'flag': must be True or False"):
             params.boolean(bad, "flag")
+
+
+def test_context_names_both_parameters() -> None:
+    import hermes_model as hm
+
+    llama, opt = hm.load_model("llama2_70b"), hm.load_model("opt_13b")
+    limit = opt.max_position_embeddings
+    assert llama.max_position_embeddings > limit
+    params.context([llama, opt], limit - 1, 1)  # at the shorter limit: accepted
+    params.context([llama], limit, 1)  # past OPT's limit, within LLaMA2's
+    with pytest.raises(ValueError, match=r"^parameters 'prompt_len' and 'gen_len': prompt_len "
+                                         rf"\+ gen_len = {limit + 1} exceeds opt_13b's"):
+        params.context([llama, opt], limit, 1)

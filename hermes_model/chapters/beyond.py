@@ -29,8 +29,10 @@ from hermes_model.roofline import prose_list
 from hermes_model.scorecard import SYSTEM_NAMES, short_name
 from hermes_model.shapes import ModelSpec
 
-__all__ = ["PAPER_PARAMETERS", "BreakEven", "OneChange", "Parameters", "Pcie5", "Swiglu",
-           "Tradeoff", "activation_runs", "activities", "batch_curves", "batches",
+__all__ = ["ALTERNATIVES", "BATCHES", "DENSITIES", "FORMAT", "LINK_COLUMNS", "N_DIMMS",
+           "PAPER_PARAMETERS", "PART_LABELS", "STATS", "SUMMARY_PARTS", "SWEEPS", "TABLE_NAMES",
+           "VERBS", "VERBS_PLURAL", "BreakEven", "Key", "OneChange", "Parameters", "Pcie5",
+           "Swiglu", "Tradeoff", "activation_runs", "activities", "batch_curves", "batches",
            "breakeven_glue", "breakeven_table", "change_txt", "changes", "check_batch",
            "checked_parameters", "named", "one_change", "pcie5_link", "sweeps", "swiglu",
            "tradeoff", "whatif_figure"]
@@ -77,6 +79,7 @@ SUMMARY_PARTS: Final[Mapping[str, str]] = {
     "H100 PCIe 80 GB": "an H100 PCIe", "16 NDP-DIMMs": "16 NDP-DIMMs"}
 _PROVENANCE_KEYS: Final = ("mlp_density", "hot_share_80", "similarity_d1")
 
+#: A break-even curve: (sweep, case, alternative), as :class:`BreakEven` keys them.
 Key = tuple[str, str, str]
 
 
@@ -128,7 +131,8 @@ def _prose(model: ModelSpec) -> str:
 
 
 class Parameters(NamedTuple):
-    """The checked numeric parameters and whether all parameters are the paper's defaults."""
+    """The checked batch, profile and largest batch, and whether every parameter is the
+    paper's default."""
 
     batch: int
     profile: str
@@ -261,8 +265,10 @@ class OneChange:
     Attributes
     ----------
     glue : dict
-        Glue key → value: ``fig_whatif``, ``gain_<part>_pct`` (%), ``gain_<part>_txt``,
-        ``l3_txt``, ``hh_txt``, ``model_name``, ``pool_ddr4_GBps`` and ``pool_ddr5_GBps``.
+        Glue key → value: ``fig_whatif``, ``gain_<part>_pct`` (%) for each part of
+        :data:`PART_LABELS` and ``l3`` (the model), ``gain_<part>_txt`` (the parts only),
+        ``l3_txt``, ``hh_txt``, ``model_name``, ``pool_ddr4_GBps`` and ``pool_ddr5_GBps``
+        (GB/s).
     table : DataFrame
         tokens/s per what-if (rows, ``baseline`` first) and policy, with the columns
         ``hermes / hermes-host`` and ``hermes vs baseline`` (NaN where a policy cannot run).
@@ -286,8 +292,12 @@ def one_change(one: pd.DataFrame, changes: Sequence[whatif.WhatIf], *, model: st
     one : DataFrame
         ``whatif.run(base, changes, ...)``; the last of `changes` swaps the model for
         `large_model`, the others are labelled as :data:`PART_LABELS`.
+    changes : sequence of WhatIf
+        :func:`changes`, as `one` ran them.
     model, large_model : str
         Slugs (in `models`) of the table's model (the base case's) and of the model swapped in.
+    models : mapping
+        Slug → model.
     batch : int
         The base case's batch, sequences.
     provenance : mapping
@@ -346,7 +356,6 @@ def one_change(one: pd.DataFrame, changes: Sequence[whatif.WhatIf], *, model: st
          "Hermes / Hermes-host": ".2f", "Hermes vs baseline": ".3f"},
         unsupported=named(table_np.rename(columns=TABLE_NAMES)))
     return OneChange(g, table, display)
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -648,10 +657,10 @@ class BreakEven:
 
 def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, large_model: str,
            batch: int, **kw: Any) -> BreakEven:
-    """The break-even sweeps: batch (`batch_list`, read from `wide`, :class:`Tradeoff`'s),
-    density (both models,
-    at `batch`, hot shares moved with the density) and DIMM count (the small model with SwiGLU
-    statistics, at `batch`)."""
+    """The break-even sweeps: batch (the ratios read from `wide`, :class:`Tradeoff`'s, whose
+    batches are `batch_list`), density (both models, at `batch`, hot shares moved with the
+    density) and DIMM count (the small model with SwiGLU statistics, at `batch`); ``**kw`` as
+    in `whatif.evaluate`."""
     be: dict[Key, float] = {}
     ratio: dict[Key, np.ndarray] = {}
     for a in ("relu", "swiglu"):
@@ -702,6 +711,8 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
         :class:`OneChange`'s ``table`` (which parts keep Hermes ahead of Hermes-host).
     sg : Swiglu
         :func:`swiglu` (the summary repeats its verdict).
+    models : mapping
+        Slug → model.
     model, small_model, large_model : str
         Slugs in `models`: the one-change table's model and the sweeps' two.
     batch : int

@@ -108,10 +108,7 @@ def check_run(model: ModelSpec, reference: SystemSpec, paper17: pd.DataFrame,
     if not paper_bs:
         raise ValueError(f"parameter 'batches': must include one of the paper's batches "
                          f"{', '.join(map(str, paper17.index))}, got {list(batches)!r}")
-    try:
-        policies.check_context(model, prompt_len, gen_len)
-    except ValueError as exc:
-        raise ValueError(f"parameters 'prompt_len' and 'gen_len': {exc}") from None
+    params.context([model], prompt_len, gen_len)
     first = policies.estimate(policies.Policy.GPU_ONLY, model, reference, batch=paper_bs[0],
                               prompt_len=prompt_len, gen_len=gen_len)
     if not first.supported:
@@ -129,7 +126,7 @@ def setup_glue(prices: pd.DataFrame, paper17: pd.DataFrame, reference: SystemSpe
                profile: str) -> dict[str, object]:
     """The introduction's glue values: the two system prices (``"$2,500"``), the batches and
     percentages of the two ratios §V-F states, the batches whose ratio is read from the figure,
-    and the `reference` system's GPU count in words and GPU name.
+    the `reference` system's GPU count in words and GPU name, and `profile` (``profile_name``).
 
     `prices` is ``io.load_prices()`` indexed by ``slug``; `paper17` the paper's Fig. 17 table
     indexed by ``batch``.
@@ -162,6 +159,7 @@ class Fig17:
     profile, other : str
         The chapter's profile and the other one.
     batches : list of int
+        The batches of the sweep (sequences), in its order.
     model : DataFrame
         `sweeps.cost_sweep` under `profile` (``batch``, ``hermes_tokens_per_s``,
         ``reference_tokens_per_s``, ``efficiency``).
@@ -336,8 +334,8 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
     ref_x = 1 / e.loc[list(f.paper_runs), "paper reference / model reference"]
     fast_pct = 100 * (h_model[pb0] / h_paper[pb0] - 1)
     h_fast = _r3((h_model / h_paper).max())
-    dimm_bw = dram.dimm_bandwidth_bytes_per_s(dimm, pattern="chunks",
-                                              chunk_bytes=model.d_model * 2)
+    dimm_bw = dram.dimm_bandwidth_bytes_per_s(
+        dimm, pattern="chunks", chunk_bytes=model.d_model * shapes.dtype_bytes("fp16"))
     last = (f" and {_r3(e.loc[b1, 'model']):.3f} at batch {b1} ({_paper_at(f, b1)})"
             if b1 != b0 else "")
     np_txt = (f"; at batch{'es' if len(not_run) > 1 else ''} {prose_list(not_run)} the model "
@@ -417,9 +415,11 @@ def readings(dep: pd.DataFrame, paper17: pd.DataFrame, model: ModelSpec, gpu: Gp
     paper17 : DataFrame
         The paper's Fig. 17 indexed by ``batch`` (its ``trt_tokens_per_s``).
     model : ModelSpec
+        The model of `dep` (its weights and KV cache).
     gpu : GpuSpec
         One of the reference's GPUs.
     batches : sequence of int
+        The batches of `dep` (sequences).
     prompt_len, gen_len : int
         Tokens per sequence, for the KV cache of the largest batch.
     options : Assumptions, optional

@@ -37,7 +37,7 @@ from hermes_model.specs import PROFILES, SystemSpec, other_profile
 __all__ = [
     "CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading", "acceptance",
     "assumptions_table", "averages_glue", "averages_table", "bands_table", "batch_ratio_table",
-    "calibrated_table", "chart_frame", "check_context", "checked_parameters", "error_table",
+    "calibrated_table", "chart_frame", "checked_parameters", "error_table",
     "failure_reading", "fall_words", "hermes_np_note", "link_reading_glue", "np_or",
     "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading", "reading_row",
     "readings_glue", "readings_table", "ridge_batch", "sel", "setup_glue", "skip_words",
@@ -111,16 +111,6 @@ def checked_parameters(model: Any, batch: Any, n_dimms: Any, gpu: Any, profile: 
                params.profile(profile), params.positive_int(prompt_len, "prompt_len"),
                params.positive_int(gen_len, "gen_len"))
     return checked, checked == PAPER_CONFIG
-
-
-def check_context(models: Iterable[ModelSpec], prompt_len: int, gen_len: int) -> None:
-    """Refuse `prompt_len` + `gen_len` tokens beyond any model's trained context
-    (``policies.check_context``), the error naming the chapter's two parameters."""
-    for m in models:
-        try:
-            policies.check_context(m, prompt_len, gen_len)
-        except ValueError as exc:
-            raise ValueError(f"parameters 'prompt_len' and 'gen_len': {exc}") from None
 
 
 def setup_glue(profile: str, fig10: pd.DataFrame) -> dict[str, object]:

@@ -26,7 +26,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from hermes_model import dram, plotting, policies, roofline, shapes, specs, sweeps
+from hermes_model import dram, params, plotting, policies, roofline, shapes, specs, sweeps
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
@@ -77,12 +77,9 @@ def check_runs(models: Mapping[str, ModelSpec], activities: Mapping[str, Activit
     ValueError
         Naming ``prompt_len`` and ``gen_len``, or ``tornado_batches``.
     """
-    for s in dict.fromkeys(sweeps.FIG14_MODELS + sweeps.FIG15_MODELS + BAR_MODELS
-                           + (tornado_model,)):
-        try:
-            policies.check_context(models[s], prompt_len, gen_len)
-        except ValueError as exc:
-            raise ValueError(f"parameters 'prompt_len' and 'gen_len': {exc}") from None
+    params.context([models[s] for s in dict.fromkeys(
+        sweeps.FIG14_MODELS + sweeps.FIG15_MODELS + BAR_MODELS + (tornado_model,))],
+        prompt_len, gen_len)
     for b in tornado_batches:
         est = _hermes(models[tornado_model], system, activities[tornado_model], batch=b,
                       prompt_len=prompt_len, gen_len=gen_len)
@@ -225,12 +222,22 @@ def capacity(fig14: pd.DataFrame, paper14: pd.DataFrame, models14: Mapping[str, 
         ``sweeps.dimm_sweep`` of `models14` (with OPT-30B, Falcon-40B and LLaMA2-70B).
     paper14 : DataFrame
         The paper's Fig. 14 (:func:`np_agreement`).
+    models14 : mapping
+        Slug → model, the models of Fig. 14 (LLaMA2-70B's margins are read).
     system : SystemSpec
         The paper's system (its DIMM's capacity).
     dimm_counts : sequence of int
         The counts swept.
     prompt_len, gen_len : int
         Tokens per sequence.
+
+    Returns
+    -------
+    Capacity
+        Its glue: ``min_dimms_falcon``, ``min_dimms_llama``, ``min_dimms_opt30``,
+        ``fewest_dimms_txt``, :func:`np_agreement`'s, LLaMA2-70B's weights ``llama_w_gib``
+        (GiB) and ``llama_w_gb`` (GB), and its shortfalls or margin at four DIMMs (%):
+        ``llama_short_pct``, ``llama_noembed_kv_pct``, ``llama_noembed_pct``, ``llama_gb_pct``.
     """
     cap_bytes = system.dimm.capacity_bytes
     fewest = {s: fewest_dimms(m, cap_bytes, prompt_len=prompt_len, gen_len=gen_len)
@@ -333,6 +340,11 @@ def eight_vs_sixteen(fig14: pd.DataFrame, model: ModelSpec, activity: Activity |
         LLaMA2-70B and its activation statistics.
     system_for : callable
         The paper's system with keyword overrides (``n_dimms=``).
+    dimm_counts : sequence of int
+        The counts of `fig14`; without 8 and 16 the table is partial and the values read from
+        it are 0 (see `EightVsSixteen.has_flat`).
+    prompt_len, gen_len : int
+        Tokens per sequence.
     """
     run = {"prompt_len": prompt_len, "gen_len": gen_len}
     flat = step_table(fig14, "llama2_70b", [n for n in (8, 16) if n in dimm_counts])
@@ -520,6 +532,11 @@ class T4Gap:
     moves: list[list[Any]]
 
 
+def _count_word(n: int) -> str:
+    """A small count in words ("two"), larger ones in digits."""
+    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
 def _prefill_clauses(g: T4Gap, *, n_models: int, t4_flop_per_s: float) -> str:
     """The text of ``t4_pre_txt`` from the facts of `g` (without its glue)."""
     pre_s = {k: f"{rounded(float(v), 3):.2f} s" for k, v in g.t4_pre.items()}
@@ -532,12 +549,13 @@ def _prefill_clauses(g: T4Gap, *, n_models: int, t4_flop_per_s: float) -> str:
     compute = (f"{'at' if stream else 'At'} batch {g.last}"
                + f", for {roofline.prose_list(g.only)} only," * (len(g.only) < n_models)
                + " the prompt's compute takes longer than the stream on the T4's "
-               f"{rounded(t4_flop_per_s / 1e12, 4):.4g} TFLOPS") if g.only else ""
+               f"{rounded(t4_flop_per_s / u.TFLOP, 4):.4g} TFLOPS") if g.only else ""
     if g.only and g.prev != g.last:
         compute += (", and " + ("its" if len(g.only) == n_models else "the T4's")
                     + f" prefill grows from {pre_s[('t4', g.prev)]}"
                     + f" at batch {g.prev}" * (g.prev not in g.t4_flat[-1:])
-                    + f" to {pre_s[('t4', g.last)]} (mean of the two models) against the 4090's "
+                    + f" to {pre_s[('t4', g.last)]}"
+                    + f" (mean of the {_count_word(n_models)} models) against the 4090's "
                     f"{pre_s[('rtx_4090', g.prev)]} to {pre_s[('rtx_4090', g.last)]}, "
                     + ("enough to widen the gap" + " again" * (g.moves[0][0] == "narrows")
                        if g.widen else "and the gap widens" if g.moves[-1][0] == "widens"
@@ -621,8 +639,8 @@ def fig15_facts(gpus: Mapping[str, Mapping[str, GpuSpec]], *, profile: str,
     -------
     dict
         ``bs15_max``, ``n15_points``, ``fig15_batches_txt``, ``fig15_runs_txt``, ``t4_link``,
-        ``<gpu>_mem`` (GiB), ``<gpu>_bw`` (GB/s), ``<gpu>_tflops``, and ``bw_3090_<profile>``,
-        ``bw_4090_<profile>`` (GB/s) under both profiles.
+        ``<gpu>_mem`` (GiB), ``<gpu>_bw`` (GB/s), ``<gpu>_tflops`` (TFLOP/s), and
+        ``bw_3090_<profile>``, ``bw_4090_<profile>`` (GB/s) under both profiles.
     """
     b15 = [str(b) for b in batches]
     glue: dict[str, object] = {
@@ -635,7 +653,7 @@ def fig15_facts(gpus: Mapping[str, Mapping[str, GpuSpec]], *, profile: str,
     for g, spec in gpus[profile].items():
         glue |= {f"{g}_mem": rounded(spec.memory_bytes / u.GiB, 3),
                  f"{g}_bw": rounded(spec.memory_bandwidth_bytes_per_s / u.GB, 4),
-                 f"{g}_tflops": rounded(spec.fp16_flop_per_s / 1e12, 4)}
+                 f"{g}_tflops": rounded(spec.fp16_flop_per_s / u.TFLOP, 4)}
     for p in ("paper", "datasheet"):
         for n, g in (("3090", "rtx_3090"), ("4090", "rtx_4090")):
             glue[f"bw_{n}_{p}"] = rounded(gpus[p][g].memory_bandwidth_bytes_per_s / u.GB, 4)
