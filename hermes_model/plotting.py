@@ -734,6 +734,11 @@ CATEGORY_COLOURS: Final[Mapping[str, str]] = {
 }
 
 
+#: A facet header in two lines: a model's name, then its variant in parentheses
+#: ("OPT-66B (ReLU)" over two lines).
+TWO_LINE_HEADER: Final = alt.Header(labelExpr="split(replace(datum.value, ' (', '|('), '|')")
+
+
 def model_vs_paper_chart(df: pd.DataFrame, *, x: str = "policy", column: str = "model",
                          sig: int = DEFAULT_SIG) -> alt.FacetChart:
     """Bars of the model's tokens/s per profile beside black ticks at the paper's, log axis.
@@ -957,7 +962,8 @@ def tornado_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart
         column=alt.Column("panel:N", sort=list(dict.fromkeys(df["panel"])), title=None))
 
 
-def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
+def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG, label_angle: float = -40,
+               label_limit: int | None = None) -> alt.FacetChart:
     """Bands of tokens/s (a bar from low to high), the model's default (a dot) and the paper's
     value (a black tick), log axis, one panel per ``panel``.
 
@@ -966,6 +972,9 @@ def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
     df : DataFrame
         ``panel``, ``label`` (x, in display order), ``low``, ``high``, ``default`` and
         ``paper`` (tokens/s; NaN where the paper prints none). Rows without a band are dropped.
+    label_angle, label_limit : float, int, optional
+        Angle of the x labels (degrees; -90 stands them upright) and their longest length
+        (pixels; Vega-Lite's default where None).
     """
     _require(df, ["panel", "label", "low", "high", "default", "paper"], "band_chart")
     d = rounded(df[df["low"] > 0].copy(), sig)
@@ -974,8 +983,9 @@ def band_chart(df: pd.DataFrame, *, sig: int = DEFAULT_SIG) -> alt.FacetChart:
     tip = [alt.Tooltip("panel:N"), alt.Tooltip("label:N"),
            alt.Tooltip("low:Q", format=",.4~g"), alt.Tooltip("default:Q", format=",.4~g"),
            alt.Tooltip("high:Q", format=",.4~g"), alt.Tooltip("paper:Q", format=",.4~g")]
-    base = alt.Chart(d).encode(x=alt.X("label:N", sort=order, title=None,
-                                       axis=alt.Axis(labelAngle=-40)), tooltip=tip)
+    axis = (alt.Axis(labelAngle=label_angle) if label_limit is None
+            else alt.Axis(labelAngle=label_angle, labelLimit=label_limit))
+    base = alt.Chart(d).encode(x=alt.X("label:N", sort=order, title=None, axis=axis), tooltip=tip)
     band = base.mark_bar(color=PALETTE["NDP-DIMM"], opacity=0.45, size=12).encode(
         y=alt.Y("low:Q", scale=y_scale, title="throughput (tokens/s)"), y2="high:Q")
     dot = base.mark_point(color=PALETTE["NDP-DIMM"], filled=True).encode(

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import hermes_model as hm
-from hermes_model import dram, io, policies, shapes, sweeps
+from hermes_model import dram, io, plotting, policies, shapes, sweeps
 from hermes_model import units as u
 from hermes_model.chapters import sensitivity as sens
 from hermes_model.plotting import rounded
@@ -165,7 +165,7 @@ def test_fig14_table_and_chart(models: Any) -> None:
                           "tokens_per_s": [70.0, 90.0, math.nan]})
     chart = sens.fig14_chart(sw, paper, models, profile="paper", dimm_counts=[4, 8])
     d = chart.to_dict()
-    assert d["facet"]["column"]["header"]["labelExpr"] == sens.TWO_LINES.labelExpr
+    assert d["facet"]["column"]["header"]["labelExpr"] == plotting.TWO_LINE_HEADER.labelExpr
     rows = next(iter(d["datasets"].values()))
     # the paper's tick at 16 DIMMs (not swept) and its N.P. row are dropped, as are N.P. bars
     assert sorted((r["series"], r["NDP-DIMMs"]) for r in rows) == [

@@ -281,3 +281,17 @@ def test_axes_with_explicit_ticks_and_full_legend_labels() -> None:
     colour = plotting.curves_chart(curves, x_title="x (s)", y_title="y (s)").to_dict()[
         "layer"][0]["encoding"]["color"]
     assert colour["legend"]["labelLimit"] == 0
+
+
+def test_band_chart_drops_empty_bands_and_sets_its_labels() -> None:
+    df = pd.DataFrame({"panel": ["a", "a", "b"], "label": ["x", "y", "z"],
+                       "low": [1.0, 0.0, 2.0], "high": [3.0, 0.0, 8.0],
+                       "default": [2.0, 0.0, 4.0], "paper": [2.5, np.nan, 9.0]})
+    d = plotting.band_chart(df).to_dict()
+    values = d["datasets"][d["data"]["name"]]
+    assert [v["label"] for v in values] == ["x", "z"]  # the row without a band is dropped
+    axes = [layer["encoding"]["x"]["axis"] for layer in d["spec"]["layer"]]
+    assert axes == [{"labelAngle": -40}] * 3
+    upright = plotting.band_chart(df, label_angle=-90, label_limit=200).to_dict()
+    assert [layer["encoding"]["x"]["axis"] for layer in upright["spec"]["layer"]] == [
+        {"labelAngle": -90, "labelLimit": 200}] * 3

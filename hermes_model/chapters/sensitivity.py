@@ -40,8 +40,6 @@ from hermes_model.sweeps import SystemFor
 BAR_MODELS: Final = ("opt_66b", "llama2_13b")
 #: The batch sizes of the paper's Fig. 15 (sequences).
 PAPER15_BATCHES: Final = (1, 4, 16)
-#: A facet header in two lines: the model, then its variant in parentheses.
-TWO_LINES: Final = alt.Header(labelExpr="split(replace(datum.value, ' (', '|('), '|')")
 #: The decode-step categories of Fig. 12 in the 8-against-16-DIMM table.
 STEP_CATEGORIES: Final = ("fc", "attention", "communication", "others")
 #: The ranking table's column names (`sweeps.influence`'s → the chapter's).
@@ -115,7 +113,7 @@ def fig14_chart(fig14: pd.DataFrame, paper14: pd.DataFrame, models: Mapping[str,
     frame = frame[frame["n_dimms"].isin(dimm_counts)].rename(columns={"n_dimms": "NDP-DIMMs"})
     frame["model"] = frame["model"].map({s: m.name for s, m in models.items()})
     chart = plotting.model_vs_paper_chart(frame, x="NDP-DIMMs", sig=5)  # the paper's 135.64
-    chart.facet.column.header = TWO_LINES
+    chart.facet.column.header = plotting.TWO_LINE_HEADER
     return chart
 
 
@@ -695,10 +693,9 @@ def bands_chart(bands: pd.DataFrame, models: Mapping[str, ModelSpec]) -> alt.Fac
     hb["panel"] = np.where(hb["batch"] == 1, "batch 1 (Figs. 9–11)", "batches 2–16 (Fig. 11)")
     hb["label"] = np.where(hb["batch"] == 1, short, short + ", batch " + hb["batch"].astype(str))
     hb = hb.sort_values(["batch", "model"], kind="stable")
-    chart = plotting.band_chart(hb[["panel", "label", "low", "high", "default", "paper"]], sig=5)
-    for layer in chart.spec.layer:  # vertical labels: the right panel's twelve do not collide
-        layer.encoding.x.axis = alt.Axis(labelAngle=-90, labelLimit=200)
-    return chart
+    # upright labels: the right panel's twelve do not collide
+    return plotting.band_chart(hb[["panel", "label", "low", "high", "default", "paper"]], sig=5,
+                               label_angle=-90, label_limit=200)
 
 
 @dataclass(frozen=True)
