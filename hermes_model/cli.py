@@ -365,14 +365,13 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
     """Score Hermes' predictor on MiniLM's real masks (``minilm``) or on a generated trace of a
     catalog model (3 layers at full width, 1024 sampled neurons per layer, 2 profiling and 4
     scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons)."""
-    from hermes_model import predictor, sparsity
+    from hermes_model import predictor
 
     slug = io.resolve_slug(slug, ["minilm", *io.model_slugs()], "model")
     rng = np.random.default_rng(seed)
     if slug == "minilm":
         active, seq, _ = io.load_activation_masks("minilm")
-        uniq = np.unique(seq)
-        res = predictor.score_trace(active, seq, np.isin(seq, uniq[::2]),
+        res = predictor.score_trace(active, seq, predictor.profile_sequences(seq),
                                     prefill_tokens=prefill_tokens)
         n_layers, n = active.shape[1], active.shape[2]
         state_b = predictor.state_table_bytes(n_layers * n)
@@ -380,11 +379,8 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
         source = "measured: MiniLM-L6 masks (odd sequences scored, even ones profile)"
     else:
         model = io.load_model(slug)
-        targets = sparsity_targets(slug, "relu")
-        trace_model = sparsity.build_trace_model(targets.groups, 3, targets.coupled_share, rng)
-        trace = sparsity.generate_trace(trace_model, 6, rng)
-        res = predictor.score_trace(trace.active, trace.seq_id, trace.seq_id < 2,
-                                    prefill_tokens=prefill_tokens, sample=1024, rng=rng)
+        res = predictor.score_generated(sparsity_targets(slug, "relu"), 6, rng,
+                                        prefill_tokens=prefill_tokens, sample=1024).result
         state_b, corr_b = predictor.model_table_bytes(model)
         source = "generated: sparsity generator, 3 layers, 1024 sampled neurons per layer"
     return {"model": slug, "source": source, "prefill_tokens": prefill_tokens,

@@ -40,7 +40,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from hermes_model import shapes
+from hermes_model import shapes, sparsity
 from hermes_model.shapes import ModelSpec
 
 BoolArray = npt.NDArray[np.bool_]
@@ -439,3 +439,65 @@ def score_trace(active: BoolArray, seq_id: npt.ArrayLike, profile: npt.ArrayLike
                     gpu_resident=top_frequency_set(freq, gpu_share),
                     prev_active=active[~prof] if sample is not None and sample < n else None,
                     config=config)
+
+
+def profile_sequences(seq_id: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Tokens of the profiling sequences of a measured trace: every other sequence (the first,
+    third, ... of the sorted sequence ids); the others are scored (`score_trace`'s `profile`).
+
+    >>> profile_sequences([3, 3, 5, 8, 8]).tolist()
+    [True, True, False, True, True]
+
+    Parameters
+    ----------
+    seq_id : array_like of int, shape (T,)
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+    """
+    seq = np.asarray(seq_id)
+    return np.isin(seq, np.unique(seq)[::2])
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedScore:
+    """The predictor's scores on a generated trace (`score_generated`).
+
+    Attributes
+    ----------
+    result : PredictorResult
+    n_neurons : int
+        Neurons of one generated layer (QKV and MLP groups together).
+    """
+
+    result: PredictorResult
+    n_neurons: int
+
+
+def score_generated(targets: sparsity.ModelTargets, n_sequences: int, rng: np.random.Generator,
+                    *, prefill_tokens: int, gpu_share: float = 0.2,
+                    sample: int | None = None) -> GeneratedScore:
+    """Generate three layers of a model's neurons and score the predictor on them.
+
+    The first third of the `n_sequences` generated sequences (at least one) profile, the others
+    are scored.
+
+    Parameters
+    ----------
+    targets : sparsity.ModelTargets
+        The generator's targets (`sparsity.model_targets`).
+    n_sequences : int
+        Generated sequences (`sparsity.SEQUENCE_TOKENS` tokens each), count.
+    rng : numpy.random.Generator
+        Draws the trace model, the trace and the sample, in that order.
+    prefill_tokens, gpu_share, sample
+        As `score_trace` takes them (`sample`: scored neurons per layer; all where None).
+    """
+    trace_model = sparsity.build_trace_model(targets.groups, 3, targets.coupled_share, rng)
+    trace = sparsity.generate_trace(trace_model, n_sequences, rng)
+    n_profile = max(1, n_sequences // 3)
+    result = score_trace(trace.active, trace.seq_id, trace.seq_id < n_profile,
+                         prefill_tokens=prefill_tokens, gpu_share=gpu_share, sample=sample,
+                         rng=rng)
+    return GeneratedScore(result, int(trace.active.shape[2]))

@@ -27,7 +27,7 @@ def small_trace() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rate = rng.uniform(0.05, 0.6, size=(1, 3, 40))
     active = rng.random((96, 3, 40)) < rate
     seq = np.repeat(np.arange(4), 24)
-    return active, seq, chapter.profile_tokens(seq)
+    return active, seq, predictor.profile_sequences(seq)
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +45,20 @@ def test_n_sequences_needs_one_to_profile_and_one_to_score() -> None:
 
 def test_profile_tokens_are_every_other_sequence() -> None:
     seq = np.array([3, 3, 5, 5, 5, 7, 9, 9])
-    assert chapter.profile_tokens(seq).tolist() == [True, True, False, False, False, True,
+    assert predictor.profile_sequences(seq).tolist() == [True, True, False, False, False, True,
                                                     False, False]
 
 
 def test_prefill_must_leave_tokens_in_the_longest_scored_sequence() -> None:
     seq = np.array([0] * 9 + [1] * 4 + [2] * 9 + [3] * 3)  # scored: 1 (4 tokens), 3 (3 tokens)
-    profile = chapter.profile_tokens(seq)
+    profile = predictor.profile_sequences(seq)
     assert chapter.checked_prefill_tokens(3, seq, profile) == 3
     with pytest.raises(ValueError, match="prefill_tokens"):
         chapter.checked_prefill_tokens(4, seq, profile)
     # never more than a generated sequence holds, whatever the measured lengths
     long = np.repeat([0, 1], 500)
     with pytest.raises(ValueError, match="prefill_tokens"):
-        chapter.checked_prefill_tokens(sparsity.SEQUENCE_TOKENS, long, chapter.profile_tokens(long))
+        chapter.checked_prefill_tokens(sparsity.SEQUENCE_TOKENS, long, predictor.profile_sequences(long))
 
 
 def test_paper_accuracy_is_hermes_claim(claims: pd.DataFrame) -> None:
@@ -127,7 +127,7 @@ def test_generated_glues() -> None:
     spec = hm.load_model("llama2_70b")
     origins = {"density": "published", "hot": "published", "sim": "published",
                "coupling": "assumed"}
-    g = chapter.generated_glues(chapter.GeneratedScore(_result(recall=0.123456), 36864), spec,
+    g = chapter.generated_glues(predictor.GeneratedScore(_result(recall=0.123456), 36864), spec,
                                 origins, 0.5)
     assert g["gen_recall_pct"] == 12.35 and g["gen_precision_pct"] == 75.0
     assert g["gen_model"] == spec.name and g["gen_short"] == "LLaMA2-70B"
@@ -139,7 +139,7 @@ def test_score_generated_on_a_small_model() -> None:
     targets = sparsity.ModelTargets(
         (sparsity.GroupTargets("qkv", 48, 0.2, 0.4, (1, 10, 25), (0.9, 0.75, 0.7)),
          sparsity.GroupTargets("mlp", 80, 0.2, 0.4, (1, 10, 25), (0.9, 0.75, 0.7))), 0.5, PROVENANCE)
-    gen = chapter.score_generated(targets, 3, np.random.default_rng(1), prefill_tokens=16,
+    gen = predictor.score_generated(targets, 3, np.random.default_rng(1), prefill_tokens=16,
                                   gpu_share=0.2, sample=32)
     assert gen.n_neurons == 48 + 80
     assert gen.result.n_tokens == 2 * (sparsity.SEQUENCE_TOKENS - 16)  # one profiles, 2 scored

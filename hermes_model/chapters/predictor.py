@@ -52,22 +52,6 @@ def checked_n_sequences(n_sequences: Any) -> int:
     return n
 
 
-def profile_tokens(seq_id: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-    """Tokens of the profiling sequences of a measured trace: every other sequence (the first,
-    third, ... of the sorted sequence ids); the others are scored.
-
-    Parameters
-    ----------
-    seq_id : array_like of int, shape (T,)
-
-    Returns
-    -------
-    ndarray of bool, shape (T,)
-    """
-    seq = np.asarray(seq_id)
-    return np.isin(seq, np.unique(seq)[::2])
-
-
 def checked_prefill_tokens(prefill_tokens: Any, seq_id: npt.ArrayLike,
                            profile: npt.ArrayLike) -> int:
     """The chapter's `prefill_tokens` parameter, checked so that every scored sequence keeps
@@ -153,50 +137,6 @@ def threshold_reference(trivial_accuracy: float, paper_acc_pct: float) -> pd.Dat
                                    f"paper: {paper_acc_pct:.0f} % accuracy"]})
 
 
-@dataclass(frozen=True, slots=True)
-class GeneratedScore:
-    """The predictor's scores on a generated trace.
-
-    Attributes
-    ----------
-    result : predictor.PredictorResult
-    n_neurons : int
-        Neurons of one generated layer (QKV and MLP groups together).
-    """
-
-    result: predictor.PredictorResult
-    n_neurons: int
-
-
-def score_generated(targets: sparsity.ModelTargets, n_sequences: int, rng: np.random.Generator,
-                    *, prefill_tokens: int, gpu_share: float, sample: int) -> GeneratedScore:
-    """Generate three layers of a model's neurons and score the predictor on them.
-
-    The first third of the `n_sequences` 128-token sequences (at least one) profile; `sample`
-    neurons per layer are scored.
-
-    Parameters
-    ----------
-    targets : sparsity.ModelTargets
-        The generator's targets (`hermes_model.cli.sparsity_targets`).
-    n_sequences : int
-        Generated sequences, count.
-    rng : numpy.random.Generator
-        Draws the trace model, the trace and the sample, in that order.
-    prefill_tokens, gpu_share
-        As `predictor.score_trace` takes them.
-    sample : int
-        Scored neurons per layer, count.
-    """
-    trace_model = sparsity.build_trace_model(targets.groups, 3, targets.coupled_share, rng)
-    trace = sparsity.generate_trace(trace_model, n_sequences, rng)
-    n_profile = max(1, n_sequences // 3)
-    result = predictor.score_trace(trace.active, trace.seq_id, trace.seq_id < n_profile,
-                                   prefill_tokens=prefill_tokens, gpu_share=gpu_share,
-                                   sample=sample, rng=rng)
-    return GeneratedScore(result, int(trace.active.shape[2]))
-
-
 def origin_text(targets: sparsity.ModelTargets, names: Mapping[str, str], *keys: str) -> str:
     """Where the generator's inputs `keys` come from, in a few words: each one's kind
     (`sparsity.ModelTargets.origin`), a borrowed one with its lender's short name, distinct
@@ -246,13 +186,13 @@ def kinds_phrase(origins: Mapping[str, str]) -> str:
     return ", ".join(used[:-1]) + (" and " if len(used) > 1 else "") + used[-1]
 
 
-def generated_glues(gen: GeneratedScore, model: ModelSpec, origins: Mapping[str, str],
-                    coupled_share: float) -> dict[str, object]:
+def generated_glues(gen: predictor.GeneratedScore, model: ModelSpec,
+                    origins: Mapping[str, str], coupled_share: float) -> dict[str, object]:
     """Glue values of the section on the generated trace.
 
     Parameters
     ----------
-    gen : GeneratedScore
+    gen : predictor.GeneratedScore
     model : ModelSpec
         The generated model.
     origins : mapping of str to str
