@@ -393,15 +393,16 @@ def _row(**kw):
 
 
 def test_readings_glue_values_and_np_clauses():
-    g = e2e.readings_glue(half=_row(), ds=_row(), skip=_row(batch_median_abs_err=0.5),
+    g = e2e.readings_glue(half=_row(), datasheet=_row(), skip=_row(batch_median_abs_err=0.5),
                           shared=_row(n_order=3), link_name="PCIe 4.0 x16")
     assert g["link_name"] == "PCIe 4.0 ×16" and g["rd_shared_order"] == 3
     assert (g["rd_half_bs1"], g["rd_half_batch"], g["rd_half_hh"]) == (12.3, 45.7, "1.46")
     assert g["rd_skip_batch"] == 50.0 and g["rd_half_farther"] == 20
     assert g["rd_half_hh_clause"] == "and brings Hermes over Hermes-host to 1.46×"
     assert g["rd_ds_text"] == "12.3 %, 45.7 % and 1.46×"
-    g = e2e.readings_glue(half=_row(hermes_over_host=np.nan), ds=_row(hermes_over_host=np.nan),
-                          skip=_row(), shared=_row(), link_name="x")
+    g = e2e.readings_glue(half=_row(hermes_over_host=np.nan),
+                          datasheet=_row(hermes_over_host=np.nan), skip=_row(), shared=_row(),
+                          link_name="x")
     assert g["rd_half_hh"] == NP
     assert g["rd_half_hh_clause"] == ("while Hermes over Hermes-host stays N.P. (Hermes cannot "
                                       "run Fig. 11's bars)")

@@ -659,11 +659,11 @@ def reading(readings: Mapping[str, pd.DataFrame], profile: str, name: str,
     return reading_row(readings[profile], name, value)
 
 
-def readings_glue(*, half: pd.Series, ds: pd.Series, skip: pd.Series, shared: pd.Series,
-                  link_name: str) -> dict[str, object]:
+def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
+                  shared: pd.Series, link_name: str) -> dict[str, object]:
     """The readings' paragraph: the paper profile with the link at half its rate (`half`), the
-    datasheet profile's defaults (`ds`), inactive MACs skipped (`skip`) and ranks sharing one
-    bus (`shared`), rows of :func:`reading`; `link_name` is the datasheet link's name.
+    datasheet profile's defaults (`datasheet`), inactive MACs skipped (`skip`) and ranks sharing
+    one bus (`shared`), rows of :func:`reading`; `link_name` is the datasheet link's name.
 
     Each reading's median errors (``rd_<key>_bs1``, ``rd_<key>_batch``, %) and Hermes over
     Hermes-host (``rd_<key>_hh``) to the table's decimals, and the clauses that read N.P. where
@@ -675,7 +675,7 @@ def readings_glue(*, half: pd.Series, ds: pd.Series, skip: pd.Series, shared: pd
                               "rd_half_farther": int(half["n_farther"]),
                               "rd_half_nbars": int(half["n_bars"])}
     # glued to the decimals of the table (one rounding, so text and table agree)
-    for key, row in (("half", half), ("ds", ds), ("skip", skip), ("shared", shared)):
+    for key, row in (("half", half), ("ds", datasheet), ("skip", skip), ("shared", shared)):
         out[f"rd_{key}_bs1"] = float(np.round(100 * row["bs1_median_abs_err"], 1))
         out[f"rd_{key}_batch"] = float(np.round(100 * row["batch_median_abs_err"], 1))
         out[f"rd_{key}_hh"] = np_or(float(np.round(row["hermes_over_host"], 2)), ".2f")
@@ -685,11 +685,11 @@ def readings_glue(*, half: pd.Series, ds: pd.Series, skip: pd.Series, shared: pd
         + np_or(float(np.round(half["hermes_over_host"], 2)), ".2f") + "×"
         if pd.notna(half["hermes_over_host"])
         else "while Hermes over Hermes-host stays N.P. (Hermes cannot run Fig. 11's bars)")
-    ds_errs = (f"{np.round(100 * ds['bs1_median_abs_err'], 1):.1f} %, "
-               f"{np.round(100 * ds['batch_median_abs_err'], 1):.1f} %")
+    ds_errs = (f"{np.round(100 * datasheet['bs1_median_abs_err'], 1):.1f} %, "
+               f"{np.round(100 * datasheet['batch_median_abs_err'], 1):.1f} %")
     out["rd_ds_text"] = (
-        ds_errs + " and " + np_or(float(np.round(ds["hermes_over_host"], 2)), ".2f") + "×"
-        if pd.notna(ds["hermes_over_host"]) else ds_errs.replace(", ", " and ")
+        ds_errs + " and " + np_or(float(np.round(datasheet["hermes_over_host"], 2)), ".2f") + "×"
+        if pd.notna(datasheet["hermes_over_host"]) else ds_errs.replace(", ", " and ")
         + ", with Hermes over Hermes-host N.P.")
     return out
 
