@@ -1319,3 +1319,45 @@ def test_hybrid_prefill_runs_the_lm_head_where_decode_does(system, inputs):
     cpu_head = max(head / r.host_bw, flop / r.host_flops)
     assert cpu_head > 10 * gpu_head  # 89.6 GB/s against 936: the head is a real term
     assert t_off - t_on == pytest.approx(cpu_head - gpu_head, rel=1e-9)
+
+
+# ------------------------------------------------------------------ Hermes' decode attention
+
+
+@pytest.mark.parametrize(("slug", "n_dimms", "b"), [("llama2_70b", 16, 1), ("opt_13b", 8, 2)])
+def test_hermes_decode_attention_by_hand(system, inputs, slug, n_dimms, b):
+    """Hermes' decode attention, every step by hand (s): each layer reads its KV cache and runs
+    QK and PV (2 × heads × head_dim × context MACs a sequence) on the DIMMs holding KV heads,
+    min(DIMMs, KV heads × batch) of them (LLaMA2-70B at batch 1 on 16 DIMMs: its 8 KV heads use
+    8), overlapped, then the softmax (one exponent a head and position) on their activation
+    units."""
+    m, o = io.load_model(slug), opts(inputs, slug)
+    s = dataclasses.replace(system, n_dimms=n_dimms)
+    sh, r = policies._shape(m, "fp16"), policies._rates(m, s, o)
+    units = min(n_dimms, m.n_kv_heads * b)
+    assert units == (8 if slug == "llama2_70b" else n_dimms)
+    ctx = 128 + 1.0 + np.arange(128)
+    kv_read = b * (2 * m.n_kv_heads * m.head_dim * 2) * ctx / (units * r.dimm_stream_bw)
+    kv_mac = 2.0 * b * m.n_heads * m.head_dim * ctx / (units * r.dimm_mac)
+    softmax = b * m.n_heads * ctx / (units * policies.NDP_ACTIVATION_UNITS * r.ndp_clock)
+    expected = m.n_layers * np.sum(np.maximum(kv_read, kv_mac) + softmax)
+    e = policies.estimate("hermes", m, s, batch=b, options=o)
+    assert e.breakdown_s["attention"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_hermes_predictor_shows_only_beyond_the_shorter_block(system, inputs):
+    """Hermes' predictor reads its tables (4-bit state and two 4-byte indices a neuron) at the
+    host's bandwidth while the previous block computes: only the part longer than the shorter of
+    the two blocks shows, a step and a layer (by hand, with a host slow enough that it shows)."""
+    m, o = io.load_model("llama2_70b"), opts(inputs, "llama2_70b")
+    slow = dataclasses.replace(system, host=dataclasses.replace(
+        system.host, dram_bandwidth_bytes_per_s=1e6))
+    r = policies._rates(m, slow, o)
+    pred_s = (m.d_model + m.d_ffn) * (0.5 + 2 * 4) / r.host_bw
+    e = policies.estimate("hermes", m, slow, options=o)
+    shorter = min(e.details["qkv_block_s"], e.details["mlp_block_s"])
+    assert pred_s > shorter
+    assert e.breakdown_s["predictor"] == pytest.approx(128 * m.n_layers * (pred_s - shorter),
+                                                       rel=1e-12)
+    # on the paper's host the tables are read long before the shorter block ends
+    assert policies.estimate("hermes", m, system, options=o).breakdown_s["predictor"] == 0
