@@ -1333,7 +1333,7 @@ def test_hermes_decode_attention_by_hand(system, inputs, slug, n_dimms, b):
     units."""
     m, o = io.load_model(slug), opts(inputs, slug)
     s = dataclasses.replace(system, n_dimms=n_dimms)
-    sh, r = policies._shape(m, "fp16"), policies._rates(m, s, o)
+    r = policies._rates(m, s, o)
     units = min(n_dimms, m.n_kv_heads * b)
     assert units == (8 if slug == "llama2_70b" else n_dimms)
     ctx = 128 + 1.0 + np.arange(128)
@@ -1361,3 +1361,31 @@ def test_hermes_predictor_shows_only_beyond_the_shorter_block(system, inputs):
                                                        rel=1e-12)
     # on the paper's host the tables are read long before the shorter block ends
     assert policies.estimate("hermes", m, system, options=o).breakdown_s["predictor"] == 0
+
+
+def test_sparse_blocks_skip_inactive_macs_and_gather_by_hand(system, inputs):
+    """The cold side with ``skip_inactive_macs``: a needed neuron's weights are read once and
+    multiplied only for the sequences that activate it, batch × density ÷ the batch's union
+    (expected neurons needed) MACs per weight read, between 1 and the batch; the GPU's gathered
+    GEMV moves γ bytes a selected byte (by hand, LLaMA2-70B at batch 8, γ = 2.5, reads and MACs
+    in sequence)."""
+    m, b = io.load_model("llama2_70b"), 8
+    # no read/MAC overlap, so that the cold side's time shows its MACs even where reads lead
+    o = dataclasses.replace(opts(inputs, "llama2_70b"), skip_inactive_macs=True,
+                            gather_penalty=2.5, ndp_overlap=False)
+    sh, r, a = policies._shape(m, "fp16"), policies._rates(m, system, o), o.activity
+    blocks = policies._sparse_blocks(m, sh, r, o, batch=b, cold="dimm", block_sync_s=(0, 0),
+                                     adjust=False)
+    for blk, dens, hot, n in zip(blocks, (a.qkv_density, a.mlp_density),
+                                 (a.qkv_hot_share, a.mlp_hot_share), (m.d_model, m.d_ffn),
+                                 strict=True):
+        rate, count = policies.neuron_classes(dens, hot, n, batch=b,
+                                              n_classes=o.n_activity_classes)
+        macs = b * dens * n / float((rate * count).sum())
+        assert 1 < macs < b
+        elems = blk.neuron_bytes / 2
+        read, mac = blk.neuron_bytes / r.dimm_bw, macs * elems / r.dimm_mac
+        assert blk.cold_s == pytest.approx((read + mac) * o.dimm_imbalance, rel=1e-12)
+        assert blk.gpu_active_s == pytest.approx(
+            max(2.5 * blk.neuron_bytes / r.gpu_bw, 2.0 * b * elems / r.gpu_flops), rel=1e-12)
+        assert blk.gpu_active_s > blk.gpu_dense_s  # the gather costs bandwidth at γ > 1
