@@ -1389,3 +1389,88 @@ def test_sparse_blocks_skip_inactive_macs_and_gather_by_hand(system, inputs):
         assert blk.gpu_active_s == pytest.approx(
             max(2.5 * blk.neuron_bytes / r.gpu_bw, 2.0 * b * elems / r.gpu_flops), rel=1e-12)
         assert blk.gpu_active_s > blk.gpu_dense_s  # the gather costs bandwidth at γ > 1
+
+
+# ------------------------------------------------------- the offloading baselines' decode, by hand
+
+
+def _dense_layer_by_hand(m, r, b, ctx):
+    """One dense layer on the GPU (s): its weights as a batched GEMV and five more kernels, and
+    attention over the KV cache (QK and PV: 4 × heads × head_dim × context FLOP a sequence)."""
+    layer_bytes = shapes.layer_weight_bytes(m, "fp16")
+    fc = (max(layer_bytes / r.gpu_bw, 2.0 * b * layer_bytes / 2 / r.gpu_flops)
+          + (policies.KERNELS_DENSE_LAYER - 1) * r.t0)
+    kv_token = 2 * m.n_kv_heads * m.head_dim * 2
+    att = np.maximum(b * kv_token * ctx / r.gpu_bw,
+                     4.0 * b * m.n_heads * m.head_dim * ctx / r.gpu_flops) + r.t0
+    return layer_bytes, fc, att
+
+
+@pytest.mark.parametrize("b", [1, 8])
+def test_accelerate_and_flexgen_decode_by_hand(system, inputs, b):
+    """Accelerate copies every layer tensor by tensor (one link latency a tensor) at the pageable
+    rate before computing it; FlexGen copies each layer in one pinned transfer while the previous
+    layer computes, and only the part of the copy longer than the layer's FC and attention shows.
+    Both copy the LM head each step (OPT-13B, everything in host memory; by hand, s)."""
+    m = io.load_model("opt_13b")
+    o = opts(inputs, "opt_13b")
+    assert not o.offload_resident and not o.accelerate_pinned
+    r, L, n = policies._rates(m, system, o), m.n_layers, 128
+    ctx = 128 + 1.0 + np.arange(n)
+    layer_bytes, fc, att = _dense_layer_by_hand(m, r, b, ctx)
+    head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
+    head = max(head_bytes / r.gpu_bw, 2.0 * b * head_bytes / 2 / r.gpu_flops) + r.t0
+    pageable = r.link_bw * policies.PAGEABLE_COPY_FRAC
+    n_tensors = len(shapes.layer_matrices(m))
+    acc = policies.estimate("accelerate", m, system, batch=b, options=o).breakdown_s
+    tx = n_tensors * r.link_lat + layer_bytes / pageable
+    assert acc["fc"] == pytest.approx(n * L * fc, rel=1e-12)
+    assert acc["attention"] == pytest.approx(L * att.sum(), rel=1e-12)
+    assert acc["communication"] == pytest.approx(
+        n * (L * tx + r.link_lat + head_bytes / pageable), rel=1e-12)
+    assert acc["others"] == pytest.approx(n * head, rel=1e-12)
+    fg = policies.estimate("flexgen", m, system, batch=b, options=o).breakdown_s
+    tx = r.link_lat + layer_bytes / r.link_bw
+    exposed = np.maximum(tx - (fc + att), 0.0)
+    assert exposed.min() > 0  # the copy outlasts the compute at these batches
+    assert fg["fc"] == pytest.approx(n * L * fc, rel=1e-12)
+    assert fg["communication"] == pytest.approx(
+        L * exposed.sum() + n * (r.link_lat + head_bytes / r.link_bw), rel=1e-12)
+
+
+def test_offload_resident_keeps_what_fits_by_hand(system, inputs):
+    """With ``offload_resident`` the GPU keeps the LM head and as large a share of every layer
+    as its weight budget holds after the KV cache; each step streams only the rest (by hand:
+    OPT-13B keeps most of each layer, OPT-66B a smaller share)."""
+    shares = []
+    for slug in ("opt_13b", "opt_66b"):
+        m = io.load_model(slug)
+        o = dataclasses.replace(opts(inputs, slug), offload_resident=True)
+        layer_bytes = shapes.layer_weight_bytes(m, "fp16")
+        head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
+        kv = 1 * (128 + 128) * shapes.kv_cache_bytes_per_token(m, "fp16")
+        room = max(0.0, policies._gpu_weight_budget(m, system, o) - kv - head_bytes)
+        frac = min(1.0, room / (m.n_layers * layer_bytes))
+        assert 0 < frac < 1
+        shares.append(frac)
+        e = policies.estimate("flexgen", m, system, batch=1, options=o)
+        assert e.details["streamed_bytes_per_step"] == pytest.approx(
+            m.n_layers * layer_bytes * (1 - frac), rel=1e-12)
+    assert shares[0] > 0.8 and shares[1] < 0.2
+
+
+def test_dense_attention_is_compute_bound_on_a_slow_gpu(system, inputs):
+    """A GPU's decode attention is the slower of its KV read and its QK/PV FLOP (4 × heads ×
+    head_dim × context a sequence); on real GPUs the read leads (1 FLOP a byte for OPT), so a
+    GPU a thousand times slower at FP16 shows the FLOP term (Accelerate, OPT-13B, by hand)."""
+    m, o = io.load_model("opt_13b"), opts(inputs, "opt_13b")
+    slow = dataclasses.replace(system, gpu=dataclasses.replace(
+        system.gpu, fp16_flop_per_s=system.gpu.fp16_flop_per_s / 1000))
+    ctx = 128 + 1.0 + np.arange(128)
+    for s, flop_bound in ((system, False), (slow, True)):
+        r = policies._rates(m, s, o)
+        _, _, att = _dense_layer_by_hand(m, r, 4, ctx)
+        flop = 4.0 * 4 * m.n_heads * m.head_dim * ctx / r.gpu_flops
+        assert np.array_equal(att, flop + r.t0) == flop_bound
+        e = policies.estimate("accelerate", m, s, batch=4, options=o)
+        assert e.breakdown_s["attention"] == pytest.approx(m.n_layers * att.sum(), rel=1e-12)
