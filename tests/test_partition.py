@@ -296,3 +296,28 @@ def test_fast_solver_keeps_earlier_candidates_whole_after_the_budget_cut() -> No
     assert sol.cost.objective_s == pytest.approx(brute)
     # relaxation: layer 1 gets 23 B / 10 B = 2.3 neurons → 2.5 + (5 - 1.15)
     assert sol.lower_bound_s == pytest.approx(2.5 + 3.85)
+
+
+def test_fast_solver_picks_a_cold_neuron_from_the_middle_of_the_layer() -> None:
+    """Frequencies 7/8, 13/16, 1/2, 3/8 x 2 (F = 47/16, crossing 47/32): the prefix 7/8 plus the
+    straddling 13/16 costs 27/16, plus the last class's 3/8 costs F - 5/4 = 27/16, plus the middle
+    class's 1/2 costs max(11/8, 25/16) = 25/16, the brute-force optimum."""
+    p = _unit_problem([0, 0, 0, 0], [0.875, 0.8125, 0.5, 0.375], [1, 1, 1, 2], [1.0], 100.0)
+    brute = min(max(g, 47 / 16 - g) for g in (
+        0.875 * a + 0.8125 * b + 0.5 * c + 0.375 * d
+        for a in range(2) for b in range(2) for c in range(2) for d in range(3)))
+    assert brute == pytest.approx(25 / 16)
+    sol = pt.solve_fast(p)
+    assert sol.assignment.gpu_count.tolist() == [1, 0, 1, 0]
+    assert sol.cost.objective_s == pytest.approx(25 / 16)
+    assert sol.lower_bound_s == pytest.approx(47 / 32)
+
+
+def test_certified_gap_is_relative_to_the_lower_bound() -> None:
+    """The instance above with the budget cut: objective 6.5, bound 6.35, gap 0.15 / 6.35."""
+    p = _unit_problem([0, 1], [0.5, 0.5], [10, 10], [1.0, 10.0], 28.0)
+    sol = pt.solve_fast(p)
+    assert sol.gap == pytest.approx(0.15 / 6.35)
+    exact = pt.solve_fast(_unit_problem([0, 0, 0, 0], [0.375, 0.3125, 0.1875, 0.125],
+                                        [1, 1, 1, 1], [1.0], 100.0))
+    assert exact.gap == pytest.approx(0.0, abs=1e-12)

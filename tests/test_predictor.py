@@ -133,3 +133,20 @@ def test_real_minilm_trace_reports_the_trivial_baseline() -> None:
     assert 0.0 < res.recall < 1.0 and 0.0 < res.precision < 1.0
     with pytest.raises(ValueError, match="parent tables"):
         pr.simulate(active, seq, parents[:1], prefill_tokens=32)
+
+
+def test_static_gpu_hit_share_is_the_fired_share_on_the_offline_set() -> None:
+    """The static hit share: scored firings of layers 1.. that land on the offline GPU set,
+    over all scored firings (the prefill tokens and layer 0 are not scored)."""
+    active, seq, parents = _planted_trace(np.random.default_rng(4))
+    gpu0 = np.zeros(active.shape[1:], dtype=bool)
+    gpu0[:, :5] = True  # five of the twenty firing neurons of each layer
+    res = pr.simulate(active, seq, parents, prefill_tokens=10, gpu_resident=gpu0)
+    hits = fired = 0
+    for s in np.unique(seq):
+        for t in np.flatnonzero(seq == s)[10:]:
+            hits += int(np.sum(active[t, 1, :5]))
+            fired += int(np.sum(active[t, 1]))
+    assert hits > 0 and fired > hits
+    assert res.gpu_hit_share_static == pytest.approx(hits / fired, rel=1e-12)
+    assert 0.15 < res.gpu_hit_share_static < 0.35  # about 5 of 20 equally likely neurons

@@ -592,3 +592,80 @@ def test_capacity_binds_with_neurons_of_two_bytes() -> None:
                             capacity_bytes=10.0)
     assert s.moves[0, 1, 0].tolist() == [1]
     assert np.all(sc.dimm_bytes(s.dimm_of[0], 2, [2.0]) <= 10.0)
+
+
+# ------------------------------------------------------------------ mutation-audit additions (4)
+
+
+def test_migration_cost_hides_moves_within_the_projection() -> None:
+    """One move over 20 steps: a projection of a quarter of the link move leaves 3/4 of it
+    exposed; one at least as long as the move hides it all."""
+    system = io.load_system("hermes_paper")
+    moves = np.zeros((1, 4, 1, 2), dtype=np.int64)
+    moves[0, 2, 0, 1] = 1
+    sched = sc.WindowSchedule(loads=np.zeros((1, 20, 1, 4), dtype=np.int64), moves=moves,
+                              dimm_of=np.zeros((1, 1, 4), dtype=np.int64), window_tokens=5)
+    nb = 30720.0
+    link_s = float(ndp.dimm_link_move(nb, system.dimm_link).time_s)
+    host_s = float(ndp.host_move(nb, system.dimm, host_overhead_s=1e-5).time_s)
+    kw = {"link": system.dimm_link, "dimm": system.dimm, "host_overhead_s": 1e-5}
+    c = sc.migration_cost(sched, [nb], projection_s=0.25 * link_s, **kw)
+    assert c.link_s_per_step == pytest.approx(link_s / 20)
+    assert c.link_exposed_s_per_step == pytest.approx(0.75 * link_s / 20)
+    assert c.host_exposed_s_per_step == pytest.approx((host_s - 0.25 * link_s) / 20)
+    hidden = sc.migration_cost(sched, [nb], projection_s=link_s, **kw)
+    assert hidden.link_exposed_s_per_step == pytest.approx(0.0, abs=1e-18)
+    assert hidden.link_s_per_step == pytest.approx(link_s / 20)
+
+
+def test_capacity_counts_the_bytes_moved_by_earlier_layers() -> None:
+    """Two layers of eight 2-B neurons, four per DIMM (16 B each), capacity 20 B, DIMM 0's four
+    neurons of each layer always active: layer 0 moves two to DIMM 1 (room 2), filling it to
+    20 B, so layer 1 finds no room and moves none."""
+    x = np.zeros((1, 10, 2, 8), dtype=bool)
+    x[0, :, :, :4] = True
+    p = np.tile([0, 0, 0, 0, 1, 1, 1, 1], (2, 1))
+    s = sc.simulate_windows(x, p, 2, max_moves_per_pair=8, neuron_bytes=[2.0, 2.0],
+                            capacity_bytes=20.0)
+    assert s.moves[0, 1].tolist() == [[2], [0]]
+    assert sc.dimm_bytes(s.dimm_of[0], 2, [2.0, 2.0]).tolist() == [12.0, 20.0]
+
+
+def _tiny_gpu_case(batch: int) -> tuple[sc.CaseSetup, np.ndarray, float]:
+    """LLaMA2-13B, two replayed layers, a GPU whose budget holds 10.5 neurons per two layers."""
+    from dataclasses import replace
+
+    from hermes_model import cli, partition, shapes
+
+    model = io.load_model("llama2_13b")
+    system = io.load_system("hermes_paper")
+    nb = shapes.neuron_bytes(model, "mlp")
+    proj = model.n_layers * model.d_model * model.n_heads * model.head_dim * 2  # fp16, resident
+    whole = 10.5 * nb * model.n_layers / 2  # the whole model's budget: 10.5 neurons per 2 layers
+    mem = (whole + proj) / (0.9 * system.n_gpus)
+    system = replace(system, gpu=replace(system.gpu, memory_bytes=mem))
+    assert partition.gpu_neuron_budget_bytes(model, system) == pytest.approx(whole)
+    targets = cli.sparsity_targets("llama2_13b", "relu")
+    case = sc.make_case(model, system, targets, batch=batch, rng=np.random.default_rng(3),
+                        n_layers_sim=2, n_sequences=4, prefill_tokens=4, decode_tokens=4)
+    mlp = {g.name: g for g in targets.groups}["mlp"]
+    tm = sparsity.build_trace_model([mlp], 2, targets.coupled_share, np.random.default_rng(3))
+    return case, tm.frequencies, nb
+
+
+def test_make_case_scales_the_gpu_budget_to_the_replayed_layers() -> None:
+    """The budget of 2 of 40 layers holds 10 whole 30 KiB neurons: the hot set has at most 10."""
+    case, _, _ = _tiny_gpu_case(batch=2)
+    assert case.hot0.shape == (2, 13824)
+    assert 0 < case.hot0.sum() <= 10
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_make_case_offline_frequency_of_a_batch_step(batch: int) -> None:
+    """A neuron of per-token frequency f is active in a step of b tokens with 1 - (1 - f)^b."""
+    case, f, _ = _tiny_gpu_case(batch=batch)
+    assert f.shape == (2, 13824)
+    assert np.allclose(case.offline_freq, 1.0 - (1.0 - f) ** batch)
+    if batch == 1:
+        assert np.allclose(case.offline_freq, f)
+    assert case.offline_freq.min() >= 0.0 and case.offline_freq.max() <= 1.0

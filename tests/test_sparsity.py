@@ -336,3 +336,54 @@ def test_model_targets_origin_reads_the_provenance():
     bad = sp.ModelTargets((), 0.5, {"x": "guessed: by hand"})
     with pytest.raises(ValueError, match=r"'x'.*guessed"):
         bad.origin("x")
+
+
+def test_top2_parents_rank_by_the_phi_coefficient() -> None:
+    """φ is Pearson's correlation of the 0/1 masks: the parents are the two largest
+    ``np.corrcoef`` entries of each column, most correlated first, whatever the frequencies."""
+    rng = np.random.default_rng(11)
+    t, n_prev, n_cur = 600, 16, 12
+    freq = np.linspace(0.05, 0.9, n_prev)  # very different parent frequencies
+    prev = rng.random((t, n_prev)) < freq
+    cur = np.zeros((t, n_cur), dtype=bool)
+    for j in range(n_cur):
+        a, b = rng.choice(n_prev, 2, replace=False)
+        cur[:, j] = (prev[:, a] | prev[:, b]) ^ (rng.random(t) < 0.1)
+    corr = np.corrcoef(prev.T.astype(float), cur.T.astype(float))[:n_prev, n_prev:]
+    order = np.argsort(-corr, axis=0)
+    ranked = np.take_along_axis(corr, order, 0)
+    assert np.all(np.diff(ranked[:3], axis=0) < -1e-3)  # no near-tie among the top three
+    np.testing.assert_array_equal(sp.top2_parents(prev, cur), order[:2])
+
+
+@pytest.mark.parametrize(("values", "memoryless", "stationary"),
+                         [((0.5, 0.6), 0.3, 0.6),  # flat above M: S∞ is the far target
+                          ((0.2, 0.25), 0.3, 0.3)])  # flat below M: kept at M
+def test_flat_curve_is_memoryless_within_a_sequence(values, memoryless, stationary) -> None:
+    """A curve that does not decay has no within-sequence memory: S∞ = max(S(last), M)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the below-baseline case warns
+        pers = sp.fit_persistence((1, 25), values, memoryless=memoryless)
+    assert pers == sp.Persistence(stationary, 0.0, 0.0, 0.0)
+    curve = sp.similarity_curve(pers, np.array([1.0, 25.0]))
+    np.testing.assert_allclose(curve, [stationary, stationary], rtol=1e-12)
+
+
+def test_swiglu_similarity_keeps_smollm2s_normalised_excess() -> None:
+    """S(d) = M + (1 - M) e(d): the excess e = (S_ref - M_ref) / (1 - M_ref) measured on
+    SmolLM2 carried over onto the memoryless baseline M of the model's own frequencies."""
+    s = sparsity_targets("llama2_70b", "swiglu").groups[1]
+    ref_runs = io.load_activation_summary("smollm2")["sensitivity_by_density_target"]
+    key = min(ref_runs, key=lambda k: abs(float(k) - s.density))
+    ref = ref_runs[key]
+    m_ref = float(ref["memoryless_similarity"])
+    fit = sp.fit_frequencies(s.n_neurons, s.density, s.hot_share_80)
+    m = float(np.mean(sp.logit_normal_frequencies(s.n_neurons, fit.logit_mean, fit.logit_std)
+                      ** 2) / s.density)  # Σp²/Σp with Σp = N × density
+    for d, got in zip((1, 10, 25), s.similarity, strict=True):
+        e = (float(ref["similarity"][str(d)]) - m_ref) / (1 - m_ref)
+        assert 0 < e < 1
+        assert got == pytest.approx(m + (1 - m) * e, rel=1e-4)
+        assert (got - m) / (1 - m) == pytest.approx(e, rel=1e-3)

@@ -301,3 +301,41 @@ def test_band_chart_drops_rows_without_a_band() -> None:
     spec = plotting.band_chart(df).to_dict()
     values = next(iter(spec["datasets"].values()))
     assert [v["label"] for v in values] == ["a"]
+
+
+def test_influence_takes_the_median_and_the_largest_spread_by_hand() -> None:
+    """Spread |ln(high/low)| per bar; per parameter the bar count, median and maximum."""
+    rows = []
+    for name, pairs in {"a": [(10.0, 20.0), (10.0, 15.0), (8.0, 8.8)],
+                        "b": [(30.0, 10.0), (5.0, 5.5)]}.items():
+        for i, (lo, hi) in enumerate(pairs):
+            for end, v in (("low", lo), ("high", hi)):
+                rows.append({"model": "m", "policy": "hermes", "batch": i, "parameter": name,
+                             "end": end, "tokens_per_s": v})
+    got = sweeps.influence(pd.DataFrame(rows)).set_index("parameter")
+    assert list(got.index) == ["b", "a"]  # median (ln 3 + ln 1.1)/2 = 0.60 > ln 1.5 = 0.41
+    assert got.loc["a", "n_bars"] == 3 and got.loc["b", "n_bars"] == 2
+    assert got.loc["a", "median_spread"] == pytest.approx(math.log(1.5))
+    assert got.loc["b", "median_spread"] == pytest.approx((math.log(3) + math.log(1.1)) / 2)
+    assert got.loc["a", "max_spread"] == pytest.approx(math.log(2))
+    assert got.loc["b", "max_spread"] == pytest.approx(math.log(3))
+    assert got.loc["b", "max_factor"] == pytest.approx(3.0)
+
+
+def test_gpu_ratio_corners_are_the_parameters_that_move_the_ratio_most(acts,
+                                                                       system_for) -> None:
+    """The corner parameters are the `n_corner` largest swings |speedup(end) - default| of
+    the one-at-a-time rows, a lowering end counting as much as a raising one."""
+    models = {s: io.load_model(s) for s in sweeps.FIG15_MODELS[:1]}
+    t = sweeps.gpu_ratio_by_reading(models, acts, system_for, batches=(16,), n_corner=2)
+    default = t.iloc[0]["speedup"]
+    single = t[~t["parameter"].isin(["defaults", "raising ends together", "corner"])]
+    swing = (single["speedup"] - default).abs().groupby(single["parameter"]).max()
+    top = swing.sort_values(ascending=False)
+    assert top.iloc[1] > top.iloc[2] + 1e-3  # the two largest are unambiguous
+    # on opt_13b at batch 16 both lower the ratio: a signed ranking would pick others
+    assert (single.groupby("parameter")["speedup"].max()[top.index[:2]] < default).all()
+    corners = t[t["parameter"] == "corner"]["value"]
+    assert len(corners) == 4
+    named = {kv.split("=")[0] for v in corners for kv in v.split(", ")}
+    assert named == set(top.index[:2])
