@@ -1474,3 +1474,35 @@ def test_dense_attention_is_compute_bound_on_a_slow_gpu(system, inputs):
         assert np.array_equal(att, flop + r.t0) == flop_bound
         e = policies.estimate("accelerate", m, s, batch=4, options=o)
         assert e.breakdown_s["attention"] == pytest.approx(m.n_layers * att.sum(), rel=1e-12)
+
+
+def test_gpu_only_tensor_parallel_by_hand(inputs):
+    """``gpu-only`` on n GPUs, tensor parallel: each GPU reads 1/n of every layer (a GEMV and five
+    more kernels), attention over 1/n of the heads and KV cache, two ring all-reduces of the hidden
+    state a layer, 2 (n-1) (l + S / (n W)); prefill computes 1/n of the prompt's FLOP a GPU
+    (LLaMA2-70B on the paper's five A100s, by hand, s)."""
+    m, n, b = io.load_model("llama2_70b"), 5, 4
+    s = io.load_system("hermes_paper", "paper", gpu="a100_40g_sxm4", n_gpus=n)
+    o = opts(inputs, "llama2_70b")
+    r, L = policies._rates(m, s, o), m.n_layers
+    layer_bytes = shapes.layer_weight_bytes(m, "fp16")
+    fc = (max(layer_bytes / n / r.gpu_bw, 2.0 * b * layer_bytes / n / 2 / r.gpu_flops)
+          + (policies.KERNELS_DENSE_LAYER - 1) * r.t0)
+
+    def ring(nbytes):
+        return 2 * (n - 1) * (r.nvlink_lat + nbytes / (n * r.nvlink_bw))
+
+    e = policies.estimate("gpu-only", m, s, batch=b, options=o)
+    assert e.supported
+    assert e.breakdown_s["fc"] == pytest.approx(128 * L * fc, rel=1e-12)
+    logits = ring(b * m.vocab_size * 2) / 2
+    assert e.breakdown_s["communication"] == pytest.approx(
+        128 * (L * 2 * ring(b * m.d_model * 2) + logits), rel=1e-12)
+    tokens = b * 128
+    flop = 2.0 * tokens * layer_bytes / 2 + 2.0 * b * m.n_heads * m.head_dim * 128 * 129
+    act = layer_bytes / n + 4.0 * tokens * m.d_model * 2
+    layer = (max(flop / (n * r.gpu_flops), act / r.gpu_bw)
+             + policies.KERNELS_DENSE_LAYER * r.t0 + 2 * ring(tokens * m.d_model * 2))
+    head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
+    head = max(head_bytes / n / r.gpu_bw, 2.0 * b * head_bytes / n / 2 / r.gpu_flops) + r.t0
+    assert e.prefill_s == pytest.approx(L * layer + head + logits, rel=1e-12)
