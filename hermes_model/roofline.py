@@ -403,6 +403,19 @@ def place_on_rooflines(ops: pd.DataFrame, tiers: Sequence[Tier]) -> pd.DataFrame
     return pd.concat(rows, ignore_index=True)
 
 
+_COUNT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                "ten", "eleven", "twelve")
+
+
+def count_words(n: int) -> str:
+    """A count in words for the text: ``"five"``; digits above twelve (and below zero).
+
+    >>> count_words(2), count_words(13)
+    ('two', '13')
+    """
+    return _COUNT_WORDS[n] if 0 <= n < len(_COUNT_WORDS) else str(n)
+
+
 def prose_list(items: Sequence[object]) -> str:
     """Items as a list in a sentence: ``a``, ``a and b``, ``a, b and c``; ``""`` for none.
 

@@ -44,7 +44,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from hermes_model import dram, ndp, policies, predictor, shapes, sparsity, sweeps
+from hermes_model import dram, ndp, policies, predictor, shapes, sparsity, specs, sweeps
 from hermes_model import units as u
 from hermes_model.policies import Activity, Assumptions
 from hermes_model.shapes import ModelSpec
@@ -261,7 +261,7 @@ def load_inputs(profile: str = "paper") -> Inputs:
                   balance=io.load_scheduling_table("balance"),
                   paper_fig13=io.load_scheduling_table("paper_fig13"),
                   other_system=io.load_system(
-                      "hermes_paper", "datasheet" if profile == "paper" else "paper"),
+                      "hermes_paper", specs.other_profile(profile)),
                   dimm_jedec=io.load_dimm("ddr4_3200_ndp_jedec", profile),
                   motivation=io.load_scheduling_table("motivation"),
                   averages=io.load_paper_figure("averages"),

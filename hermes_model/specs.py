@@ -689,7 +689,7 @@ def parse_fields(raw: Mapping[str, Any], fields: tuple[FieldDef, ...], *, origin
         node = raw[fdef.key]
         if isinstance(node, Mapping) and set(node) == set(PROFILES):
             # Both profiles' values are checked, so a broken one fails whichever is loaded.
-            other = "datasheet" if profile == "paper" else "paper"
+            other = other_profile(profile)
             other_value, _ = _leaf(origin, f"{fdef.key}.{other}", node[other])
             _convert(origin, fdef, other_value)
             value, source = _leaf(origin, f"{fdef.key}.{profile}", node[profile])

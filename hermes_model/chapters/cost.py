@@ -21,6 +21,7 @@ from hermes_model import dram, params, policies, shapes, sweeps
 from hermes_model import units as u
 from hermes_model.plotting import formatted, rounded
 from hermes_model.policies import Assumptions
+from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import DimmSpec, GpuSpec, SystemSpec
@@ -35,8 +36,6 @@ HERMES_PRICE: Final = "hermes_system"
 REFERENCE_PRICE: Final = "trt_llm_5x_a100_40g"
 GPU_PRICE: Final = "rtx_4090"
 
-_WORDS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                 "ten", "eleven", "twelve")
 _ORDINALS: Final = ("", "first", "half", "third", "quarter", "fifth", "sixth", "seventh", "eighth",
                     "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
                     "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
@@ -45,11 +44,6 @@ _TENS: Final = {2: "twent", 3: "thirt", 4: "fort", 5: "fift", 6: "sixt", 7: "sev
                 9: "ninet"}
 _r3 = partial(rounded, sig=3)
 _r4 = partial(rounded, sig=4)
-
-
-def words(n: int) -> str:
-    """A count in words for the text: ``"five"``; digits above twelve (and below zero)."""
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
 
 
 def fraction_text(n: float) -> str:

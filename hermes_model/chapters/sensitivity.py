@@ -530,11 +530,6 @@ class T4Gap:
     moves: list[list[Any]]
 
 
-def _count_word(n: int) -> str:
-    """A small count in words ("two"), larger ones in digits."""
-    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
-
-
 def _prefill_clauses(g: T4Gap, *, n_models: int, t4_flop_per_s: float) -> str:
     """The text of ``t4_pre_txt`` from the facts of `g` (without its glue)."""
     pre_s = {k: f"{rounded(float(v), 3):.2f} s" for k, v in g.t4_pre.items()}
@@ -553,7 +548,7 @@ def _prefill_clauses(g: T4Gap, *, n_models: int, t4_flop_per_s: float) -> str:
                     + f" prefill grows from {pre_s[('t4', g.prev)]}"
                     + f" at batch {g.prev}" * (g.prev not in g.t4_flat[-1:])
                     + f" to {pre_s[('t4', g.last)]}"
-                    + f" (mean of the {_count_word(n_models)} models) against the 4090's "
+                    + f" (mean of the {roofline.count_words(n_models)} models) against the 4090's "
                     f"{pre_s[('rtx_4090', g.prev)]} to {pre_s[('rtx_4090', g.last)]}, "
                     + ("enough to widen the gap" + " again" * (g.moves[0][0] == "narrows")
                        if g.widen else "and the gap widens" if g.moves[-1][0] == "widens"
