@@ -371,3 +371,45 @@ def test_bench_times_the_fit() -> None:
 
     seconds = BENCHMARKS["calibration_fit_s"]()
     assert 0 < seconds < 2.0
+
+
+def test_dense_rows_have_frac_one(synthetic: pd.DataFrame) -> None:
+    """A dense kernel's row states no fraction: it reads the whole matrix, frac 1."""
+    rows = cal.kernel_rows(synthetic)
+    dense = rows[rows["group"] == cal.DENSE]
+    assert len(dense) == 16 and (dense["frac"] == 1.0).all()
+    assert sorted(rows.loc[rows["group"] != cal.DENSE, "frac"].unique()) == [0.1, 0.5, 1.0]
+
+
+def test_link_fit_needs_two_copies_and_caps_the_fraction() -> None:
+    """Two pinned copies are enough for two unknowns; copies faster than the stated peak fit
+    η_l = 1 (the bound), not more."""
+    two = pd.DataFrame({"direction": ["h2d", "h2d"], "pinned": [True, True],
+                        "bytes": [1e5, 5e7],
+                        "measured_s": cal.transfer_time_s([1e5, 5e7], TRUE_LINK)})
+    fit = cal.fit_link(two, peak_bandwidth_bytes_per_s=LINK_PEAK)
+    assert fit.n_fit == 2
+    assert fit.bandwidth_frac == pytest.approx(0.85, rel=1e-4)
+    assert fit.latency_s == pytest.approx(7e-6, rel=1e-3)
+    fast = two.assign(measured_s=[1e5 / (2 * LINK_PEAK), 5e7 / (2 * LINK_PEAK)])
+    assert cal.fit_link(fast, peak_bandwidth_bytes_per_s=LINK_PEAK).bandwidth_frac == pytest.approx(
+        1.0, abs=1e-9)
+
+
+def test_host_fraction_scales_down_by_a_slow_gemv(synthetic: pd.DataFrame) -> None:
+    """GEMV at half of STREAM: η_host = 0.8 × 0.5; the assumed STREAM/peak may be 1, not 0."""
+    host = cal.host_calibration(synthetic)
+    slow = dataclasses.replace(host, gemv_fp32_bytes_per_s=0.5 * host.stream_copy_bytes_per_s)
+    assert cal.host_bandwidth_frac(slow, stream_over_peak=0.8) == pytest.approx(0.4)
+    assert cal.host_bandwidth_frac(slow, stream_over_peak=1.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="stream_over_peak"):
+        cal.host_bandwidth_frac(slow, stream_over_peak=0.0)
+
+
+def test_regime_threshold_is_strict(synthetic: pd.DataFrame) -> None:
+    """A kernel measured at exactly the threshold is timed, not called launch-bound."""
+    rows = cal.kernel_rows(synthetic).iloc[:2]
+    at = float(rows["measured_s"].iloc[0])
+    pred = cal.predict_kernels(rows, TRUE, min_kernel_s=at)
+    assert pred["regime"].iloc[0] == pred["bound"].iloc[0]
+    assert cal.predict_kernels(rows, TRUE, min_kernel_s=at * 1.001)["regime"].iloc[0] == cal.LAUNCH

@@ -519,3 +519,40 @@ def test_capacity_row_gives_weights_alone_and_with_kv_cache(scored):
                                   n_dimms=4).set_index("reading")["margin_frac"]
     assert f"{-100 * cap['weights only']:.2f} % with the weights alone" in text
     assert f"{-100 * cap['weights and KV cache (the model)']:.2f} % with the KV cache" in text
+
+
+def test_fig12_shares_and_fig16_speedup_recomputed_from_estimates(scored):
+    """The Fig. 12 prefill/decode shares (LLaMA2-70B, batch 1) and Fig. 16's batch-16 speedup of
+    512 over 32 multipliers, recomputed from two direct policy calls each."""
+    from hermes_model import policies
+
+    s, inp = scored
+    v = s.set_index("id")["model_value"]
+    model, system = inp.models["llama2_70b"], inp.system_for()
+    opts = policies.Assumptions(activity=inp.activities.get("llama2_70b"))
+    e = policies.estimate("hermes", model, system, batch=1, options=opts)
+    prefill_pct = 100 * e.breakdown_s["prefill"] / e.total_s
+    assert 0 < prefill_pct < 100
+    assert v["fig12/hermes_prefill_share_bs1"] == pytest.approx(prefill_pct)
+    assert v["fig12/hermes_decode_share_bs1"] == pytest.approx(100 - prefill_pct)
+
+    opts13 = policies.Assumptions(activity=inp.activities.get("opt_13b"))
+
+    def tps(multipliers: int) -> float:
+        sys_m = dataclasses.replace(system, dimm=dataclasses.replace(
+            system.dimm, ndp_multipliers=multipliers))
+        return policies.estimate("hermes", inp.models["opt_13b"], sys_m, batch=16,
+                                 options=opts13).tokens_per_s
+
+    speedup = tps(512) / tps(32)
+    assert 1 < speedup < 16
+    assert v["fig16/max_speedup_bs16"] == pytest.approx(speedup)
+
+
+def test_sig_text_at_its_limits():
+    """One significant digit is allowed; the zero threshold itself still prints a number."""
+    assert sc.sig_text(0.2066, sig=1) == "0.2"
+    assert sc.sig_text(sc.ZERO_BELOW) == "0.00000000000100"
+    assert sc.sig_text(0.999 * sc.ZERO_BELOW) == "0"
+    with pytest.raises(ValueError, match="sig must be >= 1"):
+        sc.sig_text(1.0, sig=0)

@@ -220,3 +220,36 @@ def test_reglu_on_ungated_model_is_rejected() -> None:
     meta = dict(META["opt_13b"], activation="reglu")
     with pytest.raises(ValueError, match="activation"):
         shapes.model_from_config("opt_13b", _config("opt_13b"), meta)
+
+
+def test_opt_project_in_and_out_are_counted() -> None:
+    """OPT with word_embed_proj_dim e ≠ d_model (as OPT-350M): embeddings are vocab × e, plus
+    project_in and project_out of e × d_model each, no bias."""
+    cfg = _config("opt_13b")
+    base = shapes.model_from_config("opt_13b", cfg, META["opt_13b"])
+    cfg = dict(cfg, word_embed_proj_dim=2560)
+    narrow = shapes.model_from_config("opt_13b", cfg, META["opt_13b"])
+    assert narrow.word_embed_proj_dim == 2560 and narrow.d_model == 5120
+    expected = 50272 * (2560 - 5120) + 2 * 2560 * 5120
+    assert shapes.parameter_count(narrow) - shapes.parameter_count(base) == expected
+
+
+def test_size_limits_are_inclusive_and_zero_is_refused() -> None:
+    """Counts and widths may reach 2**53; zero or past it is refused, naming the field."""
+    import dataclasses
+
+    model = _model("opt_13b")
+    assert dataclasses.replace(model, vocab_size=shapes.MAX_CONFIG_INT).vocab_size == 2**53
+    with pytest.raises(ValueError, match="vocab_size must be a positive int up to 2"):
+        dataclasses.replace(model, vocab_size=shapes.MAX_CONFIG_INT + 1)
+    with pytest.raises(ValueError, match="max_position_embeddings must be a positive int or None"):
+        dataclasses.replace(model, max_position_embeddings=0)
+    cfg = dict(_config("opt_13b"), vocab_size=shapes.MAX_CONFIG_INT)
+    assert shapes.model_from_config("opt_13b", cfg, META["opt_13b"]).vocab_size == 2**53
+    with pytest.raises(ValueError, match="'vocab_size' must be a positive int up to 2"):
+        shapes.model_from_config("opt_13b", dict(cfg, vocab_size=2**53 + 1), META["opt_13b"])
+    with pytest.raises(ValueError, match="k and n must be positive ints"):
+        shapes.Matrix(name="fc1", k=0, n=4, neuron_kind="mlp")
+    with pytest.raises(ValueError, match="'card_parameter_count' must be a positive int"):
+        shapes.model_from_config("opt_13b", _config("opt_13b"),
+                                 dict(META["opt_13b"], card_parameter_count=0))

@@ -258,3 +258,41 @@ def test_efficiency_is_cached_and_follows_the_file(catalog: Path) -> None:
     _edit(catalog / "efficiency.yaml", "overhead_us: {value: 9.96,", "overhead_us: {value: 19.96,")
     assert io.load_efficiency("gpu").overhead_s == pytest.approx(first.overhead_s + 10e-6)
     assert io.load_gpu("t4").efficiency.overhead_s == pytest.approx(19.96e-6)
+
+
+def test_every_achievable_rate_is_peak_times_its_fraction() -> None:
+    """GPU, host, link and NDP-DIMM: achievable = peak × the kind's fraction (0.5 for bandwidth,
+    0.25 for compute here, so a multiplication cannot pass for a division)."""
+    from dataclasses import replace
+
+    eff = specs.Efficiency(bandwidth_frac=0.5, compute_frac=0.25, overhead_s=0.0, source="test")
+    gpu = replace(hm.load_gpu("rtx_4090"), efficiency=eff)
+    assert gpu.achievable_bandwidth_bytes_per_s == pytest.approx(0.5 * gpu.memory_bandwidth_bytes_per_s)
+    assert gpu.achievable_flop_per_s == pytest.approx(0.25 * gpu.fp16_flop_per_s)
+    host = replace(io.load_host("i9_13900k"), efficiency=eff)
+    assert host.achievable_bandwidth_bytes_per_s == pytest.approx(0.5 * host.dram_bandwidth_bytes_per_s)
+    assert host.achievable_flop_per_s == pytest.approx(0.25 * host.flop_per_s)
+    link = replace(io.load_link("pcie4_x16"), efficiency=eff)
+    assert link.achievable_bandwidth_bytes_per_s == pytest.approx(
+        0.5 * link.bandwidth_per_direction_bytes_per_s)
+    dimm = replace(io.load_dimm("ddr4_3200_ndp"), efficiency=eff)
+    assert dimm.achievable_bandwidth_bytes_per_s == pytest.approx(0.5 * 102.4e9)
+    # 256 multipliers × 8 fp16 values × 2 FLOP at 1 GHz over the default cycles per op
+    assert dimm.achievable_flop_per_s == pytest.approx(
+        0.25 * 256 * 8 * 2 * 1e9 / dimm.ndp_cycles_per_op)
+
+
+def test_efficiency_fraction_bounds() -> None:
+    """A fraction of peak lies in (0, 1]: 1 is allowed, 0 is not."""
+    assert specs.Efficiency(bandwidth_frac=1.0, compute_frac=1.0, overhead_s=0.0,
+                            source="t").bandwidth_frac == 1.0
+    for field in ("bandwidth_frac", "compute_frac"):
+        kw = {"bandwidth_frac": 0.5, "compute_frac": 0.5, field: 0.0}
+        with pytest.raises(ValueError, match=rf"{field} must be in \(0, 1\], got 0.0"):
+            specs.Efficiency(overhead_s=0.0, source="t", **kw)
+
+
+def test_bad_timing_of_zero_cycles(catalog: Path) -> None:
+    _edit(catalog / "dimms" / "ddr4_3200_ndp.yaml", "tFAW: 26}", "tFAW: 0}")
+    with pytest.raises(ValueError, match=r"field 'timings_cycles'.tFAW: expected a positive integer, got 0"):
+        io.load_dimm("ddr4_3200_ndp")

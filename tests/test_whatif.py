@@ -127,3 +127,27 @@ def test_host_what_if_from_a_file_of_ones_own(kw, tmp_path):
     src = whatif.input_sources(case, w, system_for=kw["system_for"], models=kw["models"],
                                provenance={})
     assert "dram_bandwidth_bytes_per_s" in set(src["field"])
+
+
+@pytest.mark.parametrize("density", [0.0, 1.0])
+def test_density_bounds_are_open(density):
+    """Density 0 or 1 leaves no room between the most skewed and the flat hot share: refused."""
+    act = policies.Activity(mlp_density=0.18, mlp_hot_share=0.43, qkv_density=0.18,
+                            qkv_hot_share=0.43, similarity_d1=0.9, similarity_d10=0.7,
+                            similarity_d25=0.7)
+    for call in (lambda: whatif.skew_position(density, 0.5),
+                 lambda: whatif.hot_share_at(density, 0.5),
+                 lambda: whatif.with_density(act, density)):
+        with pytest.raises(ValueError, match=r"density must be in \(0, 1\)"):
+            call()
+
+
+def test_crossing_at_exactly_one():
+    """A ratio of exactly 1 is the crossing itself, at the first point or the last."""
+    assert whatif.crossing([1, 2], [1.0, 0.5]) == 1.0
+    assert whatif.crossing([1, 2], [2.0, 1.0]) == 2.0
+    # a zero ratio has no logarithm: it is skipped like a missing one
+    assert whatif.crossing([1, 2, 3], [2.0, 0.0, 0.5]) == pytest.approx(2.0)
+    assert whatif.crossing([1, 2, 3], [2.0, np.nan, 0.5]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="increasing"):
+        whatif.crossing([1, 1, 2], [2.0, 1.5, 0.5])
