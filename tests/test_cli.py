@@ -303,3 +303,129 @@ def test_partition_and_balance_take_part_overrides(capsys) -> None:
     eight = json.loads(capsys.readouterr().out)
     assert four["overrides"] == "--n-dimms 4"
     assert four["imbalance_static"] != eight["imbalance_static"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Display units and derived outputs, recomputed (mutants of these lines survived the suite)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_listings_convert_to_display_units_by_hand() -> None:
+    """`models`: LLaMA2-70B's 68,976,648,192 parameters are 137.95 GB in fp16; `hardware`: the
+    paper's NDP-DIMM has 4 ranks × 25.6 GB/s = 102.4 GB/s at its pins."""
+    from hermes_model import cli, io
+
+    rows = {r["slug"]: r for r in cli.model_rows()}
+    assert rows["llama2_70b"]["fp16_GB"] == pytest.approx(68_976_648_192 * 2 / 1e9)
+    assert rows["llama2_70b"]["parameters_B"] == pytest.approx(68.976648192)
+    dimms = {d["slug"]: d for d in cli.hardware_rows("paper")["dimms"]}
+    assert dimms["ddr4_3200_ndp"]["ranks_pin_bandwidth_GBps"] == pytest.approx(102.4)
+    assert dimms["ddr4_3200_ndp"]["capacity_GiB"] == pytest.approx(32.0)
+    gpus = {g["slug"]: g for g in cli.hardware_rows("paper")["gpus"]}
+    assert gpus["rtx_4090"]["fp16_TFLOPS"] == pytest.approx(
+        io.load_gpu("rtx_4090", "paper").fp16_flop_per_s / 1e12)
+    assert 100 < gpus["rtx_4090"]["fp16_TFLOPS"] < 400
+    # i9-13900K: 2 channels × DDR5-5600 × 8 bytes = 89.6 GB/s
+    hosts = {h["slug"]: h for h in cli.hardware_rows("paper")["hosts"]}
+    assert hosts["i9_13900k"]["dram_bandwidth_GBps"] == pytest.approx(2 * 5600e6 * 8 / 1e9)
+    assert cli._short_name("x" * 34) == "x" * 34
+    assert cli._short_name("x" * 40) == "x" * 31 + "..."
+
+
+def test_dimm_table_shows_the_json_rates_in_display_units(capsys) -> None:
+    """The table's GB/s and GMAC/s are the JSON's B/s and MAC/s over 1e9; the stream rate is
+    the efficiency times the 102.4 GB/s pin bound."""
+    args = ["dimm", "--dimm", "ddr4_3200_ndp"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bandwidth_bytes_per_s"] == pytest.approx(out["efficiency"] * 102.4e9)
+    assert main(args) == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    assert row[3] == f"{out['bandwidth_bytes_per_s'] / 1e9:.4g}"
+    assert row[4] == f"{out['rank_bandwidth_bytes_per_s'] / 1e9:.4g}"
+    assert row[6] == f"{out['mac_per_s'] / 1e9:.4g}"
+
+
+def test_op_table_shows_the_json_time_in_microseconds(capsys) -> None:
+    args = ["op", "--device", "t4", "--m", "1", "--n", "4096", "--k", "4096"]
+    assert main([*args, "--json"]) == 0
+    time_s = json.loads(capsys.readouterr().out)["time_s"]
+    # 4096 × 4096 fp16 weights (plus x and y) at the T4's achievable bandwidth: over 100 µs
+    assert 1e-4 < time_s < 2e-4
+    assert main(args) == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    assert row[6] == f"{time_s * 1e6:.4g}" and row[7] == "memory"
+
+
+def test_sparsity_token_layer_limit_is_inclusive(monkeypatch) -> None:
+    """--tokens × --layers may equal the limit (here lowered to 256 to stay fast), not pass it."""
+    from hermes_model import cli
+
+    monkeypatch.setattr(cli, "MAX_TOKEN_LAYERS", 256)
+    out = cli.sparsity_payload("opt_13b", 128, 0, "relu", 2)
+    assert out["n_tokens"] == 128 and out["n_layers"] == 2
+    out = cli.sparsity_payload("opt_13b", 256, 0, "relu", 1)  # two 128-token sequences
+    assert (out["n_tokens"], out["n_sequences"]) == (256, 2)
+    with pytest.raises(ValueError, match=r"--tokens x --layers must be at most 256"):
+        cli.sparsity_payload("opt_13b", 129, 0, "relu", 2)
+
+
+def test_predictor_payload_table_sizes_count_every_layer() -> None:
+    """MiniLM: 6 layers × 1536 neurons; the state table holds one entry per neuron of the model."""
+    from hermes_model import cli, predictor
+
+    out = cli.predictor_payload("minilm", 0)
+    assert out["state_table_bytes"] == int(predictor.state_table_bytes(6 * 1536))
+    assert out["state_table_bytes"] > int(predictor.state_table_bytes(1536))
+    assert out["correlation_table_bytes"] == int(predictor.correlation_table_bytes(6 * 1536, 1536))
+
+
+def test_balance_migration_is_scaled_to_the_whole_model() -> None:
+    """`balance` replays 4 of LLaMA2-13B's 40 layers; the migration per token is ×10 of the
+    replayed layers' (recomputed from the scheduling module with the same seed)."""
+    import numpy as np
+
+    from hermes_model import cli, io, scheduling
+
+    out = cli.balance_payload("llama2_13b", layers=4)
+    model, system = io.load_model("llama2_13b"), io.load_system("hermes_paper", "paper")
+    case = scheduling.make_case(model, system, cli.sparsity_targets("llama2_13b", "relu"),
+                                batch=1, rng=np.random.default_rng(0), n_layers_sim=4,
+                                n_sequences=cli.BALANCE_SEQUENCES)
+    m = scheduling.balance_case(case, system).migration
+    assert m.bytes_per_step > 0
+    assert out["migrated_bytes_per_token"] == pytest.approx(10 * m.bytes_per_step)
+    assert out["migration_link_s_per_token"] == pytest.approx(10 * m.link_s_per_step)
+
+
+def test_timing_benchmarks_are_elapsed_seconds() -> None:
+    """Timers read elapsed time (seconds, not a clock reading); the fast partition solver's gap
+    over the committed HiGHS dual bounds is a small non-negative fraction."""
+    from hermes_model import cli
+
+    assert 0 < cli.bench_calibration_fit_s() < 30
+    assert 0 <= cli.bench_partition_gap_vs_milp() < 0.05
+    assert 0 < cli.bench_figures_9_to_11_s() < 60
+    assert 0 < cli.bench_partition_llama2_70b_s() < 30
+
+
+def test_estimate_rate_is_calls_over_elapsed_seconds(monkeypatch) -> None:
+    """With each estimate stubbed to sleep 5 ms, `estimate_per_s` is at most 200 (calls per
+    second), and well above the calls × seconds a swapped division would give."""
+    import time
+
+    from hermes_model import cli, policies
+
+    monkeypatch.setattr(policies, "estimate", lambda *a, **k: time.sleep(0.005))
+    assert 100 < cli.bench_estimate_per_s() <= 200
+
+
+def test_positive_float_refuses_zero() -> None:
+    import argparse
+
+    from hermes_model import cli
+
+    assert cli._positive_float("0.5") == 0.5
+    for text in ("0", "-1", "inf", "x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected a positive finite number"):
+            cli._positive_float(text)

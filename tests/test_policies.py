@@ -1506,3 +1506,22 @@ def test_gpu_only_tensor_parallel_by_hand(inputs):
     head_bytes = m.vocab_size * m.word_embed_proj_dim * 2
     head = max(head_bytes / n / r.gpu_bw, 2.0 * b * head_bytes / n / 2 / r.gpu_flops) + r.t0
     assert e.prefill_s == pytest.approx(L * layer + head + logits, rel=1e-12)
+
+
+def test_host_capacity_equal_to_the_weights_is_enough(system, inputs):
+    """Offloading: weights that exactly fill host DRAM run; one byte less of DRAM is N.P."""
+    model = io.load_model("opt_13b")
+    need = shapes.weight_bytes(model, "fp16")
+    for dram, ok in ((need, True), (need - 1.0, False)):
+        host = dataclasses.replace(system.host, dram_capacity_bytes=dram)
+        e = policies.estimate("accelerate", model, dataclasses.replace(system, host=host),
+                              options=opts(inputs, "opt_13b"))
+        assert e.supported is ok
+        if not ok:
+            assert e.reason.startswith("weights need 23.9 GiB, host memory has 23.9 GiB")
+
+
+def test_dejavu_head_density_bounds():
+    assert Assumptions(dejavu_head_density=1.0).dejavu_head_density == 1.0
+    with pytest.raises(ValueError, match=r"dejavu_head_density must be in \(0, 1\], got 0"):
+        Assumptions(dejavu_head_density=0.0)

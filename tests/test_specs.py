@@ -296,3 +296,29 @@ def test_bad_timing_of_zero_cycles(catalog: Path) -> None:
     _edit(catalog / "dimms" / "ddr4_3200_ndp.yaml", "tFAW: 26}", "tFAW: 0}")
     with pytest.raises(ValueError, match=r"field 'timings_cycles'.tFAW: expected a positive integer, got 0"):
         io.load_dimm("ddr4_3200_ndp")
+
+
+def test_pcie_runs_at_the_narrower_width(catalog: Path) -> None:
+    """A GPU with eight lanes on an x16 slot gets the x8 link (a catalog entry added here)."""
+    from dataclasses import replace
+
+    text = (catalog / "links" / "pcie4_x16.yaml").read_text()
+    (catalog / "links" / "pcie4_x8.yaml").write_text(
+        text.replace("PCIe 4.0 x16", "PCIe 4.0 x8").replace("lanes: {value: 16,", "lanes: {value: 8,")
+        .replace("paper: {value: 64,", "paper: {value: 32,"))
+    gpu = replace(io.load_gpu("rtx_4090"), pcie_lanes=8)
+    link = io.effective_pcie_link(io.load_link("pcie4_x16"), gpu, io.load_host("i9_13900k"), "paper")
+    assert (link.slug, link.lanes) == ("pcie4_x8", 8)
+    assert link.bandwidth_per_direction_bytes_per_s == pytest.approx(32e9)
+
+
+def test_system_counts_must_be_positive() -> None:
+    for key in ("n_dimms", "n_gpus"):
+        with pytest.raises(ValueError, match=rf"{key} must be a positive integer, got 0"):
+            io.load_system("hermes_paper", **{key: 0})
+
+
+def test_unknown_paper_table_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown paper table 'fig99.csv'; valid: .*fig9.csv"):
+        io.load_paper_table("fig99.csv")
+    assert len(io.load_paper_table("fig9.csv")) > 0
