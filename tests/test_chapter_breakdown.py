@@ -282,6 +282,11 @@ def test_stated_table(setup: bd.Setup, small: bd.Setup) -> None:
     base = _est("hermes-base", "llama2_70b", 1, setup.systems["paper"])
     assert tab.loc["Hermes-base on NDP (% of FC FLOP, LLaMA2-70B)", cols[1]] == pytest.approx(
         100 * base.details["ndp_flop_share"], rel=1e-12)
+    hermes = _est("hermes", "opt_30b", 1, setup.systems["paper"])
+    prefill_pct = 100 * hermes.breakdown_s["prefill"] / hermes.total_s
+    assert tab.loc["Hermes prefill (% of time, OPT-30B)", cols[1]] == pytest.approx(prefill_pct)
+    assert tab.loc["Hermes decode (% of time, OPT-30B)", cols[1]] == pytest.approx(
+        100 - prefill_pct)
     dv = _est("dejavu", "opt_66b", 1, setup.systems["datasheet"])
     assert tab.iloc[0, 1] == pytest.approx(
         100 * dv.breakdown_s["communication"] / dv.total_s, rel=1e-12)

@@ -299,6 +299,8 @@ def test_readings_glue_at_the_defaults(real, model) -> None:
     implied = np.array([17.4, 35.9, 68.4, 124.5, 233.7])
     assert g["tp_over_paper_med"] == plotting.rounded(float(np.median(tp5.to_numpy() / implied)),
                                                       3)
+    assert g["paper_over_tp"] == plotting.rounded(
+        1 / float(np.median(tp5.to_numpy() / implied)), 4)
     pcie = 100 * (1 - t["tensor parallel x5, PCIe"] / tp5)
     assert g["pcie_cost_txt"] == f"{pcie.min():.0f} % to {pcie.max():.0f} %"
     # the decode bound over five A100s at batch 1, and the paper's reference as a share of it

@@ -253,6 +253,8 @@ def test_acceptance_on_real_bars(world):
                                           options=_opts(world, r["model"]))
         assert (r["band low"], r["band high"]) == (band.low, band.high)
         assert r["inside"] == (band.low <= r["paper"] <= band.high)
+        assert r["band width (x)"] == pytest.approx(band.high / band.low)
+        assert 1 < r["band width (x)"] < 10
     hb = b11[(b11["profile"] == "paper") & (b11["policy"] == "hermes") & (b11["batch"] > 1)]
     assert fit.acc["bs2_16_median_err_pct"] == pytest.approx(
         100 * np.median(np.abs(hb["error_frac"])))
@@ -420,6 +422,11 @@ def test_reading_and_readings_table():
     assert shown.loc[("p", "2.0"), "order"] == "4 of 6"
     assert shown.loc[("p", "2.0"), "closer / farther"] == "30 / 20"
     assert shown.loc[("p", "2.0"), "step growth"] == 1.23
+    assert shown.loc[("p", "2.0"), "bs 2–16 err (%)"] == 45.7
+    assert shown.loc[("p", "2.0"), "H / H-host"] == 1.46
+    # two decimals, then three significant digits: 0.12345 reads 0.12, not 0.123
+    small = e2e.readings_table(pd.DataFrame([_row(parameter="q", hermes_over_host=0.12345)]))
+    assert small.loc[("q", ""), "H / H-host"] == 0.12
 
 
 def test_link_reading_glue_real_and_np(world):
@@ -464,3 +471,19 @@ def test_link_reading_glue_real_and_np(world):
                               prompt_len=128, gen_len=128)
     assert g["pf_share_half"] == NP and g["pf_default_text"] == ""
     assert g["pf_half_text"].startswith("Hermes cannot run Falcon-40B or LLaMA2-70B at batch 1")
+
+
+def test_step_parts_are_shares_of_one_decode_step(world):
+    """Projection and MLP time of every layer over one batch-1 decode step, by hand."""
+    system = world["systems"]["paper"]
+    parts = e2e.step_parts(world["models"], system, world["activities"], prompt_len=128,
+                           gen_len=128)
+    assert set(parts) == set(SLUGS)
+    for m, p in parts.items():
+        model = world["models"][m]
+        e = policies.estimate("hermes", model, system, options=_opts(world, m))
+        L = model.n_layers
+        assert p["proj"] == pytest.approx(L * e.details["projection_s"] / e.decode_step_s)
+        assert p["mlp"] == pytest.approx(L * e.details["mlp_block_s"] / e.decode_step_s)
+        assert 0 < p["proj"] + p["mlp"] < 1
+        assert p["gpu_share"] == e.details["gpu_load_share"]

@@ -152,6 +152,8 @@ def test_capacity_of_llama_at_four_dimms(models: Any, system_for: Any) -> None:
     assert got.table.loc["weights and KV cache (the model)", "need (GiB)"] == pytest.approx(
         (w + kv) / 2**30)
     assert got.table["pool (GiB)"].iloc[0] == pytest.approx(128.0)
+    assert got.table.loc["weights and KV cache (the model)", "margin (%)"] == pytest.approx(
+        100 * (pool / (w + kv) - 1))
 
 
 def test_fig14_table_and_chart(models: Any) -> None:
@@ -195,6 +197,9 @@ def test_eight_vs_sixteen(models: Any, activities: Any, system_for: Any) -> None
     assert got.h8.tokens_per_s == pytest.approx(t[8])
     assert got.glue["llama_kv_heads"] == 8
     assert got.glue["llama_total_gb"] == rounded(shapes.weight_bytes(llama, "fp16") / 1e9, 3)
+    e16 = policies.estimate("hermes", llama, system_for(n_dimms=16), batch=1, options=opts, **RUN)
+    assert got.glue["llama_gpu_load_pct_16"] == rounded(100 * e16.details["gpu_load_share"], 3)
+    assert 1 < got.glue["llama_gpu_load_pct_16"] < 100
     # about one DDR4-3200 channel (25.6 GB/s peak) when the ranks share a bus; more in parallel
     dimm = system_for().dimm
     bw = {rp: float(dram.dimm_bandwidth_bytes_per_s(dimm, ranks_parallel=rp)) / 1e9
@@ -313,6 +318,19 @@ def test_t4_gap_narrows_then_widens() -> None:
                       "compute takes longer than the stream on the T4's 65 TFLOPS, and its "
                       "prefill grows from 1.00 s to 3.00 s (mean of the two models) against the "
                       "4090's 0.50 s to 0.60 s, enough to widen the gap again."}
+
+
+def test_t4_gap_does_not_widen_when_the_4090s_prefill_grows_faster() -> None:
+    """The same T4 prefill growth, but the 4090's grows more (0.5 s to 4 s): the T4 falls no
+    further behind in prefill (3/4 < 1/0.5), so the gap is not said to widen through it."""
+    t4_pre = {1: (1.0, 1.0), 4: (1.01, 0.99), 16: (3.0, 3.0)}
+    prefill = {("t4", m, b): v[i] for b, v in t4_pre.items() for i, m in enumerate("ab")}
+    prefill |= {("rtx_4090", m, b): 4.0 if b == 16 else 0.5 for m in "ab" for b in (1, 4, 16)}
+    decode = {(m, b): d for m in "ab" for b, d in ((1, 0.016), (4, 0.015), (16, 0.014))}
+    g = sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.8, 16: 1.9}),
+                    pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4, 16],
+                    t4_flop_per_s=65e12)
+    assert g.narrow and g.only == ["A", "B"] and not g.widen
 
 
 def test_t4_gap_one_model_compute_bound_gap_narrows() -> None:

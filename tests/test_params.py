@@ -106,3 +106,15 @@ def test_context_names_both_parameters() -> None:
     with pytest.raises(ValueError, match=r"^parameters 'prompt_len' and 'gen_len': prompt_len "
                                          rf"\+ gen_len = {limit + 1} exceeds opt_13b's"):
         params.context([llama, opt], limit, 1)
+
+
+def test_bounds_at_their_ends() -> None:
+    """Each end is in or out as the call says: a maximum is allowed, a closed end is allowed,
+    an open end is refused."""
+    assert params.positive_int(16, "batch", maximum=16) == 16
+    assert params.fraction(0, "share") == 0.0 and params.fraction(1, "share") == 1.0
+    assert params.fraction(0.5, "share", low=0.5) == 0.5
+    with pytest.raises(ValueError, match=r"must be a number in \(0, 1\], got 0"):
+        params.fraction(0, "share", include_low=False)
+    with pytest.raises(ValueError, match=r"must be a number in \[0.5, 1\], got 0.4"):
+        params.fraction(0.4, "share", low=0.5)
