@@ -363,8 +363,19 @@ def test_tradeoff_text_and_table():
 def test_sweeps_recomputed(loaded):
     kw = loaded.kw
     batch_list = [1, 64, 256]
-    wide = beyond.tradeoff(beyond.batch_curves("llama3_8b", batch_list, **kw), "x").wide
+    curves = beyond.batch_curves("llama3_8b", batch_list, **kw)
+    wide = beyond.tradeoff(curves, "x").wide
     res = beyond.sweeps(wide, batch_list, "llama3_8b", "llama3_70b", 4, **kw)
+    # the batch sweep at 64 with SwiGLU statistics: the step in ms and Hermes' speedup
+    e = whatif.evaluate(whatif.Case(model="llama3_8b", activation="swiglu", batch=64),
+                        **kw).set_index("policy")
+    at64 = curves[(curves.activation == "swiglu") & (curves.batch == 64)].set_index("policy")
+    np.testing.assert_allclose(at64.loc[e.index, "step_ms"], e["decode_step_s"] * 1e3,
+                               rtol=1e-12)
+    assert 0 < e.loc["hermes", "decode_step_s"] < 1  # a decode step of ms, not of seconds
+    for alt in ("gpu-only", "hermes-host"):
+        assert res.ratio[("batch", "swiglu", alt)][1] == pytest.approx(
+            e.loc["hermes", "tokens_per_s"] / e.loc[alt, "tokens_per_s"], rel=1e-12)
     assert list(res.breakeven) == [
         ("batch", "relu", "gpu-only"), ("batch", "relu", "hermes-host"),
         ("batch", "swiglu", "gpu-only"), ("batch", "swiglu", "hermes-host"),

@@ -111,6 +111,10 @@ def test_link_summary_synthetic() -> None:
     assert summary.glue["pageable_pinned_h2d_GBps"] == 50.0
     assert summary.glue["pageable_small_max_GBps"] == 8.0  # pinned copies do not count
     assert summary.glue["link_ach_GBps"] == 51.2
+    # the fit's constants as shown: η_l, t_l = 10 µs and the 64 GB/s peak
+    assert summary.glue["eta_l"] == 0.8
+    assert summary.glue["tl_us"] == 10.0
+    assert summary.glue["link_peak_GBps"] == 64.0
     assert summary.glue["link_half_KiB"] == rounded(10e-6 * 51.2e9 / 1024)
     assert summary.glue["pageable_frac_package"] == policies.PAGEABLE_COPY_FRAC
     assert "max_fit_copy_MiB" not in summary.glue  # the chapter glues its parameters itself

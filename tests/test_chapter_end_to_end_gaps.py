@@ -134,13 +134,18 @@ def test_affine_lines_recomputes_the_fits(book):
     b11 = book["bars"]["fig11"]
     out = gaps.affine_lines(b11, book["models"], book["systems"], book["acts"], profile="paper",
                             other="datasheet", prompt_len=P, gen_len=G, names=book["names"])
-    errs, ba = [], []
+    errs, ba, shifts = [], [], []
     for m in ("falcon_40b", "opt_66b", "llama2_70b"):
-        t = b11[(b11["model"] == m) & (b11["policy"] == "hermes-base")
-                & (b11["profile"] == "paper")].sort_values("batch")
-        b = t["batch"].to_numpy(dtype=float)
-        imp = (b * G / t["paper_tokens_per_s"].to_numpy() - t["prefill_s"].to_numpy()) / G
-        slope, icpt = np.polyfit(b, imp, 1)
+        fits = {}
+        for prof in ("datasheet", "paper"):  # paper last: b and imp below are its own
+            t = b11[(b11["model"] == m) & (b11["policy"] == "hermes-base")
+                    & (b11["profile"] == prof)].sort_values("batch")
+            b = t["batch"].to_numpy(dtype=float)
+            imp = (b * G / t["paper_tokens_per_s"].to_numpy() - t["prefill_s"].to_numpy()) / G
+            fits[prof] = np.polyfit(b, imp, 1)
+        slope, icpt = fits["paper"]
+        # how far A moves with the other profile's prefill: |A_other / A_here - 1|
+        shifts.append(abs(fits["datasheet"][1] / icpt - 1))
         row = out.lines.loc[(m, "hermes-base", "paper, implied")]
         assert row["A (ms)"] == pytest.approx(icpt / u.MS)
         assert row["B (ms per sequence)"] == pytest.approx(slope / u.MS)
@@ -157,6 +162,9 @@ def test_affine_lines_recomputes_the_fits(book):
     assert out.glue["hb_line_err_t"] == f"{np.round(max(errs), 2):.2f} %"
     assert out.glue["hb_ba_t"] == f"between {min(ba):.2f} and {max(ba):.2f}"
     assert out.glue["hb_np_lead"] == ""
+    assert 0 < max(shifts) < 0.5  # the datasheet's prefill moves A by a few percent
+    assert out.glue["hb_a_shift_pct"] == f"{100 * max(shifts):.0f}"
+    assert out.glue["hb_a_shift_t"] == f"{100 * max(shifts):.0f} %"
     assert out.table.index.get_level_values("system")[0] in sc.SYSTEM_NAMES.values()
 
 

@@ -95,6 +95,9 @@ def test_rank_glues(sets: dict) -> None:
     assert g["ndp_stream_statement"] == (
         f"{_eff(t2)} under both timing sets, which refresh alike")
     assert g["ndp_chunks_statement"].endswith("under both timing sets: all four equal the stream")
+    # both sets reach the best efficiency at 128 B and stay there: the knee is the smallest
+    flat = curves.assign(efficiency=[0.5, 0.9, 0.9, 0.4, 0.9, 0.9])
+    assert chapter.rank_glues(sets, flat)["ndp_knee_bytes"] == 128.0
 
 
 def test_dimm_bandwidth_and_table(sets: dict) -> None:
@@ -108,6 +111,11 @@ def test_dimm_bandwidth_and_table(sets: dict) -> None:
     assert len(table) == 10
     row = table[(table.timings == "Table II") & (table.pattern == "OPT-13B rows (10240 B)")]
     assert row["ranks in parallel (GB/s)"].item() == pytest.approx(d.n_ranks * rank / 1e9)
+    shared = float(dram.dimm_bandwidth_bytes_per_s(d, pattern="chunks", chunk_bytes=10240,
+                                                   ranks_parallel=False))
+    assert row["one shared bus (GB/s)"].item() == pytest.approx(shared / 1e9)
+    # one 64-bit DDR4-3200 bus: 3200 MT/s x 8 B = 25.6 GB/s at most
+    assert 20.0 < row["one shared bus (GB/s)"].item() <= 25.6
 
 
 def test_dimm_glues_name_and_mode(sets: dict) -> None:
@@ -120,6 +128,14 @@ def test_dimm_glues_name_and_mode(sets: dict) -> None:
     assert other["ndp_dimm_name"] == d.name and other["ndp_ranks_mode"] == "in parallel"
     assert g["ndp_shared_share"] == pytest.approx(
         chapter.dimm_bandwidth(d, None, False) / chapter.dimm_bandwidth(d, None, True), rel=1e-3)
+    # B/s shown in GB/s: 80e9 and 100e9 B/s; 4 ranks x 25.6 GB/s of pins
+    assert (g["ndp_dimm_bw_GBps"], g["ndp_inferred_bw_GBps"]) == (80.0, 100.0)
+    assert d.n_ranks == 4 and g["ndp_pin_GBps"] == pytest.approx(4 * 25.6)
+    shared = float(dram.dimm_bandwidth_bytes_per_s(d, ranks_parallel=False))
+    assert g["ndp_dimm_shared_GBps"] == pytest.approx(shared / 1e9, rel=1e-3)
+    assert 20.0 < g["ndp_dimm_shared_GBps"] <= 25.6  # one 64-bit DDR4-3200 bus at most
+    stream = float(dram.dimm_bandwidth_bytes_per_s(d, ranks_parallel=True))
+    assert g["ndp_dimm_stream_GBps"] == pytest.approx(stream / 1e9, rel=1e-3)
 
 
 def test_pool_rooflines() -> None:
@@ -204,3 +220,11 @@ def test_neuron_moves(sets: dict) -> None:
     assert moves.glues["ndp_move_energy_ratio"] == pytest.approx(
         2 * ndp.ASSUMED_CHANNEL_ENERGY_J_PER_BIT / link.energy_j_per_bit, rel=1e-3)
     assert moves.table["bytes"].tolist() == [20480, 49152]
+    # the 70B neuron's chunks over one shared channel: at most 3200 MT/s x 8 B = 25.6 GB/s
+    channel = float(dram.dimm_bandwidth_bytes_per_s(d, pattern="chunks", chunk_bytes=49152,
+                                                    ranks_parallel=False))
+    assert moves.glues["ndp_channel_GBps"] == pytest.approx(channel / 1e9, rel=1e-3)
+    assert 20.0 < moves.glues["ndp_channel_GBps"] <= 25.6
+    # 8 lanes x 25 Gb/s = 25 GB/s per direction, at the link's attained 90 %
+    assert (link.lanes, link.efficiency.bandwidth_frac) == (8, 0.9)
+    assert moves.glues["ndp_link_GBps"] == pytest.approx(22.5)  # 25 GB/s x 0.9

@@ -78,6 +78,9 @@ def test_milp_table() -> None:
     assert table["model"].tolist() == ["OPT-13B", "LLaMA2-70B"]
     assert table["HiGHS status"].tolist() == ["Optimal", "Time limit reached"]
     assert table["MILP best (ms)"].tolist() == pytest.approx([2.0, 5.0])
+    # 1e-3 s and 4e-3 s; 1.5e-3 s and 4.4e-3 s
+    assert table["MILP dual bound (ms)"].tolist() == pytest.approx([1.0, 4.0])
+    assert table["fast, bucketed (ms)"].tolist() == pytest.approx([1.5, 4.4])
     assert table["fast gap to dual bound"].tolist() == pytest.approx([0.5, 0.1])
 
 

@@ -201,3 +201,27 @@ def test_hierarchy_glue_other_gpu() -> None:
         'So for the T4 the gap between GPU memory and PCIe, which the paper quotes as "more '
         'than 15×" for its RTX 4090, is ')
     assert glue["n_dimms"] == 2
+
+
+def test_compute_bound_batches_every_step_within_the_paper_batches() -> None:
+    # fp16 (s = 2), b* = R s w / (2 w - R s io): at a ridge of 10 FLOP/byte step A turns
+    # compute-bound at 20,000 / 1,800 = 11.1 and step B at 20,000 / 1,200 = 16.7 (> 16); at a
+    # ridge of 5 at 10,000 / 1,900 = 5.3 and 10,000 / 1,600 = 6.25. Limits: 100 and 25 FLOP/byte.
+    two = pd.DataFrame({"model": ["A", "B"], "weights": [1000.0, 1000.0],
+                        "io_elements": [10.0, 40.0]})
+    tiers = _ridge_tiers({"GPU": 200.0, "PCIe": 200.0, "host": 200.0, "1 DIMM": 10.0,
+                          "8 DIMMs": 10.0})
+    result = chapter.compute_bound_batches(tiers, two, "fp16")
+    np.testing.assert_allclose(result.table["8 DIMMs"], [20000 / 1800, 20000 / 1200])
+    assert np.isinf(result.table["GPU"]).all()
+    # one step within 16 is not enough: the DIMMs stay memory-bound for B
+    assert result.glue["only_dimms_txt"].startswith("Even the NDP-DIMMs")
+    assert result.glue["summary_only_txt"].startswith("Even the NDP-DIMMs")
+    # the DIMMs turn for both steps; the GPU (ridge 10) only for A, so it is not named
+    tiers = _ridge_tiers({"GPU": 10.0, "PCIe": 200.0, "host": 200.0, "1 DIMM": 5.0,
+                          "8 DIMMs": 5.0})
+    result = chapter.compute_bound_batches(tiers, two, "fp16")
+    np.testing.assert_allclose(result.table["1 DIMM"], [10000 / 1900, 10000 / 1600])
+    assert result.glue["only_dimms_txt"] == (
+        "Only the NDP-DIMMs, whose core is small next to its bandwidth, turn compute-bound at "
+        "batch sizes the paper uses (up to 16)")

@@ -126,9 +126,13 @@ def test_ablation_ratios(ablation: tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     assert result.glue["adj70_b1"] == rounded(adj70, 3)
     row = result.ratios.set_index("ratio").loc["partition_vs_random"]
     assert row["paper"] == 1.63 == result.glue["p_partition_vs_random"]
-    mean = np.mean([by[(m, b, "Hermes-random")] / by[(m, b, "Hermes-partition")]
-                    for m in ("llama2_13b", "llama2_70b") for b in (1, 4, 16)])
+    each = [by[(m, b, "Hermes-random")] / by[(m, b, "Hermes-partition")]
+            for m in ("llama2_13b", "llama2_70b") for b in (1, 4, 16)]
+    mean = np.mean(each)
     assert row["model"] == pytest.approx(mean)
+    assert max(each) > min(each)  # the six cases differ: the two columns are not the mean
+    assert row["model, min over cases"] == pytest.approx(min(each))
+    assert row["model, max over cases"] == pytest.approx(max(each))
     assert row["error on ratio − 1 (%)"] == pytest.approx(100 * ((mean - 1) / 0.63 - 1))
     assert result.glue["r_partition_vs_random"] == rounded(mean, 3)
     assert "partition / random" in result.shown["ratio"].tolist()

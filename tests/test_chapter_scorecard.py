@@ -59,6 +59,15 @@ def test_by_figure_and_best_worst() -> None:
                                            "worst_figure": "the paper's Fig. 10"}
 
 
+def test_best_worst_by_share_not_by_count() -> None:
+    # Fig. 9 holds 1 of 1 (100 %), Fig. 10 3 of 6 (50 %), Fig. 11 2 of 3 (67 %): the share,
+    # not the number of rows, ranks the figures
+    by_fig = pd.DataFrame({"holds": [1, 3, 2], "fails": [0, 3, 1]},
+                          index=pd.Index(["Fig. 9", "Fig. 10", "Fig. 11"], name="paper's figure"))
+    assert chapter.figure_glue(by_fig) == {"best_figure": "the paper's Fig. 9",
+                                           "worst_figure": "the paper's Fig. 10"}
+
+
 @pytest.mark.parametrize(("spec", "text"), [
     ({"hermes": (0, 4), "dejavu": (0, 3)}, "no system's: every bar holds"),
     ({"hermes": (1, 4), "dejavu": (3, 3)}, "Deja Vu's (all 3 rows)"),

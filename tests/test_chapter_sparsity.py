@@ -185,6 +185,10 @@ def test_swiglu_comparison_draws_in_order() -> None:
     assert got.glues["sw_name"] == "M" and got.glues["sw_density"] == pytest.approx(sw.density,
                                                                                    rel=1e-3)
     assert got.glues["re_density"] == pytest.approx(re_.density, rel=1e-3)
+    # the hottest 20 % of the SwiGLU layer's neurons do a share (0..1) of its compute, in %
+    share = sp.compute_share_of_hottest(sw_model.frequencies[0])
+    assert 0.2 < share < 1
+    assert got.glues["sw_top20_pct"] == pytest.approx(100 * share, rel=1e-3)
     assert got.table.loc["S(10)"].tolist() == [re_.similarity[10], sw.similarity[10]]
     # with the ReLU summary given, only the SwiGLU trace is drawn
     given = _trace_summary()
@@ -201,6 +205,7 @@ def test_qkv_table_and_glues(inputs: dict, law_models: list) -> None:
     base = sp.active_weight_bytes_per_token(m, q, d)
     twice = sp.active_weight_bytes_per_token(m, min(1.0, 2 * q), d)
     assert table.loc[m.name, "QKV as MLP (GB)"] == pytest.approx(base / 1e9)
+    assert table.loc[m.name, "QKV twice as dense (GB)"] == pytest.approx(twice / 1e9)
     assert table.loc[m.name, "change (%)"] == pytest.approx(100 * (twice / base - 1))
     g = chapter.qkv_glues(m, r, table)
     assert g["qkv_base_GB"] == pytest.approx(base / 1e9, rel=1e-3)
