@@ -218,6 +218,11 @@ def test_full_size_solution_is_feasible_and_certified() -> None:
     assert again.dimm_layer_s == pytest.approx(sol.cost.dimm_layer_s, rel=1e-12)
     assert again.dimm_bytes == pytest.approx(sol.cost.dimm_bytes, rel=1e-12)
     assert again.gpu_compute_share == pytest.approx(sol.cost.gpu_compute_share, rel=1e-12)
+    # the GPU's share of the neurons, from the assignment's counts
+    share = sol.assignment.gpu_count.sum() / p.count.sum()
+    assert 0 < share < 1
+    assert sol.cost.gpu_neuron_share == pytest.approx(share, rel=1e-12)
+    assert again.gpu_neuron_share == pytest.approx(share, rel=1e-12)
     assert 0 <= sol.gap < 1e-3
     assert sol.cost.gpu_bytes <= p.gpu_budget_bytes
 
@@ -258,6 +263,12 @@ def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Gen
     text = pt.objective_phrase(small, tight.cost)
     assert text.startswith("no placement fits (N.P.)") and "one DIMM's" in text
     assert text.endswith(f"would take {tight.cost.objective_s / 1e-3:.4g} ms per token")
+    # neurons that fit the GPU and the DIMMs together, placed over a DIMM's budget
+    import dataclasses
+
+    assert total <= p.gpu_budget_bytes + p.n_dimms * p.dimm_budget_bytes
+    text = pt.objective_phrase(p, dataclasses.replace(sol.cost, feasible=False))
+    assert text.startswith("the fast solver's placement overfills a DIMM")
 
 
 # ------------------------------------------------------------------ mutation-audit additions (3)

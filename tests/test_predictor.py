@@ -150,3 +150,21 @@ def test_static_gpu_hit_share_is_the_fired_share_on_the_offline_set() -> None:
     assert hits > 0 and fired > hits
     assert res.gpu_hit_share_static == pytest.approx(hits / fired, rel=1e-12)
     assert 0.15 < res.gpu_hit_share_static < 0.35  # about 5 of 20 equally likely neurons
+
+
+def test_correlation_table_ranks_by_phi_not_by_covariance() -> None:
+    """Parents whose marginals differ: the blocked table picks the same two φ-top parents as
+    `sparsity.top2_parents` (the whole φ matrix at once), not the largest covariances."""
+    from hermes_model import sparsity
+
+    rng = np.random.default_rng(3)
+    rates = np.linspace(0.05, 0.9, 30)
+    prev = rng.random((3000, 30)) < rates
+    cur = (rng.random((3000, 12)) < 0.1) | (prev[:, :12] & (rng.random((3000, 12)) < 0.5))
+    table = pr.correlation_table(prev, cur, chunk=5)
+    np.testing.assert_array_equal(table, sparsity.top2_parents(prev, cur).T)
+    # by hand for one neuron: φ = cov / (σ_x σ_y) over the previous layer
+    x, y = prev.astype(float), cur[:, 7].astype(float)
+    cov = (x * y[:, None]).mean(0) - x.mean(0) * y.mean()
+    phi = cov / np.sqrt(x.mean(0) * (1 - x.mean(0)) * y.mean() * (1 - y.mean()))
+    assert list(table[7]) == list(np.argsort(-phi)[:2])

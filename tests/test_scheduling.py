@@ -274,6 +274,11 @@ def test_mlp_block_latency_closed_form() -> None:
     t2 = sc.mlp_block_latency_s(gpu, loads, gpu_neuron_s=1.0, dimm_neuron_s=2.0, sync_s=3.0,
                                 gpu_holds_neurons=np.array([True, False]))
     assert t2[0, 0] == pytest.approx(16.0 + 10.0)
+    # the slowest DIMM sets the DIMM side: loads 1 and 9 cost 2·9 = 18, not 2·1
+    t3 = sc.mlp_block_latency_s(np.zeros((1, 1, 1)), np.array([1, 9]).reshape(1, 1, 1, 2),
+                                gpu_neuron_s=1.0, dimm_neuron_s=2.0, sync_s=3.0,
+                                gpu_holds_neurons=False)
+    assert t3[0, 0] == pytest.approx(18.0)
 
 
 @pytest.mark.parametrize("pair", [0, 1])
@@ -347,6 +352,18 @@ def test_token_half_brings_in_a_persistent_neuron() -> None:
                        layer_half=False, swaps_per_step=1)
     assert hs.gpu_active[0, :, 0].tolist() == [0, 0, 0, 1, 1, 1]
     assert hs.swaps[0, :, 0].tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def test_token_half_wants_a_state_above_the_threshold_not_at_it() -> None:
+    """Neuron 3 starts at exactly T_h = 10: not brought in before step 0; firing then lifts it
+    to 14, so it is on the GPU from step 1."""
+    a = np.zeros((1, 3, 1, 4), dtype=bool)
+    a[0, :, 0, 3] = True
+    hot0 = np.array([[True, False, False, False]])
+    state0 = np.array([0, 0, 0, sc.HOT_THRESHOLD]).reshape(1, 1, 4)
+    assert sc.HOT_THRESHOLD == 10
+    hs = sc.adjust_hot(a, hot0, state0, None, token_half=True, layer_half=False, swaps_per_step=1)
+    assert hs.gpu_active[0, :, 0].tolist() == [0, 1, 1]
 
 
 def test_layer_half_follows_the_parents() -> None:

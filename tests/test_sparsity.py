@@ -387,3 +387,30 @@ def test_swiglu_similarity_keeps_smollm2s_normalised_excess() -> None:
         assert 0 < e < 1
         assert got == pytest.approx(m + (1 - m) * e, rel=1e-4)
         assert (got - m) / (1 - m) == pytest.approx(e, rel=1e-3)
+
+
+def test_similarity_pairs_each_token_with_the_one_d_later() -> None:
+    """A0 = {0, 1}, A1 = {0}, A2 = {0, 1, 2, 3}: at d = 1 the pairs (A0, A1) and (A1, A2)
+    give 1/2 and 1/1, mean 0.75; at d = 2 the pair (A0, A2) gives 2/2."""
+    active = np.zeros((3, 1, 4), dtype=bool)
+    active[0, 0, [0, 1]] = True
+    active[1, 0, 0] = True
+    active[2, 0, :] = True
+    seq = np.zeros(3, dtype=int)
+    assert sp.similarity(active, seq, 1) == pytest.approx([0.75])
+    assert sp.similarity(active, seq, 2) == pytest.approx([1.0])
+
+
+def test_summary_density_and_sparsity_add_to_one() -> None:
+    active = np.zeros((4, 1, 10), dtype=bool)
+    active[:, 0, :3] = True  # three of ten neurons on every token
+    s = sp.summarize(active, np.zeros(4, dtype=int), distances=(1,))
+    assert (s.density, s.sparsity) == (pytest.approx(0.3), pytest.approx(0.7))
+
+
+def test_active_weight_bytes_per_token_by_hand() -> None:
+    """OPT-13B at QKV density 0.5 and MLP density 0.25: 40 layers × (0.5 × 15,360 QKV neurons ×
+    5,120 × 2 B + 0.25 × 20,480 MLP neurons × 2 × 5,120 × 2 B)."""
+    model = io.load_model("opt_13b")
+    expected = 40 * (0.5 * 15360 * 5120 * 2 + 0.25 * 20480 * 2 * 5120 * 2)
+    assert sp.active_weight_bytes_per_token(model, 0.5, 0.25) == pytest.approx(expected)

@@ -51,6 +51,11 @@ def test_oracle_closed_form_and_never_slower_than_a_fixed_partition():
     t = sch.oracle_mlp_latency_s(np.array([[[10]]]), [5], n_dimms=d, gpu_neuron_s=tg,
                                  dimm_neuron_s=td, sync_s=sync)
     assert t.tolist() == [[10.0]]
+    # an interior crossing: k = 10, sync 1.5: n* = (20 - 3) / 3 = 5.67; n_g = 5 costs
+    # max(5 + 3, 10) = 10, n_g = 6 costs max(6 + 3, 8) = 9
+    t1 = sch.oracle_mlp_latency_s(np.array([[[10]]]), [10], n_dimms=d, gpu_neuron_s=tg,
+                                  dimm_neuron_s=td, sync_s=1.5)
+    assert t1.tolist() == [[9.0]]
     # a costly synchronisation: the oracle keeps the GPU idle
     t0 = sch.oracle_mlp_latency_s(np.array([[[4]]]), [5], n_dimms=d, gpu_neuron_s=tg,
                                   dimm_neuron_s=td, sync_s=100.0)
@@ -75,3 +80,24 @@ def test_oracle_closed_form_and_never_slower_than_a_fixed_partition():
     cost = np.maximum(tg * ng + 2 * sync * (ng > 0), td * (a - ng) / d)
     cost = np.where(ng <= np.minimum(a, k), cost, np.inf).min(axis=0).sum(-1)
     np.testing.assert_allclose(oracle, cost)
+
+
+def test_stability_case_latencies_are_per_whole_model():
+    """The replayed layers' mean latency is scaled to the model's layer count: the same trace
+    counted as a model of twice the layers costs exactly twice; the oracle is never slower."""
+    import dataclasses
+
+    from hermes_model import io
+    from hermes_model.cli import sparsity_targets
+
+    model, system = io.load_model("llama2_13b"), io.load_system("hermes_paper", "paper")
+    case = sch.make_case(model, system, sparsity_targets("llama2_13b", "relu"), batch=1,
+                         rng=np.random.default_rng(0), n_layers_sim=2, n_sequences=2,
+                         prefill_tokens=32, decode_tokens=32)
+    res = sch.stability_case(case)
+    twice = sch.stability_case(dataclasses.replace(case, n_layers_model=2 * case.n_layers_model))
+    assert twice.fixed_latency_s == pytest.approx(2 * res.fixed_latency_s, rel=1e-12)
+    assert twice.oracle_latency_s == pytest.approx(2 * res.oracle_latency_s, rel=1e-12)
+    assert 0 < res.oracle_latency_s <= res.fixed_latency_s
+    # 40 layers of at most ms each: the whole model's MLP blocks take well under a second
+    assert res.fixed_latency_s < 1.0

@@ -41,6 +41,11 @@ def fig14(acts, system_for) -> pd.DataFrame:
 def test_dimm_sweep_is_np_exactly_where_capacity_is_short(fig14: pd.DataFrame) -> None:
     assert len(fig14) == len(sweeps.FIG14_MODELS) * len(sweeps.FIG14_DIMMS)
     assert (fig14["supported"] == (fig14["need_bytes"] <= fig14["pool_bytes"])).all()
+    # need: fp16 weights and 256 tokens (128 of prompt, 128 generated) of KV cache, by hand
+    llama = io.load_model("llama2_70b")
+    kv_token = 2 * llama.n_layers * llama.n_kv_heads * llama.head_dim * 2  # K and V, fp16
+    need = fig14.set_index(["model", "n_dimms"]).loc[("llama2_70b", 8), "need_bytes"]
+    assert need == pytest.approx(shapes.weight_bytes(llama, "fp16") + 256 * kv_token)
     assert fig14.loc[~fig14["supported"], "tokens_per_s"].isna().all()
     assert (fig14.loc[fig14["supported"], "tokens_per_s"] > 0).all()
 
