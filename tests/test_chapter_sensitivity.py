@@ -296,14 +296,21 @@ def t4_speedups(by_batch: dict[int, float]) -> pd.DataFrame:
                          for m in "ab" for b, v in by_batch.items()])
 
 
-def test_t4_gap_narrows_then_widens() -> None:
+def t4_gap_at_1_4_16(rtx_4090_prefill_16: float) -> sens.T4Gap:
+    """Two models whose T4 prefill is flat to batch 4 and triples at 16; the 4090's is 0.5 s,
+    then `rtx_4090_prefill_16` at batch 16."""
     t4_pre = {1: (1.0, 1.0), 4: (1.01, 0.99), 16: (3.0, 3.0)}
     prefill = {("t4", m, b): v[i] for b, v in t4_pre.items() for i, m in enumerate("ab")}
-    prefill |= {("rtx_4090", m, b): 0.6 if b == 16 else 0.5 for m in "ab" for b in (1, 4, 16)}
+    prefill |= {("rtx_4090", m, b): rtx_4090_prefill_16 if b == 16 else 0.5
+                for m in "ab" for b in (1, 4, 16)}
     decode = {(m, b): d for m in "ab" for b, d in ((1, 0.016), (4, 0.015), (16, 0.014))}
-    g = sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.8, 16: 1.9}),
-                    pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4, 16],
-                    t4_flop_per_s=65e12)
+    return sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.8, 16: 1.9}),
+                       pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4, 16],
+                       t4_flop_per_s=65e12)
+
+
+def test_t4_gap_narrows_then_widens() -> None:
+    g = t4_gap_at_1_4_16(0.6)
     assert (g.t4_flat, g.only, g.prev, g.last) == ([1, 4], ["A", "B"], 4, 16)
     assert g.behind and g.narrow and g.widen
     assert g.glue == {
@@ -323,13 +330,7 @@ def test_t4_gap_narrows_then_widens() -> None:
 def test_t4_gap_does_not_widen_when_the_4090s_prefill_grows_faster() -> None:
     """The same T4 prefill growth, but the 4090's grows more (0.5 s to 4 s): the T4 falls no
     further behind in prefill (3/4 < 1/0.5), so the gap is not said to widen through it."""
-    t4_pre = {1: (1.0, 1.0), 4: (1.01, 0.99), 16: (3.0, 3.0)}
-    prefill = {("t4", m, b): v[i] for b, v in t4_pre.items() for i, m in enumerate("ab")}
-    prefill |= {("rtx_4090", m, b): 4.0 if b == 16 else 0.5 for m in "ab" for b in (1, 4, 16)}
-    decode = {(m, b): d for m in "ab" for b, d in ((1, 0.016), (4, 0.015), (16, 0.014))}
-    g = sens.t4_gap(sweep15(prefill, decode), t4_speedups({1: 2.0, 4: 1.8, 16: 1.9}),
-                    pd.Series({"a": 1.0, "b": 1.0}), named(a="A", b="B"), batches=[1, 4, 16],
-                    t4_flop_per_s=65e12)
+    g = t4_gap_at_1_4_16(4.0)
     assert g.narrow and g.only == ["A", "B"] and not g.widen
 
 
