@@ -332,3 +332,18 @@ def test_certified_gap_is_relative_to_the_lower_bound() -> None:
     exact = pt.solve_fast(_unit_problem([0, 0, 0, 0], [0.375, 0.3125, 0.1875, 0.125],
                                         [1, 1, 1, 1], [1.0], 100.0))
     assert exact.gap == pytest.approx(0.0, abs=1e-12)
+
+
+def test_milp_respects_each_dimms_capacity(rng: np.random.Generator) -> None:
+    """The same small instance with DIMMs just large enough for half the cold neurons each:
+    the MILP's placement fits every DIMM."""
+    base = make_problem(rng, n_layers=2, per_layer=100, n_dimms=2, budget_frac=0.2)
+    total = float(base.count @ base.neuron_bytes[base.layer])
+    tight = pt.PartitionProblem(**{**_fields(base),
+                                   "dimm_budget_bytes": 0.42 * total})
+    p = pt.bucket_problem(tight, 4)
+    milp = pt.solve_milp(p, time_limit_s=30.0, mip_rel_gap=1e-6)
+    cost = pt.evaluate(p, milp.assignment)
+    assert cost.feasible
+    assert np.all(cost.dimm_bytes <= 0.42 * total * (1 + 1e-9))
+    assert cost.dimm_bytes.sum() >= 0.8 * total * (1 - 1e-9)  # the GPU holds at most 20 %
