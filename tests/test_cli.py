@@ -318,15 +318,15 @@ def test_listings_convert_to_display_units_by_hand() -> None:
     rows = {r["slug"]: r for r in cli.model_rows()}
     assert rows["llama2_70b"]["fp16_GB"] == pytest.approx(68_976_648_192 * 2 / 1e9)
     assert rows["llama2_70b"]["parameters_B"] == pytest.approx(68.976648192)
-    dimms = {d["slug"]: d for d in cli.hardware_rows("paper")["dimms"]}
+    hardware = {kind: {r["slug"]: r for r in entries}
+                for kind, entries in cli.hardware_rows("paper").items()}
+    dimms, gpus, hosts = hardware["dimms"], hardware["gpus"], hardware["hosts"]
     assert dimms["ddr4_3200_ndp"]["ranks_pin_bandwidth_GBps"] == pytest.approx(102.4)
     assert dimms["ddr4_3200_ndp"]["capacity_GiB"] == pytest.approx(32.0)
-    gpus = {g["slug"]: g for g in cli.hardware_rows("paper")["gpus"]}
     assert gpus["rtx_4090"]["fp16_TFLOPS"] == pytest.approx(
         io.load_gpu("rtx_4090", "paper").fp16_flop_per_s / 1e12)
     assert 100 < gpus["rtx_4090"]["fp16_TFLOPS"] < 400
     # i9-13900K: 2 channels × DDR5-5600 × 8 bytes = 89.6 GB/s
-    hosts = {h["slug"]: h for h in cli.hardware_rows("paper")["hosts"]}
     assert hosts["i9_13900k"]["dram_bandwidth_GBps"] == pytest.approx(2 * 5600e6 * 8 / 1e9)
     assert cli._short_name("x" * 34) == "x" * 34
     assert cli._short_name("x" * 40) == "x" * 31 + "..."
