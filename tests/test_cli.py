@@ -420,6 +420,19 @@ def test_estimate_rate_is_calls_over_elapsed_seconds(monkeypatch) -> None:
     assert 100 < cli.bench_estimate_per_s() <= 200
 
 
+def test_sweeps_timer_runs_every_sweep_and_reads_elapsed_seconds(monkeypatch) -> None:
+    """`sweeps_s` runs the four sweeps of the sensitivity and cost chapters once each; with each
+    stubbed to sleep 10 ms it reads at least 40 ms, and not a clock reading."""
+    import time
+
+    from hermes_model import cli
+
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "sweep_frames", lambda f: (ran.append(f), time.sleep(0.01)))
+    assert 0.04 <= cli.bench_sweeps_s() < 5
+    assert ran == ["14", "15", "17", "bands"]
+
+
 def test_positive_float_refuses_zero() -> None:
     import argparse
 

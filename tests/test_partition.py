@@ -347,3 +347,17 @@ def test_milp_respects_each_dimms_capacity(rng: np.random.Generator) -> None:
     assert cost.feasible
     assert np.all(cost.dimm_bytes <= 0.42 * total * (1 + 1e-9))
     assert cost.dimm_bytes.sum() >= 0.8 * total * (1 - 1e-9)  # the GPU holds at most 20 %
+
+
+def test_fast_solver_straddling_class_counts_its_whole_neurons_in_the_load() -> None:
+    """Three neurons of f = 1/2, two of 3/8, one of 1/4 (F = 5/2, crossing 5/4): the crossing
+    falls after two whole neurons of the first class (load 1), so the rest, 1/4, is filled
+    exactly by the 1/4 neuron: cost 5/4, the brute-force optimum. A third 1/2 neuron would cost
+    3/2, one of 3/8 cost 11/8."""
+    p = _unit_problem([0, 0, 0], [0.5, 0.375, 0.25], [3, 2, 1], [1.0], 100.0)
+    brute = min(max(g, 2.5 - g) for g in (0.5 * a + 0.375 * b + 0.25 * c
+                                          for a in range(4) for b in range(3) for c in range(2)))
+    assert brute == 1.25
+    sol = pt.solve_fast(p)
+    assert sol.cost.objective_s == pytest.approx(brute)
+    assert sol.assignment.gpu_count.tolist() == [2, 0, 1]
