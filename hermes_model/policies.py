@@ -33,7 +33,10 @@ Operator mapping (digest §5.3, §9):
   for identical layers), on the frequencies of `hermes_model.sparsity`.
 * ``hermes-host`` (PowerInfer-like): the same split with the host CPU, at host DRAM bandwidth, in
   place of the DIMM pool; attention on the GPU with the KV cache there, so attention and the
-  projection cross no link: two synchronisations per block, four per layer.
+  projection cross no link: two synchronisations per block, four per layer. With
+  ``host_kv_on_gpu`` off (PowerInfer's own placement) the KV cache is in host DRAM and attention
+  runs on the CPU at host rates; the GPU's whole budget holds hot neurons, and the attention
+  output crosses PCIe to the GPU's projection: five synchronisations per layer.
 * ``hermes-base``: NDP-DIMMs without sparsity: whole layers on the GPU while they fit, the others
   entirely on the DIMMs (the projection's and the MLP's partial sums all-reduced over DIMM-link);
   attention always on the DIMMs.
@@ -244,6 +247,12 @@ class Assumptions:
     host_prefill_on_cpu : bool
         Hermes-host is PowerInfer-like: its hybrid engine computes the cold neurons on the CPU
         for the prompt too (True); False streams them to the GPU as Hermes does.
+    host_kv_on_gpu : bool
+        Hermes-host keeps the KV cache on the GPU and runs attention there (True, as llama.cpp
+        offloads it with the layers); False: in host DRAM, as PowerInfer does ("KV cache stays
+        in CPU memory", digest §14.1): attention on the CPU at host rates, the GPU's whole
+        budget for hot neurons, the attention output copied to the GPU's projection each
+        layer. Only Hermes-host reads it.
     accelerate_pinned : bool
         Accelerate copies from pageable memory (False): `PAGEABLE_COPY_FRAC` of the link.
     dejavu_predictor_rank : int
@@ -272,6 +281,7 @@ class Assumptions:
     ndp_overlap: bool = True
     offload_resident: bool = False
     host_prefill_on_cpu: bool = True
+    host_kv_on_gpu: bool = True
     accelerate_pinned: bool = False
     dejavu_predictor_rank: int = 1024
     dejavu_head_density: float = 1.0
@@ -360,7 +370,11 @@ class Unstated:
     `label` names it in a few plain words (the book's text, beside the field name); `reason`
     gives the range's grounds in full. `low` and `high` are the range's pessimistic and
     optimistic ends (the one expected to give fewer tokens/s, and more), not its smaller and
-    larger value: ``gpu_workspace_frac`` runs from low 0.20 to high 0.05.
+    larger value: ``gpu_workspace_frac`` runs from low 0.20 to high 0.05. Where the better end
+    depends on the run (``host_kv_on_gpu``: the KV cache on the CPU costs Hermes-host tokens/s at
+    batch 1 and gains at batch 16), `low` is the end lower at batch 1, where most of the paper's
+    bars are; :func:`tokens_per_s_band` runs both ends and takes the minimum and maximum, so the
+    band does not depend on which end is called which.
     """
 
     name: str
@@ -451,6 +465,15 @@ UNSTATED: Final[tuple[Unstated, ...]] = (
              policies=(Policy.HERMES_HOST,),
              reason="Hermes-host's prefill: cold neurons on the CPU as PowerInfer's hybrid engine "
                     "does, or streamed to the GPU"),
+    Unstated(name="host_kv_on_gpu",
+             label="Hermes-host's KV cache and attention on the GPU or the CPU",
+             default=True, low=False, high=True,
+             policies=(Policy.HERMES_HOST,),
+             reason="Hermes-host 'follows the configuration in [53]' and does not say where its "
+                    "KV cache lives: on the GPU, as llama.cpp offloads it with the layers (True), "
+                    "or in CPU memory with attention on the CPU, as PowerInfer keeps it (False; "
+                    "the GPU's whole budget then holds hot neurons). False gives fewer tokens/s "
+                    "at batch 1 on all six models, more at batch 16; the band takes both ends"),
     Unstated(name="accelerate_pinned",
              label="Accelerate's copies from pinned or pageable memory",
              default=False, low=False, high=True,
@@ -959,6 +982,12 @@ def _kv_bytes(model: ModelSpec, batch: int, prompt_len: int, gen_len: int, dtype
     return batch * (prompt_len + gen_len) * shapes.kv_cache_bytes_per_token(model, dtype)
 
 
+def _kv_on_host(policy: Policy, o: Assumptions) -> bool:
+    """Whether `policy` keeps the KV cache in host DRAM and attends there: Hermes-host with
+    ``host_kv_on_gpu`` off, no other policy."""
+    return policy == Policy.HERMES_HOST and not o.host_kv_on_gpu
+
+
 def _common_checks(policy: Policy, model: ModelSpec, system: SystemSpec, batch: int,
                    prompt_len: int, gen_len: int, o: Assumptions) -> str:
     """The reason a configuration cannot run, or an empty string (capacity in GiB)."""
@@ -982,6 +1011,13 @@ def _common_checks(policy: Policy, model: ModelSpec, system: SystemSpec, batch: 
         if need + kv > have:
             return (f"weights and KV cache need {_gib(need + kv)}, {system.n_gpus} GPU(s) "
                     f"hold {_gib(have)} after the workspace")
+    elif _kv_on_host(policy, o):
+        # Hermes-host with PowerInfer's placement: the KV cache shares host DRAM with the
+        # weights, and the GPU holds none of it.
+        have = system.host.dram_capacity_bytes
+        if need + kv > have:
+            return (f"weights and KV cache need {_gib(need + kv)}, host memory has "
+                    f"{_gib(have)}")
     else:
         have = system.host.dram_capacity_bytes
         if need > have:
@@ -1033,26 +1069,42 @@ def _prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch
 
 def _hybrid_prefill_s(model: ModelSpec, sh: _Shape, r: _Rates, o: Assumptions, *, batch: int,
                       prompt_len: int, gpu_hot_bytes: float, sync_s: float,
-                      qkv_sync_s: float) -> float:
+                      qkv_sync_s: float, kv_on_host: bool = False,
+                      attn_sync_s: float = 0.0) -> float:
     """PowerInfer's hybrid prefill: per layer the GPU computes its resident neurons and the
     projection for every prompt token while the CPU computes the cold ones (the union of the
     prompt's tokens is dense), then they exchange the hidden states (two syncs per block):
     each block's input to the CPU (`sync_s`, the prompt's hidden states) and its partial sums
-    back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`). The LM head runs where decode runs it: on the GPU, or on the CPU
-    when ``lm_head_on_gpu`` is off."""
+    back, the QKV block's being q/k/v (`qkv_sync_s`, as in decode's `_sync_plan`). The LM head
+    runs where decode runs it: on the GPU, or on the CPU when ``lm_head_on_gpu`` is off.
+
+    Causal attention (:math:`2 H d_h P (P+1)` FLOP per sequence) is in the GPU side's roofline,
+    or with `kv_on_host` (``host_kv_on_gpu`` off) in the CPU side's, which then also writes the
+    prompt's KV cache into host DRAM (``b P`` tokens' K and V), and the attention output
+    crosses to the GPU's projection once a layer (`attn_sync_s`)."""
     tokens = batch * prompt_len
     e = shapes.dtype_bytes(o.dtype)
     gpu_bytes = gpu_hot_bytes + sh.proj_bytes
     cold_bytes = sh.qkv_bytes + sh.mlp_bytes - gpu_hot_bytes
     attn_flop = 2.0 * batch * model.n_heads * model.head_dim * prompt_len * (prompt_len + 1)
-    gpu = (max((2.0 * tokens * gpu_bytes / e + attn_flop) / r.gpu_flops, gpu_bytes / r.gpu_bw)
-           + KERNELS_DENSE_LAYER * r.t0)
-    cpu = (max(2.0 * tokens * cold_bytes / e / r.host_flops, cold_bytes / r.host_bw)
-           + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
+    if not kv_on_host:
+        gpu = (max((2.0 * tokens * gpu_bytes / e + attn_flop) / r.gpu_flops,
+                   gpu_bytes / r.gpu_bw)
+               + KERNELS_DENSE_LAYER * r.t0)
+        cpu = (max(2.0 * tokens * cold_bytes / e / r.host_flops, cold_bytes / r.host_bw)
+               + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
+    else:
+        kv_write = tokens * sh.kv_layer_token
+        gpu = (max(2.0 * tokens * gpu_bytes / e / r.gpu_flops, gpu_bytes / r.gpu_bw)
+               + (KERNELS_DENSE_LAYER - 1) * r.t0)
+        cpu = (max((2.0 * tokens * cold_bytes / e + attn_flop) / r.host_flops,
+                   (cold_bytes + kv_write) / r.host_bw)
+               + (KERNELS_QKV + KERNELS_MLP - 2) * r.host_t0)
     head = (_gemv_s(sh.lm_head_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
             if o.lm_head_on_gpu else _gemv_s(sh.lm_head_bytes, batch, r.host_bw, r.host_flops,
                                              o.dtype))
-    return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_sync_s) + head)
+    return float(model.n_layers * (max(gpu, cpu) + 3 * sync_s + qkv_sync_s + attn_sync_s)
+                 + head)
 
 
 # ------------------------------------------------------------------------------- policies
@@ -1161,7 +1213,11 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     e = shapes.dtype_bytes(o.dtype)
     resident = ((sh.proj_bytes * model.n_layers if o.projection_on_gpu else 0.0)
                 + (sh.lm_head_bytes if o.lm_head_on_gpu else 0.0))
-    kv_gpu = 0.0 if ndp_side else _kv_bytes(model, batch, prompt_len, gen_len, o.dtype)
+    # Hermes-host's KV cache takes GPU memory from the hot neurons, unless it is in host DRAM
+    # (``host_kv_on_gpu`` off, PowerInfer's placement); Hermes' is on the DIMMs.
+    kv_host = _kv_on_host(policy, o)
+    kv_gpu = (0.0 if ndp_side or kv_host
+              else _kv_bytes(model, batch, prompt_len, gen_len, o.dtype))
     budget = _gpu_weight_budget(model, system, o) - resident - kv_gpu
     if budget < 0:
         return _unsupported(policy, model, batch, prompt_len, gen_len,
@@ -1192,6 +1248,12 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     ctx = _contexts(prompt_len, gen_len)
     if ndp_side:
         att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=system.n_dimms)
+    elif kv_host:
+        # The CPU reads the KV cache from host DRAM and computes QK and PV (2 FLOP per MAC) at
+        # the cold side's rates; no GPU kernel.
+        kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
+        att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
+        att = np.maximum(kv_layer / r.host_bw, 2.0 * att_mac / r.host_flops)
     else:
         kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
         att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
@@ -1219,6 +1281,16 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     if not ndp_side:  # Hermes-host merges, adds the residual and norms on the GPU: one kernel
         fc += r.t0
     comm += proj_sync
+    if kv_host:
+        # Attention on the CPU: its output (b x H x d_h values) crosses PCIe to the GPU's
+        # projection, one more copy a layer. The QKV block's exchange keeps its cost: the CPU
+        # still gets the block's input (b x d) from the GPU, and q/k/v partial sums
+        # (b x (H + 2 H_kv) x d_h) still cross once, now the GPU's to the CPU, where q/k/v meet
+        # the KV cache, instead of the CPU's to the GPU. Both copies then run GPU to CPU, but
+        # they are serial (the partial sums follow the GPU's share) and the link's bandwidth is
+        # per direction: the same bytes in the same two copies, the same time.
+        comm += float(_copy_s(batch * model.n_heads * model.head_dim * e, r.link_bw,
+                              r.link_lat))
     # Merges and norms on the cold side: read/write the partial sums and the residual.
     merge_bw = r.dimm_stream_bw * system.n_dimms if ndp_side else r.gpu_bw
     others = 4.0 * vec * 3 / merge_bw
@@ -1257,12 +1329,14 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     else:
         streamed += sh.proj_bytes if o.projection_on_gpu else 0.0
     if ndp_side or not o.host_prefill_on_cpu:
+        # The GPU computes the whole prompt; a KV cache kept off the GPU (Hermes' on the DIMMs,
+        # Hermes-host's in host DRAM) is uploaded against the weight stream.
         prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                              streamed_layer_bytes=streamed, link_bw=r.link_bw,
                              overlap=o.prefill_overlap,
                              extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes,
                              upload_layer_bytes=batch * prompt_len * sh.kv_layer_token
-                             * (1.0 if ndp_side else 0.0))
+                             * (1.0 if ndp_side or kv_host else 0.0))
     else:
         prefill = _hybrid_prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                                     gpu_hot_bytes=cached_layer, sync_s=float(
@@ -1270,7 +1344,11 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
                                                 r.link_bw, r.link_lat)),
                                     qkv_sync_s=float(_copy_s(
                                         prompt_len * _qkv_vector_bytes(model, batch, o.dtype),
-                                        r.link_bw, r.link_lat)))
+                                        r.link_bw, r.link_lat)),
+                                    kv_on_host=kv_host,
+                                    attn_sync_s=float(_copy_s(
+                                        batch * prompt_len * model.n_heads * model.head_dim * e,
+                                        r.link_bw, r.link_lat)) if kv_host else 0.0)
     total_load = tq.total_load + tm.total_load
     details = {"gpu_hot_bytes": L * hot_layer, "gpu_cached_bytes": L * cached_layer,
                "gpu_resident_bytes": L * cached_layer + resident,

@@ -663,7 +663,7 @@ def test_dimm_cycles_per_op_range_ends(data: Path) -> None:
 def test_unstated_labels() -> None:
     """(35) Every unstated parameter has a short label of plain words (the book's text)."""
     labels = {p.name: p.label for p in policies.UNSTATED}
-    assert len(set(labels.values())) == len(labels) == 17
+    assert len(set(labels.values())) == len(labels) == 18
     assert all(0 < len(label.split()) <= 14 and "_" not in label for label in labels.values())
     assert labels["link_bandwidth_scale"] == "the paper's PCIe figure read per direction or for both"
 

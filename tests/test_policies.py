@@ -1525,3 +1525,238 @@ def test_dejavu_head_density_bounds():
     assert Assumptions(dejavu_head_density=1.0).dejavu_head_density == 1.0
     with pytest.raises(ValueError, match=r"dejavu_head_density must be in \(0, 1\], got 0"):
         Assumptions(dejavu_head_density=0.0)
+
+
+# ------------------------------------------- Hermes-host's KV cache in host DRAM (host_kv_on_gpu)
+
+
+def _kv_total(model, b, p, g):
+    """The whole run's KV cache, by hand: b·(P+g) tokens × 2 (K, V) × L × H_kv × d_h × 2 B."""
+    return b * (p + g) * 2 * model.n_layers * model.n_kv_heads * model.head_dim * 2
+
+
+@pytest.mark.parametrize(("slug", "batch", "tokens_per_s", "prefill_s"), [
+    # Hermes-host at the package's defaults before host_kv_on_gpu existed (commit e1ceb7a;
+    # OPT-13B's is the 87.64 tokens/s of book/end_to_end.ipynb's batch-1 chart)
+    ("opt_13b", 1, 87.64073215109147, 0.3090417419042162),
+    ("llama2_70b", 1, 2.832142657045826, 12.742523072876393),
+    ("falcon_40b", 4, 14.119003797094756, 26.549636500031614),
+    ("opt_66b", 16, 7.601513366098949, 210.16197538267983),
+    ("llama2_13b", 16, 127.38981520732666, 10.54241555422469),
+])
+def test_host_kv_on_gpu_default_keeps_every_number(system, inputs, slug, batch, tokens_per_s,
+                                                   prefill_s):
+    """The default (KV cache on the GPU) is the placement the package always modelled: the
+    numbers are those it gave before the field existed, and equal to setting it explicitly."""
+    assert Assumptions().host_kv_on_gpu is True
+    m = io.load_model(slug)
+    e = policies.estimate("hermes-host", m, system, batch=batch, options=opts(inputs, slug))
+    explicit = policies.estimate("hermes-host", m, system, batch=batch,
+                                 options=opts(inputs, slug, host_kv_on_gpu=True))
+    assert e == explicit
+    assert e.tokens_per_s == pytest.approx(tokens_per_s, rel=1e-12)
+    assert e.prefill_s == pytest.approx(prefill_s, rel=1e-12)
+
+
+@pytest.mark.parametrize(("slug", "b"), [("opt_66b", 16), ("llama2_13b", 8)])
+def test_host_kv_off_the_gpu_frees_its_bytes_for_hot_neurons(system, inputs, slug, b):
+    """With the KV cache in host DRAM the GPU caches exactly the KV cache's bytes more (the
+    budget binds in both placements), and its resident bytes fill 90 % of the GPU."""
+    m = io.load_model(slug)
+    p, g = 128, 16
+    sh = policies._shape(m, "fp16")
+    run = {f: policies.estimate("hermes-host", m, system, batch=b, prompt_len=p, gen_len=g,
+                                options=opts(inputs, slug, host_kv_on_gpu=f))
+           for f in (True, False)}
+    kv = _kv_total(m, b, p, g)
+    assert kv > 5e8
+    assert run[False].details["gpu_cached_bytes"] < m.n_layers * (sh.qkv_bytes + sh.mlp_bytes)
+    assert (run[False].details["gpu_cached_bytes"] - run[True].details["gpu_cached_bytes"]
+            == pytest.approx(kv, rel=1e-9))
+    assert run[False].details["gpu_resident_bytes"] == pytest.approx(
+        0.9 * system.gpu.memory_bytes, rel=1e-12)
+
+
+@pytest.mark.parametrize("host_tflops", [None, 0.2])
+def test_host_kv_decode_attention_on_the_cpu_by_hand(system, inputs, host_tflops):
+    """KV cache in host DRAM: a layer's decode attention is the CPU's roofline, the KV read
+    (b·2·H_kv·d_h·2 bytes per position) at host bandwidth against 2 FLOP per MAC of QK and PV
+    (2·b·H·d_h MACs per position) at host FLOP/s, no kernel overhead; summed over P+1 … P+g.
+    On the paper's host it reads; on a host of 0.2 TFLOP/s peak it computes (LLaMA2-70B:
+    8 FLOP a KV byte)."""
+    model = io.load_model("llama2_70b")
+    if host_tflops is not None:
+        system = dataclasses.replace(system, host=dataclasses.replace(
+            system.host, flop_per_s=host_tflops * 1e12))
+    o = opts(inputs, "llama2_70b", host_kv_on_gpu=False)
+    b, p, g = 2, 100, 6
+    bw, flops = system.host.achievable_bandwidth_bytes_per_s, system.host.achievable_flop_per_s
+    want, read_bound = 0.0, []
+    for ctx in range(p + 1, p + g + 1):
+        read = b * 2 * model.n_kv_heads * model.head_dim * 2 * ctx / bw
+        comp = 2 * (2 * b * model.n_heads * model.head_dim * ctx) / flops
+        read_bound.append(read > comp)
+        want += model.n_layers * max(read, comp)
+    assert set(read_bound) == {host_tflops is None}
+    e = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=g,
+                          options=o)
+    assert e.breakdown_s["attention"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(("slug", "batch"), [("llama2_70b", 1), ("falcon_40b", 4)])
+def test_host_kv_adds_one_attention_output_copy_a_layer(system, inputs, slug, batch):
+    """Attention on the CPU: its output (b·H·d_h values) crosses PCIe to the GPU's projection
+    once a layer, one copy more than with the KV cache on the GPU. The QKV block's exchange
+    costs the same (its input to the CPU, q/k/v partial sums across), so with both blocks set
+    by the CPU a layer's communication is the default's four copies plus that one."""
+    gen = 8
+    model = io.load_model(slug)
+    e = policies.estimate("hermes-host", model, system, batch=batch, prompt_len=64, gen_len=gen,
+                          options=opts(inputs, slug, host_kv_on_gpu=False))
+    assert e.details["qkv_cold_bound"] == e.details["mlp_cold_bound"] == 1.0
+    link = system.host_link
+    attn_out = (link.latency_s
+                + batch * model.n_heads * model.head_dim * 2 / link.achievable_bandwidth_bytes_per_s)
+    layer = (_sync_s(system, model, batch) + _qkv_sync_s(system, model, batch)
+             + 2 * _sync_s(system, model, batch) + attn_out)
+    assert e.breakdown_s["communication"] / gen == pytest.approx(
+        model.n_layers * layer + _head_io_s(system, model, batch), rel=1e-9)
+
+
+def _hybrid_prefill_host_kv_hand(model, sh, r, *, b, p, hot, sync, qkv_sync, attn_sync):
+    """`_hybrid_prefill_s` with the KV cache in host DRAM, written out from its docstring: the
+    GPU side without attention (5 kernels), the CPU side with causal attention's FLOP and the
+    prompt's KV cache written (b·P tokens); five syncs a layer. Returns (total, gpu, cpu)."""
+    e, tokens = 2, b * p
+    gpu_b, cold = hot + sh.proj_bytes, sh.qkv_bytes + sh.mlp_bytes - hot
+    attn = 2 * b * model.n_heads * model.head_dim * p * (p + 1)
+    kv_write = tokens * 2 * model.n_kv_heads * model.head_dim * 2
+    gpu = max(2 * tokens * gpu_b / e / r.gpu_flops, gpu_b / r.gpu_bw) + 5 * r.t0
+    cpu = (max((2 * tokens * cold / e + attn) / r.host_flops, (cold + kv_write) / r.host_bw)
+           + 3 * r.host_t0)
+    head = max(sh.lm_head_bytes / r.gpu_bw, 2 * b * sh.lm_head_bytes / e / r.gpu_flops) + r.t0
+    total = model.n_layers * (max(gpu, cpu) + 3 * sync + qkv_sync + attn_sync) + head
+    return total, gpu, cpu
+
+
+@pytest.mark.parametrize(("b", "p", "hot_frac", "bound"), [
+    (1, 1, 1.0, "gpu-bw"), (4, 128, 1.0, "gpu-flop"), (1, 1, 0.0, "cpu-bw"),
+    (2, 64, 0.5, "cpu-flop")])
+def test_host_kv_hybrid_prefill_by_hand(system, inputs, b, p, hot_frac, bound):
+    """KV cache in host DRAM, hybrid prefill, in each regime (which side, memory- or
+    compute-bound): causal attention leaves the GPU side (one kernel fewer) for the CPU side's
+    roofline, which also writes the prompt's KV cache into host DRAM; the attention output
+    crosses to the GPU once a layer."""
+    model = io.load_model("opt_66b")
+    o = opts(inputs, "opt_66b", host_kv_on_gpu=False)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    hot = hot_frac * (sh.qkv_bytes + sh.mlp_bytes)
+    want, gpu, cpu = _hybrid_prefill_host_kv_hand(model, sh, r, b=b, p=p, hot=hot, sync=3e-4,
+                                                  qkv_sync=4e-4, attn_sync=5e-4)
+    side, kind = bound.split("-")
+    assert (gpu > cpu) == (side == "gpu")
+    ridge = r.gpu_flops / r.gpu_bw if side == "gpu" else r.host_flops / r.host_bw
+    assert (b * p > ridge) == (kind == "flop")  # FLOP per weight byte: one per token
+    got = policies._hybrid_prefill_s(model, sh, r, o, batch=b, prompt_len=p, gpu_hot_bytes=hot,
+                                     sync_s=3e-4, qkv_sync_s=4e-4, kv_on_host=True,
+                                     attn_sync_s=5e-4)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_host_kv_prefill_of_an_estimate_by_hand(system, inputs):
+    """Hermes-host with the KV cache in host DRAM: the hybrid prefill caches the whole budget
+    (no KV cache on the GPU) and syncs the prompt's hidden states, q/k/v and attention output.
+    Streamed to the GPU (host_prefill_on_cpu off), the GPU computes all and uploads the prompt's
+    KV cache against the weight stream, as Hermes does: OPT-13B at batch 8 with a 512-token
+    prompt uploads more than it streams, so the upload sets the first layer's fill."""
+    model = io.load_model("opt_66b")
+    b, p, g, e = 2, 64, 8, 2
+    o = opts(inputs, "opt_66b", host_kv_on_gpu=False)
+    sh, r = policies._shape(model, "fp16"), policies._rates(model, system, o)
+    est = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=g,
+                            options=o)
+    hot = est.details["gpu_cached_bytes"] / model.n_layers
+    assert hot == pytest.approx(_hermes_budget_hand(system, model, sh) / model.n_layers,
+                                rel=1e-12)
+    tokens = b * p
+    want, _, _ = _hybrid_prefill_host_kv_hand(
+        model, sh, r, b=b, p=p, hot=hot, sync=_link_copy_s(r, tokens * model.d_model * e),
+        qkv_sync=_link_copy_s(r, tokens * (model.n_heads + 2 * model.n_kv_heads)
+                              * model.head_dim * e),
+        attn_sync=_link_copy_s(r, tokens * model.n_heads * model.head_dim * e))
+    assert est.prefill_s == pytest.approx(want, rel=1e-12)
+    m13 = io.load_model("opt_13b")
+    b, p = 8, 512
+    o = opts(inputs, "opt_13b", host_kv_on_gpu=False, host_prefill_on_cpu=False)
+    sh, r = policies._shape(m13, "fp16"), policies._rates(m13, system, o)
+    st = policies.estimate("hermes-host", m13, system, batch=b, prompt_len=p, gen_len=g,
+                           options=o)
+    streamed = sh.qkv_bytes + sh.mlp_bytes - st.details["gpu_cached_bytes"] / m13.n_layers
+    upload = b * p * 2 * m13.n_kv_heads * m13.head_dim * 2
+    assert 0 < streamed < upload
+    assert st.prefill_s == pytest.approx(
+        _prefill_hand(m13, sh, r, b=b, p=p, streamed=streamed, upload=upload), rel=1e-12)
+
+
+@pytest.mark.parametrize("pol", [p for p in Policy if p != Policy.HERMES_HOST])
+def test_only_hermes_host_reads_host_kv_on_gpu(system, inputs, pol):
+    """Hermes keeps its KV cache on the DIMMs, Hermes-base too, the others on the GPU: the
+    flag changes none of their estimates (OPT-66B at batch 1 and 16)."""
+    m = io.load_model("opt_66b")
+    for b in (1, 16):
+        on, off = (policies.estimate(pol, m, system, batch=b,
+                                     options=opts(inputs, "opt_66b", host_kv_on_gpu=f))
+                   for f in (True, False))
+        assert on == off
+
+
+def test_host_kv_capacity_moves_from_the_gpu_to_host_dram(system, inputs):
+    """KV cache in host DRAM: weights and KV cache must fit host memory together (one byte
+    short is N.P., exactly enough runs), and the GPU need not hold the KV cache. KV cache on
+    the GPU: the host holds only the weights, and a KV cache larger than the GPU's 90 % is
+    N.P. (OPT-13B at batch 128: 25 GiB)."""
+    m = io.load_model("opt_13b")
+    need = shapes.weight_bytes(m, "fp16")
+    kv = _kv_total(m, 1, 128, 128)
+    for dram, ok_host, ok_gpu in ((need + kv, True, True), (need + kv - 1.0, False, True)):
+        s = dataclasses.replace(system, host=dataclasses.replace(system.host,
+                                                                 dram_capacity_bytes=dram))
+        off = policies.estimate("hermes-host", m, s, options=opts(inputs, "opt_13b",
+                                                                  host_kv_on_gpu=False))
+        on = policies.estimate("hermes-host", m, s, options=opts(inputs, "opt_13b"))
+        assert (off.supported, on.supported) == (ok_host, ok_gpu)
+        if not ok_host:
+            assert off.reason.startswith("weights and KV cache need 24.1 GiB, host memory has "
+                                         "24.1 GiB")
+    big = {f: policies.estimate("hermes-host", m, system, batch=128,
+                                options=opts(inputs, "opt_13b", host_kv_on_gpu=f))
+           for f in (True, False)}
+    assert _kv_total(m, 128, 128, 128) > 0.9 * system.gpu.memory_bytes
+    assert not big[True].supported and "the KV cache needs 25.0 GiB" in big[True].reason
+    assert big[False].supported
+    # the other policies keep their KV cache where they did: Accelerate's on the GPU
+    acc = policies.estimate("accelerate", m, system, batch=128,
+                            options=opts(inputs, "opt_13b", host_kv_on_gpu=False))
+    assert not acc.supported and "the KV cache needs 25.0 GiB" in acc.reason
+
+
+def test_host_kv_on_gpu_is_unstated_with_a_batch_dependent_better_end(system, inputs):
+    """The range's low end (KV cache in host DRAM) gives fewer tokens/s at batch 1 on the six
+    models of Figs. 9-10, more at batch 16; the band runs both ends, so at batch 16 it still
+    reaches the low end's higher value."""
+    (p,) = [u for u in policies.UNSTATED if u.name == "host_kv_on_gpu"]
+    assert (p.default, p.low, p.high, p.policies) == (True, False, True, (Policy.HERMES_HOST,))
+    assert p.default == Assumptions().host_kv_on_gpu and "PowerInfer" in p.reason
+    for slug in ("opt_13b", "opt_30b", "opt_66b", "llama2_13b", "llama2_70b", "falcon_40b"):
+        m = io.load_model(slug)
+        for b, low_is_lower in ((1, True), (16, False)):
+            low, high = (policies.estimate("hermes-host", m, system, batch=b,
+                                           options=opts(inputs, slug, host_kv_on_gpu=v))
+                         .tokens_per_s for v in (p.low, p.high))
+            assert (low < high) is low_is_lower, (slug, b)
+    m = io.load_model("llama2_13b")
+    band = policies.tokens_per_s_band("hermes-host", m, system, batch=16,
+                                      options=opts(inputs, "llama2_13b"))
+    low_end, high_end = band.one_at_a_time["host_kv_on_gpu"]
+    assert low_end > high_end == band.default
+    assert band.low <= band.default < low_end <= band.high
