@@ -1250,10 +1250,10 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=system.n_dimms)
     elif kv_host:
         # The CPU reads the KV cache from host DRAM and computes QK and PV (2 FLOP per MAC) at
-        # the cold side's rates; no GPU kernel.
+        # the cold side's rates, one CPU operation (its overhead, as each cold block's pays).
         kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
         att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
-        att = np.maximum(kv_layer / r.host_bw, 2.0 * att_mac / r.host_flops)
+        att = np.maximum(kv_layer / r.host_bw, 2.0 * att_mac / r.host_flops) + r.host_t0
     else:
         kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
         att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
