@@ -48,11 +48,11 @@ def _placed(bound: list[str]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("gpu_flop", "gap"), [
-    (15e12, "an order of magnitude above the others"),
-    (300e12, "two orders of magnitude above the others"),
-    (5e12, "5 times as high as the others'"),
-    (2e16, "four orders of magnitude above the others"),
-    (2e17, "200000 times as high as the others'"),
+    (15e12, "an order of magnitude above the host's and the NDP-DIMMs'"),
+    (300e12, "two orders of magnitude above the host's and the NDP-DIMMs'"),
+    (5e12, "5 times as high as the host's and the NDP-DIMMs'"),
+    (2e16, "four orders of magnitude above the host's and the NDP-DIMMs'"),
+    (2e17, "200000 times as high as the host's and the NDP-DIMMs'"),
 ])
 def test_roof_text_gap(gpu_flop: float, gap: str) -> None:
     text = chapter.roof_text(_tiers(gpu_flop), _steps(1.0), _placed(["memory"]))["roof_txt"]
@@ -225,3 +225,33 @@ def test_compute_bound_batches_every_step_within_the_paper_batches() -> None:
     assert result.glue["only_dimms_txt"] == (
         "Only the NDP-DIMMs, whose core is small next to its bandwidth, turn compute-bound at "
         "batch sizes the paper uses (up to 16)")
+
+
+def test_pcie_reading_txt(paper: dict[str, tuple[Tier, ...]]) -> None:
+    # the paper's 64 GB/s is PCIe 4.0 x16's two directions together; one direction is
+    # 16 GT/s x 16 lanes x 128/130 / 8 = 31.5 GB/s
+    ds_pcie_GBps = 16 * 16 * 128 / 130 / 8
+    assert paper["paper"][1].bandwidth_label == "paper"
+    assert chapter.pcie_reading_txt(paper, "paper") == (
+        "the paper's figure, which is the link's two directions together, read per direction "
+        f"as the paper uses it; the datasheet gives {ds_pcie_GBps:.1f} GB/s per direction")
+    assert chapter.pcie_reading_txt(paper, "datasheet") == (
+        "the datasheet's rate; the paper's 64 GB/s is the link's two directions together")
+
+
+def test_tier_table_labels(paper: dict[str, tuple[Tier, ...]]) -> None:
+    systems = {p: hm.load_system("hermes_paper", p) for p in ("paper", "datasheet")}
+    table = chapter.tier_table(paper, systems).set_index(["profile", "short"])
+    plain = pd.concat([roofline.roofline_table(ts).assign(profile=p) for p, ts in paper.items()],
+                      ignore_index=True).set_index(["profile", "short"])
+    assert table.index.equals(plain.index)
+    np.testing.assert_array_equal(table["ridge_flop_per_byte"], plain["ridge_flop_per_byte"])
+    # the paper's 64 GB/s, read per direction; the datasheet's per-direction rate keeps its label
+    assert table.loc[("paper", "PCIe"), "bandwidth_label"] == "paper, read per direction"
+    assert table.loc[("datasheet", "PCIe"), "bandwidth_label"] == "datasheet"
+    # the NDP core's peak rests on the derived cycles per operation
+    ndp = [s for s in table.loc["paper"].index if "DIMM" in s]
+    assert ndp and all(table.loc[("paper", s), "flop_label"] == "derived" for s in ndp)
+    changed = (table["flop_label"] != plain["flop_label"]) | (
+        table["bandwidth_label"] != plain["bandwidth_label"])
+    assert changed.sum() == 2 * len(ndp) + 1

@@ -19,9 +19,42 @@ from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.roofline import Tier
 from hermes_model.scorecard import BANDWIDTH_UNITS, short_name
+from hermes_model.specs import SystemSpec
 
 #: The largest batch the paper evaluates (its Fig. 14 and Fig. 15 sweep up to 16).
 PAPER_MAX_BATCH = 16
+
+
+def tier_table(tiers: Mapping[str, Sequence[Tier]],
+               systems: Mapping[str, SystemSpec]) -> pd.DataFrame:
+    """The chapter's table of tiers: `roofline.roofline_table` of each profile, stacked with a
+    ``profile`` column, with two labels made precise.
+
+    The NDP core's peak rests on the cycles of one bit-serial operation, which the catalog marks
+    as derived (worked out in the NDP-DIMM chapter): it is labelled *derived*, not just
+    *assumed*. The paper's PCIe figure is the x16 link's two directions together, which the
+    paper profile reads per direction, as the paper does: it is labelled "paper, read per
+    direction".
+
+    Parameters
+    ----------
+    tiers : mapping
+        Profile → its five tiers, in `roofline.system_tiers` order.
+    systems : mapping
+        Profile → the system the tiers come from (`hermes_model.load_system`).
+    """
+    table = pd.concat([roofline.roofline_table(ts).assign(profile=p) for p, ts in tiers.items()],
+                      ignore_index=True)
+    cycles_derived = {p: systems[p].dimm.sources["ndp_cycles_per_op"].startswith("derived")
+                      for p in tiers}
+    ndp_peak = (table["subsystem"].eq("NDP-DIMM") & table["flop_label"].eq("assumed")
+                & table["profile"].map(cycles_derived))
+    table.loc[ndp_peak, "flop_label"] = "derived"
+    pcie_short = {p: ts[1].short for p, ts in tiers.items()}
+    pcie_paper = (table["short"].eq(table["profile"].map(pcie_short))
+                  & table["bandwidth_label"].eq("paper"))
+    table.loc[pcie_paper, "bandwidth_label"] = "paper, read per direction"
+    return table
 
 
 def roof_text(tiers: Sequence[Tier], steps: pd.DataFrame,
@@ -42,16 +75,19 @@ def roof_text(tiers: Sequence[Tier], steps: pd.DataFrame,
     -------
     dict
         ``roof_txt``: the GPU's peak against the highest of host, one DIMM and the pool (in
-        orders of magnitude when it is at least ten times as high), then either "every diamond
-        sits on a sloped part" ("far left" when the highest intensity is below a tenth of the
-        GPU's and PCIe's ridges) or the tiers on which some step is compute-bound.
+        orders of magnitude when it is at least ten times as high; PCIe shares the GPU's roof),
+        then either "every diamond sits on a sloped part" ("far left" when the highest
+        intensity is below a tenth of the GPU's and PCIe's ridges) or the tiers on which some
+        step is compute-bound.
     """
     gpu_t, pcie_t, host_t, dimm_t, pool_t = tiers
     above = gpu_t.flop_per_s / max(t.flop_per_s for t in (host_t, dimm_t, pool_t))
     orders = int(np.floor(np.log10(above)))
-    roof_gap = ("an order of magnitude above the others" if orders == 1 else
-                f"{['', '', 'two', 'three', 'four'][orders]} orders of magnitude above the others"
-                if 2 <= orders <= 4 else f"{rounded(above, 2):g} times as high as the others'")
+    # PCIe feeds the GPU's own compute, so its roof is the GPU's: compare with the other three
+    others = "the host's and the NDP-DIMMs'"
+    roof_gap = (f"an order of magnitude above {others}" if orders == 1 else
+                f"{['', '', 'two', 'three', 'four'][orders]} orders of magnitude above {others}"
+                if 2 <= orders <= 4 else f"{rounded(above, 2):g} times as high as {others}")
     on_roof = list(dict.fromkeys(placed.loc[placed["bound"] == roofline.COMPUTE, "tier"]))
     far = steps["intensity_flop_per_byte"].max() < 0.1 * min(gpu_t.ridge_flop_per_byte,
                                                              pcie_t.ridge_flop_per_byte)
@@ -246,3 +282,31 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
         f'"more than 15×" for its RTX 4090, is {paper_gap:.1f}× under the paper profile and '
         f"{ds_gap:.1f}× per direction with the datasheets'.")
     return glue
+
+
+def pcie_reading_txt(tiers: Mapping[str, Sequence[Tier]], profile: str) -> str:
+    """What the PCIe tier's bandwidth per direction is under `profile`, for the parenthesis after
+    it: the paper's figure is the x16 link's two directions together, read per direction.
+
+    Parameters
+    ----------
+    tiers : mapping
+        Profile (``paper`` and ``datasheet``) → its five tiers, in `roofline.system_tiers` order.
+    profile : str
+        The profile of the text.
+
+    Returns
+    -------
+    str
+        Under a PCIe bandwidth labelled *paper*: the paper's figure, read per direction, and the
+        datasheet's rate per direction (GB/s, one decimal); otherwise: the datasheet's, and the
+        paper's figure for both directions.
+    """
+    paper_GBps = tiers["paper"][1].bandwidth_bytes_per_s / u.GB
+    ds_GBps = tiers["datasheet"][1].bandwidth_bytes_per_s / u.GB
+    if tiers[profile][1].bandwidth_label == "paper":
+        return ("the paper's figure, which is the link's two directions together, read per "
+                f"direction as the paper uses it; the datasheet gives {ds_GBps:.1f} GB/s per "
+                "direction")
+    return (f"the datasheet's rate; the paper's {paper_GBps:.0f} GB/s is the link's two "
+            "directions together")
