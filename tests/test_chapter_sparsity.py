@@ -43,7 +43,8 @@ def test_measured_table_and_glues() -> None:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(chapter) == (0, 2)  # (failed, attempted): plain and source_text
+    # (failed, attempted): plain, source_text, statement_label, input_source (2), input_origin
+    assert doctest.testmod(chapter) == (0, 6)
 
 
 def test_source_text_drops_private_notes_and_names_models() -> None:
@@ -59,10 +60,78 @@ def test_published_table() -> None:
                               "scope": ["d >= 25", "whole model"],
                               "source": ["Hermes Fig. 4a (digest §4)", "from opt_30b"]})
     table = chapter.published_table(published, NAMES)
-    assert list(table.columns) == ["statistic", "value", "unit", "scope", "source"]
+    assert list(table.columns) == ["statistic", "value", "unit", "scope", "source", "label"]
+    # a statement of Hermes is the paper's, one of another paper published
+    assert table["label"].tolist() == ["paper", "published"]
     assert table["statistic"].tolist() == ["similarity at d ≥ 25", "some new thing"]
     assert table["scope"].tolist() == ["d ≥ 25", "whole model"]
     assert table["source"].tolist() == ["Hermes Fig. 4a", "from OPT-30B"]
+
+
+def test_published_labels_of_the_data() -> None:
+    table = chapter.published_table(io.load_published_sparsity(), NAMES)
+    labels = table.groupby("label")["statistic"].agg(set)
+    assert {"similarity at d = 1", "fixed-partition penalty", "predictor accuracy",
+            "initially hot neurons that change"} <= labels["paper"]
+    assert {"MLP sparsity", "hot share for 80 %"} <= labels["published"]
+    # the paper names no model for its predictor's accuracy
+    assert table.index[table["statistic"] == "predictor accuracy"].tolist() == ["not stated"]
+
+
+def test_input_source_and_origin() -> None:
+    names = {**NAMES, "llama2_13b": "LLaMA2-13B (ReLU-fied)"}
+    assert chapter.input_source("published: PowerInfer Table 1/3 (digest §14)", names) == (
+        "published: PowerInfer Table 1/3")
+    assert chapter.input_source("published: Hermes Fig. 4a; LLaMA-13B >= 0.90", names) == (
+        "paper: Hermes Fig. 4a; LLaMA-13B ≥ 0.90")
+    assert chapter.input_source("borrowed family default from llama2_13b; Hermes Fig. 4a",
+                                names) == "borrowed from LLaMA2-13B; Hermes Fig. 4a"
+    row = {"a_provenance": "published: Hermes Fig. 4a", "b_provenance": "assumed: same as MLP",
+           "c_provenance": "published: PowerInfer §3; 43 %",
+           "d_provenance": "borrowed family default from opt_30b; none for Falcon"}
+    assert [chapter.input_origin(row, k, names) for k in "abcd"] == [
+        "paper", "assumed", "published", "borrowed from OPT-30B"]
+
+
+def _prov(**kw: str) -> dict:
+    keys = ("mlp_density", "hot_share_80", "similarity_d1", "similarity_d10", "similarity_d25")
+    return {f"{k}_provenance": kw.get(k, "published: PowerInfer") for k in keys}
+
+
+def test_borrowing_txt() -> None:
+    names = {"opt_13b": "OPT-13B", "opt_30b": "OPT-30B", "falcon_40b": "Falcon-40B",
+             "llama2_13b": "LLaMA2-13B", "llama3_8b": "LLaMA3-8B"}
+    b = "borrowed family default from "
+    sims = dict.fromkeys(("similarity_d1", "similarity_d10", "similarity_d25"), b + "llama2_13b")
+    inputs = {"opt_13b": _prov(hot_share_80=b + "opt_30b", **sims), "opt_30b": _prov(**sims),
+              "falcon_40b": _prov(hot_share_80=b + "opt_30b; none"),
+              "llama2_13b": _prov(), "llama3_8b": _prov(mlp_density=b + "llama2_13b")}
+    # OPT-13B's hot share from OPT-30B and LLaMA3 from LLaMA2 are of the same family
+    assert chapter.borrowing_txt(inputs, names) == (
+        "from a model of its own family, except that OPT-13B and OPT-30B take their similarities "
+        "from LLaMA2-13B, and Falcon-40B takes its hot share for 80 % from OPT-30B")
+    assert chapter.borrowing_txt({"llama3_8b": inputs["llama3_8b"]}, names) == (
+        "from a model of its own family")
+    one = {"falcon_40b": inputs["falcon_40b"]}
+    assert chapter.borrowing_txt(one, names) == (
+        "from a model of its own family, except that Falcon-40B takes its hot share for 80 % "
+        "from OPT-30B")
+
+
+def test_similarity_source_txt() -> None:
+    published = pd.DataFrame({"model": ["LLaMA-13B, Falcon-40B", "Falcon-40B", "OPT-30B"],
+                              "statistic": ["similarity_d1", "similarity_d1", "hot_share_80"]})
+    fig = "the paper's Fig. 4a, which shows only LLaMA-13B and Falcon-40B"
+    names = {"llama2_13b": "LLaMA2-13B (ReLU-fied)"}
+    borrowed = _prov(similarity_d1="borrowed family default from llama2_13b; x",
+                     similarity_d25="borrowed family default from llama2_13b; y")
+    assert chapter.similarity_source_txt(borrowed, published, names, "LLaMA2-70B (x)") == (
+        f"the values of {fig}: LLaMA2-70B borrows LLaMA2-13B's")
+    own = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="published: Hermes")
+    assert chapter.similarity_source_txt(own, published, names, "M") == f"the values of {fig}"
+    mixed = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="assumed: flat")
+    assert chapter.similarity_source_txt(mixed, published, names, "M") == (
+        "its inputs (paper and assumed)")
 
 
 def test_inputs_table() -> None:
@@ -71,7 +140,7 @@ def test_inputs_table() -> None:
     table = chapter.inputs_table(row, NAMES)
     assert table.index.tolist() == list(chapter.INPUTS.values())
     assert set(table["value"]) == {"0.13"}
-    assert set(table["source"]) == {"borrowed family default from OPT-30B"}
+    assert set(table["source"]) == {"borrowed from OPT-30B"}
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +170,11 @@ def test_hot_cold_law_table_is_the_fit(law: chapter.HotColdLaw, inputs: dict) ->
         sp.compute_share_of_hottest(p))
     assert [c["curve"].iloc[0] for c in law.curves] == ["OPT-30B", "Falcon-40B", "LLaMA2-13B",
                                                         "LLaMA2-70B"]
+    # where each model's density and hot share come from (Falcon-40B's hot share is OPT-30B's)
+    falcon = hm.load_model("falcon_40b").name
+    assert law.table.loc["OPT-30B", "hot share is"] == "published"
+    assert law.table.loc[falcon, "hot share is"] == "borrowed from OPT-30B"
+    assert law.table.loc[falcon, "density is"] == "published"
     params, compute = sp.cumulative_compute_share(p)
     assert law.curves[0]["compute_share"].tolist() == compute[::32].tolist()
     assert law.curves[0]["parameter_share"].tolist() == params[::32].tolist()
@@ -114,6 +188,7 @@ def test_hot_cold_law_glues(law: chapter.HotColdLaw, inputs: dict) -> None:
     assert law.model_fit == sp.fit_frequencies(1024, float(r["mlp_density"]),
                                                float(r["hot_share_80"]))
     assert g["model_hot_pct"] == pytest.approx(100 * float(r["hot_share_80"]))
+    assert g["model_hot_origin"] == "borrowed from LLaMA2-70B"  # LLaMA2-13B has none published
     assert g["model_sigma"] == pytest.approx(law.model_fit.logit_std, rel=1e-3)
     p = sp.logit_normal_frequencies(1024, law.model_fit.logit_mean, law.model_fit.logit_std)
     assert g["model_top20_pct"] == pytest.approx(100 * sp.compute_share_of_hottest(p), rel=1e-3)

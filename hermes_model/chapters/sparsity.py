@@ -1,7 +1,7 @@
 """What the sparsity chapter (``book/sparsity.ipynb``) computes for its text and tables.
 
-The chapter sets measured (MiniLM, SmolLM2), published (PowerInfer, Hermes) and generated
-(`hermes_model.sparsity`) activation statistics side by side. The functions here build its tables
+The chapter sets measured (MiniLM, SmolLM2), published (PowerInfer), paper (Hermes' own
+statements) and generated (`hermes_model.sparsity`) activation statistics side by side. The functions here build its tables
 and the glue values its prose prints; the statistics themselves come from `hermes_model.sparsity`.
 """
 
@@ -18,6 +18,7 @@ import pandas as pd
 from hermes_model import sparsity as sp
 from hermes_model import units as u
 from hermes_model.plotting import rounded
+from hermes_model.roofline import prose_list
 from hermes_model.scorecard import reader_source, short_name
 from hermes_model.shapes import ModelSpec
 
@@ -110,23 +111,140 @@ def source_text(text: object, names: Mapping[str, str]) -> str:
     return plain(_SLUG.sub(lambda m: short_name(names[m.group(0)]), reader_source(str(text))))
 
 
+def statement_label(source: object) -> str:
+    """The book's label of a statistic from the published table, by its source: *paper* for a
+    statement of Hermes itself, *published* for one of another paper (PowerInfer).
+
+    >>> statement_label("Hermes Fig. 4a (§III-B)"), statement_label("PowerInfer Table 1/3")
+    ('paper', 'published')
+    """
+    return "paper" if str(source).startswith("Hermes") else "published"
+
+
 def published_table(published: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     """The published statistics (`hermes_model.io.load_published_sparsity`) as the chapter
-    shows them: display names of the statistics, typographic scopes, reader sources."""
+    shows them: display names of the statistics, typographic scopes, reader sources, and the
+    label of each row (`statement_label`)."""
     return published.assign(
         statistic=published["statistic"].map(lambda s: STATISTICS.get(s, s.replace("_", " "))),
         scope=published["scope"].map(plain),
-        source=published["source"].map(lambda s: source_text(s, names)))[
-        ["model", "statistic", "value", "unit", "scope", "source"]].set_index("model")
+        source=published["source"].map(lambda s: source_text(s, names)),
+        label=published["source"].map(statement_label))[
+        ["model", "statistic", "value", "unit", "scope", "source", "label"]].set_index("model")
+
+
+def input_source(text: object, names: Mapping[str, str]) -> str:
+    """A generator input's provenance as the chapter prints it (`source_text`), in the labels of
+    the book: a Hermes statement is *paper*, not *published*, and a borrowed value names the
+    model it comes from, whether of the same family or not.
+
+    >>> input_source("published: Hermes Fig. 4a; x", {})
+    'paper: Hermes Fig. 4a; x'
+    >>> input_source("borrowed family default from opt_30b; no Falcon value", {"opt_30b": "OPT-30B"})
+    'borrowed from OPT-30B; no Falcon value'
+    """
+    out = source_text(text, names)
+    if out.startswith("published: Hermes"):
+        out = "paper" + out.removeprefix("published")
+    return out.replace(sp.BORROWED_PREFIX, "borrowed from ", 1)
 
 
 def inputs_table(row: Mapping[str, Any], names: Mapping[str, str]) -> pd.DataFrame:
     """A model's generator inputs (a row of `hermes_model.io.load_generator_inputs`): value
-    (two decimals) and source, by input."""
+    (two decimals) and source (`input_source`), by input."""
     return pd.DataFrame({"input": list(INPUTS.values()),
                          "value": [f"{float(row[k]):.2f}" for k in INPUTS],
-                         "source": [source_text(row[f"{k}_provenance"], names) for k in INPUTS]
+                         "source": [input_source(row[f"{k}_provenance"], names) for k in INPUTS]
                          }).set_index("input")
+
+
+def input_origin(row: Mapping[str, Any], key: str, names: Mapping[str, str]) -> str:
+    """Where a model's generator input `key` comes from, in a word or three: its label
+    (*published*, *paper*, *measured* or *assumed*, as `input_source` writes it) or "borrowed
+    from" the short name of the model it is borrowed from.
+
+    >>> input_origin({"x_provenance": "borrowed family default from opt_30b; y"}, "x",
+    ...              {"opt_30b": "OPT-30B (ReLU)"})
+    'borrowed from OPT-30B'
+    """
+    text = str(row[f"{key}_provenance"])
+    if text.startswith(sp.BORROWED_PREFIX):
+        slug = text.removeprefix(sp.BORROWED_PREFIX).split(";")[0].strip()
+        return f"borrowed from {short_name(names[slug])}"
+    return input_source(text, names).split(":")[0].split(";")[0].strip()
+
+
+def _family(slug: str) -> str:
+    """A catalog slug's model family: its leading letters (``llama2_70b`` → ``llama``)."""
+    m = re.match(r"[a-z]+", slug)
+    return m.group(0) if m else slug
+
+
+def borrowing_txt(inputs: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]) -> str:
+    """How the generator's inputs are borrowed: from a model of the same family, and the
+    exceptions (a density, hot share or similarity borrowed from another family), grouped by
+    what is borrowed and from which model.
+
+    Parameters
+    ----------
+    inputs : mapping
+        The generator inputs per model slug (`hermes_model.io.load_generator_inputs`).
+    names : mapping
+        Slug → display name.
+    """
+    what = {"mlp_density": "MLP density", "hot_share_80": "hot share for 80 %",
+            "similarity_d1": "similarities", "similarity_d10": "similarities",
+            "similarity_d25": "similarities"}
+    across: dict[tuple[str, str], list[str]] = {}
+    for slug, row in inputs.items():
+        for key, kind in what.items():
+            text = str(row[f"{key}_provenance"])
+            if not text.startswith(sp.BORROWED_PREFIX):
+                continue
+            source = text.removeprefix(sp.BORROWED_PREFIX).split(";")[0].strip()
+            if _family(source) != _family(slug):
+                targets = across.setdefault((kind, source), [])
+                if slug not in targets:
+                    targets.append(slug)
+    clauses = [(f"{short_name(names[ts[0]])} takes its" if len(ts) == 1 else
+                f"{prose_list([short_name(names[t]) for t in ts])} take their")
+               + f" {kind} from {short_name(names[source])}"
+               for (kind, source), ts in across.items()]
+    joined = (", ".join(clauses[:-1]) + ", and " + clauses[-1]) if len(clauses) > 1 else (
+        "".join(clauses))
+    return "from a model of its own family" + (f", except that {joined}" if clauses else "")
+
+
+def similarity_source_txt(row: Mapping[str, Any], published: pd.DataFrame,
+                          names: Mapping[str, str], model_name: str) -> str:
+    """Where a model's S(1) and S(25) come from, for "the generator is fitted at distances 1 and
+    25 to ...": the paper's Fig. 4a values (the models it shows read from `published`), either
+    for the model's own input or borrowed from another model's.
+
+    Parameters
+    ----------
+    row : mapping
+        The model's generator inputs (a row of `hermes_model.io.load_generator_inputs`).
+    published : pandas.DataFrame
+        The published statistics (`hermes_model.io.load_published_sparsity`).
+    names : mapping
+        Slug → display name.
+    model_name : str
+        The model's display name.
+    """
+    shown = published.loc[published["statistic"] == "similarity_d1", "model"]
+    fig_models = list(dict.fromkeys(m.strip() for ms in shown for m in str(ms).split(",")))
+    fig = f"the paper's Fig. 4a, which shows only {' and '.join(fig_models)}"
+    origins = {input_origin(row, k, names) for k in ("similarity_d1", "similarity_d25")}
+    if len(origins) == 1:
+        origin = origins.pop()
+        if origin.startswith("borrowed from "):
+            return (f"the values of {fig}: {short_name(model_name)} borrows "
+                    f"{origin.removeprefix('borrowed from ')}'s")
+        if origin == "paper":
+            return f"the values of {fig}"
+    return (f"its inputs ({input_origin(row, 'similarity_d1', names)} and "
+            f"{input_origin(row, 'similarity_d25', names)})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +262,8 @@ class HotColdLaw:
         Per model: ``curve`` (short name), ``parameter_share``, ``compute_share``, every 32nd
         point of the grid.
     table : pandas.DataFrame
-        Per model (index): density, hot share for 80 %, skew σ, compute share of the hottest 20 %.
+        Per model (index): density, hot share for 80 %, skew σ, compute share of the hottest
+        20 %, and where the density and the hot share come from (`input_origin`).
     headline_fit : sparsity.FrequencyFit or None
         The fit that gives the chosen model's density a hot share of 0.20 (`sp.headline_fit`).
     model_fit : sparsity.FrequencyFit
@@ -152,8 +271,8 @@ class HotColdLaw:
     published_hot_share : pandas.DataFrame
         PowerInfer's hot shares for 80 % (%), by model (index) and scope (columns).
     glues : dict
-        ``law_phrase``, the chosen model's ``model_sigma``, ``model_top20_pct`` and
-        ``model_hot_pct``, and ``pub_hot_<key>_<block|whole>`` for each of `PUBLISHED_HOT`.
+        ``law_phrase``, the chosen model's ``model_sigma``, ``model_top20_pct``,
+        ``model_hot_pct`` and ``model_hot_origin`` (`input_origin`), and ``pub_hot_<key>_<block|whole>`` for each of `PUBLISHED_HOT`.
     """
 
     curves: list[pd.DataFrame]
@@ -170,7 +289,8 @@ def _fit(n_grid: int, row: Mapping[str, Any]) -> tuple[sp.FrequencyFit, np.ndarr
 
 
 def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFrame, model: str,
-                 models: Sequence[ModelSpec], *, n_grid: int = N_GRID) -> HotColdLaw:
+                 models: Sequence[ModelSpec], *, n_grid: int = N_GRID,
+                 names: Mapping[str, str] | None = None) -> HotColdLaw:
     """Fit the logit-normal family to each model's density and hot share, and read the law.
 
     Parameters
@@ -185,7 +305,10 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
         The models of the curves and the table.
     n_grid : int
         Neurons of the frequency grid, count.
+    names : mapping, optional
+        Slug → display name, for the models values are borrowed from (default: `models`').
     """
+    names = {m.slug: m.name for m in models} if names is None else names
     curves, rows = [], []
     for m in models:
         fit, p = _fit(n_grid, inputs[m.slug])
@@ -195,7 +318,9 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
                                     "compute_share": compute[step]}))
         rows.append({"model": m.name, "density": fit.density,
                      "hot share for 80 %": fit.hot_share_80, "skew σ": fit.logit_std,
-                     "compute share of the hottest 20 %": sp.compute_share_of_hottest(p)})
+                     "compute share of the hottest 20 %": sp.compute_share_of_hottest(p),
+                     "density is": input_origin(inputs[m.slug], "mlp_density", names),
+                     "hot share is": input_origin(inputs[m.slug], "hot_share_80", names)})
     # the skew that the paper's 20 % / 80 % needs, at the chosen model's density
     law_fit, law_phrase = sp.headline_fit(n_grid, float(inputs[model]["mlp_density"]), 0.20)
     fit_m, p_m = _fit(n_grid, inputs[model])
@@ -204,7 +329,8 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
     glues: dict[str, object] = {
         "law_phrase": law_phrase, "model_sigma": rounded(fit_m.logit_std),
         "model_top20_pct": rounded(100 * sp.compute_share_of_hottest(p_m)),
-        "model_hot_pct": rounded(100 * float(inputs[model]["hot_share_80"]))}
+        "model_hot_pct": rounded(100 * float(inputs[model]["hot_share_80"])),
+        "model_hot_origin": input_origin(inputs[model], "hot_share_80", names)}
     for key, name in PUBLISHED_HOT.items():
         glues[f"pub_hot_{key}_block"] = rounded(hot_pub.loc[name, "within one MLP block"])
         glues[f"pub_hot_{key}_whole"] = rounded(hot_pub.loc[name, "whole model"])
@@ -382,3 +508,4 @@ def qkv_glues(model: ModelSpec, row: Mapping[str, Any], table: pd.DataFrame) -> 
     return {"qkv_base_GB": rounded(base / u.GB), "qkv_change_pct": rounded(100 * (twice / base - 1)),
             "qkv_change_min": rounded(table["change (%)"].min()),
             "qkv_change_max": rounded(table["change (%)"].max())}
+
