@@ -15,7 +15,8 @@ paper value there names the ``data/paper/`` file and field it comes from. Each r
 * ``trend``: ``argmin`` (the model's smallest value sits at ``paper_value``), ``flat_10``
   (the model changes by at most 10 % over the stated span).
 * ``input``: a price, an axis limit, a statistic the generator is fitted to: listed,
-  not scored.
+  not scored; with them, the rows of :data:`BOUND_PREDICTIONS`, which no fit takes in but the
+  fitted statistics bound so tightly that they could not fail.
 
 :func:`model_values` maps every row id to the model's value, computed only through the package
 (policies, sweeps, ndp, dram and the committed tables of ``scripts/make_fig13.py`` and
@@ -47,6 +48,7 @@ import pandas as pd
 from hermes_model import dram, ndp, policies, predictor, shapes, sparsity, specs, sweeps
 from hermes_model import units as u
 from hermes_model.policies import Activity, Assumptions
+from hermes_model.roofline import count_words
 from hermes_model.shapes import ModelSpec
 
 #: Tolerance of each number rule (a fraction).
@@ -67,10 +69,23 @@ PREDICTOR_MODEL: Final = "llama2_7b"
 #: The catalog models of the paper's Fig. 4a (LLaMA-13B and Falcon-40B, ReLU-fied), whose
 #: similarity at distance 10 (`expected_similarity`) the paper puts at "about 0.70 beyond 10".
 FIG4A_MODELS: Final = ("llama2_13b", "falcon_40b")
+#: Rows of kind ``input`` that are no input of any fit: a statistic of the paper that the
+#: fitted inputs bound so tightly that, scored, it could not fail (Fig. 4a's similarity at
+#: distance 10, between the generator's value at 25 and its straight line from 1 to 25). Listed
+#: with the inputs, not scored.
+BOUND_PREDICTIONS: Final = ("motivation/similarity_d10",)
 #: A stated average's bars tell an arithmetic from a geometric mean when their two means differ
 #: by more than this fraction; the stated value then fits a mean within :data:`MEAN_FIT`.
 MEANS_APART: Final = 0.05
 MEAN_FIT: Final = 0.01
+#: A stated average follows from the paper's own bars when it lies within this fraction of
+#: their mean (the one :func:`average_mean_kinds` reads it as): the bars are printed to two
+#: decimals, which moves a mean of ratios of small bars by a few per cent.
+FOLLOWS_WITHIN: Final = 0.05
+#: How :func:`inconsistencies` ends the name of a stated average the paper's bars do not give,
+#: and of one that is their geometric mean (the scorecard chapter counts them by these).
+AVERAGE_NOT_GIVEN: Final = " does not follow from the bars"
+AVERAGE_GEOMETRIC: Final = " is the bars' geometric mean"
 #: Bytes per second of a bandwidth unit as ``data/paper/`` prints it.
 BANDWIDTH_UNITS: Final[Mapping[str, float]] = {"GB/s": 1e9, "TB/s": 1e12}
 
@@ -292,7 +307,10 @@ def _bars(inp: Inputs) -> dict[str, Any]:
             key = f"{f}/{r.model}/{r.policy}/bs{r.batch}"
             out[key] = r.tokens_per_s if r.paper_supported else (not r.supported)
     bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
-    avg = policies.figure_averages(bs1, frames["fig11"], "tokens_per_s")
+    # each average taken with the mean the paper's stated value is of its own bars (62x of
+    # Hermes-host over Accelerate: the geometric one), so that paper and model are alike
+    kinds = average_mean_kinds(stated_averages(inp), average_means(bs1, frames["fig11"]))
+    avg = averages_with_means(bs1, frames["fig11"], "tokens_per_s", kinds)
     for name in policies.AVERAGE_DEFINITIONS:
         out[f"avg/{name}"] = avg[name]
     wide = bs1.pivot_table(index="model", columns="policy", values="tokens_per_s")
@@ -564,14 +582,76 @@ def average_means(bs1_bars: pd.DataFrame, batch_bars: pd.DataFrame,
         wide = b.pivot_table(index=["model", "batch"], columns="policy",
                              values=column).reindex(columns=[num, den])
         r = (wide[num] / wide[den]).dropna()
-        rows[name] = {"arithmetic": float(r.mean()), "geometric": float(np.exp(np.log(r).mean()))}
+        rows[name] = {"arithmetic": float(r.mean()) if len(r) else math.nan,
+                      "geometric": float(np.exp(np.log(r).mean())) if len(r) else math.nan,
+                      "n": len(r)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _average_label(name: str) -> str:
+def average_label(name: str) -> str:
+    """An average of ``policies.AVERAGE_DEFINITIONS`` in words: ``"Hermes over Deja Vu,
+    batches 1–16"`` (the batch given only where it is more than one)."""
     num, den, _, batches = policies.AVERAGE_DEFINITIONS[name]
     span = f", batches {batches[0]}–{batches[-1]}" if len(batches) > 1 else ""
     return f"{SYSTEM_NAMES.get(num, num)} over {SYSTEM_NAMES.get(den, den)}{span}"
+
+
+def average_mean_kinds(stated: Mapping[str, float], means: pd.DataFrame) -> dict[str, str]:
+    """Which mean each of the paper's averages is taken with, read from the paper's own bars.
+
+    The paper never says. Where an average's bars tell an arithmetic from a geometric mean
+    (their two means more than :data:`MEANS_APART` apart) and its stated value fits exactly one
+    of them within :data:`MEAN_FIT`, that one; otherwise the arithmetic mean, the one
+    ``policies.figure_averages`` takes (and the one the stated values fit elsewhere).
+
+    Parameters
+    ----------
+    stated : mapping of average name → float
+        The paper's stated values (``data/paper/averages.csv``); a name missing here, or NaN,
+        takes the arithmetic mean.
+    means : DataFrame
+        :func:`average_means` of the paper's bars.
+
+    Returns
+    -------
+    dict
+        Every name of `means` → ``"arithmetic"`` or ``"geometric"``.
+    """
+    kinds = {}
+    for name, r in means.iterrows():
+        value = stated.get(str(name), math.nan)
+        a, g = float(r["arithmetic"]), float(r["geometric"])
+        apart = math.isfinite(value) and abs(a / g - 1) > MEANS_APART
+        fits = [k for k, m in (("arithmetic", a), ("geometric", g))
+                if apart and abs(value / m - 1) <= MEAN_FIT]
+        kinds[str(name)] = fits[0] if len(fits) == 1 else "arithmetic"
+    return kinds
+
+
+def averages_with_means(bs1_bars: pd.DataFrame, batch_bars: pd.DataFrame, column: str,
+                        kinds: Mapping[str, str]) -> dict[str, float]:
+    """``policies.figure_averages`` of `column`, each average taken with the mean `kinds` gives
+    it (:func:`average_mean_kinds`; the arithmetic mean where `kinds` names none), so that the
+    paper's bars and the model's are averaged alike."""
+    out = policies.figure_averages(bs1_bars, batch_bars, column)
+    means = average_means(bs1_bars, batch_bars, column)
+    for name, kind in kinds.items():
+        out[name] = float(means.loc[name, kind])
+    return out
+
+
+def unsupported_averages(stated: Mapping[str, float], means: pd.DataFrame,
+                         kinds: Mapping[str, str]) -> list[str]:
+    """The stated averages that do not follow from the paper's own bars: farther than
+    :data:`FOLLOWS_WITHIN` from the mean of their bars that `kinds` reads them as
+    (:func:`average_means` of the paper's bars in `means`), in the order of `means`."""
+    out = []
+    for name, r in means.iterrows():
+        value = stated.get(str(name), math.nan)
+        mean = float(r[kinds.get(str(name), "arithmetic")])
+        if math.isfinite(value) and abs(value / mean - 1) > FOLLOWS_WITHIN:
+            out.append(str(name))
+    return out
 
 
 def means_fit_text(inp: Inputs, means: pd.DataFrame, skip: str) -> str:
@@ -590,7 +670,7 @@ def means_fit_text(inp: Inputs, means: pd.DataFrame, skip: str) -> str:
         fits = [k for k, m in (("arithmetic", a), ("geometric", g))
                 if abs(stated / m - 1) <= MEAN_FIT]
         groups[fits[0] if len(fits) == 1 else "neither"].append(
-            f"{paper_text(stated)}× {_average_label(str(name))}: {_fmt(a)}× arithmetic, "
+            f"{paper_text(stated)}× {average_label(str(name))}: {_fmt(a)}× arithmetic, "
             f"{_fmt(g)}× geometric")
     parts = [("neither" if k == "neither" else f"the {k} mean") + f" ({'; '.join(v)})"
              for k, v in groups.items() if v]
@@ -602,6 +682,14 @@ def means_fit_text(inp: Inputs, means: pd.DataFrame, skip: str) -> str:
 
 def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
+
+
+def stated_averages(inp: Inputs) -> dict[str, float]:
+    """The paper's stated averages by name (``data/paper/averages.csv``); empty without them."""
+    if inp.averages is None:
+        return {}
+    return {str(k): float(v) for k, v in zip(inp.averages["name"], inp.averages["value"],
+                                             strict=True)}
 
 
 def _stated(inp: Inputs, name: str) -> float | None:
@@ -737,6 +825,39 @@ def _twice_row(inp: Inputs) -> tuple[str, str, str] | None:
             "two rows of the scorecard, two different model quantities")
 
 
+def _average_rows(inp: Inputs, means: pd.DataFrame, kinds: Mapping[str, str],
+                  from_model: Mapping[str, float]) -> list[tuple[str, str, str]]:
+    """The inconsistency rows of the stated averages: each one the paper's bars do not give
+    (:func:`unsupported_averages`), then each one that is their geometric mean where the others
+    are arithmetic; none without the stated averages."""
+    stated = stated_averages(inp)
+    rows = []
+    for name in unsupported_averages(stated, means, kinds):
+        den = policies.AVERAGE_DEFINITIONS[name][1]
+        why = (": the model's FlexGen and Deja Vu are several times faster than the paper's, "
+               "so every ratio over them is smaller" if den in ("flexgen", "dejavu") else "")
+        rows.append((
+            f"{paper_text(stated[name])}× {average_label(name)}{AVERAGE_NOT_GIVEN}",
+            (f"stated {paper_text(stated[name])}×; the paper's own bars give "
+             f"{_fmt(means.loc[name, 'arithmetic'])}× as an arithmetic mean and "
+             f"{_fmt(means.loc[name, 'geometric'])}× as a geometric one (more than "
+             f"{round(100 * FOLLOWS_WITHIN)} % from either)"),
+            f"{_fmt(from_model[name])}× ({kinds[name]} mean){why}"))
+    for name, kind in kinds.items():
+        if kind != "geometric":
+            continue
+        others = means_fit_text(inp, means, name)
+        rows.append((
+            f"{paper_text(stated[name])}× {average_label(name)}{AVERAGE_GEOMETRIC}",
+            (f"the text does not say which mean; the geometric mean of its "
+             f"{count_words(int(means.loc[name, 'n']))} per-bar ratios gives "
+             f"{_fmt(means.loc[name, 'geometric'], 4)}×, their arithmetic mean "
+             f"{_fmt(means.loc[name, 'arithmetic'], 4)}×" + (f"; {others}" if others else "")),
+            (f"{_fmt(from_model[name])}×, the geometric mean of the model's bars (the scorecard "
+             "scores this row with it)")))
+    return rows
+
+
 def inconsistencies(inp: Inputs) -> pd.DataFrame:
     """The paper's gaps and inconsistencies met in re-deriving it, each with what the model says.
 
@@ -756,12 +877,13 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
               for f, b in inp.paper_bars.items()}
     bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
-    from_bars = policies.figure_averages(bs1, frames["fig11"], "paper_tokens_per_s")
-    from_model = policies.figure_averages(bs1, frames["fig11"], "tokens_per_s")
-    # 62x fits the geometric mean of its bars; which mean the other averages fit
+    # which mean each stated average is (62x: its bars' geometric mean), and which the bars do
+    # not give; the model's bars averaged as the paper's are
     means = average_means(bs1, frames["fig11"])
-    hh_acc_geo = float(means.loc["hermes_host_over_accelerate", "geometric"])
-    others = means_fit_text(inp, means, "hermes_host_over_accelerate")
+    stated = stated_averages(inp)
+    kinds = average_mean_kinds(stated, means)
+    from_model = averages_with_means(bs1, frames["fig11"], "tokens_per_s", kinds)
+    average_rows = _average_rows(inp, means, kinds, from_model)
     f11 = frames["fig11"]
     falcon_host = f11[(f11["model"] == "falcon_40b") & (f11["policy"] == "hermes-host")
                       & (f11["batch"] == 1)]["tokens_per_s"].item()
@@ -802,23 +924,12 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
     h = _est(inp, "hermes", "llama2_70b")
     other = inp.other_system
     h_other = _est(inp, "hermes", "llama2_70b", system=other) if other is not None else None
-    dv = _quote(_stated(inp, "hermes_over_dejavu_batches"), "the stated average", "×")
-    hha = _quote(_stated(inp, "hermes_host_over_accelerate"), "the stated average", "×")
     prefill = _quote(_stated(inp, "hermes_prefill_share_bs1"), "a stated", " %")
     gpu_p, tim, dimm_p = as_printed.gpu, as_printed.dimm.timings, as_printed.dimm
     sim1 = _published(inp, "similarity_d1", "LLaMA-13B, Falcon-40B")
     sim10 = _published(inp, "similarity_d10", "LLaMA-13B, Falcon-40B")
     rows = [
-        (f"{dv} over Deja Vu does not follow from the bars",
-         (f"stated {dv} (OPT-66B, batches 1–16); the paper's own Fig. 11 bars give "
-          f"{_fmt(from_bars['hermes_over_dejavu_batches'])}×"),
-         (f"{_fmt(from_model['hermes_over_dejavu_batches'])}×: the model's FlexGen and Deja Vu are "
-          "several times faster than the paper's, so every ratio over them is smaller")),
-        (f"{hha} Hermes-host over Accelerate does not follow from the bars' mean",
-         (f"stated {hha}; the bars' arithmetic mean gives "
-          f"{_fmt(from_bars['hermes_host_over_accelerate'])}× (six models, batch 1), their "
-          f"geometric mean {_fmt(hh_acc_geo)}×" + (f"; {others}" if others else "")),
-         f"{_fmt(from_model['hermes_host_over_accelerate'])}×"),
+        *average_rows,
         ((f"Falcon-40B Hermes-host at batch 1: {paper_bar('fig10')} (Fig. 10) and "
           f"{paper_bar('fig11')} (Fig. 11)"),
          "two values for one bar", f"one value, {_fmt(falcon_host)} tokens/s"),
@@ -940,6 +1051,20 @@ def sig_text(x: Any, sig: int = 3, missing: str = NP, *, grouped: bool = False) 
         decimals -= 1  # 9.996 -> 10.0, not 10.00
         r = round(v, decimals)
     return f"{r:{',' if grouped else ''}.{max(decimals, 0)}f}"
+
+
+def paper_quantity(source: str, unit: str) -> str | None:
+    """The value in `unit` that a catalog source quotes from the paper, as it quotes it.
+
+    A catalog source names the paper as ``Hermes §…`` and may quote its figure in brackets:
+    ``"...; Hermes §V-A (24 GB)"`` gives ``"24 GB"`` for unit ``"GB"``, and ``"Hermes §IV-A,
+    Table II (32 GB/DIMM)"`` gives ``"32 GB"``. None where the source quotes no such value.
+
+    >>> paper_quantity("whitepaper; Hermes §V-A (24 GB)", "GB")
+    '24 GB'
+    """
+    m = re.search(rf"Hermes[^;]*?\((\d+(?:\.\d+)?) {re.escape(unit)}\b", source)
+    return f"{m.group(1)} {unit}" if m else None
 
 
 def paper_text(x: Any, missing: str = "") -> str:

@@ -42,7 +42,8 @@ def test_rule_glue_states_the_rules() -> None:
     got = chapter.rule_glue()
     # the text: ±20 % for Hermes' tokens/s, ±35 % for the rest; gain below 3x; flat within 10 %
     assert got == {"tol_hermes_pct": 20, "tol_other_pct": 35, "tol_hermes": 0.20,
-                   "tol_other": 0.35, "speedup_gain_below": "3", "flat_pct": 10}
+                   "tol_other": 0.35, "speedup_gain_below": "3", "flat_pct": 10,
+                   "fig14_counts": "1, 2, 4, 8 and 16"}
     assert sc.holds_number(1.19, 1.0, "hermes_20") and not sc.holds_number(1.21, 1.0, "hermes_20")
 
 
@@ -101,15 +102,45 @@ def test_bar_glue() -> None:
 
 def test_input_table() -> None:
     scored = pd.DataFrame({
-        "id": ["cost/hermes", "fig9/x", "motivation/similarity_d1"],
-        "quantity": ["price", "a bar", "similarity"],
-        "paper_value": [2500.0, 3.5, 0.9], "unit": ["USD", "tokens/s", "fraction"],
-        "source": ["Hermes §V-F (digest §12)", "Fig. 9", "Hermes Fig. 4a [I]"],
-        "kind": ["input", "number", "input"]})
+        "id": ["cost/hermes", "fig9/x", "motivation/similarity_d1", "motivation/similarity_d10"],
+        "quantity": ["price", "a bar", "similarity", "similarity at 10"],
+        "paper_value": [2500.0, 3.5, 0.9, 0.7], "unit": ["USD", "tokens/s", "fraction", "fraction"],
+        "source": ["Hermes §V-F (digest §12)", "Fig. 9", "Hermes Fig. 4a [I]", "Hermes Fig. 4a"],
+        "kind": ["input", "number", "input", "input"]})
     got = chapter.input_table(scored)
     assert got.to_dict("list") == {
-        "quantity": ["price", "similarity"], "paper": ["2,500", "> 0.90"],
-        "unit": ["USD", "fraction"], "source": ["Hermes §V-F", "Hermes Fig. 4a (inferred)"]}
+        "quantity": ["price", "similarity", "similarity at 10"],
+        "paper": ["2,500", "> 0.90", "≈ 0.70"],
+        "unit": ["USD", "fraction", "fraction"],
+        "source": ["Hermes §V-F", "Hermes Fig. 4a (inferred)", "Hermes Fig. 4a"],
+        "listed as": ["input", "input", "prediction the inputs bound"]}
+
+
+def test_listed_glue_names_the_bound_prediction_apart() -> None:
+    rows = pd.DataFrame({"id": ["cost/hermes", "fig9/x", "motivation/similarity_d10"],
+                         "kind": ["input", "number", "input"]})
+    assert chapter.listed_glue(rows) == {
+        "n_listed": 2, "n_inputs": 1,
+        "listed_txt": "2 are listed, not scored: 1 input and one prediction that the inputs "
+                      "bound (Fig. 4a's similarity at a distance of 10 tokens, below)"}
+    inputs_only = rows[rows["id"] != "motivation/similarity_d10"]
+    assert chapter.listed_glue(inputs_only) == {
+        "n_listed": 1, "n_inputs": 1, "listed_txt": "1 is an input (listed, not scored)"}
+
+
+def test_average_gap_glue() -> None:
+    gaps = pd.DataFrame({"inconsistency": [
+        "75.24× Hermes over Deja Vu, batches 1–16" + sc.AVERAGE_NOT_GIVEN,
+        "62× Hermes-host over Accelerate" + sc.AVERAGE_GEOMETRIC, "Something else"]})
+    got = chapter.average_gap_glue(gaps)
+    assert (got["n_avg_gaps"], got["n_avg_geometric"]) == (1, 1)
+    assert got["avg_gaps_txt"] == (
+        "The paper's own bars do not give one of its stated averages (75.24× Hermes over Deja "
+        "Vu, batches 1–16); one, 62× Hermes-host over Accelerate, is their geometric mean, where "
+        "the others whose bars tell the two means apart fit the arithmetic one.")
+    none = chapter.average_gap_glue(gaps.iloc[2:])
+    assert none == {"n_avg_gaps": 0, "n_avg_geometric": 0,
+                    "avg_gaps_txt": "The paper's own bars give every one of its stated averages."}
 
 
 @pytest.fixture(scope="module")

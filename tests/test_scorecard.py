@@ -192,9 +192,11 @@ def test_inconsistencies_are_computed_and_quote_data_paper(scored):
     assert f"{system.n_dimms * bw / 1e12:.3g} TB/s for {system.n_dimms} DIMMs" in dimm_row
     pool_row = t[t["inconsistency"].str.startswith("The host cannot")]["model"].item()
     assert f"NDP pool {system.n_dimms * bw / 1e9:.3g} GB/s from DRAM timings" in pool_row
-    # without the averages table the rows still read (no number invented)
+    # without the averages table the averages' rows are left out (no number invented)
     bare = sc.inconsistencies(dataclasses.replace(inp, averages=None))
-    assert bare["inconsistency"].iloc[0].startswith("the stated average")
+    assert len(bare) == len(t) - 2
+    averages = (sc.AVERAGE_NOT_GIVEN, sc.AVERAGE_GEOMETRIC)
+    assert not any(r.endswith(averages) for r in bare["inconsistency"])
 
 
 def test_memoryless_overlap_row_matches_a_monte_carlo_estimate(scored):
@@ -507,6 +509,37 @@ def test_average_means_and_which_mean_the_stated_averages_fit(scored):
                             "paper"].item()
     # without the stated averages nothing is claimed
     assert sc.means_fit_text(dataclasses.replace(inp, averages=None), means, "x") == ""
+    # which mean each average is read as: 62x geometric, every other arithmetic
+    stated = sc.stated_averages(inp)
+    kinds = sc.average_mean_kinds(stated, means)
+    assert set(kinds) == set(policies.AVERAGE_DEFINITIONS)
+    assert {k for k, v in kinds.items() if v == "geometric"} == {"hermes_host_over_accelerate"}
+    assert sc.average_mean_kinds({}, means) == dict.fromkeys(means.index, "arithmetic")
+    # only 75.24x does not follow from the bars (62x does, as a geometric mean)
+    assert sc.unsupported_averages(stated, means, kinds) == ["hermes_over_dejavu_batches"]
+    everything_arithmetic = dict.fromkeys(means.index, "arithmetic")
+    assert sc.unsupported_averages(stated, means, everything_arithmetic) == [
+        "hermes_host_over_accelerate", "hermes_over_dejavu_batches"]
+    assert sc.unsupported_averages({}, means, kinds) == []
+    # the averages of a column with the means of `kinds`: paper's bars and model's alike
+    for column in ("paper_tokens_per_s", "tokens_per_s"):
+        got = sc.averages_with_means(bs1, frames["fig11"], column, kinds)
+        col_means = sc.average_means(bs1, frames["fig11"], column)
+        for name, kind in kinds.items():
+            assert got[name] == pytest.approx(col_means.loc[name, kind])
+    paper_avg = sc.averages_with_means(bs1, frames["fig11"], "paper_tokens_per_s", kinds)
+    assert paper_avg["hermes_host_over_accelerate"] == pytest.approx(62.0, rel=sc.MEAN_FIT)
+    # the scorecard's row takes the same mean of the model's bars
+    s, _ = scored
+    row = s.set_index("id").loc["avg/hermes_host_over_accelerate"]
+    model_geo = sc.average_means(bs1, frames["fig11"], "tokens_per_s").loc[
+        "hermes_host_over_accelerate", "geometric"]
+    assert row["model_value"] == pytest.approx(model_geo)
+    # the table's rows on the averages: one not given, one geometric
+    names = gaps["inconsistency"]
+    assert names.str.endswith(sc.AVERAGE_NOT_GIVEN).sum() == 1
+    assert names.str.endswith(sc.AVERAGE_GEOMETRIC).sum() == 1
+    assert names.iloc[0] == "75.24× Hermes over Deja Vu, batches 1–16" + sc.AVERAGE_NOT_GIVEN
 
 
 def test_capacity_row_gives_weights_alone_and_with_kv_cache(scored):
@@ -556,3 +589,12 @@ def test_sig_text_at_its_limits():
     assert sc.sig_text(0.999 * sc.ZERO_BELOW) == "0"
     with pytest.raises(ValueError, match="sig must be >= 1"):
         sc.sig_text(1.0, sig=0)
+
+
+def test_paper_quantity_reads_the_papers_figure_from_a_catalog_source():
+    assert sc.paper_quantity("whitepaper, Table 2; Hermes §V-A (24 GB)", "GB") == "24 GB"
+    assert sc.paper_quantity("Hermes §IV-A, Table II (32 GB/DIMM)", "GB") == "32 GB"
+    # a bracket outside the paper's part of the source, another unit, or none: nothing
+    assert sc.paper_quantity("whitepaper (24 GB); Hermes §V-A", "GB") is None
+    assert sc.paper_quantity("Hermes §IV-A (936 GB/s)", "GiB") is None
+    assert sc.paper_quantity("", "GB") is None

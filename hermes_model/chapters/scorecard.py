@@ -14,9 +14,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from hermes_model import roofline
+from hermes_model import roofline, sweeps
 from hermes_model import scorecard as sc
 from hermes_model.plotting import rounded
+from hermes_model.roofline import count_words as words
 
 
 def count_glue(n: Mapping[str, int], profile: str) -> dict[str, object]:
@@ -37,6 +38,38 @@ def count_glue(n: Mapping[str, int], profile: str) -> dict[str, object]:
     return out
 
 
+def listed_glue(scored: pd.DataFrame) -> dict[str, object]:
+    """The rows listed, not scored, as the count's sentence gives them.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        :func:`hermes_model.scorecard.score`'s rows (``id``, ``kind``).
+
+    Returns
+    -------
+    dict
+        ``n_listed`` (rows of kind ``input``), ``n_inputs`` (those that are inputs) and
+        ``listed_txt``, the sentence's clause: ``"7 are listed, not scored: 6 inputs and one
+        prediction that the inputs bound (...)"``, or ``"4 are inputs (listed, not scored)"``
+        where none is a prediction (:data:`~hermes_model.scorecard.BOUND_PREDICTIONS`).
+    """
+    listed = scored[scored["kind"] == "input"]
+    bound = int(listed["id"].isin(sc.BOUND_PREDICTIONS).sum())
+    n_inputs = len(listed) - bound
+    inputs = f"{n_inputs} input" + ("" if n_inputs == 1 else "s")
+    if not bound:
+        are = "is an input" if n_inputs == 1 else "are inputs"
+        text = f"{len(listed)} {are} (listed, not scored)"
+    else:
+        which = ("prediction that the inputs bound" if bound == 1
+                 else "predictions that the inputs bound")
+        text = (f"{len(listed)} are listed, not scored: {inputs} and "
+                f"{words(bound)} {which} (Fig. 4a's similarity at a distance of 10 tokens, "
+                "below)")
+    return {"n_listed": len(listed), "n_inputs": n_inputs, "listed_txt": text}
+
+
 def rule_glue() -> dict[str, object]:
     """The rules' tolerances as the text states them.
 
@@ -47,13 +80,16 @@ def rule_glue() -> dict[str, object]:
         ``tol_other`` (fractions), ``speedup_gain_below`` (text, e.g. ``"3"``) and ``flat_pct``
         (percent), from :data:`~hermes_model.scorecard.TOLERANCES`,
         :data:`~hermes_model.scorecard.SPEEDUP_GAIN_BELOW` and
-        :data:`~hermes_model.scorecard.FLAT_FRAC`.
+        :data:`~hermes_model.scorecard.FLAT_FRAC`; ``fig14_counts``, the DIMM counts the
+        paper's Fig. 14 sweeps (``sweeps.FIG14_DIMMS``), among which the fewest that runs a
+        model is read, as ``"1, 2, 4, 8 and 16"``.
     """
     return {"tol_hermes_pct": round(100 * sc.TOLERANCES["hermes_20"]),
             "tol_other_pct": round(100 * sc.TOLERANCES["rel_35"]),
             "tol_hermes": sc.TOLERANCES["hermes_20"], "tol_other": sc.TOLERANCES["rel_35"],
             "speedup_gain_below": f"{sc.SPEEDUP_GAIN_BELOW:g}",
-            "flat_pct": round(100 * sc.FLAT_FRAC)}
+            "flat_pct": round(100 * sc.FLAT_FRAC),
+            "fig14_counts": roofline.prose_list(list(sweeps.FIG14_DIMMS))}
 
 
 def by_figure(summ: pd.DataFrame) -> pd.DataFrame:
@@ -141,14 +177,18 @@ def bar_glue(bars: pd.DataFrame, bar_n: Mapping[str, int],
 
 
 def input_table(scored: pd.DataFrame) -> pd.DataFrame:
-    """The input rows (listed, not scored): ``quantity``, ``paper`` (as the paper prints it,
-    :func:`hermes_model.scorecard.input_text`), ``unit`` and ``source`` (for the reader,
-    :func:`hermes_model.scorecard.reader_source`), in the rows' order."""
+    """The rows listed, not scored: ``quantity``, ``paper`` (as the paper prints it,
+    :func:`hermes_model.scorecard.input_text`), ``unit``, ``source`` (for the reader,
+    :func:`hermes_model.scorecard.reader_source`) and ``listed as`` (``input``, or
+    ``prediction the inputs bound`` for :data:`~hermes_model.scorecard.BOUND_PREDICTIONS`), in
+    the rows' order."""
     table = pd.DataFrame({
         "quantity": scored["quantity"],
         "paper": [sc.input_text(i, v)
                   for i, v in zip(scored["id"], scored["paper_value"], strict=True)],
-        "unit": scored["unit"], "source": [sc.reader_source(s) for s in scored["source"]]})
+        "unit": scored["unit"], "source": [sc.reader_source(s) for s in scored["source"]],
+        "listed as": ["prediction the inputs bound" if i in sc.BOUND_PREDICTIONS else "input"
+                      for i in scored["id"]]})
     return table[scored["kind"] == "input"].reset_index(drop=True)
 
 
@@ -172,3 +212,34 @@ def input_glue(scored: pd.DataFrame, inputs: sc.Inputs) -> dict[str, object]:
     s10_txt = roofline.prose_list([f"{v:.2f} for {sc.short_name(inputs.models[m].name)}"
                                    for m, v in s10.items()])
     return {"nym_list": nym_list or "none", "s10_txt": s10_txt or "not computed here"}
+
+
+def average_gap_glue(gaps: pd.DataFrame) -> dict[str, object]:
+    """The summary's sentence on the stated averages, from the inconsistency table.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        :func:`hermes_model.scorecard.inconsistencies` (column ``inconsistency``).
+
+    Returns
+    -------
+    dict
+        ``n_avg_gaps`` (stated averages the paper's bars do not give), ``n_avg_geometric``
+        (those that are their geometric mean) and ``avg_gaps_txt``, e.g. ``"The paper's own
+        bars do not give one of its stated averages (75.24× Hermes over Deja Vu, batches 1–16);
+        one, 62× Hermes-host over Accelerate, is their geometric mean, where the others whose
+        bars tell the two means apart fit the arithmetic one."``
+    """
+    rows = gaps["inconsistency"]
+    not_given, geometric = ([r.removesuffix(end) for r in rows if r.endswith(end)]
+                            for end in (sc.AVERAGE_NOT_GIVEN, sc.AVERAGE_GEOMETRIC))
+    text = (f"The paper's own bars do not give {words(len(not_given))} of its stated averages "
+            f"({'; '.join(not_given)})" if not_given
+            else "The paper's own bars give every one of its stated averages")
+    if geometric:
+        text += (f"; {words(len(geometric))}, {roofline.prose_list(geometric)}, "
+                 f"{'is' if len(geometric) == 1 else 'are'} their geometric mean, where the others "
+                 "whose bars tell the two means apart fit the arithmetic one")
+    return {"n_avg_gaps": len(not_given), "n_avg_geometric": len(geometric),
+            "avg_gaps_txt": text + "."}
