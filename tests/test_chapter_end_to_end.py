@@ -214,8 +214,6 @@ def test_averages_glue_words_and_np():
     assert g["hh_range_stated"] == "1.5–2.5" and g["hh_range_paper"] == "1.11–2.23"
     assert g["hh_range_model"] == NP and g["hh_avg_model"] == "1.23×"
     assert (g["n_bs1_models"], g["n_fig11_points"], g["n_fig11_batches"]) == (2, 3, 2)
-    assert g["stated_hermes_over_dejavu_batches"] == "10" and g["avg_dv_paper_bars"] == 7.1
-    assert g["avg_hha_paper_bars"] == 13.4
     model["hermes_over_hermes_host_batches"] = np.nan
     assert e2e.averages_glue(_stated(), paper, model, bars, bars)["hh_avg_model"] == NP
 
@@ -226,13 +224,77 @@ def test_averages_table_one_row_per_definition():
                            "value": [2.5] * len(names)}, index=names)
     vals = dict.fromkeys(names, 1 / 3)
     t = e2e.averages_table(stated, vals, vals, dict.fromkeys(names, np.nan), profile="paper",
-                           other="datasheet")
-    assert list(t.columns) == ["definition", "stated (paper)", "from the paper's bars",
+                           other="datasheet", kinds={names[1]: "geometric"})
+    assert list(t.columns) == ["definition", "stated (paper)", "mean", "from the paper's bars",
                                "model (paper profile)", "model (datasheet profile)"]
+    assert list(t["mean"]) == ["arithmetic", "geometric"] + ["arithmetic"] * (len(names) - 2)
     assert set(t["from the paper's bars"]) == {sc.sig_text(1 / 3)}
     assert set(t["model (datasheet profile)"]) == {NP}
     num, den, _, _ = policies.AVERAGE_DEFINITIONS[names[0]]
     assert t.index[0].startswith(f"{sc.SYSTEM_NAMES[num]} / {sc.SYSTEM_NAMES[den]}, batch")
+
+
+def _means(rows):
+    """average_means-shaped table: name -> (arithmetic, geometric)."""
+    return pd.DataFrame({"arithmetic": [v[0] for v in rows.values()],
+                         "geometric": [v[1] for v in rows.values()],
+                         "n": [3] * len(rows)}, index=list(rows))
+
+
+def test_average_kind_words_unsupported_and_geometric():
+    stated = pd.DataFrame({"value": [10.0, 20.0, 5.0]},
+                          index=["hermes_over_dejavu_batches", "hermes_host_over_accelerate",
+                                 "hermes_over_hermes_base"])
+    means = _means({"hermes_over_dejavu_batches": (12.0, 11.5),
+                    "hermes_host_over_accelerate": (25.0, 20.01),
+                    "hermes_over_hermes_base": (5.1, 4.8)})
+    kinds = sc.average_mean_kinds(stated["value"], means)
+    assert kinds == {"hermes_over_dejavu_batches": "arithmetic",
+                     "hermes_host_over_accelerate": "geometric",
+                     "hermes_over_hermes_base": "arithmetic"}
+    g = e2e.average_kind_words(stated, means, kinds)
+    assert g["n_avg_unsupported"] == 1 and g["follows_pct"] == 5
+    assert g["avg_unsupported_txt"] == (
+        "One stated average does not follow from the paper's own bars, lying more than 5 % from "
+        "either mean of them: 10× Hermes over Deja Vu, batches 1–16 (its bars give 12.0× as an "
+        "arithmetic mean and 11.5× as a geometric one).")
+    assert g["avg_geometric_txt"].startswith(
+        "The stated 20× of Hermes-host over Accelerate is the geometric mean of its bars "
+        "(20.01×; their arithmetic mean is 25.00×), so that row takes the geometric mean")
+    assert g["avg_summary_txt"] == (
+        "one of the paper's own averages, which its bars do not support (20× Hermes-host over "
+        "Accelerate is instead the geometric mean of its bars)")
+    # all arithmetic and all within 5 %: nothing to flag
+    close = stated.assign(value=[11.9, 24.0, 5.0])
+    arith = dict.fromkeys(kinds, "arithmetic")
+    g = e2e.average_kind_words(close, means, arith)
+    assert g["n_avg_unsupported"] == 0
+    assert g["avg_unsupported_txt"].startswith("Every stated average follows")
+    assert g["avg_geometric_txt"].startswith("Every average is taken as an arithmetic mean")
+
+
+def test_imbalance_glue_reads_the_replay_and_the_band():
+    balance = pd.DataFrame({
+        "model": ["a", "a", "b", "b", "a", "a"], "batch": [1, 1, 1, 1, 4, 4],
+        "placement": ["remapped", "adjustment_remapped"] * 3,
+        "imbalance_per_token": [1.066, 1.104, 1.044, 1.058, 1.1, 1.5]})
+    g = e2e.imbalance_glue(balance)
+    p = next(u for u in policies.UNSTATED if u.name == "dimm_imbalance")
+    assert (g["imb_default"], g["imb_low"], g["imb_high"]) == (
+        p.default, min(p.low, p.high), max(p.low, p.high))
+    assert (g["imb_remap"], g["imb_adjust"], g["imb_n_models"]) == ("1.04–1.07", "1.06–1.10",
+                                                                     "two")
+    assert g["imb_inside"] is True and g["imb_where"] == "inside"
+    out = e2e.imbalance_glue(balance, batch=4)  # 1.5 lies above the band
+    assert (out["imb_adjust"], out["imb_n_models"]) == ("1.50–1.50", "one")
+    assert out["imb_inside"] is False and out["imb_where"] == "not inside"
+    with pytest.raises(ValueError, match="adjustment_remapped"):
+        e2e.imbalance_glue(balance[balance["placement"] == "remapped"])
+
+
+def test_imbalance_glue_of_the_committed_replay():
+    g = e2e.imbalance_glue(io.load_scheduling_table("balance"))
+    assert g["imb_inside"] and g["imb_remap"] < g["imb_adjust"]
 
 
 # -------------------------------------------------------------------------------- acceptance
@@ -440,6 +502,9 @@ def test_link_reading_glue_real_and_np(world):
         e = policies.estimate("hermes", models[m], ref, options=_opts(world, m))
         shares.append(100 * e.prefill_s / e.total_s)
     assert g["pf_share_default"] == f"{min(shares):.1f}–{max(shares):.1f}"
+    # the halved link's rate per direction: half the paper's 64 GB/s
+    assert g["pcie_half"] == pytest.approx(
+        0.5 * ref.host_link.bandwidth_per_direction_bytes_per_s / 1e9)
     assert g["pf_default_text"] == f", which the default link matches ({g['pf_share_default']} %)"
     acc = bars[(bars["profile"] == "paper") & (bars["policy"] == "accelerate")]
     assert g["rd_acc_n"] == len(acc) > 0

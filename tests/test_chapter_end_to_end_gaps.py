@@ -232,8 +232,8 @@ def test_hermes_host_13b_against_the_estimate(book):
     assert g["hh13_dense_ms"] == rounded(out.cpu_bytes / host_bw / u.MS)
     assert g["host_peak_gbps"] == rounded(s.host.dram_bandwidth_bytes_per_s / u.GB)
     assert g["hh13_intro"] == "The one ordering failure comes from one bar."
-    # 26 GB of weights against a 24 GiB card: "nearly fit"
-    assert g["ll13_fit"] == "nearly fit the 24 GB GPU"
+    # 26 GB of weights against a 24 GiB card: "nearly fit"; the paper's figure beside it
+    assert g["ll13_fit"] == "nearly fit the 24 GiB GPU (the paper: 24 GB)"
 
 
 @pytest.mark.parametrize(("ratio", "implied", "model", "start"), [
@@ -356,6 +356,14 @@ def test_far_bars_counts_and_flexgen_rate(book):
     n_far = int((every["error_frac"].abs() > 0.35).sum())
     assert (out.glue["n_bars"], out.glue["n_far"], out.glue["far_pct"]) == (len(every), n_far, 35)
     assert int(out.table["bars off by > 35 %"].sum()) == n_far
+    # by sign: every far bar is faster or slower in the model; the median is over them only
+    t = out.table
+    assert (t["model faster"] + t["model slower"] == t["bars off by > 35 %"]).all()
+    far = every[every["error_frac"].abs() > 0.35]
+    acc = far[far["policy"] == "accelerate"]["error_frac"]
+    assert t.loc["Accelerate", "model faster"] == int((acc > 0).sum())
+    assert t.loc["Accelerate", "median over those bars (model / paper − 1)"] == sc.sig_text(
+        float(acc.median()))
     fg = bars["fig9"][(bars["fig9"]["policy"] == "flexgen") & (bars["fig9"]["model"] == "opt_66b")
                       & (bars["fig9"]["profile"] == "paper")].iloc[0]
     step = (G / fg["paper_tokens_per_s"] - fg["prefill_s"]) / G

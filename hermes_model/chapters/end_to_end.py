@@ -29,6 +29,7 @@ from hermes_model import scorecard as sc
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions
+from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import PROFILES, SystemSpec, other_profile
@@ -36,9 +37,10 @@ from hermes_model.specs import PROFILES, SystemSpec, other_profile
 # PROFILES and other_profile (hermes_model.specs) are re-exported for the chapter's setup cell
 __all__ = [
     "CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading", "acceptance",
-    "assumptions_table", "averages_glue", "averages_table", "bands_table", "batch_ratio_table",
-    "calibrated_table", "chart_frame", "checked_parameters", "error_table",
-    "failure_reading", "fall_words", "hermes_np_note", "link_reading_glue", "np_or",
+    "assumptions_table", "average_kind_words", "averages_glue", "averages_table", "bands_table",
+    "batch_ratio_table", "calibrated_table", "chart_frame", "checked_parameters", "error_table",
+    "failure_reading", "fall_words", "hermes_np_note", "imbalance_glue", "link_reading_glue",
+    "np_or",
     "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading", "reading_row",
     "readings_glue", "readings_table", "ridge_batch", "sel", "setup_glue", "skip_words",
     "span_text", "step_parts", "step_parts_words", "unstated_table", "why_np"
@@ -145,6 +147,45 @@ def unstated_table() -> pd.DataFrame:
                           "high end": str(p.high),
                           "systems": ", ".join(sc.SYSTEM_NAMES.get(x, x) for x in p.policies),
                           "reason": p.reason} for p in policies.UNSTATED])
+
+
+def imbalance_glue(balance: pd.DataFrame, batch: int = 1) -> dict[str, object]:
+    """The scheduling chapter's replay beside the unstated ``dimm_imbalance``.
+
+    Parameters
+    ----------
+    balance : DataFrame
+        ``io.load_scheduling_table("balance")`` (``data/derived/balance.csv``: ``model``,
+        ``batch``, ``placement``, ``imbalance_per_token``).
+    batch : int
+        The batch whose replays are quoted (sequences).
+
+    Returns
+    -------
+    dict
+        ``imb_default``, ``imb_low``, ``imb_high`` (the parameter's default and the ends of its
+        range, ``policies.UNSTATED``), and the range over the replay's models at `batch` of
+        the per-token imbalance :math:`I_\\mathrm{tok}` after Algorithm 1's window remapping
+        (``imb_remap``, placement ``remapped``) and with online adjustment as well
+        (``imb_adjust``, ``adjustment_remapped``), as ``"1.04–1.07"``; ``imb_n_models``, how
+        many models (in words); ``imb_inside``: whether both ranges lie inside the parameter's
+        range, and ``imb_where``, that in words (``"inside"`` or ``"not inside"``).
+    """
+    p = next(u_ for u_ in policies.UNSTATED if u_.name == "dimm_imbalance")
+    lo, hi = sorted((float(p.low), float(p.high)))
+    b = balance[balance["batch"] == batch]
+    out: dict[str, object] = {"imb_default": float(p.default), "imb_low": lo, "imb_high": hi}
+    inside = True
+    for key, placement in (("imb_remap", "remapped"), ("imb_adjust", "adjustment_remapped")):
+        v = b.loc[b["placement"] == placement, "imbalance_per_token"].astype(float)
+        if v.empty:
+            raise ValueError(f"balance table: no {placement!r} row at batch {batch}")
+        out[key] = f"{v.min():.2f}–{v.max():.2f}"
+        inside = inside and lo <= v.min() and v.max() <= hi
+    out["imb_n_models"] = words(int(b["model"].nunique()))
+    out["imb_inside"] = bool(inside)
+    out["imb_where"] = "inside" if inside else "not inside"
+    return out
 
 
 def calibrated_table(system: SystemSpec) -> pd.DataFrame:
@@ -267,27 +308,98 @@ def _average_label(name: str) -> str:
 
 def averages_table(stated: pd.DataFrame, from_paper: Mapping[str, float],
                    from_model: Mapping[str, float], from_other: Mapping[str, float], *,
-                   profile: str, other: str) -> pd.DataFrame:
+                   profile: str, other: str, kinds: Mapping[str, str] | None = None
+                   ) -> pd.DataFrame:
     """Every average of ``policies.AVERAGE_DEFINITIONS``: its definition and stated value as
-    the paper prints them (`stated`, indexed by name), and as computed from the paper's bars
-    and the model's under `profile` and `other`, to three significant figures."""
+    the paper prints them (`stated`, indexed by name), the mean it is taken with (`kinds`,
+    ``scorecard.average_mean_kinds``; arithmetic where it names none), and as computed from the
+    paper's bars and the model's under `profile` and `other` with that mean, to three
+    significant figures."""
     names = list(policies.AVERAGE_DEFINITIONS)
+    kinds = kinds or {}
     return pd.DataFrame({
         "definition": [stated.loc[n, "definition"] for n in names],
         "stated (paper)": [sc.paper_text(stated.loc[n, "value"]) for n in names],
+        "mean": [kinds.get(n, "arithmetic") for n in names],
         "from the paper's bars": [sc.sig_text(from_paper[n]) for n in names],
         f"model ({profile} profile)": [sc.sig_text(from_model[n]) for n in names],
         f"model ({other} profile)": [sc.sig_text(from_other[n]) for n in names]},
         index=pd.Index([_average_label(n) for n in names], name="average"))
 
 
+def _means_words(name: str, means: pd.DataFrame) -> str:
+    """"85.2× as an arithmetic mean and 80.7× as a geometric one": one average's bars."""
+    return (f"{sc.sig_text(means.loc[name, 'arithmetic'])}× as an arithmetic mean and "
+            f"{sc.sig_text(means.loc[name, 'geometric'])}× as a geometric one")
+
+
+def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping[str, str]
+                       ) -> dict[str, object]:
+    """The averages' first sentences: which stated averages the paper's bars do not give, and
+    which are their geometric mean.
+
+    Parameters
+    ----------
+    stated : DataFrame
+        The paper's stated averages, indexed by name (column ``value``).
+    means : DataFrame
+        ``scorecard.average_means`` of the paper's bars.
+    kinds : mapping of average name → str
+        ``scorecard.average_mean_kinds``: the mean each average is read as.
+
+    Returns
+    -------
+    dict
+        ``n_avg_unsupported``, ``avg_unsupported_txt`` (the averages farther than
+        ``scorecard.FOLLOWS_WITHIN`` from their bars), ``avg_geometric_txt`` (those read as
+        geometric means, and what that means for the table), ``avg_summary_txt`` (the
+        summary's clause: ``"one of the paper's own averages, which its bars do not support
+        (62× Hermes-host over Accelerate is instead the geometric mean of its bars)"``) and
+        ``follows_pct``.
+    """
+    values = stated["value"]
+    bad = sc.unsupported_averages(values, means, kinds)
+    follows = round(100 * sc.FOLLOWS_WITHIN)
+    quoted = [f"{sc.paper_text(values[n])}× {sc.average_label(n)} (its bars give "
+              f"{_means_words(n, means)})" for n in bad]
+    if not bad:
+        unsupported = ("Every stated average follows from the paper's own bars (within "
+                       f"{follows} % of their mean).")
+    else:
+        one = len(bad) == 1
+        unsupported = (f"{words(len(bad)).capitalize()} stated average"
+                       f"{'' if one else 's'} do{'es' if one else ''} not follow from the "
+                       f"paper's own bars, lying more than {follows} % from either mean of "
+                       f"them: {prose_list(quoted)}.")
+    geo = [n for n in kinds if kinds[n] == "geometric"]
+    if not geo:
+        geometric = ("Every average is taken as an arithmetic mean, of the paper's bars and of "
+                     "the model's alike.")
+    else:
+        each = [f"{sc.paper_text(values[n])}× of {sc.average_label(n)} is the geometric mean "
+                f"of its bars ({sc.sig_text(means.loc[n, 'geometric'], 4)}×; their arithmetic "
+                f"mean is {sc.sig_text(means.loc[n, 'arithmetic'], 4)}×)" for n in geo]
+        rows = "that row takes" if len(geo) == 1 else "those rows take"
+        geometric = (f"The stated {prose_list(each)}, so {rows} the geometric mean, of the "
+                     "paper's bars and of the model's alike; every other row takes the "
+                     "arithmetic mean, which the stated values fit where their bars tell the two "
+                     "apart (column *mean*).")
+    summary = (f"{words(len(bad))} of the paper's own averages, which its bars do not support"
+               if bad else "a gap in the paper's own averages (its bars support every one)")
+    if geo:
+        named = prose_list([f"{sc.paper_text(values[n])}× {sc.average_label(n)}" for n in geo])
+        summary += (f" ({named} {'is' if len(geo) == 1 else 'are'} instead the geometric mean "
+                    f"of {'its' if len(geo) == 1 else 'their'} bars)")
+    return {"n_avg_unsupported": len(bad), "avg_unsupported_txt": unsupported,
+            "avg_geometric_txt": geometric, "avg_summary_txt": summary, "follows_pct": follows}
+
+
 def averages_glue(stated: pd.DataFrame, from_paper: Mapping[str, float],
                   from_model: Mapping[str, float], bs1: pd.DataFrame, b11: pd.DataFrame
                   ) -> dict[str, object]:
     """The averages' sentences: Hermes over Hermes-host at batch 1 as a range (stated, from the
-    paper's bars, the model's) and over Fig. 11 (stated, the model's), the counts of models,
-    batches and points behind them (from `bs1`, Figs. 9–10, and `b11`), and the two stated
-    averages the paper's bars do not support, beside what the bars give."""
+    paper's bars, the model's) and over Fig. 11 (stated, the model's), and the counts of
+    models, batches and points behind them (from `bs1`, Figs. 9–10, and `b11`)."""
     hh = "hermes_over_hermes_host"
     out: dict[str, object] = {
         "hh_range_stated": f"{sc.paper_text(stated.loc[f'{hh}_range', 'value'])}–"
@@ -301,10 +413,6 @@ def averages_glue(stated: pd.DataFrame, from_paper: Mapping[str, float],
     out["n_fig11_points"] = int(b11.groupby(["model", "batch"]).ngroups)
     out["n_fig11_models"] = int(b11["model"].nunique())
     out["n_fig11_batches"] = int(b11["batch"].nunique())
-    for key in ("hermes_over_dejavu_batches", "hermes_host_over_accelerate"):
-        out[f"stated_{key}"] = sc.paper_text(stated.loc[key, "value"])
-    out["avg_dv_paper_bars"] = round(from_paper["hermes_over_dejavu_batches"], 1)
-    out["avg_hha_paper_bars"] = round(from_paper["hermes_host_over_accelerate"], 1)
     return out
 
 
@@ -710,7 +818,8 @@ def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
     profiles in figure order), and Hermes' prefill share of the batch-1 run for Falcon-40B
     and LLaMA2-70B at the default and the halved link (``pf_share_default``,
     ``pf_share_half``, %, and the clauses ``pf_half_text``, ``pf_default_text``) beside the
-    paper's stated share (``stated_prefill_share``)."""
+    paper's stated share (``stated_prefill_share``); ``pcie_half``, the halved link's rate per
+    direction (GB/s)."""
     half_opts = Assumptions(link_bandwidth_scale=0.5)
     half_bars = pd.concat([policies.model_bars(paper[f], system, activities, models,
                                                options=half_opts, prompt_len=prompt_len,
@@ -722,9 +831,13 @@ def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
                + 1e-12)
     acc_far = half_bars[farther & (half_bars["policy"] == "accelerate")]
     stated_pf = sc.paper_text(stated.loc["hermes_prefill_share_bs1", "value"])
+    # the reading's rate per direction: the paper's 64 GB/s halved (32; the datasheet's 31.5)
+    half_gbps = (half_opts.link_bandwidth_scale
+                 * system.host_link.bandwidth_per_direction_bytes_per_s / u.GB)
     out: dict[str, object] = {"rd_half_acc_far": len(acc_far),
                               "rd_acc_n": int((half_bars["policy"] == "accelerate").sum()),
-                              "stated_prefill_share": stated_pf}
+                              "stated_prefill_share": stated_pf,
+                              "pcie_half": rounded(half_gbps, 3)}
     share = {}
     for name, o in (("default", Assumptions()), ("half", half_opts)):
         for m in ("falcon_40b", "llama2_70b"):
