@@ -138,6 +138,9 @@ def test_capacity_of_llama_at_four_dimms(models: Any, system_for: Any) -> None:
     assert got.glue["llama_noembed_pct"] == rounded(100 * (pool / (w - embed) - 1), 2)
     assert got.glue["llama_gb_pct"] == rounded(100 * (1 - 4 * 32e9 / (w + kv)), 2)
     assert got.glue["llama_short_pct"] > 0  # the paper's N.P. at four DIMMs
+    # the DIMM's capacity: 32 GiB in the model, the paper's "32 GB" read as such
+    assert (got.glue["dimm_cap_gib"], got.glue["pool4_gib"]) == (32, 128)
+    assert got.glue["dimm_cap_paper"] == "32 GB"
     assert (got.glue["min_dimms_llama"], got.glue["min_dimms_opt30"]) == ("8", "8")
     assert got.glue["min_dimms_falcon"] == "8 DIMMs"
     # the fewest 32-GiB DIMMs, by hand: weights and 256 tokens of KV cache over the capacity
@@ -197,6 +200,12 @@ def test_eight_vs_sixteen(models: Any, activities: Any, system_for: Any) -> None
     assert got.h8.tokens_per_s == pytest.approx(t[8])
     assert got.glue["llama_kv_heads"] == 8
     assert got.glue["llama_total_gb"] == rounded(shapes.weight_bytes(llama, "fp16") / 1e9, 3)
+    assert got.glue["llama_total_gib"] == rounded(shapes.weight_bytes(llama, "fp16") / 2**30, 3)
+    # the GPU's resident bytes in both units: within the card's 24 GiB
+    resident = got.h8.details["gpu_resident_bytes"]
+    assert got.glue["llama_gpu_gib"] == rounded(resident / 2**30, 3)
+    assert got.glue["llama_gpu_gb"] == rounded(resident / 1e9, 3)
+    assert got.glue["llama_gpu_gib"] < system_for().gpu.memory_bytes / 2**30
     e16 = policies.estimate("hermes", llama, system_for(n_dimms=16), batch=1, options=opts, **RUN)
     assert got.glue["llama_gpu_load_pct_16"] == rounded(100 * e16.details["gpu_load_share"], 3)
     assert 1 < got.glue["llama_gpu_load_pct_16"] < 100

@@ -30,7 +30,7 @@ from hermes_model import dram, params, plotting, policies, roofline, shapes, spe
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
-from hermes_model.scorecard import SYSTEM_NAMES, short_name
+from hermes_model.scorecard import SYSTEM_NAMES, paper_quantity, short_name
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import GpuSpec, SystemSpec
 from hermes_model.sweeps import SystemFor
@@ -235,7 +235,10 @@ def capacity(fig14: pd.DataFrame, paper14: pd.DataFrame, models14: Mapping[str, 
         Its glue: ``min_dimms_falcon``, ``min_dimms_llama``, ``min_dimms_opt30``,
         ``fewest_dimms_txt``, :func:`np_agreement`'s, LLaMA2-70B's weights ``llama_w_gib``
         (GiB) and ``llama_w_gb`` (GB), and its shortfalls or margin at four DIMMs (%):
-        ``llama_short_pct``, ``llama_noembed_kv_pct``, ``llama_noembed_pct``, ``llama_gb_pct``.
+        ``llama_short_pct``, ``llama_noembed_kv_pct``, ``llama_noembed_pct``, ``llama_gb_pct``;
+        the DIMM's capacity as the model takes it, ``dimm_cap_gib`` (GiB), the paper's figure
+        it reads (``dimm_cap_paper``, e.g. ``"32 GB"``, from the catalog's source; ``""`` where
+        it quotes none) and four DIMMs' pool, ``pool4_gib`` (GiB).
     """
     cap_bytes = system.dimm.capacity_bytes
     fewest = {s: fewest_dimms(m, cap_bytes, prompt_len=prompt_len, gen_len=gen_len)
@@ -262,7 +265,11 @@ def capacity(fig14: pd.DataFrame, paper14: pd.DataFrame, models14: Mapping[str, 
         "llama_noembed_pct": rounded(float(
             100 * margin["weights without the input embedding or the KV cache"]), 2),
         "llama_gb_pct": rounded(float(
-            -100 * margin["weights and KV cache, 32 GB = 32e9 B per DIMM"]), 2)}
+            -100 * margin["weights and KV cache, 32 GB = 32e9 B per DIMM"]), 2),
+        "dimm_cap_gib": rounded(cap_bytes / u.GiB, 4),
+        "dimm_cap_paper": paper_quantity(system.dimm.sources.get("capacity_bytes", ""), "GB")
+        or "",
+        "pool4_gib": rounded(4 * cap_bytes / u.GiB, 4)}
     return Capacity(glue, fewest, cap, table.set_index("reading"))
 
 
@@ -358,7 +365,9 @@ def eight_vs_sixteen(fig14: pd.DataFrame, model: ModelSpec, activity: Activity |
         "flat_prefill": rounded(float(flat["prefill (s)"].iloc[0]), 3) if has_flat else 0.0,
         "llama_kv_heads": model.n_kv_heads,
         "llama_gpu_gb": rounded(h[8].details["gpu_resident_bytes"] / u.GB, 3),
+        "llama_gpu_gib": rounded(h[8].details["gpu_resident_bytes"] / u.GiB, 3),
         "llama_total_gb": rounded(shapes.weight_bytes(model, "fp16") / u.GB, 3),
+        "llama_total_gib": rounded(shapes.weight_bytes(model, "fp16") / u.GiB, 3),
         "llama_gpu_load_pct": rounded(100 * h[8].details["gpu_load_share"], 3),
         "llama_gpu_load_pct_16": rounded(100 * h[16].details["gpu_load_share"], 3)}
     for n in (8, 16):
