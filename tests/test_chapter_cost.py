@@ -206,6 +206,24 @@ def test_fig17_glue_sentences(systems, model) -> None:
     assert g["summary_ratios_txt"] == (
         "From batch 1 to 16 the model's Hermes gains 0.80× where the paper's gains 5.00×, so the "
         "model's ratio goes from 0.50 to 0.10 (the paper's from 0.800 to 0.250).")
+    # ratios 0.5, 0.5, 0.2, 0.1 against 0.8, 0.5, 0.4, 0.25: only batch 2 within 35 %
+    assert g["summary_match_txt"] == (
+        "The model's ratio lies within ±35 % of the paper's at batch 2 and misses it at batches 1, 4 "
+        "and 16. Where it matches, two errors cancel: the model's Hermes is 1.25× as fast as the "
+        "paper's there, and its reference 1.25× as fast as the one the paper's ratios imply. At "
+        "batches 1, 4 and 16 the model's Hermes is 1.25×, 0.80× and 0.20× the paper's, while "
+        "its reference stays 0.50–2.00× as fast.")
+    # falling in both, all within: no miss sentence; none within: one sentence
+    near = chapter.fig17_glue(_fig17([1, 2, 4, 16], [10.0, 16.0, 20.0, 50.0],
+                                     [12.5, 32.0, 50.0, 200.0]), model, dimm)
+    assert near["summary_match_txt"] == (
+        "The model's ratio falls with the batch, as the paper's does; it lies within ±35 % of "
+        "the paper's at batches 1, 2, 4 and 16.")
+    far = chapter.fig17_glue(_fig17([1, 2, 4, 16], [1.0, 1.0, 1.0, 1.0],
+                                    [12.5, 32.0, 50.0, 200.0]), model, dimm)
+    assert far["summary_match_txt"] == (
+        "The model's ratio falls with the batch, as the paper's does; it misses the paper's by "
+        "more than ±35 % at every batch where the paper gives one (batches 1, 2, 4 and 16).")
     # the DIMM's bandwidth on chunks of one fp16 row, after its efficiency, below the peak of
     # its ranks
     bw = float(dram.dimm_bandwidth_bytes_per_s(dimm, pattern="chunks",
@@ -263,6 +281,20 @@ def test_fig17_at_the_defaults_agrees_with_the_estimates(real, model, systems) -
 
 
 # ------------------------------------------------------------------ the paper's reference
+
+
+def test_summary_match_at_the_defaults_agrees_with_the_scorecard(real, model, systems) -> None:
+    """The summary's batches within ±35 % are those where the scorecard's Fig. 17 ratio rows
+    hold (the same rule, number_error with rel_35)."""
+    from hermes_model import scorecard as sc
+    text = chapter.fig17_glue(real.f, model, systems["hermes"].dimm)["summary_match_txt"]
+    e = real.f.eff.set_index("batch").loc[list(real.f.paper_runs)]
+    holds = [int(b) for b in e.index
+             if sc.holds_number(e.loc[b, "model"], e.loc[b, "paper"], "rel_35")]
+    assert holds == [1, 2, 4]
+    assert "lies within ±35 % of the paper's at batches 1, 2 and 4 and misses it at batches 8 " \
+           "and 16." in text
+    assert "Where it matches, two errors cancel" in text
 
 
 def test_readings_at_the_defaults(real, model, paper17) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hermes_model import dram, params, policies, shapes, sweeps
+from hermes_model import scorecard as sc
 from hermes_model import units as u
 from hermes_model.plotting import formatted, rounded
 from hermes_model.policies import Assumptions
@@ -314,13 +315,54 @@ def _summary_ratios(f: Fig17) -> str:
     return text + f"; the paper's is {e.loc[pb0, 'paper']:.3f} at batch {pb0}."
 
 
+def _span(v: pd.Series) -> str:
+    """"1.39–1.90" (two decimals), or one value where min and max print alike."""
+    lo, hi = f"{float(v.min()):.2f}", f"{float(v.max()):.2f}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def _summary_match(f: Fig17, tol: float) -> str:
+    """The summary's first sentences: at which batches the model's ratio lies within `tol`
+    (a fraction, the scorecard's) of the paper's, and why, from the two systems' errors."""
+    e = f.eff.set_index("batch").loc[list(f.paper_runs)]
+    err = e["model"] / e["paper"] - 1
+    pct = round(100 * tol)
+    ok = [int(b) for b in e.index if abs(err[b]) <= tol]
+    miss = [int(b) for b in e.index if abs(err[b]) > tol]
+    h_x = 1 / e["paper Hermes / model Hermes"]  # the model's Hermes over the paper's
+    r_x = 1 / e["paper reference / model reference"]  # the model's reference over the paper's
+    both_fall = len(e) > 1 and bool((np.diff(e["model"]) < 0).all()
+                                    and (np.diff(e["paper"]) < 0).all())
+    lead = ("The model's ratio falls with the batch, as the paper's does; it " if both_fall
+            else "The model's ratio ")
+
+    def at(bs: list[int]) -> str:
+        return f"batch{'es' if len(bs) > 1 else ''} {prose_list(bs)}"
+
+    if not ok:
+        return (lead + f"misses the paper's by more than ±{pct} % at every batch where the "
+                f"paper gives one ({at(miss)}).")
+    text = lead + f"lies within ±{pct} % of the paper's at {at(ok)}"
+    text += f" and misses it at {at(miss)}." if miss else "."
+    if (h_x[ok] > 1).all() and (r_x[ok] > 1).all():
+        text += (f" Where it matches, two errors cancel: the model's Hermes is {_span(h_x[ok])}× "
+                 f"as fast as the paper's there, and its reference {_span(r_x[ok])}× as fast as "
+                 "the one the paper's ratios imply.")
+    if miss:
+        text += (f" At {at(miss)} the model's Hermes is "
+                 f"{prose_list([f'{h_x[b]:.2f}×' for b in miss])} the paper's, while its "
+                 f"reference stays {_span(r_x[miss])}× as fast.")
+    return text
+
+
 def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
     """The glue values of the text after Fig. 17 and of the summary's sentence on the ratios.
 
     The ratios at the first and last batch where the model runs, the batches it cannot run,
     how far the model's reference is from the one the paper's ratios imply, how the model's
     Hermes compares with the paper's, and `dimm`'s bandwidth (GB/s, after its efficiency) on
-    chunks of one row of `model` in fp16.
+    chunks of one row of `model` in fp16; ``summary_match_txt``, the batches where the model's
+    ratio lies within the scorecard's ±35 % of the paper's, and why.
     """
     e, h_model, h_paper = f.eff.set_index("batch"), f.hermes_model, f.hermes_paper
     b0, b1, pb0 = f.runs[0], f.runs[-1], f.paper_runs[0]
@@ -352,7 +394,8 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "cancel_txt": "partly or wholly cancels" if h_fast >= 1 else "adds to",
         "dimm_bw_gbs": _r3(float(dimm_bw) * dimm.efficiency.bandwidth_frac / u.GB),
         "hermes_trend_txt": _hermes_trend(f, dimm),
-        "summary_ratios_txt": _summary_ratios(f)}
+        "summary_ratios_txt": _summary_ratios(f),
+        "summary_match_txt": _summary_match(f, sc.TOLERANCES["rel_35"])}
 
 
 # ----------------------------------------------------------------- the paper's reference
