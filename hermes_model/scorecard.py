@@ -973,8 +973,9 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
           f"{_fmt(act.mlp_density, 2)}, 80 % of activations in {_fmt(100 * act.mlp_hot_share, 2)} % "
           f"of the neurons) already overlap by {mem:.3f} in expectation, the memoryless baseline "
           "(the sparsity chapter estimates it again from a generated trace); the generator reads "
-          "similarity as overlap and is fitted to the paper's values at distances 1 and 25, "
-          "inputs from the paper; its value at distance 10 is a prediction, which those two bound "
+          "similarity as overlap and is fitted at distances 1 and 25 to the paper's Fig. 4a "
+          "values, inputs from the paper (Fig. 4a shows LLaMA-13B and Falcon-40B; LLaMA2-70B "
+          "borrows LLaMA2-13B's); its value at distance 10 is a prediction, which those two bound "
           "within ±35 % of 0.70, so it is not scored")),
         ("Bit-serial multipliers: cycles per MAC not stated",
          (f"{dimm_p.ndp_operand_bits}-bit operands, {dimm_p.ndp_operand_bits // 16} FP16 at once, "
