@@ -234,6 +234,33 @@ def test_hermes_host_13b_against_the_estimate(book):
     assert g["hh13_intro"] == "The one ordering failure comes from one bar."
     # 26 GB of weights against a 24 GiB card: "nearly fit"; the paper's figure beside it
     assert g["ll13_fit"] == "nearly fit the 24 GiB GPU (the paper: 24 GB)"
+    # PowerInfer's placement (KV cache in host memory) against the model's Hermes-base bar
+    kv = policies.estimate("hermes-host", m, s, prompt_len=P, gen_len=G,
+                           options=policies.Assumptions(activity=book["acts"]["llama2_13b"],
+                                                        host_kv_on_gpu=False))
+    b10 = book["bars"]["fig10"]
+    base = float(b10[(b10["profile"] == "paper") & (b10["model"] == "llama2_13b")
+                     & (b10["policy"] == "hermes-base")]["tokens_per_s"].iloc[0])
+    assert 0 < kv.tokens_per_s < e.tokens_per_s  # attention at host bandwidth costs at batch 1
+    assert g["hh13_kv_host"].endswith(
+        f"Hermes-host gives {kv.tokens_per_s:.1f} tokens/s, still above Hermes-base's "
+        f"{base:.1f}: the order does not change.")
+
+
+def test_hh13_kv_host_text_branches(book):
+    any_e = policies.estimate("hermes-host", book["models"]["llama2_13b"],
+                              book["systems"]["paper"], prompt_len=P, gen_len=G,
+                              options=policies.Assumptions(activity=book["acts"]["llama2_13b"]))
+
+    def est(tps: float, supported: bool = True) -> policies.Estimate:
+        return dataclasses.replace(any_e, tokens_per_s=tps, supported=supported,
+                                   reason="" if supported else "host memory is short")
+    assert gaps._hh13_kv_host_text(est(20.0), 27.8).endswith(
+        "gives 20.0 tokens/s, below Hermes-base's 27.8: the order becomes the paper's.")
+    assert gaps._hh13_kv_host_text(est(30.0), 27.8).endswith(
+        "gives 30.0 tokens/s, still above Hermes-base's 27.8: the order does not change.")
+    assert gaps._hh13_kv_host_text(est(0.0, False), 27.8).endswith(
+        "cannot run here: host memory is short.")
 
 
 @pytest.mark.parametrize(("ratio", "implied", "model", "start"), [
