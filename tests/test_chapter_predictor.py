@@ -187,6 +187,8 @@ def test_memory_glues(memory: chapter.PredictorMemory) -> None:
     assert g["l7_corr_over_state"] == pytest.approx(corr / state, rel=1e-3)
     assert g["l7_mlp_GB"] == pytest.approx(32 * 1024 * (4096 + 11008) * 2 / 1e9, rel=1e-3)
     assert g["l7_name"] == "LLaMA2-7B" and g["l7_mlp_neurons"] == 11008
+    # the paper's LLaMA-7B has these shapes too
+    assert g["l7_layers"] == 32 and g["l7_qkv_neurons"] == 4096
     # 232 KiB of 4-bit states over 32 layers, less 4096 QKV neurons each
     assert g["paper_mlp_neurons"] == round(232 * 1024 * 2 / 32 - 4096)
     assert g["paper_state_KB"] == 232.0 and g["paper_tables_MB"] == "<1"
@@ -204,3 +206,28 @@ def test_memory_glues(memory: chapter.PredictorMemory) -> None:
         / (32 * 1024 * (4096 + 11008) * shapes.dtype_bytes("fp16")))
     assert g["tables_over_mlp_max_pct"] == pytest.approx(ratio.max(), rel=1e-3)
     assert len(mem) == len(chapter.MEMORY_MODELS)
+
+
+def test_gpu_share_reading_takes_an_assumed_share_as_given() -> None:
+    share, g = chapter.gpu_share_reading(0.25, None, None, None)  # nothing else is read
+    assert share == 0.25 and g == {"gpu_share_pct": 25.0, "gpu_share_src": "assumed"}
+    for bad in (1.5, -0.5, "x", True):
+        with pytest.raises(ValueError, match="gpu_share"):
+            chapter.gpu_share_reading(bad, None, None, None)
+
+
+def test_derived_gpu_share_is_the_partition_solvers() -> None:
+    """`FROM_PARTITION` gives the share the CLI's partition command reports for the same model
+    and system (the partition chapter's defaults: 8 DIMMs, batch 1, 10 % workspace)."""
+    from hermes_model import cli
+
+    slug = "llama2_13b"
+    model, system = hm.load_model(slug), hm.load_system("hermes_paper")
+    share, g = chapter.gpu_share_reading(chapter.FROM_PARTITION, model, system,
+                                         cli.sparsity_targets(slug, "relu"))
+    payload = cli.partition_payload(slug, "hermes_paper", "paper")
+    assert share == pytest.approx(payload["gpu_neuron_share"], rel=1e-12)
+    assert 0 < share < 1 and g["gpu_share_pct"] == pytest.approx(100 * share, rel=1e-3)
+    assert g["gpu_share_src"].startswith("derived: the share of all LLaMA2-13B neurons, ")
+    assert f"{payload['gpu_neuron_GB']:.3g} GB" in g["gpu_share_src"]
+    assert g["gpu_share_src"].endswith(f"puts on the {system.gpu.name}, taken for every layer")

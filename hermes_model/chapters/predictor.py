@@ -15,11 +15,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hermes_model import params, predictor, shapes, sparsity
+from hermes_model import params, partition, predictor, shapes, sparsity
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.scorecard import short_name
 from hermes_model.shapes import ModelSpec
+from hermes_model.specs import SystemSpec
 
 #: Scores of a `predictor.PredictorResult` the chapter glues as percentages.
 SCORES: Final = ("recall", "precision", "accuracy", "trivial_accuracy", "gpu_hit_share",
@@ -34,6 +35,10 @@ DEFAULT_MLP_RANK: Final = 1024
 
 #: The most sequences the generated trace may have (memory: 64 is gigabytes).
 MAX_SEQUENCES: Final = 64
+
+#: The `gpu_share` parameter's value that asks for the partition chapter's share of the model's
+#: neurons on the GPU (`partition_gpu_share`) instead of an assumed one.
+FROM_PARTITION: Final = -1.0
 
 
 def checked_n_sequences(n_sequences: Any) -> int:
@@ -70,6 +75,72 @@ def checked_prefill_tokens(prefill_tokens: Any, seq_id: npt.ArrayLike,
     scored = np.asarray(seq_id)[~np.asarray(profile, dtype=bool)]
     longest = min(int(np.bincount(scored).max()), sparsity.SEQUENCE_TOKENS)
     return params.positive_int(prefill_tokens, "prefill_tokens", maximum=longest - 1)
+
+
+def partition_gpu_share(model: ModelSpec, system: SystemSpec,
+                        targets: sparsity.ModelTargets) -> tuple[float, float]:
+    """Share of the model's neurons that the partition chapter (``book/partition.ipynb``) puts on
+    the system's GPU, and their bytes.
+
+    The partition chapter's computation at its defaults
+    (`hermes_model.chapters.partition.PAPER_CONFIGURATION`: batch 1, 10 % of GPU memory kept as
+    workspace): per-neuron frequencies from the generator's `targets`,
+    the GPU's neuron budget, then `partition.solve_fast`.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    system : SystemSpec
+        The system whose GPU holds the neurons (its DIMM count as loaded).
+    targets : sparsity.ModelTargets
+        The model's ReLU-fied generator targets (``cli.sparsity_targets(slug, "relu")``).
+
+    Returns
+    -------
+    share : float
+        GPU neurons over all QKV and MLP neurons of the model, 0..1.
+    gpu_bytes : float
+        Their weights, B.
+    """
+    # imported here: the partition chapter's module imports this one
+    from hermes_model.chapters.partition import PAPER_CONFIGURATION
+
+    *_, batch, workspace_frac = PAPER_CONFIGURATION
+    mlp, qkv = partition.model_frequencies(model, targets)
+    budget = partition.gpu_neuron_budget_bytes(model, system, workspace_frac=workspace_frac)
+    problem = partition.model_problem(model, system, mlp, qkv, batch=batch,
+                                      gpu_budget_bytes=budget)
+    cost = partition.solve_fast(problem).cost
+    return cost.gpu_neuron_share, cost.gpu_bytes
+
+
+def gpu_share_reading(gpu_share: Any, model: ModelSpec, system: SystemSpec,
+                      targets: sparsity.ModelTargets) -> tuple[float, dict[str, object]]:
+    """The chapter's `gpu_share` parameter: `FROM_PARTITION` takes the partition chapter's share
+    for the model on the system's GPU (`partition_gpu_share`), any other value is checked as an
+    assumed share in [0, 1].
+
+    Returns
+    -------
+    share : float
+        Share of each layer's neurons that starts on the GPU, 0..1.
+    glue : dict
+        ``gpu_share_pct`` (%) and ``gpu_share_src``, the share's provenance as the text says it.
+
+    Raises
+    ------
+    ValueError
+        If `gpu_share` is neither `FROM_PARTITION` nor a number in [0, 1].
+    """
+    if isinstance(gpu_share, int | float) and not isinstance(gpu_share, bool) \
+            and gpu_share == FROM_PARTITION:
+        share, gpu_bytes = partition_gpu_share(model, system, targets)
+        src = (f"derived: the share of all {short_name(model.name)} neurons, "
+               f"{rounded(gpu_bytes / u.GB):.3g} GB, that the partition chapter's solver puts on "
+               f"the {system.gpu.name}, taken for every layer")
+    else:
+        share, src = params.fraction(gpu_share, "gpu_share"), "assumed"
+    return share, {"gpu_share_pct": rounded(100 * share), "gpu_share_src": src}
 
 
 def paper_accuracy_pct(claims: pd.DataFrame) -> float:
@@ -296,5 +367,7 @@ def predictor_memory(models: Sequence[ModelSpec], claims: pd.DataFrame, *,
         "l7_name": short_name(spec.name),
         "paper_mlp_neurons": paper_mlp_neurons,
         "l7_mlp_neurons": shapes.mlp_neurons_per_layer(spec),
+        "l7_layers": spec.n_layers,
+        "l7_qkv_neurons": shapes.qkv_neurons_per_layer(spec),
     }
     return PredictorMemory(mem, over_mlp, glues)
