@@ -158,3 +158,44 @@ def test_ablation_ratios(ablation: tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
         100 * share[("llama2_70b", 1, "Hermes-adjustment")])
     assert result.glue["up_b4_pct"] == 50.0  # 0.06 and 0.5 climb at batch 4
     assert result.glue["up_b16_pct"] == 75.0  # 0.05 climbs too at batch 16
+
+
+def test_one_move_by_hand() -> None:
+    """30 KiB over DIMM-link: 1 µs + 30,720 B / (0.9 × 25 GB/s); the bytes alone at 25 GB/s."""
+    system = io.load_system("hermes_paper", "paper")
+    case = SimpleNamespace(neuron_bytes=30720.0, projection_s=77e-6, moves_per_pair=32)
+    move = chapter.one_move(case, system.dimm_link, system.dimm, host_overhead_s=10e-6)
+    assert move.link_s == pytest.approx(1e-6 + 30720 / 22.5e9, rel=1e-12)
+    assert move.host_s > 10e-6
+    g = move.glue
+    assert g["move_us"] == rounded(move.link_s * 1e6) and g["proj_us"] == 77.0
+    assert g["move_wire_us"] == rounded(30720 / 25e9 * 1e6) == 1.229
+    assert (g["link_GBps"], g["link_lat_us"], g["link_eff_pct"]) == (25.0, 1.0, 90.0)
+    assert g["m_max"] == 32 and g["neuron_KiB"] == 30.0 and g["host_overhead_us"] == 10.0
+
+
+def test_per_move_text_with_and_without_moves() -> None:
+    move = chapter.OneMove(2.5e-6, 12.5e-6, {})
+    assert chapter.per_move_text(MIG, move).endswith(
+        "one neuron after another; per move, the host takes 12.5 µs against 2.5 µs over "
+        "DIMM-link, 5× longer")
+    none = scheduling.MigrationCost(bytes_per_step=0.0, link_s_per_step=0.0,
+                                    host_s_per_step=0.0, link_exposed_s_per_step=0.0,
+                                    host_exposed_s_per_step=0.0, link_energy_j_per_step=0.0,
+                                    host_energy_j_per_step=0.0)
+    assert chapter.per_move_text(none, move) == (
+        "Per move, the host takes 12.5 µs against 2.5 µs over DIMM-link, 5× longer")
+
+
+def test_end_to_end_imbalance() -> None:
+    """The end-to-end default (1.05) and range (1.0 to 1.2), and the precomputed I_tok with
+    adjustment and remapping at batch 1."""
+    rows = [("llama2_13b", 1, "remapped", 1.02), ("llama2_13b", 1, "adjustment_remapped", 1.1),
+            ("llama2_70b", 1, "adjustment_remapped", 1.06),
+            ("llama2_70b", 4, "adjustment_remapped", 1.5)]
+    balance = pd.DataFrame(rows, columns=["model", "batch", "placement", "imbalance_per_token"])
+    assert chapter.end_to_end_imbalance(balance) == {
+        "e2e_imbalance": 1.05, "e2e_imb_lo": 1.0, "e2e_imb_hi": 1.2, "adj13_tok": 1.1,
+        "adj70_tok": 1.06}
+    got = chapter.end_to_end_imbalance(io.load_scheduling_table("balance"))
+    assert 1.0 <= got["adj70_tok"] < got["adj13_tok"] <= 1.2

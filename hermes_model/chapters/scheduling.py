@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hermes_model import params
+from hermes_model import ndp, params, policies
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.scheduling import (
@@ -25,6 +25,7 @@ from hermes_model.scheduling import (
     batch_divisors,
     migration_text,
 )
+from hermes_model.specs import DimmSpec, LinkSpec
 
 #: The models and batch sizes of the paper's Fig. 13, in the order `scripts/make_fig13.py` seeds
 #: its random streams with.
@@ -140,6 +141,104 @@ def paper_imbalance(paper: pd.DataFrame) -> tuple[dict[str, object], pd.DataFram
                         "label": [f"paper: fixed mapping, low end ({static_lo:g}×)",
                                   f"paper: window-optimal, {1 + window_hi:g}"]})
     return glue, ref
+
+
+@dataclass(frozen=True)
+class OneMove:
+    """One neuron moved between two DIMMs, over DIMM-link and through the host.
+
+    Attributes
+    ----------
+    link_s, host_s : float
+        Time of the move over one DIMM-link bridge (`ndp.dimm_link_move`) and through the host
+        (`ndp.host_move`), s.
+    glue : dict
+        ``proj_us``, ``move_us``, ``m_max``, ``neuron_KiB``; the DIMM-link move's parts:
+        ``move_wire_us`` (the bytes at the link's peak), ``link_lat_us`` and ``link_eff_pct``
+        (the link kind's fixed time and attained share of its peak, *assumed* defaults of
+        ``efficiency.yaml``), ``link_GBps``; and ``host_overhead_us``, the host's software time
+        per copy.
+    """
+
+    link_s: float
+    host_s: float
+    glue: dict[str, object]
+
+
+def one_move(case: CaseSetup, link: LinkSpec, dimm: DimmSpec, host_overhead_s: float) -> OneMove:
+    """One of the case's neurons moved over DIMM-link and through the host, with the glue values
+    of the sentences on the move bound (Eq. move-bound) and on what a move costs.
+
+    Parameters
+    ----------
+    case : CaseSetup
+        ``neuron_bytes`` (B), ``projection_s`` (s) and ``moves_per_pair``.
+    link : LinkSpec
+        The DIMM-link.
+    dimm : DimmSpec
+        The DIMMs (the host reads one and writes the other over their channels).
+    host_overhead_s : float
+        The host's software time per copy, s.
+    """
+    link_s = float(ndp.dimm_link_move(case.neuron_bytes, link).time_s)
+    host_s = float(ndp.host_move(case.neuron_bytes, dimm, host_overhead_s=host_overhead_s).time_s)
+    glue = {"proj_us": rounded(case.projection_s / u.US), "move_us": rounded(link_s / u.US),
+            "m_max": case.moves_per_pair, "neuron_KiB": rounded(case.neuron_bytes / u.KiB),
+            "move_wire_us": rounded(case.neuron_bytes / link.bandwidth_per_direction_bytes_per_s
+                                    / u.US),
+            "link_GBps": rounded(link.bandwidth_per_direction_bytes_per_s / u.GB),
+            "link_lat_us": rounded(link.latency_s / u.US),
+            "link_eff_pct": rounded(100 * link.efficiency.bandwidth_frac),
+            "host_overhead_us": rounded(host_overhead_s / u.US)}
+    return OneMove(link_s, host_s, glue)
+
+
+def per_move_text(mig: MigrationCost, move: OneMove) -> str:
+    """The host's time per move against DIMM-link's, and, where the remap moves neurons, why
+    the per-token ratio of `scheduling.migration_text` is larger: the pairs' bridges work in
+    parallel, the host copies one neuron after another.
+
+    >>> m = MigrationCost(bytes_per_step=1.0, link_s_per_step=1e-6, host_s_per_step=1.1e-5,
+    ...                   link_exposed_s_per_step=0.0, host_exposed_s_per_step=0.0,
+    ...                   link_energy_j_per_step=0.0, host_energy_j_per_step=0.0)
+    >>> per_move_text(m, OneMove(2e-6, 1.04e-5, {}))
+    'That ratio sets the pairs of DIMMs, each moving over its own bridge in parallel, against \
+the host, which copies one neuron after another; per move, the host takes 10.4 µs against \
+2 µs over DIMM-link, 5.2× longer'
+    """
+    per_move = (f"per move, the host takes {move.host_s / u.US:.3g} µs against "
+                f"{move.link_s / u.US:.3g} µs over DIMM-link, "
+                f"{move.host_s / move.link_s:.2g}× longer")
+    if mig.bytes_per_step <= 0:
+        return per_move[0].upper() + per_move[1:]
+    return ("That ratio sets the pairs of DIMMs, each moving over its own bridge in parallel, "
+            f"against the host, which copies one neuron after another; {per_move}")
+
+
+def end_to_end_imbalance(balance: pd.DataFrame) -> dict[str, object]:
+    """What the end-to-end chapters charge for DIMM imbalance, beside this chapter's replays.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        The ``balance`` scheduling table (``data/derived/balance.csv``): the per-token imbalance
+        of Algorithm 1 with the online adjustment (``adjustment_remapped``).
+
+    Returns
+    -------
+    dict
+        ``e2e_imbalance`` (`policies.Assumptions`' ``dimm_imbalance``), ``e2e_imb_lo`` and
+        ``e2e_imb_hi`` (the ends of its range in `policies.UNSTATED`), and ``adj13_tok`` and
+        ``adj70_tok``: I_tok with adjustment and remapping, LLaMA2-13B and LLaMA2-70B at
+        batch 1.
+    """
+    [unstated] = [p for p in policies.UNSTATED if p.name == "dimm_imbalance"]
+    tok = balance.set_index(["model", "batch", "placement"])["imbalance_per_token"]
+    return {"e2e_imbalance": policies.Assumptions().dimm_imbalance,
+            "e2e_imb_lo": min(unstated.low, unstated.high),
+            "e2e_imb_hi": max(unstated.low, unstated.high),
+            "adj13_tok": rounded(tok[("llama2_13b", 1, "adjustment_remapped")], 4),
+            "adj70_tok": rounded(tok[("llama2_70b", 1, "adjustment_remapped")], 4)}
 
 
 def migration_table(mig: MigrationCost, scale: float) -> pd.DataFrame:
