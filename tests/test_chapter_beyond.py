@@ -6,6 +6,7 @@ driven by a small synthetic frame and its exact sentence asserted.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 import hermes_model as hm
-from hermes_model import io, policies, whatif
+from hermes_model import io, policies, shapes, sparsity, whatif
 from hermes_model.chapters import beyond
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity
@@ -94,6 +95,18 @@ def test_activities_relu_for_all_swiglu_only_for_swiglu_checkpoints(loaded):
     assert {k for k in acts if k[1] == "swiglu"} == {(s, "swiglu") for s in SLUGS}
     # SwiGLU is far less sparse than the ReLU-fied reading
     assert acts[("llama3_70b", "swiglu")].mlp_density > acts[("llama3_70b", "relu")].mlp_density
+    # no activation precedes QKV in a SwiGLU checkpoint: QKV dense (every neuron equally
+    # frequent), the MLP's statistics otherwise those of the sparsity chapter's targets
+    for s in SLUGS:
+        sw, m = acts[(s, "swiglu")], models[s]
+        assert (sw.qkv_density, sw.qkv_hot_share) == (0.999, pytest.approx(0.8))
+        t = sparsity.model_targets(s, shapes.qkv_neurons_per_layer(m),
+                                   shapes.mlp_neurons_per_layer(m), "swiglu", "swiglu",
+                                   loaded.inputs, io.load_published_sparsity(), loaded.smollm2)
+        whole = whatif.activity_from_targets(t, "swiglu option")
+        assert sw == dataclasses.replace(whole, qkv_density=0.999, qkv_hot_share=sw.qkv_hot_share)
+        assert prov[(s, "swiglu")]["qkv_density"].startswith("assumed: dense (0.999")
+        assert prov[(s, "swiglu")]["mlp_density"] == t.provenance["mlp_density"]
 
 
 def test_check_batch_refuses_a_batch_hermes_cannot_run(loaded):
@@ -345,6 +358,9 @@ def test_tradeoff_text_and_table():
     assert t.glue["batching_txt"] == ("Batching raises throughput and lengthens every "
                                       "sequence's decode step")
     assert t.glue["small_name"] == "M"
+    # the x axis is the step of the batch, not a time per token
+    x = t.glue["fig_tradeoff"].to_dict()["layer"][0]["encoding"]["x"]
+    assert x["title"] == "decode step (ms)"
     t = beyond.tradeoff(_curves([1.0, 3.0, 2.0]), "M")
     assert t.glue["batching_txt"] == (
         "Batching lengthens every sequence's decode step but raises throughput only up to a "
@@ -508,3 +524,13 @@ def test_breakeven_table(toy_models):
     assert col[("NDP-DIMMs", "LLaMA3-8B, SwiGLU", "Hermes-host")] == ("none: Hermes ahead over 1 "
                                                                       "to 8 DIMMs")
     assert len(t) == 10
+
+
+def test_ddr5_dimm_capacity_matches_its_organisation():
+    """The what-if's DDR5 DIMM: 2 ranks of 4 x16 devices of 32 Gb (32 GiB), each rank's row one
+    2 KiB page per device (8 KiB)."""
+    d = io.load_dimm("ddr5_4800_ndp")
+    per_rank = d.bus_width_bits // d.device_width_bits
+    assert (d.n_ranks, per_rank) == (2, 4)
+    assert d.capacity_bytes == d.n_ranks * per_rank * 32 * 2**30 // 8 == 32 * 2**30
+    assert d.row_bytes == per_rank * 2048
