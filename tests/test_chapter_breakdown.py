@@ -190,7 +190,14 @@ def test_stated_shares_sentences(setup: bd.Setup) -> None:
         f"Hermes spends {100 * (1 - pre['paper']):.1f} % of its time in token generation and "
         f"{100 * pre['paper']:.1f} % in prefill under the paper profile, and "
         f"{100 * pre['datasheet']:.1f} % in prefill under the datasheet profile, whose PCIe "
-        f"link carries {bw['datasheet']:.1f} GB/s per direction against {bw['paper']:.1f}")
+        f"link carries {bw['datasheet']:.3g} GB/s per direction against the paper's "
+        f"{bw['paper']:.3g} GB/s, read per direction")
+    assert got.glue["h_split_text"].endswith(
+        "31.5 GB/s per direction against the paper's 64 GB/s, read per direction")
+    sheet = bd.stated_shares(dataclasses.replace(setup, profile="datasheet"), "llama2_70b", 1)
+    assert sheet.glue["h_split_text"].endswith(
+        "under the paper profile, whose PCIe link carries the paper's 64 GB/s, read per "
+        "direction, against 31.5 GB/s per direction")
     pred = h["paper"].breakdown_s["predictor"] / h["paper"].total_s
     assert got.glue["h_pred_text"] == (
         f"for LLaMA2-70B (ReLU-fied, ReGLU) the part it does not hide is {100 * pred:.2g} % of "

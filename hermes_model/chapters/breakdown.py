@@ -255,8 +255,11 @@ def _hermes_split_text(setup: Setup, hm_: Mapping[str, Mapping[str, float | bool
             f"{profile} profile, and "
             + (f"{pct(float(hm_[other]['prefill']), '.1f')} in prefill" if hm_[other]["supported"]
                else "cannot run (N.P.)")
-            + f" under the {other} profile, whose PCIe link carries {link_bw[other]:.1f} GB/s per "
-            f"direction against {link_bw[profile]:.1f}")
+            + f" under the {other} profile, whose PCIe link carries "
+            + (f"{link_bw[other]:.3g} GB/s per direction against the paper's "
+               f"{link_bw[profile]:.3g} GB/s, read per direction" if profile == "paper" else
+               f"the paper's {link_bw[other]:.3g} GB/s, read per direction, against "
+               f"{link_bw[profile]:.3g} GB/s per direction"))
 
 
 def stated_shares(setup: Setup, model: str, batch: int) -> StatedShares:
