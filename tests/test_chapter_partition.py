@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,3 +107,27 @@ def test_milp_glue() -> None:
                                     model="opt_13b", model_name="OPT-13B", objective_s=1.0,
                                     same_setup=True)
     assert none_better["n_proven"] == none_better["n_better"] == "none of the two"
+
+
+def _cost(gpu_layer_s, dimm_layer_s):
+    gpu, dimm = np.asarray(gpu_layer_s, float), np.asarray(dimm_layer_s, float)
+    layer = np.maximum(gpu, dimm.max(axis=1))
+    return partition.PartitionCost(objective_s=float(layer.sum()), layer_s=layer,
+                                   gpu_layer_s=gpu, dimm_layer_s=dimm, gpu_bytes=0.0,
+                                   dimm_bytes=np.zeros(dimm.shape[1]), gpu_neuron_share=0.0,
+                                   gpu_compute_share=0.0, feasible=True)
+
+
+def test_always_sync_text_charges_the_empty_blocks_as_eq3_does():
+    """Eq. 3 adds 2 T_sync to every block: an empty block costs max(2 T_sync, its DIMM time)."""
+    every = _cost([4e-3, 3e-3], [[2e-3, 1e-3], [3e-3, 3e-3]])
+    assert chapter.always_sync_text(1e-3, every) == (
+        "every block has GPU neurons here, so the paper's form gives the same objective")
+    # block 2: DIMMs 1 ms < 2 T_sync = 2 ms; block 3: DIMMs 5 ms > 2 ms (unchanged)
+    some = _cost([4e-3, 0.0, 0.0], [[2e-3, 1e-3], [1e-3, 0.5e-3], [5e-3, 1e-3]])
+    assert chapter.always_sync_text(1e-3, some) == (
+        "2 of the 3 blocks have no GPU neuron; under the paper's form they would still pay "
+        "them, and the same placement would take 11 ms instead of 10 ms")
+    none = _cost([0.0, 0.0], [[1e-3], [1e-3]])
+    assert chapter.always_sync_text(1e-3, none).startswith("all 2 blocks have no GPU neuron")
+    assert chapter.always_sync_text(1e-3, none).endswith("take 4 ms instead of 2 ms")

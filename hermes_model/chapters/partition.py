@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from hermes_model import partition
@@ -101,6 +102,40 @@ def of_all(k: int, n: int) -> str:
     if k == 0:
         return f"none of the {NUMBER_WORDS[n]}"
     return f"all {NUMBER_WORDS[n]}" if k == n else f"{NUMBER_WORDS[k]} of the {NUMBER_WORDS[n]}"
+
+
+def always_sync_text(sync_s: float, cost: partition.PartitionCost) -> str:
+    """What the paper's Eq. 3, which charges the two synchronisations to every block, would make
+    of the placement `cost` evaluates (this book charges them only where a block has GPU
+    neurons).
+
+    Parameters
+    ----------
+    sync_s : float
+        One synchronisation, s.
+    cost : partition.PartitionCost
+        The placement under Eq. (eq-partition): ``gpu_layer_s`` (0 for a block without GPU
+        neurons), ``dimm_layer_s`` and ``objective_s``.
+
+    >>> c = partition.PartitionCost(objective_s=5e-3, layer_s=np.array([3e-3, 2e-3]),
+    ...     gpu_layer_s=np.array([3e-3, 0.0]), dimm_layer_s=np.array([[3e-3], [2e-3]]),
+    ...     gpu_bytes=0.0, dimm_bytes=np.zeros(1), gpu_neuron_share=0.5, gpu_compute_share=0.5,
+    ...     feasible=True)
+    >>> print(always_sync_text(1.5e-3, c))
+    1 of the 2 blocks has no GPU neuron; under the paper's form it would still pay them, and the same placement would take 6 ms instead of 5 ms
+    """
+    empty = cost.gpu_layer_s <= 0
+    n = int(np.count_nonzero(empty))
+    if n == 0:
+        return ("every block has GPU neurons here, so the paper's form gives the same "
+                "objective")
+    dimm = cost.dimm_layer_s.max(axis=1)
+    paper = float(np.where(empty, np.maximum(2 * sync_s, dimm), cost.layer_s).sum())
+    count = (f"all {cost.layer_s.size:,} blocks have" if n == cost.layer_s.size else
+             f"{n:,} of the {cost.layer_s.size:,} blocks {'has' if n == 1 else 'have'}")
+    return (f"{count} no GPU neuron; under the paper's form {'it' if n == 1 else 'they'} would "
+            f"still pay them, and the same placement would take {paper / u.MS:.4g} ms instead "
+            f"of {cost.objective_s / u.MS:.4g} ms")
 
 
 def milp_table(milp: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
