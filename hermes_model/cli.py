@@ -364,26 +364,34 @@ def cmd_partition(args: argparse.Namespace) -> int:
 def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row:
     """Score Hermes' predictor on MiniLM's real masks (``minilm``) or on a generated trace of a
     catalog model (3 layers at full width, 1024 sampled neurons per layer, 2 profiling and 4
-    scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons)."""
+    scored 128-token sequences). Table sizes are the model's (MiniLM: its 6 × 1536 neurons).
+    The initial GPU set of a catalog model is the share of its neurons that the partition puts on
+    the paper's RTX 4090 (as the predictor chapter takes it); MiniLM, which a GPU holds whole,
+    keeps an assumed 20 % of each layer."""
     from hermes_model import predictor
+    from hermes_model.chapters.predictor import partition_gpu_share
 
     slug = io.resolve_slug(slug, ["minilm", *io.model_slugs()], "model")
     rng = np.random.default_rng(seed)
     if slug == "minilm":
         active, seq, _ = io.load_activation_masks("minilm")
+        share, share_src = 0.2, "assumed"
         res = predictor.score_trace(active, seq, predictor.profile_sequences(seq),
-                                    prefill_tokens=prefill_tokens)
+                                    prefill_tokens=prefill_tokens, gpu_share=share)
         n_layers, n = active.shape[1], active.shape[2]
         state_b = predictor.state_table_bytes(n_layers * n)
         corr_b = predictor.correlation_table_bytes(n_layers * n, n)
         source = "measured: MiniLM-L6 masks (odd sequences scored, even ones profile)"
     else:
-        model = io.load_model(slug)
-        res = predictor.score_generated(sparsity_targets(slug, "relu"), 6, rng,
-                                        prefill_tokens=prefill_tokens, sample=1024).result
+        model, targets = io.load_model(slug), sparsity_targets(slug, "relu")
+        share = partition_gpu_share(model, io.load_system("hermes_paper", "paper"), targets)[0]
+        share_src = "derived: the partition's GPU share on the paper's system"
+        res = predictor.score_generated(targets, 6, rng, prefill_tokens=prefill_tokens,
+                                        sample=1024, gpu_share=share).result
         state_b, corr_b = predictor.model_table_bytes(model)
         source = "generated: sparsity generator, 3 layers, 1024 sampled neurons per layer"
     return {"model": slug, "source": source, "prefill_tokens": prefill_tokens,
+            "gpu_share": share, "gpu_share_source": share_src,
             "scored_tokens": res.n_tokens, "recall": res.recall, "precision": res.precision,
             "accuracy": res.accuracy, "trivial_accuracy": res.trivial_accuracy,
             "gpu_hit_share": res.gpu_hit_share,

@@ -1001,7 +1001,7 @@ def make_case(model: ModelSpec, system: SystemSpec, targets: object, *, batch: i
         dimm_capacity_bytes=system.dimm.capacity_bytes)
 
 
-def _latency_per_token_s(case: CaseSetup, gpu_active: IntArray, loads: IntArray,
+def _latency_per_step_s(case: CaseSetup, gpu_active: IntArray, loads: IntArray,
                          hot_count: IntArray) -> float:
     """Mean MLP-block latency per step over the replayed layers, scaled to the whole model."""
     t = mlp_block_latency_s(gpu_active, loads, gpu_neuron_s=case.gpu_neuron_s,
@@ -1095,7 +1095,7 @@ def ablation_case(case: CaseSetup, rng: np.random.Generator) -> AblationResult:
     total_active = dec.sum()
 
     def record(name: str, gpu_active: IntArray, loads: IntArray) -> None:
-        lat[name] = _latency_per_token_s(case, gpu_active, loads, hot_count)
+        lat[name] = _latency_per_step_s(case, gpu_active, loads, hot_count)
         share[name] = float(gpu_active.sum() / total_active) if total_active else 0.0
 
     for name, hot, pl in (("Hermes-random", hot_rand, place_rand),

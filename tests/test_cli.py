@@ -370,6 +370,27 @@ def test_sparsity_token_layer_limit_is_inclusive(monkeypatch) -> None:
         cli.sparsity_payload("opt_13b", 129, 0, "relu", 2)
 
 
+def test_predictor_payload_starts_from_the_partitions_gpu_share() -> None:
+    """A catalog model's initial GPU set is the partition's share on the paper's RTX 4090
+    (LLaMA2-70B: under 10 %, far below the 20 % a 24 GiB card cannot hold), and the scores are
+    those of the generated trace scored with that share."""
+    import numpy as np
+
+    from hermes_model import cli, io, predictor
+    from hermes_model.chapters.predictor import partition_gpu_share
+
+    out = cli.predictor_payload("llama2_70b", 0)
+    targets = cli.sparsity_targets("llama2_70b", "relu")
+    share = partition_gpu_share(io.load_model("llama2_70b"),
+                                io.load_system("hermes_paper", "paper"), targets)[0]
+    assert out["gpu_share"] == share and 0.09 < share < 0.1
+    assert out["gpu_share_source"].startswith("derived")
+    res = predictor.score_generated(targets, 6, np.random.default_rng(0), prefill_tokens=32,
+                                    sample=1024, gpu_share=share).result
+    assert out["gpu_hit_share_static"] == res.gpu_hit_share_static
+    assert out["recall"] == res.recall
+    assert cli.predictor_payload("minilm", 0)["gpu_share"] == 0.2
+
 def test_predictor_payload_table_sizes_count_every_layer() -> None:
     """MiniLM: 6 layers × 1536 neurons; the state table holds one entry per neuron of the model."""
     from hermes_model import cli, predictor
