@@ -493,7 +493,7 @@ def _hh13_kv_host_text(kv_host: Estimate, base_tps: float) -> str:
     """The sentence on Hermes-host with its KV cache in host memory (PowerInfer's placement)
     against the model's Hermes-base, at batch 1."""
     lead = ("With PowerInfer's own placement of the KV cache (host memory, attention on the CPU: "
-            "`host_kv_on_gpu` = False, a row of the unstated parameters)")
+            "host_kv_on_gpu = False, a row of the unstated parameters)")
     if not kv_host.supported:
         return f"{lead} the model's Hermes-host cannot run here: {kv_host.reason}."
     tps = kv_host.tokens_per_s
