@@ -261,6 +261,8 @@ def test_average_kind_words_unsupported_and_geometric():
     assert g["avg_geometric_txt"].startswith(
         "The stated 20× of Hermes-host over Accelerate is the geometric mean of its bars "
         "(20.01×; their arithmetic mean is 25.00×), so that row takes the geometric mean")
+    # glued text is plain: the column is named in quotes, not in Markdown emphasis
+    assert g["avg_geometric_txt"].endswith("tell the two apart (the column “mean”).")
     assert g["avg_summary_txt"] == (
         "one of the paper's own averages, which its bars do not support (20× Hermes-host over "
         "Accelerate is instead the geometric mean of its bars)")

@@ -383,7 +383,7 @@ def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping
         geometric = (f"The stated {prose_list(each)}, so {rows} the geometric mean, of the "
                      "paper's bars and of the model's alike; every other row takes the "
                      "arithmetic mean, which the stated values fit where their bars tell the two "
-                     "apart (column *mean*).")
+                     "apart (the column “mean”).")
     summary = (f"{words(len(bad))} of the paper's own averages, which its bars do not support"
                if bad else "a gap in the paper's own averages (its bars support every one)")
     if geo:
