@@ -675,6 +675,25 @@ def load_activation_masks(name: str = "minilm") -> tuple[np.ndarray, np.ndarray,
                          f"pack_axis, seq_id, position; {reason})") from None
 
 
+#: Columns of ``data/derived/sparsity_validation_minilm.csv``.
+SPARSITY_VALIDATION_COLUMNS: Final = ("statistic", "real", "generated", "abs_diff", "tolerance",
+                                      "within")
+
+
+def load_sparsity_validation() -> pd.DataFrame:
+    """The generator's validation on MiniLM's held-out sequences
+    (``data/derived/sparsity_validation_minilm.csv``, written by
+    ``scripts/make_sparsity_validation.py`` with ``sparsity.held_out_validation``): one row per
+    statistic, ``real`` (measured, held out), ``generated`` (model, mean of the replicates),
+    ``abs_diff``, ``tolerance`` (fixed before the first run) and ``within`` (bool)."""
+    df = _read_csv(data_dir() / "derived" / "sparsity_validation_minilm.csv",
+                   SPARSITY_VALIDATION_COLUMNS)
+    if df["within"].dtype != bool:
+        raise ValueError("data/derived/sparsity_validation_minilm.csv: column 'within' must hold "
+                         "True or False")
+    return df
+
+
 def load_generator_inputs() -> dict[str, dict[str, Any]]:
     """Per catalog model, the sparsity generator's inputs and their provenance
     (``data/paper/sparsity_generator_inputs.csv``); numbers as float."""

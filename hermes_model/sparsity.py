@@ -52,12 +52,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq, least_squares
 from scipy.special import expit, ndtri
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEQUENCE_TOKENS: Final = 128
 """Tokens per sequence (the paper's generation length, §V-A)."""
@@ -1257,3 +1261,146 @@ def active_weight_bytes_per_token(model: Any, qkv_density: float, mlp_density: f
                  + mlp_density * shapes.mlp_neurons_per_layer(model)
                  * shapes.neuron_bytes(model, "mlp", dtype))
     return float(model.n_layers * per_layer)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation on MiniLM: the generator fitted on half the sequences, checked on the other half
+# ---------------------------------------------------------------------------------------------
+
+HELD_OUT_TOLERANCES: Final = MappingProxyType({
+    "density": 0.02,  # layer-mean density
+    "frequency_quantile": 0.05,  # per-neuron frequency quantiles 10 %..90 %, each
+    "hot_share_80": 0.05,  # layer-mean hot share for 80 %
+    "similarity": 0.04,  # layer-mean similarity at each of d = 1, 5, 10, 25
+    "layer_correlation": 0.10,  # mean P(active | both top-2 parents active)
+})
+"""Tolerances of :func:`held_out_validation`, absolute, **fixed before the first run** (commit
+b260e3a, where they were constants of ``tests/test_sparsity.py``): the held-out half of MiniLM's
+masks has 11 sequences (about 1,000 tokens), and these allow for its sampling noise. Not to be
+changed after seeing a result."""
+
+HELD_OUT_DISTANCES: Final = (1, 5, 10, 25)
+"""Token distances at which :func:`held_out_validation` compares similarity."""
+
+HELD_OUT_QUANTILES: Final = tuple(float(q) for q in np.linspace(0.1, 0.9, 9))
+"""Quantile levels of the per-neuron frequencies that :func:`held_out_validation` compares:
+10 %, 20 %, ..., 90 % (as ``np.linspace`` spaces them, the levels of the first run)."""
+
+
+def _held_out_statistics(active: BoolArray, seq_id: npt.NDArray[np.integer],
+                         levels: FloatArray) -> dict[str, Any]:
+    """The validation's statistics of one trace: layer means, frequency quantiles (an array)."""
+    freq = neuron_frequencies(active)
+    return {"density": np.mean(density(active)),
+            "frequency_quantiles": np.quantile(freq, levels),
+            "hot_share_80": np.mean(hot_share(freq)),
+            **{f"similarity_d{d}": np.mean(similarity(active, seq_id, d))
+               for d in HELD_OUT_DISTANCES},
+            "layer_correlation": mean_layer_correlation(active, seq_id)}
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOutValidation:
+    """Statistics of a measured held-out trace (*real*) and of the generator (*generated*: the
+    mean over replicates with the held-out sequence lengths), from :func:`held_out_validation`.
+
+    Attributes
+    ----------
+    real, generated : Mapping[str, float]
+        By key: ``density``, ``hot_share_80``, ``similarity_d1``, ``_d5``, ``_d10``, ``_d25``,
+        ``layer_correlation`` (layer means; the correlation is the mean over layer pairs).
+    quantile_levels : ndarray, shape (Q,)
+        `HELD_OUT_QUANTILES`.
+    real_quantiles, generated_quantiles : ndarray, shape (Q,)
+        Quantiles of the per-neuron frequencies (over all layers' neurons).
+    n_replicates : int
+        Generated replicates averaged.
+    """
+
+    real: Mapping[str, float]
+    generated: Mapping[str, float]
+    quantile_levels: FloatArray
+    real_quantiles: FloatArray
+    generated_quantiles: FloatArray
+    n_replicates: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per compared statistic: ``statistic`` (display name), ``real``,
+        ``generated``, ``abs_diff``, ``tolerance`` (`HELD_OUT_TOLERANCES`) and ``within``
+        (``abs_diff <= tolerance``). The frequency quantiles give one row, the level where real
+        and generated differ most (the tolerance applies to each level, so to the worst)."""
+        tol = HELD_OUT_TOLERANCES
+        named = [("density", "density", tol["density"]),
+                 ("hot share for 80 %", "hot_share_80", tol["hot_share_80"]),
+                 *((f"similarity at d = {d}", f"similarity_d{d}", tol["similarity"])
+                   for d in HELD_OUT_DISTANCES),
+                 ("layer correlation P(active | top-2 active)", "layer_correlation",
+                  tol["layer_correlation"])]
+        pairs = [(name, float(self.real[key]), float(self.generated[key]), t)
+                 for name, key, t in named]
+        gaps = np.abs(self.real_quantiles - self.generated_quantiles)
+        worst = int(np.argmax(gaps))
+        level = 100 * float(self.quantile_levels[worst])
+        pairs.append((f"worst neuron-frequency quantile of 10–90 % (at {level:.0f} %)",
+                      float(self.real_quantiles[worst]), float(self.generated_quantiles[worst]),
+                      tol["frequency_quantile"]))
+        return [{"statistic": name, "real": real, "generated": gen, "abs_diff": abs(real - gen),
+                 "tolerance": t, "within": bool(abs(real - gen) <= t)}
+                for name, real, gen, t in pairs]
+
+    def table(self) -> pd.DataFrame:
+        """`rows` as a DataFrame (columns ``statistic`` .. ``within``, in that order)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+
+def held_out_validation(active: BoolArray, seq_id: npt.ArrayLike, *,
+                        fit_rng: np.random.Generator, gen_rng: np.random.Generator,
+                        n_replicates: int) -> HeldOutValidation:
+    """Fit the generator to the even-numbered sequences of a measured trace and compare the odd
+    ones with generated traces of the same sequence lengths.
+
+    The fit is :func:`fit_to_measured` (per layer: density, hot share, a two-timescale similarity
+    curve; the coupled share chosen on the fitting half to match its layer correlation). Each
+    replicate is one :func:`generate_trace` with the held-out sequences' count and lengths; the
+    generated statistics are the mean over `n_replicates` replicates. Compare with
+    `HELD_OUT_TOLERANCES` (`HeldOutValidation.rows`).
+
+    Parameters
+    ----------
+    active : ndarray of bool, shape (T, L, N)
+        Measured masks (``io.load_activation_masks("minilm")``).
+    seq_id : array_like of int, shape (T,)
+        Sequence of each token; even ids fit, odd ids are held out.
+    fit_rng, gen_rng : numpy.random.Generator
+        Draw the fit's trial traces, and the replicates.
+    n_replicates : int
+        Generated replicates, at least 1.
+
+    Returns
+    -------
+    HeldOutValidation
+    """
+    if n_replicates < 1:
+        raise ValueError(f"n_replicates must be at least 1, got {n_replicates}")
+    seq_id = np.asarray(seq_id)
+    fit_half = seq_id % 2 == 0
+    if fit_half.all() or not fit_half.any():
+        raise ValueError("held_out_validation needs both even (fit) and odd (held-out) sequences")
+    model = fit_to_measured(active[fit_half], seq_id[fit_half], fit_rng)
+    held, held_seq = active[~fit_half], seq_id[~fit_half]
+    _, first = np.unique(held_seq, return_index=True)
+    lengths = np.diff(np.append(np.sort(first), held_seq.size))
+    levels = np.asarray(HELD_OUT_QUANTILES, dtype=np.float64)
+    real = _held_out_statistics(held, held_seq, levels)
+    reps = []
+    for _ in range(n_replicates):
+        trace = generate_trace(model, lengths.size, gen_rng, lengths)
+        reps.append(_held_out_statistics(trace.active, trace.seq_id, levels))
+    gen = {k: np.mean([r[k] for r in reps], axis=0) for k in real}
+    keys = [k for k in real if k != "frequency_quantiles"]
+    return HeldOutValidation(
+        real={k: float(real[k]) for k in keys}, generated={k: float(gen[k]) for k in keys},
+        quantile_levels=levels, real_quantiles=np.asarray(real["frequency_quantiles"]),
+        generated_quantiles=np.asarray(gen["frequency_quantiles"]), n_replicates=n_replicates)

@@ -297,3 +297,38 @@ def test_qkv_table_and_glues(inputs: dict, law_models: list) -> None:
     dense = {**r, "qkv_density": 0.7}
     assert chapter.qkv_bytes(m, dense)[1] == pytest.approx(
         sp.active_weight_bytes_per_token(m, 1.0, d))
+
+
+def _validation(within: list[bool] | None = None) -> pd.DataFrame:
+    diff = [0.003, 0.03, 0.026]
+    tol = [0.02, 0.04, 0.10]
+    return pd.DataFrame({"statistic": ["density", "similarity at d = 5", "layer correlation"],
+                         "real": [0.2472, 0.41, 0.633], "generated": [0.2506, 0.44, 0.6594],
+                         "abs_diff": diff, "tolerance": tol,
+                         "within": within if within is not None else [True, True, True]})
+
+
+def test_validation_table_labels_real_and_generated() -> None:
+    table = chapter.validation_table(_validation([True, False, True]))
+    assert list(table.columns) == ["real (measured)", "generated (model)",
+                                   "|real − generated|", "tolerance", "within"]
+    assert table.index.name == "statistic"
+    assert table.loc["density"].tolist() == ["0.247", "0.251", "0.003", "0.02", "yes"]
+    assert table.loc["similarity at d = 5", "within"] == "no"
+    assert table.loc["layer correlation", "tolerance"] == "0.10"
+
+
+def test_validation_glues_count_and_nearest_to_tolerance() -> None:
+    g = chapter.validation_glues(_validation([True, False, True]))
+    assert (g["val_n_within"], g["val_n_stats"]) == (2, 3)
+    # 0.03 / 0.04 = 0.75 is nearer its tolerance than 0.026 / 0.10 or 0.003 / 0.02
+    assert g["val_tightest"] == "similarity at d = 5"
+    assert (g["val_tightest_diff"], g["val_tightest_tol"]) == (0.03, 0.04)
+
+
+def test_validation_glues_of_the_committed_table() -> None:
+    v = io.load_sparsity_validation()
+    g = chapter.validation_glues(v)
+    assert g["val_n_stats"] == len(v) == 8
+    assert g["val_n_within"] == int(v["within"].sum())
+    assert g["val_tightest"] in set(v["statistic"])

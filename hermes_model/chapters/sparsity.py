@@ -17,7 +17,7 @@ import pandas as pd
 
 from hermes_model import sparsity as sp
 from hermes_model import units as u
-from hermes_model.plotting import rounded
+from hermes_model.plotting import formatted, rounded
 from hermes_model.roofline import prose_list
 from hermes_model.scorecard import reader_source, short_name
 from hermes_model.shapes import ModelSpec
@@ -509,3 +509,36 @@ def qkv_glues(model: ModelSpec, row: Mapping[str, Any], table: pd.DataFrame) -> 
             "qkv_change_min": rounded(table["change (%)"].min()),
             "qkv_change_max": rounded(table["change (%)"].max())}
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation on real data (MiniLM, held out)
+# ---------------------------------------------------------------------------------------------
+
+#: Headers of the validation table: real is *measured*, generated is the *model*'s.
+VALIDATION_HEADERS: Final = {"real": "real (measured)", "generated": "generated (model)",
+                             "abs_diff": "|real − generated|", "tolerance": "tolerance",
+                             "within": "within"}
+
+
+def validation_table(validation: pd.DataFrame) -> pd.DataFrame:
+    """The held-out validation (`hermes_model.io.load_sparsity_validation`) as the chapter shows
+    it: by statistic (index), `VALIDATION_HEADERS` as columns, three decimals for the values,
+    two for the tolerances, and ``within`` written yes or no."""
+    by_stat = validation.set_index("statistic")
+    table = by_stat[list(VALIDATION_HEADERS)].assign(
+        within=by_stat["within"].map({True: "yes", False: "no"}))
+    return formatted(table, {"real": ".3f", "generated": ".3f", "abs_diff": ".3f",
+                             "tolerance": ".2f"}).rename(columns=VALIDATION_HEADERS)
+
+
+def validation_glues(validation: pd.DataFrame) -> dict[str, object]:
+    """Glue values of the validation paragraph: ``val_n_within`` of ``val_n_stats`` statistics
+    within their tolerance, and the statistic nearest its tolerance (largest |real − generated|
+    over tolerance): ``val_tightest`` (its name), ``val_tightest_diff``, ``val_tightest_tol``."""
+    ratio = validation["abs_diff"] / validation["tolerance"]
+    tight = validation.loc[ratio.idxmax()]
+    return {"val_n_within": int(validation["within"].sum()), "val_n_stats": len(validation),
+            "val_tightest": str(tight["statistic"]),
+            "val_tightest_diff": rounded(float(tight["abs_diff"])),
+            "val_tightest_tol": rounded(float(tight["tolerance"]))}
