@@ -1,11 +1,19 @@
 """Tests of hermes_model.chapters.end_to_end_gaps: each function's numbers recomputed through the
 lower-level package calls (policies, shapes, scorecard) on the paper's bars, and small synthetic
-bar tables that drive every sentence branch to its exact words."""
+bar tables that drive every sentence branch to its exact words.
+
+The last section holds the end-to-end chapter's statements that hold at its defaults only (the
+paper's configuration, ``end_to_end.PAPER_CONFIG``): computed through the package as the chapter
+computes them, one test a sentence (the chapter's hidden checks keep what holds for any
+parameters)."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import json
 import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,10 +23,12 @@ import hermes_model as hm
 from hermes_model import io, policies, shapes
 from hermes_model import scorecard as sc
 from hermes_model import units as u
+from hermes_model.chapters import end_to_end as e2e
 from hermes_model.chapters import end_to_end_gaps as gaps
 from hermes_model.plotting import rounded
 
 P, G = 128, 128  # prompt and generated tokens of the paper
+CHAPTER = Path(__file__).resolve().parent.parent / "book" / "end_to_end.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -533,3 +543,191 @@ def test_copies_and_shares_words():
         "For Falcon-40B the GPU's share of the active neurons falls from 0.40 to 0.20 although "
         "its copies do not shrink (5.00 GB to 5.00 GB): the batch's union of needed neurons "
         "outgrows them.")
+
+
+# -- the chapter's statements at its defaults ----------------------------------------------------
+
+
+def _parameters_cell(path: Path) -> dict:
+    """The literal assignments of a chapter's ``parameters`` cell."""
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+             if "parameters" in c["metadata"].get("tags", [])]
+    assert len(cells) == 1
+    return {n.targets[0].id: ast.literal_eval(n.value)
+            for n in ast.parse("".join(cells[0]["source"])).body}
+
+
+@pytest.fixture(scope="module")
+def at_defaults(book):
+    """What the chapter computes at its defaults (profile paper, the other datasheet), from
+    `book`: the averages, the acceptance fit, the readings, the failures, the gaps."""
+    bars, stated, systems = book["bars"], book["stated"], book["systems"]
+    models, acts, names = book["models"], book["acts"], book["names"]
+    b10, b11 = bars["fig10"], bars["fig11"]
+    bs1 = pd.concat([bars["fig9"], b10], ignore_index=True)
+    h1, h11 = e2e.sel(bs1, "paper"), e2e.sel(b11, "paper")
+    kinds = sc.average_mean_kinds(stated["value"], sc.average_means(h1, h11))
+    from_model = sc.averages_with_means(h1, h11, "tokens_per_s", kinds)
+    ref = systems["paper"]
+    fit = e2e.acceptance(bs1, b11, stated, models, acts, ref, here=ref, names=names,
+                         prompt_len=P, gen_len=G)
+    readings = {"paper": policies.fidelity_by_reading(book["paper"], ref, acts, models,
+                                                      prompt_len=P, gen_len=G)}
+    return types.SimpleNamespace(
+        bs1=bs1, b11=b11, ref=ref, from_model=from_model, readings=readings,
+        why=e2e.failure_reading(b11, models, acts, ref, names=names, prompt_len=P, gen_len=G),
+        implied=gaps.implied_steps(b11, readings["paper"], profile="paper",
+                                   profiles=e2e.PROFILES, gen_len=G, names=names),
+        host13=gaps.hermes_host_13b(models["llama2_13b"], ref, b10, profile="paper",
+                                    activity=acts["llama2_13b"], order=fit.order,
+                                    prompt_len=P, gen_len=G),
+        far=gaps.far_bars(bs1, b11, models, from_model, stated, profile="paper", gen_len=G),
+        host_gains=gaps.hermes_host_gains(b11, models, ref, acts, profile="paper",
+                                          prompt_len=P, gen_len=G, names=names))
+
+
+def test_book_fixture_is_the_chapters_defaults(book):
+    """`book` loads what the chapter's parameters cell gives: the paper's configuration."""
+    p = _parameters_cell(CHAPTER)
+    assert tuple(p[k] for k in ("model", "batch", "n_dimms", "gpu", "profile", "prompt_len",
+                                "gen_len")) == e2e.PAPER_CONFIG
+    assert (p["prompt_len"], p["gen_len"]) == (P, G)
+    assert tuple(book["systems"]) == e2e.PROFILES
+    for prof, system in book["systems"].items():
+        assert system == hm.load_system("hermes_paper", prof, gpu=p["gpu"], n_dimms=p["n_dimms"])
+
+
+def test_hermes_is_the_fastest_system_for_every_model_at_batch_1(book):
+    """Summary: "Hermes is the fastest system for every model" (Figs. 9 and 10, both profiles),
+    as in the paper."""
+    bs1 = pd.concat([book["bars"]["fig9"], book["bars"]["fig10"]])
+    for _, g in bs1.groupby(["profile", "model"]):
+        g = g[g["supported"]]
+        assert g.loc[g["tokens_per_s"].idxmax(), "policy"] == "hermes"
+
+
+def test_every_distinct_bar_of_figs_9_to_11_runs_in_the_model(book, at_defaults):
+    """"n_far of the n_bars distinct bars of Figs. 9–11": n_bars counts every distinct bar the
+    paper prints, none N.P. in the model."""
+    paper = book["paper"]
+    every = pd.concat([paper[f][paper[f]["supported"]] for f in ("fig9", "fig10", "fig11")])
+    assert len(at_defaults.far.bars) == len(every.drop_duplicates(["model", "policy", "batch"]))
+
+
+def test_hermes_is_faster_than_each_offloading_system_on_the_averages(book, at_defaults):
+    """Summary: "on the paper's averages from off_lo× over ... to off_hi× over ..."."""
+    offload = gaps.offload_range(at_defaults.from_model, book["stated"])
+    assert 1 < offload.low <= offload.high
+
+
+def test_every_bar_of_fig11_implies_a_decode_step(at_defaults):
+    """The paper's decode step, implied: after the model's prefill every Hermes bar of Fig. 11
+    leaves a positive decode step (no bar left out, ``implied_note`` empty)."""
+    assert at_defaults.implied.no_step.empty
+    assert at_defaults.implied.glue["implied_note"] == ""
+
+
+def test_hermes_host_runs_llama2_13b_with_weights_left_in_host_memory(at_defaults):
+    """"Hermes-host on LLaMA2-13B ... the host keeps hh13_cpu_gb GB": it runs, and not every
+    weight fits the GPU."""
+    assert at_defaults.host13.estimate.supported and at_defaults.host13.cpu_bytes > 0
+
+
+def test_step_at_batch_1_projection_led_for_opt_and_falcon_mlp_led_for_llama2(at_defaults):
+    """"What the model says about the failures": the projection dominates the batch-1 step of the
+    OPT models and Falcon-40B; for the LLaMA2 models the MLP block, limited by the DIMMs and with
+    both sides balanced, takes more; OPT-13B's GPU takes no load."""
+    why = at_defaults.why
+    assert set(why.proj_led) == {"opt_13b", "opt_30b", "opt_66b", "falcon_40b"}
+    assert set(why.shared) == {"llama2_13b", "llama2_70b"}
+    assert all(why.step1[m]["dimms"] and why.step1[m]["balanced"] for m in why.shared)
+    assert why.step1["opt_13b"]["gpu_share"] == 0
+
+
+def test_dimms_are_compute_bound_from_batch_4(at_defaults):
+    """"its ridge lies at a batch of dimm_ridge": between 3 and 4, so compute-bound from 4."""
+    assert 3 < at_defaults.why.ridge_b < 4 and at_defaults.why.first_cb == 4
+
+
+def test_tokens_per_s_falls_beyond_its_peak_for_each_model_of_fig11(at_defaults):
+    """"the model's tokens/s falls": Falcon-40B and OPT-66B peak at batch 8, LLaMA2-70B at 4."""
+    assert {m: f[0] for m, f in at_defaults.why.falls.items()} == {
+        "falcon_40b": 8, "opt_66b": 8, "llama2_70b": 4}
+
+
+def test_skipping_inactive_macs_leaves_no_fall(at_defaults):
+    """"With the MACs of inactive sequences skipped ... there is no fall": tokens/s rises at
+    every batch of Fig. 11 for every model."""
+    why = at_defaults.why
+    assert why.skip_tps and all(np.all(np.diff([v[b] for b in why.batches]) > 0)
+                                for v in why.skip_tps.values())
+
+
+def test_skipping_inactive_macs_barely_changes_the_step_growth_from_1_to_4(at_defaults):
+    """Readings: skipping the MACs "barely changes how the step grows from batch 1 to 4"."""
+    d0 = e2e.reading(at_defaults.readings, "paper", "defaults")
+    skip = e2e.reading(at_defaults.readings, "paper", "skip_inactive_macs", True)
+    assert abs(skip["model_step_growth"] - d0["model_step_growth"]) <= 0.02
+
+
+def test_faster_multipliers_and_skipped_macs_raise_the_batch_error(at_defaults):
+    """"Faster multipliers or skipped MACs ... raise the error" at batches 2–16."""
+    d0 = e2e.reading(at_defaults.readings, "paper", "defaults")
+    for name, value in (("cycles_per_op", 6.0), ("skip_inactive_macs", True)):
+        r = e2e.reading(at_defaults.readings, "paper", name, value)
+        assert r["batch_median_abs_err"] > d0["batch_median_abs_err"]
+
+
+def test_gpu_takes_a_growing_share_from_batch_1_to_4_for_opt66b_and_falcon40b(book, at_defaults):
+    """"from batch 1 to 4 ... for OPT-66B and Falcon-40B the GPU takes a growing share"."""
+    for m in ("opt_66b", "falcon_40b"):
+        share = [policies.estimate("hermes", book["models"][m], at_defaults.ref, batch=b,
+                                   prompt_len=P, gen_len=G, options=policies.Assumptions(
+                                       activity=book["acts"][m])).details["gpu_load_share"]
+                 for b in (1, 2, 4)]
+        assert share[0] < share[1] < share[2]
+
+
+def test_hermes_host_gains_less_than_the_paper_from_batch_1_to_16(at_defaults):
+    """Hermes-host "gains less than the paper's" from batch 1 to 16 with its prompt on the CPU;
+    the prompt on the GPU gains more, LLaMA2-70B's as much as the paper's, OPT-66B's and
+    Falcon-40B's under three quarters of it."""
+    hh = at_defaults.host_gains
+    assert all(hh.gains[m]["cpu"] < hh.gains[m]["gpu"] for m in hh.models)
+    assert all(hh.gains[m]["cpu"] < hh.gains[m]["paper"] for m in hh.models)
+    assert hh.gains["llama2_70b"]["gpu"] >= hh.gains["llama2_70b"]["paper"]
+    assert all(hh.gains[m]["gpu"] < 0.75 * hh.gains[m]["paper"] for m in ("opt_66b", "falcon_40b"))
+
+
+def test_hermes_host_with_the_prompt_on_the_gpu_is_faster_at_every_batch(at_defaults):
+    """"Streaming those neurons to the GPU for the prompt instead makes Hermes-host faster at
+    every batch"."""
+    assert all(at_defaults.host_gains.faster)
+
+
+def test_hermes_host_kv_cache_pushes_opt66b_hot_copies_off_the_gpu(at_defaults):
+    """OPT-66B's KV cache grows to batch 16 "pushing copies of hot neurons out of GPU memory"
+    (to under a quarter), and the GPU's share of the active neurons falls with them."""
+    e = at_defaults.host_gains.estimates
+    o66 = {b: e[("opt_66b", b, True)].details for b in (1, 16)}
+    assert o66[16]["gpu_cached_bytes"] < 0.25 * o66[1]["gpu_cached_bytes"]
+    assert o66[16]["gpu_load_share"] < 0.25 * o66[1]["gpu_load_share"]
+
+
+def test_falcon40b_share_falls_although_its_copies_barely_shrink(at_defaults):
+    """"For Falcon-40B it falls ... although its copies barely shrink" (by under 10 %)."""
+    e = at_defaults.host_gains.estimates
+    f40 = {b: e[("falcon_40b", b, True)].details for b in (1, 16)}
+    assert f40[16]["gpu_load_share"] < f40[1]["gpu_load_share"]
+    assert f40[16]["gpu_cached_bytes"] > 0.9 * f40[1]["gpu_cached_bytes"]
+
+
+def test_the_host_cpu_stays_bandwidth_bound_up_to_batch_16(at_defaults):
+    """"The rest runs on the host CPU, which stays bandwidth-bound up to batch 16"."""
+    assert at_defaults.host_gains.host_ridge > 16
+
+
+def test_neither_prefill_reading_matches_the_papers_decode(at_defaults):
+    """"with the prompt on the GPU, Fig. 11's bars put it at hh_implied_x times the model's
+    step": the paper's implied Hermes-host step is longer than the model's at every bar."""
+    assert min(at_defaults.host_gains.implied_x) > 1

@@ -1,11 +1,19 @@
 """The Sensitivity chapter's logic (hermes_model.chapters.sensitivity): each text branch driven by
-small synthetic frames, the numbers recomputed through lower-level package calls."""
+small synthetic frames, the numbers recomputed through lower-level package calls.
+
+The last section holds the chapter's statements that hold at its defaults only (the paper
+profile, 128 + 128 tokens, the swept counts and batches of its parameters cell): computed through
+the package as the chapter computes them, one test a sentence (the chapter's hidden checks keep
+what holds for any parameters)."""
 
 from __future__ import annotations
 
+import ast
 import doctest
+import json
 import math
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,8 +26,13 @@ from hermes_model import dram, io, plotting, policies, shapes, sweeps
 from hermes_model import units as u
 from hermes_model.chapters import sensitivity as sens
 from hermes_model.plotting import rounded
+from hermes_model.scorecard import distinct_bars
 
 RUN = {"prompt_len": 128, "gen_len": 128}
+CHAPTER = Path(__file__).resolve().parent.parent / "book" / "sensitivity.ipynb"
+#: The chapter's defaults (its parameters cell; `test_defaults_are_the_parameters_cell`).
+DEFAULTS = {"profile": "paper", "dimm_counts": [1, 2, 4, 8, 16], "fig15_batches": [1, 4, 16],
+            "tornado_model": "llama2_70b", "tornado_batches": [1, 16], **RUN}
 
 
 @pytest.fixture(scope="module")
@@ -492,3 +505,163 @@ def test_ranking_glue_branches() -> None:
     assert one["tornado_top_txt"] == (f"In the tornado the largest swing at batch 1 comes from "
                                       f"{sens.about(a)}.")
     assert one["tornado_small_txt"].startswith("the run is a matter of bytes")
+
+
+# ---------------------------------------------------------- the chapter's statements at its defaults
+
+
+@pytest.fixture(scope="module")
+def at_defaults(models: Any, activities: Any, system_for: Any) -> SimpleNamespace:
+    """What the chapter computes at its defaults (`DEFAULTS`; `system_for` is the paper
+    profile's): Fig. 14's sweep and 8 against 16 DIMMs, Fig. 15's sweeps and the T4's gap, the
+    bands of every distinct bar and the headline's."""
+    counts, batches = DEFAULTS["dimm_counts"], DEFAULTS["fig15_batches"]
+    models14 = {s: models[s] for s in sweeps.FIG14_MODELS}
+    fig14 = sweeps.dimm_sweep(models14, activities, system_for, n_dimms=counts, **RUN)
+    dimms = sens.eight_vs_sixteen(fig14, models["llama2_70b"], activities["llama2_70b"],
+                                  system_for, dimm_counts=counts, **RUN)
+    models15 = {s: models[s] for s in sweeps.FIG15_MODELS}
+    fig15 = sweeps.gpu_sweep(models15, activities, system_for, batches=batches, **RUN)
+    speedups = sweeps.gpu_speedups(fig15)
+    for_other = partial(io.load_system, "hermes_paper", "datasheet")
+    speedups_other = sweeps.gpu_speedups(sweeps.gpu_sweep(
+        models15, activities, for_other, gpus=("rtx_3090", "rtx_4090"), batches=batches, **RUN))
+    s3090, _ = sens.largest_3090_ratio(speedups, speedups_other, models, profile="paper")
+    t4_prefill = sens.prefill_s_at_batch_1(models15, activities, system_for(gpu="t4"), **RUN)
+    gap = sens.t4_gap(fig15, speedups, t4_prefill, models15, batches=batches,
+                      t4_flop_per_s=hm.load_gpu("t4", "paper").fp16_flop_per_s)
+    bars = distinct_bars(pd.concat([io.load_paper_figure(f) for f in ("fig9", "fig10", "fig11")],
+                                   ignore_index=True))
+    paper_bars = bars[["model", "policy", "batch", "tokens_per_s"]].rename(
+        columns={"tokens_per_s": "paper"})
+    models_all = {s: models[s] for s in bars["model"].unique()}
+    bands = {p: sweeps.band_sweep(paper_bars, models_all, activities,
+                                  io.load_system("hermes_paper", p), **RUN)
+             for p in ("paper", "datasheet")}
+    inside = sens.band_summary(bands["paper"][0], bars, io.load_paper_figure("fig11"))
+    return SimpleNamespace(dimms=dimms, fig15=fig15, speedups=speedups, s3090=s3090, gap=gap,
+                           models15=models15, one_at_a_time={p: b[1] for p, b in bands.items()},
+                           head=inside.head)
+
+
+def test_defaults_are_the_parameters_cell(system_for: Any) -> None:
+    cells = [c for c in json.loads(CHAPTER.read_text(encoding="utf-8"))["cells"]
+             if "parameters" in c["metadata"].get("tags", [])]
+    assert len(cells) == 1
+    cell = {n.targets[0].id: ast.literal_eval(n.value)
+            for n in ast.parse("".join(cells[0]["source"])).body}
+    assert cell == DEFAULTS
+    assert system_for() == io.load_system("hermes_paper", DEFAULTS["profile"])
+
+
+@pytest.mark.parametrize("profile", ["paper", "datasheet"])
+def test_two_unknowns_move_hermes_most_bytes_to_batch_4_arithmetic_from_8(
+        at_defaults: SimpleNamespace, profile: str) -> None:
+    """"at small batches the run is a matter of bytes ... while at large batches ... their
+    arithmetic dominates (cycles per operation, and whether a cold unit skips the MACs ...)":
+    the two parameters of largest median swing over Hermes' bars, at 128 + 128 tokens under
+    either profile (the PCIe reading under the paper's, streaming resident weights in prefill
+    under the datasheet's)."""
+    oat = at_defaults.one_at_a_time[profile]
+    hermes = oat[oat["policy"] == "hermes"]
+    top2 = {k: set(sweeps.influence(hermes[sel])["parameter"][:2])
+            for k, sel in (("small", hermes["batch"] <= 4), ("large", hermes["batch"] >= 8))}
+    assert top2["small"] == {"ranks_parallel", "link_bandwidth_scale" if profile == "paper"
+                             else "prefill_streams_resident"}
+    assert top2["large"] == {"cycles_per_op", "skip_inactive_macs"}
+
+
+def test_gpu_keeps_more_than_it_computes_on_at_8_and_16_dimms(at_defaults: SimpleNamespace
+                                                              ) -> None:
+    """"The GPU keeps llama_gpu_gib GiB ... more than it computes on"."""
+    for h in (at_defaults.dimms.h8, at_defaults.dimms.h16):
+        assert h.details["gpu_hot_bytes"] < h.details["gpu_cached_bytes"]
+
+
+def test_sixteen_dimms_hand_work_back_and_shorten_both_blocks(at_defaults: SimpleNamespace
+                                                              ) -> None:
+    """"At 8 DIMMs that is llama_gpu_load_pct % of the active neurons; most of them stay on the
+    DIMMs ... the GPU's share falls ... and both blocks shorten"."""
+    h8, h16 = at_defaults.dimms.h8, at_defaults.dimms.h16
+    assert h16.details["gpu_load_share"] < h8.details["gpu_load_share"] < 0.5
+    assert all(h16.details[f"{k}_block_s"] < h8.details[f"{k}_block_s"] for k in ("qkv", "mlp"))
+
+
+def test_communication_rises_from_8_to_16_dimms(at_defaults: SimpleNamespace) -> None:
+    """"Communication, in contrast, rises from flat_comm_8 to flat_comm_16 ms a step"."""
+    comm = at_defaults.dimms.table["communication (ms)"]
+    assert list(at_defaults.dimms.table["NDP-DIMMs"]) == [8, 16]
+    assert comm.iloc[1] > comm.iloc[0]
+
+
+def test_split_leaves_both_blocks_balanced_at_8_and_16_dimms(at_defaults: SimpleNamespace
+                                                             ) -> None:
+    """"The split leaves both blocks balanced at 8 and at 16 DIMMs"."""
+    dimms = at_defaults.dimms
+    assert all(h.details[f"{k}_balanced"] == 1.0 for h in (dimms.h8, dimms.h16)
+               for k in ("qkv", "mlp"))
+
+
+def test_no_unstated_parameter_alone_flattens_the_curve(at_defaults: SimpleNamespace,
+                                                        activities: Any) -> None:
+    """"No unstated parameter flattens the curve on its own: ... the gain never falls below
+    flat_gain_min %"; per-DIMM bandwidth's default (ranks in parallel) is the top of its range,
+    and at the bottom the gain grows (beyond the default's)."""
+    dimms = at_defaults.dimms
+    assert min(dimms.gains.values()) > 5 and dimms.gains[dimms.bus] > 100 * dimms.change
+    assert policies.Assumptions(activity=activities["llama2_70b"]).ranks_parallel
+
+
+def test_the_headline_lies_in_its_band(at_defaults: SimpleNamespace) -> None:
+    """"The paper's headline, LLaMA2-70B at head_paper tokens/s (Fig. 10), lies in a band of
+    head_low–head_high tokens/s"."""
+    head = at_defaults.head
+    assert float(head["low"].iloc[0]) <= float(head["paper"].iloc[0]) <= float(
+        head["high"].iloc[0])
+
+
+def test_t4_gap_narrows_from_1_to_4_and_widens_to_16(at_defaults: SimpleNamespace) -> None:
+    """Against the T4: the mean gap narrows from batch 1 to 4 and widens from 4 to 16; the T4 is
+    further behind in prefill than in decode."""
+    gap = at_defaults.gap
+    assert gap.t4[4] < gap.t4[1] and gap.t4[16] > gap.t4[4]
+    assert gap.behind and gap.narrow and gap.widen
+
+
+def test_decode_narrows_the_t4_gap_and_prefill_is_where_it_is_furthest_behind(
+        at_defaults: SimpleNamespace) -> None:
+    """Decode narrows the T4's gap at every batch, for each model, while the speedup grows from
+    4 to 16; "Prefill is where the T4 is furthest behind"."""
+    f15, speedups = at_defaults.gap.f15, at_defaults.speedups
+    sp = speedups[speedups["over"] == "t4"].set_index(["model", "batch"])["speedup"]
+    dec = f15.loc["t4", "decode_step_s"] / f15.loc["rtx_4090", "decode_step_s"]
+    pre = f15.loc["t4", "prefill_s"] / f15.loc["rtx_4090", "prefill_s"]
+    for s in at_defaults.models15:
+        assert dec[s][1] > dec[s][4] > dec[s][16] and sp[(s, 16)] > sp[(s, 4)]
+    assert (pre > dec).all()
+
+
+def test_t4_prefill_is_stream_bound_to_batch_4_and_compute_bound_at_16(
+        at_defaults: SimpleNamespace) -> None:
+    """The T4's prefill is about as long at batch 4 as at 1 (within 2 %) and a smaller share of
+    the run; at 16 the prompt's FLOP at the T4's peak rate alone take longer than its whole
+    batch-4 prefill, which streams the same bytes: compute-bound."""
+    f15 = at_defaults.gap.f15
+    t4p, t4d = f15.loc["t4", "prefill_s"], f15.loc["t4", "decode_step_s"] * RUN["gen_len"]
+    t4_flops = hm.load_gpu("t4", "paper").fp16_flop_per_s
+    for s, m in at_defaults.models15.items():
+        assert abs(t4p[(s, 4)] / t4p[(s, 1)] - 1) < 0.02
+        assert t4p[(s, 4)] / (t4p[(s, 4)] + t4d[(s, 4)]) < t4p[(s, 1)] / (t4p[(s, 1)]
+                                                                         + t4d[(s, 1)])
+        prompt_flop = 2 * 16 * RUN["prompt_len"] * m.n_layers * shapes.layer_weight_bytes(m) / 2
+        assert prompt_flop / t4_flops > t4p[(s, 4)]
+
+
+def test_3090_decodes_as_fast_as_the_4090_and_prefills_as_fast_at_batch_1(
+        at_defaults: SimpleNamespace) -> None:
+    """Against the 3090 (paper profile): the same decode step as the 4090's at every point, and
+    no lead at batch 1 (under 0.5 %)."""
+    d = at_defaults.fig15.set_index(["gpu", "model", "batch"])["decode_step_s"]
+    assert np.allclose(d["rtx_3090"], d["rtx_4090"], rtol=1e-9)
+    s3090 = at_defaults.s3090
+    assert (s3090[s3090["batch"] == 1]["speedup"] < 1.005).all()
