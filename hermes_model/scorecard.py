@@ -975,7 +975,7 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
           "(the sparsity chapter estimates it again from a generated trace); the generator reads "
           "similarity as overlap and is fitted at distances 1 and 25 to the paper's Fig. 4a "
           "values, inputs from the paper (Fig. 4a shows LLaMA-13B and Falcon-40B; LLaMA2-70B "
-          "borrows LLaMA2-13B's); its value at distance 10 is a prediction, which those two bound "
+          "borrows LLaMA-13B's, which the book takes for LLaMA2-13B); its value at distance 10 is a prediction, which those two bound "
           "within ±35 % of 0.70, so it is not scored")),
         ("Bit-serial multipliers: cycles per MAC not stated",
          (f"{dimm_p.ndp_operand_bits}-bit operands, {dimm_p.ndp_operand_bits // 16} FP16 at once, "

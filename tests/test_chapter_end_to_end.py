@@ -262,10 +262,12 @@ def test_average_kind_words_unsupported_and_geometric():
         "The stated 20× of Hermes-host over Accelerate is the geometric mean of its bars "
         "(20.01×; their arithmetic mean is 25.00×), so that row takes the geometric mean")
     # glued text is plain: the column is named in quotes, not in Markdown emphasis
-    assert g["avg_geometric_txt"].endswith("tell the two apart (the column “mean”).")
+    assert g["avg_geometric_txt"].endswith(
+        "tell the two apart, except the 10× above, which fits neither (the column “mean”).")
+    # the summary names the unsupported average, and the geometric one apart from it
     assert g["avg_summary_txt"] == (
-        "one of the paper's own averages, which its bars do not support (20× Hermes-host over "
-        "Accelerate is instead the geometric mean of its bars)")
+        "the stated 10× of Hermes over Deja Vu, batches 1–16, which its bars do not support (the "
+        "stated 20× of Hermes-host over Accelerate is the geometric mean of its bars)")
     # all arithmetic and all within 5 %: nothing to flag
     close = stated.assign(value=[11.9, 24.0, 5.0])
     arith = dict.fromkeys(kinds, "arithmetic")
@@ -287,6 +289,12 @@ def test_imbalance_glue_reads_the_replay_and_the_band():
     assert (g["imb_remap"], g["imb_adjust"], g["imb_n_models"]) == ("1.04–1.07", "1.06–1.10",
                                                                      "two")
     assert g["imb_inside"] is True and g["imb_where"] == "inside"
+    # with adjustment 1.058-1.104, both above the default 1.05
+    assert g["imb_adjust_clause"].startswith(", above the default, which is therefore optimistic")
+    around = balance.assign(imbalance_per_token=[1.066, 1.04, 1.044, 1.058, 1.1, 1.5])
+    assert e2e.imbalance_glue(around)["imb_adjust_clause"] == ", on both sides of the default"
+    below = balance.assign(imbalance_per_token=[1.066, 1.04, 1.044, 1.03, 1.1, 1.5])
+    assert e2e.imbalance_glue(below)["imb_adjust_clause"] == ", below the default"
     out = e2e.imbalance_glue(balance, batch=4)  # 1.5 lies above the band
     assert (out["imb_adjust"], out["imb_n_models"]) == ("1.50–1.50", "one")
     assert out["imb_inside"] is False and out["imb_where"] == "not inside"

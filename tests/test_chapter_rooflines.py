@@ -234,7 +234,8 @@ def test_pcie_reading_txt(paper: dict[str, tuple[Tier, ...]]) -> None:
     assert paper["paper"][1].bandwidth_label == "paper"
     assert chapter.pcie_reading_txt(paper, "paper") == (
         "the paper's figure, which is the link's two directions together, read per direction "
-        f"as the paper uses it; the datasheet gives {ds_pcie_GBps:.1f} GB/s per direction")
+        "by this book's paper profile (the paper states only the figure); the datasheet gives "
+        f"{ds_pcie_GBps:.1f} GB/s per direction")
     assert chapter.pcie_reading_txt(paper, "datasheet") == (
         "the datasheet's rate; the paper's 64 GB/s is the link's two directions together")
 

@@ -190,12 +190,29 @@ def test_per_move_text_with_and_without_moves() -> None:
 def test_end_to_end_imbalance() -> None:
     """The end-to-end default (1.05) and range (1.0 to 1.2), and the precomputed I_tok with
     adjustment and remapping at batch 1."""
-    rows = [("llama2_13b", 1, "remapped", 1.02), ("llama2_13b", 1, "adjustment_remapped", 1.1),
-            ("llama2_70b", 1, "adjustment_remapped", 1.06),
-            ("llama2_70b", 4, "adjustment_remapped", 1.5)]
-    balance = pd.DataFrame(rows, columns=["model", "batch", "placement", "imbalance_per_token"])
+    rows = [("llama2_13b", 1, "remapped", 1.03, 1.02),
+            ("llama2_13b", 1, "adjustment_remapped", 1.2, 1.1),
+            ("llama2_70b", 1, "remapped", 1.01, 1.0),
+            ("llama2_70b", 1, "adjustment_remapped", 1.2, 1.06),
+            ("llama2_70b", 4, "adjustment_remapped", 1.2, 1.5)]
+    balance = pd.DataFrame(rows, columns=["model", "batch", "placement", "imbalance_window",
+                                          "imbalance_per_token"])
     assert chapter.end_to_end_imbalance(balance) == {
         "e2e_imbalance": 1.05, "e2e_imb_lo": 1.0, "e2e_imb_hi": 1.2, "adj13_tok": 1.1,
-        "adj70_tok": 1.06}
+        "adj70_tok": 1.06, "adj_side": "above", "remap_win_lo": 1.01, "remap_win_hi": 1.03,
+        "remap_win_n": 2}
+    low = balance.assign(imbalance_per_token=[1.0, 1.04, 1.0, 1.06, 1.5])
+    assert chapter.end_to_end_imbalance(low)["adj_side"] == "on both sides of"
+    lower = balance.assign(imbalance_per_token=[1.0, 1.04, 1.0, 1.01, 1.5])
+    assert chapter.end_to_end_imbalance(lower)["adj_side"] == "below"
     got = chapter.end_to_end_imbalance(io.load_scheduling_table("balance"))
     assert 1.0 <= got["adj70_tok"] < got["adj13_tok"] <= 1.2
+    assert got["adj_side"] == "above"  # both replays charge more than the default 1.05
+
+
+def test_hindsight_clause() -> None:
+    assert chapter.hindsight_clause(1.053, 5) == (
+        "which this chapter's case reaches only with hindsight (Algorithm 1 on the previous "
+        "window leaves I_win = 1.053)")
+    assert chapter.hindsight_clause(1.036, 5).startswith(
+        "which this chapter's case reaches without hindsight too")

@@ -126,7 +126,14 @@ def test_similarity_source_txt() -> None:
     borrowed = _prov(similarity_d1="borrowed family default from llama2_13b; x",
                      similarity_d25="borrowed family default from llama2_13b; y")
     assert chapter.similarity_source_txt(borrowed, published, names, "LLaMA2-70B (x)") == (
-        f"the values of {fig}: LLaMA2-70B borrows LLaMA2-13B's")
+        f"the values of {fig}: LLaMA2-70B borrows LLaMA2-13B's (Fig. 4a's LLaMA-13B values, "
+        "taken for LLaMA2-13B)")
+    # a source that Fig. 4a shows under its own name needs no note
+    falcon = _prov(similarity_d1="borrowed family default from falcon_40b; x",
+                   similarity_d25="borrowed family default from falcon_40b; y")
+    assert chapter.similarity_source_txt(falcon, published, {"falcon_40b": "Falcon-40B"},
+                                         "Falcon-180B") == (
+        f"the values of {fig}: Falcon-180B borrows Falcon-40B's")
     own = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="published: Hermes")
     assert chapter.similarity_source_txt(own, published, names, "M") == f"the values of {fig}"
     mixed = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="assumed: flat")

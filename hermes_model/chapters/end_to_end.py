@@ -16,7 +16,7 @@ it); "N.P." (``scorecard.NP``) stands wherever a value cannot be computed becaus
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -168,8 +168,9 @@ def imbalance_glue(balance: pd.DataFrame, batch: int = 1) -> dict[str, object]:
         the per-token imbalance :math:`I_\\mathrm{tok}` after Algorithm 1's window remapping
         (``imb_remap``, placement ``remapped``) and with online adjustment as well
         (``imb_adjust``, ``adjustment_remapped``), as ``"1.04–1.07"``; ``imb_n_models``, how
-        many models (in words); ``imb_inside``: whether both ranges lie inside the parameter's
-        range, and ``imb_where``, that in words (``"inside"`` or ``"not inside"``).
+        many models (in words); ``imb_adjust_clause``, where the second range lies against the
+        default; ``imb_inside``: whether both ranges lie inside the parameter's range, and
+        ``imb_where``, that in words (``"inside"`` or ``"not inside"``).
     """
     p = next(u_ for u_ in policies.UNSTATED if u_.name == "dimm_imbalance")
     lo, hi = sorted((float(p.low), float(p.high)))
@@ -182,6 +183,12 @@ def imbalance_glue(balance: pd.DataFrame, batch: int = 1) -> dict[str, object]:
             raise ValueError(f"balance table: no {placement!r} row at batch {batch}")
         out[key] = f"{v.min():.2f}–{v.max():.2f}"
         inside = inside and lo <= v.min() and v.max() <= hi
+    adj = b.loc[b["placement"] == "adjustment_remapped", "imbalance_per_token"].astype(float)
+    d = float(p.default)
+    out["imb_adjust_clause"] = (
+        ", above the default, which is therefore optimistic against the replay of the "
+        "configuration Hermes runs by default (online adjustment on)" if adj.min() > d
+        else ", below the default" if adj.max() < d else ", on both sides of the default")
     out["imb_n_models"] = words(int(b["model"].nunique()))
     out["imb_inside"] = bool(inside)
     out["imb_where"] = "inside" if inside else "not inside"
@@ -353,8 +360,9 @@ def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping
         ``n_avg_unsupported``, ``avg_unsupported_txt`` (the averages farther than
         ``scorecard.FOLLOWS_WITHIN`` from their bars), ``avg_geometric_txt`` (those read as
         geometric means, and what that means for the table), ``avg_summary_txt`` (the
-        summary's clause: ``"one of the paper's own averages, which its bars do not support
-        (62× Hermes-host over Accelerate is instead the geometric mean of its bars)"``) and
+        summary's clause: ``"the stated 75.24× of Hermes over Deja Vu, batches 1–16, which its
+        bars do not support (the stated 62× of Hermes-host over Accelerate is the geometric mean
+        of its bars)"``) and
         ``follows_pct``.
     """
     values = stated["value"]
@@ -380,16 +388,23 @@ def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping
                 f"of its bars ({sc.sig_text(means.loc[n, 'geometric'], 4)}×; their arithmetic "
                 f"mean is {sc.sig_text(means.loc[n, 'arithmetic'], 4)}×)" for n in geo]
         rows = "that row takes" if len(geo) == 1 else "those rows take"
+        misfit = prose_list([f"{sc.paper_text(values[n])}×" for n in bad])
+        neither = (f", except the {misfit} above, which {'fits' if len(bad) == 1 else 'fit'} "
+                   "neither" if bad else "")
         geometric = (f"The stated {prose_list(each)}, so {rows} the geometric mean, of the "
                      "paper's bars and of the model's alike; every other row takes the "
                      "arithmetic mean, which the stated values fit where their bars tell the two "
-                     "apart (the column “mean”).")
-    summary = (f"{words(len(bad))} of the paper's own averages, which its bars do not support"
+                     f"apart{neither} (the column “mean”).")
+
+    def named(ns: Sequence[str]) -> str:
+        return prose_list([f"{sc.paper_text(values[n])}× of {sc.average_label(n)}" for n in ns])
+
+    one = len(bad) == 1
+    summary = (f"the stated {named(bad)}, which {'its' if one else 'their'} bars do not support"
                if bad else "a gap in the paper's own averages (its bars support every one)")
     if geo:
-        named = prose_list([f"{sc.paper_text(values[n])}× {sc.average_label(n)}" for n in geo])
-        summary += (f" ({named} {'is' if len(geo) == 1 else 'are'} instead the geometric mean "
-                    f"of {'its' if len(geo) == 1 else 'their'} bars)")
+        summary += (f" (the stated {named(geo)} {'is' if len(geo) == 1 else 'are'} the "
+                    f"geometric mean of {'its' if len(geo) == 1 else 'their'} bars)")
     return {"n_avg_unsupported": len(bad), "avg_unsupported_txt": unsupported,
             "avg_geometric_txt": geometric, "avg_summary_txt": summary, "follows_pct": follows}
 

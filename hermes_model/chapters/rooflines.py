@@ -33,7 +33,8 @@ def tier_table(tiers: Mapping[str, Sequence[Tier]],
     The NDP core's peak rests on the cycles of one bit-serial operation, which the catalog marks
     as derived (worked out in the NDP-DIMM chapter): it is labelled *derived*, not just
     *assumed*. The paper's PCIe figure is the x16 link's two directions together, which the
-    paper profile reads per direction, as the paper does: it is labelled "paper, read per
+    paper profile reads per direction (the paper states only "64 GB/s"; this book's reading,
+    one of the unstated parameters of the end-to-end chapter): it is labelled "paper, read per
     direction".
 
     Parameters
@@ -306,7 +307,7 @@ def pcie_reading_txt(tiers: Mapping[str, Sequence[Tier]], profile: str) -> str:
     ds_GBps = tiers["datasheet"][1].bandwidth_bytes_per_s / u.GB
     if tiers[profile][1].bandwidth_label == "paper":
         return ("the paper's figure, which is the link's two directions together, read per "
-                f"direction as the paper uses it; the datasheet gives {ds_GBps:.1f} GB/s per "
-                "direction")
+                f"direction by this book's paper profile (the paper states only the figure); the "
+                f"datasheet gives {ds_GBps:.1f} GB/s per direction")
     return (f"the datasheet's rate; the paper's {paper_GBps:.0f} GB/s is the link's two "
             "directions together")

@@ -230,15 +230,35 @@ def end_to_end_imbalance(balance: pd.DataFrame) -> dict[str, object]:
         ``e2e_imbalance`` (`policies.Assumptions`' ``dimm_imbalance``), ``e2e_imb_lo`` and
         ``e2e_imb_hi`` (the ends of its range in `policies.UNSTATED`), and ``adj13_tok`` and
         ``adj70_tok``: I_tok with adjustment and remapping, LLaMA2-13B and LLaMA2-70B at
-        batch 1.
+        batch 1; ``adj_side``, where those two lie against the end-to-end default (``above``,
+        ``below`` or ``on both sides of``); ``remap_win_lo``, ``remap_win_hi`` and
+        ``remap_win_n``: the range of I_win with Algorithm 1 alone over the table's replays.
     """
     [unstated] = [p for p in policies.UNSTATED if p.name == "dimm_imbalance"]
+    default = policies.Assumptions().dimm_imbalance
     tok = balance.set_index(["model", "batch", "placement"])["imbalance_per_token"]
-    return {"e2e_imbalance": policies.Assumptions().dimm_imbalance,
+    adj = [float(tok[(m, 1, "adjustment_remapped")]) for m in ("llama2_13b", "llama2_70b")]
+    win = balance.loc[balance["placement"] == "remapped", "imbalance_window"]
+    side = ("above" if min(adj) > default else "below" if max(adj) < default
+            else "on both sides of")
+    return {"e2e_imbalance": default,
             "e2e_imb_lo": min(unstated.low, unstated.high),
             "e2e_imb_hi": max(unstated.low, unstated.high),
-            "adj13_tok": rounded(tok[("llama2_13b", 1, "adjustment_remapped")], 4),
-            "adj70_tok": rounded(tok[("llama2_70b", 1, "adjustment_remapped")], 4)}
+            "adj13_tok": rounded(adj[0], 4),
+            "adj70_tok": rounded(adj[1], 4),
+            "adj_side": side,
+            "remap_win_lo": rounded(float(win.min()), 4),
+            "remap_win_hi": rounded(float(win.max()), 4),
+            "remap_win_n": int(win.size)}
+
+
+def hindsight_clause(remap_window: float, paper_window_pct: float) -> str:
+    """Whether this chapter's case reaches the paper's window spread ("under `paper_window_pct`
+    %") without hindsight: Algorithm 1 on the previous window leaves `remap_window` (I_win)."""
+    got = f"Algorithm 1 on the previous window leaves I_win = {remap_window:.3f}"
+    if remap_window - 1 < paper_window_pct / 100:
+        return f"which this chapter's case reaches without hindsight too ({got})"
+    return f"which this chapter's case reaches only with hindsight ({got})"
 
 
 def migration_table(mig: MigrationCost, scale: float) -> pd.DataFrame:

@@ -239,8 +239,12 @@ def similarity_source_txt(row: Mapping[str, Any], published: pd.DataFrame,
     if len(origins) == 1:
         origin = origins.pop()
         if origin.startswith("borrowed from "):
-            return (f"the values of {fig}: {short_name(model_name)} borrows "
-                    f"{origin.removeprefix('borrowed from ')}'s")
+            src = origin.removeprefix("borrowed from ")
+            # Fig. 4a's LLaMA-13B is the first LLaMA; the book takes its values for LLaMA2-13B
+            shown_as = src.replace("LLaMA2", "LLaMA")
+            taken = (f" (Fig. 4a's {shown_as} values, taken for {src})"
+                     if shown_as != src and shown_as in fig_models else "")
+            return (f"the values of {fig}: {short_name(model_name)} borrows {src}'s{taken}")
         if origin == "paper":
             return f"the values of {fig}"
     return (f"its inputs ({input_origin(row, 'similarity_d1', names)} and "
