@@ -949,8 +949,9 @@ _SWEEP_NOTES: Final = {
     "speedups": "speedup: Hermes' tokens/s with the RTX 4090 over those with the GPU in 'over'",
     "fig17": "efficiency: Hermes' tokens/s over the reference's (5 x A100-40GB, tensor parallel "
              "over NVLink, every weight resident)",
-    "one_at_a_time": "end: low is the range's pessimistic end, high its optimistic one (for "
-                     "gpu_workspace_frac, 0.20 and 0.05)",
+    "one_at_a_time": "end: low is the range's pessimistic end at batch 1, high its optimistic "
+                     "one (for gpu_workspace_frac, 0.20 and 0.05); for host_kv_on_gpu the "
+                     "better end depends on the batch",
 }
 
 

@@ -1238,6 +1238,12 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         coll = (_collective_s(system, qkv_vec, "reduce_scatter"),
                 _collective_s(system, vec, "all_reduce"))
         gpu_sync = block_sync
+    elif kv_host:
+        # The KV cache on the CPU: q/k/v meet there, so the GPU sends its partial q/k/v to the
+        # CPU after its share of the QKV block, while the CPU still gets the block's input
+        # before its share; the MLP block exchanges as in the default.
+        sync_qkv = float(_copy_s(qkv_vec, r.link_bw, r.link_lat))
+        coll, gpu_sync = (block_sync[0] - sync_qkv, block_sync[1]), (sync_qkv, 0.0)
     else:
         coll, gpu_sync = block_sync, (0.0, 0.0)
     qkv, mlp = _sparse_blocks(model, sh, r, o, batch=batch, cold="dimm" if ndp_side else "host",
@@ -1283,12 +1289,9 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     comm += proj_sync
     if kv_host:
         # Attention on the CPU: its output (b x H x d_h values) crosses PCIe to the GPU's
-        # projection, one more copy a layer. The QKV block's exchange keeps its cost: the CPU
-        # still gets the block's input (b x d) from the GPU, and q/k/v partial sums
-        # (b x (H + 2 H_kv) x d_h) still cross once, now the GPU's to the CPU, where q/k/v meet
-        # the KV cache, instead of the CPU's to the GPU. Both copies then run GPU to CPU, but
-        # they are serial (the partial sums follow the GPU's share) and the link's bandwidth is
-        # per direction: the same bytes in the same two copies, the same time.
+        # projection, one more copy a layer. The QKV block's two copies keep their bytes (the
+        # block's input to the CPU, q/k/v partial sums once), but the partial sums now run from
+        # the GPU, after its share (`gpu_sync` above), not from the CPU after its share.
         comm += float(_copy_s(batch * model.n_heads * model.head_dim * e, r.link_bw,
                               r.link_lat))
     # Merges and norms on the cold side: read/write the partial sums and the residual.

@@ -628,6 +628,20 @@ def average_mean_kinds(stated: Mapping[str, float], means: pd.DataFrame) -> dict
     return kinds
 
 
+def misfit_averages(stated: Mapping[str, float], means: pd.DataFrame) -> list[str]:
+    """The stated averages whose bars tell the two means apart (more than :data:`MEANS_APART`)
+    and which fit neither within :data:`MEAN_FIT`, in the order of `means` (the "neither" group
+    of :func:`means_fit_text`)."""
+    out = []
+    for name, r in means.iterrows():
+        value = stated.get(str(name), math.nan)
+        a, g = float(r["arithmetic"]), float(r["geometric"])
+        if (math.isfinite(value) and abs(a / g - 1) > MEANS_APART
+                and min(abs(value / a - 1), abs(value / g - 1)) > MEAN_FIT):
+            out.append(str(name))
+    return out
+
+
 def averages_with_means(bs1_bars: pd.DataFrame, batch_bars: pd.DataFrame, column: str,
                         kinds: Mapping[str, str]) -> dict[str, float]:
     """``policies.figure_averages`` of `column`, each average taken with the mean `kinds` gives

@@ -1384,7 +1384,17 @@ def held_out_validation(active: BoolArray, seq_id: npt.ArrayLike, *,
     """
     if n_replicates < 1:
         raise ValueError(f"n_replicates must be at least 1, got {n_replicates}")
+    active = np.asarray(active)
     seq_id = np.asarray(seq_id)
+    if active.ndim != 3:
+        raise ValueError(f"active must have shape (T, L, N), got {active.shape}")
+    if seq_id.shape != active.shape[:1] or not np.issubdtype(seq_id.dtype, np.integer):
+        raise ValueError(f"seq_id must be integers of shape ({active.shape[0]},), got "
+                         f"{seq_id.dtype} of shape {seq_id.shape}")
+    runs = 1 + int(np.count_nonzero(np.diff(seq_id))) if seq_id.size else 0
+    if runs != np.unique(seq_id).size:
+        raise ValueError("seq_id must keep each sequence's tokens contiguous, got "
+                         f"{runs} runs of {np.unique(seq_id).size} sequences")
     fit_half = seq_id % 2 == 0
     if fit_half.all() or not fit_half.any():
         raise ValueError("held_out_validation needs both even (fit) and odd (held-out) sequences")

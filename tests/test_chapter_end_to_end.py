@@ -262,8 +262,12 @@ def test_average_kind_words_unsupported_and_geometric():
         "The stated 20× of Hermes-host over Accelerate is the geometric mean of its bars "
         "(20.01×; their arithmetic mean is 25.00×), so that row takes the geometric mean")
     # glued text is plain: the column is named in quotes, not in Markdown emphasis
+    # 5.1 and 4.8 lie more than 5 % apart and 5 fits neither within 1 %; 12.0 and 11.5 do not
+    # lie apart, so the unsupported 10× is not named here
     assert g["avg_geometric_txt"].endswith(
-        "tell the two apart, except the 10× above, which fits neither (the column “mean”).")
+        "tell the two apart, except the 5× of Hermes over Hermes-base, which fits neither (the "
+        "column “mean”).")
+    assert sc.misfit_averages(stated["value"], means) == ["hermes_over_hermes_base"]
     # the summary names the unsupported average, and the geometric one apart from it
     assert g["avg_summary_txt"] == (
         "the stated 10× of Hermes over Deja Vu, batches 1–16, which its bars do not support (the "

@@ -265,11 +265,19 @@ def test_hh13_kv_host_text_branches(book):
     def est(tps: float, supported: bool = True) -> policies.Estimate:
         return dataclasses.replace(any_e, tokens_per_s=tps, supported=supported,
                                    reason="" if supported else "host memory is short")
-    assert gaps._hh13_kv_host_text(est(20.0), 27.8).endswith(
-        "gives 20.0 tokens/s, below Hermes-base's 27.8: the order becomes the paper's.")
-    assert gaps._hh13_kv_host_text(est(30.0), 27.8).endswith(
+    # the default Hermes-host (45) above Hermes-base (27.8): stays above, or swaps
+    assert gaps._hh13_kv_host_text(est(30.0), 27.8, 45.0).endswith(
         "gives 30.0 tokens/s, still above Hermes-base's 27.8: the order does not change.")
-    assert gaps._hh13_kv_host_text(est(0.0, False), 27.8).endswith(
+    assert gaps._hh13_kv_host_text(est(20.0), 27.8, 45.0).endswith(
+        "gives 20.0 tokens/s, below Hermes-base's 27.8: the two swap places.")
+    # the default below Hermes-base: stays below, or swaps
+    assert gaps._hh13_kv_host_text(est(20.0), 27.8, 25.0).endswith(
+        "still below Hermes-base's 27.8: the order does not change.")
+    assert gaps._hh13_kv_host_text(est(30.0), 27.8, 25.0).endswith(
+        "above Hermes-base's 27.8: the two swap places.")
+    assert gaps._hh13_kv_host_text(est(30.0), float("nan"), 25.0).endswith(
+        "gives 30.0 tokens/s; Hermes-base cannot run here, so there is no order to compare.")
+    assert gaps._hh13_kv_host_text(est(0.0, False), 27.8, 45.0).endswith(
         "cannot run here: host memory is short.")
 
 

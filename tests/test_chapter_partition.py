@@ -131,3 +131,8 @@ def test_always_sync_text_charges_the_empty_blocks_as_eq3_does():
     none = _cost([0.0, 0.0], [[1e-3], [1e-3]])
     assert chapter.always_sync_text(1e-3, none).startswith("all 2 blocks have no GPU neuron")
     assert chapter.always_sync_text(1e-3, none).endswith("take 4 ms instead of 2 ms")
+    # empty blocks whose DIMM time already exceeds 2 T_sync: the same objective, said so
+    hidden = _cost([4e-3, 0.0], [[2e-3], [3e-3]])
+    assert chapter.always_sync_text(1e-3, hidden) == (
+        "1 of the 2 blocks has no GPU neuron; under the paper's form it would still pay them, "
+        "but inside the DIMMs' longer time, so the paper's form gives the same objective")

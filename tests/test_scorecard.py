@@ -598,3 +598,23 @@ def test_paper_quantity_reads_the_papers_figure_from_a_catalog_source():
     assert sc.paper_quantity("whitepaper (24 GB); Hermes §V-A", "GB") is None
     assert sc.paper_quantity("Hermes §IV-A (936 GB/s)", "GiB") is None
     assert sc.paper_quantity("", "GB") is None
+
+
+def test_misfit_averages_needs_apart_means_and_no_fit(scored) -> None:
+    """Named: bars more than 5 % apart and the stated value more than 1 % from both means. Not
+    named: means within 5 % of each other, a value that fits one, a missing or NaN value."""
+    means = pd.DataFrame({"arithmetic": [10.0, 10.0, 10.0, 10.0, 10.0],
+                          "geometric": [9.0, 9.7, 9.0, 9.0, 9.0]},
+                         index=["apart_neither", "close", "fits_geo", "nan", "missing"])
+    stated = {"apart_neither": 9.5, "close": 9.5, "fits_geo": 9.05, "nan": float("nan")}
+    assert sc.misfit_averages(stated, means) == ["apart_neither"]
+    # the paper's own averages: only 75.24x Hermes over Deja Vu (bars 5.5 % apart) fits neither
+    from hermes_model import policies
+    _, inp = scored
+    system = inp.system_for()
+    frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
+              for f, b in inp.paper_bars.items()}
+    bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
+    paper_means = sc.average_means(bs1, frames["fig11"])
+    assert sc.misfit_averages(sc.stated_averages(inp), paper_means) == [
+        "hermes_over_dejavu_batches"]

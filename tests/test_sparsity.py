@@ -328,6 +328,21 @@ def test_held_out_validation_needs_both_halves() -> None:
         sp.held_out_validation(active, [0, 0, 1, 1], fit_rng=rng, gen_rng=rng, n_replicates=0)
 
 
+@pytest.mark.parametrize(("active_shape", "seq", "match"), [
+    ((4, 8), [0, 0, 1, 1], r"active must have shape \(T, L, N\)"),
+    ((4, 2, 8), [0, 0, 1], r"seq_id must be integers of shape \(4,\)"),
+    ((4, 2, 8), [[0, 0, 1, 1]], r"seq_id must be integers of shape \(4,\)"),
+    ((4, 2, 8), [0.0, 0.0, 1.0, 1.0], "seq_id must be integers"),
+    ((4, 2, 8), [0, 1, 0, 1], "contiguous, got 4 runs of 2 sequences"),
+])
+def test_held_out_validation_refuses_malformed_traces(active_shape, seq, match) -> None:
+    """A clear error, not an IndexError or a silently wrong sequence length."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=match):
+        sp.held_out_validation(np.zeros(active_shape, dtype=bool), seq, fit_rng=rng,
+                               gen_rng=rng, n_replicates=1)
+
+
 def test_sparsity_validation_loader_refuses_a_bad_within(tmp_path, monkeypatch) -> None:
     (tmp_path / "catalog").mkdir()
     (tmp_path / "derived").mkdir()

@@ -388,9 +388,11 @@ def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping
                 f"of its bars ({sc.sig_text(means.loc[n, 'geometric'], 4)}×; their arithmetic "
                 f"mean is {sc.sig_text(means.loc[n, 'arithmetic'], 4)}×)" for n in geo]
         rows = "that row takes" if len(geo) == 1 else "those rows take"
-        misfit = prose_list([f"{sc.paper_text(values[n])}×" for n in bad])
-        neither = (f", except the {misfit} above, which {'fits' if len(bad) == 1 else 'fit'} "
-                   "neither" if bad else "")
+        odd = sc.misfit_averages(values, means)
+        misfit = prose_list([f"{sc.paper_text(values[n])}× of {sc.average_label(n)}"
+                             for n in odd])
+        neither = (f", except the {misfit}, which {'fits' if len(odd) == 1 else 'fit'} "
+                   "neither" if odd else "")
         geometric = (f"The stated {prose_list(each)}, so {rows} the geometric mean, of the "
                      "paper's bars and of the model's alike; every other row takes the "
                      "arithmetic mean, which the stated values fit where their bars tell the two "

@@ -467,7 +467,8 @@ def hermes_host_13b(model: ModelSpec, system: SystemSpec, b10: pd.DataFrame, *, 
     kv_host = policies.estimate("hermes-host", model, system, batch=1, prompt_len=prompt_len,
                                 gen_len=gen_len, options=Assumptions(
                                     activity=activity, host_kv_on_gpu=False))
-    base_tps = float(b13.loc["hermes-base", "tokens_per_s"])
+    base_tps = (float(b13.loc["hermes-base", "tokens_per_s"])
+                if bool(b13.loc["hermes-base", "supported"]) else float("nan"))
     glue: Glue = {
         "ll13_fit": f"fit the {cap}" if ratio <= 1 else f"nearly fit the {cap}"
         if ratio <= 1.25 else f"are {ratio:.1f} times the memory of the {cap}",
@@ -482,25 +483,31 @@ def hermes_host_13b(model: ModelSpec, system: SystemSpec, b10: pd.DataFrame, *, 
         "hh13_paper": paper_hh13,
         "hh13_implied_ms": rounded(implied_s / u.MS),
         "hh13_reading": reading,
-        "hh13_kv_host": _hh13_kv_host_text(kv_host, base_tps),
+        "hh13_kv_host": _hh13_kv_host_text(kv_host, base_tps, hh13.tokens_per_s),
         "hh13_intro": "The one ordering failure comes from one bar." if fails == ["llama2_13b"]
         else "LLaMA2-13B's ordering failure comes from one bar." if "llama2_13b" in fails
         else "The model orders LLaMA2-13B's systems as the paper does; one bar still stands out."}
     return HostLlama13(estimate=hh13, cpu_bytes=cpu_bytes, glue=glue)
 
 
-def _hh13_kv_host_text(kv_host: Estimate, base_tps: float) -> str:
+def _hh13_kv_host_text(kv_host: Estimate, base_tps: float, default_tps: float) -> str:
     """The sentence on Hermes-host with its KV cache in host memory (PowerInfer's placement)
-    against the model's Hermes-base, at batch 1."""
+    against the model's Hermes-base (`base_tps`, NaN where it cannot run), at batch 1, beside
+    the default placement's Hermes-host (`default_tps`)."""
     lead = ("With PowerInfer's own placement of the KV cache (host memory, attention on the CPU: "
             "host_kv_on_gpu = False, a row of the unstated parameters)")
     if not kv_host.supported:
         return f"{lead} the model's Hermes-host cannot run here: {kv_host.reason}."
     tps = kv_host.tokens_per_s
-    verdict = ("still above Hermes-base's {b:.1f}: the order does not change" if tps > base_tps
-               else "below Hermes-base's {b:.1f}: the order becomes the paper's")
-    return f"{lead} the model's Hermes-host gives {tps:.1f} tokens/s, " + verdict.format(
-        b=base_tps) + "."
+    said = f"{lead} the model's Hermes-host gives {tps:.1f} tokens/s"
+    if not np.isfinite(base_tps):
+        return f"{said}; Hermes-base cannot run here, so there is no order to compare."
+    above, was_above = tps > base_tps, default_tps > base_tps
+    if above == was_above:
+        return (f"{said}, still {'above' if above else 'below'} Hermes-base's {base_tps:.1f}: "
+                "the order does not change.")
+    return (f"{said}, {'above' if above else 'below'} Hermes-base's {base_tps:.1f}: the two "
+            "swap places.")
 
 
 # -- where model and paper disagree most --------------------------------------------------------

@@ -228,9 +228,7 @@ def average_gap_glue(gaps: pd.DataFrame) -> dict[str, object]:
         ``n_avg_gaps`` (stated averages the paper's bars do not give), ``n_avg_geometric``
         (those that are their geometric mean) and ``avg_gaps_txt``, e.g. ``"The paper's own
         bars do not give one of its stated averages (75.24× Hermes over Deja Vu, batches 1–16);
-        one, 62× Hermes-host over Accelerate, is the geometric mean of its bars, and the others
-        whose bars tell the two means apart fit the arithmetic one, except the one above, which
-        fits neither."``
+        one, 62× Hermes-host over Accelerate, is the geometric mean of its bars."``
     """
     rows = gaps["inconsistency"]
     not_given, geometric = ([r.removesuffix(end) for r in rows if r.endswith(end)]
@@ -242,9 +240,6 @@ def average_gap_glue(gaps: pd.DataFrame) -> dict[str, object]:
         one = len(geometric) == 1
         text += (f"; {words(len(geometric))}, {roofline.prose_list(geometric)}, "
                  f"{'is' if one else 'are'} the geometric mean of {'its' if one else 'their'} "
-                 "bars, and the others whose bars tell the two means apart fit the arithmetic "
-                 "one" + (", except those above, which fit neither" if len(not_given) > 1
-                          else ", except the one above, which fits neither" if not_given
-                          else ""))
+                 "bars")
     return {"n_avg_gaps": len(not_given), "n_avg_geometric": len(geometric),
             "avg_gaps_txt": text + "."}
