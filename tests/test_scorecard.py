@@ -480,15 +480,21 @@ def test_similarity_at_distance_10_is_a_prediction_the_inputs_bound(scored):
     assert sc.input_text("motivation/similarity_d10", 0.7) == "≈ 0.70"
 
 
-def test_average_means_and_which_mean_the_stated_averages_fit(scored):
+def _model_bars(inp: sc.Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model's bars of Figs. 9 and 10 together (batch 1), and of Fig. 11."""
     from hermes_model import policies
-    _, inp = scored
     system = inp.system_for()
     frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
               for f, b in inp.paper_bars.items()}
-    bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
-    means = sc.average_means(bs1, frames["fig11"])
-    arith = policies.figure_averages(bs1, frames["fig11"], "paper_tokens_per_s")
+    return pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True), frames["fig11"]
+
+
+def test_average_means_and_which_mean_the_stated_averages_fit(scored):
+    from hermes_model import policies
+    _, inp = scored
+    bs1, fig11 = _model_bars(inp)
+    means = sc.average_means(bs1, fig11)
+    arith = policies.figure_averages(bs1, fig11, "paper_tokens_per_s")
     for name in policies.AVERAGE_DEFINITIONS:
         assert means.loc[name, "arithmetic"] == pytest.approx(arith[name])
         assert means.loc[name, "geometric"] <= means.loc[name, "arithmetic"] + 1e-12
@@ -523,16 +529,16 @@ def test_average_means_and_which_mean_the_stated_averages_fit(scored):
     assert sc.unsupported_averages({}, means, kinds) == []
     # the averages of a column with the means of `kinds`: paper's bars and model's alike
     for column in ("paper_tokens_per_s", "tokens_per_s"):
-        got = sc.averages_with_means(bs1, frames["fig11"], column, kinds)
-        col_means = sc.average_means(bs1, frames["fig11"], column)
+        got = sc.averages_with_means(bs1, fig11, column, kinds)
+        col_means = sc.average_means(bs1, fig11, column)
         for name, kind in kinds.items():
             assert got[name] == pytest.approx(col_means.loc[name, kind])
-    paper_avg = sc.averages_with_means(bs1, frames["fig11"], "paper_tokens_per_s", kinds)
+    paper_avg = sc.averages_with_means(bs1, fig11, "paper_tokens_per_s", kinds)
     assert paper_avg["hermes_host_over_accelerate"] == pytest.approx(62.0, rel=sc.MEAN_FIT)
     # the scorecard's row takes the same mean of the model's bars
     s, _ = scored
     row = s.set_index("id").loc["avg/hermes_host_over_accelerate"]
-    model_geo = sc.average_means(bs1, frames["fig11"], "tokens_per_s").loc[
+    model_geo = sc.average_means(bs1, fig11, "tokens_per_s").loc[
         "hermes_host_over_accelerate", "geometric"]
     assert row["model_value"] == pytest.approx(model_geo)
     # the table's rows on the averages: one not given, one geometric
@@ -609,12 +615,7 @@ def test_misfit_averages_needs_apart_means_and_no_fit(scored) -> None:
     stated = {"apart_neither": 9.5, "close": 9.5, "fits_geo": 9.05, "nan": float("nan")}
     assert sc.misfit_averages(stated, means) == ["apart_neither"]
     # the paper's own averages: only 75.24x Hermes over Deja Vu (bars 5.5 % apart) fits neither
-    from hermes_model import policies
     _, inp = scored
-    system = inp.system_for()
-    frames = {f: policies.model_bars(b, system, inp.activities, inp.models)
-              for f, b in inp.paper_bars.items()}
-    bs1 = pd.concat([frames["fig9"], frames["fig10"]], ignore_index=True)
-    paper_means = sc.average_means(bs1, frames["fig11"])
+    paper_means = sc.average_means(*_model_bars(inp))
     assert sc.misfit_averages(sc.stated_averages(inp), paper_means) == [
         "hermes_over_dejavu_batches"]
