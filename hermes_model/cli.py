@@ -369,7 +369,6 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
     the paper's RTX 4090 (as the predictor chapter takes it); MiniLM, which a GPU holds whole,
     keeps an assumed 20 % of each layer."""
     from hermes_model import predictor
-    from hermes_model.chapters.predictor import partition_gpu_share
 
     slug = io.resolve_slug(slug, ["minilm", *io.model_slugs()], "model")
     rng = np.random.default_rng(seed)
@@ -384,7 +383,7 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
         source = "measured: MiniLM-L6 masks (odd sequences scored, even ones profile)"
     else:
         model, targets = io.load_model(slug), sparsity_targets(slug, "relu")
-        share = partition_gpu_share(model, io.load_system("hermes_paper", "paper"), targets)[0]
+        share = partition_payload(slug, "hermes_paper", "paper")["gpu_neuron_share"]
         share_src = "derived: the partition's GPU share on the paper's system"
         res = predictor.score_generated(targets, 6, rng, prefill_tokens=prefill_tokens,
                                         sample=1024, gpu_share=share).result

@@ -1254,16 +1254,15 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
     ctx = _contexts(prompt_len, gen_len)
     if ndp_side:
         att = _ndp_attention_s(model, sh, r, o, batch=batch, ctx=ctx, n_dimms=system.n_dimms)
-    elif kv_host:
-        # The CPU reads the KV cache from host DRAM and computes QK and PV (2 FLOP per MAC) at
-        # the cold side's rates, one CPU operation (its overhead, as each cold block's pays).
-        kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
-        att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
-        att = np.maximum(kv_layer / r.host_bw, 2.0 * att_mac / r.host_flops) + r.host_t0
     else:
+        # Dense attention where the KV cache is: read it, QK and PV at 2 FLOP per MAC, one
+        # kernel; on the CPU at the cold side's rates (one CPU operation's overhead, as each
+        # cold block's pays) when the cache is in host DRAM.
         kv_layer = batch * sh.kv_layer_token * ctx                  # bytes per layer per step
         att_mac = 2.0 * batch * model.n_heads * model.head_dim * ctx
-        att = np.maximum(kv_layer / r.gpu_bw, 2.0 * att_mac / r.gpu_flops) + r.t0
+        bw, flops, t0 = ((r.host_bw, r.host_flops, r.host_t0) if kv_host
+                         else (r.gpu_bw, r.gpu_flops, r.t0))
+        att = np.maximum(kv_layer / bw, 2.0 * att_mac / flops) + t0
     proj = (_gemv_s(sh.proj_bytes, batch, r.gpu_bw, r.gpu_flops, o.dtype) + r.t0
             if o.projection_on_gpu else
             _gemv_s(sh.proj_bytes, batch, r.link_bw, r.gpu_flops, o.dtype) + r.link_lat + r.t0)

@@ -619,27 +619,29 @@ def average_mean_kinds(stated: Mapping[str, float], means: pd.DataFrame) -> dict
     """
     kinds = {}
     for name, r in means.iterrows():
-        value = stated.get(str(name), math.nan)
-        a, g = float(r["arithmetic"]), float(r["geometric"])
-        apart = math.isfinite(value) and abs(a / g - 1) > MEANS_APART
-        fits = [k for k, m in (("arithmetic", a), ("geometric", g))
-                if apart and abs(value / m - 1) <= MEAN_FIT]
-        kinds[str(name)] = fits[0] if len(fits) == 1 else "arithmetic"
+        fit = _mean_fit(stated.get(str(name), math.nan), r)
+        kinds[str(name)] = "geometric" if fit == "geometric" else "arithmetic"
     return kinds
+
+
+def _mean_fit(value: float, means_row: pd.Series) -> str | None:
+    """Which of its bars' two means (a row of :func:`average_means`) a stated value fits within
+    :data:`MEAN_FIT`: ``"arithmetic"``, ``"geometric"`` or ``"neither"``; None where the value
+    is missing or the two means lie within :data:`MEANS_APART` of each other (the bars cannot
+    tell them apart)."""
+    a, g = float(means_row["arithmetic"]), float(means_row["geometric"])
+    if not math.isfinite(value) or abs(a / g - 1) <= MEANS_APART:
+        return None
+    fits = [k for k, m in (("arithmetic", a), ("geometric", g)) if abs(value / m - 1) <= MEAN_FIT]
+    return fits[0] if len(fits) == 1 else "neither"
 
 
 def misfit_averages(stated: Mapping[str, float], means: pd.DataFrame) -> list[str]:
     """The stated averages whose bars tell the two means apart (more than :data:`MEANS_APART`)
     and which fit neither within :data:`MEAN_FIT`, in the order of `means` (the "neither" group
     of :func:`means_fit_text`)."""
-    out = []
-    for name, r in means.iterrows():
-        value = stated.get(str(name), math.nan)
-        a, g = float(r["arithmetic"]), float(r["geometric"])
-        if (math.isfinite(value) and abs(a / g - 1) > MEANS_APART
-                and min(abs(value / a - 1), abs(value / g - 1)) > MEAN_FIT):
-            out.append(str(name))
-    return out
+    return [str(name) for name, r in means.iterrows()
+            if _mean_fit(stated.get(str(name), math.nan), r) == "neither"]
 
 
 def averages_with_means(bs1_bars: pd.DataFrame, batch_bars: pd.DataFrame, column: str,
@@ -678,12 +680,11 @@ def means_fit_text(inp: Inputs, means: pd.DataFrame, skip: str) -> str:
     groups: dict[str, list[str]] = {"arithmetic": [], "geometric": [], "neither": []}
     for name, r in means.drop(index=skip, errors="ignore").iterrows():
         stated = _stated(inp, str(name))
-        a, g = float(r["arithmetic"]), float(r["geometric"])
-        if stated is None or abs(a / g - 1) <= MEANS_APART:
+        fit = None if stated is None else _mean_fit(stated, r)
+        if fit is None:
             continue
-        fits = [k for k, m in (("arithmetic", a), ("geometric", g))
-                if abs(stated / m - 1) <= MEAN_FIT]
-        groups[fits[0] if len(fits) == 1 else "neither"].append(
+        a, g = float(r["arithmetic"]), float(r["geometric"])
+        groups[fit].append(
             f"{paper_text(stated)}× {average_label(str(name))}: {_fmt(a)}× arithmetic, "
             f"{_fmt(g)}× geometric")
     parts = [("neither" if k == "neither" else f"the {k} mean") + f" ({'; '.join(v)})"
@@ -989,8 +990,8 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
           "(the sparsity chapter estimates it again from a generated trace); the generator reads "
           "similarity as overlap and is fitted at distances 1 and 25 to the paper's Fig. 4a "
           "values, inputs from the paper (Fig. 4a shows LLaMA-13B and Falcon-40B; LLaMA2-70B "
-          "borrows LLaMA-13B's, which the book takes for LLaMA2-13B); its value at distance 10 is a prediction, which those two bound "
-          "within ±35 % of 0.70, so it is not scored")),
+          "borrows LLaMA-13B's, which the book takes for LLaMA2-13B); its value at distance 10 "
+          "is a prediction, which those two bound within ±35 % of 0.70, so it is not scored")),
         ("Bit-serial multipliers: cycles per MAC not stated",
          (f"{dimm_p.ndp_operand_bits}-bit operands, {dimm_p.ndp_operand_bits // 16} FP16 at once, "
           "bit-serial"),

@@ -1289,13 +1289,13 @@ HELD_OUT_QUANTILES: Final = tuple(float(q) for q in np.linspace(0.1, 0.9, 9))
 
 def _held_out_statistics(active: BoolArray, seq_id: npt.NDArray[np.integer],
                          levels: FloatArray) -> dict[str, Any]:
-    """The validation's statistics of one trace: layer means, frequency quantiles (an array)."""
-    freq = neuron_frequencies(active)
-    return {"density": np.mean(density(active)),
-            "frequency_quantiles": np.quantile(freq, levels),
-            "hot_share_80": np.mean(hot_share(freq)),
-            **{f"similarity_d{d}": np.mean(similarity(active, seq_id, d))
-               for d in HELD_OUT_DISTANCES},
+    """The validation's statistics of one trace: :func:`summarize`'s layer means, the
+    per-neuron frequency quantiles (an array) and the layer correlation."""
+    s = summarize(active, seq_id, HELD_OUT_DISTANCES)
+    return {"density": s.density,
+            "frequency_quantiles": np.quantile(neuron_frequencies(active), levels),
+            "hot_share_80": s.hot_share_80,
+            **{f"similarity_d{d}": s.similarity[d] for d in HELD_OUT_DISTANCES},
             "layer_correlation": mean_layer_correlation(active, seq_id)}
 
 

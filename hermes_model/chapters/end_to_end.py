@@ -27,6 +27,7 @@ import pandas as pd
 from hermes_model import dram, ndp, params, policies, shapes
 from hermes_model import scorecard as sc
 from hermes_model import units as u
+from hermes_model.chapters.scheduling import side_of
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions
 from hermes_model.roofline import count_words as words
@@ -176,19 +177,17 @@ def imbalance_glue(balance: pd.DataFrame, batch: int = 1) -> dict[str, object]:
     lo, hi = sorted((float(p.low), float(p.high)))
     b = balance[balance["batch"] == batch]
     out: dict[str, object] = {"imb_default": float(p.default), "imb_low": lo, "imb_high": hi}
-    inside = True
+    inside, v = True, pd.Series(dtype=float)
     for key, placement in (("imb_remap", "remapped"), ("imb_adjust", "adjustment_remapped")):
         v = b.loc[b["placement"] == placement, "imbalance_per_token"].astype(float)
         if v.empty:
             raise ValueError(f"balance table: no {placement!r} row at batch {batch}")
         out[key] = f"{v.min():.2f}–{v.max():.2f}"
         inside = inside and lo <= v.min() and v.max() <= hi
-    adj = b.loc[b["placement"] == "adjustment_remapped", "imbalance_per_token"].astype(float)
-    d = float(p.default)
-    out["imb_adjust_clause"] = (
-        ", above the default, which is therefore optimistic against the replay of the "
-        "configuration Hermes runs by default (online adjustment on)" if adj.min() > d
-        else ", below the default" if adj.max() < d else ", on both sides of the default")
+    side = side_of(v, float(p.default))  # the last range read: with online adjustment
+    out["imb_adjust_clause"] = f", {side} the default" + (
+        ", which is therefore optimistic against the replay of the configuration Hermes runs "
+        "by default (online adjustment on)" if side == "above" else "")
     out["imb_n_models"] = words(int(b["model"].nunique()))
     out["imb_inside"] = bool(inside)
     out["imb_where"] = "inside" if inside else "not inside"

@@ -7,7 +7,7 @@ glue values (key â†’ the value as the text prints it) and tables.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -215,6 +215,17 @@ the host, which copies one neuron after another; per move, the host takes 10.4 Â
             f"against the host, which copies one neuron after another; {per_move}")
 
 
+def side_of(values: Sequence[float] | pd.Series, reference: float) -> str:
+    """Where `values` lie against `reference`: ``"above"``, ``"below"`` or ``"on both sides
+    of"`` (one equal to it counts as both sides).
+
+    >>> side_of([1.058, 1.104], 1.05), side_of([1.04, 1.06], 1.05)
+    ('above', 'on both sides of')
+    """
+    lo, hi = float(min(values)), float(max(values))
+    return "above" if lo > reference else "below" if hi < reference else "on both sides of"
+
+
 def end_to_end_imbalance(balance: pd.DataFrame) -> dict[str, object]:
     """What the end-to-end chapters charge for DIMM imbalance, beside this chapter's replays.
 
@@ -239,8 +250,7 @@ def end_to_end_imbalance(balance: pd.DataFrame) -> dict[str, object]:
     tok = balance.set_index(["model", "batch", "placement"])["imbalance_per_token"]
     adj = [float(tok[(m, 1, "adjustment_remapped")]) for m in ("llama2_13b", "llama2_70b")]
     win = balance.loc[balance["placement"] == "remapped", "imbalance_window"]
-    side = ("above" if min(adj) > default else "below" if max(adj) < default
-            else "on both sides of")
+    side = side_of(adj, default)
     return {"e2e_imbalance": default,
             "e2e_imb_lo": min(unstated.low, unstated.high),
             "e2e_imb_hi": max(unstated.low, unstated.high),

@@ -168,10 +168,18 @@ def input_origin(row: Mapping[str, Any], key: str, names: Mapping[str, str]) -> 
     'borrowed from OPT-30B'
     """
     text = str(row[f"{key}_provenance"])
-    if text.startswith(sp.BORROWED_PREFIX):
-        slug = text.removeprefix(sp.BORROWED_PREFIX).split(";")[0].strip()
+    slug = _borrowed_from(text)
+    if slug is not None:
         return f"borrowed from {short_name(names[slug])}"
     return input_source(text, names).split(":")[0].split(";")[0].strip()
+
+
+def _borrowed_from(provenance: str) -> str | None:
+    """The slug a generator input is borrowed from (``"borrowed family default from opt_30b;
+    ..."`` gives ``"opt_30b"``), or None for an input that is not borrowed."""
+    if not provenance.startswith(sp.BORROWED_PREFIX):
+        return None
+    return provenance.removeprefix(sp.BORROWED_PREFIX).split(";")[0].strip()
 
 
 def _family(slug: str) -> str:
@@ -198,11 +206,8 @@ def borrowing_txt(inputs: Mapping[str, Mapping[str, Any]], names: Mapping[str, s
     across: dict[tuple[str, str], list[str]] = {}
     for slug, row in inputs.items():
         for key, kind in what.items():
-            text = str(row[f"{key}_provenance"])
-            if not text.startswith(sp.BORROWED_PREFIX):
-                continue
-            source = text.removeprefix(sp.BORROWED_PREFIX).split(";")[0].strip()
-            if _family(source) != _family(slug):
+            source = _borrowed_from(str(row[f"{key}_provenance"]))
+            if source is not None and _family(source) != _family(slug):
                 targets = across.setdefault((kind, source), [])
                 if slug not in targets:
                     targets.append(slug)
