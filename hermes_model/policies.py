@@ -221,7 +221,8 @@ class Assumptions:
     prefill_streams_resident : bool
         False: weights already resident on the GPU (projection, LM head, the offline hot set,
         Hermes-base's GPU layers) are not streamed again during prefill; True: prefill streams
-        the whole model (the GPU's hot set is rebuilt from the prompt's activity).
+        the whole model, LM head included (the GPU's hot set is rebuilt from the prompt's
+        activity).
     online_adjustment : bool
         Hermes' predictor keeps the GPU holding the neurons hot *in the current sequences*
         (each neuron's per-sequence rate from `hermes_model.sparsity`'s engagement model);
@@ -1131,6 +1132,15 @@ def _token_ids_s(batch: int, r: _Rates) -> float:
     return float(_copy_s(batch * TOKEN_ID_BYTES, r.link_bw, r.link_lat))
 
 
+def _prefill_head_bytes(sh: _Shape, o: Assumptions) -> float:
+    """Bytes of the LM head that prefill streams over the host link (B).
+
+    A head kept on the DIMMs or the host is streamed; one resident on the GPU is not, unless
+    ``prefill_streams_resident`` re-streams every resident weight (the band's low end).
+    """
+    return sh.lm_head_bytes if o.prefill_streams_resident or not o.lm_head_on_gpu else 0.0
+
+
 def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, dtype: str,
                ndp_side: bool) -> tuple[tuple[float, float], float]:
     """Host-link synchronisations of one decode layer: per block (QKV, MLP) and outside (s).
@@ -1141,7 +1151,8 @@ def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, d
     NDP core reads only its own DIMM, and each adds the residual and norms for its cold MLP
     neurons): the faster of a copy per DIMM in one PCIe transfer and one copy spread over the
     DIMMs, then an all-gather over DIMM-link; the MLP's input (the normed residual sum,
-    made on the DIMMs) to the GPU and its partial sums back. Hermes-host: attention and the
+    made on the DIMMs) to the GPU and its partial sums back to every DIMM, the same way (every
+    DIMM's cold neurons of the next layer read the sum they feed). Hermes-host: attention and the
     projection run on the GPU, where the partial sums merge; the CPU gets each block's input
     and returns its partial sums. A vector of the hidden state is ``batch × d_model`` values;
     q/k/v are ``batch × (n_heads + 2 n_kv_heads) × head_dim``.
@@ -1151,7 +1162,10 @@ def _sync_plan(model: ModelSpec, system: SystemSpec, r: _Rates, *, batch: int, d
     sync = float(_copy_s(vec, r.link_bw, r.link_lat))
     sync_qkv = float(_copy_s(_qkv_vector_bytes(model, batch, dtype), r.link_bw, r.link_lat))
     if ndp_side:
-        return (sync + sync_qkv, 2 * sync), sync + _to_every_dimm_s(system, vec, r)
+        # The GPU's MLP partial sums feed the residual sum and the next layer's norm that every
+        # DIMM's cold neurons read: like the projection's output, they go to every DIMM.
+        to_every = _to_every_dimm_s(system, vec, r)
+        return (sync + sync_qkv, sync + to_every), sync + to_every
     return (sync + sync_qkv, 2 * sync), 0.0
 
 
@@ -1336,7 +1350,7 @@ def _hybrid(policy: Policy, model: ModelSpec, system: SystemSpec, *, batch: int,
         prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                              streamed_layer_bytes=streamed, link_bw=r.link_bw,
                              overlap=o.prefill_overlap,
-                             extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes,
+                             extra_bytes=_prefill_head_bytes(sh, o),
                              upload_layer_bytes=batch * prompt_len * sh.kv_layer_token
                              * (1.0 if ndp_side or kv_host else 0.0))
     else:
@@ -1438,7 +1452,7 @@ def hermes_base(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len:
     prefill = _prefill_s(model, sh, r, o, batch=batch, prompt_len=prompt_len,
                          streamed_layer_bytes=streamed, link_bw=r.link_bw,
                          overlap=o.prefill_overlap,
-                         extra_bytes=0.0 if o.lm_head_on_gpu else sh.lm_head_bytes,
+                         extra_bytes=_prefill_head_bytes(sh, o),
                          upload_layer_bytes=batch * prompt_len * sh.kv_layer_token)
     ndp_time = (L - n_gpu) * ndp_fc
     details = {"gpu_layers": float(n_gpu), "ndp_flop_share": (L - n_gpu) / L,
@@ -1631,6 +1645,12 @@ def gpu_only(model: ModelSpec, system: SystemSpec, *, batch: int, prompt_len: in
     split) and of the KV cache; after attention and after the MLP the partial hidden states are
     summed by a ring all-reduce over the GPU-GPU link,
     :math:`2 (n-1) (\\ell + S / (n W))` for S bytes, latency ℓ and per-direction bandwidth W.
+    Two all-reduces a layer for Falcon too, whose attention and MLP read the same input: the
+    TensorRT-LLM Falcon layer the paper's reference runs (``tensorrt_llm/models/falcon``) has
+    each block's row-parallel output all-reduce on its own. The split is even also where n does
+    not divide the heads (Fig. 17's five GPUs and LLaMA2-70B's 64 query and 8 KV heads), an
+    idealisation: split by whole heads (13, 13, 13, 13, 12, the middle GPUs touching three KV
+    groups), the busiest GPU holds about 2 % more of each layer's weights.
     """
     _check_run(batch, prompt_len, gen_len, model)
     o, policy = options, Policy.GPU_ONLY

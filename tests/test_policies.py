@@ -449,7 +449,8 @@ def test_sync_plan_follows_the_data(system, inputs):
     """Each GPU block fetches its input and returns its partial sums (Eq. 3's 2 T_sync): the
     QKV block its input (the hidden state, 8,192 values for LLaMA2-70B) and q/k/v partial sums
     ((64 + 2 x 8) x 128 = 10,240 values), the MLP block the normed residual sum the DIMMs make
-    and its partial sums. Outside the blocks, Hermes sends the attention output to the GPU and
+    and its partial sums, to every DIMM (each DIMM's cold neurons of the next layer read the
+    residual sum they feed). Outside the blocks, Hermes sends the attention output to the GPU and
     the projection's output to every DIMM (D copies in one transfer). Hermes-host's CPU gets
     each block's input and returns partial sums; attention and projection stay on the GPU."""
     model = io.load_model("llama2_70b")
@@ -464,8 +465,8 @@ def test_sync_plan_follows_the_data(system, inputs):
                                                ndp_side=True)
             copies = _sync_s(system, model, d * batch)           # a copy per DIMM over PCIe
             spread = sync + _rs_s(system, batch * model.d_model * 2, d)  # then an all-gather
-            assert (q, m, proj) == pytest.approx((sync + sq, 2 * sync,
-                                                  sync + min(copies, spread)))
+            every = min(copies, spread)
+            assert (q, m, proj) == pytest.approx((sync + sq, sync + every, sync + every))
             # batch 1: the copies win; batch 16 on 8 or more DIMMs: the all-gather does
             assert (copies <= spread) == (batch == 1 or d == 1)
         (q, m), proj = policies._sync_plan(model, system, r, batch=batch, dtype="fp16",
@@ -1024,15 +1025,17 @@ def _link_copy_s(r, nbytes):
     return r.link_lat + nbytes / r.link_bw if nbytes > 0 else 0.0
 
 
-def _prefill_hand(model, sh, r, *, b, p, streamed, upload=0.0):
-    """`_prefill_s` with overlap, written out from its docstring (the LM head resident)."""
+def _prefill_hand(model, sh, r, *, b, p, streamed, upload=0.0, head_streamed=False):
+    """`_prefill_s` with overlap, written out from its docstring (the LM head resident; with
+    `head_streamed`, its weights also cross the link once, as one copy)."""
     e, tokens = 2, b * p
     flop = 2 * tokens * sh.layer_bytes / e + 2 * b * model.n_heads * model.head_dim * p * (p + 1)
     act = sh.layer_bytes + 4 * tokens * model.d_model * e
     comp = max(flop / r.gpu_flops, act / r.gpu_bw) + 6 * r.t0
     tx = max(_link_copy_s(r, streamed), _link_copy_s(r, upload))
     head = max(sh.lm_head_bytes / r.gpu_bw, 2 * b * sh.lm_head_bytes / e / r.gpu_flops) + r.t0
-    return model.n_layers * max(comp, tx) + min(comp, tx) + head
+    head_tx = _link_copy_s(r, sh.lm_head_bytes) if head_streamed else 0.0
+    return model.n_layers * max(comp, tx) + min(comp, tx) + head + head_tx
 
 
 def _hybrid_prefill_hand(model, sh, r, *, b, p, hot, sync):
@@ -1172,9 +1175,9 @@ def test_predictor_tables_are_read_at_host_bandwidth(system, inputs, pol):
 @pytest.mark.parametrize("proj_on_gpu", [True, False])
 def test_prefill_streams_resident_streams_whole_layers(system, inputs, proj_on_gpu):
     """With prefill_streams_resident every layer's QKV, projection and MLP cross the link in
-    prefill, resident or not (OPT-66B at batch 1 is transfer-bound): Hermes' prefill is Hermes-
-    base's then (both upload the prompt's KV cache), and Hermes-host streaming to the GPU pays
-    the same weights without the upload."""
+    prefill, resident or not (OPT-66B at batch 1 is transfer-bound), and so does the GPU's
+    resident LM head, once: Hermes' prefill is Hermes-base's then (both upload the prompt's KV
+    cache), and Hermes-host streaming to the GPU pays the same weights without the upload."""
     model = io.load_model("opt_66b")
     b, p = 1, 64
     o = opts(inputs, "opt_66b", prefill_streams_resident=True, projection_on_gpu=proj_on_gpu)
@@ -1182,7 +1185,9 @@ def test_prefill_streams_resident_streams_whole_layers(system, inputs, proj_on_g
     whole = sh.qkv_bytes + sh.proj_bytes + sh.mlp_bytes
     upload = b * p * 2 * model.n_kv_heads * model.head_dim * 2
     assert r.link_lat + whole / r.link_bw > 10 * (2 * b * p * whole / 2 / r.gpu_flops)
-    ndp = _prefill_hand(model, sh, r, b=b, p=p, streamed=whole, upload=upload)
+    ndp = _prefill_hand(model, sh, r, b=b, p=p, streamed=whole, upload=upload,
+                        head_streamed=True)
+    assert ndp > _prefill_hand(model, sh, r, b=b, p=p, streamed=whole, upload=upload)
     run = {pol: policies.estimate(pol, model, system, batch=b, prompt_len=p, gen_len=4,
                                   options=o).prefill_s
            for pol in ("hermes", "hermes-base")}
@@ -1191,8 +1196,8 @@ def test_prefill_streams_resident_streams_whole_layers(system, inputs, proj_on_g
     oh = dataclasses.replace(o, host_prefill_on_cpu=False)
     host = policies.estimate("hermes-host", model, system, batch=b, prompt_len=p, gen_len=4,
                              options=oh).prefill_s
-    assert host == pytest.approx(_prefill_hand(model, sh, r, b=b, p=p, streamed=whole),
-                                 rel=1e-12)
+    assert host == pytest.approx(_prefill_hand(model, sh, r, b=b, p=p, streamed=whole,
+                                               head_streamed=True), rel=1e-12)
 
 
 def test_hermes_host_layer_by_hand(system, inputs):
@@ -1234,8 +1239,9 @@ def test_balanced_blocks_book_the_host_link(system, inputs):
     assert (d["qkv_balanced"], d["mlp_balanced"]) == (1.0, 1.0)
     assert (d["qkv_cold_bound"], d["mlp_cold_bound"]) == (0.0, 0.0)
     sync = _sync_s(system, model, b)
-    want = (model.n_layers * ((sync + _qkv_sync_s(system, model, b)) + 2 * sync
-                              + sync + _every_dimm_s(system, model, b))
+    every = _every_dimm_s(system, model, b)
+    want = (model.n_layers * ((sync + _qkv_sync_s(system, model, b)) + (sync + every)
+                              + sync + every)
             + _head_io_s(system, model, b))
     assert e.breakdown_s["communication"] / gen == pytest.approx(want, rel=1e-12)
     big = policies.estimate("hermes", io.load_model("llama2_70b"), system, batch=4,
