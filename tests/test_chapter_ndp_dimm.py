@@ -174,7 +174,7 @@ def test_fig16_evidence_verdicts(sets: dict, fig16: pd.DataFrame) -> None:
     kw = chapter.gemv_kwargs(d, 95e9)
     at = chapter.fig16_sweep(kw, cycles_per_op=11.0, saturation_gain=0.05).at_parameters
     ev = chapter.fig16_evidence(fig16, kw, at, saturation_gain=0.05, default_cycles_per_op=11.0,
-                                shared_bandwidth_bytes_per_s=25e9)
+                                other_bandwidth_bytes_per_s=25e9)
     lo, hi = ndp.implied_cycles_per_op_range(64.0, batch=1, min_gain=0.05, **kw)
     assert (ev.low, ev.high) == (pytest.approx(float(lo)), pytest.approx(float(hi)))
     g = ev.glues
@@ -190,15 +190,15 @@ def test_fig16_evidence_verdicts(sets: dict, fig16: pd.DataFrame) -> None:
     # on the shared bus (a quarter of the bandwidth here) the same saturation needs slower MACs
     shared = ndp.implied_cycles_per_op_range(64.0, batch=1, min_gain=0.05,
                                              **{**kw, "bandwidth_bytes_per_s": 25e9})
-    assert (g["ndp_c_lo_shared"], g["ndp_c_hi_shared"]) == (
+    assert (g["ndp_c_lo_other"], g["ndp_c_hi_other"]) == (
         pytest.approx(float(shared[0]), rel=1e-3), pytest.approx(float(shared[1]), rel=1e-3))
-    assert g["ndp_c_lo_shared"] > g["ndp_c_lo"]
+    assert g["ndp_c_lo_other"] > g["ndp_c_lo"] and g["ndp_other_mode"] == "on one shared bus"
     # a saturation at 4096 multipliers would need far more cycles than any bit-serial design
     far = fig16.copy()
     far.loc["saturation_multipliers", "value"] = 4096
     g_far = chapter.fig16_evidence(far, kw, at, saturation_gain=0.05,
                                    default_cycles_per_op=11.0,
-                                   shared_bandwidth_bytes_per_s=25e9).glues
+                                   other_bandwidth_bytes_per_s=25e9).glues
     assert g_far["ndp_range_verdict"] == "lies outside"
     assert g_far["ndp_default_in_range"] == "outside"
 
@@ -228,3 +228,100 @@ def test_neuron_moves(sets: dict) -> None:
     # 8 lanes x 25 Gb/s = 25 GB/s per direction, at the link's attained 90 %
     assert (link.lanes, link.efficiency.bandwidth_frac) == (8, 0.9)
     assert moves.glues["ndp_link_GBps"] == pytest.approx(22.5)  # 25 GB/s x 0.9
+
+
+def test_fig16_evidence_on_a_shared_bus_compares_the_parallel_layout(
+        sets: dict, fig16: pd.DataFrame) -> None:
+    """On a shared bus the range is compared with the ranks in parallel, not with itself."""
+    d = sets["Table II"]
+    shared, parallel = 25.5e9, 95.2e9
+    kw = chapter.gemv_kwargs(d, shared)
+    at = chapter.fig16_sweep(kw, cycles_per_op=11.0, saturation_gain=0.05).at_parameters
+    g = chapter.fig16_evidence(fig16, kw, at, saturation_gain=0.05, default_cycles_per_op=11.0,
+                               other_bandwidth_bytes_per_s=parallel, ranks_parallel=False).glues
+    assert g["ndp_other_mode"] == "read in parallel"
+    assert g["ndp_c_lo_other"] < g["ndp_c_lo"]  # more bandwidth: fewer cycles to saturate
+    # 11 cycles lies in the parallel layout's range only: evidence for the other layout
+    assert g["ndp_c_lo_other"] <= 11.0 < g["ndp_c_hi_other"] and g["ndp_c_lo"] > 11.0
+    assert g["ndp_layout_verdict"].endswith("evidence for ranks read in parallel")
+    assert g["ndp_default_in_range"] == "outside"
+    assert g["ndp_cycles_clause"].startswith("the derived 11 cycles per operation lie outside")
+
+
+def test_layout_verdict_branches() -> None:
+    par, shared = (7.0, 14.0), (14.0, 28.0)  # the ranges of the default DDR4 DIMM, roughly
+    v = chapter.layout_verdict(11.0, par, shared, ranks_parallel=True)
+    assert v == "the paper's batch-1 observation is evidence for ranks read in parallel"
+    assert chapter.layout_verdict(11.0, shared, par, ranks_parallel=False) == v
+    assert chapter.layout_verdict(20.0, par, shared, ranks_parallel=True).endswith(
+        "evidence for ranks on one shared bus")
+    assert "does not tell them apart" in chapter.layout_verdict(11.0, par, par,
+                                                                ranks_parallel=False)
+    assert "fits neither layout" in chapter.layout_verdict(40.0, par, shared,
+                                                           ranks_parallel=True)
+
+
+def test_cycles_clause_branches() -> None:
+    assert chapter.cycles_clause(11.0, 7.0, 14.0) == (
+        "the derived cycles per operation are consistent with its batch-1 statement")
+    assert chapter.cycles_clause(11.0, 14.03, 28.05) == (
+        "the derived 11 cycles per operation lie outside the 14.0 to 28.1 its batch-1 "
+        "statement implies here")
+
+
+def test_batch1_clause_branches() -> None:
+    # the default: 256 multipliers, ridge at a batch of about 10
+    assert chapter.batch1_clause(10.2, 256, 64) == (
+        "At batch 1 the DIMM is memory-bound, as the paper's Fig. 16 says")
+    # 32 multipliers: ridge at 0.49, below the paper's saturation count
+    low = chapter.batch1_clause(0.49, 32, 64)
+    assert low.startswith("With 32 multipliers the DIMM is compute-bound already at batch 1")
+    assert "as the paper's Fig. 16 implies below 64" in low
+    assert "unlike the paper's Fig. 16" in chapter.batch1_clause(0.8, 128, 64)
+    assert "memory-bound at batch 1, though" in chapter.batch1_clause(2.0, 32, 64)
+
+
+def test_ridge_sentence_branches() -> None:
+    assert chapter.ridge_sentence(10.24) == (
+        "One DIMM turns compute-bound at a batch of 10.24: at batch 1 its multipliers are busy "
+        "10 % of the time, at 16 they are 100 % busy")
+    low = chapter.ridge_sentence(0.49)
+    assert low.startswith("One DIMM is compute-bound already at batch 1")
+    assert "a batch of 0.49" not in low and "busy 100 % of the time at batch 1 and at 16" in low
+
+
+def test_fig1_clause_branches() -> None:
+    label, value = "~1.6 TB/s", 1.6e12
+    assert chapter.fig1_clause(8, 1.523e12, label, value) == (
+        '; sixteen would read 1.52 TB/s, close to Fig. 1\'s "~1.6 TB/s" label')
+    # a DDR5 DIMM on a shared bus: 16 x 38.3 GB/s is far below the label
+    assert chapter.fig1_clause(4, 0.613e12, label, value) == (
+        '; sixteen would read 0.61 TB/s, 0.38 of Fig. 1\'s "~1.6 TB/s" label')
+    sixteen = chapter.fig1_clause(16, 1.523e12, label, value)
+    assert "sixteen would" not in sixteen and "close to" in sixteen
+    assert "2.4 times" in chapter.fig1_clause(16, 3.8e12, label, value)
+    roofs = chapter.pool_rooflines(16, mac_per_s=100e9, bandwidth_bytes_per_s=95e9)
+    assert roofs.glues["ndp_fig1_clause"] == sixteen
+
+
+def test_mac_glues_scale_the_inferred_rate(fig16: pd.DataFrame) -> None:
+    # 128 multipliers at 11 cycles: 128 x 8 x 1 GHz / 11 = 93.1 GMAC/s; the inferred
+    # 256 GMAC/s is for 256 multipliers, so 128 of them retire 128 GMAC/s at its 8 cycles
+    g = chapter.mac_glues(128 * 8 * 1e9 / 11, 128, fig16)
+    assert g["ndp_inferred_mac_GMACps"] == 256 and g["ndp_inferred_multipliers"] == 256
+    assert g["ndp_inferred_mac_at_m_GMACps"] == 128
+    assert g["ndp_mac_over_inferred"] == pytest.approx(8 / 11, rel=1e-3)
+    g256 = chapter.mac_glues(256 * 8 * 1e9 / 11, 256, fig16)
+    assert g256["ndp_inferred_mac_at_m_GMACps"] == 256
+    assert g256["ndp_mac_over_inferred"] == g["ndp_mac_over_inferred"]
+
+
+def test_dimm_kind_and_ranks(sets: dict) -> None:
+    ddr5 = hm.load_dimm("ddr5_4800_ndp")
+    assert chapter.dimm_kind(ddr5) == "DDR5-4800" and chapter.dimm_kind(sets["Table II"]) == (
+        "DDR4-3200")
+    g = chapter.dimm_glues(ddr5, "ddr5_4800_ndp", bandwidth_bytes_per_s=38e9,
+                           ranks_parallel=False, inferred_bytes_per_s=102.4e9)
+    assert (g["ndp_dimm_kind"], g["ndp_dimm_ranks"]) == ("DDR5-4800", "two")
+    assert g["ndp_pin_GBps"] == pytest.approx(2 * 38.4)  # two ranks at 4800 MT/s x 8 B
+    assert chapter.count_words(4) == "four" and chapter.count_words(12) == "12"

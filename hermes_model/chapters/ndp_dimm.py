@@ -172,7 +172,8 @@ def dimm_glues(dimm: DimmSpec, slug: str, *, bandwidth_bytes_per_s: float, ranks
     """
     stream, shared = dimm_bandwidth(dimm, None, True), dimm_bandwidth(dimm, None, False)
     timing_name = {s: name for name, s in TIMING_SETS.items()}.get(slug)
-    return {"ndp_dimm_stream_GBps": rounded(stream / u.GB),
+    return {"ndp_dimm_kind": dimm_kind(dimm), "ndp_dimm_ranks": count_words(dimm.n_ranks),
+            "ndp_dimm_stream_GBps": rounded(stream / u.GB),
             "ndp_dimm_shared_GBps": rounded(shared / u.GB),
             "ndp_dimm_bw_GBps": rounded(bandwidth_bytes_per_s / u.GB),
             "ndp_pin_GBps": rounded(dimm.ranks_pin_bandwidth_bytes_per_s / u.GB),
@@ -182,6 +183,21 @@ def dimm_glues(dimm: DimmSpec, slug: str, *, bandwidth_bytes_per_s: float, ranks
                               "timings" if timing_name else dimm.name),
             "ndp_shared_share": rounded(shared / stream),
             "ndp_ranks_mode": "in parallel" if ranks_parallel else "over one shared bus"}
+
+
+#: Counts the text spells out.
+_COUNT_WORDS: Final = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six",
+                       7: "seven", 8: "eight", 16: "sixteen"}
+
+
+def count_words(n: int) -> str:
+    """A count as the text writes it: a word up to eight (and sixteen), digits otherwise."""
+    return _COUNT_WORDS.get(int(n), str(int(n)))
+
+
+def dimm_kind(dimm: DimmSpec) -> str:
+    """A DIMM's DRAM generation and speed grade, e.g. ``"DDR4-3200"``."""
+    return f"DDR{dimm.ddr_generation}-{dimm.data_rate_transfers_per_s / 1e6:.0f}"
 
 
 @dataclass(frozen=True)
@@ -207,8 +223,58 @@ class PoolRooflines:
     glues: dict[str, object]
 
 
-def pool_rooflines(n_dimms: int, *, mac_per_s: float,
-                   bandwidth_bytes_per_s: float) -> PoolRooflines:
+def ridge_sentence(ridge_batch: float) -> str:
+    """Where one DIMM turns compute-bound, and how busy its multipliers are at batch 1 and 16.
+
+    Parameters
+    ----------
+    ridge_batch : float
+        The ridge point read as a batch size (FLOP/byte of a GEMV at batch b is b).
+    """
+    util = {b: 100 * min(1.0, b / ridge_batch) for b in (1, 16)}
+    if ridge_batch <= 1:
+        return (f"One DIMM is compute-bound already at batch 1 (its ridge lies at "
+                f"{ridge_batch:.2f} FLOP/byte, below a batch-1 GEMV's 1): its multipliers are "
+                f"busy {util[1]:.0f} % of the time at batch 1 and at 16")
+    return (f"One DIMM turns compute-bound at a batch of {ridge_batch:.2f}: at batch 1 its "
+            f"multipliers are busy {util[1]:.0f} % of the time, at 16 they are "
+            f"{util[16]:.0f} % busy")
+
+
+def fig1_clause(n_dimms: int, sixteen_bytes_per_s: float, label: str,
+                label_bytes_per_s: float, *, close: float = 0.1) -> str:
+    """How sixteen DIMMs' read bandwidth compares with Fig. 1's label of the NDP memory: the
+    clause that ends the pool sentence.
+
+    Parameters
+    ----------
+    n_dimms : int
+        DIMMs of the parameters' pool (16: the pool itself is the sixteen).
+    sixteen_bytes_per_s : float
+        Sixteen DIMMs' bandwidth, B/s.
+    label : str
+        Fig. 1's label as printed (``"~1.6 TB/s"``).
+    label_bytes_per_s : float
+        Its value, B/s.
+    close : float
+        Within this share of the label the bandwidth is "close to" it.
+    """
+    ratio = sixteen_bytes_per_s / label_bytes_per_s
+    if abs(ratio - 1) <= close:
+        cmp = "close to"
+    elif ratio < 1:
+        cmp = f"{ratio:.2f} of"
+    else:
+        cmp = f"{ratio:.2g} times"
+    if n_dimms == 16:
+        return f"; that read bandwidth is {cmp} Fig. 1's \"{label}\" label"
+    return (f"; sixteen would read {sixteen_bytes_per_s / u.TB:.2f} TB/s, {cmp} Fig. 1's "
+            f"\"{label}\" label")
+
+
+def pool_rooflines(n_dimms: int, *, mac_per_s: float, bandwidth_bytes_per_s: float,
+                   fig1_label: str = "~1.6 TB/s",
+                   fig1_bytes_per_s: float = 1.6 * u.TB) -> PoolRooflines:
     """Rooflines of pools of NDP-DIMMs (each DIMM: 2 FLOP a MAC, its own bandwidth).
 
     Parameters
@@ -219,6 +285,9 @@ def pool_rooflines(n_dimms: int, *, mac_per_s: float,
         One DIMM's MAC rate, MAC/s.
     bandwidth_bytes_per_s : float
         One DIMM's bandwidth into its core, B/s.
+    fig1_label, fig1_bytes_per_s : str, float
+        Fig. 1's label of the NDP memory's bandwidth (``data/paper/fig1.csv``) and its value,
+        B/s.
     """
     counts = sorted({1, 2, 4, 8, 16, n_dimms})
     tiers = [roofline.Tier(name=f"{k} NDP-DIMM" + ("s" if k > 1 else ""), short=f"{k}",
@@ -240,10 +309,106 @@ def pool_rooflines(n_dimms: int, *, mac_per_s: float,
     glues: dict[str, object] = {"ndp_ridge_batch": rounded(pool.ridge_flop_per_byte)}
     for b in (1, 16):
         glues[f"ndp_util_bs{b}_pct"] = rounded(100 * min(1.0, b / pool.ridge_flop_per_byte))
+    sixteen = tiers[counts.index(16)].bandwidth_bytes_per_s
     glues |= {"ndp_pool_TBps": rounded(pool.bandwidth_bytes_per_s / u.TB),
               "ndp_pool_TFLOPS": rounded(pool.flop_per_s / u.TFLOP), "ndp_n_dimms": n_dimms,
-              "ndp_16_TBps": rounded(tiers[counts.index(16)].bandwidth_bytes_per_s / u.TB)}
+              "ndp_16_TBps": rounded(sixteen / u.TB),
+              "ndp_ridge_sentence": ridge_sentence(pool.ridge_flop_per_byte),
+              "ndp_fig1_clause": fig1_clause(n_dimms, sixteen, fig1_label, fig1_bytes_per_s)}
     return PoolRooflines(tiers, pool, table, lines, points, glues)
+
+
+def mac_glues(mac_per_s: float, multipliers: int, fig16: pd.DataFrame) -> dict[str, object]:
+    """Glue values of the MAC rate against the rate inferred in ``data/paper/fig16.csv``, that
+    rate scaled to the parameters' multiplier count (the MAC rate is proportional to it, so the
+    ratio is that of the cycles per operation and the clock alone).
+
+    Parameters
+    ----------
+    mac_per_s : float
+        One DIMM's MAC rate at the parameters, MAC/s.
+    multipliers : int
+        Its multipliers, count.
+    fig16 : pandas.DataFrame
+        `hermes_model.io.load_paper_fig16`, indexed by ``quantity``.
+    """
+    inferred = float(fig16.loc["dimm_mac_rate", "value"]) * 1e9
+    ref_m = float(fig16.loc["dimm_mac_rate", "multipliers"])
+    scaled = inferred * multipliers / ref_m
+    return {"ndp_mac_GMACps": rounded(mac_per_s / 1e9),
+            "ndp_inferred_mac_GMACps": rounded(inferred / 1e9),
+            "ndp_inferred_multipliers": round(ref_m),
+            "ndp_inferred_mac_at_m_GMACps": rounded(scaled / 1e9),
+            "ndp_mac_over_inferred": rounded(mac_per_s / scaled),
+            "ndp_multipliers": multipliers}
+
+
+def batch1_clause(ridge_batch: float, multipliers: int, stated_saturation: float) -> str:
+    """The Summary's clause on what bounds one DIMM at batch 1, set against Fig. 16's batch-1
+    statement (saturation at `stated_saturation` multipliers: memory-bound from that count up).
+
+    Parameters
+    ----------
+    ridge_batch : float
+        The DIMM's ridge point read as a batch size.
+    multipliers : int
+        The parameters' multipliers, count.
+    stated_saturation : float
+        Multipliers at which the paper's batch 1 saturates, count.
+    """
+    memory = ridge_batch > 1
+    paper_memory = multipliers >= stated_saturation
+    sat = f"{stated_saturation:.0f}"
+    if memory and paper_memory:
+        return "At batch 1 the DIMM is memory-bound, as the paper's Fig. 16 says"
+    if memory:
+        return (f"With {multipliers} multipliers the DIMM is memory-bound at batch 1, though the "
+                f"paper's Fig. 16 still gains from more multipliers up to {sat}")
+    if paper_memory:
+        return (f"With {multipliers} multipliers the DIMM is compute-bound already at batch 1, "
+                f"unlike the paper's Fig. 16, whose batch 1 saturates (is memory-bound) from "
+                f"{sat} multipliers")
+    return (f"With {multipliers} multipliers the DIMM is compute-bound already at batch 1, as "
+            f"the paper's Fig. 16 implies below {sat} multipliers")
+
+
+def cycles_clause(default_cycles_per_op: float, low: float, high: float) -> str:
+    """The Summary's clause on the catalog's derived cycles per operation against the range
+    the batch-1 statement implies (low ≤ c < high)."""
+    if low <= default_cycles_per_op < high:
+        return "the derived cycles per operation are consistent with its batch-1 statement"
+    return (f"the derived {default_cycles_per_op:.3g} cycles per operation lie outside the "
+            f"{low:.1f} to {high:.1f} its batch-1 statement implies here")
+
+
+#: The two ways ranks feed the core, as the text names them.
+LAYOUTS: Final = {True: "ranks read in parallel", False: "ranks on one shared bus"}
+
+
+def layout_verdict(default_cycles_per_op: float, this: tuple[float, float],
+                   other: tuple[float, float], *, ranks_parallel: bool) -> str:
+    """What the batch-1 statement says about the ranks' layout: it supports the layout whose
+    implied range (low ≤ c < high) holds the derived cycles per operation, if only one does.
+
+    Parameters
+    ----------
+    default_cycles_per_op : float
+        The catalog's derived cycles per operation, cycles.
+    this, other : tuple of float
+        The implied range under the parameters' layout and under the other one, cycles.
+    ranks_parallel : bool
+        The parameters' layout.
+    """
+    c = default_cycles_per_op
+    in_this, in_other = this[0] <= c < this[1], other[0] <= c < other[1]
+    if in_this and not in_other:
+        return f"the paper's batch-1 observation is evidence for {LAYOUTS[ranks_parallel]}"
+    if in_other and not in_this:
+        return f"the paper's batch-1 observation is evidence for {LAYOUTS[not ranks_parallel]}"
+    if in_this:
+        return ("the paper's batch-1 observation fits both layouts at the derived "
+                f"{c:.3g} cycles, and does not tell them apart")
+    return f"at the derived {c:.3g} cycles the paper's batch-1 observation fits neither layout"
 
 
 def gemv_kwargs(dimm: DimmSpec, bandwidth_bytes_per_s: float) -> dict[str, float]:
@@ -334,8 +499,8 @@ class Fig16Evidence:
 
 def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
                    at_parameters: npt.NDArray[np.float64], *, saturation_gain: float,
-                   default_cycles_per_op: float,
-                   shared_bandwidth_bytes_per_s: float) -> Fig16Evidence:
+                   default_cycles_per_op: float, other_bandwidth_bytes_per_s: float,
+                   ranks_parallel: bool = True) -> Fig16Evidence:
     """Read the paper's batch-1 saturation and batch-16 speedup as evidence about c.
 
     Parameters
@@ -350,8 +515,11 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
         A doubling that gains less than this share is saturated.
     default_cycles_per_op : float
         The catalog's derived cycles per operation, cycles.
-    shared_bandwidth_bytes_per_s : float
-        The DIMM's bandwidth with its ranks on one shared bus, B/s.
+    other_bandwidth_bytes_per_s : float
+        The DIMM's bandwidth with its ranks in the other layout (on one shared bus when
+        `ranks_parallel`, in parallel otherwise), B/s.
+    ranks_parallel : bool
+        The layout of `gemv`'s bandwidth.
     """
     stated_sat = float(fig16.loc["saturation_multipliers", "value"])
     stated_speedup = float(fig16.loc["max_speedup", "value"])
@@ -361,9 +529,10 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
         stated_speedup, multipliers=512, baseline_multipliers=32, batch=16, **gemv))
     plausible_lo, plausible_hi = ndp.PLAUSIBLE_CYCLES_PER_OP
     s16 = float(at_parameters[-1, -1])
-    lo_s, hi_s = ndp.implied_cycles_per_op_range(
+    lo_o, hi_o = ndp.implied_cycles_per_op_range(
         stated_sat, batch=1, min_gain=saturation_gain,
-        **{**gemv, "bandwidth_bytes_per_s": shared_bandwidth_bytes_per_s})
+        **{**gemv, "bandwidth_bytes_per_s": other_bandwidth_bytes_per_s})
+    lo, hi, lo_o, hi_o = float(lo), float(hi), float(lo_o), float(hi_o)
     glues: dict[str, object] = {
         "ndp_stated_sat": stated_sat, "ndp_stated_speedup": stated_speedup,
         "ndp_c_lo": rounded(float(lo)), "ndp_c_hi": rounded(float(hi)),
@@ -376,8 +545,12 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
         "ndp_default_c": rounded(default_cycles_per_op),
         "ndp_range_verdict": ("overlaps" if lo < plausible_hi and hi > plausible_lo
                               else "lies outside"),
-        "ndp_c_lo_shared": rounded(float(lo_s)), "ndp_c_hi_shared": rounded(float(hi_s))}
-    return Fig16Evidence(float(lo), float(hi), glues)
+        "ndp_c_lo_other": rounded(lo_o), "ndp_c_hi_other": rounded(hi_o),
+        "ndp_other_mode": "on one shared bus" if ranks_parallel else "read in parallel",
+        "ndp_layout_verdict": layout_verdict(default_cycles_per_op, (lo, hi), (lo_o, hi_o),
+                                             ranks_parallel=ranks_parallel),
+        "ndp_cycles_clause": cycles_clause(default_cycles_per_op, lo, hi)}
+    return Fig16Evidence(lo, hi, glues)
 
 
 @dataclass(frozen=True)
