@@ -180,35 +180,51 @@ def transfer_time_s(bytes_moved: npt.ArrayLike, link: LinkSpec) -> npt.NDArray[n
 LABELS: Final = ("assumed", "calibrated", "measured", "datasheet", "paper")
 
 
+#: Words that make a source's value a choice of this book: assumed.
+ASSUMED_WORDS: Final = ("assumed", "derived", "inferred", "convention")
+
+
+def source_kind(source: str) -> str:
+    """The provenance of one catalog source string (see `provenance`).
+
+    The rule reads the source's origin, not every citation in it:
+
+    - it says "assumed", "derived" or "inferred", or it applies a "convention" (such as the
+      paper's 64 GB/s reading of PCIe 4.0 applied to another link, which the paper never states):
+      ``"assumed"``;
+    - otherwise "calibrated"/"fitted", then "measured", where it says so;
+    - otherwise ``"paper"`` only when the source *begins* by citing Hermes: the paper is the
+      origin of the number, as in ``"Hermes Table II"``. A source that begins with another
+      document and cites Hermes later for context (the RTX 3090's 936 GB/s, from NVIDIA's
+      whitepaper, with Hermes' "about the same bandwidth as the 4090") is ``"datasheet"``;
+    - otherwise ``"datasheet"``.
+    """
+    s = source.strip().lower()
+    if any(w in s for w in ASSUMED_WORDS):
+        return "assumed"
+    if "calibrat" in s or "fitted" in s:
+        return "calibrated"
+    if "measured" in s:
+        return "measured"
+    return "paper" if s.startswith("hermes") else "datasheet"
+
+
 def provenance(*sources: str) -> str:
     """The label of a value derived from catalog `sources`: paper, datasheet, measured, ...
 
-    A source that says the value is "assumed", "derived" or "inferred" (a choice the paper
-    leaves open) makes the value assumed; otherwise "calibrated" (or "fitted") and "measured"
-    win in that order; otherwise the value is "paper" (a source citing Hermes or the paper),
-    "datasheet" (any other), or "paper + datasheet" when it combines both. ``"override"`` (a
+    Each source is classified by `source_kind`. The weakest of assumed, calibrated and
+    measured wins; otherwise the value is "paper" (every source begins by citing Hermes),
+    "datasheet" (none does), or "paper + datasheet" when it combines both. ``"override"`` (a
     count the reader chose) carries no label.
 
     >>> provenance("Hermes Table II", "JEDEC JESD79-4")
     'paper + datasheet'
     >>> provenance("Hermes Table II", "derived (the paper does not state it)")
     'assumed'
+    >>> provenance("NVIDIA GA102 whitepaper: 936 GB/s; Hermes §V-E2 ('about the same')")
+    'datasheet'
     """
-    kinds = set()
-    for source in sources:
-        s = source.lower()
-        if s == "override":
-            continue
-        if any(w in s for w in ("assumed", "derived", "inferred")):
-            kinds.add("assumed")
-        elif "calibrat" in s or "fitted" in s:
-            kinds.add("calibrated")
-        elif "measured" in s:
-            kinds.add("measured")
-        elif "hermes" in s or "the paper" in s:
-            kinds.add("paper")
-        else:
-            kinds.add("datasheet")
+    kinds = {source_kind(source) for source in sources if source.strip().lower() != "override"}
     for weak in ("assumed", "calibrated", "measured"):
         if weak in kinds:
             return weak

@@ -23,9 +23,27 @@ PAPER_MODELS = ("opt_13b", "opt_30b", "opt_66b", "falcon_40b", "llama2_13b", "ll
     (("calibrated: fitted to the H200",), "calibrated"),
     (("measured on an H200", "Hermes"), "measured"),
     (("override", "Hermes"), "paper"),
+    # the paper is the origin only when the source begins by citing it
+    (("NVIDIA GA102 whitepaper: 936 GB/s; Hermes §V-E2 ('about the same bandwidth')",),
+     "datasheet"),
+    (("Hermes §V-E2 (320 GB/s); NVIDIA T4 datasheet (320+ GB/s)",), "paper"),
+    # the paper's convention applied to a link it never quotes is a choice of this book
+    (("the paper's convention (bidirectional x16 figure, as its 64 GB/s for PCIe 4.0)",),
+     "assumed"),
 ])
 def test_provenance(sources: tuple[str, ...], label: str) -> None:
     assert roofline.provenance(*sources) == label
+
+
+@pytest.mark.parametrize(("gpu", "profile", "gpu_bw", "pcie_bw"), [
+    ("rtx_4090", "paper", "paper", "paper"),      # 936 GB/s and 64 GB/s: Hermes §IV-A, §V-A
+    ("rtx_3090", "paper", "datasheet", "paper"),  # 936 GB/s: GA102 whitepaper, not the paper
+    ("rtx_3090", "datasheet", "datasheet", "datasheet"),
+    ("t4", "paper", "paper", "assumed"),          # 320 GB/s stated; PCIe 3.0 by convention
+])
+def test_catalog_labels(gpu: str, profile: str, gpu_bw: str, pcie_bw: str) -> None:
+    g, pcie, *_ = roofline.system_tiers(hm.load_system("hermes_paper", profile, gpu=gpu))
+    assert (g.bandwidth_label, pcie.bandwidth_label) == (gpu_bw, pcie_bw)
 
 
 def test_provenance_needs_a_source() -> None:
