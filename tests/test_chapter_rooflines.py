@@ -256,3 +256,61 @@ def test_tier_table_labels(paper: dict[str, tuple[Tier, ...]]) -> None:
     changed = (table["flop_label"] != plain["flop_label"]) | (
         table["bandwidth_label"] != plain["bandwidth_label"])
     assert changed.sum() == 2 * len(ndp) + 1
+
+
+@pytest.fixture(scope="module")
+def t4() -> dict[str, tuple[Tier, ...]]:
+    return {p: roofline.system_tiers(hm.load_system("hermes_paper", p, gpu="t4"))
+            for p in ("paper", "datasheet")}
+
+
+def test_pcie_texts_for_a_link_the_paper_does_not_quote(
+        paper: dict[str, tuple[Tier, ...]], t4: dict[str, tuple[Tier, ...]]) -> None:
+    assert chapter.pcie_profile_txt(paper) == "64 GB/s per direction"
+    txt = chapter.pcie_profile_txt(t4)
+    assert txt.startswith("32 GB/s per direction for the GPU's PCIe 3.0 x16 link")
+    assert txt.endswith("(assumed)")
+    for p in ("paper", "datasheet"):
+        reading = chapter.pcie_reading_txt(t4, p)
+        assert "by the paper's convention" in reading and "the paper's 32" not in reading
+    systems = {p: hm.load_system("hermes_paper", p, gpu="t4") for p in ("paper", "datasheet")}
+    table = chapter.tier_table(t4, systems).set_index(["profile", "short"])
+    assert table.loc[("paper", "PCIe"), "bandwidth_label"] == "assumed (the paper's convention)"
+    assert table.loc[("datasheet", "PCIe"), "bandwidth_label"] == "datasheet"
+
+
+def _step_glue(gpu: str, batch: int) -> dict[str, object]:
+    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "datasheet", gpu=gpu))
+    steps = roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], batch, "fp16")
+    return chapter.step_time_glue(tiers, roofline.place_on_rooflines(steps, tiers), steps,
+                                  batch=batch)
+
+
+def test_step_time_glue_at_batch_1() -> None:
+    g = _step_glue("rtx_4090", 1)
+    assert g["step_time_txt"] == ("The time of a step is therefore the bytes of its weights "
+                                  "over the bandwidth of the tier that holds them")
+    assert g["speed_txt"] == "is the hierarchy of decode speed."
+    assert str(g["big_pool_txt"]).endswith("ms from the pool's pin bandwidth")
+
+
+def test_step_time_glue_t4_at_batch_16() -> None:
+    """T4 at batch 16: the pool (819 GB/s) is compute-bound and slower than T4 memory."""
+    g = _step_glue("t4", 16)
+    assert "on every memory-bound tier; at batch 16 the steps on one NDP-DIMM and the " \
+        "NDP-DIMM pool are compute-bound" in str(g["step_time_txt"])
+    assert str(g["speed_txt"]).startswith(
+        "is not the hierarchy of decode speed here: the step-time table orders them GPU memory, "
+        "then the NDP-DIMM pool")
+    assert "because the NDP-DIMM pool is limited by compute" in str(g["speed_txt"])
+    # LLaMA2-70B: 137.3 GB over 819.2 GB/s = 168 ms at the pins, 735 ms on the multipliers
+    assert g["big_pool_txt"] == ("735 ms on the pool, limited by its multipliers (its pin "
+                                 "bandwidth alone would take 168 ms)")
+
+
+def test_summary_only_txt_past_the_ridge(steps: pd.DataFrame) -> None:
+    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "paper"))
+    at1 = chapter.compute_bound_batches(tiers, steps, "fp16").glue["summary_only_txt"]
+    at16 = chapter.compute_bound_batches(tiers, steps, "fp16", batch=16).glue["summary_only_txt"]
+    assert str(at1).endswith("approach their ridge at the paper's batch sizes.")
+    assert str(at16).endswith("at batch 16 every step is past it on them.")

@@ -55,6 +55,10 @@ def tier_table(tiers: Mapping[str, Sequence[Tier]],
     pcie_paper = (table["short"].eq(table["profile"].map(pcie_short))
                   & table["bandwidth_label"].eq("paper"))
     table.loc[pcie_paper, "bandwidth_label"] = "paper, read per direction"
+    # a link the paper never quotes gets the paper's convention (its 64 GB/s for PCIe 4.0)
+    pcie_convention = (table["short"].eq(table["profile"].map(pcie_short))
+                       & table["bandwidth_label"].eq("assumed") & table["profile"].eq("paper"))
+    table.loc[pcie_convention, "bandwidth_label"] = "assumed (the paper's convention)"
     return table
 
 
@@ -127,7 +131,7 @@ class ComputeBoundBatches:
 
 
 def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
-                          dtype: str) -> ComputeBoundBatches:
+                          dtype: str, *, batch: int = 1) -> ComputeBoundBatches:
     """Where each decode step turns compute-bound, and the chapter's sentences about it.
 
     Parameters
@@ -139,6 +143,9 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
         (elements).
     dtype : str
         Element type (`hermes_model.shapes.DTYPE_BYTES`).
+    batch : int
+        The chapter's batch: the Summary says the NDP-DIMMs are past their ridge when every
+        step is compute-bound on them at it.
 
     Returns
     -------
@@ -186,9 +193,12 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
         f"{roofline.prose_list(others_early)}" if dimms_early else
         "Even the NDP-DIMMs, whose core is small next to its bandwidth, stay memory-bound at every "
         "batch size the paper uses (up to 16) for some of these models")
+    past = all(np.nanmax(b_star[t.short]) <= batch for t in (dimm_t, pool_t))
     glue["summary_only_txt"] = (
-        "Only the NDP-DIMMs, with a small core next to their bandwidth, approach their ridge at "
-        "the paper's batch sizes." if dimms_early and not others_early else
+        (f"Only the NDP-DIMMs, with a small core next to their bandwidth, reach their ridge at "
+         f"the paper's batch sizes; at batch {batch} every step is past it on them." if past else
+         "Only the NDP-DIMMs, with a small core next to their bandwidth, approach their ridge at "
+         "the paper's batch sizes.") if dimms_early and not others_early else
         "The NDP-DIMMs, with a small core next to their bandwidth, reach their ridge at the "
         f"paper's batch sizes, and so does the tier of {roofline.prose_list(others_early)}."
         if dimms_early else
@@ -285,6 +295,20 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
     return glue
 
 
+def pcie_profile_txt(tiers: Mapping[str, Sequence[Tier]]) -> str:
+    """What the paper profile takes per direction for the PCIe tier, after "the paper profile
+    nevertheless takes": the paper's own figure, or its convention applied to a link the paper
+    does not quote (PCIe 3.0 for a T4).
+    """
+    t = tiers["paper"][1]
+    GBps = f"{t.bandwidth_bytes_per_s / u.GB:.0f} GB/s per direction"
+    if t.bandwidth_label == "paper":
+        return GBps
+    link = t.name.split(",")[0]
+    return (f"{GBps} for the GPU's {link} link, the paper's convention applied to a link it "
+            "gives no figure for (assumed)")
+
+
 def pcie_reading_txt(tiers: Mapping[str, Sequence[Tier]], profile: str) -> str:
     """What the PCIe tier's bandwidth per direction is under `profile`, for the parenthesis after
     it: the paper's figure is the x16 link's two directions together, read per direction.
@@ -305,9 +329,85 @@ def pcie_reading_txt(tiers: Mapping[str, Sequence[Tier]], profile: str) -> str:
     """
     paper_GBps = tiers["paper"][1].bandwidth_bytes_per_s / u.GB
     ds_GBps = tiers["datasheet"][1].bandwidth_bytes_per_s / u.GB
+    stated = tiers["paper"][1].bandwidth_label == "paper"
+    if not stated:
+        link = tiers["paper"][1].name.split(",")[0]
+        convention = (f"the paper-profile {paper_GBps:.0f} GB/s of {link}, by the paper's "
+                      "convention (its 64 GB/s for PCIe 4.0 is the link's two directions "
+                      "together; it states no figure for this link)")
+        if profile == "paper":
+            return (f"{convention}, read per direction; the datasheet gives {ds_GBps:.1f} GB/s "
+                    "per direction")
+        return f"the datasheet's rate; {convention}"
     if tiers[profile][1].bandwidth_label == "paper":
         return ("the paper's figure, which is the link's two directions together, read per "
                 f"direction by this book's paper profile (the paper states only the figure); the "
                 f"datasheet gives {ds_GBps:.1f} GB/s per direction")
     return (f"the datasheet's rate; the paper's {paper_GBps:.0f} GB/s is the link's two "
             "directions together")
+
+
+#: The four tiers of the bandwidth hierarchy as the text names them, by `system_tiers` position.
+HIERARCHY_NAMES = {0: "GPU memory", 1: "PCIe", 2: "host DRAM", 4: "the NDP-DIMM pool"}
+
+
+def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFrame, *,
+                   batch: int, big_slug: str = "llama2_70b") -> dict[str, object]:
+    """The sentences on step times: what sets them, and the order of decode speed, from the
+    step-time table rather than from the bandwidths.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+    placed : pandas.DataFrame
+        The steps on the tiers (`roofline.place_on_rooflines`): ``operation`` (the model),
+        ``tier``, ``bound`` and ``time_s`` (s).
+    steps : pandas.DataFrame
+        Decode steps (`roofline.decode_gemv_table`): ``slug``, ``model`` and ``bytes`` (B).
+    batch : int
+        Sequences per step, count.
+    big_slug : str
+        The model whose pool time the text quotes.
+
+    Returns
+    -------
+    dict
+        ``step_time_txt`` (what a step's time is), ``speed_txt`` (whether the bandwidth
+        hierarchy is the hierarchy of decode speed) and ``big_pool_txt`` (the quoted model's
+        time on the pool, and what limits it).
+    """
+    names = {**HIERARCHY_NAMES, 3: "one NDP-DIMM"}
+    compute = [t.name for t in tiers
+               if placed.loc[placed["tier"] == t.name, "bound"].eq(roofline.COMPUTE).any()]
+    compute_named = [names[i] for i, t in enumerate(tiers) if t.name in compute]
+    glue: dict[str, object] = {}
+    base = ("The time of a step is therefore the bytes of its weights over the bandwidth of the "
+            "tier that holds them")
+    glue["step_time_txt"] = base if not compute else (
+        f"{base} on every memory-bound tier; at batch {batch} the steps on "
+        f"{roofline.prose_list(compute_named)} are compute-bound, and there a step takes its FLOP "
+        "over the tier's peak")
+    total = placed.groupby("tier")["time_s"].sum()
+    hier = {name: tiers[i] for i, name in HIERARCHY_NAMES.items()}
+    by_bw = sorted(hier, key=lambda n: -hier[n].bandwidth_bytes_per_s)
+    by_speed = sorted(hier, key=lambda n: total[hier[n].name])
+    if by_speed == by_bw:
+        glue["speed_txt"] = "is the hierarchy of decode speed."
+    else:
+        slow = [n for n in by_bw if hier[n].name in compute]
+        glue["speed_txt"] = (
+            "is not the hierarchy of decode speed here: the step-time table orders them "
+            + ", then ".join(by_speed[:2]) + ", then " + roofline.prose_list(by_speed[2:])
+            + (f", because {roofline.prose_list(slow)} "
+               + ("is" if len(slow) == 1 else "are") + " limited by compute" if slow else "")
+            + ".")
+    big = steps.set_index("slug").loc[big_slug]
+    pool = tiers[4]
+    row = placed[(placed["tier"] == pool.name) & (placed["operation"] == big["model"])].iloc[0]
+    ms = row["time_s"] / u.MS
+    glue["big_pool_txt"] = (
+        f"{ms:,.0f} ms from the pool's pin bandwidth" if row["bound"] != roofline.COMPUTE else
+        f"{ms:,.0f} ms on the pool, limited by its multipliers (its pin bandwidth alone would "
+        f"take {big['bytes'] / pool.bandwidth_bytes_per_s / u.MS:,.0f} ms)")
+    return glue
