@@ -162,3 +162,45 @@ def test_carry_to_target(measured: dict[str, Any]) -> None:
         f"no copy in one direction reaches (compare {link_ds / 1e9:.1f} GB/s)")
     assert list(carried.shown.columns) == ["bandwidth (GB/s)", "FP16 (TFLOP/s)", "GEMV (µs)",
                                            "bound", "link (GB/s)", "copy (ms)"]
+
+
+def test_fit_quality_glue_default(measured: dict[str, Any]) -> None:
+    fit = measured["fit"]
+    g = chapter.fit_quality_glue(fit, 2, catalog_gpu=hm.io.load_efficiency("gpu"),
+                                 catalog_pcie=hm.io.load_efficiency("pcie"))
+    assert g["fit_matrices_txt"] == "two weight matrices" and g["bounds_txt"] == ""
+    assert abs(fit.kernel.gather_penalty - 3) <= 0.25
+    assert str(g["gamma_txt"]).startswith("the gathered weights cross HBM three times")
+    assert g["catalog_txt"] == "now hold these values"
+
+
+def test_fit_quality_glue_one_small_matrix(measured: dict[str, Any]) -> None:
+    """4096 x 4096 alone: its kernels are launch-bound, and η_b and γ end on their bounds."""
+    fit, _, _ = chapter.fit_and_predict(
+        measured["measurements"], hm.load_gpu("h200", "datasheet"),
+        hm.load_link("pcie5_x16", "datasheet"), fit_matrices=["4096x4096"],
+        max_fit_copy_bytes=64 * 2.0**20, min_kernel_s=20e-6)
+    assert chapter.constants_on_bounds(fit.kernel) == ["η_b", "γ"]
+    g = chapter.fit_quality_glue(fit, 1, catalog_gpu=hm.io.load_efficiency("gpu"),
+                                 catalog_pcie=hm.io.load_efficiency("pcie"))
+    assert g["fit_matrices_txt"] == "one weight matrix"
+    assert str(g["bounds_txt"]).startswith(" Caution: η_b and γ ended on the bounds of the fit")
+    assert g["gamma_txt"] == ("the gathered weights cross HBM 1.00 times, not the three that "
+                              "the read, write and read of the two kernels predict")
+    assert str(g["catalog_txt"]).startswith("hold the default fit (η_b = 0.834")
+
+
+def test_target_links_cap_at_the_gpu_generation() -> None:
+    hosts = {p: hm.load_host("i9_13900k", p) for p in chapter.PROFILES}
+    t4 = {p: hm.load_gpu("t4", p) for p in chapter.PROFILES}
+    links, note = chapter.target_links(t4, "pcie4_x16", hosts)
+    assert {lk.generation for lk in links.values()} == {3}
+    assert links["datasheet"].bandwidth_per_direction_bytes_per_s == pytest.approx(15.75e9)
+    assert note == (" (PCIe 3.0 x16: the PCIe 4.0 x16 asked for, capped at the GPU's own "
+                    "PCIe 3.0 as the book's systems cap it)")
+    assert chapter.paper_link_note(links["paper"]).startswith(
+        " (the paper states no figure for PCIe 3.0 x16: the paper-profile 32 GB/s is assumed")
+    rtx = {p: hm.load_gpu("rtx_4090", p) for p in chapter.PROFILES}
+    links, note = chapter.target_links(rtx, "pcie4_x16", hosts)
+    assert note == "" and links["paper"].generation == 4
+    assert chapter.paper_link_note(links["paper"]) == ""

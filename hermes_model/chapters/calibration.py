@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hermes_model import calibration as cal
-from hermes_model import params, policies
+from hermes_model import io as hm_io
+from hermes_model import params, policies, roofline
 from hermes_model import units as u
 from hermes_model.plotting import rounded
 from hermes_model.shapes import ModelSpec
@@ -339,3 +340,102 @@ def carry_to_target(gpus: Mapping[str, GpuSpec], links: Mapping[str, LinkSpec],
         link_datasheet_bytes_per_s=target.loc["datasheet", "link_bytes_per_s"])
     glue["example_shape"] = example_matrix.replace("x", " × ")
     return Target(target, shown, glue)
+
+
+#: Bounds of the kernel fit (`calibration.fit_kernels`' least-squares bounds): constant →
+#: (low, high). A constant that ends on one was not identified by the fitted matrices.
+KERNEL_FIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "η_b": (1e-3, 1.0), "η_c": (1e-3, 1.0), "t_0": (0.0, 1e3), "γ": (1.0, 20.0)}
+
+
+def constants_on_bounds(k: cal.KernelFit, *, rel: float = 1e-4) -> list[str]:
+    """The kernel constants that ended on a bound of their fit (`KERNEL_FIT_BOUNDS`)."""
+    values = {"η_b": k.bandwidth_frac, "η_c": k.compute_frac, "t_0": k.overhead_s / u.US,
+              "γ": k.gather_penalty if k.n_gathered else float("nan")}
+    return [name for name, (lo, hi) in KERNEL_FIT_BOUNDS.items()
+            if any(abs(values[name] - b) <= rel * max(1.0, abs(b)) for b in (lo, hi))]
+
+
+def fit_quality_glue(fit: cal.Calibration, n_matrices: int, *,
+                     catalog_gpu: Any, catalog_pcie: Any) -> dict[str, object]:
+    """Sentences that depend on how well the fit went and on what the catalog holds.
+
+    Parameters
+    ----------
+    fit : Calibration
+    n_matrices : int
+        Weight matrices fitted, count.
+    catalog_gpu, catalog_pcie : Efficiency
+        The catalog's ``gpu`` and ``pcie`` efficiencies (`hermes_model.io.load_efficiency`).
+
+    Returns
+    -------
+    dict
+        ``fit_matrices_txt`` ("two weight matrices"), ``gamma_txt`` (what γ says),
+        ``bounds_txt`` (a warning when constants ended on a bound, else empty) and
+        ``catalog_txt`` (whether the catalog holds this fit).
+    """
+    k, lf = fit.kernel, fit.link
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    n = words.get(n_matrices, str(n_matrices))
+    glue: dict[str, object] = {
+        "fit_matrices_txt": f"{n} weight {'matrix' if n_matrices == 1 else 'matrices'}"}
+    g = k.gather_penalty
+    glue["gamma_txt"] = (
+        "the gathered weights cross HBM three times, as the read, write and read of the two "
+        "kernels predict" if abs(g - 3) <= 0.25 else
+        f"the gathered weights cross HBM {g:.2f} times, not the three that the read, write and "
+        "read of the two kernels predict")
+    on_bounds = constants_on_bounds(k)
+    glue["bounds_txt"] = "" if not on_bounds else (
+        f" Caution: {roofline_list(on_bounds)} ended on the "
+        f"{'bound' if len(on_bounds) == 1 else 'bounds'} of the fit, so the fitted matrices do "
+        f"not determine {'it' if len(on_bounds) == 1 else 'them'}: with few kernels long enough "
+        "to be memory-bound, the values are not calibrated.")
+    ours = (round(k.bandwidth_frac, 3), round(k.compute_frac, 3), round(lf.bandwidth_frac, 3))
+    catalog = (round(catalog_gpu.bandwidth_frac, 3), round(catalog_gpu.compute_frac, 3),
+               round(catalog_pcie.bandwidth_frac, 3))
+    glue["catalog_txt"] = (
+        "now hold these values" if ours == catalog else
+        f"hold the default fit (η_b = {catalog[0]:.3f}, η_c = {catalog[1]:.3f}, "
+        f"η_l = {catalog[2]:.3f}), not this run's")
+    return glue
+
+
+def roofline_list(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def target_links(gpus: Mapping[str, GpuSpec], link: str, host: Mapping[str, HostSpec]
+                 ) -> tuple[dict[str, LinkSpec], str]:
+    """The target's host link per profile, capped at the GPU's own PCIe generation and width as
+    `hermes_model.io.effective_pcie_link` caps it for `load_system` (a T4 on a PCIe 4.0 slot
+    runs at 3.0), and the parenthesis that says so (empty when nothing was capped).
+
+    Parameters
+    ----------
+    gpus : mapping
+        Profile → the target GPU.
+    link : str
+        Catalog slug of the link asked for.
+    host : mapping
+        Profile → the host the GPU sits in (the paper's i9-13900K).
+    """
+    asked = {p: hm_io.load_link(link, p) for p in gpus}
+    links = {p: hm_io.effective_pcie_link(asked[p], gpus[p], host[p], p) for p in gpus}
+    a, got = asked["paper"], links["paper"]
+    note = "" if got.slug == a.slug else (
+        f" ({got.name}: the {a.name} asked for, capped at the GPU's own PCIe {got.generation}.0 "
+        "as the book's systems cap it)")
+    return links, note
+
+
+def paper_link_note(link_paper: LinkSpec) -> str:
+    """A parenthesis for the paper-profile link when the paper states no figure for it (its
+    64 GB/s convention for PCIe 4.0 applied to another generation: *assumed*); else empty."""
+    if roofline.provenance(link_paper.sources["bandwidth_per_direction_bytes_per_s"]) == "paper":
+        return ""
+    GBps = link_paper.bandwidth_per_direction_bytes_per_s / u.GB
+    return (f" (the paper states no figure for {link_paper.name}: the paper-profile "
+            f"{GBps:.0f} GB/s is assumed, by the paper's convention of 64 GB/s for PCIe 4.0)")
