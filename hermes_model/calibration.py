@@ -24,9 +24,10 @@ stated peaks instead. Functions here are pure: they take the measurement table a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -282,6 +283,12 @@ def _in_fit(matrix: pd.Series, fit_matrices: Sequence[str]) -> npt.NDArray[np.bo
     return matrix.isin({_canonical(s) for s in fit_matrices}).to_numpy()
 
 
+#: Bounds of the kernel fit's constants (least squares): name → (low, high); t_0 in µs. A
+#: constant that ends on one was not identified by the fitted matrices.
+KERNEL_FIT_BOUNDS: Final[Mapping[str, tuple[float, float]]] = MappingProxyType({
+    "η_b": (1e-3, 1.0), "η_c": (1e-3, 1.0), "t_0": (0.0, 1e3), "γ": (1.0, 20.0)})
+
+
 def fit_kernels(rows: pd.DataFrame, *, peak_bandwidth_bytes_per_s: float, peak_flop_per_s: float,
                 fit_matrices: Sequence[str] = FIT_MATRICES) -> KernelFit:
     """Fit η_b, η_c and t_0 to the dense kernels, then γ to the gathered ones, of `fit_matrices`.
@@ -320,14 +327,16 @@ def fit_kernels(rows: pd.DataFrame, *, peak_bandwidth_bytes_per_s: float, peak_f
     measured = dense["measured_s"].to_numpy()
     # t_0 is fitted in µs so that the three unknowns have similar scales.
     sol = least_squares(lambda p: np.log(kernel_time_s(dense, make(p))[0] / measured),
-                        x0=[0.8, 0.7, 5.0], bounds=([1e-3, 1e-3, 0.0], [1.0, 1.0, 1e3]))
+                        x0=[0.8, 0.7, 5.0],
+                        bounds=tuple(zip(*(KERNEL_FIT_BOUNDS[k] for k in ("η_b", "η_c", "t_0")),
+                                         strict=True)))
     base = make(sol.x)
     if gathered.empty:
         return base
     g_measured = gathered["measured_s"].to_numpy()
     sol_g = least_squares(
         lambda g: np.log(kernel_time_s(gathered, make(sol.x, float(g[0])))[0] / g_measured),
-        x0=[2.0], bounds=([1.0], [20.0]))
+        x0=[2.0], bounds=tuple([b] for b in KERNEL_FIT_BOUNDS["γ"]))
     return make(sol.x, float(sol_g.x[0]))
 
 
@@ -642,9 +651,9 @@ def paper_profile_caveat(gpu_paper: GpuSpec, gpu_datasheet: GpuSpec, link_paper:
                  f"copy in one direction reaches (compare "
                  f"{float(f'{link_datasheet_bytes_per_s / u.GB:.4g}'):.1f} GB/s)")
     if flops and link:
-        return f"but {flops_text} and its PCIe figure {link_text}"
+        return f"but {flops_text} and its PCIe convention {link_text}"
     if link:
-        return f"but the paper's PCIe figure {link_text}"
+        return f"but the paper's PCIe convention {link_text}"
     if flops:
         return f"but {flops_text} (the link is the same under both profiles)"
     return "as under the datasheet profile (the paper states no other figures for them)"

@@ -285,7 +285,7 @@ def test_paper_profile_caveat() -> None:
                                     io.load_gpu("rtx_4090", "datasheet"),
                                     io.load_link("pcie4_x16", "paper"),
                                     io.load_link("pcie4_x16", "datasheet"), **args)
-    assert text == ("but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe figure "
+    assert text == ("but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe convention "
                     "counts both directions, so the paper-profile link of 54 GB/s is an upper "
                     "bound no copy in one direction reaches (compare 26.5 GB/s)")
     h100 = io.load_gpu("h100_sxm5_80g", "paper")

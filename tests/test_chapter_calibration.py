@@ -157,7 +157,7 @@ def test_carry_to_target(measured: dict[str, Any]) -> None:
     link_ds = carried.target.loc["datasheet", "link_bytes_per_s"]
     assert link_paper == pytest.approx(fit.link.bandwidth_frac * 64e9)
     assert carried.glue["paper_caveat"] == (
-        "but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe figure counts both "
+        "but the paper's 330 TFLOPS is the FP16-accumulate rate and its PCIe convention counts both "
         f"directions, so the paper-profile link of {link_paper / 1e9:.0f} GB/s is an upper bound "
         f"no copy in one direction reaches (compare {link_ds / 1e9:.1f} GB/s)")
     assert list(carried.shown.columns) == ["bandwidth (GB/s)", "FP16 (TFLOP/s)", "GEMV (µs)",

@@ -342,17 +342,11 @@ def carry_to_target(gpus: Mapping[str, GpuSpec], links: Mapping[str, LinkSpec],
     return Target(target, shown, glue)
 
 
-#: Bounds of the kernel fit (`calibration.fit_kernels`' least-squares bounds): constant →
-#: (low, high). A constant that ends on one was not identified by the fitted matrices.
-KERNEL_FIT_BOUNDS: dict[str, tuple[float, float]] = {
-    "η_b": (1e-3, 1.0), "η_c": (1e-3, 1.0), "t_0": (0.0, 1e3), "γ": (1.0, 20.0)}
-
-
 def constants_on_bounds(k: cal.KernelFit, *, rel: float = 1e-4) -> list[str]:
-    """The kernel constants that ended on a bound of their fit (`KERNEL_FIT_BOUNDS`)."""
+    """The kernel constants that ended on a bound of their fit (`calibration.KERNEL_FIT_BOUNDS`)."""
     values = {"η_b": k.bandwidth_frac, "η_c": k.compute_frac, "t_0": k.overhead_s / u.US,
               "γ": k.gather_penalty if k.n_gathered else float("nan")}
-    return [name for name, (lo, hi) in KERNEL_FIT_BOUNDS.items()
+    return [name for name, (lo, hi) in cal.KERNEL_FIT_BOUNDS.items()
             if any(abs(values[name] - b) <= rel * max(1.0, abs(b)) for b in (lo, hi))]
 
 
