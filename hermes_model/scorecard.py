@@ -88,6 +88,12 @@ AVERAGE_NOT_GIVEN: Final = " does not follow from the bars"
 AVERAGE_GEOMETRIC: Final = " is the bars' geometric mean"
 #: Bytes per second of a bandwidth unit as ``data/paper/`` prints it.
 BANDWIDTH_UNITS: Final[Mapping[str, float]] = {"GB/s": 1e9, "TB/s": 1e12}
+#: The paper's lengths (§V-A): prompt and generated tokens per sequence of every figure.
+PAPER_PROMPT_LEN: Final = 128
+PAPER_GEN_LEN: Final = 128
+#: The acceptance criterion of Fig. 15's two averages (the sensitivity chapter's): the error on
+#: ratio − 1 (:func:`speedup_error`) within ±25 %, tighter than the scorecard's ``speedup_35``.
+FIG15_ACCEPTANCE: Final = 0.25
 
 
 # ------------------------------------------------------------------------------ the rules
@@ -188,6 +194,37 @@ def verdict(kind: str, rule: str, model: Any, paper: float, paper_high: float = 
     if kind == "threshold":
         return ("holds" if holds_threshold(model, paper, rule) else "fails"), math.nan
     return ("holds" if holds_trend(model, paper, rule) else "fails"), math.nan
+
+
+def paper_lengths(prompt_len: int, gen_len: int) -> bool:
+    """Whether a run uses the paper's 128 prompt and 128 generated tokens (§V-A)."""
+    return (prompt_len, gen_len) == (PAPER_PROMPT_LEN, PAPER_GEN_LEN)
+
+
+def lengths_text(prompt_len: int, gen_len: int) -> str:
+    """One sentence on whether a chapter's comparisons with the paper are like for like in
+    their lengths (tokens per sequence).
+
+    >>> lengths_text(512, 32)[:60]
+    'This run uses 512 prompt tokens and 32 generated tokens per '
+    """
+    if paper_lengths(prompt_len, gen_len):
+        return (f"Every run uses the paper's lengths, {PAPER_PROMPT_LEN} prompt tokens and "
+                f"{PAPER_GEN_LEN} generated tokens per sequence (§V-A), so the model's values "
+                "set beside the paper's are like for like.")
+    return (f"This run uses {prompt_len} prompt tokens and {gen_len} generated tokens per "
+            f"sequence, not the paper's {PAPER_PROMPT_LEN} and {PAPER_GEN_LEN} (§V-A): every "
+            "paper value below was measured at the paper's lengths, so the comparisons with it "
+            "are not like for like, and their verdicts are marked so.")
+
+
+def unlike(verdict: str, like: bool, why: str = "other lengths than the paper's") -> str:
+    """`verdict` as is where the comparison is like for like, else marked with `why`.
+
+    >>> unlike("within", False)
+    "within (not like for like: other lengths than the paper's)"
+    """
+    return verdict if like else f"{verdict} (not like for like: {why})"
 
 
 # ---------------------------------------------------------------------- the paper's side
@@ -340,8 +377,9 @@ def _fig12(inp: Inputs) -> dict[str, Any]:
             "fig12/dejavu_predictor_share_of_compute": 100 * dv["pred_c"],
             "fig12/hermes_predictor_share": 100 * h["pred"],
             "fig12/hermes_base_ndp_share_llama2_70b": 100 * base.details["ndp_flop_share"],
-            "fig12/hermes_prefill_share_bs1": 100 * h["prefill"],
-            "fig12/hermes_decode_share_bs1": 100 * (1 - h["prefill"])}
+            # the split with token generation is scored once, on the prefill share: the
+            # model's decode share is its complement and would score the same split twice
+            "fig12/hermes_prefill_share_bs1": 100 * h["prefill"]}
 
 
 def _fig13(inp: Inputs) -> dict[str, Any]:
@@ -485,7 +523,6 @@ MODEL_NOTES: Final[Mapping[str, str]] = {
                                                "steps' computation (FC, attention, predictor, "
                                                "LM head; prefill not counted as computation)",
     "fig12/hermes_prefill_share_bs1": "LLaMA2-70B (the paper names no model)",
-    "fig12/hermes_decode_share_bs1": "LLaMA2-70B (the paper names no model)",
     "fig11/trend/hermes_over_base_min": "batch of the smallest mean Hermes/Hermes-base over "
                                         "the three models",
     "fig14/flat_8_16/llama2_70b": "tokens/s at 16 DIMMs over 8, minus one",
