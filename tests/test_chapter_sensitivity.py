@@ -91,6 +91,14 @@ def test_first_supported_and_its_text() -> None:
     only_from_2 = sw[sw["n_dimms"] >= 2]
     assert (sens.first_supported_text(only_from_2, "a", [2, 4], " DIMMs")
             == "2 DIMMs (the smallest count swept)")
+    # with the fewest DIMMs counted one at a time: every count above it is qualified, the true
+    # minimum is not (senA: Falcon-40B first ran at 8 of [2, 8, 16] but runs from 3)
+    sparse = sweep14([("f", 2, False), ("f", 8, True), ("f", 16, True)])
+    assert (sens.first_supported_text(sparse, "f", [2, 8, 16], " DIMMs", fewest=3)
+            == "8 DIMMs among the counts swept (3 counted one DIMM at a time)")
+    assert (sens.first_supported_text(sparse, "f", [2, 8, 16], fewest=3, swept=False)
+            == "8 (3 counted one DIMM at a time)")
+    assert sens.first_supported_text(only_from_2, "a", [2, 4], " DIMMs", fewest=2) == "2 DIMMs"
 
 
 def paper14(rows: list[tuple[str, int, str]]) -> pd.DataFrame:
@@ -117,8 +125,12 @@ def test_np_agreement_inferred_and_stated() -> None:
 def test_np_agreement_stated_only_and_none_swept() -> None:
     sw = sweep14([("b", 4, False), ("b", 8, True)])
     got = sens.np_agreement(sw, paper14([("b", 4, "stated")]))
-    assert got["np_cells_txt"] == ("of the 1 cells the paper marks N.P. (1 stated in the text), "
+    assert got["np_cells_txt"] == ("of the one cell the paper marks N.P. (1 stated in the text), "
                                    "the model finds 1 N.P. too")
+    assert got["np_summary_txt"] == ("and the model finds N.P. at the one cell the paper marks "
+                                     "N.P. (1 stated in the text)")
+    missed = sens.np_agreement(sweep14([("b", 4, True)]), paper14([("b", 4, "stated")]))
+    assert missed["np_summary_txt"].startswith("and the model does not find N.P. at the one cell")
     none = sens.np_agreement(sw, paper14([("b", 2, "stated")]))
     assert none == {"np_agree": "0 of 0",
                     "np_cells_txt": "none of the paper's N.P. cells is among the counts swept",
@@ -154,8 +166,13 @@ def test_capacity_of_llama_at_four_dimms(models: Any, system_for: Any) -> None:
     # the DIMM's capacity: 32 GiB in the model, the paper's "32 GB" read as such
     assert (got.glue["dimm_cap_gib"], got.glue["pool4_gib"]) == (32, 128)
     assert got.glue["dimm_cap_paper"] == "32 GB"
-    assert (got.glue["min_dimms_llama"], got.glue["min_dimms_opt30"]) == ("8", "8")
-    assert got.glue["min_dimms_falcon"] == "8 DIMMs"
+    # the sweep here is [8, 16]: every first count above the true minimum is qualified
+    qualified = "8 among the counts swept ({} counted one DIMM at a time)"
+    assert got.glue["min_dimms_llama"] == qualified.format(got.fewest["llama2_70b"])
+    assert got.glue["min_dimms_opt30"] == qualified.format(got.fewest["opt_30b"])
+    assert got.glue["min_dimms_falcon"] == "8 DIMMs " + qualified.format(
+        got.fewest["falcon_40b"])[2:]
+    assert got.glue["min_dimms_llama_sum"] == f"8 ({got.fewest['llama2_70b']} counted one DIMM at a time)"
     # the fewest 32-GiB DIMMs, by hand: weights and 256 tokens of KV cache over the capacity
     fewest = {s: math.ceil((shapes.weight_bytes(m, "fp16")
                             + 256 * shapes.kv_cache_bytes_per_token(m, "fp16")) / (32 * u.GiB))
@@ -414,6 +431,80 @@ def test_fig15_facts() -> None:
     assert other["rtx_4090_bw"] == other["bw_4090_datasheet"] and other["n15_points"] == 4
 
 
+def test_flat_glue_follows_the_scorecards_rule() -> None:
+    """senA (datasheet): a 9 % gain is "flat" by the scorecard's 10 % rule, so the chapter must
+    not say the model disagrees; the default's 13 % is not."""
+    gains = {"a = 1": 9.0, "b = 2": 30.0}
+    flat = sens.flat_glue(0.09065, gains)
+    assert flat["flat_holds"] and flat["flat_pct"] == 10
+    assert flat["flat_verdict_txt"].startswith("in the model it gains 9 %, within the 10 %")
+    assert flat["flat_summary_txt"].startswith('the model agrees with the paper\'s "flat"')
+    assert flat["flat_close_txt"].startswith('The gain is small enough to count as "flat"')
+    assert "1 of the 2 readings keep it within the 10 %" in flat["flat_params_txt"]
+    steep = sens.flat_glue(0.13, {"a = 1": 11.0, "b = 2": 30.0}, like=False)
+    assert not steep["flat_holds"]
+    assert steep["flat_verdict_txt"] == ('in the model it gains 13 %, more than the 10 % that '
+                                         'this book and the scorecard allow for "about as '
+                                         'fast" (not like for like: other lengths than the '
+                                         "paper's)")
+    assert steep["flat_summary_txt"].startswith('the model disagrees with the paper\'s "flat"')
+    assert steep["flat_close_txt"].startswith('The model does not reproduce "flat"')
+    assert steep["flat_params_txt"].startswith("No unstated parameter flattens the curve")
+    assert "never falls below 11 % (at a = 1)" in steep["flat_params_txt"]
+
+
+def test_fig15_criteria_and_marks() -> None:
+    """scA/senA: the T4's +26.7 % holds under the scorecard's ±35 % and is outside this
+    chapter's ±25 %; the text must say so. At other lengths the verdicts are marked."""
+    sp = pd.concat([speedup_rows("t4", [2.293]), speedup_rows("rtx_3090", [1.107])])
+    paper = pd.DataFrame({"value": [2.02, 1.34]},
+                         index=["rtx_4090_over_t4", "rtx_4090_over_rtx_3090"])
+    got = sens.fig15_means(sp, sp[sp["over"] == "rtx_3090"], paper, profile="datasheet",
+                           tolerance_pct=25, like=False)
+    assert got["r15_t4_verdict"] == "outside"
+    assert got["r15_t4_cell"] == "outside (not like for like: other lengths than the paper's)"
+    assert got["r15_t4_sum"] == "outside ± 25 %, not like for like"
+    assert "the T4's mean (+26.8 %) holds" in got["r15_criteria_txt"]
+    assert "3090" not in got["r15_criteria_txt"]  # both criteria fail it: not named
+    same = sens.fig15_means(speedup_rows("t4", [2.177]).pipe(
+        lambda d: pd.concat([d, speedup_rows("rtx_3090", [1.043])])),
+        speedup_rows("rtx_3090", [1.1]), paper, profile="paper", tolerance_pct=25)
+    assert same["r15_t4_cell"] == "within" and "the same verdicts" in same["r15_criteria_txt"]
+
+
+def test_gpu3090_text_follows_the_verdict_and_the_readings() -> None:
+    """senB: the 3090 mean 1.391× is within ±25 % of 1.34× and the readings span 1.013–1.424×;
+    the defaults: 1.043×, readings below 1.34×."""
+    common = {"paper": 1.34, "tolerance_pct": 25, "bs_max": 8}
+    within = sens.gpu3090_text(mean=1.391, means_by_profile={"paper": 1.391, "datasheet": 1.562},
+                               rd_min=1.013, rd_max=1.424, prompt_len=512, gen_len=32,
+                               mean_paper_lengths=1.043, **common)
+    assert "to give the paper's ratio" in within["r15_3090_reason_txt"]
+    assert "too small" not in within["r15_3090_reason_txt"]
+    assert "outside the band: the difference comes from this run's lengths" in (
+        within["r15_3090_reason_txt"])
+    assert within["m15_both_txt"] == "only the paper profile's within ± 25 % of 1.34×"
+    assert within["r15_rd_txt"].startswith(", a range that contains 1.34×")
+    assert within["r15_3090_summary_txt"].startswith(": the model reaches the paper's lead")
+    assert "at the paper's 128 and 128 the mean is 1.043×" in within["r15_3090_summary_txt"]
+    below = sens.gpu3090_text(mean=1.043, means_by_profile={"paper": 1.043, "datasheet": 1.107},
+                              rd_min=1.0, rd_max=1.1, prompt_len=128, gen_len=128, **common)
+    assert "too small a part of the run at batch ≤ 8" in below["r15_3090_reason_txt"]
+    assert below["m15_both_txt"] == "both far from 1.34×"
+    assert below["r15_rd_txt"].startswith(": no plausible value")
+    assert below["r15_3090_summary_txt"].startswith(": a roofline of two GPUs")
+    above = sens.gpu3090_text(mean=1.6, means_by_profile={"paper": 1.6, "datasheet": 1.7},
+                              rd_min=1.4, rd_max=1.8, prompt_len=128, gen_len=128, **common)
+    assert "more than the paper's" in above["r15_3090_reason_txt"]
+    assert above["r15_rd_txt"].startswith(": every reading stays above 1.34×: no plausible")
+    assert above["r15_3090_summary_txt"] == ": the model's lead over the 3090 exceeds the paper's."
+
+
+def test_band_side() -> None:
+    assert [sens.band_side(v, 4.2, 9.9) for v in (13.75, 9.9, 4.0)] == [
+        "lies above", "lies in", "lies below"]
+
+
 def test_readings_glue() -> None:
     rd = pd.DataFrame({"parameter": ["defaults", "a", "a", "b", "raising ends together",
                                      "corner", "corner"],
@@ -450,7 +541,7 @@ def test_band_summary() -> None:
     assert got.glue == {"n_inside_all": 2, "n_bars_all": 3, "n_inside_hermes": 1,
                         "n_bars_hermes": 2, "n_hermes_distinct": 3, "n_fig11_hermes": 2,
                         "n_extra_hermes": 1, "head_paper": 10.0, "head_low": 8.0,
-                        "head_high": 12.0, "head_default": 9.0}
+                        "head_high": 12.0, "head_default": 9.0, "head_where_txt": "lies in"}
     assert got.table.index.name == "system" and list(got.table.index) == ["FlexGen", "Hermes"]
     assert got.table.loc["Hermes", "median band width (high / low)"] == pytest.approx(1.75)
     assert got.table.loc["Hermes", "paper inside the band"] == 1 and len(got.head) == 1
