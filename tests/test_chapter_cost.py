@@ -81,10 +81,10 @@ SYN_PAPER = _paper({1: (0.8, 10.0, 12.5, "stated"), 2: (0.5, 16.0, 32.0, "inferr
                     4: (0.4, 20.0, 50.0, "inferred"), 16: (0.25, 50.0, 200.0, "stated")})
 
 
-def _fig17(batches, hermes, ref, paper=SYN_PAPER, other=None) -> chapter.Fig17:
+def _fig17(batches, hermes, ref, paper=SYN_PAPER, other=None, **like) -> chapter.Fig17:
     cost = {"paper": _sweep(batches, hermes, ref),
             "datasheet": other if other is not None else _sweep(batches, hermes, ref)}
-    return chapter.fig17(cost, paper, profile="paper", reference_label="ref")
+    return chapter.fig17(cost, paper, profile="paper", reference_label="ref", **like)
 
 
 # ---------------------------------------------------------------------------- words
@@ -195,7 +195,7 @@ def test_fig17_glue_sentences(systems, model) -> None:
     # the model's reference over the paper's: 25/12.5, 40/32, 80/50 and 100/200
     assert g["ref_over_paper_med"] == plotting.rounded(float(np.median([2, 1.25, 1.6, 0.5])), 3)
     assert g["ref_range_txt"] == "median; 0.50× to 2.00× over the batches"
-    assert (g["h_bs1_diff_pct"], g["h_bs1_word"]) == (25.0, "faster")
+    assert (g["h_bs1_diff_pct"], g["h_bs1_word"]) == (25.0, "faster than the paper's")
     assert g["h_fast_txt"] == "up to 1.25× as fast"
     assert g["cancel_txt"] == "partly or wholly cancels"
     trend = g["hermes_trend_txt"]
@@ -243,7 +243,7 @@ def test_fig17_glue_branches_without_paper_values(systems, model) -> None:
     assert g["table_txt"] == ("The table gives every batch with the error; at batches 1 and 32 "
                               "the model cannot run (N.P.).")
     assert g["ref_range_txt"] == "at batch 16, the only batch shown where the paper gives a value"
-    assert (g["h_bs1_diff_pct"], g["h_bs1_word"]) == (20.0, "slower")
+    assert (g["h_bs1_diff_pct"], g["h_bs1_word"]) == (20.0, "slower than the paper's")
     assert g["h_fast_txt"] == "at most 0.80× as fast" and g["cancel_txt"] == "adds to"
     assert g["hermes_trend_txt"] == (
         "The paper gives a value only at batch 16 of the batches shown. The model's is fastest "
@@ -369,6 +369,13 @@ def test_readings_glue_when_the_count_divides_the_heads(model, paper17) -> None:
     assert g["tp_over_paper_med"] == plotting.rounded(40.0 / 35.9, 3)
     assert g["pp_over_paper"] == plotting.rounded(10.0 / 35.9, 4)
     assert g["own_ratio_first"] == 0.5 and g["paper_h_first"] == 16.0
+    assert g["own_ratio_txt"] == (f"the model's own ratio, its Hermes over four {gpu.name} GPUs "
+                                  "run tensor parallel, is 0.50")
+    # another reference: the sentence names both, with the chapter's reference's own ratio
+    other = io.load_system("hermes_paper", "paper", gpu="a100_80g_sxm4", n_gpus=8)
+    g8 = chapter.readings_glue(r, dep, f, model, gpu, other)
+    assert g8["own_ratio_txt"].endswith(f"(over this chapter's reference, eight {other.gpu.name} "
+                                        "GPUs, it is 0.50, as in the table of Fig. 17)")
 
 
 # -------------------------------------------------------------------------- per dollar
@@ -400,7 +407,8 @@ def test_per_dollar_branches() -> None:
     assert g["perdollar_txt"] == ("Hermes delivers 4.0× the reference's tokens/s per dollar at "
                                   "batch 1 in the model and 0.8× at batch 8 (the paper's numbers "
                                   "give 6.4× at batch 1)")
-    assert (g["ahead_txt"], g["claim_word"]) == ("does not stay ahead", "does not survive")
+    assert (g["ahead_txt"], g["claim_word"]) == (
+        "does not stay ahead at every batch shown with the paper's prices", "does not survive")
     assert (g["breakeven_ratio"], g["price_ratio"], g["gpu_share_pct"]) == (10.0, 8.0, 50.0)
     assert g["price_fraction_txt"] == "an eighth"
     shown = chapter.per_dollar_table(f, per_k).set_index("batch")
@@ -410,7 +418,52 @@ def test_per_dollar_branches() -> None:
     f = _fig17([1, 16], [12.5, 30.0], [25.0, 100.0])
     cheap = chapter.per_dollar_glue(f, chapter.per_dollar(f, prices), prices)
     assert cheap["perdollar_txt"].endswith("(the paper's numbers give 2.0× there)")
-    assert (cheap["ahead_txt"], cheap["claim_word"]) == ("stays ahead", "survives")
+    assert (cheap["ahead_txt"], cheap["claim_word"]) == (
+        "stays ahead at every batch shown with the paper's prices", "survives")
+
+
+def test_another_reference_is_not_priced_at_the_papers_50000() -> None:
+    """costB (8x A100-80GB): prices.yaml prices only the paper's five-A100 server, so the
+    model's per-dollar values for another reference are n/a, not 5.5x at $50,000."""
+    prices = pd.DataFrame({"price_usd": [1000.0, 8000.0, 500.0]},
+                          index=[chapter.HERMES_PRICE, chapter.REFERENCE_PRICE,
+                                 chapter.GPU_PRICE])
+    f = _fig17([1, 8, 16], [12.5, 10.0, NAN], [25.0, 100.0, 1.0], paper_reference=False)
+    per_k = chapter.per_dollar(f, prices)
+    assert per_k["reference, model"].isna().all()
+    assert per_k["Hermes / reference, model"].isna().all()
+    assert per_k["Hermes, paper"].iloc[0] == pytest.approx(1000 * 10.0 / 1000)  # paper's: priced
+    shown = chapter.per_dollar_table(f, per_k).set_index("batch")
+    assert shown.loc[1, "Hermes / reference, model"] == chapter.NO_PRICE
+    assert shown.loc[16, "Hermes / reference, model"] == "N.P."  # Hermes cannot run
+    g = chapter.per_dollar_glue(f, per_k, prices)
+    assert "Hermes delivers" not in g["perdollar_txt"] and "n/a (no sourced price" in g[
+        "perdollar_txt"]
+    assert g["ahead_txt"].startswith("against this reference is n/a")
+    assert g["claim_word"].startswith("is n/a for this reference")
+
+
+def test_comparison_text_and_marks(model, systems) -> None:
+    """costB: other lengths and another reference are said at the top and on the verdicts."""
+    paper_ref = io.load_system("hermes_paper", "paper", gpu=sweeps.FIG17_GPU,
+                               n_gpus=sweeps.FIG17_N_GPUS)
+    other_ref = io.load_system("hermes_paper", "paper", gpu="a100_80g_sxm4", n_gpus=8)
+    assert chapter.is_paper_reference(paper_ref) and not chapter.is_paper_reference(other_ref)
+    assert chapter.comparison_text(paper_ref, prompt_len=128, gen_len=128).endswith(
+        "like for like.")
+    assert "not like for like" not in chapter.comparison_text(paper_ref, prompt_len=128,
+                                                              gen_len=128)
+    both = chapter.comparison_text(other_ref, prompt_len=512, gen_len=32)
+    assert both.startswith("This run uses 512 prompt tokens") and "eight NVIDIA A100 80GB" in both
+    f = _fig17([1, 16], [12.5, 30.0], [25.0, 100.0], paper_lengths=False, paper_reference=False)
+    g = chapter.fig17_glue(f, model, systems["hermes"].dimm)
+    assert g["summary_match_txt"].startswith(
+        "Not like for like (other lengths and another reference than the paper's): the model's")
+    assert g["h_bs1_word"].endswith("not this run's lengths)")
+    assert g["ref_range_txt"].endswith("not like for like: other GPUs than the paper's")
+    like = chapter.fig17_glue(_fig17([1, 16], [12.5, 30.0], [25.0, 100.0]), model,
+                              systems["hermes"].dimm)
+    assert not like["summary_match_txt"].startswith("Not like")
 
 
 def test_price_table(prices) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import pandas as pd
 
-from hermes_model import dram, params, policies, shapes, sweeps
+from hermes_model import dram, params, plotting, policies, shapes, sweeps
 from hermes_model import scorecard as sc
 from hermes_model import units as u
 from hermes_model.plotting import formatted, rounded
@@ -27,8 +27,9 @@ from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import DimmSpec, GpuSpec, SystemSpec
 
-__all__ = ["GPU_PRICE", "HERMES_PRICE", "REFERENCE_PRICE", "Fig17", "Parameters", "Readings",
-           "check_run", "efficiency_table", "fig17", "fig17_glue", "fraction_text", "parameters",
+__all__ = ["GPU_PRICE", "HERMES_PRICE", "NO_PRICE", "REFERENCE_PRICE", "Fig17", "Parameters",
+           "Readings", "check_run", "comparison_text", "efficiency_table", "fig17", "fig17_glue",
+           "fraction_text", "is_paper_reference", "parameters",
            "per_dollar", "per_dollar_glue", "per_dollar_table", "price_table", "readings",
            "readings_glue", "readings_table", "setup_glue", "words"]
 
@@ -36,6 +37,9 @@ __all__ = ["GPU_PRICE", "HERMES_PRICE", "REFERENCE_PRICE", "Fig17", "Parameters"
 HERMES_PRICE: Final = "hermes_system"
 REFERENCE_PRICE: Final = "trt_llm_5x_a100_40g"
 GPU_PRICE: Final = "rtx_4090"
+#: What a per-dollar cell of the model's reference reads where that reference is not the
+#: paper's: ``catalog/prices.yaml`` prices only the paper's five-A100 server, and no GPU alone.
+NO_PRICE: Final = "n/a"
 
 _ORDINALS: Final = ("", "first", "half", "third", "quarter", "fifth", "sixth", "seventh", "eighth",
                     "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
@@ -113,6 +117,37 @@ def check_run(model: ModelSpec, reference: SystemSpec, paper17: pd.DataFrame,
     return paper_bs
 
 
+def is_paper_reference(reference: SystemSpec) -> bool:
+    """Whether `reference` is the paper's: five A100-40GB-SXM4 (``sweeps.FIG17_GPU``)."""
+    return (reference.gpu.slug, reference.n_gpus) == (sweeps.FIG17_GPU, sweeps.FIG17_N_GPUS)
+
+
+def comparison_text(reference: SystemSpec, *, prompt_len: int, gen_len: int) -> str:
+    """Whether the chapter's comparisons with the paper are like for like: the lengths
+    (:func:`hermes_model.scorecard.lengths_text`) and the reference's GPUs.
+
+    >>> from hermes_model import io
+    >>> ref = io.load_system("hermes_paper", "paper", gpu="a100_40g_sxm4", n_gpus=8)
+    >>> comparison_text(ref, prompt_len=128, gen_len=128)[:58]
+    'The reference here is eight NVIDIA A100 40GB SXM4 GPUs, no'
+    """
+    paper_ref, like = is_paper_reference(reference), sc.paper_lengths(prompt_len, gen_len)
+    ref = (f"The reference here is {words(reference.n_gpus)} {reference.gpu.name} GPUs, not the "
+           "paper's five A100-40GB: the paper's ratios, and the reference tokens/s they imply, "
+           "are for other hardware, so the comparisons with them below are not like for like, "
+           "and the model's reference has no sourced price.")
+    if like:
+        return sc.lengths_text(prompt_len, gen_len) if paper_ref else ref
+    return sc.lengths_text(prompt_len, gen_len) + ("" if paper_ref else " " + ref)
+
+
+def _unlike_why(f: Fig17) -> str | None:
+    """Why the comparisons of `f` with the paper are not like for like (None: they are)."""
+    why = ([] if f.paper_lengths else ["other lengths"]) + (
+        [] if f.paper_reference else ["another reference"])
+    return " and ".join(why) + " than the paper's" if why else None
+
+
 def _price(prices: pd.DataFrame, slug: str) -> float:
     return float(prices.loc[slug, "price_usd"])
 
@@ -171,6 +206,9 @@ class Fig17:
     runs, paper_runs : tuple of int
         The batches where both of the model's systems run, and those of them where the paper
         gives a value too (every comparison with the paper is made at the latter).
+    paper_lengths, paper_reference : bool
+        The run uses the paper's lengths (128 and 128 tokens) and its reference (five
+        A100-40GB); otherwise the comparisons with the paper are not like for like.
     """
 
     profile: str
@@ -183,6 +221,8 @@ class Fig17:
     unsupported: pd.DataFrame
     runs: tuple[int, ...]
     paper_runs: tuple[int, ...]
+    paper_lengths: bool = True
+    paper_reference: bool = True
 
     @property
     def hermes_model(self) -> pd.Series:
@@ -202,7 +242,8 @@ class Fig17:
 
 
 def fig17(cost: Mapping[str, pd.DataFrame], paper17: pd.DataFrame, *, profile: str,
-          reference_label: str) -> Fig17:
+          reference_label: str, paper_lengths: bool = True,
+          paper_reference: bool = True) -> Fig17:
     """Fig. 17 from `sweeps.cost_sweep` under both profiles and the paper's values.
 
     Parameters
@@ -215,6 +256,8 @@ def fig17(cost: Mapping[str, pd.DataFrame], paper17: pd.DataFrame, *, profile: s
         The chapter's profile; the other one is shown beside it.
     reference_label : str
         The reference system's name in the figure.
+    paper_lengths, paper_reference : bool
+        Whether the run uses the paper's lengths and reference (see `Fig17`).
     """
     other = next(p for p in cost if p != profile)
     c = cost[profile]
@@ -252,7 +295,8 @@ def fig17(cost: Mapping[str, pd.DataFrame], paper17: pd.DataFrame, *, profile: s
         raise ValueError("fig17: no batch where both of the model's systems run and the paper "
                          "gives a value")
     return Fig17(profile=profile, other=other, batches=batches, model=c, known=known,
-                 frame=frame, eff=eff, unsupported=unsupported, runs=runs, paper_runs=paper_runs)
+                 frame=frame, eff=eff, unsupported=unsupported, runs=runs, paper_runs=paper_runs,
+                 paper_lengths=paper_lengths, paper_reference=paper_reference)
 
 
 def efficiency_table(f: Fig17) -> pd.DataFrame:
@@ -336,6 +380,10 @@ def _summary_match(f: Fig17, tol: float) -> str:
     lead = ("The model's ratio falls with the batch, as the paper's does; it " if both_fall
             else "The model's ratio ")
 
+    why = _unlike_why(f)
+    if why:
+        lead = f"Not like for like ({why}): " + lead[0].lower() + lead[1:]
+
     def at(bs: list[int]) -> str:
         return f"batch{'es' if len(bs) > 1 else ''} {prose_list(bs)}"
 
@@ -386,9 +434,13 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "ref_over_paper_med": _r3(np.nanmedian(ref_x)),
         "ref_range_txt": (f"median; {_r3(ref_x.min()):.2f}× to {_r3(ref_x.max()):.2f}× over the "
                           "batches" if len(f.paper_runs) > 1 else
-                          f"at batch {pb0}, the only batch shown where the paper gives a value"),
+                          f"at batch {pb0}, the only batch shown where the paper gives a value")
+        + ("" if f.paper_reference else "; not like for like: other GPUs than the paper's"),
         "h_bs1_diff_pct": _r3(abs(fast_pct)),
-        "h_bs1_word": "faster" if fast_pct >= 0 else "slower",
+        "h_bs1_word": ("faster" if fast_pct >= 0 else "slower") + " than the paper's" + (
+            "" if f.paper_lengths else
+            f" (which is for {sc.PAPER_PROMPT_LEN} prompt and {sc.PAPER_GEN_LEN} generated tokens, "
+            "not this run's lengths)"),
         "h_fast_txt": (f"up to {h_fast:.2f}× as fast" if h_fast >= 1
                        else f"at most {h_fast:.2f}× as fast"),
         "cancel_txt": "partly or wholly cancels" if h_fast >= 1 else "adds to",
@@ -498,11 +550,15 @@ def readings_table(r: Readings) -> pd.DataFrame:
 
 
 def readings_glue(r: Readings, dep: pd.DataFrame, f: Fig17, model: ModelSpec,
-                  gpu: GpuSpec) -> dict[str, object]:
+                  gpu: GpuSpec, reference: SystemSpec | None = None) -> dict[str, object]:
     """The glue values of the section on the paper's reference: the bandwidth bound, each
     reading against the paper's implied reference (median over the batches where the paper
     gives a value), the divisor's memory, the cost of PCIe, and the paper's Hermes against the
-    model's tensor-parallel reference at the first of the paper's batches."""
+    model's tensor-parallel reference at the first of the paper's batches.
+
+    ``own_ratio_txt`` names the reference of the model's own ratio: the paper's GPUs `gpu` run
+    tensor parallel; where the chapter's `reference` is another, its ratio (Fig. 17's table)
+    follows in parentheses."""
     t = dep.set_index(["deployment", "batch"])["tokens_per_s"]
     tp_n, tp_div = (t[f"tensor parallel x{k}, NVLink"] for k in (r.n_gpus, r.n_div))
     pcie_cost = 100 * (1 - t[f"tensor parallel x{r.n_gpus}, PCIe"] / tp_n)
@@ -534,6 +590,13 @@ def readings_glue(r: Readings, dep: pd.DataFrame, f: Fig17, model: ModelSpec,
         "paper_h_first": h_paper,
         "paper_h_over_tp_first": _r4(h_paper / float(tp_n[pb0])),
         "own_ratio_first": _r3(h_model / float(tp_n[pb0])),
+        "own_ratio_txt": (f"the model's own ratio, its Hermes over {words(r.n_gpus)} {gpu.name} "
+                          f"GPUs run tensor parallel, is {_r3(h_model / float(tp_n[pb0])):.2f}"
+                          + ("" if reference is None or is_paper_reference(reference) else
+                             f" (over this chapter's reference, {words(reference.n_gpus)} "
+                             f"{reference.gpu.name} GPUs, it is "
+                             f"{_r3(float(f.eff.set_index('batch').loc[pb0, 'model'])):.2f}, "
+                             "as in the table of Fig. 17)")),
         "tp_div_share_pct": _r4(100 * tp_div[pb0] / tp_n[pb0]),
         "pcie_cost_txt": " to ".join(dict.fromkeys(
             f"{v:.0f} %" for v in (pcie_cost.min(), pcie_cost.max())))}
@@ -554,14 +617,17 @@ def per_dollar(f: Fig17, prices: pd.DataFrame) -> pd.DataFrame:
     """Tokens/s per $1,000 of both systems, model and paper, and Hermes over the reference.
 
     :math:`1000\\,T/\\mathrm{price}` with the two system prices of `prices` (indexed by
-    ``slug``); the reference's price is the paper's five-A100 server whatever the reference.
+    ``slug``). The reference's price is the paper's, of its five-A100 server: where the model's
+    reference is another (`Fig17.paper_reference` false), nothing in `prices` prices it, and its
+    columns are NaN (:data:`NO_PRICE` in `per_dollar_table`).
     """
     p_h, p_r = _price(prices, HERMES_PRICE), _price(prices, REFERENCE_PRICE)
+    p_model_ref = p_r if f.paper_reference else np.nan
     c, known = f.model, f.known
     per_k = pd.DataFrame({
         "batch": c["batch"],
         "Hermes, model": 1000 * c["hermes_tokens_per_s"] / p_h,
-        "reference, model": 1000 * c["reference_tokens_per_s"] / p_r,
+        "reference, model": 1000 * c["reference_tokens_per_s"] / p_model_ref,
         "Hermes, paper": 1000 * known["hermes_tokens_per_s"].to_numpy() / p_h,
         "reference, paper": 1000 * known["trt_tokens_per_s"].to_numpy() / p_r})
     per_k["Hermes / reference, model"] = per_k["Hermes, model"] / per_k["reference, model"]
@@ -570,12 +636,17 @@ def per_dollar(f: Fig17, prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_dollar_table(f: Fig17, per_k: pd.DataFrame) -> pd.DataFrame:
-    """`per_dollar` for display at two decimals, N.P. where the model's system cannot run."""
+    """`per_dollar` for display at two decimals, N.P. where the model's system cannot run,
+    :data:`NO_PRICE` where the model's reference has no sourced price."""
     h_np = f.model["hermes_tokens_per_s"].isna()
     r_np = f.model["reference_tokens_per_s"].isna()
-    return formatted(per_k, {col: ".2f" for col in per_k.columns if col != "batch"},
-                     unsupported=pd.DataFrame({"Hermes, model": h_np, "reference, model": r_np,
-                                               "Hermes / reference, model": h_np | r_np}))
+    out = formatted(per_k, {col: ".2f" for col in per_k.columns if col != "batch"},
+                    unsupported=pd.DataFrame({"Hermes, model": h_np, "reference, model": r_np,
+                                              "Hermes / reference, model": h_np | r_np}))
+    if not f.paper_reference:
+        for col in ("reference, model", "Hermes / reference, model"):
+            out[col] = out[col].where(out[col] == plotting.NOT_POSSIBLE, NO_PRICE)
+    return out
 
 
 def per_dollar_glue(f: Fig17, per_k: pd.DataFrame, prices: pd.DataFrame) -> dict[str, object]:
@@ -585,6 +656,7 @@ def per_dollar_glue(f: Fig17, per_k: pd.DataFrame, prices: pd.DataFrame) -> dict
     (one over the model's lowest ratio)."""
     p_h, p_r = _price(prices, HERMES_PRICE), _price(prices, REFERENCE_PRICE)
     b0, b1, pb1 = f.runs[0], f.runs[-1], f.paper_runs[-1]
+    priced = f.paper_reference
     ahead = per_k["Hermes / reference, model"]
     ahead_at = ahead.set_axis(f.batches)
     breakeven = float(1 / f.eff["model"].min())
@@ -594,11 +666,21 @@ def per_dollar_glue(f: Fig17, per_k: pd.DataFrame, prices: pd.DataFrame) -> dict
         "price_ratio": rounded(p_r / p_h, 3),
         "price_fraction_txt": fraction_text(p_r / p_h),
         "gpu_share_pct": rounded(100 * _price(prices, GPU_PRICE) / p_h, 3),
-        "perdollar_txt": (f"Hermes delivers {pd_first:.1f}× the reference's tokens/s per dollar "
-                          f"at batch {b0} in the model"
-                          + (f" and {pd_last:.1f}× at batch {b1}" if b1 != b0 else "")
-                          + f" (the paper's numbers give {paper_ahead:.1f}× "
-                          + ("there" if pb1 == b1 else f"at batch {pb1}") + ")"),
+        "perdollar_txt": ((f"Hermes delivers {pd_first:.1f}× the reference's tokens/s per dollar "
+                           f"at batch {b0} in the model"
+                           + (f" and {pd_last:.1f}× at batch {b1}" if b1 != b0 else "")
+                           + f" (the paper's numbers give {paper_ahead:.1f}× "
+                           + ("there" if pb1 == b1 else f"at batch {pb1}") + ")")
+                          if priced else
+                          f"the paper's numbers give Hermes {paper_ahead:.1f}× the reference's "
+                          f"tokens/s per dollar at batch {pb1}; the model's per-dollar values for "
+                          f"its reference are {NO_PRICE} (no sourced price: the only reference "
+                          "price is the paper's, of its five A100-40GB server)"),
         "breakeven_ratio": rounded(breakeven, 3),
-        "ahead_txt": "stays ahead" if (ahead.dropna() > 1).all() else "does not stay ahead",
-        "claim_word": "survives" if p_r / p_h > breakeven else "does not survive"}
+        "ahead_txt": (("stays ahead" if (ahead.dropna() > 1).all() else "does not stay ahead")
+                      + " at every batch shown with the paper's prices" if priced else
+                      f"against this reference is {NO_PRICE}: no sourced price for it, and the "
+                      "paper's prices are for its five A100-40GB"),
+        "claim_word": ("survives" if p_r / p_h > breakeven else "does not survive") if priced
+        else f"is {NO_PRICE} for this reference (the paper's factor prices five A100-40GB), "
+        "whatever"}
