@@ -182,3 +182,21 @@ def test_input_glue_empty(fig4a_inputs: sc.Inputs) -> None:
                             paper_fig13=pd.DataFrame())
     assert chapter.input_glue(scored, no_activity) == {"nym_list": "none",
                                                        "s10_txt": "not computed here"}
+
+
+def test_sensitivity_criteria_text_names_the_split_verdicts() -> None:
+    """scA (datasheet): the T4's +26.7 % holds under speedup_35 but lies outside the
+    sensitivity chapter's ±25 %; the chapter says so (rerunB #11). At the defaults, 15.4 %
+    and -87 % give the same verdicts."""
+    def rows(e_t4: float, v_t4: str, e_3090: float, v_3090: str) -> pd.DataFrame:
+        return pd.DataFrame({"id": list(chapter.FIG15_ROWS), "error": [e_t4, e_3090],
+                             "verdict": [v_t4, v_3090]})
+    split = chapter.sensitivity_criteria_text(rows(0.2676, "holds", -0.686, "fails"))
+    assert split.endswith(": the T4's mean (+26.8 %) holds here but lies outside ± 25 % there.")
+    assert 'reads "flat" by the same 10 %' in split
+    same = chapter.sensitivity_criteria_text(rows(0.154, "holds", -0.873, "fails"))
+    assert same.endswith("± 25 % on the same error (ratio − 1), which gives the same verdicts as "
+                         "the rows here.")
+    both = chapter.sensitivity_criteria_text(rows(0.30, "holds", -0.30, "holds"))
+    assert both.endswith("the T4's mean (+30.0 %) and the 3090's mean (-30.0 %) hold here but "
+                         "lie outside ± 25 % there.")

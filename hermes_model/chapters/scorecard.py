@@ -92,6 +92,40 @@ def rule_glue() -> dict[str, object]:
             "fig14_counts": roofline.prose_list(list(sweeps.FIG14_DIMMS))}
 
 
+#: The Fig. 15 rows and how the text names each mean.
+FIG15_ROWS = {"fig15/rtx_4090_over_t4": "the T4's mean",
+              "fig15/rtx_4090_over_rtx_3090": "the 3090's mean"}
+
+
+def sensitivity_criteria_text(scored: pd.DataFrame) -> str:
+    """Where the sensitivity chapter's criteria for the same statements differ from the rules.
+
+    It reads "flat" by the same :data:`~hermes_model.scorecard.FLAT_FRAC`, and judges Fig. 15's
+    two averages by :data:`~hermes_model.scorecard.FIG15_ACCEPTANCE` on the same error (ratio −
+    1), tighter than the rows' ``speedup_35``; the sentence names each mean whose verdict the
+    two tolerances split.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        :func:`hermes_model.scorecard.score`'s rows (``id``, ``error``, ``verdict``).
+    """
+    rows = scored.set_index("id")
+    acc = round(100 * sc.FIG15_ACCEPTANCE)
+    differ = [f"{name} ({100 * rows.loc[rid, 'error']:+.1f} %)"
+              for rid, name in FIG15_ROWS.items()
+              if (rows.loc[rid, "verdict"] == "holds")
+              != (abs(rows.loc[rid, "error"]) <= sc.FIG15_ACCEPTANCE)]
+    text = (f"The sensitivity chapter reads \"flat\" by the same {round(100 * sc.FLAT_FRAC)} %, "
+            "and judges the paper's two Fig. 15 averages by a tighter acceptance criterion, "
+            f"± {acc} % on the same error (ratio − 1)")
+    if not differ:
+        return text + ", which gives the same verdicts as the rows here."
+    one = len(differ) == 1
+    return (text + f": {roofline.prose_list(differ)} {'holds' if one else 'hold'} here but "
+            f"{'lies' if one else 'lie'} outside ± {acc} % there.")
+
+
 def by_figure(summ: pd.DataFrame) -> pd.DataFrame:
     """Rows per figure (index ``paper's figure``, in order) and verdict (columns), from
     :func:`hermes_model.scorecard.summary`; a verdict a figure lacks counts 0."""
