@@ -440,7 +440,9 @@ def test_flat_glue_follows_the_scorecards_rule() -> None:
     assert flat["flat_verdict_txt"].startswith("in the model it gains 9 %, within the 10 %")
     assert flat["flat_summary_txt"].startswith('the model agrees with the paper\'s "flat"')
     assert flat["flat_close_txt"].startswith('The gain is small enough to count as "flat"')
-    assert "1 of the 2 readings keep it within the 10 %" in flat["flat_params_txt"]
+    assert "1 of the 2 readings keeps it within the 10 %" in flat["flat_params_txt"]
+    two = sens.flat_glue(0.09, {"a = 1": 9.0, "b = 2": 8.0})
+    assert "2 of the 2 readings keep it within" in two["flat_params_txt"]
     steep = sens.flat_glue(0.13, {"a = 1": 11.0, "b = 2": 30.0}, like=False)
     assert not steep["flat_holds"]
     assert steep["flat_verdict_txt"] == ('in the model it gains 13 %, more than the 10 % that '

@@ -352,8 +352,8 @@ def flat_glue(change: float, gains: Mapping[str, float], *, like: bool = True
         f"its range, the gain never falls below {gains[least]:.0f} % (at {least}), above the "
         f"{pct} % of \"flat\"." if not n_flat else
         f"With each unstated parameter alone at either end of its range, the gain falls as low "
-        f"as {gains[least]:.0f} % (at {least}): {n_flat} of the {len(gains)} readings keep it "
-        f"within the {pct} % of \"flat\".")
+        f"as {gains[least]:.0f} % (at {least}): {n_flat} of the {len(gains)} readings "
+        f"{'keeps' if n_flat == 1 else 'keep'} it within the {pct} % of \"flat\".")
     return {
         "flat_holds": flat, "flat_pct": pct,
         "flat_verdict_txt": (f"in the model it gains {gain}, "
