@@ -7,6 +7,10 @@ Purpose
     of its default, and writes the executed copy under ``_build/reruns/``. ``rerun.py --in-place
     NB ...`` re-executes notebooks with their defaults and stores the outputs in the notebook
     itself (the only way committed outputs change; ``make outputs`` calls it).
+    A bad value stops with one line on stderr, ``error: <message>``, and exit status 2: the
+    chapter's own checks (its setup cell up to its last parameter check) run here first, so a
+    value they refuse starts no kernel and writes nothing; a chapter that fails later is reported
+    the same way, with the path of its partly executed copy (``*.failed.ipynb``).
 Inputs
     Chapters ``book/*.ipynb``; the kernel is the ``python3`` kernel of the running interpreter.
 Usage
@@ -19,15 +23,20 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import io
+import os
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
-# ipykernel 7 warns once per kernel that a local kernel talks over TCP without encryption: noise
-# here; the kernel's log stays at errors (the cells' own stderr is kept).
-KERNEL_QUIET_ARGS = ["--IPKernelApp.log_level=ERROR"]
+# ipykernel 7 warns once per kernel that a local kernel talks over TCP without encryption, and
+# logs an ERROR "KeyboardInterrupt caught in kernel" when a failed cell stops the run: noise here
+# (a failed cell is reported by its exception); the cells' own stderr is kept.
+KERNEL_QUIET_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_DIR = ROOT / "_build" / "reruns"
@@ -143,6 +152,92 @@ def resolve(path: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {name: coerce(name, text, defaults[name]) for name, text in pairs}
 
 
+#: Calls that show or glue output: the checking prefix of a chapter stops before the first.
+DISPLAY_CALLS = frozenset({"glue", "display", "print", "Markdown"})
+
+
+def _called_names(node: ast.AST) -> list[tuple[str, str]]:
+    """(root name, last name) of every call in `node`: ``params.gpu(x)`` gives ("params", "gpu")."""
+    found = []
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            func, last = call.func, ""
+            while isinstance(func, ast.Attribute):
+                last = last or func.attr
+                func = func.value
+            if isinstance(func, ast.Name):
+                found.append((func.id, last or func.id))
+    return found
+
+
+def _is_check(root: str, last: str) -> bool:
+    return root == "params" or bool(re.search(r"check|parameter", last))
+
+
+def checking_prefix(source: str) -> str:
+    """The leading statements of a chapter's setup cell up to its last parameter check.
+
+    A check is a call of ``hermes_model.params`` (imported as ``params``) or of a function whose
+    name holds "check" or "parameter"; the prefix stops before any statement that displays or
+    glues. Empty when the cell checks nothing before its first display.
+
+    >>> checking_prefix("x = params.gpu(gpu)\\ny = load(x)\\nglue('k', y)\\nz = check(y)")
+    'x = params.gpu(gpu)'
+    """
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return ""
+    end = 0
+    for node in body:
+        names = _called_names(node)
+        if any(last in DISPLAY_CALLS or root in DISPLAY_CALLS for root, last in names):
+            break
+        if any(_is_check(root, last) for root, last in names):
+            end = node.end_lineno or end
+    return "\n".join(source.splitlines()[:end])
+
+
+def check_values(path: Path, params: dict[str, Any]) -> None:
+    """Run the chapter's own parameter checks on `params` in this process, before any kernel.
+
+    Executes the code cells above the ``parameters`` cell (the imports), the parameters with
+    `params` applied, and the `checking_prefix` of the next code cell. A ``ValueError`` there
+    (the checks' "parameter 'x': ..." message) becomes a `ContractError`; any other failure is
+    left to the chapter's execution, which reports it.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    index, cell = parameters_cell(nb, path)
+    code = [c.source for c in nb.cells[:index] if c.cell_type == "code"]
+    after = [c for c in nb.cells[index + 1:] if c.cell_type == "code"]
+    prefix = checking_prefix(after[0].source) if after else ""
+    if not prefix:
+        return
+    values = "\n".join(f"{name} = {value!r}" for name, value in params.items())
+    program = "\n".join([*code, cell.source, values, prefix])
+    cwd = Path.cwd()
+    try:
+        os.chdir(path.parent)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            # the chapter's own code, as its kernel would run it
+            exec(compile(program, f"{path} (checks)", "exec"), {"__name__": "__check__"})  # noqa: S102
+    except ValueError as exc:
+        raise ContractError(str(exc)) from None
+    except Exception:  # noqa: BLE001 - not a parameter check: the execution reports it
+        return
+    finally:
+        os.chdir(cwd)
+
+
+def one_line(text: str) -> str:
+    """`text` on one line (a cell's error value may span several)."""
+    return " ".join(text.split())
+
+
 def output_path(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -> Path:
     """Where the executed copy goes: ``_build/reruns/<stem>[__name=value...].ipynb``."""
     tag = "__".join(f"{k}={v}" for k, v in params.items())
@@ -153,12 +248,20 @@ def output_path(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -
 def rerun(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -> Path:
     """Execute `path` with `params` through papermill; return the executed copy's path."""
     import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
 
     out = output_path(path, params, out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
-                        kernel_name="python3", progress_bar=False,
-                        extra_arguments=KERNEL_QUIET_ARGS)
+    failed = out.with_suffix(".failed.ipynb")
+    failed.unlink(missing_ok=True)
+    try:
+        pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
+                            kernel_name="python3", progress_bar=False,
+                            extra_arguments=KERNEL_QUIET_ARGS)
+    except PapermillExecutionError as exc:
+        out.replace(failed)
+        message = exc.evalue if exc.ename == "ValueError" else f"{exc.ename}: {exc.evalue}"
+        raise ContractError(f"{one_line(message)} (partly executed copy: {failed})") from None
     return out
 
 
@@ -166,13 +269,18 @@ def execute_in_place(path: Path, budget_s: float = BUDGET_S) -> float:
     """Execute `path` with its defaults and write the outputs into it; return the seconds taken."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
     parameters_cell(nb, path)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   extra_arguments=KERNEL_QUIET_ARGS,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                       extra_arguments=KERNEL_QUIET_ARGS,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    except CellExecutionError as exc:  # the notebook is left as it was
+        raise ContractError(f"{path}: {exc.ename}: {one_line(exc.evalue)} "
+                            f"(outputs not written)") from None
     elapsed = time.perf_counter() - start
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
@@ -208,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ContractError("give one notebook to re-run with parameters")
         nb = args.notebooks[0]
         params = resolve(nb, [tuple(p) for p in args.parameter])
+        check_values(nb, params)
         print(f"{rerun(nb, params, args.out_dir)}")
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -130,6 +130,45 @@ def test_unknown_parameter_names_the_valid_ones(tmp_path: Path) -> None:
     assert rerun.resolve(path, [("batch", "4")]) == {"batch": 4}
 
 
+def _checked_notebook(tmp_path: Path, check: str) -> Path:
+    """A one-parameter notebook (``n = 1``) whose setup cell is `check`."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    cell = nbformat.v4.new_code_cell("n = 1  # count")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_code_cell("from hermes_model import params"), cell,
+                nbformat.v4.new_code_cell(check)]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_bad_value_stops_before_the_kernel_with_one_line(tmp_path: Path, capsys) -> None:
+    """The chapter's own check refuses the value in rerun.py: one line, status 2, no copy."""
+    path = _checked_notebook(tmp_path, "n = params.positive_int(n, 'n')\nprint(n)")
+    out_dir = tmp_path / "reruns"
+    assert rerun.main([str(path), "-p", "n", "-1", "--out-dir", str(out_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: parameter 'n': must be a positive integer, got -1\n"
+    assert not out_dir.exists()
+    rerun.check_values(path, {"n": 3})  # a good value passes
+
+
+@pytest.mark.notebook
+def test_a_failed_execution_is_one_line_and_leaves_a_failed_copy(tmp_path: Path) -> None:
+    """A chapter failing in its kernel: one line naming the partial copy, status 2."""
+    path = _checked_notebook(tmp_path, "if n > 2:\n    raise ValueError(f'parameter {n=}: too big')")
+    out_dir = tmp_path / "reruns"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "rerun.py"), str(path),
+                           "-p", "n", "3", "--out-dir", str(out_dir)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, check=False)
+    failed = out_dir / "x__n=3.failed.ipynb"
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: parameter n=3: too big (partly executed copy: {failed})\n"
+    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+
+
 def test_output_path_is_under_reruns_and_names_the_parameters() -> None:
     out = rerun.output_path(Path("book/rooflines.ipynb"), {"gpu": "t4", "batch": 4})
     assert out == rerun.RERUN_DIR / "rooflines__gpu=t4__batch=4.ipynb"
