@@ -201,7 +201,10 @@ def test_stated_shares_sentences(setup: bd.Setup) -> None:
     pred = h["paper"].breakdown_s["predictor"] / h["paper"].total_s
     assert got.glue["h_pred_text"] == (
         f"for LLaMA2-70B (ReLU-fied, ReGLU) the part it does not hide is {100 * pred:.2g} % of "
-        "the time")
+        "the time (paper: < 0.1 %)")
+    assert got.glue["split_note"] == (
+        "The prefill and decode rows are read at batch 1, where the paper states its split, "
+        "for LLaMA2-70B (ReLU-fied, ReGLU).")
     dv = {p: _est("dejavu", "opt_66b", 1, setup.systems[p]) for p in bd.PROFILES}
     comm = {p: dv[p].breakdown_s["communication"] / dv[p].total_s for p in bd.PROFILES}
     text = str(got.glue["dv_text"])
@@ -225,8 +228,10 @@ def test_stated_shares_np_sentences(setup: bd.Setup, small: bd.Setup) -> None:
     got = bd.stated_shares(small, "llama2_70b", 1).glue
     assert got["h_split_text"] == (
         f"Hermes cannot run it (N.P.: it needs at least {k} NDP-DIMMs, not 1)")
-    assert got["h_pred_text"] == ("LLaMA2-70B (ReLU-fied, ReGLU) cannot run here (N.P.: it needs "
-                                  f"at least {k} NDP-DIMMs, not 1)")
+    assert got["h_pred_text"] == (
+        f"Hermes cannot run LLaMA2-70B (ReLU-fied, ReGLU) here (N.P.: it needs at least {k} "
+        "NDP-DIMMs, not 1), so the model gives no predictor share to set beside the paper's "
+        "< 0.1 %")
     # runs under the chapter's profile, not under the other one (one DIMM there)
     mixed = dataclasses.replace(setup, systems={"paper": setup.systems["paper"],
                                                 "datasheet": small.systems["datasheet"]})
@@ -254,11 +259,14 @@ def test_base_ndp_text(setup: bd.Setup, small: bd.Setup) -> None:
     flop, fc = base.details["ndp_flop_share"], base.details["ndp_fc_time_share"]
     assert 0 < flop <= 1 and 0 < fc <= 1
     assert bd.base_ndp_text(setup, 1) == (
-        f"the DIMMs compute {100 * flop:.0f} % of the FC FLOP ({100 * fc:.0f} % of the FC time)")
+        f"on LLaMA2-70B at batch 1 the DIMMs compute {100 * flop:.0f} % of the FC FLOP "
+        f"({100 * fc:.0f} % of the FC time) under the paper profile, against the paper's "
+        "\"over 80 %\"")
     k = _min_dimms("hermes-base", "llama2_70b", small)
-    assert bd.base_ndp_text(small, 1) == (
-        f"Hermes-base cannot run LLaMA2-70B at batch 1 (N.P.: it needs at least {k} NDP-DIMMs, "
-        "not 1), so there is no share")
+    assert bd.base_ndp_text(dataclasses.replace(small, profile="datasheet"), 4) == (
+        f"Hermes-base cannot run LLaMA2-70B at batch 4 (N.P.: it needs at least {k} NDP-DIMMs, "
+        "not 1), so the model gives no share under the datasheet profile to set beside the "
+        "paper's \"over 80 %\"")
 
 
 def test_at_batch_1(setup: bd.Setup, small: bd.Setup) -> None:
@@ -282,17 +290,21 @@ def test_stated_table(setup: bd.Setup, small: bd.Setup) -> None:
     shares = bd.stated_shares(ds, "opt_30b", 1)
     tab, mask = bd.stated_table(ds, shares)
     assert list(tab["paper"]) == ["about 89", "18.1", "over 80", "33.01", "66.40"]
-    cols = ["model (datasheet, batch 1)", "model (paper, batch 1)"]
+    cols = ["model (datasheet profile)", "model (paper profile)"]
     assert list(tab.columns) == ["paper", *cols] and list(mask.columns) == cols
-    assert list(tab.index[3:]) == ["Hermes prefill (% of time, OPT-30B)",
-                                   "Hermes decode (% of time, OPT-30B)"]
+    # OPT-30B is not a model of Fig. 12b: the split is read on LLaMA2-70B, at batch 1
+    assert shares.split_model == "llama2_70b"
+    assert "(the chapter's OPT-30B is not a model of Fig. 12b, the split's context)." in str(
+        shares.glue["split_note"])
+    l70 = "LLaMA2-70B (ReLU-fied, ReGLU)"
+    assert list(tab.index[3:]) == [f"Hermes prefill (% of time, {l70}, batch 1)",
+                                   f"Hermes decode (% of time, {l70}, batch 1)"]
     base = _est("hermes-base", "llama2_70b", 1, setup.systems["paper"])
-    assert tab.loc["Hermes-base on NDP (% of FC FLOP, LLaMA2-70B)", cols[1]] == pytest.approx(
-        100 * base.details["ndp_flop_share"], rel=1e-12)
-    hermes = _est("hermes", "opt_30b", 1, setup.systems["paper"])
+    assert tab.loc["Hermes-base on NDP (% of FC FLOP, LLaMA2-70B, batch 1)", cols[1]] == (
+        pytest.approx(100 * base.details["ndp_flop_share"], rel=1e-12))
+    hermes = _est("hermes", "llama2_70b", 1, setup.systems["paper"])
     prefill_pct = 100 * hermes.breakdown_s["prefill"] / hermes.total_s
-    assert tab.loc["Hermes prefill (% of time, OPT-30B)", cols[1]] == pytest.approx(prefill_pct)
-    assert tab.loc["Hermes decode (% of time, OPT-30B)", cols[1]] == pytest.approx(
+    assert tab.iloc[3, 2] == pytest.approx(prefill_pct) and tab.iloc[4, 2] == pytest.approx(
         100 - prefill_pct)
     dv = _est("dejavu", "opt_66b", 1, setup.systems["datasheet"])
     assert tab.iloc[0, 1] == pytest.approx(
@@ -302,3 +314,46 @@ def test_stated_table(setup: bd.Setup, small: bd.Setup) -> None:
     # Deja Vu runs without DIMMs; Hermes-base and Hermes do not fit one
     assert list(mask1.iloc[:, 0]) == [False, False, True, True, True]
     assert (tab1.iloc[:, 1:].isna().to_numpy() == mask1.to_numpy()).all()
+
+
+def test_stated_table_reads_the_split_at_batch_1(setup: bd.Setup) -> None:
+    """At batch 16 on a Fig. 12b model, the first rows are at batch 16, the split at batch 1."""
+    shares = bd.stated_shares(setup, "falcon_40b", 16)
+    assert shares.split_model == "falcon_40b"
+    assert shares.glue["split_note"] == (
+        "The prefill and decode rows are read at batch 1, where the paper states its split, "
+        "for Falcon-40B (ReLU-fied).")
+    tab, _ = bd.stated_table(setup, shares)
+    assert tab.index[0] == "Deja Vu communication (% of time, OPT-66B, batch 16)"
+    assert tab.index[3] == "Hermes prefill (% of time, Falcon-40B (ReLU-fied), batch 1)"
+    at1 = _est("hermes", "falcon_40b", 1, setup.systems["paper"])
+    at16 = _est("hermes", "falcon_40b", 16, setup.systems["paper"])
+    assert tab.loc[tab.index[3], "model (paper profile)"] == pytest.approx(
+        100 * at1.breakdown_s["prefill"] / at1.total_s, rel=1e-12)
+    assert shares.hermes["paper"]["prefill"] == pytest.approx(  # the text's, at batch 16
+        at16.breakdown_s["prefill"] / at16.total_s, rel=1e-12)
+    dv = _est("dejavu", "opt_66b", 16, setup.systems["paper"])
+    assert tab.iloc[0, 1] == pytest.approx(
+        100 * dv.breakdown_s["communication"] / dv.total_s, rel=1e-12)
+
+
+def test_paper_link_is_the_papers_only_for_pcie_4() -> None:
+    """A T4's PCIe 3.0 link: the paper profile's 32 GB/s, by the paper's convention."""
+    t4 = {p: io.load_system("hermes_paper", p, gpu="t4") for p in bd.PROFILES}
+    assert t4["paper"].host_link.generation == 3
+    assert bd.paper_link_text(t4["paper"].host_link) == (
+        "the paper profile's 32 GB/s (the paper's 64 GB/s convention applied to PCIe 3.0)")
+    setup = _setup(systems=t4)
+    text = str(bd.stated_shares(setup, "opt_13b", 1).glue["h_split_text"])
+    assert text.endswith("whose PCIe link carries 15.8 GB/s per direction against the paper "
+                         "profile's 32 GB/s (the paper's 64 GB/s convention applied to PCIe "
+                         "3.0), read per direction")
+    assert "the paper's 32" not in text
+    default = io.load_system("hermes_paper", "paper").host_link
+    assert bd.paper_link_text(default) == "the paper's 64 GB/s"
+
+
+def test_doctests() -> None:
+    import doctest
+
+    assert doctest.testmod(bd).failed == 0

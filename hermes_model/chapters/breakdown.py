@@ -23,7 +23,7 @@ from hermes_model.chapters.end_to_end import why_np
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Estimate
 from hermes_model.shapes import ModelSpec
-from hermes_model.specs import PROFILES, SystemSpec, other_profile
+from hermes_model.specs import PROFILES, LinkSpec, SystemSpec, other_profile
 
 #: Display name of each policy of Fig. 12.
 SYSTEMS: Final[Mapping[str, str]] = {"dejavu": "Deja Vu", "hermes-base": "Hermes-base",
@@ -37,6 +37,10 @@ AT_BS1_MODELS: Final = ("falcon_40b", "llama2_70b", "opt_13b", "opt_30b", "opt_6
                         "llama2_13b")
 #: Every model the chapter runs besides its `model` parameter.
 MODELS: Final = AT_BS1_MODELS
+#: The models of Fig. 12b, the context of the paper's prefill/decode split at batch 1; the
+#: stated-shares table reads the split on the chapter's model if it is one of them, else on the
+#: first (LLaMA2-70B, the model the scorecard scores it on).
+SPLIT_MODELS: Final = ("llama2_70b", "falcon_40b")
 #: The keys of :func:`shares` (besides ``supported``).
 SHARE_KEYS: Final = ("comm", "pred_of_compute", "pred", "prefill", "decode")
 
@@ -167,6 +171,44 @@ def pct(share: float, spec: str) -> str:
     return f"{rounded(100 * share, 12):{spec}} %"
 
 
+def paper_link_text(link: LinkSpec) -> str:
+    """The paper-profile rate of the host `link`, named for where it comes from.
+
+    The paper states only "PCIe 4.0, 64 GB/s"; the catalog's ``paper`` profile applies that
+    convention (the two directions of an x16 link together, read per direction) to other links.
+
+    >>> from hermes_model import io
+    >>> paper_link_text(io.load_link("pcie4_x16", "paper"))
+    "the paper's 64 GB/s"
+    >>> paper_link_text(io.load_link("pcie3_x16", "paper"))
+    "the paper profile's 32 GB/s (the paper's 64 GB/s convention applied to PCIe 3.0)"
+    """
+    bw = rounded(link.bandwidth_per_direction_bytes_per_s / u.GB)
+    if (link.generation, link.lanes) == (4, 16):
+        return f"the paper's {bw:.3g} GB/s"
+    width = "" if link.lanes == 16 else f" x{link.lanes}"
+    return (f"the paper profile's {bw:.3g} GB/s (the paper's 64 GB/s convention applied to "
+            f"PCIe {link.generation}.0{width})")
+
+
+def split_model(model: str) -> str:
+    """The model on which the stated-shares table reads the paper's prefill/decode split.
+
+    >>> split_model("falcon_40b"), split_model("llama3_8b")
+    ('falcon_40b', 'llama2_70b')
+    """
+    return model if model in SPLIT_MODELS else SPLIT_MODELS[0]
+
+
+def _paper_h_pred(setup: Setup) -> float:
+    """The bound of Hermes' stated predictor overhead ("<0.1" → 0.1), percent."""
+    claim = setup.predictor_claims.set_index(["system", "claim"]).loc[
+        ("hermes", "predictor runtime overhead"), "value"]
+    if not str(claim).startswith("<"):
+        raise ValueError(f"Hermes' predictor overhead should be a bound '<x', got {claim!r}")
+    return float(str(claim).removeprefix("<"))
+
+
 def paper_glue(setup: Setup) -> dict[str, object]:
     """The paper's stated shares as the text quotes them (percent), and the charts' batches.
 
@@ -175,16 +217,12 @@ def paper_glue(setup: Setup) -> dict[str, object]:
     ``batches_txt``. Raises ValueError if Hermes' predictor claim is not a bound ``<x``.
     """
     stated = setup.stated
-    claim = setup.predictor_claims.set_index(["system", "claim"]).loc[
-        ("hermes", "predictor runtime overhead"), "value"]
-    if not str(claim).startswith("<"):
-        raise ValueError(f"Hermes' predictor overhead should be a bound '<x', got {claim!r}")
     return {"paper_dv_comm": float(stated["dejavu_communication_share"]),
             "paper_dv_pred": float(stated["dejavu_predictor_share_of_compute"]),
             "paper_base_ndp": float(stated["hermes_base_ndp_compute_share_llama2_70b"]),
             "paper_decode": float(stated["hermes_decode_share_bs1"]),
             "paper_prefill": float(stated["hermes_prefill_share_bs1"]),
-            "paper_h_pred": float(str(claim).removeprefix("<")),
+            "paper_h_pred": _paper_h_pred(setup),
             "batches_txt": roofline.prose_list([str(b) for b in setup.batches])}
 
 
@@ -199,16 +237,22 @@ class StatedShares:
     batch : int
         Batch of the shares, sequences.
     dejavu, hermes : mapping of profile → dict
-        :func:`shares` of Deja Vu on OPT-66B and of Hermes on `model`.
+        :func:`shares` of Deja Vu on OPT-66B and of Hermes on `model`, at `batch`.
+    split_model : str
+        Slug of the model of the table's prefill/decode rows (:func:`split_model`).
+    split : mapping of profile → dict
+        :func:`shares` of Hermes on `split_model` at batch 1, where the paper states its split.
     glue : dict
         Glue key → text: ``profile_name``, ``other_name``, ``batch``, ``dv_text``,
-        ``h_pred_text`` and ``h_split_text``.
+        ``h_pred_text``, ``h_split_text`` and ``split_note``.
     """
 
     model: str
     batch: int
     dejavu: Mapping[str, Mapping[str, float | bool]]
     hermes: Mapping[str, Mapping[str, float | bool]]
+    split_model: str
+    split: Mapping[str, Mapping[str, float | bool]]
     glue: dict[str, object]
 
 
@@ -248,7 +292,8 @@ def _hermes_split_text(setup: Setup, hm_: Mapping[str, Mapping[str, float | bool
     profile, other = setup.profile, setup.other
     if not hm_[profile]["supported"]:
         return f"Hermes cannot run it (N.P.: {np_reason(setup, 'hermes', model, batch)})"
-    link_bw = {p: rounded(setup.systems[p].host_link.bandwidth_per_direction_bytes_per_s / u.GB)
+    links = {p: setup.systems[p].host_link for p in (profile, other)}
+    link_bw = {p: rounded(links[p].bandwidth_per_direction_bytes_per_s / u.GB)
                for p in (profile, other)}
     return (f"Hermes spends {pct(float(hm_[profile]['decode']), '.1f')} of its time in token "
             f"generation and {pct(float(hm_[profile]['prefill']), '.1f')} in prefill under the "
@@ -256,9 +301,9 @@ def _hermes_split_text(setup: Setup, hm_: Mapping[str, Mapping[str, float | bool
             + (f"{pct(float(hm_[other]['prefill']), '.1f')} in prefill" if hm_[other]["supported"]
                else "cannot run (N.P.)")
             + f" under the {other} profile, whose PCIe link carries "
-            + (f"{link_bw[other]:.3g} GB/s per direction against the paper's "
-               f"{link_bw[profile]:.3g} GB/s, read per direction" if profile == "paper" else
-               f"the paper's {link_bw[other]:.3g} GB/s, read per direction, against "
+            + (f"{link_bw[other]:.3g} GB/s per direction against "
+               f"{paper_link_text(links[profile])}, read per direction" if profile == "paper" else
+               f"{paper_link_text(links[other])}, read per direction, against "
                f"{link_bw[profile]:.3g} GB/s per direction"))
 
 
@@ -268,28 +313,42 @@ def stated_shares(setup: Setup, model: str, batch: int) -> StatedShares:
 
     The sentences give N.P. in words where Deja Vu or Hermes cannot run; the shares are printed
     as :func:`pct` prints them, so they read as the table of :func:`stated_table`.
+    ``h_pred_text`` is a whole clause, the paper's bound included.
     """
     dv = {p: shares(setup, "dejavu", "opt_66b", batch, p) for p in PROFILES}
     hm_ = {p: shares(setup, "hermes", model, batch, p) for p in PROFILES}
-    h_name = setup.models[model].name
+    h_name, bound = setup.models[model].name, f"{_paper_h_pred(setup):g} %"
     h_pred_text = (f"for {h_name} the part it does not hide is "
-                   f"{pct(float(hm_[setup.profile]['pred']), '.2g')} of the time"
-                   if hm_[setup.profile]["supported"] else
-                   f"{h_name} cannot run here (N.P.: {np_reason(setup, 'hermes', model, batch)})")
+                   f"{pct(float(hm_[setup.profile]['pred']), '.2g')} of the time (paper: < "
+                   f"{bound})" if hm_[setup.profile]["supported"] else
+                   f"Hermes cannot run {h_name} here (N.P.: "
+                   f"{np_reason(setup, 'hermes', model, batch)}), so the model gives no "
+                   f"predictor share to set beside the paper's < {bound}")
+    on = split_model(model)
+    split = {p: shares(setup, "hermes", on, 1, p) for p in PROFILES}
+    split_note = ("The prefill and decode rows are read at batch 1, where the paper states its "
+                  f"split, for {setup.models[on].name}"
+                  + ("" if on == model else f" (the chapter's {h_name} is not a model of "
+                     "Fig. 12b, the split's context)") + ".")
     glue: dict[str, object] = {
         "profile_name": setup.profile, "other_name": setup.other, "batch": batch,
         "dv_text": _dejavu_text(setup, dv, batch), "h_pred_text": h_pred_text,
-        "h_split_text": _hermes_split_text(setup, hm_, model, batch)}
-    return StatedShares(model, batch, dv, hm_, glue)
+        "h_split_text": _hermes_split_text(setup, hm_, model, batch), "split_note": split_note}
+    return StatedShares(model, batch, dv, hm_, on, split, glue)
 
 
 def base_ndp_text(setup: Setup, batch: int) -> str:
-    """How much of LLaMA2-70B's FC work Hermes-base gives the DIMMs at `batch`, as a clause."""
+    """How much of LLaMA2-70B's FC work Hermes-base gives the DIMMs at `batch` under the
+    chapter's profile, beside the paper's "over x %", as a clause."""
     base = run(setup, "hermes-base", "llama2_70b", batch)
+    paper = f"the paper's \"over {float(setup.stated['hermes_base_ndp_compute_share_llama2_70b']):g} %\""
     if not base.supported:
-        return np_why(setup, "hermes-base", "llama2_70b", batch) + ", so there is no share"
-    return (f"the DIMMs compute {rounded(100 * base.details['ndp_flop_share']):.0f} % of the FC "
-            f"FLOP ({rounded(100 * base.details['ndp_fc_time_share']):.0f} % of the FC time)")
+        return (np_why(setup, "hermes-base", "llama2_70b", batch) + ", so the model gives no "
+                f"share under the {setup.profile} profile to set beside {paper}")
+    return (f"on LLaMA2-70B at batch {batch} the DIMMs compute "
+            f"{rounded(100 * base.details['ndp_flop_share']):.0f} % of the FC FLOP "
+            f"({rounded(100 * base.details['ndp_fc_time_share']):.0f} % of the FC time) under "
+            f"the {setup.profile} profile, against {paper}")
 
 
 def at_batch_1(setup: Setup) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -322,34 +381,39 @@ def stated_table(setup: Setup, stated: StatedShares) -> tuple[pd.DataFrame, pd.D
     """The paper's five stated shares beside the model's, under the chapter's profile and the
     other one.
 
+    The first three rows are read at the chapter's batch; the prefill/decode pair at batch 1,
+    where the paper states it, on :attr:`StatedShares.split_model`.
+
     Returns
     -------
     table : DataFrame
-        Index: the five quantities; column ``paper`` (the values as the paper gives them, text:
-        the prefill/decode pair to two decimals, 33.01 and 66.40) and one column
-        ``"model ({profile}, batch {batch})"`` per profile (percent, NaN where N.P.).
+        Index: the five quantities, each naming its model and batch; column ``paper`` (the
+        values as the paper gives them, text: the prefill/decode pair to two decimals, 33.01 and
+        66.40) and one column ``"model ({profile} profile)"`` per profile (percent, NaN where
+        N.P.).
     not_possible : DataFrame
         True where the configuration behind a model share cannot run, for the model columns.
     """
-    s, dv, hm_, batch = setup.stated, stated.dejavu, stated.hermes, stated.batch
-    name = setup.models[stated.model].name
+    s, dv, batch = setup.stated, stated.dejavu, stated.batch
+    hm_, name = stated.split, setup.models[stated.split_model].name
     paper_given = [f"about {s['dejavu_communication_share']:g}",
                    f"{s['dejavu_predictor_share_of_compute']:g}",
                    f"over {s['hermes_base_ndp_compute_share_llama2_70b']:g}",
                    f"{s['hermes_prefill_share_bs1']:.2f}", f"{s['hermes_decode_share_bs1']:.2f}"]
     order = (setup.profile, setup.other)
     hb = {p: run(setup, "hermes-base", "llama2_70b", batch, p) for p in order}
-    modelled = {f"model ({p}, batch {batch})": [
+    modelled = {f"model ({p} profile)": [
         100 * dv[p]["comm"], 100 * dv[p]["pred_of_compute"],
         100 * hb[p].details.get("ndp_flop_share", math.nan),
         100 * hm_[p]["prefill"], 100 * hm_[p]["decode"]] for p in order}
     # N.P. where the configuration behind a share cannot run
-    tab_np = {f"model ({p}, batch {batch})": [
+    tab_np = {f"model ({p} profile)": [
         not dv[p]["supported"], not dv[p]["supported"], not hb[p].supported,
         not hm_[p]["supported"], not hm_[p]["supported"]] for p in order}
-    index = ["Deja Vu communication (% of time, OPT-66B)",
-             "Deja Vu predictor (% of computation, OPT-66B)",
-             "Hermes-base on NDP (% of FC FLOP, LLaMA2-70B)",
-             f"Hermes prefill (% of time, {name})", f"Hermes decode (% of time, {name})"]
+    index = [f"Deja Vu communication (% of time, OPT-66B, batch {batch})",
+             f"Deja Vu predictor (% of computation, OPT-66B, batch {batch})",
+             f"Hermes-base on NDP (% of FC FLOP, LLaMA2-70B, batch {batch})",
+             f"Hermes prefill (% of time, {name}, batch 1)",
+             f"Hermes decode (% of time, {name}, batch 1)"]
     return (pd.DataFrame({"paper": paper_given, **modelled}, index=index),
             pd.DataFrame(tab_np, index=index))
