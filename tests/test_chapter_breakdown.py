@@ -294,8 +294,10 @@ def test_stated_table(setup: bd.Setup, small: bd.Setup) -> None:
     assert list(tab.columns) == ["paper", *cols] and list(mask.columns) == cols
     # OPT-30B is not a model of Fig. 12b: the split is read on LLaMA2-70B, at batch 1
     assert shares.split_model == "llama2_70b"
-    assert "(the chapter's OPT-30B is not a model of Fig. 12b, the split's context)." in str(
-        shares.glue["split_note"])
+    assert shares.glue["split_note"] == (
+        "The prefill and decode rows are read at batch 1, where the paper states its split, "
+        "for LLaMA2-70B (ReLU-fied, ReGLU): the split's context is Fig. 12b, and the chapter's "
+        "OPT-30B is not in it.")
     l70 = "LLaMA2-70B (ReLU-fied, ReGLU)"
     assert list(tab.index[3:]) == [f"Hermes prefill (% of time, {l70}, batch 1)",
                                    f"Hermes decode (% of time, {l70}, batch 1)"]

@@ -328,8 +328,8 @@ def stated_shares(setup: Setup, model: str, batch: int) -> StatedShares:
     split = {p: shares(setup, "hermes", on, 1, p) for p in PROFILES}
     split_note = ("The prefill and decode rows are read at batch 1, where the paper states its "
                   f"split, for {setup.models[on].name}"
-                  + ("" if on == model else f" (the chapter's {h_name} is not a model of "
-                     "Fig. 12b, the split's context)") + ".")
+                  + ("" if on == model else f": the split's context is Fig. 12b, and the "
+                     f"chapter's {h_name} is not in it") + ".")
     glue: dict[str, object] = {
         "profile_name": setup.profile, "other_name": setup.other, "batch": batch,
         "dv_text": _dejavu_text(setup, dv, batch), "h_pred_text": h_pred_text,
