@@ -107,6 +107,14 @@ def test_activities_relu_for_all_swiglu_only_for_swiglu_checkpoints(loaded):
         assert sw == dataclasses.replace(whole, qkv_density=0.999, qkv_hot_share=sw.qkv_hot_share)
         assert prov[(s, "swiglu")]["qkv_density"].startswith("assumed: dense (0.999")
         assert prov[(s, "swiglu")]["mlp_density"] == t.provenance["mlp_density"]
+    # PowerInfer's LLaMA2(SwiGLU)-70B hot share is LLaMA2-70B's own (published), another
+    # model's for LLaMA3-70B (borrowed)
+    assert prov[("llama2_70b", "swiglu")]["hot_share_80"] == (
+        "published: LLaMA2(SwiGLU)-70B hot share")
+    assert prov[("llama3_70b", "swiglu")]["hot_share_80"] == (
+        "borrowed: published LLaMA2(SwiGLU)-70B hot share")
+    assert prov[("llama2_70b", "swiglu")]["mlp_density"].startswith("borrowed: published "
+                                                                     "LLaMA2-13B")
 
 
 def test_check_batch_refuses_a_batch_hermes_cannot_run(loaded):
@@ -153,6 +161,7 @@ def test_one_change_gains_and_pools_recomputed(loaded, one_real):
         pool = loaded.system_for(dimm=slug).dimm_pool_bandwidth_bytes_per_s
         assert res.glue[f"pool_{key}_GBps"] == rounded(pool / 1e9)
     assert res.glue["model_name"] == loaded.models["llama2_70b"].name
+    assert res.glue["one_batch"] == 1
     assert res.table.loc["baseline", "hermes"] == pytest.approx(before, rel=1e-12)
     assert list(res.display.columns)[-2:] == ["Hermes / Hermes-host", "Hermes vs baseline"]
     assert res.display.index.name == "what-if"
@@ -322,7 +331,7 @@ def test_activation_runs_recomputed(loaded):
     sw = hermes_tokens(loaded.kw, whatif.Case(model="llama3_8b", activation="swiglu"))
     got = act.set_index(["statistics", "policy"])
     assert list(act["statistics"].unique()) == ["ReLU-fied", "SwiGLU"]
-    assert set(act["model"]) == {loaded.models["llama3_8b"].name}
+    assert set(act["model"]) == {"LLaMA3-8B"}
     for stats, t in (("ReLU-fied", relu), ("SwiGLU", sw)):
         assert got.loc[(stats, "hermes"), "tokens_per_s"] == t["hermes"]
         assert got.loc[(stats, "hermes-host"), "hermes_over"] == pytest.approx(
@@ -488,8 +497,13 @@ def test_breakeven_glue_other_crossings_and_small_not_fitting(toy_models):
     sg = beyond.Swiglu({}, 10.0, NAN, "L loses 10 %", 0.35, pd.DataFrame(), pd.DataFrame())
     g = _glue(_res(be, ratio), toy_models, table=table, sg=sg)
     assert g["be_dimm_gpu"] == "GPU only cannot run it"
-    assert g["hh_verdict"] == ("Hermes falls behind in the density sweep of LLaMA3-8B (at 0.46) "
-                               "and the NDP-DIMMs sweep of LLaMA3-8B, SwiGLU (at 3.2)")
+    assert g["hh_verdict"] == ("Hermes falls behind in the density sweep of LLaMA3-8B (from a "
+                               "density of about 0.46) and the NDP-DIMMs sweep of LLaMA3-8B, "
+                               "SwiGLU (below about 3.2 DIMMs)")
+    # behind already with the most DIMMs of the sweep
+    g8 = _glue(_res({("n_dimms", "s", "hermes-host"): 8.0}, ratio), toy_models)
+    assert g8["hh_verdict"] == ("Hermes falls behind in the NDP-DIMMs sweep of LLaMA3-8B, SwiGLU "
+                               "(at 8 DIMMs and fewer)")
     assert g["min_hh_txt"] == "over the density sweep of LLaMA3-70B its speedup falls to 0.90×"
     assert g["gpu_only_txt"] == ("GPU only cannot run it (its weights do not fit one GPU), so "
                                  "there is no break-even point against GPU only")
@@ -513,14 +527,14 @@ def test_breakeven_table(toy_models):
     t = beyond.breakeven_table(_res(be, ratio), toy_models, "s").set_index(["sweep", "case",
                                                                            "against"])
     col = t["break-even"]
-    assert col[("batch", "LLaMA3-8B, ReLU-fied", "GPU only")] == "12"
+    assert col[("batch", "LLaMA3-8B, ReLU-fied", "GPU only")] == "batch 12"
     assert col[("batch", "LLaMA3-8B, ReLU-fied", "Hermes-host")] == ("none: Hermes ahead over "
                                                                      "batches 1 to 64")
     assert col[("batch", "LLaMA3-8B, SwiGLU", "GPU only")] == "none: the model does not fit one GPU"
-    assert col[("density", "LLaMA3-8B", "Hermes-host")] == "0.46"
+    assert col[("density", "LLaMA3-8B", "Hermes-host")] == "density 0.46"
     assert col[("density", "LLaMA3-70B", "GPU only")] == ("none: Hermes behind over densities "
                                                           "0.05 to 0.9")
-    assert col[("NDP-DIMMs", "LLaMA3-8B, SwiGLU", "GPU only")] == "3.2"
+    assert col[("NDP-DIMMs", "LLaMA3-8B, SwiGLU", "GPU only")] == "3.2 DIMMs"
     assert col[("NDP-DIMMs", "LLaMA3-8B, SwiGLU", "Hermes-host")] == ("none: Hermes ahead over 1 "
                                                                       "to 8 DIMMs")
     assert len(t) == 10
@@ -534,3 +548,38 @@ def test_ddr5_dimm_capacity_matches_its_organisation():
     assert (d.n_ranks, per_rank) == (2, 4)
     assert d.capacity_bytes == d.n_ranks * per_rank * 32 * 2**30 // 8 == 32 * 2**30
     assert d.row_bytes == per_rank * 2048
+
+
+def test_activation_runs_name_the_model_without_its_relu_fied_variant(loaded):
+    """A Llama 2 model's rows read "LLaMA2-7B | SwiGLU", not "LLaMA2-7B (ReLU-fied, ReGLU)"."""
+    models = {**loaded.models, "llama2_7b": hm.load_model("llama2_7b")}
+    acts, _ = beyond.activities(models, loaded.inputs, io.load_published_sparsity(),
+                                loaded.smollm2)
+    act = beyond.activation_runs(["llama2_7b"], 1, **{**loaded.kw, "models": models,
+                                                       "activities": acts})
+    assert models["llama2_7b"].name == "LLaMA2-7B (ReLU-fied, ReGLU)"
+    assert set(act["model"]) == {"LLaMA2-7B"}
+    assert beyond.prose_name(models["llama2_7b"]) == "LLaMA2-7B"
+
+
+def test_swiglu_models_glue_llama3_and_llama2(loaded):
+    """LLaMA3 borrows its ReLU-fied statistics (the sentence says so); Llama 2 has its own."""
+    models = {**loaded.models, "llama2_7b": hm.load_model("llama2_7b")}
+    _, prov = beyond.activities(models, loaded.inputs, io.load_published_sparsity(),
+                                loaded.smollm2)
+    g3 = beyond.swiglu_models_glue(models, "llama3_8b", "llama3_70b", prov)
+    assert g3 == {"sw_models_txt": "LLaMA3-8B and LLaMA3-70B", "sw_ships_txt": "LLaMA3 ships",
+                  "relu_borrow_txt": "No ReLU-fied LLaMA3 statistic is published, so the "
+                                     "ReLU-fied reading borrows LLaMA2-ReGLU's."}
+    g2 = beyond.swiglu_models_glue(models, "llama2_7b", "llama2_70b", prov)
+    assert g2 == {"sw_models_txt": "LLaMA2-7B and LLaMA2-70B", "sw_ships_txt": "LLaMA2 ships",
+                  "relu_borrow_txt": ""}
+    mixed = beyond.swiglu_models_glue(models, "llama2_7b", "llama3_70b", prov)
+    assert mixed["sw_ships_txt"] == "LLaMA2 and LLaMA3 ship"
+    assert mixed["relu_borrow_txt"].startswith("No ReLU-fied LLaMA3 statistic is published")
+
+
+def test_doctests():
+    import doctest
+
+    assert doctest.testmod(beyond).failed == 0

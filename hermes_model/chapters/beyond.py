@@ -32,12 +32,12 @@ from hermes_model.shapes import ModelSpec
 
 __all__ = ["ALTERNATIVES", "BATCHES", "DENSE_QKV", "DENSITIES", "FORMAT", "LINK_COLUMNS",
            "N_DIMMS", "PAPER_PARAMETERS", "PART_LABELS", "STATS", "SUMMARY_PARTS", "SWEEPS",
-           "TABLE_NAMES",
+           "TABLE_NAMES", "UNIT",
            "VERBS", "VERBS_PLURAL", "BreakEven", "Key", "OneChange", "Parameters", "Pcie5",
            "Swiglu", "Tradeoff", "activation_runs", "activities", "batch_curves", "batches",
            "breakeven_glue", "breakeven_table", "change_txt", "changes", "check_batch",
-           "checked_parameters", "named", "one_change", "pcie5_link", "sweeps", "swiglu",
-           "tradeoff", "whatif_figure"]
+           "checked_parameters", "named", "one_change", "pcie5_link", "prose_name",
+           "sweeps", "swiglu", "swiglu_models_glue", "tradeoff", "whatif_figure"]
 
 #: The parameters cell's defaults: the chapter's paper configuration (its hidden checks assert
 #: more there).
@@ -79,6 +79,9 @@ STATS: Final[Mapping[str, str]] = {"relu": "ReLU-fied", "swiglu": "SwiGLU"}
 SWEEPS: Final[Mapping[str, str]] = {"batch": "batch", "density": "density",
                                     "n_dimms": "NDP-DIMMs"}
 FORMAT: Final[Mapping[str, str]] = {"batch": ".0f", "density": ".2f", "n_dimms": ".1f"}
+#: A break-even point with its unit, as the break-even table shows it (one per sweep).
+UNIT: Final[Mapping[str, str]] = {"batch": "batch {}", "density": "density {}",
+                                  "n_dimms": "{} DIMMs"}
 #: The parts of the one-change table as the summary words them.
 SUMMARY_PARTS: Final[Mapping[str, str]] = {
     "DDR5-4800 NDP-DIMMs": "DDR5 NDP-DIMMs", "RTX 5090": "an RTX 5090",
@@ -126,9 +129,34 @@ def change_txt(frac: float, verb: Sequence[str] = VERBS) -> str:
     return f"{verb[0] if pct > 0 else verb[1]} by {abs(pct):.0f} %"
 
 
-def _prose(model: ModelSpec) -> str:
-    """A model's name in the text: its catalog short name, as the tables have it."""
+def prose_name(model: ModelSpec) -> str:
+    """A model's name in the text: its catalog short name, as the tables have it, without the
+    ReLU-fied variant (``LLaMA2-7B (ReLU-fied, ReGLU)`` → ``LLaMA2-7B``), so that it also names
+    the model read with SwiGLU statistics."""
     return short_name(model.name)
+
+
+def _family(name: str) -> str:
+    """A model's family as the text names it: ``LLaMA3-8B`` or ``llama3_8b`` → ``LLaMA3``."""
+    head = re.split(r"[-_]", name)[0]
+    return re.sub("^llama", "LLaMA", head)
+
+
+def _own_published(text: str, slug: str) -> str:
+    """A SwiGLU statistic's source, ``published`` rather than ``borrowed`` where the published
+    row is the model `slug` itself.
+
+    >>> _own_published("borrowed: published LLaMA2(SwiGLU)-70B hot share", "llama2_70b")
+    'published: LLaMA2(SwiGLU)-70B hot share'
+    >>> _own_published("borrowed: published LLaMA2(SwiGLU)-70B hot share", "llama3_70b")
+    'borrowed: published LLaMA2(SwiGLU)-70B hot share'
+    """
+    found = re.match(r"borrowed: published (.+?) (sparsity|hot share)$", text)
+    if found is None:
+        return text
+    source = re.sub(r"\(swiglu\)|\s", "", found.group(1).lower())
+    return f"published: {found.group(1)} {found.group(2)}" if source == slug.replace("_", "-") \
+        else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +229,8 @@ def activities(models: Mapping[str, ModelSpec], inputs: Mapping[str, Mapping[str
         checkpoint is SwiGLU, with dense QKV (`DENSE_QKV`, every neuron equally frequent: hot
         share 0.8).
     provenance : dict
-        The same keys → statistic → its source.
+        The same keys → statistic → its source; a SwiGLU statistic published for the model
+        itself is *published*, one taken from another model *borrowed*.
     """
     acts: dict[tuple[str, str], Activity] = {}
     prov: dict[tuple[str, str], dict[str, str]] = {}
@@ -216,7 +245,7 @@ def activities(models: Mapping[str, ModelSpec], inputs: Mapping[str, Mapping[str
                 whatif.activity_from_targets(t, "swiglu option"), qkv_density=DENSE_QKV,
                 qkv_hot_share=whatif.hot_share_at(DENSE_QKV, 1.0))
             prov[(s, "swiglu")] = {
-                **t.provenance,
+                **{k: _own_published(v, s) for k, v in t.provenance.items()},
                 "qkv_density": f"assumed: dense ({DENSE_QKV:g}, as near 1 as the policies "
                                "take); no activation precedes QKV in the SwiGLU checkpoint",
                 "qkv_hot_share_80": "assumed: dense, every neuron equally frequent (0.8)"}
@@ -254,7 +283,7 @@ def changes(large_model: str, models: Mapping[str, ModelSpec]) -> list[whatif.Wh
              ("host_link", "pcie5_x16"), ("n_dimms", 16)]
     out = [whatif.WhatIf(label=label, parameter=p, value=v)
            for label, (p, v) in zip(PART_LABELS.values(), parts, strict=True)]
-    return [*out, whatif.WhatIf(label=f"{_prose(models[large_model])} (ReLU-fied)",
+    return [*out, whatif.WhatIf(label=f"{prose_name(models[large_model])} (ReLU-fied)",
                                 parameter="model", value=large_model)]
 
 
@@ -280,8 +309,8 @@ class OneChange:
     glue : dict
         Glue key → value: ``fig_whatif``, ``gain_<part>_pct`` (%) for each part of
         :data:`PART_LABELS` and ``l3`` (the model), ``gain_<part>_txt`` (the parts only),
-        ``l3_txt``, ``hh_txt``, ``model_name``, ``pool_ddr4_GBps`` and ``pool_ddr5_GBps``
-        (GB/s).
+        ``l3_txt``, ``hh_txt``, ``model_name``, ``one_batch`` (the table's batch),
+        ``pool_ddr4_GBps`` and ``pool_ddr5_GBps`` (GB/s).
     table : DataFrame
         tokens/s per what-if (rows, ``baseline`` first) and policy, with the columns
         ``hermes / hermes-host`` and ``hermes vs baseline`` (NaN where a policy cannot run).
@@ -335,13 +364,13 @@ def one_change(one: pd.DataFrame, changes: Sequence[whatif.WhatIf], *, model: st
     large, base = models[large_model], models[model]
     l3_pct = 100 * (float(h[changes[-1].label]) - 1)
     if large_model == model:
-        g["l3_txt"] = f"{_prose(large)} is the model of the table, so its what-if changes nothing"
+        g["l3_txt"] = f"{prose_name(large)} is the model of the table, so its what-if changes nothing"
     else:
         borrowed = "borrowed" in provenance[(large_model, "relu")]["mlp_density"]
         pace = ("runs as fast as" if abs(l3_pct) < 0.5 else
                 f"runs {abs(l3_pct):.0f} % {'faster' if l3_pct > 0 else 'slower'} than")
-        g["l3_txt"] = (f"{_prose(large)} (with {'borrowed' if borrowed else 'its published'} "
-                       f"ReLU-fied statistics) {pace} {_prose(base)}")
+        g["l3_txt"] = (f"{prose_name(large)} (with {'borrowed' if borrowed else 'its published'} "
+                       f"ReLU-fied statistics) {pace} {prose_name(base)}")
     ratio = table["hermes / hermes-host"]
     hb, hx = rounded(float(ratio["baseline"])), rounded(float(ratio["H100 PCIe 80 GB"]))
     where = "the H100" if np.isfinite(hb) else "the paper's system"  # where Hermes-host fails
@@ -355,6 +384,7 @@ def one_change(one: pd.DataFrame, changes: Sequence[whatif.WhatIf], *, model: st
     else:
         g["hh_txt"] = f"Hermes-host cannot run {base.name} at batch {batch} on {where} (N.P.)"
     g["model_name"] = base.name
+    g["one_batch"] = batch
     for key, slug in {"ddr4": "ddr4_3200_ndp", "ddr5": "ddr5_4800_ndp"}.items():
         pool = system_for(dimm=slug)
         g[f"pool_{key}_GBps"] = rounded(pool.dimm_pool_bandwidth_bytes_per_s / u.GB)
@@ -439,7 +469,8 @@ def activation_runs(slugs: Sequence[str], batch: int, **kw: Any) -> pd.DataFrame
     Returns
     -------
     DataFrame
-        ``model`` (name), ``statistics`` (``ReLU-fied`` or ``SwiGLU``), ``policy``,
+        ``model`` (:func:`prose_name`: the statistics column tells the reading), ``statistics``
+        (``ReLU-fied`` or ``SwiGLU``), ``policy``,
         ``tokens_per_s`` (NaN where unsupported), ``hermes_over`` (Hermes' tokens/s over the
         policy's), ``supported``.
     """
@@ -449,7 +480,7 @@ def activation_runs(slugs: Sequence[str], batch: int, **kw: Any) -> pd.DataFrame
                          [whatif.WhatIf(label="SwiGLU", parameter="activation", value="swiglu")],
                          **kw)
         for _, r in res.iterrows():
-            rows.append({"model": kw["models"][s].name,
+            rows.append({"model": prose_name(kw["models"][s]),
                          "statistics": "ReLU-fied" if r["label"] == "baseline" else "SwiGLU",
                          "policy": r["policy"], "tokens_per_s": r["tokens_per_s"],
                          "hermes_over": r["hermes_over"], "supported": r["supported"]})
@@ -512,14 +543,14 @@ def swiglu(act: pd.DataFrame, sw: Activity, large: ModelSpec, batch: int, *,
                          "sw_qkv_density": rounded(sw.qkv_density),
                          "sw_hot": rounded(sw.mlp_hot_share),
                          "sw_s1": rounded(sw.similarity_d1)}
-    mine = act[act["model"] == large.name]
+    mine = act[act["model"] == prose_name(large)]
     hl = mine[mine["policy"] == "hermes"].set_index("statistics")["tokens_per_s"]
     sw_drop = rounded(100 * (1 - float(hl["SwiGLU"] / hl["ReLU-fied"])))
     g["sw_drop_pct"] = sw_drop
     hh = mine[mine["policy"] == "hermes-host"].set_index("statistics")["hermes_over"]
     sw_hh = rounded(float(hh["SwiGLU"]))
     g["sw_hh"] = sw_hh
-    name = _prose(large)
+    name = prose_name(large)
     g["large_prose"] = name
     loses = (f"Hermes runs {name} as fast with SwiGLU statistics as with the ReLU-fied ones"
              if abs(sw_drop) < 0.5 else f"{name} {'loses' if sw_drop > 0 else 'gains'} "
@@ -706,10 +737,23 @@ def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, larg
 
 def _case_names(models: Mapping[str, ModelSpec], small_model: str) -> dict[tuple[str, str], str]:
     """(sweep, case) → the case as the break-even table and text name it."""
-    small = _prose(models[small_model])
+    small = prose_name(models[small_model])
     names = {("batch", "relu"): f"{small}, ReLU-fied", ("batch", "swiglu"): f"{small}, SwiGLU",
              ("n_dimms", small_model): f"{small}, SwiGLU"}  # the DIMM sweep's statistics
-    return {**names, **{("density", s): _prose(m) for s, m in models.items()}}
+    return {**names, **{("density", s): prose_name(m) for s, m in models.items()}}
+
+
+def _behind_from(sweep: str, x: float, res: BreakEven) -> str:
+    """Where Hermes falls behind along `sweep`, from its break-even point `x`, as a phrase.
+
+    Batches and densities are scanned upwards, DIMM counts downwards (fewer DIMMs is worse).
+    """
+    if sweep == "n_dimms":
+        if x >= max(res.n_dimms):
+            return f"at {max(res.n_dimms)} DIMMs and fewer"
+        return f"below about {rounded(x, 2):g} DIMMs"
+    what = "a batch" if sweep == "batch" else "a density"
+    return f"from {what} of about {x:{FORMAT[sweep]}}"
 
 
 def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
@@ -753,9 +797,8 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                         f"Hermes beats the GPU alone with as few as {min(res.n_dimms)} NDP-DIMM")
     names = _case_names(models, small_model)
     crossed = [(k, x) for k, x in be.items() if k[2] == "hermes-host" and not math.isnan(x)]
-    where = [f"the {SWEEPS[k[0]]} sweep of {names[k[:2]]} "
-             + (f"(from a batch of about {x:.0f})" if k[0] == "batch"
-                else f"(at {x:{FORMAT[k[0]]}})") for k, x in crossed]
+    where = [f"the {SWEEPS[k[0]]} sweep of {names[k[:2]]} ({_behind_from(k[0], x, res)})"
+             for k, x in crossed]
     verdict = ("Hermes stays ahead at every point of every sweep" if not crossed else
                "Hermes falls behind in " + prose_list(where))
     if {k[0] for k, _ in crossed} == {"batch"}:
@@ -785,7 +828,7 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
         f"batch {batch}, {g['be_dimm_gpu']}" if small_fits else
         "GPU only cannot run it (its weights do not fit one GPU), so there is no break-even "
         "point against GPU only")
-    large_short = _prose(models[large_model])
+    large_short = prose_name(models[large_model])
     g["large_fit_txt"] = (f"{large_short} fits one GPU, so GPU only is an alternative for it "
                           "too" if res.large_fits else "A model that does not fit the GPU "
                           f"({large_short.split('-')[-1]}) cannot run as GPU only on one card")
@@ -802,17 +845,42 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
         else f"{sg.loses}; " + (f"Hermes runs it {sg.sw_hh:.1f}× as fast as Hermes-host"
                                 if np.isfinite(sg.sw_hh)
                                 else f"Hermes-host cannot run it at batch {batch}"))
-    small = _prose(models[small_model])
+    small = prose_name(models[small_model])
     g["summary_be_txt"] = (f"{g['be_batch_swiglu']} for {small} with SwiGLU statistics"
                            if small_fits else f"{small}, the smaller model of this run, does "
                            "not fit one GPU, so it has no such point")
     return g
 
 
+def swiglu_models_glue(models: Mapping[str, ModelSpec], small_model: str, large_model: str,
+                       provenance: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[str, str]:
+    """The SwiGLU section's words for the chapter's two SwiGLU models, Llama 2 or 3.
+
+    Returns
+    -------
+    dict
+        ``sw_models_txt`` (the two models), ``sw_ships_txt`` (their families, with the verb:
+        ``LLaMA3 ships``), ``relu_borrow_txt`` (the sentence on the ReLU-fied statistics they
+        borrow, or "" where each has its own published ones).
+    """
+    pair = (small_model, large_model)
+    fams = sorted({_family(prose_name(models[s])) for s in pair})
+    borrowers = [s for s in pair
+                 if provenance[(s, "relu")]["mlp_density"].startswith(sp.BORROWED_PREFIX)]
+    lenders = sorted({_family(provenance[(s, "relu")]["mlp_density"]
+                              .removeprefix(sp.BORROWED_PREFIX)) for s in borrowers})
+    borrow = (f"No ReLU-fied {prose_list(sorted({_family(prose_name(models[s])) for s in borrowers}))} "
+              f"statistic is published, so the ReLU-fied reading borrows "
+              f"{prose_list([f'{f}-ReGLU' for f in lenders])}'s." if borrowers else "")
+    return {"sw_models_txt": prose_list([prose_name(models[s]) for s in pair]),
+            "sw_ships_txt": f"{prose_list(fams)} {'ships' if len(fams) == 1 else 'ship'}",
+            "relu_borrow_txt": borrow}
+
+
 def breakeven_table(res: BreakEven, models: Mapping[str, ModelSpec],
                     small_model: str) -> pd.DataFrame:
     """The break-even table: each sweep, case and alternative with its break-even point in the
-    sweep's format, or why there is none (the alternative cannot run, or Hermes stays ahead or
+    sweep's format and unit (``batch 36``, ``density 0.46``, ``6.4 DIMMs``), or why there is none (the alternative cannot run, or Hermes stays ahead or
     behind over the whole sweep)."""
     names = _case_names(models, small_model)
     span = {"batch": f"batches {min(res.batches)} to {max(res.batches)}",
@@ -824,7 +892,7 @@ def breakeven_table(res: BreakEven, models: Mapping[str, ModelSpec],
         if np.isnan(r).all():
             return "none: the model does not fit one GPU"
         if np.isfinite(x):
-            return f"{rounded(x, 12):{FORMAT[k[0]]}}"
+            return UNIT[k[0]].format(f"{rounded(x, 12):{FORMAT[k[0]]}}")
         return f"none: Hermes {'ahead' if np.nanmin(r) > 1 else 'behind'} over {span[k[0]]}"
 
     be = res.breakeven
