@@ -472,7 +472,7 @@ def _row(**kw):
 
 def test_readings_glue_values_and_np_clauses():
     g = e2e.readings_glue(half=_row(), datasheet=_row(), skip=_row(batch_median_abs_err=0.5),
-                          shared=_row(n_order=3), link_name="PCIe 4.0 x16")
+                          shared=_row(n_order=3), link_name="PCIe 4.0 x16", defaults=_row())
     assert g["link_name"] == "PCIe 4.0 ×16" and g["rd_shared_order"] == 3
     assert (g["rd_half_bs1"], g["rd_half_batch"], g["rd_half_hh"]) == (12.3, 45.7, "1.46")
     assert g["rd_skip_batch"] == 50.0 and g["rd_half_farther"] == 20
@@ -480,7 +480,7 @@ def test_readings_glue_values_and_np_clauses():
     assert g["rd_ds_text"] == "12.3 %, 45.7 % and 1.46×"
     g = e2e.readings_glue(half=_row(hermes_over_host=np.nan),
                           datasheet=_row(hermes_over_host=np.nan), skip=_row(), shared=_row(),
-                          link_name="x")
+                          link_name="x", defaults=_row())
     assert g["rd_half_hh"] == NP
     assert g["rd_half_hh_clause"] == ("while Hermes over Hermes-host stays N.P. (Hermes cannot "
                                       "run Fig. 11's bars)")
@@ -566,3 +566,196 @@ def test_step_parts_are_shares_of_one_decode_step(world):
         assert p["mlp"] == pytest.approx(L * e.details["mlp_block_s"] / e.decode_step_s)
         assert 0 < p["proj"] + p["mlp"] < 1
         assert p["gpu_share"] == e.details["gpu_load_share"]
+
+
+# ------------------------------------------------- words from the numbers (re-run parameters)
+
+
+def test_config_notice_like_for_like_or_not():
+    kw = {"gpu": "rtx_4090", "gpu_name": "NVIDIA GeForce RTX 4090", "n_dimms": 8,
+          "prompt_len": 128, "gen_len": 128, "profile": "paper"}
+    g = e2e.config_notice(**kw)
+    assert g == {"like_for_like": True, "config_note": "", "summary_config_note": "",
+                 "profile_note": ""}
+    # the datasheet profile alone keeps the paper's configuration: only a note on the profile
+    g = e2e.config_notice(**{**kw, "profile": "datasheet"})
+    assert g["like_for_like"] and g["config_note"] == ""
+    assert g["profile_note"].startswith("The tables and charts show the datasheet profile's")
+    # another GPU and DIMM count (the reviewer's e2eA)
+    g = e2e.config_notice(**{**kw, "gpu": "rtx_3090", "gpu_name": "NVIDIA GeForce RTX 3090",
+                             "n_dimms": 16})
+    assert not g["like_for_like"]
+    assert g["config_note"].startswith("Not the paper's configuration: this run models one RTX "
+                                       "3090 with 16 NDP-DIMMs, while the paper's bars are for "
+                                       "one RTX 4090 with eight NDP-DIMMs")
+    assert "not like for like" in g["config_note"] and "(n/a)" in g["config_note"]
+    # other lengths only (the reviewer's 512/32)
+    g = e2e.config_notice(**{**kw, "prompt_len": 512, "gen_len": 32})
+    assert not g["like_for_like"]
+    assert g["summary_config_note"].startswith(
+        "This run models 512-token prompts and 32 generated tokens, not the paper's")
+    g = e2e.config_notice(**{**kw, "gpu": "t4", "gpu_name": "NVIDIA Tesla T4", "n_dimms": 4,
+                             "prompt_len": 512, "gen_len": 32})
+    assert g["config_note"].startswith("Not the paper's configuration: this run models one Tesla "
+                                       "T4 with four NDP-DIMMs, 512-token prompts and 32 "
+                                       "generated tokens, while")
+
+
+def _fid(bs1, batch, n_order, n_models=6, **kw):
+    return _row(bs1_median_abs_err=bs1, batch_median_abs_err=batch, n_order=n_order,
+                n_models=n_models, **kw)
+
+
+def test_median_and_order_moves_follow_the_defaults():
+    # the defaults (paper's configuration): 27.3 %, 50.3 %, 5 of 6
+    d = _fid(0.273, 0.503, 5)
+    assert e2e.median_moves(_fid(0.063, 0.254, 5), d) == (
+        "lowers Hermes' batch-1 median error to 6.3 % and the batch 2–16 median to 25.4 %")
+    assert e2e.median_moves(_fid(0.150, 0.311, 4), d, first=False) == (
+        "lowers both medians, to 15.0 % and 31.1 %")
+    assert e2e.order_moves(_fid(0.150, 0.311, 4), d) == "breaks the order of a second model (4 of 6)"
+    # the reviewer's e2eB: 73.0 %, 93.7 %, 5 of 6; the halved link raises one, leaves the other
+    d = _fid(0.730, 0.937, 5)
+    assert e2e.median_moves(_fid(0.835, 0.937, 5), d) == (
+        "raises Hermes' batch-1 median error to 83.5 % and leaves the batch 2–16 median at 93.7 %")
+    assert e2e.median_moves(_fid(0.760, 0.9371, 5), d, first=False) == (
+        "raises the batch-1 median to 76.0 % and leaves the batch 2–16 median at 93.7 %")
+    assert e2e.order_moves(_fid(0.760, 0.937, 5), d) == "leaves the order as it is (5 of 6)"
+    # the reviewer's e2eA: 4 of 6 at the defaults, 5 of 6 with ranks sharing a bus
+    assert e2e.order_moves(_fid(0.1, 0.1, 5), _fid(0.2, 0.2, 4)) == (
+        "restores the order of one model (5 of 6)")
+    assert e2e.order_moves(_fid(0.1, 0.1, 2), _fid(0.2, 0.2, 5)) == (
+        "breaks the order of three more models (2 of 6)")
+
+
+def test_readings_glue_verbs_from_the_defaults():
+    # the defaults' numbers: the halved link lowers both medians, ranks sharing a bus too
+    d = _fid(0.273, 0.503, 5)
+    g = e2e.readings_glue(half=_fid(0.063, 0.254, 5), datasheet=_fid(0.074, 0.261, 5),
+                          skip=_fid(0.27, 0.777, 5), shared=_fid(0.150, 0.311, 4),
+                          link_name="PCIe 4.0 x16", defaults=d)
+    assert g["rd_half_better"] == 1 and g["rd_half_evidence"] == "The evidence is mixed, though"
+    assert g["rd_half_order"] == "the order of the systems does not change"
+    assert g["rd_shared_text"] == ("Ranks sharing one bus per DIMM also lowers both medians, to "
+                                   "15.0 % and 31.1 %, but breaks the order of a second model "
+                                   "(4 of 6).")
+    assert g["rd_skip_text"] == "makes the batch error worse (77.7 %, from 50.3 %)"
+    # the reviewer's e2eB: the halved link raises the batch-1 error, skipping MACs helps a little
+    d = _fid(0.730, 0.937, 5)
+    g = e2e.readings_glue(half=_fid(0.835, 0.937, 5), datasheet=_fid(0.837, 0.937, 5),
+                          skip=_fid(0.730, 0.918, 5), shared=_fid(0.760, 0.937, 5),
+                          link_name="PCIe 3.0 x16", defaults=d)
+    assert g["rd_half_better"] == -1
+    assert g["rd_half_evidence"] == "The other bars point the same way"
+    assert g["rd_half_moves"].startswith("raises Hermes' batch-1 median error to 83.5 %")
+    assert g["rd_shared_text"] == (
+        "Ranks sharing one bus per DIMM also raises the batch-1 median to 76.0 % and leaves the "
+        "batch 2–16 median at 93.7 %, and leaves the order as it is (5 of 6).")
+    assert g["rd_skip_text"] == "improves the batch error only to 91.8 % (from 93.7 %)"
+
+
+def test_order_reading_text_names_the_models_out_of_order():
+    def table(fails0, *fails):
+        return pd.DataFrame([{"parameter": "defaults", "value": "", "order_fails": fails0}]
+                            + [{"parameter": "p", "value": str(i), "order_fails": f}
+                               for i, f in enumerate(fails)])
+    names = {"llama2_13b": "LLaMA2-13B", "falcon_40b": "Falcon-40B"}
+    assert e2e.order_reading_text(table(("llama2_13b",), ("llama2_13b",), ()), names) == (
+        "Third, p = 1 puts LLaMA2-13B's systems in the paper's order.")
+    assert e2e.order_reading_text(table(("llama2_13b",), ("llama2_13b", "falcon_40b")),
+                                  names) == (
+        "Third, no single reading puts LLaMA2-13B's systems in the paper's order.")
+    assert e2e.order_reading_text(table(("llama2_13b", "falcon_40b"), ("llama2_13b",)),
+                                  names) == (
+        "Third, no single reading puts LLaMA2-13B's systems in the paper's order; p = 0 puts "
+        "Falcon-40B's in it.")
+    assert e2e.order_reading_text(table(()), names) == (
+        "Third, the defaults already put every model's systems in the paper's order.")
+
+
+def test_link_summary_glue_favours_from_the_numbers():
+    link = {"pcie_half": 32.0, "rd_half_acc_far": 18, "rd_acc_n": 21,
+            "pf_default_closer": True, "stated_prefill_share": "33.01"}
+    d = _fid(0.273, 0.503, 5)
+    text = e2e.link_summary_glue(half=_fid(0.063, 0.254, 5, n_closer=71, n_farther=26,
+                                           n_bars=97), defaults=d, link=link, pcie_paper=64,
+                                 pcie_datasheet=31.5, link_name="PCIe 4.0 x16")
+    assert text == ("Hermes' bars favour a host link of 32 GB/s per direction (half the paper "
+                    "profile's 64; the datasheet's 31.5 for PCIe 4.0 ×16) over the 64 GB/s per "
+                    "direction fixed here for the paper profile, while the Accelerate bars and "
+                    "the paper's 33.01 % prefill share favour the faster link")
+    # the reviewer's e2eB: the halved link raises the error and moves 60 of 75 bars away
+    text = e2e.link_summary_glue(half=_fid(0.835, 0.937, 5, n_closer=15, n_farther=60,
+                                           n_bars=75), defaults=_fid(0.730, 0.937, 5),
+                                 link={**link, "pcie_half": 16.0}, pcie_paper=32,
+                                 pcie_datasheet=15.8, link_name="PCIe 3.0 x16")
+    assert text.startswith("Hermes' bars do not favour a host link of 16 GB/s per direction")
+    assert text.endswith("it raises Hermes' batch-1 median error to 83.5 % and leaves the batch "
+                         "2–16 median at 93.7 %, and moves 60 of the 75 bar values away from "
+                         "the paper (15 closer)")
+    # Hermes' medians fall but most bars move away: said so
+    text = e2e.link_summary_glue(half=_fid(0.1, 0.2, 5, n_closer=10, n_farther=40, n_bars=50),
+                                 defaults=d, link={**link, "rd_acc_n": 40,
+                                                   "pf_default_closer": False},
+                                 pcie_paper=64, pcie_datasheet=31.5, link_name="x")
+    assert text.endswith(", though more bar values move away from the paper with it than "
+                         "towards it (40 against 10 of 50)")
+
+
+def test_hermes_fastest_and_order_why_on_real_bars(world):
+    bs1 = pd.concat([world["bars"]["fig9"], world["bars"]["fig10"]], ignore_index=True)
+    paper_bs1 = e2e.sel(bs1, "paper")
+    assert e2e.hermes_fastest_text(paper_bs1, NAMES) == "Hermes is the fastest system for every model"
+    # Hermes N.P. for one model, and another system faster for another
+    t = paper_bs1.copy()
+    t.loc[(t["model"] == "llama2_70b") & (t["policy"] == "hermes"), "supported"] = False
+    t.loc[(t["model"] == "opt_13b") & (t["policy"] == "hermes-host"), "tokens_per_s"] = 1e6
+    assert e2e.hermes_fastest_text(t, NAMES) == (
+        "Hermes is the fastest system for 1 of the 2 models it runs (not for OPT-13B, where "
+        "Hermes-host is faster) (it cannot run LLaMA2-70B here, N.P.)")
+    t = paper_bs1[paper_bs1["model"] != "opt_13b"].copy()
+    t.loc[(t["model"] == "llama2_70b") & (t["policy"] == "hermes"), "supported"] = False
+    assert e2e.hermes_fastest_text(t, NAMES) == (
+        "Hermes is the fastest system for every model it runs (it cannot run LLaMA2-70B here, "
+        "N.P.)")
+    order = policies.system_order_matches(paper_bs1)
+    assert all(order.values())  # OPT-13B, Falcon-40B and LLaMA2-70B at the defaults
+    assert e2e.order_why_text(paper_bs1, order, NAMES, 24.0) == (
+        "The model orders every model's systems at batch 1 as the paper does.")
+    # Falcon-40B: the paper ranks Hermes-host above Hermes-base; lift the model's Hermes-base
+    t = paper_bs1.copy()
+    f = t["model"] == "falcon_40b"
+    pv = t[f].set_index("policy")["paper_tokens_per_s"]
+    assert pv["hermes"] > pv["hermes-host"] > pv["hermes-base"] > pv["accelerate"]
+    hh = float(t.loc[f & (t["policy"] == "hermes-host"), "tokens_per_s"].iloc[0])
+    t.loc[f & (t["policy"] == "hermes-base"), "tokens_per_s"] = 1.01 * hh
+    order = policies.system_order_matches(t)
+    assert not order["falcon_40b"]
+    assert e2e.order_why_text(t, order, NAMES, 24.0) == (
+        "For Falcon-40B the model ranks Hermes-base above Hermes-host.")
+    # LLaMA2-13B with Hermes-host above Hermes-base (the default's failure): and why
+    rows = [{"model": "llama2_13b", "policy": pol, "batch": 1, "paper_tokens_per_s": pp,
+             "tokens_per_s": mm, "supported": True, "paper_supported": True}
+            for pol, pp, mm in (("hermes", 92.0, 100.0), ("hermes-base", 30.9, 27.8),
+                                ("hermes-host", 11.9, 40.0), ("accelerate", 0.9, 0.5))]
+    t13 = pd.DataFrame(rows)
+    assert e2e.order_why_text(t13, policies.system_order_matches(t13),
+                              {"llama2_13b": "LLaMA2-13B"}, 24.0) == (
+        "For LLaMA2-13B the model ranks Hermes-host above Hermes-base: with 24 GiB the GPU "
+        "holds most of its hot neurons, so the host's share is small (below, after the "
+        "readings).")
+
+
+def test_profile_bars_read_the_paper_implied_prefill_at_the_papers_lengths(world):
+    fig = world["paper"]["fig10"]
+    fig = fig[fig["model"] == "falcon_40b"]
+    one = {"paper": world["systems"]["paper"]}
+    at_paper = e2e.profile_bars(fig, one, world["activities"], world["models"], prompt_len=128,
+                                gen_len=128)
+    assert (at_paper["prefill_paper_s"] == at_paper["prefill_s"]).all()
+    longer = e2e.profile_bars(fig, one, world["activities"], world["models"], prompt_len=512,
+                              gen_len=32)
+    ok = longer["supported"] & at_paper["supported"]
+    assert ok.any()
+    assert np.allclose(longer.loc[ok, "prefill_paper_s"], at_paper.loc[ok, "prefill_s"])
+    assert (longer.loc[ok, "prefill_s"] > longer.loc[ok, "prefill_paper_s"]).all()

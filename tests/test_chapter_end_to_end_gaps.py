@@ -70,7 +70,7 @@ def _readings(growths):
 
 
 def test_implied_steps_growth_per_doubling():
-    gen = 10
+    gen = G  # the paper's bars imply their steps at its own 128 generated tokens
     rows = []
     for b, imp, own in ((1, 0.01, 0.01), (4, 0.04, 0.02), (16, 0.16, 0.04)):
         # the paper profile's prefill is 1 s and the datasheet's 0.5 s: the same paper bar
@@ -84,10 +84,11 @@ def test_implied_steps_growth_per_doubling():
     # (0.16 / 0.01) ** (1 / 4) = 2 and (0.04 / 0.01) ** (1 / 2) = 2; the model's sqrt(2)
     assert (g["grow_paper"], g["grow14_paper"]) == ("2.00", "2.00")
     assert (g["grow_model"], g["grow14_model"]) == ("1.41", "1.41")
-    # 0.5 s less prefill: each implied step 0.05 s longer, (0.09 / 0.06) ** (1 / 2) = 1.22
-    assert g["grow14_paper_other"] == "1.22"
+    # 0.5 s less prefill: each implied step 0.5 / 128 s longer, growth sqrt(0.0439 / 0.0139)
+    other = f"{np.sqrt((0.04 + 0.5 / G) / (0.01 + 0.5 / G)):.2f}"
+    assert g["grow14_paper_other"] == other == "1.78"
     assert g["grow_s_other"] == ("How fast depends on the prefill subtracted: with the other "
-                                 "profile's prefill the same bars imply 1.22× from 1 to 4.")
+                                 f"profile's prefill the same bars imply {other}× from 1 to 4.")
     assert (g["grow14_best"], g["grow14_best_name"]) == ("1.80", "y = 2")
     assert g["implied_note"] == "" and out.no_step.empty
     assert g["grow_s_paper"] == (
@@ -106,7 +107,7 @@ def test_implied_steps_growth_per_doubling():
 
 
 def test_implied_steps_no_step_and_np_branches():
-    gen = 10
+    gen = G
     rows = [_bar("b", "hermes", b, _tps(b, s, 1.0, gen), prefill_s=pf, step_s=0.01 * b)
             for b, s, pf in ((1, 0.01, 1.0), (4, 0.02, 1.0), (16, 0.04, 100.0))]
     rows += [{**r, "profile": "datasheet"} for r in rows]
@@ -169,13 +170,107 @@ def test_affine_lines_recomputes_the_fits(book):
         line16 = (serial["A (ms)"] + 16 * serial["B (ms per sequence)"]) * u.MS
         assert line16 == pytest.approx(e.decode_step_s, rel=serial["off the line (%)"] / 100
                                        + 1e-9)
-    assert out.glue["hb_line_err_t"] == f"{np.round(max(errs), 2):.2f} %"
+    assert max(errs) < gaps.STRAIGHT_PCT  # a straight line: the words say so
+    assert out.glue["hb_line_err_t"] == f"to within {np.round(max(errs), 2):.2f} %"
+    assert (out.glue["hb_line_verb"], out.glue["hb_models_t"]) == ("lie on", "for all three models")
+    assert out.glue["hb_shift_tail"] == "leaves the line as straight"
+    assert out.glue["hb_a_shift_by"] == f"by at most {100 * max(shifts):.0f} %"
+    # the paper's intercept and slope over reads-then-MACs': above 1 at the defaults
+    assert out.glue["hb_pace_t"] == "read and multiplied more slowly"
+    assert out.glue["h_paper_clause"].startswith(" Hermes' own implied steps are no lines (")
+    assert out.glue["hb_kv_clause"].startswith("here, where every model has at least as many")
     assert out.glue["hb_ba_t"] == f"between {min(ba):.2f} and {max(ba):.2f}"
     assert out.glue["hb_np_lead"] == ""
     assert 0 < max(shifts) < 0.5  # the datasheet's prefill moves A by a few percent
     assert out.glue["hb_a_shift_pct"] == f"{100 * max(shifts):.0f}"
     assert out.glue["hb_a_shift_t"] == f"{100 * max(shifts):.0f} %"
     assert out.table.index.get_level_values("system")[0] in sc.SYSTEM_NAMES.values()
+
+
+def test_implied_steps_read_the_paper_at_its_own_lengths():
+    """A re-run with 32 generated tokens: the paper's bars still imply their steps at 128, with
+    the model's prefill at the paper's lengths (``prefill_paper_s``), not the re-run's."""
+    rows = []
+    for b, imp in ((1, 0.01), (4, 0.02), (16, 0.04)):
+        tps = _tps(b, imp, 1.0, G)  # the paper's bar: 128 tokens after a 1 s prefill
+        rows += [{**_bar("a", "hermes", b, tps, prefill_s=9.0, step_s=0.01, profile=p),
+                  "prefill_paper_s": 1.0} for p in ("paper", "datasheet")]
+    out = gaps.implied_steps(pd.DataFrame(rows), _readings([1.0, 1.1, 1.2]), profile="paper",
+                             profiles=("paper", "datasheet"), gen_len=32, names={"a": "A"},
+                             applicable=False)
+    steps = out.steps.set_index(["series", "batch"])["step_s"]
+    for b, imp in ((1, 0.01), (4, 0.02), (16, 0.04)):
+        assert steps[("paper, implied (paper profile's prefill)", b)] == pytest.approx(imp)
+    # with the re-run's 32 tokens and 9 s prefill every bar would imply a negative step
+    assert float(policies.implied_decode_step_s(_tps(1, 0.01, 1.0, G), batch=1, gen_len=32,
+                                                prefill_s=9.0)) < 0
+    assert out.glue["implied_note"] == "" and out.glue["grow14_paper"] == "1.41"
+    assert out.glue["grow_s_verdict"] == ""  # not the paper's configuration: no verdict
+
+
+def test_affine_lines_one_model_off_its_line(book):
+    """Falcon-40B alone, one of its paper bars moved 30 %: no straight line, single values."""
+    b11 = book["bars"]["fig11"]
+    b11 = b11[b11["model"] == "falcon_40b"].copy()
+    hit = (b11["policy"] == "hermes-base") & (b11["batch"] == 4)
+    b11.loc[hit, "paper_tokens_per_s"] *= 1.3
+    out = gaps.affine_lines(b11, book["models"], book["systems"], book["acts"], profile="paper",
+                            other="datasheet", prompt_len=P, gen_len=G, names=book["names"])
+    err = out.lines.loc[("falcon_40b", "hermes-base", "paper, implied"), "off the line (%)"]
+    ba = out.lines.loc[("falcon_40b", "hermes-base", "paper, implied"), "B / A"]
+    assert err > gaps.STRAIGHT_PCT and not out.glue["hb_straight"]
+    assert out.glue["hb_line_verb"] == "do not lie on"
+    assert out.glue["hb_line_err_t"] == f"(they miss the best one by up to {err:.2f} %)"
+    assert out.glue["hb_models_t"] == "for Falcon-40B"
+    assert out.glue["hb_ba_t"] == f"of {ba:.2f}"
+    assert out.glue["hb_a_shift_by"].startswith("by ") and "at most" not in out.glue["hb_a_shift_by"]
+    assert out.glue["hb_shift_tail"] == "leaves it as far from straight"
+    assert "–" not in out.glue["hb_model_err_t"]  # one model: one value, no "x–x"
+
+
+def test_hermes_host_batch16_at_the_papers_lengths():
+    """A 512/32 re-run: the paper's run is 16 · 128 / tokens/s, and the model's prefill set
+    beside it is the one at the paper's prompt (``prefill_paper_s``)."""
+    names = {"falcon_40b": "Falcon-40B", "opt_66b": "OPT-66B"}
+    rows = [{**_bar(m, "hermes-host", 16, 22.77, prefill_s=487.0), "prefill_paper_s": 121.0}
+            for m in ("falcon_40b", "opt_66b")]
+    out = gaps.hermes_host_batch16(pd.DataFrame(rows), profile="paper", gen_len=32,
+                                   names=names, prompt_len=512)
+    run_s = 16 * 128 / 22.77  # 90 s, not 16 * 32 / 22.77 = 22.5 s
+    assert out.run_s.tolist() == pytest.approx([run_s, run_s])
+    assert out.glue["hh16_run_falcon_40b"] == rounded(run_s) == pytest.approx(90, abs=0.1)
+    assert out.glue["hh16_prefill_falcon_40b"] == "121 s"
+    assert out.glue["hh16_cmp"] == "is longer than" and out.longer
+    assert out.glue["hh16_len_note"] == " (at the paper's 128-token prompts, as its run)"
+    # 12 s at the paper's prompt: shorter than the paper's run, whatever the re-run's 487 s
+    rows = [{**r, "prefill_paper_s": 12.0} for r in rows]
+    out = gaps.hermes_host_batch16(pd.DataFrame(rows), profile="paper", gen_len=32,
+                                   names=names, prompt_len=512)
+    assert out.glue["hh16_cmp"] == "is shorter than" and not out.longer
+
+
+def test_hermes_base_bullet_directions(book):
+    bs1 = pd.concat([book["bars"]["fig9"], book["bars"]["fig10"]], ignore_index=True)
+    b11 = book["bars"]["fig11"]
+    # at the defaults its far bars are all faster than the paper's
+    g = gaps.hermes_base_bullet(bs1, b11, profile="paper", names=book["names"], straight=True)
+    assert g["hb_bullet"].startswith("is faster for ")
+    assert g["hb_bullet"].endswith("while the paper's grows by a fixed amount with every "
+                                   "sequence from batch 1 on")
+    # the reviewer's e2eB: one far bar, slower (LLaMA2-13B), and LLaMA2-70B N.P.
+    rows = [_bar("llama2_13b", "hermes-base", 1, 30.9, tps=10.0),
+            _bar("falcon_40b", "hermes-base", 1, 4.34, tps=3.2),
+            _bar("llama2_70b", "hermes-base", 1, 2.45, supported=False)]
+    t = pd.DataFrame(rows)
+    g = gaps.hermes_base_bullet(t, t.iloc[:0], profile="paper",
+                                names=book["names"], straight=False)
+    assert g["hb_bullet"] == (
+        "is slower for LLaMA2-13B (it cannot run LLaMA2-70B here, N.P.): in the model its step, "
+        "whole layers streamed from the DIMMs, stays flat until the multipliers limit it")
+    t = pd.DataFrame([_bar("falcon_40b", "hermes-base", 1, 4.34, tps=4.5)])
+    g = gaps.hermes_base_bullet(t, t.iloc[:0], profile="paper", names=book["names"],
+                                straight=False)
+    assert g["hb_bullet"].startswith("stays within 35 % of the paper's bars")
 
 
 def test_affine_lines_without_any_line():
@@ -201,16 +296,26 @@ def test_overlap_reading_words():
     out = gaps.overlap_reading(_overlap_table(0.1234, 0.2049), crit)
     assert (out.bs1_pct, out.batch_pct, out.passes) == (12.3, 20.5, True)
     assert out.glue["rd_overlap_verdict"] == (
-        "better than the defaults, and within both median criteria of the acceptance table")
-    assert out.glue["rd_overlap_summary"] == "moves closer to the paper and meets both median criteria"
+        "better than the defaults, and within both median criteria of the acceptance table "
+        "(≤ 20 % at batch 1, ≤ 25 % at batches 2–16)")
+    assert out.glue["rd_overlap_summary"] == (
+        "moves closer to the paper and meets both median criteria of the acceptance table")
     assert (out.glue["rd_overlap_closer"], out.glue["rd_overlap_farther"]) == (7, 3)
     out = gaps.overlap_reading(_overlap_table(0.35, 0.30), crit)
     assert not out.passes
     assert out.glue["rd_overlap_verdict"] == (
         "not better than the defaults, and still outside the median criteria of the acceptance "
-        "table")
+        "table (≤ 20 % at batch 1, ≤ 25 % at batches 2–16)")
     assert out.glue["rd_overlap_summary"] == (
-        "does not move closer but still misses the median criteria")
+        "does not move closer to the paper and still misses the median criteria of the "
+        "acceptance table")
+    # not the paper's configuration: no verdict against the criteria
+    out = gaps.overlap_reading(_overlap_table(0.1234, 0.2049), crit, applicable=False)
+    assert out.passes
+    assert out.glue["rd_overlap_verdict"] == (
+        "better than the defaults (the acceptance criteria do not apply to this configuration)")
+    assert out.glue["rd_overlap_summary"] == (
+        "moves closer to the paper (the acceptance criteria do not apply to this configuration)")
 
 
 # -- Hermes-host ----------------------------------------------------------------------------------
@@ -449,7 +554,14 @@ def test_detailed_runs_and_np(book):
            for p, s in systems.items()}
     assert out.glue == {"det_model": m.name, "det_hermes": (
         f"Hermes gives {round(tps['paper'], 1):.1f} tokens/s under the paper profile and "
-        f"{round(tps['datasheet'], 1):.1f} under the datasheet one")}
+        f"{round(tps['datasheet'], 1):.1f} under the datasheet one"),
+        "det_config": "at batch 1, on one RTX 4090 with eight NDP-DIMMs"}
+    # another batch, GPU, DIMM count and lengths: the words name them
+    other = {p: hm.load_system("hermes_paper", p, gpu="rtx_3090", n_dimms=16) for p in systems}
+    out = gaps.detailed(m, other, profile="paper", activity=act, batch=4, prompt_len=512,
+                        gen_len=32)
+    assert out.glue["det_config"] == ("at batch 4, on one RTX 3090 with 16 NDP-DIMMs, 512-token "
+                                      "prompts and 32 generated tokens")
     assert len(out.table) == 2 * len(policies.Policy)
     one = {p: dataclasses.replace(s, n_dimms=1) for p, s in systems.items()}
     out = gaps.detailed(m, one, profile="paper", activity=act, batch=1, prompt_len=P, gen_len=G)
@@ -457,12 +569,12 @@ def test_detailed_runs_and_np(book):
                            options=policies.Assumptions(activity=act))
     assert k > 1
     assert out.glue["det_hermes"] == (
-        f"Hermes cannot run it at batch 1 (N.P.: it needs at least {k} NDP-DIMMs, not 1)")
+        f"Hermes cannot run it (N.P.: it needs at least {k} NDP-DIMMs, not 1)")
     # it runs under the chapter's profile and not under the other: the words name the other
     mixed = {"paper": one["paper"], "datasheet": systems["datasheet"]}
     out = gaps.detailed(m, mixed, profile="datasheet", activity=act, batch=1, prompt_len=P,
                         gen_len=G)
-    assert out.glue["det_hermes"] == "Hermes cannot run it at batch 1 (N.P.: under the paper profile)"
+    assert out.glue["det_hermes"] == "Hermes cannot run it (N.P.: under the paper profile)"
 
 
 def test_offload_range_picks_the_extremes(book):

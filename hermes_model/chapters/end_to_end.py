@@ -16,6 +16,7 @@ it); "N.P." (``scorecard.NP``) stands wherever a value cannot be computed becaus
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
@@ -37,19 +38,65 @@ from hermes_model.specs import PROFILES, SystemSpec, other_profile
 
 # PROFILES and other_profile (hermes_model.specs) are re-exported for the chapter's setup cell
 __all__ = [
-    "CRITERIA", "PAPER_CONFIG", "PROFILES", "Acceptance", "FailureReading", "acceptance",
-    "assumptions_table", "average_kind_words", "averages_glue", "averages_table", "bands_table",
-    "batch_ratio_table", "calibrated_table", "chart_frame", "checked_parameters", "error_table",
-    "failure_reading", "fall_words", "hermes_np_note", "imbalance_glue", "link_reading_glue",
+    "CRITERIA",
+    "PAPER_CONFIG",
+    "PAPER_LENGTHS",
+    "PREFILL_MATCH_FRAC",
+    "PROFILES",
+    "Acceptance",
+    "FailureReading",
+    "acceptance",
+    "assumptions_table",
+    "average_kind_words",
+    "averages_glue",
+    "averages_table",
+    "bands_table",
+    "batch_ratio_table",
+    "calibrated_table",
+    "chart_frame",
+    "checked_parameters",
+    "config_notice",
+    "error_table",
+    "failure_reading",
+    "fall_words",
+    "hermes_fastest_text",
+    "hermes_np_note",
+    "imbalance_glue",
+    "link_reading_glue",
+    "link_summary_glue",
     "np_or",
-    "other_profile", "printed_twice", "profile_bars", "ratio_text", "reading", "reading_row",
-    "readings_glue", "readings_table", "ridge_batch", "sel", "setup_glue", "skip_words",
-    "span_text", "step_parts", "step_parts_words", "unstated_table", "why_np"
+    "order_reading_text",
+    "order_why_text",
+    "other_profile",
+    "printed_twice",
+    "profile_bars",
+    "ratio_text",
+    "reading",
+    "reading_row",
+    "readings_glue",
+    "readings_table",
+    "ridge_batch",
+    "sel",
+    "setup_glue",
+    "skip_words",
+    "span_text",
+    "step_parts",
+    "step_parts_words",
+    "unstated_table",
+    "why_np"
 ]
 
 #: The paper's configuration (model, batch, n_dimms, gpu, profile, prompt_len, gen_len): the
 #: chapter's hidden checks of claims that hold only there run only there.
 PAPER_CONFIG: Final = ("llama2_70b", 1, 8, "rtx_4090", "paper", 128, 128)
+
+#: The paper's run (§V-A): prompt and generated tokens per sequence. Every quantity the paper's
+#: bars imply (its whole run, its mean decode step) is read at these lengths, whatever the
+#: chapter's parameters.
+PAPER_LENGTHS: Final = (PAPER_CONFIG[5], PAPER_CONFIG[6])
+
+#: The prefill share the model "matches" the paper's stated one within (relative; assumed).
+PREFILL_MATCH_FRAC: Final = 0.10
 
 #: The book's own acceptance criteria (assumed): the median absolute errors of Hermes at batch 1
 #: (``bs1_pct``) and at batches 2–16 (``batch_pct``) in %, the number of batch-1 bands that must
@@ -114,6 +161,52 @@ def checked_parameters(model: Any, batch: Any, n_dimms: Any, gpu: Any, profile: 
                params.profile(profile), params.positive_int(prompt_len, "prompt_len"),
                params.positive_int(gen_len, "gen_len"))
     return checked, checked == PAPER_CONFIG
+
+
+def _gpu_words(name: str) -> str:
+    """A GPU's catalog name as the text gives it ("NVIDIA GeForce RTX 3090" → "RTX 3090")."""
+    return name.removeprefix("NVIDIA ").removeprefix("GeForce ")
+
+
+def config_notice(*, gpu: str, gpu_name: str, n_dimms: int, prompt_len: int, gen_len: int,
+                  profile: str) -> dict[str, object]:
+    """Whether the chapter's parameters compare like for like with the paper's bars, in words.
+
+    The paper's bars are for one RTX 4090 with eight NDP-DIMMs, 128-token prompts and 128
+    generated tokens (:data:`PAPER_CONFIG`). Another GPU, DIMM count or length sets other
+    hardware or another run beside them: ``like_for_like`` is then False, ``config_note`` the
+    sentence that says so (the acceptance verdicts do not apply) and ``summary_config_note``
+    its short form for the summary. The datasheet profile alone keeps the paper's configuration
+    (the acceptance criteria are measured under the paper profile whatever the chapter's), and
+    only ``profile_note`` says so. Every text is "" at the paper's configuration.
+    """
+    _, _, d0, g0, _, p0, n0 = PAPER_CONFIG
+    differ = []
+    if gpu != g0 or n_dimms != d0:
+        differ.append(f"one {_gpu_words(gpu_name)} with {words(n_dimms)} NDP-DIMM"
+                      + ("" if n_dimms == 1 else "s"))
+    if (prompt_len, gen_len) != (p0, n0):
+        differ.append(f"{prompt_len}-token prompts and {gen_len} generated tokens")
+    like = not differ
+    out: dict[str, object] = {"like_for_like": like, "config_note": "",
+                              "summary_config_note": "", "profile_note": ""}
+    if not like:
+        out["config_note"] = (
+            f"Not the paper's configuration: this run models {', '.join(differ)}, while the "
+            f"paper's bars are for one RTX 4090 with eight NDP-DIMMs, {p0}-token prompts and "
+            f"{n0} generated tokens (§V-A). Every comparison with the paper's bars below is "
+            "therefore not like for like, and the acceptance verdicts do not apply (n/a); what "
+            f"the paper's bars imply (its whole runs, its decode steps) is still read at its "
+            f"own {p0}/{n0} tokens.")
+        out["summary_config_note"] = (
+            f"This run models {', '.join(differ)}, not the paper's configuration, so the "
+            "comparisons summarised here are not like for like and the acceptance verdicts do "
+            "not apply. ")
+    if profile != PAPER_CONFIG[4]:
+        out["profile_note"] = (
+            f"The tables and charts show the {profile} profile's bars; the acceptance criteria "
+            "are measured under the paper profile, as always.")
+    return out
 
 
 def setup_glue(profile: str, fig10: pd.DataFrame) -> dict[str, object]:
@@ -222,9 +315,22 @@ def profile_bars(figure: pd.DataFrame, systems: Mapping[str, SystemSpec],
                  activities: Mapping[str, Activity], models: Mapping[str, ModelSpec], *,
                  prompt_len: int, gen_len: int) -> pd.DataFrame:
     """``policies.model_bars`` of a paper figure under each system of `systems` (keyed by
-    profile, in that order), stacked with a ``profile`` column."""
-    out = [policies.model_bars(figure, system, activities, models, prompt_len=prompt_len,
-                               gen_len=gen_len).assign(profile=p) for p, system in systems.items()]
+    profile, in that order), stacked with a ``profile`` column.
+
+    ``prefill_paper_s`` is the model's prefill of the same bar at the paper's lengths
+    (:data:`PAPER_LENGTHS`; NaN where it cannot run there): the prefill the quantities the
+    paper's bars imply subtract. At those lengths it is ``prefill_s``.
+    """
+    out = []
+    for p, system in systems.items():
+        b = policies.model_bars(figure, system, activities, models, prompt_len=prompt_len,
+                                gen_len=gen_len)
+        if "prefill_s" in b:  # (a table of no bars has no columns to read)
+            at_paper = b if (prompt_len, gen_len) == PAPER_LENGTHS else policies.model_bars(
+                figure, system, activities, models, prompt_len=PAPER_LENGTHS[0],
+                gen_len=PAPER_LENGTHS[1])
+            b = b.assign(prefill_paper_s=at_paper["prefill_s"].to_numpy())
+        out.append(b.assign(profile=p))
     return pd.concat(out, ignore_index=True)
 
 
@@ -479,7 +585,7 @@ def _band_row(r: pd.Series, model: ModelSpec, system: SystemSpec, activity: Acti
 def acceptance(bs1: pd.DataFrame, b11: pd.DataFrame, stated: pd.DataFrame,
                models: Mapping[str, ModelSpec], activities: Mapping[str, Activity],
                system: SystemSpec, *, here: SystemSpec, names: Mapping[str, str],
-               prompt_len: int, gen_len: int) -> Acceptance:
+               prompt_len: int, gen_len: int, like_for_like: bool = True) -> Acceptance:
     """The acceptance criteria under the ``paper`` profile, measured on the bars.
 
     Parameters
@@ -500,6 +606,9 @@ def acceptance(bs1: pd.DataFrame, b11: pd.DataFrame, stated: pd.DataFrame,
         Display names by model slug.
     prompt_len, gen_len : int
         Tokens per sequence.
+    like_for_like : bool
+        Whether the chapter's configuration is the paper's (:func:`config_notice`); where not,
+        ``acc_note`` says the verdicts do not apply.
     """
     h1 = bs1[(bs1["profile"] == "paper") & (bs1["policy"] == "hermes")]
     bands = pd.DataFrame([_band_row(r, models[r["model"]], system, activities[r["model"]],
@@ -539,6 +648,13 @@ def acceptance(bs1: pd.DataFrame, b11: pd.DataFrame, stated: pd.DataFrame,
     glue["e2e_dimm_gbps"] = round(float(dram.dimm_bandwidth_bytes_per_s(system.dimm)) / u.GB)
     glue["e2e_cycles"] = int(system.dimm.ndp_cycles_per_op)
     glue["gpu_gib"] = rounded(here.gpu.memory_bytes / u.GiB)
+    glue["acc_note"] = "" if like_for_like else (
+        " Not applicable here (n/a): this run's configuration is not the paper's (see the top of "
+        "the chapter), so the values reached below set other hardware or another run beside the "
+        "paper's bars and measure that difference as much as the model's error; they are shown "
+        "for reference only.")
+    glue["order_why"] = order_why_text(bs1[bs1["profile"] == "paper"], order, names,
+                                       glue["gpu_gib"])
     return Acceptance(bands=bands, acc=acc, order=order, glue=glue)
 
 
@@ -783,25 +899,95 @@ def reading(readings: Mapping[str, pd.DataFrame], profile: str, name: str,
     return reading_row(readings[profile], name, value)
 
 
+def _pct1(row: pd.Series, col: str) -> float:
+    """A reading's median error in %, to the table's one decimal."""
+    return float(np.round(100 * row[col], 1))
+
+
+_MEDIANS: Final = (("bs1_median_abs_err", "Hermes' batch-1 median error", "the batch-1 median"),
+                   ("batch_median_abs_err", "the batch 2–16 median", "the batch 2–16 median"))
+
+
+def _verb(v: float, base: float) -> str:
+    return "lowers" if v < base else "raises" if v > base else "leaves"
+
+
+def median_moves(row: pd.Series, base: pd.Series, *, first: bool = True) -> str:
+    """How a reading (`row`) moves Hermes' two median errors from the defaults' (`base`), both
+    to the table's decimals: "lowers Hermes' batch-1 median error to 6.3 % and the batch 2–16
+    median to 25.4 %", "raises … and leaves the batch 2–16 median at 93.7 %"; "lowers both
+    medians, to …" where `first` is False (the paragraph has named them already)."""
+    vals = [(_pct1(row, c), _pct1(base, c), long, short) for c, long, short in _MEDIANS]
+    verbs = [_verb(v, b) for v, b, _, _ in vals]
+    if not first and verbs[0] == verbs[1] != "leaves":
+        return f"{verbs[0]} both medians, to {vals[0][0]:.1f} % and {vals[1][0]:.1f} %"
+    if verbs[0] == verbs[1] == "leaves":
+        return f"leaves both medians as they are ({vals[0][0]:.1f} % and {vals[1][0]:.1f} %)"
+    parts = []
+    for i, ((v, _, long, short), verb) in enumerate(zip(vals, verbs, strict=True)):
+        name = long if first and i == 0 else short
+        prep = "at" if verb == "leaves" else "to"
+        same = i == 1 and verb == verbs[0]
+        parts.append(f"{'' if same else verb + ' '}{name} {prep} {v:.1f} %")
+    return " and ".join(parts)
+
+
+def _better(row: pd.Series, base: pd.Series) -> int:
+    """+1 where a reading lowers a median and raises none, −1 the reverse, 0 otherwise."""
+    verbs = {_verb(_pct1(row, c), _pct1(base, c)) for c, _, _ in _MEDIANS}
+    return (1 if "lowers" in verbs and "raises" not in verbs else
+            -1 if "raises" in verbs and "lowers" not in verbs else 0)
+
+
+_ORDINALS: Final = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh")
+
+
+def order_moves(row: pd.Series, base: pd.Series) -> str:
+    """How a reading moves the number of models ordered as the paper does, from the defaults':
+    "breaks the order of a second model (4 of 6)", "restores the order of one model (5 of 6)",
+    "leaves the order as it is (5 of 6)"."""
+    k, k0, n = int(row["n_order"]), int(base["n_order"]), int(row["n_models"])
+    of = f"({k} of {n})"
+    if k < k0:
+        lost = k0 - k
+        if lost == 1:
+            nth = n - k  # models out of order with this reading
+            which = (f"a {_ORDINALS[nth - 1]} model" if k0 < n and nth <= len(_ORDINALS)
+                     else "one model")
+        else:
+            which = f"{words(lost)} more models"
+        return f"breaks the order of {which} {of}"
+    if k > k0:
+        won = k - k0
+        return f"restores the order of {words(won)} model{'' if won == 1 else 's'} {of}"
+    return f"leaves the order as it is {of}"
+
+
 def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
-                  shared: pd.Series, link_name: str) -> dict[str, object]:
+                  shared: pd.Series, link_name: str, defaults: pd.Series) -> dict[str, object]:
     """The readings' paragraph: the paper profile with the link at half its rate (`half`), the
     datasheet profile's defaults (`datasheet`), inactive MACs skipped (`skip`) and ranks sharing
-    one bus (`shared`), rows of :func:`reading`; `link_name` is the datasheet link's name.
+    one bus (`shared`), each against the paper profile's defaults (`defaults`), rows of
+    :func:`reading`; `link_name` is the datasheet link's name.
 
     Each reading's median errors (``rd_<key>_bs1``, ``rd_<key>_batch``, %) and Hermes over
     Hermes-host (``rd_<key>_hh``) to the table's decimals, and the clauses that read N.P. where
-    Hermes cannot run Fig. 11's bars.
+    Hermes cannot run Fig. 11's bars. The verbs (lowers / raises / leaves, breaks / restores /
+    leaves, worse / better) come from the comparison with the defaults: ``rd_half_moves``,
+    ``rd_half_order``, ``rd_half_evidence``, ``rd_shared_text``, ``rd_skip_text``;
+    ``rd_half_better`` is +1 where the halved link lowers a median and raises none, −1 the
+    reverse.
     """
     out: dict[str, object] = {"link_name": link_name.replace(" x", " ×"),
                               "rd_shared_order": int(shared["n_order"]),
                               "rd_shared_models": int(shared["n_models"]),
                               "rd_half_farther": int(half["n_farther"]),
+                              "rd_half_closer": int(half["n_closer"]),
                               "rd_half_nbars": int(half["n_bars"])}
     # glued to the decimals of the table (one rounding, so text and table agree)
     for key, row in (("half", half), ("ds", datasheet), ("skip", skip), ("shared", shared)):
-        out[f"rd_{key}_bs1"] = float(np.round(100 * row["bs1_median_abs_err"], 1))
-        out[f"rd_{key}_batch"] = float(np.round(100 * row["batch_median_abs_err"], 1))
+        out[f"rd_{key}_bs1"] = _pct1(row, "bs1_median_abs_err")
+        out[f"rd_{key}_batch"] = _pct1(row, "batch_median_abs_err")
         out[f"rd_{key}_hh"] = np_or(float(np.round(row["hermes_over_host"], 2)), ".2f")
     # Hermes over Hermes-host needs Hermes on Fig. 11's bars: in words where it is N.P.
     out["rd_half_hh_clause"] = (
@@ -815,27 +1001,87 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
         ds_errs + " and " + np_or(float(np.round(datasheet["hermes_over_host"], 2)), ".2f") + "×"
         if pd.notna(datasheet["hermes_over_host"]) else ds_errs.replace(", ", " and ")
         + ", with Hermes over Hermes-host N.P.")
+    # the verbs, from the comparison with the defaults (to the table's decimals)
+    better = _better(half, defaults)
+    out["rd_half_better"] = better
+    out["rd_half_moves"] = median_moves(half, defaults)
+    order = order_moves(half, defaults)
+    out["rd_half_order"] = ("the order of the systems does not change" if order.startswith(
+        "leaves") else f"the halved link {order}")
+    out["rd_half_evidence"] = ("The evidence is mixed, though" if better > 0 else
+                               "The other bars point the same way")
+    shared_moves = median_moves(shared, defaults, first=False)
+    s_better, s_order = _better(shared, defaults), order_moves(shared, defaults)
+    also = "also " if shared_moves.split()[0] == out["rd_half_moves"].split()[0] else ""
+    but = ((s_better > 0 and s_order.startswith("breaks"))
+           or (s_better < 0 and s_order.startswith("restores")))
+    out["rd_shared_text"] = (f"Ranks sharing one bus per DIMM {also}{shared_moves}, "
+                             f"{'but' if but else 'and'} {s_order}.")
+    skip_b, base_b = _pct1(skip, "batch_median_abs_err"), _pct1(defaults, "batch_median_abs_err")
+    out["rd_skip_text"] = (
+        f"makes the batch error worse ({skip_b:.1f} %, from {base_b:.1f} %)" if skip_b > base_b
+        else f"improves the batch error only to {skip_b:.1f} % (from {base_b:.1f} %)"
+        if skip_b < base_b else f"leaves the batch error at {skip_b:.1f} %")
     return out
 
 
+def order_reading_text(table: pd.DataFrame, names: Mapping[str, str]) -> str:
+    """Which models' order of the systems a single reading restores, in words (``rd_order_text``).
+
+    `table` is ``policies.fidelity_by_reading`` (its ``order_fails``; ``defaults`` first): the
+    models out of order at the defaults, and for each the first reading that puts its systems
+    in the paper's order, if any.
+    """
+    fails0 = list(reading_row(table, "defaults")["order_fails"])
+    if not fails0:
+        return "Third, the defaults already put every model's systems in the paper's order."
+    rows = table[table["parameter"] != "defaults"]
+    fixes = {m: next((f"{r['parameter']} = {r['value']}" for _, r in rows.iterrows()
+                      if m not in tuple(r["order_fails"])), None) for m in fails0}
+    stuck = [m for m in fails0 if fixes[m] is None]
+    fixed = [m for m in fails0 if fixes[m] is not None]
+    parts = []
+    if stuck:
+        poss = prose_list([f"{names[m]}'s" for m in stuck])
+        parts.append(f"no single reading puts {poss} systems in the paper's order")
+    if fixed:
+        parts.append(prose_list([f"{fixes[m]} puts {names[m]}'s in it" for m in fixed]) if stuck
+                     else prose_list([f"{fixes[m]} puts {names[m]}'s systems in the paper's "
+                                      "order" for m in fixed]))
+    return "Third, " + "; ".join(parts) + "."
+
+
 def _share_range(values: Iterable[float]) -> str | None:
-    """"a–b" (one decimal) over the values that are not NaN; None where all are."""
-    vals = [v for v in values if not np.isnan(v)]
-    return f"{min(vals):.1f}–{max(vals):.1f}" if vals else None
+    """"a–b" (one decimal) over the values that are not NaN, "a" where they agree; None where
+    all are NaN."""
+    vals = [f"{v:.1f}" for v in values if not np.isnan(v)]
+    if not vals:
+        return None
+    lo, hi = min(vals, key=float), max(vals, key=float)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def _off_share(values: Iterable[float], stated: float) -> float:
+    """The largest relative distance of the shares (not NaN) from the stated one; NaN if none."""
+    vals = [abs(v / stated - 1) for v in values if not np.isnan(v)]
+    return max(vals) if vals else np.nan
 
 
 def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
                       activities: Mapping[str, Activity], models: Mapping[str, ModelSpec],
                       bars: pd.DataFrame, stated: pd.DataFrame, *, prompt_len: int,
-                      gen_len: int) -> dict[str, object]:
+                      gen_len: int, names: Mapping[str, str] | None = None) -> dict[str, object]:
     """The evidence against the half-rate link (``link_bandwidth_scale`` = 0.5) on `system`
     (the paper profile's): how many Accelerate bars move away from the paper
     (``rd_half_acc_far`` of ``rd_acc_n``, against `bars`, Figs. 9–11's bars under both
     profiles in figure order), and Hermes' prefill share of the batch-1 run for Falcon-40B
-    and LLaMA2-70B at the default and the halved link (``pf_share_default``,
+    and LLaMA2-70B (those it runs) at the default and the halved link (``pf_share_default``,
     ``pf_share_half``, %, and the clauses ``pf_half_text``, ``pf_default_text``) beside the
-    paper's stated share (``stated_prefill_share``); ``pcie_half``, the halved link's rate per
-    direction (GB/s)."""
+    paper's stated share (``stated_prefill_share``; the default link "matches" it within
+    :data:`PREFILL_MATCH_FRAC`); ``pf_default_closer``, whether the default link's shares lie
+    nearer it than the halved link's; ``pcie_half``, the halved link's rate per direction
+    (GB/s). `names`: display names (the catalog's short names where None)."""
+    names = names or {m: sc.short_name(models[m].name) for m in models}
     half_opts = Assumptions(link_bandwidth_scale=0.5)
     half_bars = pd.concat([policies.model_bars(paper[f], system, activities, models,
                                                options=half_opts, prompt_len=prompt_len,
@@ -846,6 +1092,7 @@ def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
                > np.abs(np.log(base_bars["tokens_per_s"] / base_bars["paper_tokens_per_s"]))
                + 1e-12)
     acc_far = half_bars[farther & (half_bars["policy"] == "accelerate")]
+    stated_v = float(stated.loc["hermes_prefill_share_bs1", "value"])
     stated_pf = sc.paper_text(stated.loc["hermes_prefill_share_bs1", "value"])
     # the reading's rate per direction: the paper's 64 GB/s halved (32; the datasheet's 31.5)
     half_gbps = (half_opts.link_bandwidth_scale
@@ -854,21 +1101,110 @@ def link_reading_glue(paper: Mapping[str, pd.DataFrame], system: SystemSpec,
                               "rd_acc_n": int((half_bars["policy"] == "accelerate").sum()),
                               "stated_prefill_share": stated_pf,
                               "pcie_half": rounded(half_gbps, 3)}
+    pair = ("falcon_40b", "llama2_70b")
     share = {}
     for name, o in (("default", Assumptions()), ("half", half_opts)):
-        for m in ("falcon_40b", "llama2_70b"):
+        for m in pair:
             e = policies.estimate("hermes", models[m], system, batch=1, prompt_len=prompt_len,
                                   gen_len=gen_len, options=replace(o, activity=activities[m]))
             share[(name, m)] = 100 * e.prefill_s / e.total_s if e.supported else np.nan
-    pf = {name: _share_range(v for (n, _), v in share.items() if n == name)
-          for name in ("default", "half")}
+    vals = {name: [share[(name, m)] for m in pair] for name in ("default", "half")}
+    pf = {name: _share_range(v) for name, v in vals.items()}
     for name in ("default", "half"):
         out[f"pf_share_{name}"] = pf[name] or sc.NP
+    runs = [names[m] for m in pair if not np.isnan(share[("half", m)])]
+    off = {name: _off_share(v, stated_v) for name, v in vals.items()}
+    out["pf_default_closer"] = bool(off["default"] < off["half"])
     out["pf_half_text"] = (
-        f"the slower link makes prefill {pf['half']} % of the batch-1 run for Falcon-40B and "
-        f"LLaMA2-70B, against the paper's {stated_pf} %" if pf["half"] else "Hermes cannot run "
+        f"the slower link makes prefill {pf['half']} % of the batch-1 run for {prose_list(runs)}"
+        f", against the paper's {stated_pf} %" if pf["half"] else "Hermes cannot run "
         "Falcon-40B or LLaMA2-70B at batch 1 here, so the model gives no prefill share to set "
         f"beside the paper's {stated_pf} %")
-    out["pf_default_text"] = (f", which the default link matches ({pf['default']} %)"
-                              if pf["default"] else "")
+    out["pf_default_text"] = (
+        "" if not pf["default"] else
+        f", which the default link matches ({pf['default']} %)"
+        if off["default"] <= PREFILL_MATCH_FRAC else
+        f"; the default link's {pf['default']} % comes nearer it without matching it"
+        if off["default"] < off["half"] else
+        f"; the default link's {pf['default']} % lies no nearer it")
     return out
+
+
+def link_summary_glue(*, half: pd.Series, defaults: pd.Series, link: Mapping[str, object],
+                      pcie_paper: float, pcie_datasheet: float, link_name: str) -> str:
+    """The summary's sentence on the host link (``link_summary``): whether Hermes' bars favour
+    the halved link (it lowers a median and raises none) and whether the bars as a whole do
+    (more of them move closer than farther), with the evidence for the faster link
+    (`link`: :func:`link_reading_glue`'s values)."""
+    half_rate = (f"a host link of {link['pcie_half']:g} GB/s per direction (half the paper "
+                 f"profile's {pcie_paper:g}; the datasheet's {pcie_datasheet:g} for "
+                 f"{link_name.replace(' x', ' ×')})")
+    here = f"the {pcie_paper:g} GB/s per direction fixed here for the paper profile"
+    closer, farther, n = (int(half[k]) for k in ("n_closer", "n_farther", "n_bars"))
+    against = []
+    if 2 * int(link["rd_half_acc_far"]) > int(link["rd_acc_n"]):
+        against.append("the Accelerate bars")
+    if link["pf_default_closer"]:
+        against.append(f"the paper's {link['stated_prefill_share']} % prefill share")
+    if _better(half, defaults) > 0:
+        text = f"Hermes' bars favour {half_rate} over {here}"
+        if closer <= farther:
+            text += (f", though more bar values move away from the paper with it than towards "
+                     f"it ({farther} against {closer} of {n})")
+        if against:
+            text += (f", while {prose_list(against)} favour"
+                     f"{'s' if len(against) == 1 else ''} the faster link")
+        return text
+    return (f"Hermes' bars do not favour {half_rate} over {here}: it "
+            f"{median_moves(half, defaults)}, and moves {farther} of the {n} bar values away "
+            f"from the paper ({closer} closer)")
+
+
+def hermes_fastest_text(bs1: pd.DataFrame, names: Mapping[str, str]) -> str:
+    """Whether Hermes is the fastest system at batch 1 (`bs1`: one profile's bars of Figs. 9
+    and 10) for every model, in words (``hermes_fastest``), naming the models it cannot run
+    (N.P.) and those where another system is faster."""
+    np_, slower, n = [], [], 0
+    for m, g in bs1[bs1["batch"] == 1].groupby("model", sort=False):
+        g = g[g["supported"]]
+        h = g[g["policy"] == "hermes"]
+        if h.empty:
+            np_.append(names[m])
+            continue
+        n += 1
+        best = g.loc[g["tokens_per_s"].idxmax()]
+        if best["policy"] != "hermes":
+            slower.append(f"{names[m]}, where {sc.SYSTEM_NAMES[best['policy']]} is faster")
+    if not np_ and not slower:
+        return "Hermes is the fastest system for every model"
+    text = ("Hermes is the fastest system for every model it runs" if not slower else
+            f"Hermes is the fastest system for {n - len(slower)} of the {n} models it runs "
+            f"(not for {prose_list(slower)})")
+    return text + (f" (it cannot run {prose_list(np_)} here, N.P.)" if np_ else "")
+
+
+def order_why_text(bs1: pd.DataFrame, order: Mapping[str, bool], names: Mapping[str, str],
+                   gpu_gib: float) -> str:
+    """The acceptance paragraph's last sentence (``order_why``): for each model whose systems
+    the model orders otherwise than the paper at batch 1 (`order`; `bs1`: the paper profile's
+    bars of Figs. 9 and 10), the first pair of systems it swaps; for LLaMA2-13B with
+    Hermes-host above Hermes-base, why (`gpu_gib`: the GPU's memory)."""
+    fails = [m for m, ok in order.items() if not ok]
+    if not fails:
+        return "The model orders every model's systems at batch 1 as the paper does."
+    bits = []
+    for m in fails:
+        g = bs1[(bs1["model"] == m) & (bs1["batch"] == 1) & bs1["supported"]
+                & bs1["paper_supported"]].set_index("policy")
+        paper = list(g.sort_values("paper_tokens_per_s", ascending=False).index)
+        pos = {p: i for i, p in enumerate(g.sort_values("tokens_per_s", ascending=False).index)}
+        hi, lo = next(((a, b) for a, b in itertools.pairwise(paper) if pos[a] > pos[b]),
+                      (paper[0], paper[-1]))
+        bit = (f"for {names[m]} the model ranks {sc.SYSTEM_NAMES[lo]} above "
+               f"{sc.SYSTEM_NAMES[hi]}")
+        if (m, lo, hi) == ("llama2_13b", "hermes-host", "hermes-base"):
+            bit += (f": with {gpu_gib:g} GiB the GPU holds most of its hot neurons, so the "
+                    "host's share is small (below, after the readings)")
+        bits.append(bit)
+    text = "; ".join(bits)
+    return text[0].upper() + text[1:] + "."

@@ -24,21 +24,72 @@ import pandas as pd
 from hermes_model import policies, shapes
 from hermes_model import scorecard as sc
 from hermes_model import units as u
-from hermes_model.chapters.end_to_end import np_or, reading_row, ridge_batch, sel, why_np
+from hermes_model.chapters.end_to_end import (
+    PAPER_LENGTHS,
+    np_or,
+    reading_row,
+    ridge_batch,
+    sel,
+    why_np,
+)
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
+from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import SystemSpec, other_profile
 
 __all__ = [
-    "AffineLines", "Detailed", "FarBars", "HostBatch16", "HostGains", "HostLlama13",
-    "ImpliedSteps", "OffloadRange", "OverlapReading", "affine_lines", "detailed", "far_bars",
-    "hermes_host_13b", "hermes_host_batch16", "hermes_host_bs1", "hermes_host_gains",
-    "implied_steps", "offload_range", "overlap_reading", "profile_difference",
+    "STRAIGHT_PCT",
+    "AffineLines",
+    "Detailed",
+    "FarBars",
+    "HostBatch16",
+    "HostGains",
+    "HostLlama13",
+    "ImpliedSteps",
+    "OffloadRange",
+    "OverlapReading",
+    "affine_lines",
+    "detailed",
+    "far_bars",
+    "hermes_base_bullet",
+    "hermes_host_13b",
+    "hermes_host_batch16",
+    "hermes_host_bs1",
+    "hermes_host_gains",
+    "implied_steps",
+    "offload_range",
+    "overlap_reading",
+    "profile_difference",
 ]
 
 Glue = dict[str, object]
+
+#: Below this largest |fit / step − 1| (%) the text calls a series of steps a straight line.
+STRAIGHT_PCT = 2.0
+
+
+def _paper_prefill(t: pd.DataFrame) -> pd.Series:
+    """The model's prefill at the paper's lengths (``prefill_paper_s``, :func:`profile_bars`),
+    which the paper-implied quantities subtract; ``prefill_s`` for bars that lack the column
+    (computed at those lengths)."""
+    return t["prefill_paper_s"] if "prefill_paper_s" in t else t["prefill_s"]
+
+
+def _implied(t: pd.DataFrame) -> np.ndarray:
+    """The decode steps the paper's bars `t` imply at its own lengths (:data:`PAPER_LENGTHS`)
+    given the model's prefill there (s; ≤ 0 where that prefill outlasts the paper's run)."""
+    return np.asarray(policies.implied_decode_step_s(
+        t["paper_tokens_per_s"].to_numpy(), batch=t["batch"].to_numpy(),
+        gen_len=PAPER_LENGTHS[1], prefill_s=_paper_prefill(t).to_numpy()), dtype=float)
+
+
+def _span(lo: str, hi: str, unit: str = "") -> str:
+    """"lo–hi" with its unit, one value where both read alike, N.P. where either is."""
+    if sc.NP in (lo, hi):
+        return sc.NP
+    return (lo if lo == hi else f"{lo}–{hi}") + unit
 
 
 # -- the paper's decode step, implied ----------------------------------------------------------
@@ -88,8 +139,8 @@ def _why_no_growth(h11: pd.DataFrame, lo: int, hi: int, profile: str, implied: b
 
 
 def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
-                  profiles: Sequence[str], gen_len: int, names: Mapping[str, str]
-                  ) -> ImpliedSteps:
+                  profiles: Sequence[str], gen_len: int, names: Mapping[str, str],
+                  applicable: bool = True) -> ImpliedSteps:
     """Hermes' decode steps the paper's Fig. 11 bars imply, beside the model's, and their growth.
 
     Parameters
@@ -103,8 +154,13 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
     profiles : sequence of str
         Every profile, in the chart's order.
     gen_len : int
-        Generated tokens per sequence.
+        The chapter's generated tokens per sequence. The paper's bars imply their steps at
+        the paper's own lengths (:data:`PAPER_LENGTHS`, §V-A) whatever it is, with the model's
+        prefill there (``prefill_paper_s``).
     names : mapping of model slug → display name
+    applicable : bool
+        Whether the acceptance verdicts apply (the paper's configuration): ``grow_s_verdict``
+        is "" where not.
 
     Returns
     -------
@@ -123,10 +179,7 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
         t = h11[h11["profile"] == p]
         parts.append(pd.DataFrame({"model": t["model"], "batch": t["batch"],
                                    "series": f"paper, implied ({p} profile's prefill)",
-                                   "step_s": policies.implied_decode_step_s(
-                                       t["paper_tokens_per_s"].to_numpy(),
-                                       batch=t["batch"].to_numpy(), gen_len=gen_len,
-                                       prefill_s=t["prefill_s"].to_numpy())}))
+                                   "step_s": _implied(t)}))
     for p in profiles:
         t = h11[h11["profile"] == p]
         parts.append(pd.DataFrame({"model": t["model"], "batch": t["batch"],
@@ -183,7 +236,7 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
         if best is not None and pd.notna(g14) else "No reading of an unstated parameter gives a "
         "growth to set beside the paper's either")
     glue["grow_s_verdict"] = ("The batch acceptance criterion fails on this difference of shape."
-                              if paper_ok and model_ok else "")
+                              if paper_ok and model_ok and applicable else "")
     table = (wide / u.MS).map(sc.sig_text).rename(index=names, level="model").rename_axis(
         columns="mean decode step (ms) at batch")
     return ImpliedSteps(steps=steps, no_step=no_step, table=table, glue=glue)
@@ -239,7 +292,10 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
     three fits (``policies.affine_step_fit``): the steps the paper's bars imply (the model's
     prefill, chapter's profile), the model's, and the model's with reads then MACs
     (``ndp_overlap=False``). The glue values compare them; ``hb_a_shift_*`` is how far A moves
-    with the other profile's prefill.
+    with the other profile's prefill. The paper's steps are implied at its own lengths
+    (:data:`PAPER_LENGTHS`); the text calls a fit a straight line only within
+    :data:`STRAIGHT_PCT`, counts the models it covers and reads the paper's intercept and slope
+    against the model's as slower or faster.
 
     Parameters
     ----------
@@ -258,9 +314,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
     for (m, pol), t in here.groupby(["model", "policy"], sort=False):
         t = t.sort_values("batch")
         bs = t["batch"].to_numpy()
-        implied = policies.implied_decode_step_s(t["paper_tokens_per_s"].to_numpy(), batch=bs,
-                                                 gen_len=gen_len,
-                                                 prefill_s=t["prefill_s"].to_numpy())
+        implied = _implied(t)
         if not (t["supported"].all() and (implied > 0).all()):
             continue  # N.P. at some batch, or no implied step there: no line
         opts = Assumptions(activity=activities[m], ndp_overlap=False)
@@ -286,24 +340,25 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
         v = _line_stat(lines, sys_, step_, col_)
         shown_t[f"{key}_lo"] = np_or(float(np.round(v.min(), 2)), f_)
         shown_t[f"{key}_hi"] = np_or(float(np.round(v.max(), 2)), f_)
+    ratios = {}
     for key, col_ in (("hb_a_ratio", "A (ms)"), ("hb_b_ratio", "B (ms per sequence)")):
         v = (_line_stat(lines, "hermes-base", "paper, implied", col_)
              / _line_stat(lines, "hermes-base", "model, reads then MACs", col_))
+        ratios[key] = v
         shown_t[f"{key}_lo"] = np_or(rounded(float(v.min())), ".1f")
         shown_t[f"{key}_hi"] = np_or(rounded(float(v.max())), ".1f")
     hb_other = b11[(b11["policy"] == "hermes-base") & (b11["profile"] == other)].sort_values(
         ["model", "batch"])
-    a_shift = []
+    a_shift, other_err = [], []
     for m_, t_ in hb_other.groupby("model", sort=False):
-        implied_other = policies.implied_decode_step_s(
-            t_["paper_tokens_per_s"].to_numpy(), batch=t_["batch"].to_numpy(), gen_len=gen_len,
-            prefill_s=t_["prefill_s"].to_numpy())
+        implied_other = _implied(t_)
         if (m_, "hermes-base", "paper, implied") not in lines.index or not (
                 implied_other > 0).all():
             continue
         f_other = policies.affine_step_fit(t_["batch"], implied_other)
         a_here = lines.loc[(m_, "hermes-base", "paper, implied"), "A (ms)"]
         a_shift.append(abs(f_other.intercept_s / u.MS / a_here - 1))
+        other_err.append(100 * f_other.max_rel_err)
     shown_t["hb_a_shift_pct"] = np_or(rounded(100 * max(a_shift)) if a_shift else np.nan, ".0f")
 
     def with_unit(unit: str, *keys: str) -> str:
@@ -311,13 +366,58 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
         return sc.NP if sc.NP in vals else "–".join(vals) + unit
 
     glue: Glue = dict(shown_t)
-    glue["hb_line_err_t"] = with_unit(" %", "hb_line_err_max")
+    hb_models = [names[m_] for m_ in hb_paper.index]
+    straight = bool(len(hb_paper)) and float(hb_paper.max()) < STRAIGHT_PCT
+    glue["hb_straight"] = straight
+    glue["hb_line_verb"] = "lie on" if straight or not len(hb_paper) else "do not lie on"
+    glue["hb_line_err_t"] = (sc.NP if not len(hb_paper) else
+                             f"to within {shown_t['hb_line_err_max']} %" if straight else
+                             f"(they miss the best one by up to {shown_t['hb_line_err_max']} %)")
+    n_fig11 = b11["model"].nunique()
+    glue["hb_models_t"] = (sc.NP if not hb_models else
+                           f"for all {words(len(hb_models))} models"
+                           if len(hb_models) == n_fig11 and len(hb_models) > 1 else
+                           f"for {prose_list(hb_models)}")
     glue["hb_ba_t"] = (sc.NP if sc.NP in (shown_t["hb_ba_lo"], shown_t["hb_ba_hi"]) else
-                       f"between {shown_t['hb_ba_lo']} and {shown_t['hb_ba_hi']}")
+                       f"of {shown_t['hb_ba_lo']}" if shown_t["hb_ba_lo"] == shown_t["hb_ba_hi"]
+                       else f"between {shown_t['hb_ba_lo']} and {shown_t['hb_ba_hi']}")
     glue["hb_a_shift_t"] = with_unit(" %", "hb_a_shift_pct")
+    glue["hb_a_shift_by"] = (sc.NP if not a_shift else
+                             f"by at most {glue['hb_a_shift_t']}" if len(a_shift) > 1 else
+                             f"by {glue['hb_a_shift_t']}")
+    other_straight = bool(other_err) and max(other_err) < STRAIGHT_PCT
+    glue["hb_shift_tail"] = (
+        "leaves the line as straight" if straight and other_straight else
+        f"bends it (up to {max(other_err):.2f} % off)" if straight and other_err else
+        "leaves it as far from straight" if other_err else "")
     for key, unit in (("hb_model_err", " %"), ("hb_a_ratio", "×"), ("hb_b_ratio", "×"),
                       ("h_paper_err", " %")):
-        glue[f"{key}_t"] = with_unit(unit, f"{key}_lo", f"{key}_hi")
+        glue[f"{key}_t"] = _span(shown_t[f"{key}_lo"], shown_t[f"{key}_hi"], unit)
+
+    def pace(v: pd.Series) -> str:  # the paper's time over the model's: > 1 is slower
+        return ("more slowly" if len(v) and v.min() > 1 else "faster" if len(v) and v.max() < 1
+                else "about as fast")
+
+    read, mult = pace(ratios["hb_a_ratio"]), pace(ratios["hb_b_ratio"])
+    glue["hb_pace_t"] = (f"read and multiplied {read}" if read == mult else
+                         f"read {read} and multiplied {mult}")
+    h_err = _line_stat(lines, "hermes", "paper, implied", "off the line (%)")
+    glue["h_paper_clause"] = (
+        "" if not len(h_err) else
+        f" Hermes' own implied steps are no lines ({glue['h_paper_err_t']} off): its DIMMs read "
+        "only the batch's active cold neurons, whose union grows more slowly than the batch."
+        if float(h_err.min()) >= STRAIGHT_PCT else
+        f" Hermes' own implied steps lie {glue['h_paper_err_t']} off a line.")
+    # reads-then-MACs draws a line where each model has at least as many KV heads as DIMMs
+    line_models = list(dict.fromkeys(lines.index.get_level_values("model")))
+    n_d = systems[profile].n_dimms if line_models else 0
+    few = [names[m_] for m_ in line_models if models[m_].n_kv_heads < n_d]
+    glue["hb_kv_clause"] = (
+        "here, where every model has at least as many KV heads as DIMMs and the LM head runs "
+        "on the GPU" if not few else
+        f"where a model has at least as many KV heads as DIMMs and the LM head runs on the GPU; "
+        f"here {prose_list(few)} {'has' if len(few) == 1 else 'have'} fewer KV heads than the "
+        f"{n_d} DIMMs")
     glue["hb_np_lead"] = "" if len(lines) else (
         "With these parameters the model cannot run Hermes-base and Hermes on all of Fig. 11's "
         "batches for any of its models (N.P.), so none of the fits below can be made and each of "
@@ -345,7 +445,8 @@ class OverlapReading:
     glue: Glue
 
 
-def overlap_reading(readings: pd.DataFrame, crit: Mapping[str, float]) -> OverlapReading:
+def overlap_reading(readings: pd.DataFrame, crit: Mapping[str, float], *,
+                    applicable: bool = True) -> OverlapReading:
     """Hermes with NDP cores that read, then multiply (``ndp_overlap = False``), in words.
 
     Parameters
@@ -354,20 +455,29 @@ def overlap_reading(readings: pd.DataFrame, crit: Mapping[str, float]) -> Overla
         ``policies.fidelity_by_reading`` under the chapter's profile.
     crit : mapping
         The acceptance criteria: ``bs1_pct`` and ``batch_pct`` (median absolute errors, %).
+    applicable : bool
+        Whether the acceptance verdicts apply (the paper's configuration); where not, the
+        words give none.
     """
     row, d = reading_row(readings, "ndp_overlap", False), reading_row(readings, "defaults")
     bs1 = float(np.round(100 * row["bs1_median_abs_err"], 1))
     batch = float(np.round(100 * row["batch_median_abs_err"], 1))
     better = (bs1 < 100 * d["bs1_median_abs_err"]) and (batch < 100 * d["batch_median_abs_err"])
     passes = bool(bs1 <= crit["bs1_pct"] and batch <= crit["batch_pct"])
+    limits = f" (≤ {crit['bs1_pct']:g} % at batch 1, ≤ {crit['batch_pct']:g} % at batches 2–16)"
     glue: Glue = {
         "rd_overlap_bs1": bs1, "rd_overlap_batch": batch,
         "rd_overlap_verdict": ("better than the defaults" if better else
                                "not better than the defaults")
-        + (", and within both median criteria of the acceptance table" if passes
-           else ", and still outside the median criteria of the acceptance table"),
-        "rd_overlap_summary": ("moves closer to the paper" if better else "does not move closer")
-        + (" and meets both median criteria" if passes else " but still misses the median criteria"),
+        + (" (the acceptance criteria do not apply to this configuration)" if not applicable
+           else ", and within both median criteria of the acceptance table" + limits if passes
+           else ", and still outside the median criteria of the acceptance table" + limits),
+        "rd_overlap_summary": ("moves closer to the paper" if better else
+                               "does not move closer to the paper")
+        + (" (the acceptance criteria do not apply to this configuration)" if not applicable
+           else " and meets both median criteria of the acceptance table" if passes
+           else (" but" if better else " and")
+           + " still misses the median criteria of the acceptance table"),
         "rd_overlap_closer": int(row["n_closer"]), "rd_overlap_farther": int(row["n_farther"])}
     return OverlapReading(bs1_pct=bs1, batch_pct=batch, passes=passes, glue=glue)
 
@@ -454,8 +564,13 @@ def hermes_host_13b(model: ModelSpec, system: SystemSpec, b10: pd.DataFrame, *, 
     stated_gb = sc.paper_quantity(system.gpu.sources.get("memory_bytes", ""), "GB")
     cap = (f"{rounded(system.gpu.memory_bytes / u.GiB):g} GiB GPU"
            + (f" (the paper: {stated_gb})" if stated_gb else ""))
-    implied_s = float(policies.implied_decode_step_s(paper_hh13, batch=1, gen_len=gen_len,
-                                                     prefill_s=hh13.prefill_s))
+    # the step the paper's bar implies, at its own lengths with the model's prefill there
+    at_paper = hh13 if (prompt_len, gen_len) == PAPER_LENGTHS else policies.estimate(
+        "hermes-host", model, system, batch=1, prompt_len=PAPER_LENGTHS[0],
+        gen_len=PAPER_LENGTHS[1], options=Assumptions(activity=activity))
+    implied_s = float(policies.implied_decode_step_s(paper_hh13, batch=1,
+                                                     gen_len=PAPER_LENGTHS[1],
+                                                     prefill_s=at_paper.prefill_s))
     reading = _hh13_reading(implied_s / serial_s, implied_s, hh13.decode_step_s)
     if b13.loc["hermes-host", "tokens_per_s"] <= b13.loc["hermes-base", "tokens_per_s"]:
         reading += " Here the model, too, puts Hermes-host below Hermes-base."
@@ -483,6 +598,12 @@ def hermes_host_13b(model: ModelSpec, system: SystemSpec, b10: pd.DataFrame, *, 
         "hh13_paper": paper_hh13,
         "hh13_implied_ms": rounded(implied_s / u.MS),
         "hh13_reading": reading,
+        "hh13_implied_text": (
+            f"implies {rounded(implied_s / u.MS):.1f} ms per step, {reading}" if implied_s > 0
+            else "implies no decode step at all: the model's prefill alone "
+            f"({sc.sig_text(at_paper.prefill_s)} s at the paper's {PAPER_LENGTHS[0]}-token "
+            f"prompt) outlasts the paper's whole run ({sc.sig_text(PAPER_LENGTHS[1] / paper_hh13)}"
+            " s)."),
         "hh13_kv_host": _hh13_kv_host_text(kv_host, base_tps, hh13.tokens_per_s),
         "hh13_intro": "The one ordering failure comes from one bar." if fails == ["llama2_13b"]
         else "LLaMA2-13B's ordering failure comes from one bar." if "llama2_13b" in fails
@@ -552,7 +673,8 @@ def far_bars(bs1: pd.DataFrame, b11: pd.DataFrame, models: Mapping[str, ModelSpe
     profile : str
         The chapter's profile.
     gen_len : int
-        Generated tokens per sequence.
+        The chapter's generated tokens per sequence; the step the paper's FlexGen bars imply is
+        read at its own lengths (:data:`PAPER_LENGTHS`) whatever it is.
     """
     allb = sc.distinct_bars(pd.concat([sel(bs1, profile), sel(b11, profile)],
                                       ignore_index=True))
@@ -566,8 +688,10 @@ def far_bars(bs1: pd.DataFrame, b11: pd.DataFrame, models: Mapping[str, ModelSpe
     acc13 = allb[(allb["model"] == "llama2_13b") & (allb["policy"] == "accelerate")].iloc[0]
     # FlexGen streams every weight once per decode step: the rate the paper's bars imply
     fg = allb[(allb["policy"] == "flexgen") & (allb["batch"] == 1)]
-    fg_implied = sc.implied_stream_rate(
-        fg, {m: shapes.weight_bytes(models[m], "fp16") for m in fg["model"]}, gen_len=gen_len)
+    fg_implied = sc.implied_stream_rate(  # at the paper's lengths, the model's prefill there
+        fg.assign(prefill_s=_paper_prefill(fg)),
+        {m: shapes.weight_bytes(models[m], "fp16") for m in fg["model"]},
+        gen_len=PAPER_LENGTHS[1])
     fg66 = fg.set_index("model").loc["opt_66b"]
     glue: Glue = {
         "far_pct": round(100 * far_frac), "n_far": len(far), "n_bars": len(allb),
@@ -615,6 +739,49 @@ def far_table(far: pd.DataFrame, far_frac: float) -> pd.DataFrame:
         index=sc.SYSTEM_NAMES).rename_axis(index="system")
 
 
+def hermes_base_bullet(bs1: pd.DataFrame, b11: pd.DataFrame, *, profile: str,
+                       names: Mapping[str, str], straight: bool) -> Glue:
+    """Hermes-base against the paper's bars, in words (``hb_bullet``): faster or slower from the
+    signs of its distinct bars off by more than the scorecard's 35 % (as :func:`far_table`
+    counts them), the models whose bars the paper prints but the model cannot run (N.P.), and
+    the paper's fixed growth per sequence only where its implied steps are a straight line
+    (`straight`, :func:`affine_lines`' ``hb_straight``).
+
+    Parameters
+    ----------
+    bs1, b11 : DataFrame
+        ``policies.model_bars`` of Figs. 9 and 10 together, and of Fig. 11, every profile.
+    profile : str
+        The chapter's profile.
+    names : mapping of model slug → display name
+    straight : bool
+        Whether the paper's Hermes-base steps lie on a straight line in the batch.
+    """
+    allb = sc.distinct_bars(pd.concat([sel(bs1, profile), sel(b11, profile)],
+                                      ignore_index=True))
+    hb = allb[(allb["policy"] == "hermes-base") & allb["paper_supported"]]
+    far_frac = sc.TOLERANCES["rel_35"]
+    run = hb[hb["supported"]]
+    fast = [names[m] for m in dict.fromkeys(run.loc[run["error_frac"] > far_frac, "model"])]
+    slow = [names[m] for m in dict.fromkeys(run.loc[run["error_frac"] < -far_frac, "model"])]
+    np_ = [names[m] for m in dict.fromkeys(hb.loc[~hb["supported"], "model"])]
+    if not len(run):
+        return {"hb_bullet": f"cannot run any of the bars the paper prints here ({sc.NP})"}
+    lead = (f"is faster for {prose_list(fast)} and slower for {prose_list(slow)}" if fast and slow
+            else f"is faster for {prose_list(fast)}" if fast else
+            f"is slower for {prose_list(slow)}" if slow else
+            f"stays within {round(100 * far_frac)} % of the paper's bars")
+    if np_:
+        lead += f" (it cannot run {prose_list(np_)} here, {sc.NP})"
+    why = ("whole layers on the DIMMs stream at the DIMMs' full bandwidth in the model, whose "
+           "step stays flat until the multipliers limit it" if fast else
+           "in the model its step, whole layers streamed from the DIMMs, stays flat until the "
+           "multipliers limit it")
+    paper = (", while the paper's grows by a fixed amount with every sequence from batch 1 on"
+             if straight else "")
+    return {"hb_bullet": f"{lead}: {why}{paper}"}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HostBatch16:
     """What :func:`hermes_host_batch16` gives the chapter.
@@ -638,7 +805,8 @@ class HostBatch16:
 
 
 def hermes_host_batch16(b11: pd.DataFrame, *, profile: str, gen_len: int,
-                        names: Mapping[str, str]) -> HostBatch16:
+                        names: Mapping[str, str], prompt_len: int = PAPER_LENGTHS[0]
+                        ) -> HostBatch16:
     """Hermes-host at batch 16: the model's CPU prefill against the paper's whole run.
 
     Parameters
@@ -648,17 +816,23 @@ def hermes_host_batch16(b11: pd.DataFrame, *, profile: str, gen_len: int,
     profile : str
         The chapter's profile.
     gen_len : int
-        Generated tokens per sequence.
+        The chapter's generated tokens per sequence (not used: the paper's whole run is read
+        at its own lengths, :data:`PAPER_LENGTHS`, and set beside the model's prefill there).
     names : mapping of model slug → display name
+    prompt_len : int
+        The chapter's prompt tokens per sequence: where the chapter's lengths are not the
+        paper's, ``hh16_len_note`` says the prefills quoted are at the paper's.
 
     Notes
     -----
-    The paper's whole run at batch :math:`b` is :math:`b\\,n_\\mathrm{gen}/\\mathrm{tokens/s}`.
+    The paper's whole run at batch :math:`b` is :math:`b\\,n_\\mathrm{gen}/\\mathrm{tokens/s}`
+    with its :math:`n_\\mathrm{gen}` = 128 (§V-A).
     """
     pair = ("falcon_40b", "opt_66b")
     hh16 = b11[(b11["policy"] == "hermes-host") & (b11["batch"] == 16)
                & (b11["profile"] == profile) & b11["model"].isin(pair)].set_index("model")
-    run = 16 * gen_len / hh16["paper_tokens_per_s"]
+    run = 16 * PAPER_LENGTHS[1] / hh16["paper_tokens_per_s"]
+    hh16 = hh16.assign(prefill_s=_paper_prefill(hh16))  # the model's, at the paper's prompt
     glue: Glue = {}
     for m in hh16.index:
         pf_ = float(hh16.loc[m, "prefill_s"])  # three significant digits: 107 s, or 0.213 s
@@ -683,7 +857,9 @@ def hermes_host_batch16(b11: pd.DataFrame, *, profile: str, gen_len: int,
             "longer" if m in longer else "shorter" for m in pair) + " than")
         then = (f": for {names[longer[0]]} the paper's Hermes-host cannot have computed its "
                 "prompts at the host's FLOP rate.")
-    glue |= {"hh16_cmp": cmp_, "hh16_then": then}
+    glue |= {"hh16_cmp": cmp_, "hh16_then": then,
+             "hh16_len_note": "" if (prompt_len, gen_len) == PAPER_LENGTHS else
+             f" (at the paper's {PAPER_LENGTHS[0]}-token prompts, as its run)"}
     return HostBatch16(bars=hh16, run_s=run, longer=len(longer) == 2, glue=glue)
 
 
@@ -803,9 +979,11 @@ def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system
     hhb = b11[(b11["policy"] == "hermes-host") & (b11["profile"] == profile)].set_index(
         ["model", "batch"])
 
-    def run(m_: str, b_: int, cpu: bool = True) -> Estimate:
+    def run(m_: str, b_: int, cpu: bool = True, lengths: tuple[int, int] | None = None
+            ) -> Estimate:
+        p_, g_ = lengths or (prompt_len, gen_len)
         return policies.estimate("hermes-host", models[m_], system, batch=b_,
-                                 prompt_len=prompt_len, gen_len=gen_len, options=Assumptions(
+                                 prompt_len=p_, gen_len=g_, options=Assumptions(
                                      activity=activities[m_], host_prefill_on_cpu=cpu))
 
     e = {(m_, b_, cpu): run(m_, b_, cpu) for m_ in ms for b_ in (1, 16) for cpu in (True, False)}
@@ -859,9 +1037,13 @@ def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system
         e_ = run(m_, int(b_), False)
         if e_.supported and r_["supported"]:
             faster.append(e_.tokens_per_s >= r_["tokens_per_s"])
-        if e_.supported:
-            imp_ = float(policies.implied_decode_step_s(r_["paper_tokens_per_s"], batch=int(b_),
-                                                        gen_len=gen_len, prefill_s=e_.prefill_s))
+        # the step the paper's bar implies at its own lengths, the model's prefill there
+        ep_ = e_ if (prompt_len, gen_len) == PAPER_LENGTHS else run(m_, int(b_), False,
+                                                                    PAPER_LENGTHS)
+        if e_.supported and ep_.supported:
+            imp_ = float(policies.implied_decode_step_s(
+                r_["paper_tokens_per_s"], batch=int(b_), gen_len=PAPER_LENGTHS[1],
+                prefill_s=ep_.prefill_s))
             if imp_ > 0:
                 hh_x.append(imp_ / e_.decode_step_s)
     glue["hh_implied_x"] = (sc.NP if not hh_x else
@@ -901,7 +1083,8 @@ class Detailed:
     table : DataFrame
         ``scorecard.estimate_table`` of the configuration under every profile.
     glue : dict
-        Glue keys ``det_hermes`` and ``det_model``.
+        Glue keys ``det_hermes``, ``det_model`` and ``det_config`` (the batch, GPU, DIMM count
+        and, where they are not the paper's, lengths it describes).
     """
 
     table: pd.DataFrame
@@ -940,9 +1123,15 @@ def detailed(model: ModelSpec, systems: Mapping[str, SystemSpec], *, profile: st
                      options=Assumptions(activity=activity), prompt_len=prompt_len,
                      gen_len=gen_len)
         # "" where it runs under the chapter's profile: then it is the other one that cannot
-        text = (f"Hermes cannot run it at batch {batch} "
-                f"(N.P.: {why or f'under the {other_profile(profile)} profile'})")
-    return Detailed(table=det, glue={"det_hermes": text, "det_model": model.name})
+        text = f"Hermes cannot run it (N.P.: {why or f'under the {other_profile(profile)} profile'})"
+    system = systems[profile]
+    gpu = system.gpu.name.removeprefix("NVIDIA ").removeprefix("GeForce ")
+    n = system.n_dimms
+    config = (f"at batch {batch}, on one {gpu} with {words(n)} NDP-DIMM{'' if n == 1 else 's'}"
+              + ("" if (prompt_len, gen_len) == PAPER_LENGTHS else
+                 f", {prompt_len}-token prompts and {gen_len} generated tokens"))
+    return Detailed(table=det, glue={"det_hermes": text, "det_model": model.name,
+                                     "det_config": config})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
