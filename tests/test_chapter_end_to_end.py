@@ -759,3 +759,21 @@ def test_profile_bars_read_the_paper_implied_prefill_at_the_papers_lengths(world
     assert ok.any()
     assert np.allclose(longer.loc[ok, "prefill_paper_s"], at_paper.loc[ok, "prefill_s"])
     assert (longer.loc[ok, "prefill_s"] > longer.loc[ok, "prefill_paper_s"]).all()
+
+
+def test_parallel_mlp_share_only_for_parallel_blocks():
+    """Falcon-40B's attention and MLP read the same input; the MLP block's share of Hermes'
+    batch-1 step (60 layers of the block over the mean step) is what running it under the
+    projection could at most hide. LLaMA2-70B's blocks are sequential: no share. 4 DIMMs still
+    run Falcon-40B; 2 cannot hold it (N.P.): no share either."""
+    falcon, llama = hm.load_model("falcon_40b"), hm.load_model("llama2_70b")
+    system = hm.load_system("hermes_paper", "paper")
+    act = hm.load_activity("falcon_40b")
+    share = e2e.parallel_mlp_share(falcon, system, act)
+    e = hm.estimate("hermes", falcon, system, batch=1, prompt_len=128, gen_len=128,
+                    options=hm.Assumptions(activity=act))
+    assert share == pytest.approx(60 * e.details["mlp_block_s"] / e.decode_step_s, rel=1e-12)
+    assert 0.1 < share < 0.3
+    assert math.isnan(e2e.parallel_mlp_share(llama, system, hm.load_activity("llama2_70b")))
+    small = hm.load_system("hermes_paper", "paper", n_dimms=2)
+    assert math.isnan(e2e.parallel_mlp_share(falcon, small, act))

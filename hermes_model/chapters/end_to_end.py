@@ -234,6 +234,23 @@ def assumptions_table(system: SystemSpec) -> pd.DataFrame:
                          for f in fields(Assumptions) if f.name != "activity"])
 
 
+def parallel_mlp_share(model: ModelSpec, system: SystemSpec, activity: Activity, *,
+                       prompt_len: int = 128, gen_len: int = 128) -> float:
+    """The MLP block's share of Hermes' mean decode step at batch 1, for a model whose attention
+    and MLP read the same input (Falcon's ``parallel_attn``), else NaN.
+
+    Every policy times the two blocks one after the other; this share bounds what a Hermes that
+    ran the DIMMs' MLP share under the GPU's projection could hide.
+    """
+    if not model.parallel_attn:
+        return float("nan")
+    e = policies.estimate("hermes", model, system, batch=1, prompt_len=prompt_len,
+                          gen_len=gen_len, options=Assumptions(activity=activity))
+    if not e.supported:
+        return float("nan")
+    return model.n_layers * e.details["mlp_block_s"] / e.decode_step_s
+
+
 def unstated_table() -> pd.DataFrame:
     """The unstated parameters (``policies.UNSTATED``): default, the two ends of the plausible
     range, the systems each moves (display names) and why, one row each."""
