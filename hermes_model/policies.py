@@ -2100,12 +2100,15 @@ def _step_growth(bars: Any, gen_len: int) -> tuple[float, float]:
     return med(model_g), med(implied_g)
 
 
-def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128) -> Fidelity:
+def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128,
+             prompt_len: int = 128) -> Fidelity:
     """The acceptance quantities of issue 9 from :func:`model_bars` tables (no bands).
 
-    `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11; `gen_len` is the run's generated
-    tokens (for the implied decode steps). A Hermes bar the model cannot run counts as an error
-    of −100 % (the chapter's acceptance table has none).
+    `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11; `prompt_len` and `gen_len` are the
+    run's tokens per sequence. The decode steps the paper's bars imply need the paper's own run
+    (128 and 128, §V-A) and the model's prefill there: at other lengths the implied growth is
+    NaN. A Hermes bar the model cannot run counts as an error of −100 % (the chapter's
+    acceptance table has none).
     """
     def med(b: Any) -> float:
         err = b["error_frac"].fillna(-1.0)
@@ -2120,6 +2123,8 @@ def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128) -> Fidelity:
           if {num, den} <= set(sel["policy"]) else math.nan)
     growth = (_step_growth(batch_bars, gen_len) if "decode_step_s" in batch_bars
               else (math.nan, math.nan))
+    if (prompt_len, gen_len) != (128, 128):  # the paper's run is 128/128: no implied step here
+        growth = (growth[0], math.nan)
     return Fidelity(bs1_median_abs_err=med(h1), batch_median_abs_err=med(hb),
                     n_order=sum(order.values()), n_models=len(order),
                     order_fails=tuple(k for k, v in order.items() if not v),
@@ -2166,7 +2171,7 @@ def fidelity_by_reading(figures: Mapping[str, Any], system: SystemSpec,
         b = {f: model_bars(t, system, activities, models, options=opts, prompt_len=prompt_len,
                            gen_len=gen_len) for f, t in figures.items()}
         fid = fidelity(pd.concat([b["fig9"], b["fig10"]], ignore_index=True), b["fig11"],
-                       gen_len=gen_len)
+                       gen_len=gen_len, prompt_len=prompt_len)
         err = _log_err(pd.concat(list(b.values()), ignore_index=True))
         ref = err if ref is None else ref
         both = err.notna() & ref.notna()

@@ -702,13 +702,18 @@ def test_fidelity_by_hand():
     assert f.hermes_over_host == pytest.approx(np.mean([10 / 5, 30 / 5, 20 / 10, 80 / 10]))
     # no decode_step_s column in these bars: the growth is undefined, not zero
     assert math.isnan(f.model_step_growth) and math.isnan(f.implied_step_growth)
-    # with steps and prefill: model 10 ms -> 40 ms is 2x per doubling; the paper's 10 and 40
-    # tokens/s at batch 1 and 4 (1 s prefill, 10 tokens) imply 0.9 s and 0.9 s: 1x
-    b11s = b11.assign(decode_step_s=b11["batch"] * 0.01, prefill_s=1.0, gen_len=10)
-    b11s.loc[b11s["policy"] == "hermes", "paper_tokens_per_s"] = b11s["batch"] * 1.0
-    g = policies.fidelity(bs1, b11s, gen_len=10)
+    # with steps and prefill: model 10 ms -> 40 ms is 2x per doubling; the paper's tokens/s at
+    # batch 1 and 4 of b x 128 / (1 s prefill + 128 x 0.9 s) imply 0.9 s at both: 1x
+    b11s = b11.assign(decode_step_s=b11["batch"] * 0.01, prefill_s=1.0)
+    b11s.loc[b11s["policy"] == "hermes", "paper_tokens_per_s"] = (
+        b11s["batch"] * 128 / (1.0 + 128 * 0.9))
+    g = policies.fidelity(bs1, b11s)
     assert g.model_step_growth == pytest.approx(2.0)
     assert g.implied_step_growth == pytest.approx(1.0)
+    # the paper's bars are of a 128/128 run: at other lengths they imply no step
+    for lengths in ({"gen_len": 10}, {"prompt_len": 512}):
+        h = policies.fidelity(bs1, b11s, **lengths)
+        assert h.model_step_growth == pytest.approx(2.0) and math.isnan(h.implied_step_growth)
 
 
 def test_fidelity_counts_unsupported_as_full_error():
