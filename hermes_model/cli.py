@@ -463,9 +463,9 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
             "imbalance_window": res.remapped.window,
             "imbalance_window_per_token": res.remapped.per_token,
             "imbalance_window_hindsight": res.hindsight.window,
-            "migrated_bytes_per_token": m.bytes_per_step * scale,
-            "migration_link_s_per_token": m.link_s_per_step * scale,
-            "migration_host_s_per_token": m.host_s_per_step * scale,
+            "migrated_bytes_per_step": m.bytes_per_step * scale,
+            "migration_link_s_per_step": m.link_s_per_step * scale,
+            "migration_host_s_per_step": m.host_s_per_step * scale,
             "moves_per_pair_bound": case.moves_per_pair,
             **({"overrides": _parts_text(parts)} if parts else {})}
 

@@ -746,18 +746,26 @@ SCHEDULING_TABLES = {"paper_fig13": ("paper", "fig13.csv"),
                      "fig13_ablation": ("derived", "fig13_ablation.csv"),
                      "balance": ("derived", "balance.csv"),
                      "motivation": ("derived", "motivation.csv")}
+#: The columns of ``balance`` that its readers use: the case, the imbalances and the remap's
+#: migration per decode step (a step decodes ``batch`` tokens, one per sequence; the whole model).
+BALANCE_COLUMNS: Final = ("model", "batch", "placement", "imbalance_window", "imbalance_per_token",
+                          "layer_window_p95", "migrated_bytes_per_step", "link_s_per_step",
+                          "host_s_per_step", "link_exposed_s_per_step", "host_exposed_s_per_step",
+                          "link_energy_j_per_step")
 
 
 def load_scheduling_table(name: str) -> pd.DataFrame:
     """One of `SCHEDULING_TABLES`: the paper's Fig. 13 ratios (``paper_fig13``) and imbalance
     claims (``paper_imbalance``), each with its source; or the model's Fig. 13 ablation
-    (``fig13_ablation``) and imbalance table (``balance``) written by ``scripts/make_fig13.py``;
+    (``fig13_ablation``) and imbalance table (``balance``, with `BALANCE_COLUMNS`; migration per
+    decode step) written by ``scripts/make_fig13.py``;
     or the §III-B/§IV-A motivation numbers (``motivation``) of ``scripts/make_motivation.py``."""
     if name not in SCHEDULING_TABLES:
         raise ValueError(f"unknown scheduling table {name!r}; valid: "
                          f"{', '.join(SCHEDULING_TABLES)}")
     folder, file = SCHEDULING_TABLES[name]
-    return _read_csv(data_dir() / folder / file, ("value",) if name == "paper_fig13" else ())
+    columns = {"paper_fig13": ("value",), "balance": BALANCE_COLUMNS}.get(name, ())
+    return _read_csv(data_dir() / folder / file, columns)
 
 
 def load_partition_milp() -> pd.DataFrame:

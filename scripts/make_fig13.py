@@ -23,7 +23,8 @@ Outputs
     step, whole model), gpu_load_share.
     ``data/derived/balance.csv``: model, batch, placement (static / remapped / hindsight /
     adjustment_static / adjustment_remapped), imbalance_window, imbalance_per_token,
-    layer-window percentiles p5/p50/p95, and (remapped rows) migration per decode step.
+    layer-window percentiles p5/p50/p95, and (remapped rows) migration per decode step
+    (``*_per_step``: a step decodes ``batch`` tokens, one per sequence).
 
 Usage
     .venv/bin/python scripts/make_fig13.py     # about 6 minutes on 2 cores
@@ -82,12 +83,12 @@ def main() -> None:
                 if placement == "remapped":
                     m = bal.migration
                     row.update({
-                        "migrated_bytes_per_token": m.bytes_per_step * scale,
-                        "link_s_per_token": m.link_s_per_step * scale,
-                        "host_s_per_token": m.host_s_per_step * scale,
-                        "link_exposed_s_per_token": m.link_exposed_s_per_step * scale,
-                        "host_exposed_s_per_token": m.host_exposed_s_per_step * scale,
-                        "link_energy_j_per_token": m.link_energy_j_per_step * scale,
+                        "migrated_bytes_per_step": m.bytes_per_step * scale,
+                        "link_s_per_step": m.link_s_per_step * scale,
+                        "host_s_per_step": m.host_s_per_step * scale,
+                        "link_exposed_s_per_step": m.link_exposed_s_per_step * scale,
+                        "host_exposed_s_per_step": m.host_exposed_s_per_step * scale,
+                        "link_energy_j_per_step": m.link_energy_j_per_step * scale,
                         "projection_s": case.projection_s,
                         "moves_per_pair": case.moves_per_pair,
                         "swaps_per_step": case.swaps_per_step,

@@ -402,7 +402,7 @@ def test_predictor_payload_table_sizes_count_every_layer() -> None:
 
 
 def test_balance_migration_is_scaled_to_the_whole_model() -> None:
-    """`balance` replays 4 of LLaMA2-13B's 40 layers; the migration per token is ×10 of the
+    """`balance` replays 4 of LLaMA2-13B's 40 layers; the migration per decode step is ×10 of the
     replayed layers' (recomputed from the scheduling module with the same seed)."""
     import numpy as np
 
@@ -415,8 +415,8 @@ def test_balance_migration_is_scaled_to_the_whole_model() -> None:
                                 n_sequences=cli.BALANCE_SEQUENCES)
     m = scheduling.balance_case(case, system).migration
     assert m.bytes_per_step > 0
-    assert out["migrated_bytes_per_token"] == pytest.approx(10 * m.bytes_per_step)
-    assert out["migration_link_s_per_token"] == pytest.approx(10 * m.link_s_per_step)
+    assert out["migrated_bytes_per_step"] == pytest.approx(10 * m.bytes_per_step)
+    assert out["migration_link_s_per_step"] == pytest.approx(10 * m.link_s_per_step)
 
 
 def test_timing_benchmarks_are_elapsed_seconds() -> None:

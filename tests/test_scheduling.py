@@ -421,6 +421,22 @@ def test_paper_tables_carry_sources_and_are_not_model_outputs() -> None:
         io.load_scheduling_table("fig99")
 
 
+def test_balance_table_names_its_migration_per_decode_step(tmp_path, monkeypatch) -> None:
+    """`balance` carries the remap's migration per decode step (``*_per_step``: a step of batch
+    16 decodes 16 tokens), not per token; a table with the old ``*_per_token``
+    migration columns is refused, naming the column it lacks."""
+    bal = io.load_scheduling_table("balance")
+    assert set(io.BALANCE_COLUMNS) <= set(bal.columns)
+    assert not [c for c in bal.columns if c.endswith("_per_token") and c != "imbalance_per_token"]
+    assert (bal.loc[bal["placement"] == "remapped", "migrated_bytes_per_step"] > 0).all()
+    (tmp_path / "derived").mkdir()
+    bal.rename(columns={"migrated_bytes_per_step": "migrated_bytes_per_token"}).to_csv(
+        tmp_path / "derived" / "balance.csv", index=False)
+    monkeypatch.setattr(io, "data_dir", lambda: tmp_path)
+    with pytest.raises(ValueError, match="migrated_bytes_per_step"):
+        io.load_scheduling_table("balance")
+
+
 def test_cli_balance_json(capsys: pytest.CaptureFixture[str]) -> None:
     """`balance --json` on LLaMA2-13B: both imbalances reported, the remap's the lower."""
     import json
@@ -430,12 +446,12 @@ def test_cli_balance_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["balance", "--model", "llama2_13b", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("imbalance_static", "imbalance_window", "imbalance_window_per_token",
-                "migrated_bytes_per_token"):
+                "migrated_bytes_per_step"):
         assert np.isfinite(out[key])
     assert 1.0 < out["imbalance_window"] < out["imbalance_static"]
     assert out["imbalance_window_hindsight"] < out["imbalance_window"]
     assert out["imbalance_window_per_token"] >= out["imbalance_window"]
-    assert out["migrated_bytes_per_token"] > 0
+    assert out["migrated_bytes_per_step"] > 0
     assert {"imbalance_static_llama2_13b", "imbalance_window_llama2_13b",
             "balance_s"} <= set(cli.BENCHMARKS)
 
