@@ -969,7 +969,8 @@ class ModelTargets:
         QKV then MLP neurons of one layer.
     coupled_share : float
     provenance : Mapping[str, str]
-        Statistic name → source (published, borrowed, measured or assumed).
+        Statistic name → source (paper, published, borrowed, measured or assumed:
+        `PROVENANCE_KINDS`).
     """
 
     groups: tuple[GroupTargets, ...]
@@ -977,8 +978,8 @@ class ModelTargets:
     provenance: Mapping[str, str]
 
     def origin(self, key: str) -> tuple[str, str | None]:
-        """Where statistic `key` comes from: its kind (``published``, ``measured``,
-        ``borrowed`` or ``assumed``) and, for a borrowed one, the slug of the model it is
+        """Where statistic `key` comes from: its kind (``paper``, ``published``,
+        ``measured``, ``borrowed`` or ``assumed``) and, for a borrowed one, the slug of the model it is
         borrowed from (else None). For the catalog's targets (`model_targets`, whose provenance
         is the generator inputs' per value); targets built from an `Activity`
         (`targets_from_activity`) carry one source for every value, which this does not split.
@@ -998,8 +999,10 @@ class ModelTargets:
 
 #: What a generator input's provenance starts with when another model's value is borrowed.
 BORROWED_PREFIX: Final = "borrowed family default from "
-#: The kinds of provenance of a generator input.
-PROVENANCE_KINDS: Final = ("published", "measured", "borrowed", "assumed")
+#: The kinds of provenance of a generator input: ``paper`` (a figure of Hermes itself, Fig. 4a),
+#: ``published`` (another paper: PowerInfer), ``measured``, ``borrowed`` (another model's value)
+#: and ``assumed``; the sparsity chapter's labels.
+PROVENANCE_KINDS: Final = ("paper", "published", "measured", "borrowed", "assumed")
 
 
 def _published_percent(published: Any, key: tuple[str, ...]) -> float:

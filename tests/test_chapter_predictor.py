@@ -113,11 +113,27 @@ def test_input_origins_join_kinds_and_name_the_lender() -> None:
         "sim": "published and borrowed from OPT-30B", "coupling": "assumed"}
 
 
+def test_hermes_fig4a_inputs_are_paper_not_published() -> None:
+    """The similarities of LLaMA2-13B and Falcon-40B come from Hermes' Fig. 4a: *paper*; their
+    densities from PowerInfer: *published* (the sparsity chapter's labels)."""
+    from hermes_model.cli import sparsity_targets
+
+    names = {s: hm.load_model(s).name for s in hm.io.model_slugs()}
+    falcon = chapter.input_origins(sparsity_targets("falcon_40b", "relu"), names)
+    assert falcon == {"density": "published", "hot": "borrowed from OPT-30B", "sim": "paper",
+                      "coupling": "assumed"}
+    assert chapter.kinds_phrase(falcon) == "paper, published, borrowed and assumed"
+    opt = chapter.input_origins(sparsity_targets("opt_66b", "relu"), names)
+    assert opt["sim"] == "borrowed from LLaMA2-13B" and "paper" not in chapter.kinds_phrase(opt)
+
+
 @pytest.mark.parametrize(("values", "phrase"), [
     (["published", "published"], "published"),
     (["published", "assumed"], "published and assumed"),
     (["assumed", "borrowed from OPT-30B", "measured", "published and assumed"],
      "published, measured, borrowed and assumed"),
+    # a kind that only follows "and" counts too; Hermes' own figures are *paper*
+    (["published", "paper and borrowed from OPT-30B"], "paper, published and borrowed"),
 ])
 def test_kinds_phrase(values: list[str], phrase: str) -> None:
     assert chapter.kinds_phrase(dict(enumerate(map(str, values)))) == phrase
@@ -212,7 +228,8 @@ def test_gpu_share_reading_takes_an_assumed_share_as_given() -> None:
     share, g = chapter.gpu_share_reading(0.25, None, None, None)  # nothing else is read
     assert share == 0.25 and g == {"gpu_share_pct": 25.0, "gpu_share_src": "assumed"}
     for bad in (1.5, -0.5, "x", True):
-        with pytest.raises(ValueError, match="gpu_share"):
+        with pytest.raises(ValueError, match=r"parameter 'gpu_share': must be -1 \(derived in "
+                           r"the partition chapter\) or a number in \[0, 1\], got"):
             chapter.gpu_share_reading(bad, None, None, None)
 
 

@@ -43,8 +43,9 @@ def test_measured_table_and_glues() -> None:
 
 
 def test_doctests() -> None:
-    # (failed, attempted): plain, source_text, statement_label, input_source (2), input_origin
-    assert doctest.testmod(chapter) == (0, 6)
+    # (failed, attempted): plain, source_text, statement_label, input_source (2), input_origin,
+    # law_slugs, skew_clause (2)
+    assert doctest.testmod(chapter) == (0, 9)
 
 
 def test_source_text_drops_private_notes_and_names_models() -> None:
@@ -82,11 +83,11 @@ def test_input_source_and_origin() -> None:
     names = {**NAMES, "llama2_13b": "LLaMA2-13B (ReLU-fied)"}
     assert chapter.input_source("published: PowerInfer Table 1/3 (digest §14)", names) == (
         "published: PowerInfer Table 1/3")
-    assert chapter.input_source("published: Hermes Fig. 4a; LLaMA-13B >= 0.90", names) == (
+    assert chapter.input_source("paper: Hermes Fig. 4a; LLaMA-13B >= 0.90", names) == (
         "paper: Hermes Fig. 4a; LLaMA-13B ≥ 0.90")
     assert chapter.input_source("borrowed family default from llama2_13b; Hermes Fig. 4a",
                                 names) == "borrowed from LLaMA2-13B; Hermes Fig. 4a"
-    row = {"a_provenance": "published: Hermes Fig. 4a", "b_provenance": "assumed: same as MLP",
+    row = {"a_provenance": "paper: Hermes Fig. 4a", "b_provenance": "assumed: same as MLP",
            "c_provenance": "published: PowerInfer §3; 43 %",
            "d_provenance": "borrowed family default from opt_30b; none for Falcon"}
     assert [chapter.input_origin(row, k, names) for k in "abcd"] == [
@@ -134,9 +135,9 @@ def test_similarity_source_txt() -> None:
     assert chapter.similarity_source_txt(falcon, published, {"falcon_40b": "Falcon-40B"},
                                          "Falcon-180B") == (
         f"the values of {fig}: Falcon-180B borrows Falcon-40B's")
-    own = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="published: Hermes")
+    own = _prov(similarity_d1="paper: Hermes Fig. 4a", similarity_d25="paper: Hermes")
     assert chapter.similarity_source_txt(own, published, names, "M") == f"the values of {fig}"
-    mixed = _prov(similarity_d1="published: Hermes Fig. 4a", similarity_d25="assumed: flat")
+    mixed = _prov(similarity_d1="paper: Hermes Fig. 4a", similarity_d25="assumed: flat")
     assert chapter.similarity_source_txt(mixed, published, names, "M") == (
         "its inputs (paper and assumed)")
 
@@ -189,6 +190,23 @@ def test_hot_cold_law_table_is_the_fit(law: chapter.HotColdLaw, inputs: dict) ->
         assert np.all(np.diff(c["compute_share"]) >= -1e-12)
 
 
+def test_the_chosen_model_joins_the_law_tables_and_opt_is_not_compared_with_itself(
+        inputs: dict) -> None:
+    """OPT-66B is none of the four models: its row is added to the hot/cold and QKV tables,
+    the text counts five models, and its skew clause names no OPT; LLaMA2-13B's reads as
+    before."""
+    assert chapter.law_slugs("llama2_13b") == chapter.LAW_MODELS
+    models = [hm.load_model(s) for s in chapter.law_slugs("opt_66b")]
+    law = chapter.hot_cold_law(inputs, io.load_published_sparsity(), "opt_66b", models,
+                               n_grid=1024)
+    assert "OPT-66B" in law.table.index and len(law.table) == 5
+    assert law.glues["law_n_models"] == "five"
+    assert law.glues["skew_clause"] == "a more skewed distribution"  # σ 1.64 → 1.92, an OPT
+    assert "OPT-66B" in chapter.qkv_table(models, inputs).index
+    assert chapter.skew_clause("falcon_40b", 1.0, sp.FrequencyFit(1, 0.0, 1.2, 0.1, 0.2)) == (
+        "a more skewed distribution, closer to OPT's")
+
+
 def test_hot_cold_law_glues(law: chapter.HotColdLaw, inputs: dict) -> None:
     g = law.glues
     r = inputs["llama2_13b"]
@@ -196,6 +214,8 @@ def test_hot_cold_law_glues(law: chapter.HotColdLaw, inputs: dict) -> None:
                                                float(r["hot_share_80"]))
     assert g["model_hot_pct"] == pytest.approx(100 * float(r["hot_share_80"]))
     assert g["model_hot_origin"] == "borrowed from LLaMA2-70B"  # LLaMA2-13B has none published
+    assert g["skew_clause"] == "a much more skewed distribution, closer to OPT's"
+    assert g["law_n_models"] == "four"
     assert g["model_sigma"] == pytest.approx(law.model_fit.logit_std, rel=1e-3)
     p = sp.logit_normal_frequencies(1024, law.model_fit.logit_mean, law.model_fit.logit_std)
     assert g["model_top20_pct"] == pytest.approx(100 * sp.compute_share_of_hottest(p), rel=1e-3)

@@ -401,6 +401,10 @@ def test_model_targets_origin_reads_the_provenance():
     assert t.origin("mlp_density") == ("published", None)
     assert t.origin("hot_share_80") == ("borrowed", "opt_30b")
     assert t.origin("coupled_share") == ("assumed", None)
+    # Hermes' own Fig. 4a is *paper*, PowerInfer's statistics *published*
+    assert sparsity_targets("llama2_13b", "relu").origin("similarity_d1") == ("paper", None)
+    assert sparsity_targets("falcon_40b", "relu").origin("similarity_d25") == ("paper", None)
+    assert sparsity_targets("falcon_40b", "relu").origin("mlp_density") == ("published", None)
     assert sparsity_targets("llama2_70b", "swiglu").origin("similarity_d1")[0] == "measured"
     for slug in ("opt_30b", "llama2_70b", "falcon_40b", "llama3_8b"):
         targets = sparsity_targets(slug, "relu")

@@ -139,7 +139,12 @@ def gpu_share_reading(gpu_share: Any, model: ModelSpec, system: SystemSpec,
                f"{rounded(gpu_bytes / u.GB):.3g} GB, that the partition chapter's solver puts on "
                f"the {system.gpu.name}, taken for every layer")
     else:
-        share, src = params.fraction(gpu_share, "gpu_share"), "assumed"
+        try:
+            share, src = params.fraction(gpu_share, "gpu_share"), "assumed"
+        except ValueError:
+            raise ValueError(f"parameter 'gpu_share': must be {FROM_PARTITION:g} (derived in the "
+                             f"partition chapter) or a number in [0, 1], got {gpu_share!r}"
+                             ) from None
     return share, {"gpu_share_pct": rounded(100 * share), "gpu_share_src": src}
 
 
@@ -250,10 +255,11 @@ def input_origins(targets: sparsity.ModelTargets, names: Mapping[str, str]) -> d
 
 
 def kinds_phrase(origins: Mapping[str, str]) -> str:
-    """The kinds of provenance among `origins`' values, in `sparsity.PROVENANCE_KINDS` order:
-    ``"published"``, ``"published and assumed"``, ``"published, borrowed and assumed"``."""
-    used = [k for k in sparsity.PROVENANCE_KINDS
-            if any(v.startswith(k) for v in origins.values())]
+    """The kinds of provenance among `origins`' values (each one or several `origin_text`
+    phrases joined by "and"), in `sparsity.PROVENANCE_KINDS` order: ``"published"``,
+    ``"paper and published"``, ``"published, borrowed and assumed"``."""
+    parts = [p for v in origins.values() for p in v.split(" and ")]
+    used = [k for k in sparsity.PROVENANCE_KINDS if any(p.startswith(k) for p in parts)]
     return ", ".join(used[:-1]) + (" and " if len(used) > 1 else "") + used[-1]
 
 

@@ -22,8 +22,41 @@ from hermes_model.roofline import prose_list
 from hermes_model.scorecard import reader_source, short_name
 from hermes_model.shapes import ModelSpec
 
-#: The four models of the hot/cold law and of the QKV bound.
+#: The four models of the hot/cold law and of the QKV bound (the chosen model is added:
+#: `law_slugs`).
 LAW_MODELS: Final = ("opt_30b", "falcon_40b", "llama2_13b", "llama2_70b")
+_COUNT_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
+
+
+def law_slugs(model: str) -> tuple[str, ...]:
+    """The models of the hot/cold and QKV tables: `LAW_MODELS`, and the chosen `model` after
+    them when it is not one of them (the text quotes its values).
+
+    >>> law_slugs("llama2_13b")[-1], law_slugs("opt_66b")[-1]
+    ('llama2_70b', 'opt_66b')
+    """
+    return LAW_MODELS if model in LAW_MODELS else (*LAW_MODELS, model)
+
+
+def count_word(n: int) -> str:
+    """A small count in words ("four"), larger ones in digits."""
+    return _COUNT_WORDS[n] if 0 <= n < len(_COUNT_WORDS) else str(n)
+
+
+def skew_clause(model: str, model_sigma: float, law_fit: sp.FrequencyFit | None) -> str:
+    """What the paper's 20/80 figure needs, against the chosen model's fitted skew: "a much more
+    skewed distribution" where the skew it needs is at least 1.5 times the model's (or no skew
+    reaches it), "a more skewed distribution" otherwise, and ", closer to OPT's" (the most
+    skewed family of the table) unless the model is itself an OPT.
+
+    >>> skew_clause("llama2_13b", 1.38, None)
+    "a much more skewed distribution, closer to OPT's"
+    >>> skew_clause("opt_66b", 1.64, sp.FrequencyFit(4096, -4.0, 1.92, 0.03, 0.2))
+    'a more skewed distribution'
+    """
+    much = law_fit is None or law_fit.logit_std >= 1.5 * model_sigma
+    text = f"a {'much ' if much else ''}more skewed distribution"
+    return text if model.startswith("opt") else f"{text}, closer to OPT's"
 
 #: Neurons of the grid behind the hot/cold curves (the family's shape does not depend on N).
 N_GRID: Final = 4096
@@ -135,18 +168,16 @@ def published_table(published: pd.DataFrame, names: Mapping[str, str]) -> pd.Dat
 
 def input_source(text: object, names: Mapping[str, str]) -> str:
     """A generator input's provenance as the chapter prints it (`source_text`), in the labels of
-    the book: a Hermes statement is *paper*, not *published*, and a borrowed value names the
-    model it comes from, whether of the same family or not.
+    the book (`sparsity.PROVENANCE_KINDS`: a Hermes figure is tagged *paper*, PowerInfer's
+    statistics *published*); a borrowed value names the model it comes from, whether of the same
+    family or not.
 
-    >>> input_source("published: Hermes Fig. 4a; x", {})
-    'paper: Hermes Fig. 4a; x'
+    >>> input_source("paper: Hermes Fig. 4a (§III-B) via hermes_paper.md §4.2; x >= 0.9", {})
+    'paper: Hermes Fig. 4a (§III-B); x ≥ 0.9'
     >>> input_source("borrowed family default from opt_30b; no Falcon value", {"opt_30b": "OPT-30B"})
     'borrowed from OPT-30B; no Falcon value'
     """
-    out = source_text(text, names)
-    if out.startswith("published: Hermes"):
-        out = "paper" + out.removeprefix("published")
-    return out.replace(sp.BORROWED_PREFIX, "borrowed from ", 1)
+    return source_text(text, names).replace(sp.BORROWED_PREFIX, "borrowed from ", 1)
 
 
 def inputs_table(row: Mapping[str, Any], names: Mapping[str, str]) -> pd.DataFrame:
@@ -281,7 +312,8 @@ class HotColdLaw:
         PowerInfer's hot shares for 80 % (%), by model (index) and scope (columns).
     glues : dict
         ``law_phrase``, the chosen model's ``model_sigma``, ``model_top20_pct``,
-        ``model_hot_pct`` and ``model_hot_origin`` (`input_origin`), and ``pub_hot_<key>_<block|whole>`` for each of `PUBLISHED_HOT`.
+        ``model_hot_pct`` and ``model_hot_origin`` (`input_origin`), ``skew_clause``
+        (`skew_clause`), ``law_n_models`` (the models of the table, in words), and ``pub_hot_<key>_<block|whole>`` for each of `PUBLISHED_HOT`.
     """
 
     curves: list[pd.DataFrame]
@@ -339,7 +371,9 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
         "law_phrase": law_phrase, "model_sigma": rounded(fit_m.logit_std),
         "model_top20_pct": rounded(100 * sp.compute_share_of_hottest(p_m)),
         "model_hot_pct": rounded(100 * float(inputs[model]["hot_share_80"])),
-        "model_hot_origin": input_origin(inputs[model], "hot_share_80", names)}
+        "model_hot_origin": input_origin(inputs[model], "hot_share_80", names),
+        "skew_clause": skew_clause(model, fit_m.logit_std, law_fit),
+        "law_n_models": count_word(len(models))}
     for key, name in PUBLISHED_HOT.items():
         glues[f"pub_hot_{key}_block"] = rounded(hot_pub.loc[name, "within one MLP block"])
         glues[f"pub_hot_{key}_whole"] = rounded(hot_pub.loc[name, "whole model"])
