@@ -65,6 +65,38 @@ def test_setup_glue() -> None:
     assert glue["workspace_pct"] == 10.0 and glue["lpt_tail"] == partition.LPT_TAIL
     # OPT-13B's density is published; its hot share is OPT-30B's family default
     assert glue["freq_src"] == "density published, hot share borrowed from OPT-30B"
+    # at batch 2 a neuron's time is that of a decode step's two tokens, and so is the objective
+    assert glue["neuron_cost_lead"] == (
+        "One active MLP neuron, computed for the 2 tokens of a decode step, costs")
+    assert glue["time_unit"] == "per decode step of 2 tokens"
+
+
+def test_objective_is_per_token_at_batch_1_and_per_step_above() -> None:
+    """The objective's FLOP are the batch's (`partition.neuron_times_s`), so above batch 1 it is
+    the time of one decode step, and the text says so."""
+    spec, system = hm.load_model("opt_13b"), hm.load_system("hermes_paper")
+    mlp, qkv = partition.model_frequencies(spec, cli.sparsity_targets("opt_13b", "relu"))
+    budget = partition.gpu_neuron_budget_bytes(spec, system, workspace_frac=0.1)
+    texts = {}
+    for b in (1, 16):
+        problem = partition.model_problem(spec, system, mlp, qkv, batch=b,
+                                          gpu_budget_bytes=budget)
+        cost = partition.solve_fast(problem).cost
+        texts[b] = chapter.objective_text(problem, cost, b)
+        assert texts[b].endswith(f"{cost.objective_s * 1e3:.4g} ms {chapter.time_unit(b)}")
+    assert texts[1].endswith(" ms per token") and "decode step" not in texts[1]
+    assert texts[16].endswith(" ms per decode step of 16 tokens")
+
+
+def test_milp_setup_says_whose_configuration_the_table_is() -> None:
+    same, note, summary = chapter.milp_setup("hermes_paper", 8, 1, 0.1)
+    assert same and summary == "an exact MILP on bucketed instances confirms it"
+    assert note == ("The table is for this run's configuration (hermes_paper, 8 DIMMs, batch 1, "
+                    "10 % workspace).")
+    same, note, summary = chapter.milp_setup("hermes_paper", 8, 16, 0.1)
+    assert not same and "not for this run's (hermes_paper, 8 DIMMs, batch 16, 10 %" in note
+    assert "confirms it" not in summary and summary.endswith("(not this run's)")
+    assert "1 DIMM, batch 1" in chapter.milp_setup("hermes_paper", 1, 1, 0.1)[1]
 
 
 MILP = pd.DataFrame({

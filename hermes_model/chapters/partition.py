@@ -28,6 +28,63 @@ PAPER_CONFIGURATION: Final = ("llama2_70b", "hermes_paper", 8, 1, 0.1)
 NUMBER_WORDS: Final = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight")
 
 
+#: The configuration the MILP table (``data/derived/partition_milp.csv``) was solved for:
+#: system, DIMMs, batch, workspace share.
+MILP_SETUP: Final = ("hermes_paper", 8, 1, 0.1)
+
+
+def time_unit(batch: int) -> str:
+    """What the partition's objective is a time of: one token at batch 1, else one decode step
+    of `batch` tokens (the per-neuron FLOP are the batch's, the frequencies per token).
+
+    >>> time_unit(1), time_unit(16)
+    ('per token', 'per decode step of 16 tokens')
+    """
+    return "per token" if batch == 1 else f"per decode step of {batch} tokens"
+
+
+def objective_text(problem: partition.PartitionProblem, cost: partition.PartitionCost,
+                   batch: int) -> str:
+    """`partition.objective_phrase`, with the time labelled per decode step where `batch` > 1
+    (`time_unit`)."""
+    return partition.objective_phrase(problem, cost).replace("ms per token",
+                                                             f"ms {time_unit(batch)}")
+
+
+def milp_setup(system: str, n_dimms: int, batch: int,
+               workspace_frac: float) -> tuple[bool, str, str]:
+    """Whether the chapter's configuration is the MILP table's (`MILP_SETUP`), and the two
+    sentences that depend on it.
+
+    Returns
+    -------
+    same : bool
+    note : str
+        Where the configurations differ, that the table was solved for the paper's and not for
+        this run's (naming both); else that it is this run's.
+    summary : str
+        The summary's clause on the MILP.
+
+    >>> milp_setup("hermes_paper", 8, 1, 0.1)[0], milp_setup("hermes_paper", 4, 1, 0.2)[1]
+    (True, "The MILP table was solved for the paper's configuration (hermes_paper, 8 DIMMs, \
+batch 1, 10 % workspace), not for this run's (hermes_paper, 4 DIMMs, batch 1, 20 % workspace): \
+it checks the fast solver, not this run's placement.")
+    """
+    def text(sys_: str, d: int, b: int, w: float) -> str:
+        return f"{sys_}, {d} DIMM{'s' if d != 1 else ''}, batch {b}, {100 * w:.3g} % workspace"
+
+    run = (system, n_dimms, batch, workspace_frac)
+    if run == MILP_SETUP:
+        return (True, f"The table is for this run's configuration ({text(*run)}).",
+                "an exact MILP on bucketed instances confirms it")
+    note = (f"The MILP table was solved for the paper's configuration ({text(*MILP_SETUP)}), "
+            f"not for this run's ({text(*run)}): it checks the fast solver, not this run's "
+            "placement.")
+    summary = ("an exact MILP on bucketed instances confirms the solver in the paper's "
+               "configuration (not this run's)")
+    return False, note, summary
+
+
 def is_paper_configuration(model: str, system: str, n_dimms: int, batch: int,
                            workspace_frac: float) -> bool:
     """Whether the parameters are `PAPER_CONFIGURATION`."""
@@ -81,10 +138,14 @@ def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.Partition
     dict
         ``lpt_tail``, ``freq_src``, ``model_name``, ``n_neurons``, ``n_blocks``, ``budget_GB``,
         ``tg_mlp_ns`` and ``td_mlp_ns`` (one active MLP neuron on the GPU and on one DIMM, ns),
-        ``dimm_over_gpu``, ``sync_us``, ``intro_model`` and ``workspace_pct``.
+        ``dimm_over_gpu``, ``sync_us``, ``intro_model`` and ``workspace_pct``;
+        ``neuron_cost_lead`` (the sentence's subject, naming the step's tokens at a batch above
+        1) and ``time_unit`` (`time_unit`).
     """
     tg_m, td_m = partition.neuron_times_s(spec, system, "mlp", batch=batch)
-    return {"lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
+    lead = ("One active MLP neuron costs" if batch == 1 else
+            f"One active MLP neuron, computed for the {batch} tokens of a decode step, costs")
+    return {"neuron_cost_lead": lead, "time_unit": time_unit(batch),"lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
             "model_name": spec.name, "n_neurons": int(problem.n_neurons),
             "n_blocks": problem.n_layers, "budget_GB": rounded(budget_bytes / u.GB),
             "tg_mlp_ns": rounded(tg_m / u.NS), "td_mlp_ns": rounded(td_m / u.NS),
