@@ -96,17 +96,107 @@ def test_migration_table_and_glue() -> None:
         "200 µJ; through the host it would take 6,000 µs, 12× longer")
 
 
+def test_migration_per_token_divides_a_step_by_its_batch() -> None:
+    """`MigrationCost` is per decode step; a step of batch 4 generates 4 tokens, so per token
+    is a quarter of it, and the text says what the whole step moves."""
+    table = chapter.migration_table(MIG, scale=10.0, batch=4)
+    np.testing.assert_allclose(table["move time per token (µs)"], [125.0, 1500.0])
+    np.testing.assert_allclose(table["exposed per token (µs)"], [0.0, 1000.0])
+    glue = chapter.migration_glue(MIG, 10.0, n_dimms=8, batch=4)
+    assert (glue["mig_KB"], glue["link_us"], glue["host_us"], glue["link_uJ"]) == (
+        3750.0, 125.0, 1500.0, 50.0)
+    assert glue["migration_text"] == (
+        "Over the whole model the remap moves 3,750 kB per generated token. Over DIMM-link "
+        "that takes 125 µs of bridge time per token, all of it inside the projections, for "
+        "50 µJ; through the host it would take 1,500 µs, 12× longer (a decode step generates "
+        "4 tokens, one per sequence, and moves 15,000 kB in 500 µs over DIMM-link)")
+
+
 def test_check_balance_table() -> None:
     derived = pd.DataFrame({
         "model": ["m"] * 2, "batch": [1, 1], "placement": ["static", "remapped"],
         "imbalance_window": [1.0, 1.25], "layer_window_p95": [1.0, 1.475],
-        "migrated_bytes_per_token": [np.nan, 1.5e7]})
+        "migrated_bytes_per_step": [np.nan, 1.5e7]})
     ok = {"static": EVEN, "remapped": UNEVEN}
     chapter.check_balance_table(derived, "m", 1, ok, 1.5e7 * (1 + 1e-7))
-    with pytest.raises(ValueError, match="migrated bytes"):
+    with pytest.raises(ValueError, match="migrated bytes per decode step"):
         chapter.check_balance_table(derived, "m", 1, ok, 1.6e7)
     with pytest.raises(ValueError, match="m, batch 1, static"):
         chapter.check_balance_table(derived, "m", 1, {"static": UNEVEN}, 1.5e7)
+
+
+# static_glue values of two replays: LLaMA2-13B at the defaults (below the paper's 1.2) and
+# OPT-66B on 16 DIMMs (58 active cold neurons per DIMM: inside it)
+LOW = {"static_win": 1.077, "static_tok": 1.086, "static_p95": 1.127, "random_p95": 1.151,
+       "cold_per_dimm": 1517.0, "cold_active_per_dimm": 192.0}
+HIGH = {"static_win": 1.198, "static_tok": 1.223, "static_p95": 1.295, "random_p95": 1.325,
+        "cold_per_dimm": 2279.0, "cold_active_per_dimm": 58.0}
+
+
+def test_static_against_paper_is_chosen_from_the_numbers() -> None:
+    low = chapter.static_against_paper(LOW, 1.2, 2.5, 8)
+    assert low.startswith("The static imbalance, on the other hand, stays below the paper's "
+                          "1.2–2.5×: even the 95th percentile of a layer's window imbalance is "
+                          "1.127 for the balanced placement and 1.151 for a random one.")
+    assert "each DIMM holds about 1,517 cold neurons of a layer, of which about 192 fire" in low
+    assert "Three things may explain the gap" in low
+    high = chapter.static_against_paper(HIGH, 1.2, 2.5, 16)
+    assert high.startswith("The static imbalance, on the other hand, lies inside the paper's "
+                           "1.2–2.5×: step by step the balanced placement leaves I_tok = 1.223")
+    assert "about 58 fire per step" in high and "(13 %)" in high
+    assert "slowest of 16 DIMMs" in high and "below" not in high and "thousands" not in high
+    tail = chapter.static_against_paper({**HIGH, "static_tok": 1.15}, 1.2, 2.5, 16)
+    assert "reaches the low end of the paper's 1.2–2.5× only in its tail" in tail
+    assert "exceeds the paper's" in chapter.static_against_paper(
+        {**HIGH, "static_tok": 2.6}, 1.2, 2.5, 16)
+    assert chapter.static_against_paper(LOW, 1.2, 2.5, 1).startswith("With one DIMM")
+
+
+def test_static_summary_quotes_the_spread_and_the_side() -> None:
+    assert chapter.static_summary(LOW, 1.2, 2.5) == (
+        "A placement balanced on expected load leaves the slowest DIMM 8 % above the mean over "
+        "a window (9 % step by step) in the model, because realised activity fluctuates around "
+        "the expectation; the paper's 1.2–2.5× is larger than any static placement here "
+        "produces, random ones included")
+    high = chapter.static_summary(HIGH, 1.2, 2.5)
+    assert "20 % above the mean over a window (22 % step by step)" in high
+    assert high.endswith("that spread alone reaches the paper's 1.2–2.5×, random placements "
+                         "included")
+
+
+def test_neuron_slices_and_model_glue() -> None:
+    names = {s: io.load_model(s).name for s in io.model_slugs()}
+    from hermes_model.cli import sparsity_targets
+
+    opt = chapter.model_glue(io.load_model("opt_66b"), sparsity_targets("opt_66b", "relu"),
+                             names, 1)
+    assert opt["neuron_slices"] == "the up and down slices"
+    assert opt["stat_form"] == "native ReLU" and opt["model_short"] == "OPT-66B"
+    assert "borrowed" in opt["gen_kinds"]  # its hot share and similarities are borrowed
+    llama = chapter.model_glue(io.load_model("llama2_13b"),
+                               sparsity_targets("llama2_13b", "relu"), names, 4)
+    assert llama["neuron_slices"] == "the up, gate and down slices"
+    assert llama["stat_form"] == "ReLU-fied" and llama["batch_n"] == 4
+    assert llama["cost_unit"].endswith("over the 4 tokens it generates, one per sequence.")
+    assert opt["cost_unit"] == "Costs are per generated token (at batch 1, one decode step)."
+    assert llama["gen_kinds"].startswith("paper, published")  # Fig. 4a, then PowerInfer
+
+
+def test_ablation_static_range() -> None:
+    balance = pd.DataFrame({"model": ["llama2_13b", "llama2_70b", "llama2_70b", "opt_66b"],
+                            "placement": ["static", "static", "remapped", "static"],
+                            "imbalance_window": [1.077, 1.04, 1.01, 1.5]})
+    assert chapter.ablation_static_range(balance) == {"abl_static_lo_pct": 4.0,
+                                                      "abl_static_hi_pct": 7.7}
+
+
+def test_up_text_words_the_conclusion_from_the_shares() -> None:
+    names = {"a": "A", "b": "B"}
+    most = chapter.up_text({"a": {4: 77.0, 16: 95.3}, "b": {4: 72.9, 16: 94.8}}, names)
+    assert most.startswith("77 % of A's MLP neurons and 73 % of B's at batch 4, 95 % and 95 %")
+    assert most.endswith("the table no longer tells the neurons apart.")
+    few = chapter.up_text({"a": {4: 14.2, 16: 41.7}, "b": {4: 72.9, 16: 94.8}}, names)
+    assert few.endswith("though it still separates them from the rest.")
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +209,8 @@ def ablation() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_ablation_ratios(ablation: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
     abl, lat, fig13 = ablation
     f = np.array([0.0, 0.05, 0.06, 0.5])  # 1 - 0.95^4 = 0.185 < 0.2 < 1 - 0.94^4 = 0.219
-    result = chapter.ablation_ratios(abl, lat, fig13, f)
+    result = chapter.ablation_ratios(abl, lat, fig13, {"llama2_13b": f, "llama2_70b": f[2:]},
+                                     {"llama2_13b": "LLaMA2-13B", "llama2_70b": "LLaMA2-70B"})
     by = abl.set_index(["model", "batch", "variant"])["latency_s"]
     adj70 = by[("llama2_70b", 1, "Hermes-partition")] / by[("llama2_70b", 1, "Hermes-adjustment")]
     assert result.per_case.loc[("llama2_70b", 1), "adjustment_vs_partition"] == pytest.approx(adj70)
@@ -156,8 +247,11 @@ def test_ablation_ratios(ablation: tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
         ("llama2_70b", 1, "Hermes-token-adjustment")]
     assert result.glue["share70_both_pct"] == rounded(
         100 * share[("llama2_70b", 1, "Hermes-adjustment")])
-    assert result.glue["up_b4_pct"] == 50.0  # 0.06 and 0.5 climb at batch 4
-    assert result.glue["up_b16_pct"] == 75.0  # 0.05 climbs too at batch 16
+    assert result.glue["up_llama2_13b_b4_pct"] == 50.0  # 0.06 and 0.5 climb at batch 4
+    assert result.glue["up_llama2_13b_b16_pct"] == 75.0  # 0.05 climbs too at batch 16
+    assert result.glue["up_llama2_70b_b4_pct"] == 100.0  # 0.06 and 0.5 only
+    assert result.glue["up_text"].startswith("50 % of LLaMA2-13B's MLP neurons and 100 % of "
+                                             "LLaMA2-70B's at batch 4, 75 % and 100 %")
 
 
 def test_one_move_by_hand() -> None:

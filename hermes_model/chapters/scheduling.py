@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ import pandas as pd
 
 from hermes_model import ndp, params, policies
 from hermes_model import units as u
+from hermes_model.chapters.predictor import input_origins, kinds_phrase
 from hermes_model.plotting import rounded
 from hermes_model.scheduling import (
     CaseSetup,
@@ -25,6 +26,9 @@ from hermes_model.scheduling import (
     batch_divisors,
     migration_text,
 )
+from hermes_model.scorecard import short_name
+from hermes_model.shapes import ModelSpec
+from hermes_model.sparsity import ModelTargets
 from hermes_model.specs import DimmSpec, LinkSpec
 
 #: The models and batch sizes of the paper's Fig. 13, in the order `scripts/make_fig13.py` seeds
@@ -69,6 +73,37 @@ def fig13_stream(model_slug: str, batch: int, seed: int) -> tuple[bool, np.rando
         if fig13_case else seed)
 
 
+def model_glue(model: ModelSpec, targets: ModelTargets, names: Mapping[str, str],
+               batch: int) -> dict[str, object]:
+    """The glue values that name the replayed model and its generator inputs.
+
+    Parameters
+    ----------
+    model : ModelSpec
+    targets : sparsity.ModelTargets
+        Its generator targets (`hermes_model.cli.sparsity_targets`, ReLU variant).
+    names : mapping
+        Catalog slug → model name, for the models an input is borrowed from.
+    batch : int
+        Sequences decoded together.
+
+    Returns
+    -------
+    dict
+        ``model_short`` (its short name), ``stat_form`` ("native ReLU" for a model whose
+        checkpoint is ReLU, else "ReLU-fied"), ``gen_kinds`` (the kinds of its generator inputs,
+        `predictor.kinds_phrase`), ``neuron_slices`` (`neuron_slices`), ``batch_n`` and
+        ``cost_unit`` (the sentence on what the move costs are per).
+    """
+    return {"model_short": short_name(model.name),
+            "stat_form": "native ReLU" if model.native_activation == "relu" else "ReLU-fied",
+            "gen_kinds": kinds_phrase(input_origins(targets, names)),
+            "neuron_slices": neuron_slices(model.gated_mlp), "batch_n": batch,
+            "cost_unit": ("Costs are per generated token (at batch 1, one decode step)."
+                          if batch == 1 else "Costs are per generated token: a decode step's "
+                          f"cost over the {batch} tokens it generates, one per sequence.")}
+
+
 def static_glue(case: CaseSetup, static: Mapping[str, Imbalance],
                 n_dimms: int) -> dict[str, object]:
     """The glue values of the paragraph on static placements.
@@ -86,13 +121,15 @@ def static_glue(case: CaseSetup, static: Mapping[str, Imbalance],
     Returns
     -------
     dict
-        ``gpu_neuron_pct`` (% of MLP neurons on the GPU), ``cold_active_per_dimm`` (active cold
-        neurons per layer, step and DIMM), and ``static_win``, ``static_tok``, ``static_p95``,
+        ``gpu_neuron_pct`` (% of MLP neurons on the GPU), ``cold_per_dimm`` (cold neurons placed
+        per layer and DIMM), ``cold_active_per_dimm`` (active cold neurons per layer, step and
+        DIMM), and ``static_win``, ``static_tok``, ``static_p95``,
         ``random_win``, ``random_p95`` (imbalances to four digits).
     """
     cold = case.decode & ~case.hot0
     bal, rnd = static["balanced"], static["random"]
     return {"gpu_neuron_pct": rounded(100 * case.hot0.mean()),
+            "cold_per_dimm": rounded((~case.hot0).sum(axis=-1).mean() / n_dimms),
             "cold_active_per_dimm": rounded(cold.sum(axis=-1).mean() / n_dimms),
             "static_win": rounded(bal.window, 4),
             "static_tok": rounded(bal.per_token, 4),
@@ -141,6 +178,79 @@ def paper_imbalance(paper: pd.DataFrame) -> tuple[dict[str, object], pd.DataFram
                         "label": [f"paper: fixed mapping, low end ({static_lo:g}×)",
                                   f"paper: window-optimal, {1 + window_hi:g}"]})
     return glue, ref
+
+
+def static_against_paper(g: Mapping[str, Any], paper_lo: float, paper_hi: float,
+                         n_dimms: int) -> str:
+    """Where the static placements' imbalance lies against the paper's `paper_lo`–`paper_hi`×,
+    and what explains it, from the numbers: *below* when even the 95th percentile of a layer's
+    window imbalance (balanced and random) is under `paper_lo`; *in its tail* when only that
+    percentile reaches it; *inside* (or *above*) when the balanced placement's step-by-step
+    imbalance does. With many active cold neurons per DIMM, equal counts average the frequencies
+    out; with few, a count's own spread (about one over its square root) already reaches the
+    paper's range, whatever the placement.
+
+    Parameters
+    ----------
+    g : mapping
+        `static_glue`'s values: ``static_tok``, ``static_p95``, ``random_p95``,
+        ``cold_per_dimm`` and ``cold_active_per_dimm``.
+    paper_lo, paper_hi : float
+        The paper's static imbalance range, ×.
+    n_dimms : int
+        NDP-DIMMs, count.
+    """
+    tok, p95, rp95 = g["static_tok"], g["static_p95"], g["random_p95"]
+    placed, active = g["cold_per_dimm"], g["cold_active_per_dimm"]
+    rng_ = f"{paper_lo:g}–{paper_hi:g}×"
+    pct = (f"the 95th percentile of a layer's window imbalance is {p95:.3f} for the balanced "
+           f"placement and {rp95:.3f} for a random one")
+    counts = (f"each DIMM holds about {placed:,.0f} cold neurons of a layer, of which about "
+              f"{active:.0f} fire per step")
+    if n_dimms == 1:
+        return (f"With one DIMM there is no static imbalance to compare with the paper's {rng_}.")
+    if max(tok, p95, rp95) < paper_lo:
+        return (f"The static imbalance, on the other hand, stays below the paper's {rng_}: even "
+                f"{pct}. Three things may explain the gap. The paper does not say how its fixed "
+                f"placement was made; {counts}, so any placement with equal counts, random "
+                f"included, averages the frequencies out, and a {paper_lo:g}× spread needs a "
+                "placement that groups frequent neurons on purpose (by index, for example) or "
+                "far fewer neurons per DIMM. The generator's per-sequence drift is fitted to the "
+                "paper's own similarity curve (Fig. 4a) and nothing more; real traces with topic "
+                "shifts inside a sequence would drift further and leave more for a remap to do. "
+                f"And the paper's {paper_hi:g}× may be the worst layer of the worst window, where "
+                "this chapter reports means and percentiles.")
+    spread = 1 / np.sqrt(active) if active > 0 else float("inf")
+    where = ("reaches the low end of the paper's " + rng_ + " only in its tail" if tok < paper_lo
+             else "lies inside the paper's " + rng_ if tok <= paper_hi
+             else "exceeds the paper's " + rng_)
+    return (f"The static imbalance, on the other hand, {where}: step by step the balanced "
+            f"placement leaves I_tok = {tok:.3f}, and {pct}. Here {counts}: a count that small "
+            f"spreads by about one over its square root ({100 * spread:.0f} %) from step to step, "
+            f"so the slowest of {n_dimms} DIMMs sits well above the mean whatever the placement, "
+            "random included, and an imbalance of the paper's size needs no unbalanced placement.")
+
+
+def static_summary(g: Mapping[str, Any], paper_lo: float, paper_hi: float) -> str:
+    """The summary's clause on static placements: how far above the mean the slowest DIMM is
+    left (``static_win`` − 1 and ``static_tok`` − 1, %), and whether the paper's
+    `paper_lo`–`paper_hi`× is beyond any static placement here (``static_tok``, ``static_p95``
+    and ``random_p95`` all under `paper_lo`) or reached.
+
+    >>> g = {"static_win": 1.077, "static_tok": 1.086, "static_p95": 1.127, "random_p95": 1.15}
+    >>> static_summary(g, 1.2, 2.5)[:80]
+    'A placement balanced on expected load leaves the slowest DIMM 8 % above the mean'
+    """
+    win, tok = 100 * (g["static_win"] - 1), 100 * (g["static_tok"] - 1)
+    head = (f"A placement balanced on expected load leaves the slowest DIMM {win:.0f} % above the "
+            f"mean over a window ({tok:.0f} % step by step) in the model, because realised "
+            "activity fluctuates around the expectation; ")
+    rng_ = f"{paper_lo:g}–{paper_hi:g}×"
+    if max(g["static_tok"], g["static_p95"], g["random_p95"]) < paper_lo:
+        return (head + f"the paper's {rng_} is larger than any static placement here produces, "
+                "random ones included")
+    return (head + f"with so few active cold neurons per DIMM that spread alone reaches the "
+            f"paper's {rng_}, random placements included")
 
 
 @dataclass(frozen=True)
@@ -271,8 +381,9 @@ def hindsight_clause(remap_window: float, paper_window_pct: float) -> str:
     return f"which this chapter's case reaches only with hindsight ({got})"
 
 
-def migration_table(mig: MigrationCost, scale: float) -> pd.DataFrame:
-    """Move time and exposed time per generated token over DIMM-link and through the host.
+def migration_table(mig: MigrationCost, scale: float, batch: int = 1) -> pd.DataFrame:
+    """Move time and exposed time per generated token over DIMM-link and through the host: a
+    decode step's (`MigrationCost` is per step) over the `batch` tokens the step decodes.
 
     Parameters
     ----------
@@ -280,40 +391,51 @@ def migration_table(mig: MigrationCost, scale: float) -> pd.DataFrame:
         The remap's moves over the replayed layers (`scheduling.migration_cost`).
     scale : float
         Model layers over replayed layers.
+    batch : int
+        Sequences decoded together: a step generates `batch` tokens.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``path``; columns in µs per token.
+        Indexed by ``path``; columns in µs per generated token.
     """
+    per = scale / batch / u.US
     return pd.DataFrame({
         "path": ["DIMM-link", "host"],
-        "move time per token (µs)": [mig.link_s_per_step * scale / u.US,
-                                     mig.host_s_per_step * scale / u.US],
-        "exposed per token (µs)": [mig.link_exposed_s_per_step * scale / u.US,
-                                   mig.host_exposed_s_per_step * scale / u.US],
+        "move time per token (µs)": [mig.link_s_per_step * per, mig.host_s_per_step * per],
+        "exposed per token (µs)": [mig.link_exposed_s_per_step * per,
+                                   mig.host_exposed_s_per_step * per],
     }).set_index("path")
 
 
-def migration_glue(mig: MigrationCost, scale: float, n_dimms: int) -> dict[str, object]:
-    """The glue values of the section on what a move costs, over the whole model.
+def migration_glue(mig: MigrationCost, scale: float, n_dimms: int,
+                   batch: int = 1) -> dict[str, object]:
+    """The glue values of the section on what a move costs, over the whole model, per generated
+    token: a decode step's cost (`MigrationCost` is per step) over its `batch` tokens.
 
     Returns
     -------
     dict
         ``mig_KB`` (kB per token), ``link_us`` and ``host_us`` (µs per token),
-        ``migration_text`` (`scheduling.migration_text`) and ``link_uJ`` (µJ per token).
+        ``migration_text`` (`scheduling.migration_text` per token; at a batch above 1 followed
+        by what a whole step moves) and ``link_uJ`` (µJ per token).
     """
-    return {"mig_KB": rounded(mig.bytes_per_step * scale / u.KB),
-            "link_us": rounded(mig.link_s_per_step * scale / u.US),
-            "host_us": rounded(mig.host_s_per_step * scale / u.US),
-            "migration_text": migration_text(mig, scale, n_dimms),
-            "link_uJ": rounded(mig.link_energy_j_per_step * scale * 1e6)}
+    per_token = scale / batch
+    text = migration_text(mig, per_token, n_dimms)
+    if batch > 1 and mig.bytes_per_step > 0:
+        text += (f" (a decode step generates {batch} tokens, one per sequence, and moves "
+                 f"{rounded(mig.bytes_per_step * scale / u.KB, 4):,g} kB in "
+                 f"{rounded(mig.link_s_per_step * scale / u.US, 4):,g} µs over DIMM-link)")
+    return {"mig_KB": rounded(mig.bytes_per_step * per_token / u.KB),
+            "link_us": rounded(mig.link_s_per_step * per_token / u.US),
+            "host_us": rounded(mig.host_s_per_step * per_token / u.US),
+            "migration_text": text,
+            "link_uJ": rounded(mig.link_energy_j_per_step * per_token * 1e6)}
 
 
 def check_balance_table(derived: pd.DataFrame, model_slug: str, batch: int,
                         imbalances: Mapping[str, Imbalance],
-                        migrated_bytes_per_token: float) -> None:
+                        migrated_bytes_per_step: float) -> None:
     """Check a replay against ``data/derived/balance.csv`` (the scorecard's source).
 
     Parameters
@@ -324,8 +446,8 @@ def check_balance_table(derived: pd.DataFrame, model_slug: str, batch: int,
         The case.
     imbalances : mapping
         Placement (``static``, ``remapped``, ``hindsight``) → its imbalance.
-    migrated_bytes_per_token : float
-        The remap's moves over the whole model (bytes per token).
+    migrated_bytes_per_step : float
+        The remap's moves over the whole model (bytes per decode step of `batch` tokens).
 
     Raises
     ------
@@ -341,10 +463,49 @@ def check_balance_table(derived: pd.DataFrame, model_slug: str, batch: int,
         if not np.allclose(got, want, rtol=1e-5):
             raise ValueError(f"{model_slug}, batch {batch}, {name}: imbalance and p95 {got} "
                              f"differ from balance.csv's {want}")
-    want_bytes = table.loc[(model_slug, batch, "remapped"), "migrated_bytes_per_token"]
-    if not np.isclose(migrated_bytes_per_token, want_bytes, rtol=1e-5):
-        raise ValueError(f"{model_slug}, batch {batch}: {migrated_bytes_per_token} migrated "
-                         f"bytes per token, balance.csv has {want_bytes}")
+    want_bytes = table.loc[(model_slug, batch, "remapped"), "migrated_bytes_per_step"]
+    if not np.isclose(migrated_bytes_per_step, want_bytes, rtol=1e-5):
+        raise ValueError(f"{model_slug}, batch {batch}: {migrated_bytes_per_step} migrated "
+                         f"bytes per decode step, balance.csv has {want_bytes}")
+
+
+def neuron_slices(gated: bool) -> str:
+    """The weight slices of one MLP neuron: up, gate and down for a gated MLP, up and down
+    otherwise (OPT, Falcon).
+
+    >>> neuron_slices(True), neuron_slices(False)
+    ('the up, gate and down slices', 'the up and down slices')
+    """
+    return "the up, gate and down slices" if gated else "the up and down slices"
+
+
+def ablation_static_range(balance: pd.DataFrame) -> dict[str, object]:
+    """The static imbalance of the ablation's own replays (``balance.csv``, the balanced
+    placement of `FIG13_MODELS` at `FIG13_BATCHES`), in % above the mean: ``abl_static_lo_pct``
+    and ``abl_static_hi_pct`` (window imbalance), independent of the chapter's parameters."""
+    rows = balance[(balance["placement"] == "static") & balance["model"].isin(FIG13_MODELS)]
+    win = 100 * (rows["imbalance_window"].astype(float) - 1)
+    return {"abl_static_lo_pct": rounded(float(win.min()), 2),
+            "abl_static_hi_pct": rounded(float(win.max()), 2)}
+
+
+def up_text(shares: Mapping[str, Mapping[int, float]], names: Mapping[str, str]) -> str:
+    """The share of each ablation model's MLP neurons whose 4-bit state climbs at batch 4 and 16
+    (`shares`: slug → batch → %, two models), and whether that leaves the state table able to
+    tell the neurons apart: where most of both models' neurons climb, their states saturate
+    together and it cannot.
+
+    >>> up_text({"a": {4: 77.0, 16: 95.3}, "b": {4: 72.9, 16: 94.8}}, {"a": "A", "b": "B"})
+    "77 % of A's MLP neurons and 73 % of B's at batch 4, 95 % and 95 % at batch 16. Most states \
+saturate at 15, and the table no longer tells the neurons apart."
+    """
+    (a, sa), (b, sb) = shares.items()
+    text = (f"{sa[4]:.0f} % of {names[a]}'s MLP neurons and {sb[4]:.0f} % of {names[b]}'s at "
+            f"batch 4, {sa[16]:.0f} % and {sb[16]:.0f} % at batch 16. ")
+    if min(sa[4], sb[4]) >= 50:
+        return text + "Most states saturate at 15, and the table no longer tells the neurons apart."
+    return text + ("Their states saturate at 15, and the table no longer tells those neurons apart "
+                   "from one another, though it still separates them from the rest.")
 
 
 @dataclass(frozen=True)
@@ -365,7 +526,7 @@ class AblationRatios:
     glue : dict
         ``r_<ratio>`` and ``p_<ratio>``, ``adj70_b1``, ``adj13_b1``, ``<half>_lo`` and
         ``<half>_hi`` (`HALVES`), ``halves_near_pct``, ``tok70_b1``, ``share70_tok_pct``,
-        ``share70_both_pct``, ``up_b4_pct`` and ``up_b16_pct``.
+        ``share70_both_pct``, ``up_<model>_b4_pct``, ``up_<model>_b16_pct`` and ``up_text``.
     """
 
     per_case: pd.DataFrame
@@ -376,7 +537,8 @@ class AblationRatios:
 
 
 def ablation_ratios(abl: pd.DataFrame, lat: pd.DataFrame, fig13: pd.DataFrame,
-                    f_mlp: npt.ArrayLike) -> AblationRatios:
+                    f_mlp: Mapping[str, npt.ArrayLike],
+                    names: Mapping[str, str]) -> AblationRatios:
     """The model's Fig. 13 ratios beside the paper's, and the glue values of their discussion.
 
     Parameters
@@ -387,8 +549,11 @@ def ablation_ratios(abl: pd.DataFrame, lat: pd.DataFrame, fig13: pd.DataFrame,
         MLP-block latency (s) by (model, batch) and variant.
     fig13 : pandas.DataFrame
         The ``paper_fig13`` table: ``ratio``, ``numerator``, ``denominator`` and ``value``.
-    f_mlp : array_like
-        Firing frequency of each neuron of the chosen model's MLP (per token).
+    f_mlp : mapping
+        Each ablation model (`FIG13_MODELS`, slug) → the firing frequency of each neuron of its
+        MLP (per token; the offline frequencies its trace is generated from).
+    names : mapping
+        Slug → the model's short name.
 
     Returns
     -------
@@ -396,9 +561,10 @@ def ablation_ratios(abl: pd.DataFrame, lat: pd.DataFrame, fig13: pd.DataFrame,
 
     Notes
     -----
-    The error is taken on the gain, ratio − 1. ``up_b<b>_pct`` counts the neurons whose 4-bit
-    state drifts up at batch b: +4 on a firing and −1 otherwise climbs where the batch's union
-    rate ``1 − (1 − f)^b`` exceeds 1/5.
+    The error is taken on the gain, ratio − 1. ``up_<model>_b<b>_pct`` counts the ablation
+    model's neurons whose 4-bit state drifts up at batch b: +4 on a firing and −1 otherwise
+    climbs where the batch's union rate ``1 − (1 − f)^b`` exceeds 1/5; ``up_text`` says it
+    (`up_text`).
     """
     per_case = pd.DataFrame({r.ratio: lat[r.numerator] / lat[r.denominator]
                              for r in fig13.itertuples()})
@@ -425,7 +591,11 @@ def ablation_ratios(abl: pd.DataFrame, lat: pd.DataFrame, fig13: pd.DataFrame,
     share70 = abl.set_index(["model", "batch", "variant"])["gpu_load_share"].loc[("llama2_70b", 1)]
     glue["share70_tok_pct"] = rounded(100 * share70["Hermes-token-adjustment"])
     glue["share70_both_pct"] = rounded(100 * share70["Hermes-adjustment"])
-    f = np.asarray(f_mlp)
-    for b in (4, 16):
-        glue[f"up_b{b}_pct"] = rounded(100 * np.mean(1 - (1 - f) ** b > 0.2))
+    shares: dict[str, dict[int, float]] = {}
+    for slug, freq in f_mlp.items():
+        f = np.asarray(freq)
+        shares[slug] = {b: rounded(100 * np.mean(1 - (1 - f) ** b > 0.2)) for b in (4, 16)}
+        for b, v in shares[slug].items():
+            glue[f"up_{slug}_b{b}_pct"] = v
+    glue["up_text"] = up_text(shares, names)
     return AblationRatios(per_case, ratios, shown, share70, glue)
