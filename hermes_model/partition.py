@@ -556,14 +556,18 @@ def solve_fast(problem: PartitionProblem) -> PartitionSolution:
     return PartitionSolution(assignment=a, cost=cost, lower_bound_s=_fluid_bound(p, s))
 
 
-def objective_phrase(problem: PartitionProblem, cost: PartitionCost) -> str:
-    """The chapter's sentence on a solution's time per token, N.P. where the neurons do not fit.
+def objective_phrase(problem: PartitionProblem, cost: PartitionCost, batch: int = 1) -> str:
+    """The chapter's sentence on a solution's time per decode step, N.P. where the neurons do
+    not fit.
 
-    ``"the sparse FC blocks take 160.9 ms per token"`` when `cost` is feasible; otherwise it
-    says why not (the neurons exceed the GPU's budget and the DIMMs together, or the solver's
-    placement overfills a DIMM) and gives the time with the DIMMs' capacity ignored.
+    ``"the sparse FC blocks take 160.9 ms per token"`` when `cost` is feasible (at `batch` > 1,
+    ``"... ms per decode step of 16 tokens"``: the problem's neuron times are of the whole
+    batch); otherwise it says why not (the neurons exceed the GPU's budget and the DIMMs
+    together, or the solver's placement overfills a DIMM) and gives the time with the DIMMs'
+    capacity ignored.
     """
-    time = f"{cost.objective_s / u.MS:.4g} ms per token"
+    unit = "per token" if batch == 1 else f"per decode step of {batch} tokens"
+    time = f"{cost.objective_s / u.MS:.4g} ms {unit}"
     if cost.feasible:
         return f"the sparse FC blocks take {time}"
     need = float(problem.count @ problem.neuron_bytes[problem.layer])

@@ -1218,8 +1218,10 @@ def remap_sentence(static: Imbalance, remapped: Imbalance, hindsight: Imbalance,
 
 
 def migration_text(cost: MigrationCost, scale: float, n_dimms: int) -> str:
-    """What the remap's moves cost over the whole model (`scale` = model layers / replayed
-    layers), over DIMM-link and through the host; says so where nothing moves."""
+    """What the remap's moves cost per generated token over the whole model, over DIMM-link
+    and through the host; says so where nothing moves. `cost` is per decode step of the replayed
+    layers, so `scale` = model layers / replayed layers / the batch (a step of b sequences
+    generates b tokens)."""
     if cost.bytes_per_step <= 0:
         return ("With one DIMM nothing moves, over DIMM-link or through the host" if n_dimms == 1
                 else "The remap moves no neuron here, so neither path is used")

@@ -263,6 +263,10 @@ def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Gen
     text = pt.objective_phrase(small, tight.cost)
     assert text.startswith("no placement fits (N.P.)") and "one DIMM's" in text
     assert text.endswith(f"would take {tight.cost.objective_s / 1e-3:.4g} ms per token")
+    # a batch's step is not a token's: the unit says so
+    assert pt.objective_phrase(p, sol.cost, 16) == (
+        f"the sparse FC blocks take {sol.cost.objective_s / 1e-3:.4g} ms per decode step of "
+        "16 tokens")
     # neurons that fit the GPU and the DIMMs together, placed over a DIMM's budget
     import dataclasses
 

@@ -47,8 +47,7 @@ def objective_text(problem: partition.PartitionProblem, cost: partition.Partitio
                    batch: int) -> str:
     """`partition.objective_phrase`, with the time labelled per decode step where `batch` > 1
     (`time_unit`)."""
-    return partition.objective_phrase(problem, cost).replace("ms per token",
-                                                             f"ms {time_unit(batch)}")
+    return partition.objective_phrase(problem, cost, batch)
 
 
 def milp_setup(system: str, n_dimms: int, batch: int,
