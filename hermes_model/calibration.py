@@ -283,10 +283,11 @@ def _in_fit(matrix: pd.Series, fit_matrices: Sequence[str]) -> npt.NDArray[np.bo
     return matrix.isin({_canonical(s) for s in fit_matrices}).to_numpy()
 
 
-#: Bounds of the kernel fit's constants (least squares): name → (low, high); t_0 in µs. A
-#: constant that ends on one was not identified by the fitted matrices.
+#: Bounds of the kernel fit's constants (least squares): name → (low, high), in SI (η_b, η_c
+#: and γ are ratios, t_0 is in s). A constant that ends on one was not identified by the
+#: fitted matrices.
 KERNEL_FIT_BOUNDS: Final[Mapping[str, tuple[float, float]]] = MappingProxyType({
-    "η_b": (1e-3, 1.0), "η_c": (1e-3, 1.0), "t_0": (0.0, 1e3), "γ": (1.0, 20.0)})
+    "η_b": (1e-3, 1.0), "η_c": (1e-3, 1.0), "t_0": (0.0, 1e3 * u.US), "γ": (1.0, 20.0)})
 
 
 def fit_kernels(rows: pd.DataFrame, *, peak_bandwidth_bytes_per_s: float, peak_flop_per_s: float,
@@ -328,7 +329,8 @@ def fit_kernels(rows: pd.DataFrame, *, peak_bandwidth_bytes_per_s: float, peak_f
     # t_0 is fitted in µs so that the three unknowns have similar scales.
     sol = least_squares(lambda p: np.log(kernel_time_s(dense, make(p))[0] / measured),
                         x0=[0.8, 0.7, 5.0],
-                        bounds=tuple(zip(*(KERNEL_FIT_BOUNDS[k] for k in ("η_b", "η_c", "t_0")),
+                        bounds=tuple(zip(KERNEL_FIT_BOUNDS["η_b"], KERNEL_FIT_BOUNDS["η_c"],
+                                         [b / u.US for b in KERNEL_FIT_BOUNDS["t_0"]],
                                          strict=True)))
     base = make(sol.x)
     if gathered.empty:

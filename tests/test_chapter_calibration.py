@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -181,13 +182,19 @@ def test_fit_quality_glue_one_small_matrix(measured: dict[str, Any]) -> None:
         hm.load_link("pcie5_x16", "datasheet"), fit_matrices=["4096x4096"],
         max_fit_copy_bytes=64 * 2.0**20, min_kernel_s=20e-6)
     assert chapter.constants_on_bounds(fit.kernel) == ["η_b", "γ"]
+    # t_0 in seconds: 0 is its lower bound, 5 µs is well inside (0, 1 ms)
+    inside = dataclasses.replace(fit.kernel, bandwidth_frac=0.8, compute_frac=0.7,
+                                 gather_penalty=1.5, overhead_s=5e-6)
+    assert chapter.constants_on_bounds(inside) == []
+    assert chapter.constants_on_bounds(dataclasses.replace(inside, overhead_s=0.0)) == ["t_0"]
     g = chapter.fit_quality_glue(fit, 1, catalog_gpu=hm.io.load_efficiency("gpu"),
                                  catalog_pcie=hm.io.load_efficiency("pcie"))
     assert g["fit_matrices_txt"] == "one weight matrix"
     assert str(g["bounds_txt"]).startswith(" Caution: η_b and γ ended on the bounds of the fit")
     assert g["gamma_txt"] == ("the gathered weights cross HBM 1.00 times, not the three that "
                               "the read, write and read of the two kernels predict")
-    assert str(g["catalog_txt"]).startswith("hold the default fit (η_b = 0.834")
+    held = hm.io.load_efficiency("gpu").bandwidth_frac      # the catalog's, not this fit's 1.0
+    assert str(g["catalog_txt"]).startswith(f"hold the default fit (η_b = {held:.3f}")
 
 
 def test_target_links_cap_at_the_gpu_generation() -> None:

@@ -467,6 +467,8 @@ def test_sync_plan_follows_the_data(system, inputs):
             spread = sync + _rs_s(system, batch * model.d_model * 2, d)  # then an all-gather
             every = min(copies, spread)
             assert (q, m, proj) == pytest.approx((sync + sq, sync + every, sync + every))
+            if d == 1:  # one DIMM: "every DIMM" is one copy, the MLP block's two plain syncs
+                assert m == pytest.approx(2 * sync, rel=1e-12)
             # batch 1: the copies win; batch 16 on 8 or more DIMMs: the all-gather does
             assert (copies <= spread) == (batch == 1 or d == 1)
         (q, m), proj = policies._sync_plan(model, system, r, batch=batch, dtype="fp16",

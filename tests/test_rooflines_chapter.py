@@ -162,3 +162,27 @@ def test_place_on_rooflines_time_is_the_larger_bound() -> None:
     ([], ""), (["a"], "a"), (["a", "b"], "a and b"), ([1, 2, 3], "1, 2 and 3")])
 def test_prose_list(items: list[object], text: str) -> None:
     assert roofline.prose_list(items) == text
+
+
+def _catalog_source(path: str, *keys: str) -> str:
+    """The `source` string of one catalog value (tests read the YAML directly)."""
+    import yaml
+
+    node = yaml.safe_load((hm.io.data_dir() / "catalog" / path).read_text())
+    for k in keys:
+        node = node[k]
+    return node["source"]
+
+
+@pytest.mark.parametrize(("path", "keys", "label"), [
+    # the paper configures DIMM-Link (Table II): its figures are the paper's
+    ("links/dimm_link.yaml", ("generation",), "paper"),
+    ("links/dimm_link.yaml", ("bandwidth_per_direction_GBps",), "paper"),
+    ("dimms/ddr4_3200_ndp.yaml", ("timings_cycles",), "paper"),
+    # the paper's 64 GB/s convention carried to links and a GPU it never quotes
+    ("links/pcie5_x16.yaml", ("bandwidth_per_direction_GBps", "paper"), "assumed"),
+    ("gpus/rtx_5090.yaml", ("fp16_tensor_TFLOPS", "paper"), "assumed"),
+    ("gpus/rtx_4090.yaml", ("memory_bandwidth_GBps", "datasheet"), "datasheet"),
+])
+def test_catalog_source_kinds(path: str, keys: tuple[str, ...], label: str) -> None:
+    assert roofline.source_kind(_catalog_source(path, *keys)) == label

@@ -342,12 +342,13 @@ def carry_to_target(gpus: Mapping[str, GpuSpec], links: Mapping[str, LinkSpec],
     return Target(target, shown, glue)
 
 
-def constants_on_bounds(k: cal.KernelFit, *, rel: float = 1e-4) -> list[str]:
-    """The kernel constants that ended on a bound of their fit (`calibration.KERNEL_FIT_BOUNDS`)."""
-    values = {"η_b": k.bandwidth_frac, "η_c": k.compute_frac, "t_0": k.overhead_s / u.US,
+def constants_on_bounds(k: cal.KernelFit, *, rel: float = 1e-5) -> list[str]:
+    """The kernel constants that ended on a bound of their fit (`calibration.KERNEL_FIT_BOUNDS`):
+    within `rel` of the bounded range (SI, so t_0's range is 1 ms and its tolerance 10 ns)."""
+    values = {"η_b": k.bandwidth_frac, "η_c": k.compute_frac, "t_0": k.overhead_s,
               "γ": k.gather_penalty if k.n_gathered else float("nan")}
     return [name for name, (lo, hi) in cal.KERNEL_FIT_BOUNDS.items()
-            if any(abs(values[name] - b) <= rel * max(1.0, abs(b)) for b in (lo, hi))]
+            if any(abs(values[name] - b) <= rel * (hi - lo) for b in (lo, hi))]
 
 
 def fit_quality_glue(fit: cal.Calibration, n_matrices: int, *,
