@@ -25,6 +25,7 @@ import argparse
 import ast
 import contextlib
 import io
+import math
 import os
 import re
 import sys
@@ -107,8 +108,19 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
     return parse_parameters(parameters_cell(nb, path)[1].source, path)
 
 
+def _finite(value: Any) -> bool:
+    """False for a float that is nan or infinite (also inside a list)."""
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def coerce(name: str, text: str, default: Any) -> Any:
-    """Convert the command-line `text` to the type of the parameter's `default`."""
+    """Convert the command-line `text` to the type of the parameter's `default`.
+
+    A float (or a float in a list) must be finite: ``nan``, ``inf`` and an overflow such as
+    ``1e400`` are refused here, before any kernel starts.
+    """
     def fail(kind: str) -> ContractError:
         return ContractError(f"parameter {name!r} expects {kind} (default {default!r}), "
                              f"got {text!r}")
@@ -127,9 +139,12 @@ def coerce(name: str, text: str, default: Any) -> Any:
             raise fail("an int") from None
     if isinstance(default, float):
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise fail("a number") from None
+        if not math.isfinite(number):
+            raise fail("a finite number")
+        return number
     if isinstance(default, list):
         try:
             value = ast.literal_eval(text)
@@ -137,6 +152,8 @@ def coerce(name: str, text: str, default: Any) -> Any:
             raise fail("a list literal such as [1, 2]") from None
         if not isinstance(value, list | tuple) or not _is_literal(list(value)):
             raise fail("a list of str, int, float or bool")
+        if not _finite(value):
+            raise fail("a list of finite numbers")
         return list(value)
     return text
 

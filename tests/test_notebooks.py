@@ -116,6 +116,17 @@ def test_coerce_refuses_a_wrong_type(text: str, default: Any) -> None:
         rerun.coerce("p", text, default)
 
 
+@pytest.mark.parametrize(("text", "default", "kind"), [
+    ("nan", 0.1, "a finite number"), ("inf", 0.1, "a finite number"),
+    ("-Infinity", 0.1, "a finite number"), ("1e400", 0.1, "a finite number"),
+    ("[1.0, 1e400]", [1.0], "a list of finite numbers")])
+def test_coerce_refuses_a_non_finite_number(text: str, default: Any, kind: str) -> None:
+    with pytest.raises(rerun.ContractError) as err:
+        rerun.coerce("p", text, default)
+    assert str(err.value) == f"parameter 'p' expects {kind} (default {default!r}), got {text!r}"
+    assert rerun.coerce("p", "1e300", 0.1) == 1e300  # large but finite
+
+
 def test_unknown_parameter_names_the_valid_ones(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("gpu = 'rtx_4090'  # slug\nbatch = 1  # count")
@@ -167,6 +178,19 @@ def test_a_failed_execution_is_one_line_and_leaves_a_failed_copy(tmp_path: Path)
     assert proc.returncode == 2
     assert proc.stderr == f"error: parameter n=3: too big (partly executed copy: {failed})\n"
     assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
+def test_a_non_finite_number_is_refused_before_the_kernel(tmp_path: Path, capsys,
+                                                          value: str) -> None:
+    """partition's workspace_frac = nan once reached the kernel past every check (review #1)."""
+    out_dir = tmp_path / "reruns"
+    path = ROOT / "book" / "partition.ipynb"
+    assert rerun.main([str(path), "-p", "workspace_frac", value, "--out-dir", str(out_dir)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: parameter 'workspace_frac' expects a finite number (default 0.1), "
+        f"got {value!r}\n")
+    assert not out_dir.exists()
 
 
 def test_output_path_is_under_reruns_and_names_the_parameters() -> None:
