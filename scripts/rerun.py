@@ -7,10 +7,14 @@ Purpose
     of its default, and writes the executed copy under ``_build/reruns/``. ``rerun.py --in-place
     NB ...`` re-executes notebooks with their defaults and stores the outputs in the notebook
     itself (the only way committed outputs change; ``make outputs`` calls it).
-    A bad value stops with one line on stderr, ``error: <message>``, and exit status 2: the
-    chapter's own checks (its setup cell up to its last parameter check) run here first, so a
-    value they refuse starts no kernel and writes nothing; a chapter that fails later is reported
-    the same way, with the path of its partly executed copy (``*.failed.ipynb``).
+    Chapter code runs only in the kernel. Before it starts, rerun.py refuses an unknown name, a
+    value that does not convert to its default's type, and a non-finite number (nan, inf, 1e400):
+    one line on stderr, ``error: <message>``, exit status 2, nothing written. A value the
+    chapter's own checks refuse (its setup cell checks its parameters first) stops the run in the
+    kernel; that and any other failed run (a dead kernel, Ctrl-C) is also one line,
+    ``error: <exception>: <message>``, and status 2, and the partly executed copy is kept as
+    ``<stem>.failed.ipynb``, never under the success name. ``--in-place`` leaves a notebook that
+    fails untouched.
 Inputs
     Chapters ``book/*.ipynb``; the kernel is the ``python3`` kernel of the running interpreter.
 Usage
@@ -23,21 +27,37 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
-import io
+import logging
 import math
 import os
 import re
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
-# ipykernel 7 warns once per kernel that a local kernel talks over TCP without encryption, and
-# logs an ERROR "KeyboardInterrupt caught in kernel" when a failed cell stops the run: noise here
-# (a failed cell is reported by its exception); the cells' own stderr is kept.
+# The kernel's own log (not the cells' output, which the notebook keeps) shares this process's
+# stderr. At WARNING it prints ipykernel 7's "running over TCP without encryption" at every start;
+# at ERROR, now and then, "KeyboardInterrupt caught in kernel." at shutdown (jupyter_client
+# interrupts the kernel before it asks it to stop, and a kernel still inside a message handler
+# logs it: 1 run in 6 when six ran at once on two cores). Either would break the one-line report,
+# so the log shows CRITICAL only. That hides no failure: every one that stops a run reaches this
+# process as an exception and its one line (a cell's error, a dead kernel, a kernel that never
+# answers at start-up: "RuntimeError: Kernel died before replying to kernel_info"), and a kernel
+# that cannot start still prints its cause above that line (traitlets' CRITICAL "Bad config
+# encountered during initialization", or the interpreter's traceback, which is no log record).
+# What it hides are a kernel's non-fatal ERROR records, e.g. a kernel config file that fails to
+# load (the kernel then starts without it).
 KERNEL_QUIET_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+#: papermill's log records (nbclient logs through papermill's logger) that only say again what
+#: the exception rerun.py reports says; papermill's other warnings are kept.
+REPEATED_RECORDS = ("Kernel died while waiting for execute reply",
+                    "Error occurred while starting new kernel client")
+
+
+def _not_repeated(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(REPEATED_RECORDS)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_DIR = ROOT / "_build" / "reruns"
@@ -169,87 +189,6 @@ def resolve(path: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {name: coerce(name, text, defaults[name]) for name, text in pairs}
 
 
-#: Calls that show or glue output: the checking prefix of a chapter stops before the first.
-DISPLAY_CALLS = frozenset({"glue", "display", "print", "Markdown"})
-
-
-def _called_names(node: ast.AST) -> list[tuple[str, str]]:
-    """(root name, last name) of every call in `node`: ``params.gpu(x)`` gives ("params", "gpu")."""
-    found = []
-    for call in ast.walk(node):
-        if isinstance(call, ast.Call):
-            func, last = call.func, ""
-            while isinstance(func, ast.Attribute):
-                last = last or func.attr
-                func = func.value
-            if isinstance(func, ast.Name):
-                found.append((func.id, last or func.id))
-    return found
-
-
-def _is_check(root: str, last: str) -> bool:
-    return root == "params" or bool(re.search(r"check|parameter", last))
-
-
-def checking_prefix(source: str) -> str:
-    """The leading statements of a chapter's setup cell up to its last parameter check.
-
-    A check is a call of ``hermes_model.params`` (imported as ``params``) or of a function whose
-    name holds "check" or "parameter"; the prefix stops before any statement that displays or
-    glues. Empty when the cell checks nothing before its first display.
-
-    >>> checking_prefix("x = params.gpu(gpu)\\ny = load(x)\\nglue('k', y)\\nz = check(y)")
-    'x = params.gpu(gpu)'
-    """
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return ""
-    end = 0
-    for node in body:
-        names = _called_names(node)
-        if any(last in DISPLAY_CALLS or root in DISPLAY_CALLS for root, last in names):
-            break
-        if any(_is_check(root, last) for root, last in names):
-            end = node.end_lineno or end
-    return "\n".join(source.splitlines()[:end])
-
-
-def check_values(path: Path, params: dict[str, Any]) -> None:
-    """Run the chapter's own parameter checks on `params` in this process, before any kernel.
-
-    Executes the code cells above the ``parameters`` cell (the imports), the parameters with
-    `params` applied, and the `checking_prefix` of the next code cell. A ``ValueError`` there
-    (the checks' "parameter 'x': ..." message) becomes a `ContractError`; any other failure is
-    left to the chapter's execution, which reports it.
-    """
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    index, cell = parameters_cell(nb, path)
-    code = [c.source for c in nb.cells[:index] if c.cell_type == "code"]
-    after = [c for c in nb.cells[index + 1:] if c.cell_type == "code"]
-    prefix = checking_prefix(after[0].source) if after else ""
-    if not prefix:
-        return
-    values = "\n".join(f"{name} = {value!r}" for name, value in params.items())
-    program = "\n".join([*code, cell.source, values, prefix])
-    cwd = Path.cwd()
-    try:
-        os.chdir(path.parent)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("ignore")
-            # the chapter's own code, as its kernel would run it
-            exec(compile(program, f"{path} (checks)", "exec"), {"__name__": "__check__"})  # noqa: S102
-    except ValueError as exc:
-        raise ContractError(str(exc)) from None
-    except Exception:  # noqa: BLE001 - not a parameter check: the execution reports it
-        return
-    finally:
-        os.chdir(cwd)
-
-
 def one_line(text: str) -> str:
     """`text` on one line (a cell's error value may span several)."""
     return " ".join(text.split())
@@ -262,23 +201,54 @@ def output_path(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -
     return out_dir / (f"{path.stem}__{tag}.ipynb" if tag else f"{path.stem}.ipynb")
 
 
+def describe(exc: BaseException) -> str:
+    """``<exception>: <message>`` on one line; a cell's error names the cell's exception.
+
+    >>> describe(RuntimeError("Kernel died\\nbefore replying"))
+    'RuntimeError: Kernel died before replying'
+    """
+    if hasattr(exc, "ename") and hasattr(exc, "evalue"):  # papermill's and nbclient's cell errors
+        name, message = exc.ename, exc.evalue
+    else:
+        name, message = type(exc).__name__, str(exc)
+    return one_line(f"{name}: {message}" if message.strip() else name)
+
+
+def failed_path(out: Path) -> Path:
+    """Where the partly executed copy of a failed run goes: ``<stem>.failed.ipynb``."""
+    return out.with_suffix(".failed.ipynb")
+
+
 def rerun(path: Path, params: dict[str, Any], out_dir: Path = RERUN_DIR) -> Path:
-    """Execute `path` with `params` through papermill; return the executed copy's path."""
+    """Execute `path` with `params` through papermill; return the executed copy's path.
+
+    Any failure moves the partly executed copy (papermill writes it as it goes) to
+    `failed_path` and raises `ContractError` with one line naming the exception and the copy;
+    a ``KeyboardInterrupt`` is re-raised as it is, after the move.
+    """
     import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
 
     out = output_path(path, params, out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    failed = out.with_suffix(".failed.ipynb")
+    failed = failed_path(out)
+    # a copy left by an earlier run must not pass for this one's
+    out.unlink(missing_ok=True)
     failed.unlink(missing_ok=True)
+    log = logging.getLogger("papermill")
+    log.addFilter(_not_repeated)
     try:
         pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=False,
                             extra_arguments=KERNEL_QUIET_ARGS)
-    except PapermillExecutionError as exc:
-        out.replace(failed)
-        message = exc.evalue if exc.ename == "ValueError" else f"{exc.ename}: {exc.evalue}"
-        raise ContractError(f"{one_line(message)} (partly executed copy: {failed})") from None
+    except BaseException as exc:
+        if out.exists():
+            out.replace(failed)
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+            raise
+        where = f"partly executed copy: {failed}" if failed.exists() else "no copy written"
+        raise ContractError(f"{describe(exc)} ({where})") from None
+    finally:
+        log.removeFilter(_not_repeated)
     return out
 
 
@@ -286,7 +256,6 @@ def execute_in_place(path: Path, budget_s: float = BUDGET_S) -> float:
     """Execute `path` with its defaults and write the outputs into it; return the seconds taken."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
     parameters_cell(nb, path)
@@ -295,13 +264,15 @@ def execute_in_place(path: Path, budget_s: float = BUDGET_S) -> float:
         NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                        extra_arguments=KERNEL_QUIET_ARGS,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    except CellExecutionError as exc:  # the notebook is left as it was
-        raise ContractError(f"{path}: {exc.ename}: {one_line(exc.evalue)} "
-                            f"(outputs not written)") from None
+    except Exception as exc:  # noqa: BLE001 - a cell's error, a dead kernel, a timeout: one line
+        raise ContractError(f"{path}: {describe(exc)} (outputs not written)") from None
     elapsed = time.perf_counter() - start
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
-    nbformat.write(nb, path)
+    # written beside it and renamed, so an interrupted write cannot leave half a notebook
+    partial = path.with_name(f".{path.name}.writing")
+    nbformat.write(nb, partial)
+    os.replace(partial, path)
     if elapsed > budget_s:
         raise ContractError(f"{path}: took {elapsed:.1f} s with its defaults, over the "
                             f"{budget_s:.0f} s budget; move the long computation to scripts/")
@@ -319,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=RERUN_DIR,
                         help="folder of executed copies (default _build/reruns)")
     args = parser.parse_args(argv)
+    # what a Ctrl-C interrupts, for its one line
+    current: Path | None = None
+    failed: Path | None = None
     try:
         for nb in args.notebooks:
             if not nb.is_file():
@@ -327,16 +301,24 @@ def main(argv: list[str] | None = None) -> int:
             if args.parameter:
                 raise ContractError("--in-place runs the defaults; it takes no -p")
             for nb in args.notebooks:
+                current = nb
                 print(f"{nb}: executed in {execute_in_place(nb):.1f} s", flush=True)
             return 0
         if len(args.notebooks) != 1:
             raise ContractError("give one notebook to re-run with parameters")
         nb = args.notebooks[0]
         params = resolve(nb, [tuple(p) for p in args.parameter])
-        check_values(nb, params)
+        failed = failed_path(output_path(nb, params, args.out_dir))
         print(f"{rerun(nb, params, args.out_dir)}")
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # rerun and execute_in_place have already set the files right
+        if failed is not None:
+            where = f"partly executed copy: {failed}" if failed.exists() else "no copy written"
+        else:
+            where = f"{current}: outputs not written" if current else "nothing executed"
+        print(f"error: KeyboardInterrupt ({where})", file=sys.stderr)
         return 2
     return 0
 

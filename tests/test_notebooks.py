@@ -148,36 +148,16 @@ def _checked_notebook(tmp_path: Path, check: str) -> Path:
                                  "display_name": "Python 3"}
     cell = nbformat.v4.new_code_cell("n = 1  # count")
     cell.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_code_cell("from hermes_model import params"), cell,
-                nbformat.v4.new_code_cell(check)]
+    nb.cells = [nbformat.v4.new_code_cell("import os"), cell, nbformat.v4.new_code_cell(check)]
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     return path
 
 
-def test_a_bad_value_stops_before_the_kernel_with_one_line(tmp_path: Path, capsys) -> None:
-    """The chapter's own check refuses the value in rerun.py: one line, status 2, no copy."""
-    path = _checked_notebook(tmp_path, "n = params.positive_int(n, 'n')\nprint(n)")
-    out_dir = tmp_path / "reruns"
-    assert rerun.main([str(path), "-p", "n", "-1", "--out-dir", str(out_dir)]) == 2
-    err = capsys.readouterr().err
-    assert err == "error: parameter 'n': must be a positive integer, got -1\n"
-    assert not out_dir.exists()
-    rerun.check_values(path, {"n": 3})  # a good value passes
-
-
-@pytest.mark.notebook
-def test_a_failed_execution_is_one_line_and_leaves_a_failed_copy(tmp_path: Path) -> None:
-    """A chapter failing in its kernel: one line naming the partial copy, status 2."""
-    path = _checked_notebook(tmp_path, "if n > 2:\n    raise ValueError(f'parameter {n=}: too big')")
-    out_dir = tmp_path / "reruns"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "rerun.py"), str(path),
-                           "-p", "n", "3", "--out-dir", str(out_dir)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, check=False)
-    failed = out_dir / "x__n=3.failed.ipynb"
-    assert proc.returncode == 2
-    assert proc.stderr == f"error: parameter n=3: too big (partly executed copy: {failed})\n"
-    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+def _run_rerun(*args: str) -> subprocess.CompletedProcess[str]:
+    """scripts/rerun.py in its own process, so that stderr holds the kernel's log too."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "rerun.py"), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
@@ -191,6 +171,91 @@ def test_a_non_finite_number_is_refused_before_the_kernel(tmp_path: Path, capsys
         f"error: parameter 'workspace_frac' expects a finite number (default 0.1), "
         f"got {value!r}\n")
     assert not out_dir.exists()
+
+
+def test_rerun_runs_no_chapter_code_outside_the_kernel() -> None:
+    """The chapter's code runs only in its kernel: rerun.py neither compiles nor exec's it."""
+    tree = ast.parse((ROOT / "scripts" / "rerun.py").read_text(encoding="utf-8"))
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert not called & {"exec", "eval", "compile"}
+
+
+@pytest.mark.notebook
+def test_a_failed_execution_is_one_line_and_leaves_a_failed_copy(tmp_path: Path) -> None:
+    """A chapter failing in its kernel: one line naming the exception and the partial copy."""
+    path = _checked_notebook(tmp_path, "if n > 2:\n    raise ValueError(f'parameter {n=}: too big')")
+    out_dir = tmp_path / "reruns"
+    proc = _run_rerun(str(path), "-p", "n", "3", "--out-dir", str(out_dir))
+    failed = out_dir / "x__n=3.failed.ipynb"
+    assert proc.returncode == 2
+    assert proc.stderr == (f"error: ValueError: parameter n=3: too big "
+                           f"(partly executed copy: {failed})\n")
+    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+    assert proc.stdout == ""
+
+
+@pytest.mark.notebook
+def test_a_dead_kernel_is_one_line_and_leaves_a_failed_copy(tmp_path: Path) -> None:
+    """Not a cell's error (review #3): a kernel that dies mid-run is reported the same way."""
+    path = _checked_notebook(tmp_path, "if n > 2:\n    os._exit(1)")
+    out_dir = tmp_path / "reruns"
+    proc = _run_rerun(str(path), "-p", "n", "3", "--out-dir", str(out_dir))
+    failed = out_dir / "x__n=3.failed.ipynb"
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: DeadKernelError: Kernel died (partly executed copy: {failed})\n"
+    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+
+
+@pytest.mark.notebook
+def test_in_place_leaves_a_failed_notebook_untouched(tmp_path: Path) -> None:
+    path = _checked_notebook(tmp_path, "if n > 0:\n    os._exit(1)")
+    before = path.read_bytes()
+    proc = _run_rerun("--in-place", str(path))
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: {path}: DeadKernelError: Kernel died (outputs not written)\n"
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.ipynb"]
+    # one that runs gets its outputs, written beside it and renamed over it
+    path = _checked_notebook(tmp_path, "print(n + 1)")
+    assert rerun.execute_in_place(path) < BUDGET_S
+    assert _code(_read(path))[2].outputs[0].text == "2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.ipynb"]
+
+
+def test_ctrl_c_moves_the_partial_copy_and_is_one_line(tmp_path: Path, capsys,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while papermill runs: rerun() moves the copy it wrote and re-raises; main() says so
+    on one line, status 2."""
+    import papermill
+
+    def interrupted(_input: str, output: str, **_: Any) -> None:
+        Path(output).write_text("{}", encoding="utf-8")  # papermill writes as it goes
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    path = _checked_notebook(tmp_path, "pass")
+    out_dir = tmp_path / "reruns"
+    failed = out_dir / "x__n=3.failed.ipynb"
+    with pytest.raises(KeyboardInterrupt):
+        rerun.rerun(path, {"n": 3}, out_dir)
+    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+    assert rerun.main([str(path), "-p", "n", "3", "--out-dir", str(out_dir)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: KeyboardInterrupt (partly executed copy: {failed})\n")
+    assert failed.is_file() and not (out_dir / "x__n=3.ipynb").exists()
+
+
+@pytest.mark.notebook
+def test_a_chapter_refuses_a_bad_value_in_its_kernel_with_one_line(tmp_path: Path) -> None:
+    """A real chapter whose setup cell checks its parameter first (scorecard, one parameter)."""
+    path = ROOT / "book" / "scorecard.ipynb"
+    proc = _run_rerun(str(path), "-p", "profile", "nominal", "--out-dir", str(tmp_path))
+    failed = tmp_path / "scorecard__profile=nominal.failed.ipynb"
+    assert proc.returncode == 2
+    assert proc.stderr == ("error: ValueError: parameter 'profile': must be one of paper, "
+                           f"datasheet, got 'nominal' (partly executed copy: {failed})\n")
+    assert failed.is_file() and not (tmp_path / "scorecard__profile=nominal.ipynb").exists()
 
 
 def test_output_path_is_under_reruns_and_names_the_parameters() -> None:
