@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hermes_model import units as u
 from hermes_model.shapes import ModelSpec, dtype_bytes, layer_matrices
 from hermes_model.specs import LinkSpec, SystemSpec
 
@@ -419,17 +420,13 @@ def place_on_rooflines(ops: pd.DataFrame, tiers: Sequence[Tier]) -> pd.DataFrame
     return pd.concat(rows, ignore_index=True)
 
 
-_COUNT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                "ten", "eleven", "twelve")
-
-
 def count_words(n: int) -> str:
-    """A count in words for the text: ``"five"``; digits above twelve (and below zero).
+    """A count in words: `hermes_model.units.count_words` (kept here for its older importers).
 
     >>> count_words(2), count_words(13)
     ('two', '13')
     """
-    return _COUNT_WORDS[n] if 0 <= n < len(_COUNT_WORDS) else str(n)
+    return u.count_words(n)
 
 
 def prose_list(items: Sequence[object]) -> str:
