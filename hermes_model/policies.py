@@ -72,6 +72,8 @@ import numpy.typing as npt
 
 from hermes_model import dram, ndp, shapes, sparsity, specs
 from hermes_model import units as u
+from hermes_model.paper import PAPER
+from hermes_model.paper import differs as differs_from_paper
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import SystemSpec
 
@@ -2100,8 +2102,8 @@ def _step_growth(bars: Any, gen_len: int) -> tuple[float, float]:
     return med(model_g), med(implied_g)
 
 
-def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128,
-             prompt_len: int = 128) -> Fidelity:
+def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = PAPER.gen_len,
+             prompt_len: int = PAPER.prompt_len) -> Fidelity:
     """The acceptance quantities of issue 9 from :func:`model_bars` tables (no bands).
 
     `bs1_bars` holds Figs. 9 and 10, `batch_bars` Fig. 11; `prompt_len` and `gen_len` are the
@@ -2123,7 +2125,7 @@ def fidelity(bs1_bars: Any, batch_bars: Any, *, gen_len: int = 128,
           if {num, den} <= set(sel["policy"]) else math.nan)
     growth = (_step_growth(batch_bars, gen_len) if "decode_step_s" in batch_bars
               else (math.nan, math.nan))
-    if (prompt_len, gen_len) != (128, 128):  # the paper's run is 128/128: no implied step here
+    if differs_from_paper(prompt_len=prompt_len, gen_len=gen_len):  # no implied step off its run
         growth = (growth[0], math.nan)
     return Fidelity(bs1_median_abs_err=med(h1), batch_median_abs_err=med(hb),
                     n_order=sum(order.values()), n_models=len(order),

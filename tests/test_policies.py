@@ -716,6 +716,11 @@ def test_fidelity_by_hand():
     for lengths in ({"gen_len": 10}, {"prompt_len": 512}):
         h = policies.fidelity(bs1, b11s, **lengths)
         assert h.model_step_growth == pytest.approx(2.0) and math.isnan(h.implied_step_growth)
+    # the paper's lengths are `hermes_model.paper.PAPER`'s, given or by default
+    from hermes_model.paper import PAPER
+
+    k = policies.fidelity(bs1, b11s, prompt_len=PAPER.prompt_len, gen_len=PAPER.gen_len)
+    assert k.implied_step_growth == pytest.approx(1.0) == g.implied_step_growth
 
 
 def test_fidelity_counts_unsupported_as_full_error():
