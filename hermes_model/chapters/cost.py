@@ -20,12 +20,13 @@ import pandas as pd
 from hermes_model import dram, params, plotting, policies, shapes, sweeps
 from hermes_model import scorecard as sc
 from hermes_model import units as u
+from hermes_model.paper import PAPER
 from hermes_model.plotting import formatted, rounded
 from hermes_model.policies import Assumptions
-from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import DimmSpec, GpuSpec, SystemSpec
+from hermes_model.units import count_words as words
 
 __all__ = ["GPU_PRICE", "HERMES_PRICE", "NO_PRICE", "REFERENCE_PRICE", "Fig17", "Parameters",
            "Readings", "check_run", "comparison_text", "efficiency_table", "fig17", "fig17_glue",
@@ -132,7 +133,8 @@ def comparison_text(reference: SystemSpec, *, prompt_len: int, gen_len: int) -> 
     'The reference here is eight NVIDIA A100 40GB SXM4 GPUs, no'
     """
     paper_ref, like = is_paper_reference(reference), sc.paper_lengths(prompt_len, gen_len)
-    ref = (f"The reference here is {words(reference.n_gpus)} {reference.gpu.name} GPUs, not the "
+    gpus = u.plural(reference.n_gpus, f"{reference.gpu.name} GPU", count=words(reference.n_gpus))
+    ref = (f"The reference here is {gpus}, not the "
            "paper's five A100-40GB: the paper's ratios, and the reference tokens/s they imply, "
            "are for other hardware, so the comparisons with them below are not like for like, "
            "and the model's reference has no sourced price.")
@@ -359,12 +361,6 @@ def _summary_ratios(f: Fig17) -> str:
     return text + f"; the paper's is {e.loc[pb0, 'paper']:.3f} at batch {pb0}."
 
 
-def _span(v: pd.Series) -> str:
-    """"1.39–1.90" (two decimals), or one value where min and max print alike."""
-    lo, hi = f"{float(v.min()):.2f}", f"{float(v.max()):.2f}"
-    return lo if lo == hi else f"{lo}–{hi}"
-
-
 def _summary_match(f: Fig17, tol: float) -> str:
     """The summary's first sentences: at which batches the model's ratio lies within `tol`
     (a fraction, the scorecard's) of the paper's, and why, from the two systems' errors."""
@@ -387,19 +383,22 @@ def _summary_match(f: Fig17, tol: float) -> str:
     def at(bs: list[int]) -> str:
         return f"batch{'es' if len(bs) > 1 else ''} {prose_list(bs)}"
 
+    def span(v: pd.Series) -> str:  # least to greatest, two decimals
+        return u.span_text(float(v.min()), float(v.max()))
+
     if not ok:
         return (lead + f"misses the paper's by more than ±{pct} % at every batch where the "
                 f"paper gives one ({at(miss)}).")
     text = lead + f"lies within ±{pct} % of the paper's at {at(ok)}"
     text += f" and misses it at {at(miss)}." if miss else "."
     if (h_x[ok] > 1).all() and (r_x[ok] > 1).all():
-        text += (f" Where it matches, two errors cancel: the model's Hermes is {_span(h_x[ok])}× "
-                 f"as fast as the paper's there, and its reference {_span(r_x[ok])}× as fast as "
+        text += (f" Where it matches, two errors cancel: the model's Hermes is {span(h_x[ok])}× "
+                 f"as fast as the paper's there, and its reference {span(r_x[ok])}× as fast as "
                  "the one the paper's ratios imply.")
     if miss:
         text += (f" At {at(miss)} the model's Hermes is "
                  f"{prose_list([f'{h_x[b]:.2f}×' for b in miss])} the paper's, while its "
-                 f"reference stays {_span(r_x[miss])}× as fast.")
+                 f"reference stays {span(r_x[miss])}× as fast.")
     return text
 
 
@@ -439,7 +438,7 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "h_bs1_diff_pct": _r3(abs(fast_pct)),
         "h_bs1_word": ("faster" if fast_pct >= 0 else "slower") + " than the paper's" + (
             "" if f.paper_lengths else
-            f" (which is for {sc.PAPER_PROMPT_LEN} prompt and {sc.PAPER_GEN_LEN} generated tokens, "
+            f" (which is for {PAPER.prompt_len} prompt and {PAPER.gen_len} generated tokens, "
             "not this run's lengths)"),
         "h_fast_txt": (f"up to {h_fast:.2f}× as fast" if h_fast >= 1
                        else f"at most {h_fast:.2f}× as fast"),

@@ -29,9 +29,9 @@ from hermes_model import dram, ndp, params, policies, shapes
 from hermes_model import scorecard as sc
 from hermes_model import units as u
 from hermes_model.chapters.scheduling import side_of
+from hermes_model.paper import PAPER, differs
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions
-from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import PROFILES, SystemSpec, other_profile
@@ -79,22 +79,23 @@ __all__ = [
     "sel",
     "setup_glue",
     "skip_words",
-    "span_text",
     "step_parts",
     "step_parts_words",
     "unstated_table",
     "why_np"
 ]
 
-#: The paper's configuration (model, batch, n_dimms, gpu, profile, prompt_len, gen_len): the
-#: chapter's hidden checks of claims that hold only there run only there.
-PAPER_CONFIG: Final = ("llama2_70b", 1, 8, "rtx_4090", "paper", sc.PAPER_PROMPT_LEN,
-                        sc.PAPER_GEN_LEN)
+#: The paper's configuration (model, batch, n_dimms, gpu, profile, prompt_len, gen_len), the
+#: order of :func:`checked_parameters`: the chapter's hidden checks of claims that hold only
+#: there run only there. Read from `hermes_model.paper.PAPER`.
+PAPER_CONFIG: Final = (PAPER.model, PAPER.batch, PAPER.n_dimms, PAPER.gpu, PAPER.profile,
+                       PAPER.prompt_len, PAPER.gen_len)
+_CONFIG_FIELDS: Final = ("model", "batch", "n_dimms", "gpu", "profile", "prompt_len", "gen_len")
 
 #: The paper's run (§V-A): prompt and generated tokens per sequence. Every quantity the paper's
 #: bars imply (its whole run, its mean decode step) is read at these lengths, whatever the
 #: chapter's parameters.
-PAPER_LENGTHS: Final = (sc.PAPER_PROMPT_LEN, sc.PAPER_GEN_LEN)
+PAPER_LENGTHS: Final = (PAPER.prompt_len, PAPER.gen_len)
 
 #: The prefill share the model "matches" the paper's stated one within (relative; assumed).
 PREFILL_MATCH_FRAC: Final = 0.10
@@ -123,13 +124,9 @@ def ratio_text(v: Any) -> str:
     return np_or(v, ".2f")
 
 
-def span_text(lo: float, hi: float) -> str:
-    """A range of two ratios to two decimals ("1.23–4.56"), N.P. where either is NaN."""
-    return sc.NP if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f}–{hi:.2f}"
-
-
 def why_np(pol: str, model: ModelSpec, system: SystemSpec, *, batch: int,
-           options: Assumptions, prompt_len: int = 128, gen_len: int = 128) -> str:
+           options: Assumptions, prompt_len: int = PAPER.prompt_len,
+           gen_len: int = PAPER.gen_len) -> str:
     """Why `pol` cannot run `model` at `batch` (sequences) on `system` (N.P.), as a clause.
 
     Returns
@@ -154,6 +151,11 @@ def checked_parameters(model: Any, batch: Any, n_dimms: Any, gpu: Any, profile: 
     """The chapter's parameters checked and normalised (``hermes_model.params``), and whether
     they are the paper's configuration (:data:`PAPER_CONFIG`).
 
+    Rule: ``paper_config`` is True only where *every* parameter is the paper's
+    (``hermes_model.paper.differs`` over all seven). It gates the hidden checks of claims that
+    hold for one bar (LLaMA2-70B at batch 1 under the paper profile), so the model, the batch
+    and the profile count too; :func:`config_notice` asks a wider question.
+
     Returns ((model, batch, n_dimms, gpu, profile, prompt_len, gen_len), paper_config): slugs
     as the catalog spells them, counts as ``int``; raises ``ValueError`` naming the parameter.
     """
@@ -161,7 +163,7 @@ def checked_parameters(model: Any, batch: Any, n_dimms: Any, gpu: Any, profile: 
                params.positive_int(n_dimms, "n_dimms"), params.gpu(gpu),
                params.profile(profile), params.positive_int(prompt_len, "prompt_len"),
                params.positive_int(gen_len, "gen_len"))
-    return checked, checked == PAPER_CONFIG
+    return checked, not differs(**dict(zip(_CONFIG_FIELDS, checked, strict=True)))
 
 
 def _gpu_words(name: str) -> str:
@@ -173,37 +175,46 @@ def config_notice(*, gpu: str, gpu_name: str, n_dimms: int, prompt_len: int, gen
                   profile: str) -> dict[str, object]:
     """Whether the chapter's parameters compare like for like with the paper's bars, in words.
 
+    Rule: ``like_for_like`` is True where the hardware and the run are the paper's, that is
+    where the GPU, the DIMM count and the two lengths are (``hermes_model.paper.differs`` over
+    those four). The model and the batch do not count, unlike in :func:`checked_parameters`:
+    the chapter sets every model and batch of Figs. 9–11 beside the paper's bar for it, so
+    those comparisons stay like for like whatever the chapter's headline model or batch.
+
     The paper's bars are for one RTX 4090 with eight NDP-DIMMs, 128-token prompts and 128
-    generated tokens (:data:`PAPER_CONFIG`). Another GPU, DIMM count or length sets other
+    generated tokens (`hermes_model.paper.PAPER`). Another GPU, DIMM count or length sets other
     hardware or another run beside them: ``like_for_like`` is then False, ``config_note`` the
     sentence that says so (the acceptance verdicts do not apply) and ``summary_config_note``
-    its short form for the summary. The datasheet profile alone keeps the paper's configuration
-    (the acceptance criteria are measured under the paper profile whatever the chapter's), and
-    only ``profile_note`` says so. Every text is "" at the paper's configuration.
+    its short form for the summary. The profile is not part of the rule either: the acceptance
+    criteria are measured under the paper profile whatever the chapter's, and only
+    ``profile_note`` says that the tables show another. Every text is "" at the paper's
+    configuration.
     """
-    _, _, d0, g0, _, p0, n0 = PAPER_CONFIG
+    off = differs(gpu=gpu, n_dimms=n_dimms, prompt_len=prompt_len, gen_len=gen_len)
     differ = []
-    if gpu != g0 or n_dimms != d0:
-        differ.append(f"one {_gpu_words(gpu_name)} with {words(n_dimms)} NDP-DIMM"
-                      + ("" if n_dimms == 1 else "s"))
-    if (prompt_len, gen_len) != (p0, n0):
-        differ.append(f"{prompt_len}-token prompts and {gen_len} generated tokens")
+    if {"gpu", "n_dimms"} & set(off):
+        differ.append(f"one {_gpu_words(gpu_name)} with "
+                      + u.plural(n_dimms, "NDP-DIMM", count=u.count_words(n_dimms)))
+    if {"prompt_len", "gen_len"} & set(off):
+        differ.append(f"{prompt_len}-token prompts and {u.plural(gen_len, 'generated token')}")
     like = not differ
+    p0, n0 = PAPER.prompt_len, PAPER.gen_len
     out: dict[str, object] = {"like_for_like": like, "config_note": "",
                               "summary_config_note": "", "profile_note": ""}
     if not like:
         out["config_note"] = (
             f"Not the paper's configuration: this run models {', '.join(differ)}, while the "
-            f"paper's bars are for one RTX 4090 with eight NDP-DIMMs, {p0}-token prompts and "
-            f"{n0} generated tokens (§V-A). Every comparison with the paper's bars below is "
-            "therefore not like for like, and the acceptance verdicts do not apply (n/a); what "
-            f"the paper's bars imply (its whole runs, its decode steps) is still read at its "
-            f"own {p0}/{n0} tokens.")
+            f"paper's bars are for one RTX 4090 with "
+            f"{u.plural(PAPER.n_dimms, 'NDP-DIMM', count=u.count_words(PAPER.n_dimms))}, "
+            f"{p0}-token prompts and {u.plural(n0, 'generated token')} (§V-A). Every comparison "
+            "with the paper's bars below is therefore not like for like, and the acceptance "
+            "verdicts do not apply (n/a); what the paper's bars imply (its whole runs, its decode "
+            f"steps) is still read at its own {p0}/{n0} tokens.")
         out["summary_config_note"] = (
             f"This run models {', '.join(differ)}, not the paper's configuration, so the "
             "comparisons summarised here are not like for like and the acceptance verdicts do "
             "not apply. ")
-    if profile != PAPER_CONFIG[4]:
+    if differs(profile=profile):
         out["profile_note"] = (
             f"The tables and charts show the {profile} profile's bars; the acceptance criteria "
             "are measured under the paper profile, as always.")
@@ -236,7 +247,7 @@ def assumptions_table(system: SystemSpec) -> pd.DataFrame:
 
 
 def parallel_mlp_share(model: ModelSpec, system: SystemSpec, activity: Activity, *,
-                       prompt_len: int = 128, gen_len: int = 128) -> float:
+                       prompt_len: int = PAPER.prompt_len, gen_len: int = PAPER.gen_len) -> float:
     """The MLP block's share of Hermes' mean decode step at batch 1, for a model whose attention
     and MLP read the same input (Falcon's ``parallel_attn``), else NaN.
 
@@ -299,7 +310,7 @@ def imbalance_glue(balance: pd.DataFrame, batch: int = 1) -> dict[str, object]:
     out["imb_adjust_clause"] = f", {side} the default" + (
         ", which is therefore optimistic against the replay of the configuration Hermes runs "
         "by default (online adjustment on)" if side == "above" else "")
-    out["imb_n_models"] = words(int(b["model"].nunique()))
+    out["imb_n_models"] = u.count_words(int(b["model"].nunique()))
     out["imb_inside"] = bool(inside)
     out["imb_where"] = "inside" if inside else "not inside"
     return out
@@ -498,7 +509,7 @@ def average_kind_words(stated: pd.DataFrame, means: pd.DataFrame, kinds: Mapping
                        f"{follows} % of their mean).")
     else:
         one = len(bad) == 1
-        unsupported = (f"{words(len(bad)).capitalize()} stated average"
+        unsupported = (f"{u.count_words(len(bad)).capitalize()} stated average"
                        f"{'' if one else 's'} do{'es' if one else ''} not follow from the "
                        f"paper's own bars, lying more than {follows} % from either mean of "
                        f"them: {prose_list(quoted)}.")
@@ -544,8 +555,8 @@ def averages_glue(stated: pd.DataFrame, from_paper: Mapping[str, float],
     out: dict[str, object] = {
         "hh_range_stated": f"{sc.paper_text(stated.loc[f'{hh}_range', 'value'])}–"
                            f"{sc.paper_text(stated.loc[f'{hh}_range', 'value_high'])}",
-        "hh_range_paper": span_text(from_paper[f"{hh}_min"], from_paper[f"{hh}_max"]),
-        "hh_range_model": span_text(from_model[f"{hh}_min"], from_model[f"{hh}_max"]),
+        "hh_range_paper": u.span_text(from_paper[f"{hh}_min"], from_paper[f"{hh}_max"]),
+        "hh_range_model": u.span_text(from_model[f"{hh}_min"], from_model[f"{hh}_max"]),
         "hh_avg_stated": sc.paper_text(stated.loc[f"{hh}_batches", "value"])}
     avg = np_or(round(from_model[f"{hh}_batches"], 2), ".2f")
     out["hh_avg_model"] = avg if avg == sc.NP else avg + "×"
@@ -973,11 +984,11 @@ def order_moves(row: pd.Series, base: pd.Series) -> str:
             which = (f"a {_ORDINALS[nth - 1]} model" if k0 < n and nth <= len(_ORDINALS)
                      else "one model")
         else:
-            which = f"{words(lost)} more models"
+            which = f"{u.count_words(lost)} more models"
         return f"breaks the order of {which} {of}"
     if k > k0:
         won = k - k0
-        return f"restores the order of {words(won)} model{'' if won == 1 else 's'} {of}"
+        return f"restores the order of {u.plural(won, 'model', count=u.count_words(won))} {of}"
     return f"leaves the order as it is {of}"
 
 

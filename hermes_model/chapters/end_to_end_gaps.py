@@ -34,7 +34,6 @@ from hermes_model.chapters.end_to_end import (
 )
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
-from hermes_model.roofline import count_words as words
 from hermes_model.roofline import prose_list
 from hermes_model.shapes import ModelSpec
 from hermes_model.specs import SystemSpec, other_profile
@@ -83,13 +82,6 @@ def _implied(t: pd.DataFrame) -> np.ndarray:
     return np.asarray(policies.implied_decode_step_s(
         t["paper_tokens_per_s"].to_numpy(), batch=t["batch"].to_numpy(),
         gen_len=PAPER_LENGTHS[1], prefill_s=_paper_prefill(t).to_numpy()), dtype=float)
-
-
-def _span(lo: str, hi: str, unit: str = "") -> str:
-    """"lo–hi" with its unit, one value where both read alike, N.P. where either is."""
-    if sc.NP in (lo, hi):
-        return sc.NP
-    return (lo if lo == hi else f"{lo}–{hi}") + unit
 
 
 # -- the paper's decode step, implied ----------------------------------------------------------
@@ -375,7 +367,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
                              f"(they miss the best one by up to {shown_t['hb_line_err_max']} %)")
     n_fig11 = b11["model"].nunique()
     glue["hb_models_t"] = (sc.NP if not hb_models else
-                           f"for all {words(len(hb_models))} models"
+                           f"for all {u.count_words(len(hb_models))} models"
                            if len(hb_models) == n_fig11 and len(hb_models) > 1 else
                            f"for {prose_list(hb_models)}")
     glue["hb_ba_t"] = (sc.NP if sc.NP in (shown_t["hb_ba_lo"], shown_t["hb_ba_hi"]) else
@@ -392,7 +384,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
         "leaves it as far from straight" if other_err else "")
     for key, unit in (("hb_model_err", " %"), ("hb_a_ratio", "×"), ("hb_b_ratio", "×"),
                       ("h_paper_err", " %")):
-        glue[f"{key}_t"] = _span(shown_t[f"{key}_lo"], shown_t[f"{key}_hi"], unit)
+        glue[f"{key}_t"] = u.span_text(shown_t[f"{key}_lo"], shown_t[f"{key}_hi"], "s", unit)
 
     def pace(v: pd.Series) -> str:  # the paper's time over the model's: > 1 is slower
         return ("more slowly" if len(v) and v.min() > 1 else "faster" if len(v) and v.max() < 1
@@ -1127,9 +1119,10 @@ def detailed(model: ModelSpec, systems: Mapping[str, SystemSpec], *, profile: st
     system = systems[profile]
     gpu = system.gpu.name.removeprefix("NVIDIA ").removeprefix("GeForce ")
     n = system.n_dimms
-    config = (f"at batch {batch}, on one {gpu} with {words(n)} NDP-DIMM{'' if n == 1 else 's'}"
+    config = (f"at batch {batch}, on one {gpu} with "
+              + u.plural(n, "NDP-DIMM", count=u.count_words(n))
               + ("" if (prompt_len, gen_len) == PAPER_LENGTHS else
-                 f", {prompt_len}-token prompts and {gen_len} generated tokens"))
+                 f", {prompt_len}-token prompts and {u.plural(gen_len, 'generated token')}"))
     return Detailed(table=det, glue={"det_hermes": text, "det_model": model.name,
                                      "det_config": config})
 
