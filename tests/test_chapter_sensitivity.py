@@ -502,9 +502,37 @@ def test_gpu3090_text_follows_the_verdict_and_the_readings() -> None:
     assert above["r15_3090_summary_txt"] == ": the model's lead over the 3090 exceeds the paper's."
 
 
+def test_gpu3090_text_takes_no_side_for_a_nan_mean() -> None:
+    """A model that cannot run a batch gives a NaN mean: N.P., never "above" (review #7)."""
+    common = {"paper": 1.34, "tolerance_pct": 25, "bs_max": 8, "prompt_len": 128,
+              "gen_len": 128}
+    g = sens.gpu3090_text(mean=float("nan"), means_by_profile={"paper": float("nan"),
+                                                                "datasheet": 1.107},
+                          rd_min=float("nan"), rd_max=float("nan"), **common)
+    assert g["r15_3090_reason_txt"] == ("The model cannot run every batch up to 8 on both GPUs "
+                                        "(N.P.), so it sets no mean beside the paper's 1.34×.")
+    assert "more than the paper's" not in g["r15_3090_reason_txt"]
+    assert g["r15_3090_summary_txt"] == (": the model cannot run the comparison with the "
+                                         "paper's lead over the 3090 (N.P.).")
+    assert "N.P." in g["m15_both_txt"] and "N.P." in g["r15_rd_txt"]
+    # the defaults' mean runs, the other profile's or a reading does not: N.P. there, no side
+    g = sens.gpu3090_text(mean=1.043, means_by_profile={"paper": 1.043, "datasheet": np.nan},
+                          rd_min=np.nan, rd_max=1.1, **common)
+    assert g["m15_both_txt"] == "N.P. under the datasheet profile"
+    assert g["r15_rd_txt"] == ": N.P. where the model cannot run a reading."
+    g = sens.gpu3090_text(mean=1.391, means_by_profile={"paper": 1.391}, rd_min=1.0,
+                          rd_max=1.5, mean_paper_lengths=np.nan,
+                          **{**common, "prompt_len": 512, "gen_len": 32})
+    assert "the model cannot run the same sweep (N.P.)" in g["r15_3090_reason_txt"]
+    assert g["r15_3090_summary_txt"].endswith("(at the paper's 128 and 128 the mean is N.P.).")
+
+
 def test_band_side() -> None:
     assert [sens.band_side(v, 4.2, 9.9) for v in (13.75, 9.9, 4.0)] == [
         "lies above", "lies in", "lies below"]
+    # NaN compares False everywhere and used to fall through to "lies below" (review #7)
+    assert sens.band_side(np.nan, 4.2, 9.9) == "cannot be set (N.P.) against"
+    assert sens.band_side(13.75, np.nan, np.nan) == "cannot be set (N.P.) against"
 
 
 def test_readings_glue() -> None:

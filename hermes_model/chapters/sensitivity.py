@@ -29,6 +29,7 @@ import pandas as pd
 from hermes_model import dram, params, plotting, policies, roofline, shapes, specs, sweeps
 from hermes_model import scorecard as sc
 from hermes_model import units as u
+from hermes_model.paper import PAPER
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Assumptions, Estimate
 from hermes_model.scorecard import SYSTEM_NAMES, paper_quantity, short_name
@@ -600,18 +601,25 @@ def gpu3090_text(*, mean: float, paper: float, tolerance_pct: float,
         the two profiles' means are from the paper's), ``r15_rd_txt`` (after the readings'
         range) and ``r15_3090_summary_txt`` (the summary's clause).
     """
-    def side(m: float) -> str:
+    def side(m: float) -> str:  # N.P. where the model cannot run a batch: no side at all
+        if pd.isna(m):
+            return sc.NP
         err = 100 * sc.speedup_error(m, paper)
         return "within" if abs(err) <= tolerance_pct else "below" if err < 0 else "above"
 
     where, like = side(mean), sc.paper_lengths(prompt_len, gen_len)
+    if where == sc.NP:
+        return _gpu3090_np(paper, bs_max)
     contains = rd_min <= paper <= rd_max
     lead = (f"The paper attributes its {paper:g}× to prefill and hot-neuron compute; in a "
             "roofline model of the same two GPUs the hot neurons' decode is memory-bound, ")
     lengths = ""
     if not like and mean_paper_lengths is not None:
         at_paper = side(mean_paper_lengths)
-        lengths = (f" At the paper's {sc.PAPER_PROMPT_LEN} prompt and {sc.PAPER_GEN_LEN} "
+        lengths = (f" At the paper's {PAPER.prompt_len} prompt and {PAPER.gen_len} "
+                   f"generated tokens the model cannot run the same sweep ({sc.NP})."
+                   if at_paper == sc.NP else
+                   f" At the paper's {PAPER.prompt_len} prompt and {PAPER.gen_len} "
                    f"generated tokens the same sweep gives {mean_paper_lengths:.3f}×, "
                    + (f"also {'within' if where == 'within' else 'outside'} the band."
                       if (at_paper == "within") == (where == "within") else
@@ -628,15 +636,21 @@ def gpu3090_text(*, mean: float, paper: float, tolerance_pct: float,
         reason = (lead + "so the model's lead comes from prefill, which here is a large enough "
                   f"part of the run at batch ≤ {bs_max} to give "
                   + ("the paper's ratio." if where == "within" else "more than the paper's."))
-    ok = {p: side(m) == "within" for p, m in means_by_profile.items()}
-    if not any(ok.values()):
+    ran = {p: m for p, m in means_by_profile.items() if not pd.isna(m)}
+    ok = {p: side(m) == "within" for p, m in ran.items()}
+    if len(ran) < len(means_by_profile):  # a profile whose mean is N.P. lies on no side
+        stuck = roofline.prose_list([p for p in means_by_profile if p not in ran])
+        both = f"{sc.NP} under the {stuck} profile"
+    elif not any(ok.values()):
         both = f"both far from {paper:g}×"
     elif all(ok.values()):
         both = f"both within ± {tolerance_pct:g} % of {paper:g}×"
     else:
         both = (f"only the {next(p for p, v in ok.items() if v)} profile's within ± "
                 f"{tolerance_pct:g} % of {paper:g}×")
-    if contains:
+    if pd.isna(rd_min) or pd.isna(rd_max):
+        rd = f": {sc.NP} where the model cannot run a reading."
+    elif contains:
         rd = (f", a range that contains {paper:g}×: the unstated parameters alone can move the "
               "mean to the paper's value, so "
               + ("the agreement rests on them as much as on the GPUs." if where == "within"
@@ -662,10 +676,24 @@ def gpu3090_text(*, mean: float, paper: float, tolerance_pct: float,
         "above": ": the model's lead over the 3090 exceeds the paper's"}[where]
     if not like:
         summary += f" at this run's lengths, {prompt_len} and {gen_len} tokens" + (
-            f" (at the paper's {sc.PAPER_PROMPT_LEN} and {sc.PAPER_GEN_LEN} the mean is "
-            f"{mean_paper_lengths:.3f}×)" if mean_paper_lengths is not None else "")
+            f" (at the paper's {PAPER.prompt_len} and {PAPER.gen_len} the mean is "
+            + (sc.NP if pd.isna(mean_paper_lengths) else f"{mean_paper_lengths:.3f}×") + ")"
+            if mean_paper_lengths is not None else "")
     return {"r15_3090_reason_txt": reason + lengths, "m15_both_txt": both, "r15_rd_txt": rd,
             "r15_3090_summary_txt": summary + "."}
+
+
+def _gpu3090_np(paper: float, bs_max: int) -> dict[str, object]:
+    """:func:`gpu3090_text`'s sentences where the model's mean is NaN (N.P.: the model cannot run
+    a batch of the sweep on one of the two GPUs): the mean lies on no side of the paper's
+    `paper`× (batches up to `bs_max`)."""
+    return {"r15_3090_reason_txt": (f"The model cannot run every batch up to {bs_max} on both "
+                                    f"GPUs ({sc.NP}), so it sets no mean beside the paper's "
+                                    f"{paper:g}×."),
+            "m15_both_txt": f"no mean to set beside {paper:g}× ({sc.NP})",
+            "r15_rd_txt": f": the defaults' mean is {sc.NP}, so the readings take no side.",
+            "r15_3090_summary_txt": (": the model cannot run the comparison with the paper's "
+                                     f"lead over the 3090 ({sc.NP}).")}
 
 
 def mean_3090_at_paper_lengths(models: Mapping[str, ModelSpec],
@@ -674,8 +702,8 @@ def mean_3090_at_paper_lengths(models: Mapping[str, ModelSpec],
     """The 4090's mean speedup over the 3090 at `batches` with the paper's lengths (128 prompt
     and 128 generated tokens), for a run whose own lengths differ."""
     sw = sweeps.gpu_sweep(models, activities, system_for, gpus=("rtx_3090", "rtx_4090"),
-                          batches=batches, prompt_len=sc.PAPER_PROMPT_LEN,
-                          gen_len=sc.PAPER_GEN_LEN)
+                          batches=batches, prompt_len=PAPER.prompt_len,
+                          gen_len=PAPER.gen_len)
     return float(sweeps.gpu_speedups(sw)["speedup"].mean())
 
 
@@ -782,7 +810,7 @@ def _prefill_clauses(g: T4Gap, *, n_models: int, t4_flop_per_s: float) -> str:
                     + f" prefill grows from {pre_s[('t4', g.prev)]}"
                     + f" at batch {g.prev}" * (g.prev not in g.t4_flat[-1:])
                     + f" to {pre_s[('t4', g.last)]}"
-                    + f" (mean of the {roofline.count_words(n_models)} models) against the 4090's "
+                    + f" (mean of the {u.count_words(n_models)} models) against the 4090's "
                     f"{pre_s[('rtx_4090', g.prev)]} to {pre_s[('rtx_4090', g.last)]}, "
                     + ("enough to widen the gap" + " again" * (g.moves[0][0] == "narrows")
                        if g.widen else "and the gap widens" if g.moves[-1][0] == "widens"
@@ -985,11 +1013,14 @@ def band_summary(bands: pd.DataFrame, bars: pd.DataFrame, fig11: pd.DataFrame) -
 
 def band_side(value: float, low: float, high: float) -> str:
     """Where `value` lies against the band [`low`, `high`]: ``"lies in"``, ``"lies above"``
-    or ``"lies below"`` (the text continues "a band of ...").
+    or ``"lies below"`` (the text continues "a band of ..."); where any of the three is NaN
+    (the model cannot run the bar), a clause with N.P. that takes no side.
 
     >>> band_side(13.75, 4.2, 9.9), band_side(5.0, 4.2, 9.9)
     ('lies above', 'lies in')
     """
+    if pd.isna(value) or pd.isna(low) or pd.isna(high):
+        return f"cannot be set ({sc.NP}) against"
     return "lies in" if low <= value <= high else "lies above" if value > high else "lies below"
 
 
