@@ -184,8 +184,9 @@ def static_against_paper(g: Mapping[str, Any], paper_lo: float, paper_hi: float,
                          n_dimms: int) -> str:
     """Where the static placements' imbalance lies against the paper's `paper_lo`–`paper_hi`×,
     and what explains it, from the numbers: *below* when even the 95th percentile of a layer's
-    window imbalance (balanced and random) is under `paper_lo`; *in its tail* when only that
-    percentile reaches it; *inside* (or *above*) when the balanced placement's step-by-step
+    window imbalance (balanced and random) is under `paper_lo`; *in its tail* when only the
+    balanced placement's percentile reaches it; *only in a random placement's tail* when the
+    random placement's alone does; *inside* (or *above*) when the balanced placement's step-by-step
     imbalance does. With many active cold neurons per DIMM, equal counts average the frequencies
     out; with few, a count's own spread (about one over its square root) already reaches the
     paper's range, whatever the placement.
@@ -221,6 +222,13 @@ def static_against_paper(g: Mapping[str, Any], paper_lo: float, paper_hi: float,
                 f"And the paper's {paper_hi:g}× may be the worst layer of the worst window, where "
                 "this chapter reports means and percentiles.")
     spread = 1 / np.sqrt(active) if active > 0 else float("inf")
+    if tok < paper_lo and p95 < paper_lo:  # only a random placement's tail reaches paper_lo
+        return (f"The static imbalance, on the other hand, reaches the low end of the paper's "
+                f"{rng_} only in a random placement's tail: step by step the balanced placement "
+                f"leaves I_tok = {tok:.3f}, and {pct}. Here {counts}: a count that small spreads "
+                f"by about one over its square root ({100 * spread:.0f} %) from step to step, "
+                "but balancing the expected load keeps even the balanced placement's tail below "
+                f"{paper_lo:g}×, so the paper's range needs a placement no better than random.")
     where = ("reaches the low end of the paper's " + rng_ + " only in its tail" if tok < paper_lo
              else "lies inside the paper's " + rng_ if tok <= paper_hi
              else "exceeds the paper's " + rng_)
@@ -231,24 +239,32 @@ def static_against_paper(g: Mapping[str, Any], paper_lo: float, paper_hi: float,
             "random included, and an imbalance of the paper's size needs no unbalanced placement.")
 
 
-def static_summary(g: Mapping[str, Any], paper_lo: float, paper_hi: float) -> str:
+def static_summary(g: Mapping[str, Any], paper_lo: float, paper_hi: float,
+                   n_dimms: int) -> str:
     """The summary's clause on static placements: how far above the mean the slowest DIMM is
     left (``static_win`` − 1 and ``static_tok`` − 1, %), and whether the paper's
     `paper_lo`–`paper_hi`× is beyond any static placement here (``static_tok``, ``static_p95``
-    and ``random_p95`` all under `paper_lo`) or reached.
+    and ``random_p95`` all under `paper_lo`), reached only by a random placement's tail
+    (``random_p95`` alone), or reached. With one DIMM (`n_dimms`) there is no imbalance, as in
+    :func:`static_against_paper`.
 
     >>> g = {"static_win": 1.077, "static_tok": 1.086, "static_p95": 1.127, "random_p95": 1.15}
-    >>> static_summary(g, 1.2, 2.5)[:80]
+    >>> static_summary(g, 1.2, 2.5, 8)[:80]
     'A placement balanced on expected load leaves the slowest DIMM 8 % above the mean'
     """
+    rng_ = f"{paper_lo:g}–{paper_hi:g}×"
+    if n_dimms == 1:
+        return f"With one DIMM there is no static imbalance to set beside the paper's {rng_}"
     win, tok = 100 * (g["static_win"] - 1), 100 * (g["static_tok"] - 1)
     head = (f"A placement balanced on expected load leaves the slowest DIMM {win:.0f} % above the "
             f"mean over a window ({tok:.0f} % step by step) in the model, because realised "
             "activity fluctuates around the expectation; ")
-    rng_ = f"{paper_lo:g}–{paper_hi:g}×"
     if max(g["static_tok"], g["static_p95"], g["random_p95"]) < paper_lo:
         return (head + f"the paper's {rng_} is larger than any static placement here produces, "
                 "random ones included")
+    if max(g["static_tok"], g["static_p95"]) < paper_lo:
+        return (head + f"only a random placement's tail reaches the paper's {rng_}, the "
+                "balanced one's stays below it")
     return (head + f"with so few active cold neurons per DIMM that spread alone reaches the "
             f"paper's {rng_}, random placements included")
 
