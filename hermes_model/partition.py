@@ -556,18 +556,27 @@ def solve_fast(problem: PartitionProblem) -> PartitionSolution:
     return PartitionSolution(assignment=a, cost=cost, lower_bound_s=_fluid_bound(p, s))
 
 
+def time_unit(batch: int) -> str:
+    """What the partition's objective is a time of: one token at batch 1, else one decode step
+    of `batch` tokens (the per-neuron FLOP are the batch's, the frequencies per token).
+
+    >>> time_unit(1), time_unit(16)
+    ('per token', 'per decode step of 16 tokens')
+    """
+    return "per token" if batch == 1 else f"per decode step of {batch} tokens"
+
+
 def objective_phrase(problem: PartitionProblem, cost: PartitionCost, batch: int = 1) -> str:
     """The chapter's sentence on a solution's time per decode step, N.P. where the neurons do
     not fit.
 
     ``"the sparse FC blocks take 160.9 ms per token"`` when `cost` is feasible (at `batch` > 1,
     ``"... ms per decode step of 16 tokens"``: the problem's neuron times are of the whole
-    batch); otherwise it says why not (the neurons exceed the GPU's budget and the DIMMs
-    together, or the solver's placement overfills a DIMM) and gives the time with the DIMMs'
-    capacity ignored.
+    batch, :func:`time_unit`); otherwise it says why not (the neurons exceed the GPU's budget
+    and the DIMMs together, or the solver's placement overfills a DIMM) and gives the time with
+    the DIMMs' capacity ignored.
     """
-    unit = "per token" if batch == 1 else f"per decode step of {batch} tokens"
-    time = f"{cost.objective_s / u.MS:.4g} ms {unit}"
+    time = f"{cost.objective_s / u.MS:.4g} ms {time_unit(batch)}"
     if cost.feasible:
         return f"the sparse FC blocks take {time}"
     need = float(problem.count @ problem.neuron_bytes[problem.layer])

@@ -18,6 +18,9 @@ NAMES = {"opt_13b": "OPT-13B", "opt_30b": "OPT-30B", "llama2_70b": "LLaMA2-70B (
 
 def test_is_paper_configuration() -> None:
     assert chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 1, 0.1)
+    # the workspace share is a float: compared within math.isclose, not with == (review #4)
+    assert chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 1, 0.1000000001)
+    assert not chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 1, 0.2)
     assert not chapter.is_paper_configuration("llama2_70b", "hermes_paper", 8, 2, 0.1)
     assert not chapter.is_paper_configuration("opt_13b", "hermes_paper", 8, 1, 0.1)
 
@@ -41,6 +44,7 @@ def test_frequency_source() -> None:
 @pytest.mark.parametrize(("k", "n", "text"), [
     (0, 6, "none of the six"), (6, 6, "all six"), (2, 6, "two of the six"),
     (1, 3, "one of the three"),
+    (9, 10, "nine of the ten"), (13, 13, "all 13"),  # above eight: no IndexError (review #9)
 ])
 def test_of_all(k: int, n: int, text: str) -> None:
     assert chapter.of_all(k, n) == text
@@ -82,8 +86,8 @@ def test_objective_is_per_token_at_batch_1_and_per_step_above() -> None:
         problem = partition.model_problem(spec, system, mlp, qkv, batch=b,
                                           gpu_budget_bytes=budget)
         cost = partition.solve_fast(problem).cost
-        texts[b] = chapter.objective_text(problem, cost, b)
-        assert texts[b].endswith(f"{cost.objective_s * 1e3:.4g} ms {chapter.time_unit(b)}")
+        texts[b] = partition.objective_phrase(problem, cost, b)
+        assert texts[b].endswith(f"{cost.objective_s * 1e3:.4g} ms {partition.time_unit(b)}")
     assert texts[1].endswith(" ms per token") and "decode step" not in texts[1]
     assert texts[16].endswith(" ms per decode step of 16 tokens")
 
@@ -97,6 +101,8 @@ def test_milp_setup_says_whose_configuration_the_table_is() -> None:
     assert not same and "not for this run's (hermes_paper, 8 DIMMs, batch 16, 10 %" in note
     assert "confirms it" not in summary and summary.endswith("(not this run's)")
     assert "1 DIMM, batch 1" in chapter.milp_setup("hermes_paper", 1, 1, 0.1)[1]
+    assert chapter.milp_setup("hermes_paper", 8, 1, 0.1000000001)[0]  # math.isclose
+    assert chapter.MILP_SETUP == ("hermes_paper", 8, 1, 0.1)
 
 
 MILP = pd.DataFrame({

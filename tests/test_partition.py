@@ -249,6 +249,11 @@ def test_model_problem_times_and_shapes() -> None:
     assert np.all(batched.freq >= p.freq)
 
 
+def test_time_unit_is_a_token_at_batch_1_else_a_step() -> None:
+    assert pt.time_unit(1) == "per token"
+    assert pt.time_unit(16) == "per decode step of 16 tokens"
+
+
 def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Generator) -> None:
     p = make_problem(rng)
     sol = pt.solve_fast(p)
@@ -265,8 +270,7 @@ def test_objective_phrase_says_np_when_the_neurons_do_not_fit(rng: np.random.Gen
     assert text.endswith(f"would take {tight.cost.objective_s / 1e-3:.4g} ms per token")
     # a batch's step is not a token's: the unit says so
     assert pt.objective_phrase(p, sol.cost, 16) == (
-        f"the sparse FC blocks take {sol.cost.objective_s / 1e-3:.4g} ms per decode step of "
-        "16 tokens")
+        f"the sparse FC blocks take {sol.cost.objective_s / 1e-3:.4g} ms {pt.time_unit(16)}")
     # neurons that fit the GPU and the DIMMs together, placed over a DIMM's budget
     import dataclasses
 

@@ -16,44 +16,22 @@ import pandas as pd
 from hermes_model import partition
 from hermes_model import units as u
 from hermes_model.chapters.predictor import origin_text
+from hermes_model.paper import PAPER, differs
 from hermes_model.plotting import rounded
 from hermes_model.scorecard import short_name
 from hermes_model.shapes import ModelSpec
 from hermes_model.sparsity import ModelTargets
 from hermes_model.specs import SystemSpec
 
-#: The paper's configuration (model, system, DIMMs, batch, workspace share), for which the
-#: placement must fit in memory and the MILP table was solved.
-PAPER_CONFIGURATION: Final = ("llama2_70b", "hermes_paper", 8, 1, 0.1)
-NUMBER_WORDS: Final = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight")
-
-
-#: The configuration the MILP table (``data/derived/partition_milp.csv``) was solved for:
-#: system, DIMMs, batch, workspace share.
-MILP_SETUP: Final = ("hermes_paper", 8, 1, 0.1)
-
-
-def time_unit(batch: int) -> str:
-    """What the partition's objective is a time of: one token at batch 1, else one decode step
-    of `batch` tokens (the per-neuron FLOP are the batch's, the frequencies per token).
-
-    >>> time_unit(1), time_unit(16)
-    ('per token', 'per decode step of 16 tokens')
-    """
-    return "per token" if batch == 1 else f"per decode step of {batch} tokens"
-
-
-def objective_text(problem: partition.PartitionProblem, cost: partition.PartitionCost,
-                   batch: int) -> str:
-    """`partition.objective_phrase`, with the time labelled per decode step where `batch` > 1
-    (`time_unit`)."""
-    return partition.objective_phrase(problem, cost, batch)
+#: The configuration the MILP table (``data/derived/partition_milp.csv``) was solved for, the
+#: paper's (`hermes_model.paper.PAPER`): system, DIMMs, batch, workspace share.
+MILP_SETUP: Final = (PAPER.system, PAPER.n_dimms, PAPER.batch, PAPER.workspace_frac)
 
 
 def milp_setup(system: str, n_dimms: int, batch: int,
                workspace_frac: float) -> tuple[bool, str, str]:
-    """Whether the chapter's configuration is the MILP table's (`MILP_SETUP`), and the two
-    sentences that depend on it.
+    """Whether the chapter's configuration is the MILP table's (`MILP_SETUP`; the workspace share
+    within ``math.isclose``), and the two sentences that depend on it.
 
     Returns
     -------
@@ -70,10 +48,10 @@ batch 1, 10 % workspace), not for this run's (hermes_paper, 4 DIMMs, batch 1, 20
 it checks the fast solver, not this run's placement.")
     """
     def text(sys_: str, d: int, b: int, w: float) -> str:
-        return f"{sys_}, {d} DIMM{'s' if d != 1 else ''}, batch {b}, {100 * w:.3g} % workspace"
+        return f"{sys_}, {u.plural(d, 'DIMM')}, batch {b}, {100 * w:.3g} % workspace"
 
     run = (system, n_dimms, batch, workspace_frac)
-    if run == MILP_SETUP:
+    if not differs(system=system, n_dimms=n_dimms, batch=batch, workspace_frac=workspace_frac):
         return (True, f"The table is for this run's configuration ({text(*run)}).",
                 "an exact MILP on bucketed instances confirms it")
     note = (f"The MILP table was solved for the paper's configuration ({text(*MILP_SETUP)}), "
@@ -86,8 +64,10 @@ it checks the fast solver, not this run's placement.")
 
 def is_paper_configuration(model: str, system: str, n_dimms: int, batch: int,
                            workspace_frac: float) -> bool:
-    """Whether the parameters are `PAPER_CONFIGURATION`."""
-    return (model, system, n_dimms, batch, workspace_frac) == PAPER_CONFIGURATION
+    """Whether the parameters are the paper's configuration (`hermes_model.paper.PAPER`; the
+    workspace share within ``math.isclose``)."""
+    return not differs(model=model, system=system, n_dimms=n_dimms, batch=batch,
+                       workspace_frac=workspace_frac)
 
 
 def frequency_source(targets: ModelTargets, names: Mapping[str, str]) -> str:
@@ -139,12 +119,13 @@ def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.Partition
         ``tg_mlp_ns`` and ``td_mlp_ns`` (one active MLP neuron on the GPU and on one DIMM, ns),
         ``dimm_over_gpu``, ``sync_us``, ``intro_model`` and ``workspace_pct``;
         ``neuron_cost_lead`` (the sentence's subject, naming the step's tokens at a batch above
-        1) and ``time_unit`` (`time_unit`).
+        1) and ``time_unit`` (`hermes_model.partition.time_unit`).
     """
     tg_m, td_m = partition.neuron_times_s(spec, system, "mlp", batch=batch)
     lead = ("One active MLP neuron costs" if batch == 1 else
             f"One active MLP neuron, computed for the {batch} tokens of a decode step, costs")
-    return {"neuron_cost_lead": lead, "time_unit": time_unit(batch),"lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
+    return {"neuron_cost_lead": lead, "time_unit": partition.time_unit(batch),
+            "lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
             "model_name": spec.name, "n_neurons": int(problem.n_neurons),
             "n_blocks": problem.n_layers, "budget_GB": rounded(budget_bytes / u.GB),
             "tg_mlp_ns": rounded(tg_m / u.NS), "td_mlp_ns": rounded(td_m / u.NS),
@@ -159,9 +140,10 @@ def of_all(k: int, n: int) -> str:
     >>> of_all(0, 6), of_all(6, 6), of_all(2, 6)
     ('none of the six', 'all six', 'two of the six')
     """
+    of = u.count_words(n, zero="none")
     if k == 0:
-        return f"none of the {NUMBER_WORDS[n]}"
-    return f"all {NUMBER_WORDS[n]}" if k == n else f"{NUMBER_WORDS[k]} of the {NUMBER_WORDS[n]}"
+        return f"none of the {of}"
+    return f"all {of}" if k == n else f"{u.count_words(k)} of the {of}"
 
 
 def always_sync_text(sync_s: float, cost: partition.PartitionCost) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from hermes_model import params, partition, predictor, shapes, sparsity
 from hermes_model import units as u
+from hermes_model.paper import PAPER
 from hermes_model.plotting import rounded
 from hermes_model.scorecard import short_name
 from hermes_model.shapes import ModelSpec
@@ -83,7 +84,7 @@ def partition_gpu_share(model: ModelSpec, system: SystemSpec,
     the system's GPU, and their bytes.
 
     The partition chapter's computation at its defaults
-    (`hermes_model.chapters.partition.PAPER_CONFIGURATION`: batch 1, 10 % of GPU memory kept as
+    (the paper's, `hermes_model.paper.PAPER`: batch 1, 10 % of GPU memory kept as
     workspace): per-neuron frequencies from the generator's `targets`,
     the GPU's neuron budget, then `partition.solve_fast`.
 
@@ -102,10 +103,7 @@ def partition_gpu_share(model: ModelSpec, system: SystemSpec,
     gpu_bytes : float
         Their weights, B.
     """
-    # imported here: the partition chapter's module imports this one
-    from hermes_model.chapters.partition import PAPER_CONFIGURATION
-
-    *_, batch, workspace_frac = PAPER_CONFIGURATION
+    batch, workspace_frac = PAPER.batch, PAPER.workspace_frac
     mlp, qkv = partition.model_frequencies(model, targets)
     budget = partition.gpu_neuron_budget_bytes(model, system, workspace_frac=workspace_frac)
     problem = partition.model_problem(model, system, mlp, qkv, batch=batch,
