@@ -324,4 +324,3 @@ def test_dimm_kind_and_ranks(sets: dict) -> None:
                            ranks_parallel=False, inferred_bytes_per_s=102.4e9)
     assert (g["ndp_dimm_kind"], g["ndp_dimm_ranks"]) == ("DDR5-4800", "two")
     assert g["ndp_pin_GBps"] == pytest.approx(2 * 38.4)  # two ranks at 4800 MT/s x 8 B
-    assert chapter.count_words(4) == "four" and chapter.count_words(12) == "12"

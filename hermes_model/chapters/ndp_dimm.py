@@ -172,7 +172,7 @@ def dimm_glues(dimm: DimmSpec, slug: str, *, bandwidth_bytes_per_s: float, ranks
     """
     stream, shared = dimm_bandwidth(dimm, None, True), dimm_bandwidth(dimm, None, False)
     timing_name = {s: name for name, s in TIMING_SETS.items()}.get(slug)
-    return {"ndp_dimm_kind": dimm_kind(dimm), "ndp_dimm_ranks": count_words(dimm.n_ranks),
+    return {"ndp_dimm_kind": dimm_kind(dimm), "ndp_dimm_ranks": u.count_words(dimm.n_ranks),
             "ndp_dimm_stream_GBps": rounded(stream / u.GB),
             "ndp_dimm_shared_GBps": rounded(shared / u.GB),
             "ndp_dimm_bw_GBps": rounded(bandwidth_bytes_per_s / u.GB),
@@ -183,16 +183,6 @@ def dimm_glues(dimm: DimmSpec, slug: str, *, bandwidth_bytes_per_s: float, ranks
                               "timings" if timing_name else dimm.name),
             "ndp_shared_share": rounded(shared / stream),
             "ndp_ranks_mode": "in parallel" if ranks_parallel else "over one shared bus"}
-
-
-#: Counts the text spells out.
-_COUNT_WORDS: Final = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six",
-                       7: "seven", 8: "eight", 16: "sixteen"}
-
-
-def count_words(n: int) -> str:
-    """A count as the text writes it: a word up to eight (and sixteen), digits otherwise."""
-    return _COUNT_WORDS.get(int(n), str(int(n)))
 
 
 def dimm_kind(dimm: DimmSpec) -> str:

@@ -25,7 +25,6 @@ from hermes_model.shapes import ModelSpec
 #: The four models of the hot/cold law and of the QKV bound (the chosen model is added:
 #: `law_slugs`).
 LAW_MODELS: Final = ("opt_30b", "falcon_40b", "llama2_13b", "llama2_70b")
-_COUNT_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
 
 
 def law_slugs(model: str) -> tuple[str, ...]:
@@ -36,11 +35,6 @@ def law_slugs(model: str) -> tuple[str, ...]:
     ('llama2_70b', 'opt_66b')
     """
     return LAW_MODELS if model in LAW_MODELS else (*LAW_MODELS, model)
-
-
-def count_word(n: int) -> str:
-    """A small count in words ("four"), larger ones in digits."""
-    return _COUNT_WORDS[n] if 0 <= n < len(_COUNT_WORDS) else str(n)
 
 
 def skew_clause(model: str, model_sigma: float, law_fit: sp.FrequencyFit | None) -> str:
@@ -373,7 +367,7 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
         "model_hot_pct": rounded(100 * float(inputs[model]["hot_share_80"])),
         "model_hot_origin": input_origin(inputs[model], "hot_share_80", names),
         "skew_clause": skew_clause(model, fit_m.logit_std, law_fit),
-        "law_n_models": count_word(len(models))}
+        "law_n_models": u.count_words(len(models), zero="no")}
     for key, name in PUBLISHED_HOT.items():
         glues[f"pub_hot_{key}_block"] = rounded(hot_pub.loc[name, "within one MLP block"])
         glues[f"pub_hot_{key}_whole"] = rounded(hot_pub.loc[name, "whole model"])
