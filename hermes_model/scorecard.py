@@ -47,8 +47,8 @@ import pandas as pd
 
 from hermes_model import dram, ndp, policies, predictor, shapes, sparsity, specs, sweeps
 from hermes_model import units as u
+from hermes_model.paper import PAPER, differs
 from hermes_model.policies import Activity, Assumptions
-from hermes_model.roofline import count_words
 from hermes_model.shapes import ModelSpec
 
 #: Tolerance of each number rule (a fraction).
@@ -88,9 +88,6 @@ AVERAGE_NOT_GIVEN: Final = " does not follow from the bars"
 AVERAGE_GEOMETRIC: Final = " is the bars' geometric mean"
 #: Bytes per second of a bandwidth unit as ``data/paper/`` prints it.
 BANDWIDTH_UNITS: Final[Mapping[str, float]] = {"GB/s": 1e9, "TB/s": 1e12}
-#: The paper's lengths (§V-A): prompt and generated tokens per sequence of every figure.
-PAPER_PROMPT_LEN: Final = 128
-PAPER_GEN_LEN: Final = 128
 #: The acceptance criterion of Fig. 15's two averages (the sensitivity chapter's): the error on
 #: ratio − 1 (:func:`speedup_error`) within ±25 %, tighter than the scorecard's ``speedup_35``.
 FIG15_ACCEPTANCE: Final = 0.25
@@ -198,7 +195,7 @@ def verdict(kind: str, rule: str, model: Any, paper: float, paper_high: float = 
 
 def paper_lengths(prompt_len: int, gen_len: int) -> bool:
     """Whether a run uses the paper's 128 prompt and 128 generated tokens (§V-A)."""
-    return (prompt_len, gen_len) == (PAPER_PROMPT_LEN, PAPER_GEN_LEN)
+    return not differs(prompt_len=prompt_len, gen_len=gen_len)
 
 
 def lengths_text(prompt_len: int, gen_len: int) -> str:
@@ -209,13 +206,14 @@ def lengths_text(prompt_len: int, gen_len: int) -> str:
     'This run uses 512 prompt tokens and 32 generated tokens per '
     """
     if paper_lengths(prompt_len, gen_len):
-        return (f"Every run uses the paper's lengths, {PAPER_PROMPT_LEN} prompt tokens and "
-                f"{PAPER_GEN_LEN} generated tokens per sequence (§V-A), so the model's values "
+        return (f"Every run uses the paper's lengths, {PAPER.prompt_len} prompt tokens and "
+                f"{PAPER.gen_len} generated tokens per sequence (§V-A), so the model's values "
                 "set beside the paper's are like for like.")
-    return (f"This run uses {prompt_len} prompt tokens and {gen_len} generated tokens per "
-            f"sequence, not the paper's {PAPER_PROMPT_LEN} and {PAPER_GEN_LEN} (§V-A): every "
-            "paper value below was measured at the paper's lengths, so the comparisons with it "
-            "are not like for like, and their verdicts are marked so.")
+    return (f"This run uses {u.plural(prompt_len, 'prompt token')} and "
+            f"{u.plural(gen_len, 'generated token')} per sequence, not the paper's "
+            f"{PAPER.prompt_len} and {PAPER.gen_len} (§V-A): every paper value below was "
+            "measured at the paper's lengths, so the comparisons with it are not like for like, "
+            "and their verdicts are marked so.")
 
 
 def unlike(verdict: str, like: bool, why: str = "other lengths than the paper's") -> str:
@@ -902,7 +900,7 @@ def _average_rows(inp: Inputs, means: pd.DataFrame, kinds: Mapping[str, str],
         rows.append((
             f"{paper_text(stated[name])}× {average_label(name)}{AVERAGE_GEOMETRIC}",
             (f"the text does not say which mean; the geometric mean of its "
-             f"{count_words(int(means.loc[name, 'n']))} per-bar ratios gives "
+             f"{u.count_words(int(means.loc[name, 'n']))} per-bar ratios gives "
              f"{_fmt(means.loc[name, 'geometric'], 4)}×, their arithmetic mean "
              f"{_fmt(means.loc[name, 'arithmetic'], 4)}×" + (f"; {others}" if others else "")),
             (f"{_fmt(from_model[name])}×, the geometric mean of the model's bars (the scorecard "
@@ -1052,7 +1050,7 @@ def inconsistencies(inp: Inputs) -> pd.DataFrame:
 # ------------------------------------------------------------------------- reader-facing tables
 
 #: The paper's label for a configuration that cannot run ("not possible").
-NP: Final = "N.P."
+NP: Final = u.NP
 #: What N.P. means, for a chapter's first use.
 NP_MEANING: Final = "not possible, the paper's label for a configuration that cannot run"
 #: The systems of the evaluation by their names in the paper (policy name → display name).
@@ -1289,8 +1287,9 @@ def implied_stream_rate(bars: pd.DataFrame, weight_bytes: Mapping[str, float], *
 
 
 def estimate_table(model: ModelSpec, systems: Mapping[str, Any], *,
-                   activity: Activity | None = None, batch: int = 1, prompt_len: int = 128,
-                   gen_len: int = 128) -> pd.DataFrame:
+                   activity: Activity | None = None, batch: int = 1,
+                   prompt_len: int = PAPER.prompt_len,
+                   gen_len: int = PAPER.gen_len) -> pd.DataFrame:
     """Every policy on `model` under each system of `systems` (profile → ``SystemSpec``), with
     the default :class:`~hermes_model.policies.Assumptions` and `activity`.
 

@@ -632,6 +632,9 @@ def test_lengths_text_and_unlike_marks() -> None:
     assert sc.lengths_text(128, 128).endswith("are like for like.")
     other = sc.lengths_text(512, 32)
     assert "512 prompt tokens and 32 generated tokens" in other and "not like for like" in other
+    # a count of one reads in the singular (review #5)
+    assert sc.lengths_text(1, 1).startswith("This run uses 1 prompt token and 1 generated token "
+                                            "per sequence, not the paper's 128 and 128 (§V-A)")
     assert sc.unlike("within", True) == "within"
     assert sc.unlike("within", False) == ("within (not like for like: other lengths than the "
                                           "paper's)")
