@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hermes_model import units as u
 from hermes_model.shapes import ModelSpec, dtype_bytes, layer_matrices
 from hermes_model.specs import LinkSpec, SystemSpec
 
@@ -418,15 +417,6 @@ def place_on_rooflines(ops: pd.DataFrame, tiers: Sequence[Tier]) -> pd.DataFrame
             "intensity_flop_per_byte": ops["intensity_flop_per_byte"].to_numpy(),
             "attainable_flop_per_s": attain, "bound": timing.bound, "time_s": timing.time_s}))
     return pd.concat(rows, ignore_index=True)
-
-
-def count_words(n: int) -> str:
-    """A count in words: `hermes_model.units.count_words` (kept here for its older importers).
-
-    >>> count_words(2), count_words(13)
-    ('two', '13')
-    """
-    return u.count_words(n)
 
 
 def prose_list(items: Sequence[object]) -> str:

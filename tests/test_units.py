@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from hermes_model import roofline
 from hermes_model import units as u
 
 
@@ -15,7 +14,6 @@ from hermes_model import units as u
                                          (12, "twelve"), (13, "13"), (16, "16"), (-1, "-1")])
 def test_count_words(n: int, text: str) -> None:
     assert u.count_words(n) == text
-    assert roofline.count_words(n) == text  # the thin alias its older importers use
 
 
 def test_count_words_zero_word_and_numpy_counts() -> None:

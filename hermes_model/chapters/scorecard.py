@@ -17,7 +17,7 @@ import pandas as pd
 from hermes_model import roofline, sweeps
 from hermes_model import scorecard as sc
 from hermes_model.plotting import rounded
-from hermes_model.roofline import count_words as words
+from hermes_model.units import count_words as words
 
 
 def count_glue(n: Mapping[str, int], profile: str) -> dict[str, object]:
