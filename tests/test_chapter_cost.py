@@ -470,3 +470,16 @@ def test_price_table(prices) -> None:
     table = chapter.price_table(prices)
     assert table.index.name == "system" and list(table.columns) == ["price (USD)", "source"]
     assert table["price (USD)"].tolist() == [f"{v:,.0f}" for v in prices["price_usd"]]
+
+
+def test_comparison_flags_and_doctests():
+    """Like for like only with the paper's 128/128 run and its five A100-40GB."""
+    import doctest
+
+    five = io.load_system("hermes_paper", "paper", gpu="a100_40g_sxm4", n_gpus=5)
+    four = io.load_system("hermes_paper", "paper", gpu="a100_40g_sxm4", n_gpus=4)
+    assert chapter.comparison_flags(five, prompt_len=128, gen_len=128) == {
+        "paper_lengths": True, "paper_reference": True}
+    assert chapter.comparison_flags(four, prompt_len=512, gen_len=128) == {
+        "paper_lengths": False, "paper_reference": False}
+    assert doctest.testmod(chapter).failed == 0

@@ -123,6 +123,19 @@ def is_paper_reference(reference: SystemSpec) -> bool:
     return (reference.gpu.slug, reference.n_gpus) == (sweeps.FIG17_GPU, sweeps.FIG17_N_GPUS)
 
 
+def comparison_flags(reference: SystemSpec, *, prompt_len: int, gen_len: int) -> dict[str, bool]:
+    """Which of the chapter's comparisons with the paper are like for like: ``paper_lengths``
+    (the paper's 128/128 run) and ``paper_reference`` (:func:`is_paper_reference`).
+
+    >>> from hermes_model import io
+    >>> ref = io.load_system("hermes_paper", "paper", gpu="a100_40g_sxm4", n_gpus=8)
+    >>> comparison_flags(ref, prompt_len=128, gen_len=32)
+    {'paper_lengths': False, 'paper_reference': False}
+    """
+    return {"paper_lengths": sc.paper_lengths(prompt_len, gen_len),
+            "paper_reference": is_paper_reference(reference)}
+
+
 def comparison_text(reference: SystemSpec, *, prompt_len: int, gen_len: int) -> str:
     """Whether the chapter's comparisons with the paper are like for like: the lengths
     (:func:`hermes_model.scorecard.lengths_text`) and the reference's GPUs.
