@@ -280,10 +280,11 @@ def test_pcie_texts_for_a_link_the_paper_does_not_quote(
 
 
 def _step_glue(gpu: str, batch: int) -> dict[str, object]:
-    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "datasheet", gpu=gpu))
+    system = hm.load_system("hermes_paper", "datasheet", gpu=gpu)
+    tiers = roofline.system_tiers(system)
     steps = roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], batch, "fp16")
     return chapter.step_time_glue(tiers, roofline.place_on_rooflines(steps, tiers), steps,
-                                  batch=batch)
+                                  batch=batch, gpu_memory_bytes=system.gpu.memory_bytes)
 
 
 def test_step_time_glue_at_batch_1() -> None:
@@ -314,3 +315,106 @@ def test_summary_only_txt_past_the_ridge(steps: pd.DataFrame) -> None:
     at16 = chapter.compute_bound_batches(tiers, steps, "fp16", batch=16).glue["summary_only_txt"]
     assert str(at1).endswith("approach their ridge at the paper's batch sizes.")
     assert str(at16).endswith("at batch 16 every step is past it on them.")
+
+
+def test_fig1_bandwidths_leave_the_pcie_label_off_another_generation(
+        paper: dict[str, tuple[Tier, ...]], t4: dict[str, tuple[Tier, ...]]) -> None:
+    """Fig. 1's 64 GB/s labels PCIe 4.0: the T4's PCIe 3.0 row gets no tick, and the text says
+    why; the RTX 4090's PCIe 4.0 row keeps it."""
+    labels = pd.DataFrame({"value": [1.0, 64.0, 1.6], "unit": ["TB/s", "GB/s", "TB/s"]},
+                          index=["gpu_memory", "pcie", "ndp_host_memory"])
+    on_t4 = chapter.fig1_bandwidths(labels, t4["paper"])
+    assert t4["paper"][1].name not in on_t4 and len(on_t4) == 2
+    assert paper["paper"][1].name in chapter.fig1_bandwidths(labels, paper["paper"])
+    assert chapter.pcie_label_txt(paper["paper"]) == (
+        "The PCIe label is the paper's 64 GB/s, which is the x16 link's two directions together")
+    assert chapter.pcie_label_txt(t4["paper"]) == (
+        "The PCIe label, the paper's 64 GB/s for the x16 link's two directions together, is for "
+        "PCIe 4.0, and the chart leaves it off this GPU's PCIe 3.0 x16 row")
+
+
+def test_a_pool_of_one_dimm_is_shown_once() -> None:
+    """n_dimms 1: the pool is the one DIMM, so the tables and charts drop it, the NDP label of
+    Fig. 1 moves to the DIMM, and the text names the pool once and in the singular."""
+    systems = {p: hm.load_system("hermes_paper", p, gpu="rtx_5090", n_dimms=1)
+               for p in ("paper", "datasheet")}
+    tiers = {p: roofline.system_tiers(systems[p]) for p in systems}
+    shown = {p: chapter.shown_tiers(tiers[p], 1) for p in tiers}
+    assert len(shown["paper"]) == 4
+    assert chapter.shown_tiers(tiers["paper"], 2) == tiers["paper"]
+    table = chapter.tier_table(shown, systems)
+    assert len(table) == 8 and not table["tier"].str.contains(r"\(pin bound\)").any()
+    assert chapter.pool_name(tiers["paper"]) == "the pool of one NDP-DIMM"
+    g1 = chapter.pool_glue(tiers["paper"], 1)
+    assert g1["pool_reach_txt"] == ("The one DIMM of this chapter's parameters reaches 102 GB/s "
+                                    "at the pin bound.")
+    assert g1["pool_ridge_txt"].startswith("and the pool of this chapter's parameters is that one")
+    labels = pd.DataFrame({"value": [1.0, 64.0, 1.6], "unit": ["TB/s", "GB/s", "TB/s"]},
+                          index=["gpu_memory", "pcie", "ndp_host_memory"])
+    fig1 = chapter.fig1_bandwidths(labels, shown["paper"])
+    assert fig1[tiers["paper"][3].name] == pytest.approx(1.6e12)
+    glue = chapter.hierarchy_glue(tiers, "paper", fig1, gpu="rtx_5090", gpu_name="RTX 5090",
+                                  n_dimms=1)
+    assert glue["fig1_dimms"] == pytest.approx(1.6e12 / 102.4e9, rel=1e-3)
+    assert "the pool of one NDP-DIMM" in str(glue["hierarchy_txt"])
+
+
+def test_pool_glue_for_eight_dimms(paper: dict[str, tuple[Tier, ...]]) -> None:
+    g = chapter.pool_glue(paper["paper"], 8)
+    assert g["pool_ridge_txt"] == ("and the pool's is the same, since both rates scale with the "
+                                   "count (819 GB/s and 2.98 TFLOP/s for the whole pool)")
+    assert g["pool_reach_txt"] == ("The pool of 8 DIMMs of this chapter's parameters reaches "
+                                   "819 GB/s at the pin bound.")
+    assert chapter.pool_name(paper["paper"]) == "the NDP-DIMM pool"
+
+
+def test_step_time_glue_names_a_pool_of_one_dimm_once() -> None:
+    """T4 at batch 16 with one DIMM: the one DIMM and the pool are both compute-bound; the
+    text names them once."""
+    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "datasheet", gpu="t4",
+                                                 n_dimms=1))
+    steps = roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], 16, "fp16")
+    g = chapter.step_time_glue(tiers, roofline.place_on_rooflines(steps, tiers), steps, batch=16,
+                               gpu_memory_bytes=16 * 2**30)
+    assert "at batch 16 the steps on the pool of one NDP-DIMM are compute-bound" in str(
+        g["step_time_txt"])
+    assert "one NDP-DIMM and" not in str(g["step_time_txt"])
+
+
+def test_ridge_batch_table_marks_batches_below_one() -> None:
+    """H200, int4, batch 32: the DIMMs' ridge (3.6 FLOP/byte) is reached below batch 1."""
+    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "paper", gpu="h200"))
+    steps = roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], 32, "int4")
+    b = chapter.compute_bound_batches(tiers, steps, "int4", batch=32)
+    assert (b.table["1 DIMM"] < 1).all()
+    shown = chapter.ridge_batch_table(b.table)
+    assert (shown["1 DIMM"] == "≤ 1").all() and (shown["8 DIMMs"] == "≤ 1").all()
+    assert shown["host"].iloc[0] == "6.43"
+    fp16 = chapter.ridge_batch_table(chapter.compute_bound_batches(
+        tiers, roofline.decode_gemv_table([hm.load_model("opt_13b")], 1, "fp16"), "fp16").table)
+    assert fp16["1 DIMM"].iloc[0] == "3.64" and fp16["PCIe"].iloc[0] == "never"
+
+
+@pytest.mark.parametrize(("pcie_ms", "pool_ms", "fits", "start", "end"), [
+    (2139, 1337, False, "This is the paper's argument in three numbers: a step of an offloading",
+     "remove that transfer."),
+    (300, 100, True, "The last two are the paper's argument:", "need neither."),
+    (1076, 1471, False, "Here the pool is slower than streaming the weights over PCIe",
+     "does not hold."),
+    (538, 1471, True, "Here the pool is slower than streaming the weights over PCIe",
+     "(and on this GPU the weights fit in GPU memory and need neither)."),
+])
+def test_argument_txt(pcie_ms: float, pool_ms: float, fits: bool, start: str, end: str) -> None:
+    """The int8 and H200 int4 runs at batch 32: the pool (1,471 ms) is slower than PCIe."""
+    txt = chapter.argument_txt(pcie_s=pcie_ms / 1e3, pool_s=pool_ms / 1e3, fits=fits)
+    assert txt.startswith(start) and txt.endswith(end)
+
+
+def test_step_time_glue_argument_at_int8_batch_32() -> None:
+    tiers = roofline.system_tiers(hm.load_system("hermes_paper", "paper"))
+    steps = roofline.decode_gemv_table([hm.load_model(s) for s in PAPER_MODELS], 32, "int8")
+    g = chapter.step_time_glue(tiers, roofline.place_on_rooflines(steps, tiers), steps,
+                               batch=32, gpu_memory_bytes=24 * 2**30)
+    assert str(g["argument_txt"]).startswith("Here the pool is slower than streaming")
+    g1 = _step_glue("rtx_4090", 1)
+    assert str(g1["argument_txt"]).startswith("This is the paper's argument in three numbers")

@@ -16,13 +16,61 @@ import pandas as pd
 
 from hermes_model import roofline, shapes
 from hermes_model import units as u
-from hermes_model.plotting import rounded
+from hermes_model.plotting import formatted, rounded
 from hermes_model.roofline import Tier
 from hermes_model.scorecard import BANDWIDTH_UNITS, short_name
 from hermes_model.specs import SystemSpec
 
 #: The largest batch the paper evaluates (its Fig. 14 and Fig. 15 sweep up to 16).
 PAPER_MAX_BATCH = 16
+
+
+def shown_tiers(tiers: Sequence[Tier], n_dimms: int) -> tuple[Tier, ...]:
+    """The tiers the chapter's tables and charts show: all five, or, for a pool of one DIMM,
+    the first four, since the pool is then the one DIMM again (same rates, same ridge).
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+    n_dimms : int
+        NDP-DIMMs in the pool, count.
+    """
+    return tuple(tiers) if n_dimms > 1 else tuple(tiers[:4])
+
+
+def pool_name(tiers: Sequence[Tier]) -> str:
+    """The pool as the text names it: "the NDP-DIMM pool", or "the pool of one NDP-DIMM" when
+    the pool (the fifth tier) has the one DIMM's rates, that is when it holds one DIMM."""
+    dimm_t, pool_t = tiers[3], tiers[4]
+    one = (pool_t.bandwidth_bytes_per_s == dimm_t.bandwidth_bytes_per_s
+           and pool_t.flop_per_s == dimm_t.flop_per_s)
+    return "the pool of one NDP-DIMM" if one else "the NDP-DIMM pool"
+
+
+def pool_glue(tiers: Sequence[Tier], n_dimms: int) -> dict[str, str]:
+    """The pool's clauses: after one DIMM's ridge (``pool_ridge_txt``) and in the Fig. 1 section
+    (``pool_reach_txt``), for a pool of one DIMM or of several.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The five tiers of one profile, in `roofline.system_tiers` order.
+    n_dimms : int
+        NDP-DIMMs in the pool, count.
+    """
+    pool_t = tiers[4]
+    GBps = f"{rounded(pool_t.bandwidth_bytes_per_s / u.GB):,.0f} GB/s"
+    if n_dimms == 1:
+        return {"pool_ridge_txt": "and the pool of this chapter's parameters is that one DIMM, "
+                                  "so the tables and charts show it once",
+                "pool_reach_txt": f"The one DIMM of this chapter's parameters reaches {GBps} at "
+                                  "the pin bound."}
+    return {"pool_ridge_txt": "and the pool's is the same, since both rates scale with the count "
+                              f"({GBps} and {rounded(pool_t.flop_per_s / u.TFLOP):.2f} TFLOP/s "
+                              "for the whole pool)",
+            "pool_reach_txt": f"The pool of {u.plural(n_dimms, 'DIMM')} of this chapter's "
+                              f"parameters reaches {GBps} at the pin bound."}
 
 
 def tier_table(tiers: Mapping[str, Sequence[Tier]],
@@ -40,7 +88,8 @@ def tier_table(tiers: Mapping[str, Sequence[Tier]],
     Parameters
     ----------
     tiers : mapping
-        Profile → its five tiers, in `roofline.system_tiers` order.
+        Profile → its tiers, in `roofline.system_tiers` order (`shown_tiers`: the pool may be
+        left out).
     systems : mapping
         Profile → the system the tiers come from (`hermes_model.load_system`).
     """
@@ -208,6 +257,18 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
     return ComputeBoundBatches(table, pcie_b, limit_io, glue)
 
 
+def ridge_batch_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table of `ComputeBoundBatches` as the chapter prints it: three significant digits,
+    "never" for a step that stays memory-bound, and "≤ 1" where the ridge is reached at a batch
+    below one, that is where the step is compute-bound already at batch 1.
+
+    >>> ridge_batch_table(pd.DataFrame({"1 DIMM": [0.909, 3.64, np.inf]})).iloc[:, 0].tolist()
+    ['≤ 1', '3.64', 'never']
+    """
+    shown = formatted(table, sig=3, inf="never")
+    return shown.mask(table.le(1).to_numpy(), "≤ 1")
+
+
 def fig1_bandwidths(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[str, float]:
     """The labels of the paper's Fig. 1 in B/s, keyed by the tier they label.
 
@@ -222,12 +283,34 @@ def fig1_bandwidths(fig1_labels: pd.DataFrame, tiers: Sequence[Tier]) -> dict[st
     Returns
     -------
     dict
-        `Tier.name` of GPU memory, PCIe and the pool → the label, B/s.
+        `Tier.name` of GPU memory, PCIe and the pool (the last tier: the one DIMM where
+        `shown_tiers` left the pool out) → the label, B/s. The PCIe label is for PCIe 4.0: on a
+        link of another generation (a GPU that caps the slot at its own) it is left out.
     """
-    gpu_t, pcie_t, _, _, pool_t = tiers
+    gpu_t, pcie_t, pool_t = tiers[0], tiers[1], tiers[-1]
+    keys = [(gpu_t, "gpu_memory"), (pcie_t, "pcie"), (pool_t, "ndp_host_memory")]
+    if not pcie_t.name.startswith("PCIe 4.0"):
+        keys.pop(1)
     return {t.name: float(fig1_labels.loc[key, "value"])
-            * BANDWIDTH_UNITS[str(fig1_labels.loc[key, "unit"])]
-            for t, key in ((gpu_t, "gpu_memory"), (pcie_t, "pcie"), (pool_t, "ndp_host_memory"))}
+            * BANDWIDTH_UNITS[str(fig1_labels.loc[key, "unit"])] for t, key in keys}
+
+
+def pcie_label_txt(tiers: Sequence[Tier]) -> str:
+    """How the text introduces Fig. 1's PCIe label, up to the semicolon: the paper's 64 GB/s,
+    the x16 link's two directions together, and, on a link other than PCIe 4.0, that it labels
+    PCIe 4.0 and the chart leaves it off this link's row.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        The tiers of one profile, in `roofline.system_tiers` order.
+    """
+    link = tiers[1].name.split(",")[0]
+    if link.startswith("PCIe 4.0"):
+        return ("The PCIe label is the paper's 64 GB/s, which is the x16 link's two directions "
+                "together")
+    return ("The PCIe label, the paper's 64 GB/s for the x16 link's two directions together, is "
+            f"for PCIe 4.0, and the chart leaves it off this GPU's {link} row")
 
 
 def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapping[str, float],
@@ -241,7 +324,8 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
     profile : str
         The profile of the text.
     fig1 : mapping
-        The Fig. 1 labels (B/s) by tier name, as `fig1_bandwidths` returns them.
+        The Fig. 1 labels (B/s) by tier name, as `fig1_bandwidths` returns them (the NDP label
+        on the pool, or on the one DIMM).
     gpu : str
         GPU catalog slug; the paper's Fig. 1 is for ``rtx_4090``.
     gpu_name : str
@@ -263,12 +347,15 @@ def hierarchy_glue(tiers: Mapping[str, Sequence[Tier]], profile: str, fig1: Mapp
         glue[f"gap_{p}"] = rounded(by[p]["GPU"] / by[p]["PCIe"])
         glue[f"pcie_bw_GBps_{p}"] = rounded(by[p]["PCIe"] / u.GB)
     per_dimm = dimm_t.bandwidth_bytes_per_s
-    glue["fig1_dimms"] = rounded(fig1[pool_t.name] / per_dimm)
-    glue["fig1_per_dimm_at_8_GBps"] = rounded(fig1[pool_t.name] / 8 / u.GB)
+    # the NDP label sits on the pool, or on the one DIMM where the pool is that DIMM
+    fig1_ndp = fig1[pool_t.name] if pool_t.name in fig1 else fig1[dimm_t.name]
+    glue["fig1_dimms"] = rounded(fig1_ndp / per_dimm)
+    glue["fig1_per_dimm_at_8_GBps"] = rounded(fig1_ndp / 8 / u.GB)
     glue["n_dimms"] = n_dimms
     # the tiers in the order of their bandwidth under the selected profile
-    order = sorted([("GPU memory", gpu_t), ("the NDP-DIMM pool", pool_t), ("host DRAM", host_t),
-                    ("PCIe", pcie_t)], key=lambda nt: -nt[1].bandwidth_bytes_per_s)
+    order = sorted([("GPU memory", gpu_t), (pool_name(tiers[profile]), pool_t),
+                    ("host DRAM", host_t), ("PCIe", pcie_t)],
+                   key=lambda nt: -nt[1].bandwidth_bytes_per_s)
     glue["hierarchy_txt"] = (", then ".join(n for n, _ in order[:2]) + ", then "
                              + roofline.prose_list([n for n, _ in order[2:]]))
     # the Fig. 1 labels are for the paper's RTX 4090 on PCIe 4.0
@@ -351,8 +438,36 @@ def pcie_reading_txt(tiers: Mapping[str, Sequence[Tier]], profile: str) -> str:
 HIERARCHY_NAMES = {0: "GPU memory", 1: "PCIe", 2: "host DRAM", 4: "the NDP-DIMM pool"}
 
 
+def argument_txt(*, pcie_s: float, pool_s: float, fits: bool) -> str:
+    """The sentence after the quoted model's three step times: whether they make the paper's
+    argument (the pool beats streaming the weights over PCIe), and whether offloading is needed.
+
+    Parameters
+    ----------
+    pcie_s, pool_s : float
+        The model's step time over PCIe and on the NDP-DIMM pool, s.
+    fits : bool
+        Whether the model's weights fit in GPU memory.
+    """
+    if pool_s < pcie_s:
+        if not fits:
+            return ("This is the paper's argument in three numbers: a step of an offloading "
+                    "system is bound by PCIe, and NDP-DIMMs that compute where the weights "
+                    "already are remove that transfer.")
+        return ("The last two are the paper's argument: a step that streams its weights over "
+                "PCIe is bound by PCIe, and NDP-DIMMs that compute where the weights already are "
+                "remove that transfer; on this GPU, though, the weights fit in GPU memory and "
+                "need neither.")
+    return ("Here the pool is slower than streaming the weights over PCIe: at this batch and "
+            "precision the paper's argument, that NDP-DIMMs computing "
+            "where the weights already are beat a step bound by PCIe, does not hold"
+            + (" (and on this GPU the weights fit in GPU memory and need neither)." if fits
+               else "."))
+
+
 def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFrame, *,
-                   batch: int, big_slug: str = "llama2_70b") -> dict[str, object]:
+                   batch: int, gpu_memory_bytes: float,
+                   big_slug: str = "llama2_70b") -> dict[str, object]:
     """The sentences on step times: what sets them, and the order of decode speed, from the
     step-time table rather than from the bandwidths.
 
@@ -367,6 +482,8 @@ def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFr
         Decode steps (`roofline.decode_gemv_table`): ``slug``, ``model`` and ``bytes`` (B).
     batch : int
         Sequences per step, count.
+    gpu_memory_bytes : float
+        The GPU's memory, B: whether the quoted model's weights fit in it.
     big_slug : str
         The model whose pool time the text quotes.
 
@@ -374,13 +491,16 @@ def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFr
     -------
     dict
         ``step_time_txt`` (what a step's time is), ``speed_txt`` (whether the bandwidth
-        hierarchy is the hierarchy of decode speed) and ``big_pool_txt`` (the quoted model's
-        time on the pool, and what limits it).
+        hierarchy is the hierarchy of decode speed), ``big_pool_txt`` (the quoted model's
+        time on the pool, and what limits it) and ``argument_txt`` (`argument_txt`).
     """
-    names = {**HIERARCHY_NAMES, 3: "one NDP-DIMM"}
+    one_dimm_pool = pool_name(tiers) != HIERARCHY_NAMES[4]
+    names = {**HIERARCHY_NAMES, 3: "one NDP-DIMM", 4: pool_name(tiers)}
     compute = [t.name for t in tiers
                if placed.loc[placed["tier"] == t.name, "bound"].eq(roofline.COMPUTE).any()]
-    compute_named = [names[i] for i, t in enumerate(tiers) if t.name in compute]
+    # a pool of one DIMM is that DIMM: name it once
+    compute_named = [names[i] for i, t in enumerate(tiers)
+                     if t.name in compute and not (one_dimm_pool and i == 3)]
     glue: dict[str, object] = {}
     base = ("The time of a step is therefore the bytes of its weights over the bandwidth of the "
             "tier that holds them")
@@ -389,7 +509,7 @@ def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFr
         f"{roofline.prose_list(compute_named)} are compute-bound, and there a step takes its FLOP "
         "over the tier's peak")
     total = placed.groupby("tier")["time_s"].sum()
-    hier = {name: tiers[i] for i, name in HIERARCHY_NAMES.items()}
+    hier = {names[i]: tiers[i] for i in HIERARCHY_NAMES}
     by_bw = sorted(hier, key=lambda n: -hier[n].bandwidth_bytes_per_s)
     by_speed = sorted(hier, key=lambda n: total[hier[n].name])
     if by_speed == by_bw:
@@ -410,4 +530,8 @@ def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFr
         f"{ms:,.0f} ms from the pool's pin bandwidth" if row["bound"] != roofline.COMPUTE else
         f"{ms:,.0f} ms on the pool, limited by its multipliers (its pin bandwidth alone would "
         f"take {big['bytes'] / pool.bandwidth_bytes_per_s / u.MS:,.0f} ms)")
+    on_pcie = placed[(placed["tier"] == tiers[1].name) & (placed["operation"] == big["model"])]
+    glue["argument_txt"] = argument_txt(
+        pcie_s=float(on_pcie["time_s"].iloc[0]), pool_s=float(row["time_s"]),
+        fits=bool(big["bytes"] <= gpu_memory_bytes))
     return glue
