@@ -324,3 +324,65 @@ def test_dimm_kind_and_ranks(sets: dict) -> None:
                            ranks_parallel=False, inferred_bytes_per_s=102.4e9)
     assert (g["ndp_dimm_kind"], g["ndp_dimm_ranks"]) == ("DDR5-4800", "two")
     assert g["ndp_pin_GBps"] == pytest.approx(2 * 38.4)  # two ranks at 4800 MT/s x 8 B
+
+
+def test_fig16_evidence_judges_the_runs_cycles(sets: dict, fig16: pd.DataFrame) -> None:
+    """cycles_per_op 30 (saturation gain 0.2): the verdicts judge the run's 30 cycles, which
+    lie outside the batch-1 range, and say that the catalog's 11 would lie inside it."""
+    d = sets["Table II"]
+    kw = chapter.gemv_kwargs(d, 95.2e9)
+    at = chapter.fig16_sweep(kw, cycles_per_op=30.0, saturation_gain=0.2).at_parameters
+    ev = chapter.fig16_evidence(fig16, kw, at, saturation_gain=0.2, default_cycles_per_op=11.0,
+                                other_bandwidth_bytes_per_s=25.5e9, cycles_per_op=30.0)
+    assert ev.low <= 11.0 < ev.high and not ev.low <= 30.0 < ev.high
+    g = ev.glues
+    assert g["ndp_c_verdict"] == ("this run's 30 cycles lie outside it (the catalog's derived 11 "
+                                  "would lie inside it)")
+    assert str(g["ndp_cycles_clause"]).startswith(
+        "this run's 30 cycles per operation lie outside the")
+    assert str(g["ndp_cycles_clause"]).endswith("(the catalog's derived 11 would lie inside it)")
+    # at the default the verdicts read as before
+    at11 = chapter.fig16_sweep(kw, cycles_per_op=11.0, saturation_gain=0.2).at_parameters
+    g11 = chapter.fig16_evidence(fig16, kw, at11, saturation_gain=0.2, default_cycles_per_op=11.0,
+                                 other_bandwidth_bytes_per_s=25.5e9, cycles_per_op=11.0).glues
+    assert g11["ndp_c_verdict"] == "the catalog's derived default of 11 cycles lies inside it"
+    assert g11["ndp_cycles_clause"] == (
+        "the derived cycles per operation are consistent with its batch-1 statement")
+
+
+def test_cycles_clause_and_verdict_for_the_runs_cycles() -> None:
+    assert chapter.cycles_clause(8.0, 7.0, 14.0, default_cycles_per_op=11.0) == (
+        "this run's 8 cycles per operation are consistent with its batch-1 statement (the "
+        "catalog's derived 11 would lie inside it too)")
+    assert chapter.cycles_clause(4.0, 5.6, 11.3, default_cycles_per_op=11.0) == (
+        "this run's 4 cycles per operation lie outside the 5.6 to 11.3 its batch-1 statement "
+        "implies here (the catalog's derived 11 would lie inside it)")
+    assert chapter.cycles_verdict(20.0, 14.0, 28.0, default_cycles_per_op=11.0) == (
+        "this run's 20 cycles lie inside it (the catalog's derived 11 would lie outside it)")
+    assert chapter.cycles_verdict(11.0, 14.0, 28.0, default_cycles_per_op=11.0) == (
+        "the catalog's derived default of 11 cycles lies outside it")
+    assert chapter.layout_verdict(4.0, (5.6, 11.3), (22.0, 42.0), ranks_parallel=True,
+                                  derived=False) == (
+        "at this run's 4 cycles the paper's batch-1 observation fits neither layout")
+
+
+def test_mac_table_and_run_cycles_txt(sets: dict) -> None:
+    d = sets["Table II"]
+    t = chapter.mac_table(d, multipliers=256, cycles_per_op=11.0)
+    assert t.index.tolist() == ["6", "8", "11 (this run)", "16"]
+    assert t.loc["11 (this run)", "GMAC/s per DIMM"] == pytest.approx(
+        float(ndp.dimm_mac_per_s(d, multipliers=256, cycles_per_op=11.0)) / 1e9)
+    t30 = chapter.mac_table(d, multipliers=256, cycles_per_op=30.0)
+    assert t30.index.tolist() == ["6", "8", "11", "16", "30 (this run)"]
+    assert t30["GMAC/s per DIMM"].iloc[-1] == pytest.approx(
+        t30["GMAC/s per DIMM"].iloc[2] * 11 / 30)
+    assert chapter.run_cycles_txt(11.0, 11.0) == ""
+    assert chapter.run_cycles_txt(4.5, 11.0) == (
+        "; this run sets c = 4.5 instead (the parameter cycles_per_op)")
+
+
+def test_pool_txt_singular_for_one_dimm() -> None:
+    kw = {"mac_per_s": 186e9, "bandwidth_bytes_per_s": 95e9, "fig1_label": "~1.6 TB/s",
+          "fig1_bytes_per_s": 1.6e12}
+    assert chapter.pool_rooflines(1, **kw).glues["ndp_pool_txt"] == "A pool of 1 DIMM"
+    assert chapter.pool_rooflines(8, **kw).glues["ndp_pool_txt"] == "A pool of 8 DIMMs"

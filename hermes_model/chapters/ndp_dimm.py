@@ -302,6 +302,7 @@ def pool_rooflines(n_dimms: int, *, mac_per_s: float, bandwidth_bytes_per_s: flo
     sixteen = tiers[counts.index(16)].bandwidth_bytes_per_s
     glues |= {"ndp_pool_TBps": rounded(pool.bandwidth_bytes_per_s / u.TB),
               "ndp_pool_TFLOPS": rounded(pool.flop_per_s / u.TFLOP), "ndp_n_dimms": n_dimms,
+              "ndp_pool_txt": f"A pool of {u.plural(n_dimms, 'DIMM')}",
               "ndp_16_TBps": rounded(sixteen / u.TB),
               "ndp_ridge_sentence": ridge_sentence(pool.ridge_flop_per_byte),
               "ndp_fig1_clause": fig1_clause(n_dimms, sixteen, fig1_label, fig1_bytes_per_s)}
@@ -333,6 +334,43 @@ def mac_glues(mac_per_s: float, multipliers: int, fig16: pd.DataFrame) -> dict[s
             "ndp_multipliers": multipliers}
 
 
+#: The cycles per operation of the MAC-rate table: radix-4, the rate fig16.csv infers, the
+#: catalog's derived default, a fully serial 16-bit word.
+MAC_TABLE_CYCLES: Final = (6.0, 8.0, 11.0, 16.0)
+
+
+def mac_table(dimm: DimmSpec, *, multipliers: int, cycles_per_op: float) -> pd.DataFrame:
+    """One DIMM's MAC rate (GMAC/s) at the cycles of `MAC_TABLE_CYCLES` and at the run's,
+    indexed by "cycles per op" (the run's value marked "(this run)").
+
+    Parameters
+    ----------
+    dimm : DimmSpec
+        The DIMM.
+    multipliers : int
+        Its multipliers, count.
+    cycles_per_op : float
+        The run's cycles of one operation, cycles.
+    """
+    cycles = np.unique(np.array([*MAC_TABLE_CYCLES, cycles_per_op], dtype=float))
+    rate = ndp.dimm_mac_per_s(dimm, multipliers=multipliers, cycles_per_op=cycles)
+    labels = [f"{c:g} (this run)" if c == cycles_per_op else f"{c:g}" for c in cycles]
+    return pd.DataFrame({"GMAC/s per DIMM": np.asarray(rate, dtype=float) / 1e9},
+                        index=pd.Index(labels, name="cycles per op"))
+
+
+def run_cycles_txt(cycles_per_op: float, default_cycles_per_op: float) -> str:
+    """After the derivation of the catalog's cycles per operation: empty when the run uses
+    them, else that it sets another value.
+
+    >>> run_cycles_txt(11.0, 11.0), run_cycles_txt(30.0, 11.0)
+    ('', '; this run sets c = 30 instead (the parameter cycles_per_op)')
+    """
+    if cycles_per_op == default_cycles_per_op:
+        return ""
+    return f"; this run sets c = {cycles_per_op:g} instead (the parameter cycles_per_op)"
+
+
 def batch1_clause(ridge_batch: float, multipliers: int, stated_saturation: float) -> str:
     """The Summary's clause on what bounds one DIMM at batch 1, set against Fig. 16's batch-1
     statement (saturation at `stated_saturation` multipliers: memory-bound from that count up).
@@ -362,43 +400,98 @@ def batch1_clause(ridge_batch: float, multipliers: int, stated_saturation: float
             f"the paper's Fig. 16 implies below {sat} multipliers")
 
 
-def cycles_clause(default_cycles_per_op: float, low: float, high: float) -> str:
-    """The Summary's clause on the catalog's derived cycles per operation against the range
-    the batch-1 statement implies (low ≤ c < high)."""
-    if low <= default_cycles_per_op < high:
-        return "the derived cycles per operation are consistent with its batch-1 statement"
-    return (f"the derived {default_cycles_per_op:.3g} cycles per operation lie outside the "
-            f"{low:.1f} to {high:.1f} its batch-1 statement implies here")
+def _catalog_aside(cycles_per_op: float, default_cycles_per_op: float, low: float,
+                   high: float) -> str:
+    """" (the catalog's derived 11 would lie inside it too)" and the like, when the run's cycles
+    differ from the catalog's; else empty."""
+    if cycles_per_op == default_cycles_per_op:
+        return ""
+    inside = low <= default_cycles_per_op < high
+    return (f" (the catalog's derived {default_cycles_per_op:.3g} would lie "
+            f"{'inside' if inside else 'outside'} it"
+            f"{' too' if inside == (low <= cycles_per_op < high) else ''})")
+
+
+def cycles_clause(cycles_per_op: float, low: float, high: float, *,
+                  default_cycles_per_op: float | None = None) -> str:
+    """The Summary's clause on the run's cycles per operation against the range the batch-1
+    statement implies (low ≤ c < high).
+
+    Parameters
+    ----------
+    cycles_per_op : float
+        The run's cycles per operation (the parameter), cycles.
+    low, high : float
+        The implied range, cycles.
+    default_cycles_per_op : float, optional
+        The catalog's derived value; where it differs from `cycles_per_op`, the clause names
+        the run's value and says where the catalog's would lie.
+    """
+    default = cycles_per_op if default_cycles_per_op is None else default_cycles_per_op
+    aside = _catalog_aside(cycles_per_op, default, low, high)
+    if cycles_per_op == default:
+        if low <= cycles_per_op < high:
+            return "the derived cycles per operation are consistent with its batch-1 statement"
+        return (f"the derived {cycles_per_op:.3g} cycles per operation lie outside the "
+                f"{low:.1f} to {high:.1f} its batch-1 statement implies here")
+    if low <= cycles_per_op < high:
+        return (f"this run's {cycles_per_op:.3g} cycles per operation are consistent with its "
+                f"batch-1 statement{aside}")
+    return (f"this run's {cycles_per_op:.3g} cycles per operation lie outside the {low:.1f} to "
+            f"{high:.1f} its batch-1 statement implies here{aside}")
+
+
+def cycles_verdict(cycles_per_op: float, low: float, high: float, *,
+                   default_cycles_per_op: float) -> str:
+    """Where the run's cycles per operation lie against the batch-1 range (low ≤ c < high),
+    after "and": the catalog's derived default when the run uses it, else the run's value and
+    where the default would lie.
+
+    >>> cycles_verdict(11.0, 6.46, 12.9, default_cycles_per_op=11.0)
+    "the catalog's derived default of 11 cycles lies inside it"
+    >>> cycles_verdict(30.0, 6.46, 12.9, default_cycles_per_op=11.0)
+    "this run's 30 cycles lie outside it (the catalog's derived 11 would lie inside it)"
+    """
+    where = "inside" if low <= cycles_per_op < high else "outside"
+    if cycles_per_op == default_cycles_per_op:
+        return f"the catalog's derived default of {cycles_per_op:.3g} cycles lies {where} it"
+    return (f"this run's {cycles_per_op:.3g} cycles lie {where} it"
+            + _catalog_aside(cycles_per_op, default_cycles_per_op, low, high))
 
 
 #: The two ways ranks feed the core, as the text names them.
 LAYOUTS: Final = {True: "ranks read in parallel", False: "ranks on one shared bus"}
 
 
-def layout_verdict(default_cycles_per_op: float, this: tuple[float, float],
-                   other: tuple[float, float], *, ranks_parallel: bool) -> str:
+def layout_verdict(cycles_per_op: float, this: tuple[float, float],
+                   other: tuple[float, float], *, ranks_parallel: bool,
+                   derived: bool = True) -> str:
     """What the batch-1 statement says about the ranks' layout: it supports the layout whose
-    implied range (low ≤ c < high) holds the derived cycles per operation, if only one does.
+    implied range (low ≤ c < high) holds the cycles per operation, if only one does.
 
     Parameters
     ----------
-    default_cycles_per_op : float
-        The catalog's derived cycles per operation, cycles.
+    cycles_per_op : float
+        The run's cycles per operation, cycles.
     this, other : tuple of float
         The implied range under the parameters' layout and under the other one, cycles.
     ranks_parallel : bool
         The parameters' layout.
+    derived : bool
+        Whether `cycles_per_op` is the catalog's derived value ("the derived 11 cycles") or
+        another the run sets ("this run's 30 cycles").
     """
-    c = default_cycles_per_op
+    c = cycles_per_op
+    name = f"the derived {c:.3g}" if derived else f"this run's {c:.3g}"
     in_this, in_other = this[0] <= c < this[1], other[0] <= c < other[1]
     if in_this and not in_other:
         return f"the paper's batch-1 observation is evidence for {LAYOUTS[ranks_parallel]}"
     if in_other and not in_this:
         return f"the paper's batch-1 observation is evidence for {LAYOUTS[not ranks_parallel]}"
     if in_this:
-        return ("the paper's batch-1 observation fits both layouts at the derived "
-                f"{c:.3g} cycles, and does not tell them apart")
-    return f"at the derived {c:.3g} cycles the paper's batch-1 observation fits neither layout"
+        return (f"the paper's batch-1 observation fits both layouts at {name} cycles, and does "
+                "not tell them apart")
+    return f"at {name} cycles the paper's batch-1 observation fits neither layout"
 
 
 def gemv_kwargs(dimm: DimmSpec, bandwidth_bytes_per_s: float) -> dict[str, float]:
@@ -490,7 +583,8 @@ class Fig16Evidence:
 def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
                    at_parameters: npt.NDArray[np.float64], *, saturation_gain: float,
                    default_cycles_per_op: float, other_bandwidth_bytes_per_s: float,
-                   ranks_parallel: bool = True) -> Fig16Evidence:
+                   ranks_parallel: bool = True,
+                   cycles_per_op: float | None = None) -> Fig16Evidence:
     """Read the paper's batch-1 saturation and batch-16 speedup as evidence about c.
 
     Parameters
@@ -510,7 +604,11 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
         `ranks_parallel`, in parallel otherwise), B/s.
     ranks_parallel : bool
         The layout of `gemv`'s bandwidth.
+    cycles_per_op : float, optional
+        The run's cycles per operation, which the verdicts judge (the catalog's default when
+        not given).
     """
+    c = default_cycles_per_op if cycles_per_op is None else cycles_per_op
     stated_sat = float(fig16.loc["saturation_multipliers", "value"])
     stated_speedup = float(fig16.loc["max_speedup", "value"])
     lo, hi = ndp.implied_cycles_per_op_range(stated_sat, batch=1, min_gain=saturation_gain,
@@ -529,6 +627,7 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
         "ndp_c_bs16": rounded(c16),
         "ndp_c_plausible": f"{plausible_lo:g} to {plausible_hi:g}",
         "ndp_default_in_range": "inside" if lo <= default_cycles_per_op < hi else "outside",
+        "ndp_c_verdict": cycles_verdict(c, lo, hi, default_cycles_per_op=default_cycles_per_op),
         "ndp_s16": rounded(s16),
         "ndp_amdahl_share_pct": rounded(100 * float(ndp.amdahl_ndp_share(stated_speedup, s16))),
         "ndp_s1": rounded(float(at_parameters[-1, 0])),
@@ -537,9 +636,11 @@ def fig16_evidence(fig16: pd.DataFrame, gemv: Mapping[str, float],
                               else "lies outside"),
         "ndp_c_lo_other": rounded(lo_o), "ndp_c_hi_other": rounded(hi_o),
         "ndp_other_mode": "on one shared bus" if ranks_parallel else "read in parallel",
-        "ndp_layout_verdict": layout_verdict(default_cycles_per_op, (lo, hi), (lo_o, hi_o),
-                                             ranks_parallel=ranks_parallel),
-        "ndp_cycles_clause": cycles_clause(default_cycles_per_op, lo, hi)}
+        "ndp_layout_verdict": layout_verdict(c, (lo, hi), (lo_o, hi_o),
+                                             ranks_parallel=ranks_parallel,
+                                             derived=c == default_cycles_per_op),
+        "ndp_cycles_clause": cycles_clause(c, lo, hi,
+                                           default_cycles_per_op=default_cycles_per_op)}
     return Fig16Evidence(lo, hi, glues)
 
 
