@@ -190,7 +190,16 @@ def test_fit_quality_glue_one_small_matrix(measured: dict[str, Any]) -> None:
     g = chapter.fit_quality_glue(fit, 1, catalog_gpu=hm.io.load_efficiency("gpu"),
                                  catalog_pcie=hm.io.load_efficiency("pcie"))
     assert g["fit_matrices_txt"] == "one weight matrix"
-    assert str(g["bounds_txt"]).startswith(" Caution: η_b and γ ended on the bounds of the fit")
+    assert g["bounds_txt"] == (
+        " Caution: η_b and γ ended on the bounds of the fit: with one matrix size every "
+        "memory-bound kernel moves the same bytes, so t_0 and η_b cannot be told apart, and the "
+        "values are not calibrated.")
+    two = chapter.fit_quality_glue(fit, 2, catalog_gpu=hm.io.load_efficiency("gpu"),
+                                   catalog_pcie=hm.io.load_efficiency("pcie"))
+    assert two["bounds_txt"] == (
+        " Caution: η_b and γ ended on the bounds of the fit, so the fitted matrices do not "
+        "determine them: with few kernels long enough to be memory-bound, the values are not "
+        "calibrated.")
     assert g["gamma_txt"] == ("the gathered weights cross HBM 1.00 times, not the three that "
                               "the read, write and read of the two kernels predict")
     held = hm.io.load_efficiency("gpu").bandwidth_frac      # the catalog's, not this fit's 1.0
@@ -211,3 +220,64 @@ def test_target_links_cap_at_the_gpu_generation() -> None:
     links, note = chapter.target_links(rtx, "pcie4_x16", hosts)
     assert note == "" and links["paper"].generation == 4
     assert chapter.paper_link_note(links["paper"]) == ""
+
+
+def test_t0_txt_words_the_ratio(measured: dict[str, Any]) -> None:
+    """The default fit: t_0 = 9.96 µs against a 4.7 µs launch, about twice; the one-matrix fit
+    on 8192 x 28672 (min_kernel_us 100): t_0 = 29.7 µs, about six times, and the reason is that
+    one matrix size cannot separate t_0 from η_b."""
+    g = chapter.kernel_fit_glue(measured["measurements"], measured["fit"], FIT)
+    launch = g["launch_us"]
+    assert g["t0_txt"] == (f"is about twice the {launch:.1f} µs between back-to-back empty "
+                           "kernels: it also holds the ramp and tail of a kernel that fills "
+                           "132 SMs.")
+    fit, _, _ = chapter.fit_and_predict(
+        measured["measurements"], hm.load_gpu("h200", "datasheet"),
+        hm.load_link("pcie5_x16", "datasheet"), fit_matrices=["8192x28672"],
+        max_fit_copy_bytes=64 * 2.0**20, min_kernel_s=100e-6)
+    one = chapter.kernel_fit_glue(measured["measurements"], fit, ["8192x28672"])
+    assert str(one["t0_txt"]).startswith(f"is about six times the {launch:.1f} µs")
+    assert str(one["t0_txt"]).endswith("it also absorbs memory time that the fit cannot "
+                                       "separate from it.")
+    q = chapter.fit_quality_glue(fit, 1, catalog_gpu=hm.io.load_efficiency("gpu"),
+                                 catalog_pcie=hm.io.load_efficiency("pcie"))
+    assert "with one matrix size every memory-bound kernel moves the same bytes, so t_0 and η_b " \
+        "cannot be told apart" in str(q["bounds_txt"])
+    assert chapter.t0_txt(5.0, 4.7, 2) == ("is about the same as the 4.7 µs between "
+                                           "back-to-back empty kernels.")
+    assert [chapter.times_word(r) for r in (0.5, 1.2, 2.2, 3.0, 12.4)] == [
+        "0.50 of", "about the same as", "about twice", "about three times", "about 12 times"]
+
+
+def test_host_catalog_txt() -> None:
+    """stream_over_peak 1.0 gives η_host = 1.00; the catalog holds the default's 0.75."""
+    cat = hm.io.load_efficiency("host_cpu")
+    assert cat.bandwidth_frac == 0.75
+    same = chapter.host_catalog_txt(0.75, cat)
+    assert same == {"host_catalog_txt": "The catalog's `host_cpu` entry holds this value, "
+                                        "labelled as partly assumed.",
+                    "host_summary_txt": "and its `host_cpu` entry the GEMV-to-STREAM ratio"}
+    other = chapter.host_catalog_txt(1.0, cat)
+    assert other["host_catalog_txt"] == ("The catalog's `host_cpu` entry holds the default's "
+                                         "η_host = 0.75 (labelled as partly assumed), not this "
+                                         "run's 1.00.")
+    assert other["host_summary_txt"] == ("and its `host_cpu` entry the default's η_host = 0.75, "
+                                         "not this run's 1.00")
+
+
+def test_target_intro_txt() -> None:
+    """target_gpu h200 is the measured GPU: no transfer, and its PCIe 4.0 target link is not
+    the PCIe 5.0 it was measured on."""
+    assert chapter.target_intro_txt("NVIDIA GeForce RTX 4090", measured=False,
+                                    link_name="PCIe 4.0 x16",
+                                    measured_link_name="PCIe 5.0 x16") == (
+        "The target GPU here is the NVIDIA GeForce RTX 4090 (the paper's RTX 4090 unless the "
+        "chapter is re-run with another), which was not measured.")
+    txt = chapter.target_intro_txt("NVIDIA H200 SXM", measured=True, link_name="PCIe 4.0 x16",
+                                   measured_link_name="PCIe 5.0 x16")
+    assert txt.startswith("The target GPU here is the NVIDIA H200 SXM, the measured GPU itself")
+    assert txt.endswith("Its link in the table is the PCIe 4.0 x16 of the parameter "
+                        "target_link, not the PCIe 5.0 x16 it was measured on.")
+    assert "not the" not in chapter.target_intro_txt(
+        "NVIDIA H200 SXM", measured=True, link_name="PCIe 5.0 x16",
+        measured_link_name="PCIe 5.0 x16")

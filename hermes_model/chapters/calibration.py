@@ -144,7 +144,8 @@ def kernel_fit_glue(measurements: pd.DataFrame, fit: cal.Calibration,
     -------
     dict
         ``device_name``, ``driver``, ``date`` (ISO day), ``n_rows``, ``fit_list``; ``eta_b``,
-        ``eta_c``, ``t0_us``, ``launch_us`` (the median empty launch, µs), ``n_dense_fit``,
+        ``eta_c``, ``t0_us``, ``launch_us`` (the median empty launch, µs), ``t0_txt``
+        (`t0_txt`), ``n_dense_fit``,
         ``peak_TBps``, ``peak_TFLOPS``, ``ach_TBps``, ``ach_TFLOPS`` and ``ridge``
         (achievable FLOP/byte).
     """
@@ -157,6 +158,8 @@ def kernel_fit_glue(measurements: pd.DataFrame, fit: cal.Calibration,
             "eta_b": rounded(k.bandwidth_frac, 3), "eta_c": rounded(k.compute_frac, 3),
             "t0_us": rounded(k.overhead_s / u.US, 3),
             "launch_us": rounded(float(launch.iloc[0]) / u.US, 3),
+            "t0_txt": t0_txt(rounded(k.overhead_s / u.US, 3),
+                             rounded(float(launch.iloc[0]) / u.US, 3), len(fit_matrices)),
             "n_dense_fit": k.n_dense,
             "peak_TBps": rounded(k.peak_bandwidth_bytes_per_s / u.TB),
             "peak_TFLOPS": rounded(k.peak_flop_per_s / u.TFLOP),
@@ -382,11 +385,18 @@ def fit_quality_glue(fit: cal.Calibration, n_matrices: int, *,
         f"the gathered weights cross HBM {g:.2f} times, not the three that the read, write and "
         "read of the two kernels predict")
     on_bounds = constants_on_bounds(k)
+    # one matrix size: every memory-bound kernel moves the same bytes, so t_0 and 1/η_b trade
+    # off along one line and the fit cannot tell them apart
+    reason = ("with one matrix size every memory-bound kernel moves the same bytes, so t_0 and "
+              "η_b cannot be told apart" if n_matrices == 1 else
+              "with few kernels long enough to be memory-bound")
+    bounds = f"ended on the {'bound' if len(on_bounds) == 1 else 'bounds'} of the fit"
     glue["bounds_txt"] = "" if not on_bounds else (
-        f" Caution: {roofline_list(on_bounds)} ended on the "
-        f"{'bound' if len(on_bounds) == 1 else 'bounds'} of the fit, so the fitted matrices do "
-        f"not determine {'it' if len(on_bounds) == 1 else 'them'}: with few kernels long enough "
-        "to be memory-bound, the values are not calibrated.")
+        f" Caution: {roofline_list(on_bounds)} {bounds}: {reason}, and the values are not "
+        "calibrated." if n_matrices == 1 else
+        f" Caution: {roofline_list(on_bounds)} {bounds}, so the fitted matrices do not "
+        f"determine {'it' if len(on_bounds) == 1 else 'them'}: {reason}, the values are not "
+        "calibrated.")
     ours = (round(k.bandwidth_frac, 3), round(k.compute_frac, 3), round(lf.bandwidth_frac, 3))
     catalog = (round(catalog_gpu.bandwidth_frac, 3), round(catalog_gpu.compute_frac, 3),
                round(catalog_pcie.bandwidth_frac, 3))
@@ -395,6 +405,97 @@ def fit_quality_glue(fit: cal.Calibration, n_matrices: int, *,
         f"hold the default fit (η_b = {catalog[0]:.3f}, η_c = {catalog[1]:.3f}, "
         f"η_l = {catalog[2]:.3f}), not this run's")
     return glue
+
+
+def times_word(ratio: float) -> str:
+    """A ratio as the text words it before "the": "about the same as", "about twice",
+    "about six times", or "0.50 of" below three quarters.
+
+    >>> times_word(2.1), times_word(6.3), times_word(1.1), times_word(0.5)
+    ('about twice', 'about six times', 'about the same as', '0.50 of')
+    """
+    if ratio < 0.75:
+        return f"{ratio:.2f} of"
+    n = round(ratio)
+    if n <= 1:
+        return "about the same as"
+    if n == 2:
+        return "about twice"
+    words = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
+             10: "ten"}
+    return f"about {words.get(n, str(n))} times"
+
+
+def t0_txt(t0_us: float, launch_us: float, n_matrices: int) -> str:
+    """What t_0 is next to an empty kernel's launch interval, after "t_0 = … µs": the ratio
+    in words and what the rest holds (a kernel's ramp and tail; with one matrix size, also the
+    memory time the fit cannot separate from it).
+
+    Parameters
+    ----------
+    t0_us, launch_us : float
+        The fitted fixed time and the median interval of back-to-back empty kernels, µs.
+    n_matrices : int
+        Weight matrices fitted, count.
+    """
+    ratio = t0_us / launch_us
+    head = f"is {times_word(ratio)} the {launch_us:.1f} µs between back-to-back empty kernels"
+    if ratio < 1.5:
+        return head + "."
+    if n_matrices == 1:
+        return (head + ": fitted on one matrix size, it also absorbs memory time that the fit "
+                "cannot separate from it.")
+    return head + ": it also holds the ramp and tail of a kernel that fills 132 SMs."
+
+
+def host_catalog_txt(eta_host: float, catalog_host: Any) -> dict[str, str]:
+    """Whether the catalog's ``host_cpu`` entry holds this run's η_host: the sentence after the
+    host's attained bandwidth (``host_catalog_txt``) and the Summary's clause
+    (``host_summary_txt``).
+
+    Parameters
+    ----------
+    eta_host : float
+        This run's η_host (fraction).
+    catalog_host : Efficiency
+        The catalog's ``host_cpu`` efficiency (`hermes_model.io.load_efficiency`).
+    """
+    cat = catalog_host.bandwidth_frac
+    if round(eta_host, 3) == round(cat, 3):
+        return {"host_catalog_txt": "The catalog's `host_cpu` entry holds this value, labelled "
+                                    "as partly assumed.",
+                "host_summary_txt": "and its `host_cpu` entry the GEMV-to-STREAM ratio"}
+    return {"host_catalog_txt": f"The catalog's `host_cpu` entry holds the default's "
+                                f"η_host = {cat:.2f} (labelled as partly assumed), not this "
+                                f"run's {eta_host:.2f}.",
+            "host_summary_txt": f"and its `host_cpu` entry the default's η_host = {cat:.2f}, "
+                                f"not this run's {eta_host:.2f}"}
+
+
+def target_intro_txt(target_name: str, *, measured: bool, link_name: str,
+                     measured_link_name: str) -> str:
+    """The first sentence of the target section: the target GPU, and whether it was measured.
+    The measured GPU itself needs no transfer of the fractions; its link, if not the one it was
+    measured on, is pointed out.
+
+    Parameters
+    ----------
+    target_name : str
+        The target GPU's name.
+    measured : bool
+        Whether the target is the measured GPU (``target_gpu == device``).
+    link_name, measured_link_name : str
+        The target's link (after the cap at its own PCIe generation) and the measured link.
+    """
+    if not measured:
+        return (f"The target GPU here is the {target_name} (the paper's RTX 4090 unless the "
+                "chapter is re-run with another), which was not measured.")
+    other = "" if link_name == measured_link_name else (
+        f" Its link in the table is the {link_name} of the parameter target_link, not the "
+        f"{measured_link_name} it was measured on.")
+    return (f"The target GPU here is the {target_name}, the measured GPU itself: the fractions "
+            "apply to it without any transfer, so the assumption that follows does not arise for it."
+            + other)
 
 
 def roofline_list(items: Sequence[str]) -> str:
