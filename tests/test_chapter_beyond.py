@@ -65,7 +65,8 @@ def test_named_uses_display_names():
 
 
 def test_checked_parameters():
-    swiglu = ["llama3_8b", "llama3_70b", "llama2_70b"]
+    swiglu = {"llama3_8b": 8_030_261_248, "llama3_70b": 70_553_706_496,
+              "llama2_70b": 68_976_648_192}
     p = beyond.checked_parameters("llama2_70b", "llama3_8b", "llama3_70b", 1.0, " Paper ", 64,
                                   swiglu_models=swiglu)
     assert p == beyond.Parameters(1, "paper", 64, True)
@@ -82,6 +83,28 @@ def test_checked_parameters():
     with pytest.raises(ValueError, match="'batch': must be a positive integer up to 512"):
         beyond.checked_parameters("opt_13b", "llama3_8b", "llama3_70b", 513, "paper", 8,
                                   swiglu_models=swiglu)
+
+
+def test_checked_parameters_refuse_a_large_model_not_larger_than_the_small_one(loaded):
+    sizes = beyond.swiglu_sizes({s: hm.load_model(s) for s in io.model_slugs()})
+    assert set(sizes) == {"llama2_7b", "llama2_13b", "llama2_70b", "llama3_8b", "llama3_70b"}
+    assert sizes["llama3_8b"] == shapes.parameter_count(loaded.models["llama3_8b"])
+    with pytest.raises(ValueError) as err:  # the reviewer's beyC: a 13B "small" and an 8B "large"
+        beyond.checked_parameters("opt_13b", "llama2_13b", "llama3_8b", 64, "paper", 8,
+                                  swiglu_models=sizes)
+    assert str(err.value) == (
+        "parameter 'large_model': must have more parameters than small_model ('llama2_13b', "
+        "13.0 B), got 'llama3_8b' (8.0 B); allowed here: one of llama2_70b, llama3_70b")
+    with pytest.raises(ValueError) as err:  # beyD: LLaMA3-70B (70.6 B) over LLaMA2-70B (69.0 B)
+        beyond.checked_parameters("falcon_40b", "llama3_70b", "llama2_70b", 2, "datasheet", 512,
+                                  swiglu_models=sizes)
+    assert str(err.value) == (
+        "parameter 'large_model': must have more parameters than small_model ('llama3_70b', "
+        "70.6 B), got 'llama2_70b' (69.0 B); allowed here: none: no SwiGLU model is larger, so "
+        "choose a smaller small_model")
+    p = beyond.checked_parameters("opt_13b", "llama2_70b", "llama3_70b", 1, "paper", 8,
+                                  swiglu_models=sizes)  # 69.0 B < 70.6 B: accepted
+    assert p.batch == 1
 
 
 def test_activities_relu_for_all_swiglu_only_for_swiglu_checkpoints(loaded):
@@ -424,15 +447,19 @@ def test_sweeps_recomputed(loaded):
     assert res.batches == batch_list
 
 
-def _res(be: dict, ratio: dict, large_fits: bool = False) -> beyond.BreakEven:
+def _res(be: dict, ratio: dict, large_fits: bool = False,
+         alt_tokens: dict | None = None) -> beyond.BreakEven:
     keys = [("batch", "relu", "gpu-only"), ("batch", "relu", "hermes-host"),
             ("batch", "swiglu", "gpu-only"), ("batch", "swiglu", "hermes-host"),
             ("density", "s", "gpu-only"), ("density", "s", "hermes-host"),
             ("density", "l", "gpu-only"), ("density", "l", "hermes-host"),
             ("n_dimms", "s", "gpu-only"), ("n_dimms", "s", "hermes-host")]
-    return beyond.BreakEven({k: be.get(k, NAN) for k in keys},
-                            {k: np.asarray(ratio.get(k, [2.0, 1.5])) for k in keys},
-                            [1, 8, 64], [0.05, 0.5, 0.9], [1, 2, 4, 8], large_fits)
+    ratios = {k: np.asarray(ratio.get(k, [2.0, 1.5])) for k in keys}
+    alt_tokens = alt_tokens or {}
+    return beyond.BreakEven({k: be.get(k, NAN) for k in keys}, ratios,
+                            [1, 8, 64], [0.05, 0.5, 0.9], [1, 2, 4, 8], large_fits,
+                            {k: np.asarray(alt_tokens.get(k, np.ones_like(r))) for k, r in
+                             ratios.items()})
 
 
 @pytest.fixture(scope="module")
@@ -479,7 +506,8 @@ def test_breakeven_glue_batch_crossings(toy_models):
                                    "the GPU, overtakes it from a batch of about 42 with the same "
                                    "statistics")
     assert g["gpu_only_txt"] == (
-        "Hermes wins at batch 1 because the GPU reads only the active hot neurons while the DIMMs "
+        "(the model fits one GPU): with LLaMA3-8B on the paper's system, Hermes wins at batch 1 "
+        "because the GPU reads only the active hot neurons while the DIMMs "
         "take the cold ones; GPU only overtakes it at a batch of about 3.1 with ReLU-fied "
         "statistics and at a batch of about 12 with SwiGLU's. With SwiGLU statistics at batch 2, "
         "Hermes needs more than about 3.5 NDP-DIMMs to beat the GPU alone")
@@ -505,8 +533,9 @@ def test_breakeven_glue_other_crossings_and_small_not_fitting(toy_models):
     assert g8["hh_verdict"] == ("Hermes falls behind in the NDP-DIMMs sweep of LLaMA3-8B, SwiGLU "
                                "(at 8 DIMMs and fewer)")
     assert g["min_hh_txt"] == "over the density sweep of LLaMA3-70B its speedup falls to 0.90×"
-    assert g["gpu_only_txt"] == ("GPU only cannot run it (its weights do not fit one GPU), so "
-                                 "there is no break-even point against GPU only")
+    assert g["gpu_only_txt"] == ("(LLaMA3-8B does not fit one GPU): GPU only cannot run "
+                                 "LLaMA3-8B, so its batch and DIMM sweeps have no break-even "
+                                 "point against GPU only")
     assert g["summary_parts_txt"] == ("Hermes falls behind a host-CPU design with DDR5 NDP-DIMMs "
                                       "and an H100 PCIe (LLaMA2-70B (ReLU-fied, ReGLU), batch 2)")
     assert g["summary_sw_txt"] == "L loses 10 %; Hermes-host cannot run it at batch 2"
@@ -538,6 +567,121 @@ def test_breakeven_table(toy_models):
     assert col[("NDP-DIMMs", "LLaMA3-8B, SwiGLU", "Hermes-host")] == ("none: Hermes ahead over 1 "
                                                                       "to 8 DIMMs")
     assert len(t) == 10
+
+
+def test_reversal_every_kind():
+    k = ("batch", "relu", "hermes-host")
+    res = _res({}, {k: [2.0, 0.8, 5.0]}, alt_tokens={k: [10.0, 100.0, 20.0]})
+    assert beyond.reversal(k, res) == beyond.Reversal(8.0, 64.0, "ahead", 5.0, 20.0, True)
+    res = _res({}, {k: [2.0, 0.8, NAN]}, alt_tokens={k: [10.0, 100.0, NAN]})
+    assert beyond.reversal(k, res).kind == "alt"
+    res = _res({}, {k: [2.0, 0.8, NAN]}, alt_tokens={k: [10.0, 100.0, 150.0]})
+    assert beyond.reversal(k, res).kind == "hermes"
+    assert beyond.reversal(k, _res({}, {k: [2.0, 0.8, 0.5]})) is None  # behind to the end
+    assert beyond.reversal(k, _res({}, {k: [2.0, 1.5, 1.2]})) is None  # never behind
+    # DIMM counts are scanned from the most down: behind at 4 and 2, ahead again at 1
+    d = ("n_dimms", "s", "gpu-only")
+    rev = beyond.reversal(d, _res({}, {d: [3.0, 0.9, 0.8, 1.5]}))
+    assert (rev.last, rev.at, rev.kind, rev.speedup) == (2.0, 1.0, "ahead", 3.0)
+
+
+def _beyB() -> beyond.BreakEven:
+    """The reviewer's beyB batch sweep (LLaMA2-7B, batches 16 to 128; tokens/s of Hermes,
+    Hermes-host and GPU only as its trade-off table prints them): Hermes falls behind both
+    alternatives past batch 16 and leads again at batch 128, where Hermes-host collapses and GPU
+    only cannot run."""
+    batches = [16, 32, 64, 128]
+    tok = {"relu": ([866.4, 1296.8, 1878.6, 2520.2], [823.5, 1322.1, 2006.5, 80.1],
+                    [735.1, 1297.3, 2100.8, NAN]),
+           "swiglu": ([775.9, 1230.1, 1840.1, 2503.8], [754.5, 1271.7, 1979.0, 78.4],
+                      [735.1, 1297.3, 2100.8, NAN])}
+    base = _res({}, {})
+    be, ratio, alt_t = dict(base.breakeven), dict(base.ratio), dict(base.alt_tokens)
+    for a, (h, hh, go) in tok.items():
+        for alt, t in (("hermes-host", hh), ("gpu-only", go)):
+            k = ("batch", a, alt)
+            ratio[k] = np.asarray(h) / np.asarray(t)
+            alt_t[k] = np.asarray(t)
+            be[k] = whatif.crossing(batches, ratio[k])
+    return dataclasses.replace(base, breakeven=be, ratio=ratio, alt_tokens=alt_t,
+                               batches=batches)
+
+
+def test_breakeven_glue_reversal_inside_the_batch_sweep(toy_models):
+    res = _beyB()
+    g = _glue(res, toy_models)
+    assert g["hh_verdict"].startswith(
+        "Hermes falls behind in the batch sweep of LLaMA3-8B, ReLU-fied (from a batch of about 28 "
+        "up to batch 64, then Hermes leads again at batch 128 by 31.5×, Hermes-host falling to "
+        "80.1 tokens/s) and the batch sweep of LLaMA3-8B, SwiGLU (from a batch of about 23 up to "
+        "batch 64, then Hermes leads again at batch 128 by 31.9×, Hermes-host falling to 78.4 "
+        "tokens/s): at such batches")
+    assert g["summary_hh_txt"] == (
+        "; Hermes-host, which keeps attention and the projection on the GPU, overtakes it from a "
+        "batch of about 23 with the same statistics (up to batch 64; then Hermes leads again at "
+        "batch 128 by 31.9×, Hermes-host falling to 78.4 tokens/s)")
+    assert g["gpu_only_txt"].endswith(
+        "GPU only overtakes it at a batch of about 32 with ReLU-fied statistics and at a batch of "
+        "about 24 with SwiGLU's. With either statistics GPU only leads up to batch 64 and cannot "
+        "run batch 128 (N.P.). With SwiGLU statistics at batch 2, Hermes beats the GPU alone with "
+        "as few as 1 NDP-DIMM")
+    assert g["summary_be_txt"] == ("a batch of about 24 for LLaMA3-8B with SwiGLU statistics, up "
+                                   "to batch 64, then GPU only is N.P. at batch 128")
+    col = beyond.breakeven_table(res, toy_models, "s")["break-even"]
+    assert list(col[:4]) == ["batch 32 (to batch 64; GPU only N.P. at batch 128)",
+                             "batch 28 (to batch 64; Hermes ahead again at batch 128)",
+                             "batch 24 (to batch 64; GPU only N.P. at batch 128)",
+                             "batch 23 (to batch 64; Hermes ahead again at batch 128)"]
+    # one statistic's lead ends, the other's lasts: named separately
+    k = ("batch", "relu", "gpu-only")
+    one = dataclasses.replace(res, ratio={**res.ratio, k: res.ratio[k][:3]},
+                              alt_tokens={**res.alt_tokens, k: res.alt_tokens[k][:3]})
+    assert ". With SwiGLU statistics GPU only leads up to batch 64 and cannot run batch 128 " \
+        "(N.P.). With SwiGLU statistics at batch 2" in _glue(one, toy_models)["gpu_only_txt"]
+
+
+def test_summary_and_gpu_only_read_every_sweep(toy_models):
+    """The reviewer's beyC pattern with a valid pair: only the density sweeps cross (LLaMA3-8B
+    at 0.08 against both alternatives), none of the batch sweeps."""
+    be = {("density", "l", "gpu-only"): 0.0815, ("density", "l", "hermes-host"): 0.0792}
+    ratio = {("density", "l", "gpu-only"): [1.2, 0.95, 0.9],
+             ("density", "l", "hermes-host"): [1.1, 0.93, 0.9]}
+    g = _glue(_res(be, ratio, large_fits=True), toy_models)
+    assert g["summary_hh_txt"] == (
+        "; Hermes-host, which keeps attention and the projection on the GPU, overtakes it in the "
+        "density sweep of LLaMA3-70B (from a density of about 0.08)")
+    assert g["gpu_only_txt"] == (
+        "(the model fits one GPU): with LLaMA3-8B on the paper's system, Hermes wins at batch 1 "
+        "because the GPU reads only the active hot neurons while the DIMMs take the cold ones; "
+        "GPU only does not overtake it at any batch up to 64, with either statistics. With SwiGLU "
+        "statistics at batch 2, Hermes beats the GPU alone with as few as 1 NDP-DIMM; at batch 2, "
+        "GPU only overtakes it in the density sweep of LLaMA3-70B (from a density of about 0.08)")
+    # the SwiGLU batch sweep and another sweep both cross: the batch sweep first, the other after
+    be2 = {**be, ("batch", "swiglu", "hermes-host"): 41.6}
+    g = _glue(_res(be2, ratio, large_fits=True), toy_models)
+    assert g["summary_hh_txt"] == (
+        "; Hermes-host, which keeps attention and the projection on the GPU, overtakes it from a "
+        "batch of about 42 with the same statistics, and in the density sweep of LLaMA3-70B "
+        "(from a density of about 0.08)")
+    # the small model does not fit: the density sweep of a model that does is still named
+    nan2 = [NAN, NAN]
+    g = _glue(_res(be, {**ratio, ("batch", "relu", "gpu-only"): nan2}), toy_models)
+    assert g["gpu_only_txt"] == (
+        "(LLaMA3-8B does not fit one GPU): GPU only cannot run LLaMA3-8B, so its batch and DIMM "
+        "sweeps have no break-even point against GPU only; at batch 2, GPU only overtakes it in "
+        "the density sweep of LLaMA3-70B (from a density of about 0.08)")
+
+
+def test_fp16_5090_txt_follows_the_profile():
+    paper = ("the RTX 5090's FP16 peak applies the paper's convention (FP16 accumulate) to "
+             "NVIDIA's figure")
+    datasheet = ("the RTX 5090's FP16 peak is the whitepaper's FP32-accumulate rate, assumed half "
+                 "of 419 TFLOPS")
+    for profile, expected in (("paper", paper), ("datasheet", datasheet)):
+        gpu = io.load_system("hermes_paper", profile, gpu="rtx_5090").gpu
+        assert beyond.fp16_5090_txt(gpu.sources["fp16_flop_per_s"]) == expected, profile
+    assert beyond.fp16_5090_txt("a vendor page") == ("the RTX 5090's FP16 peak is taken from: a "
+                                                     "vendor page")
 
 
 def test_ddr5_dimm_capacity_matches_its_organisation():

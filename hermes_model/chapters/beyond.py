@@ -32,12 +32,13 @@ from hermes_model.shapes import ModelSpec
 
 __all__ = ["ALTERNATIVES", "BATCHES", "DENSE_QKV", "DENSITIES", "FORMAT", "LINK_COLUMNS",
            "N_DIMMS", "PAPER_PARAMETERS", "PART_LABELS", "STATS", "SUMMARY_PARTS", "SWEEPS",
-           "TABLE_NAMES", "UNIT",
-           "VERBS", "VERBS_PLURAL", "BreakEven", "Key", "OneChange", "Parameters", "Pcie5",
-           "Swiglu", "Tradeoff", "activation_runs", "activities", "batch_curves", "batches",
-           "breakeven_glue", "breakeven_table", "change_txt", "changes", "check_batch",
-           "checked_parameters", "named", "one_change", "pcie5_link", "prose_name",
-           "sweeps", "swiglu", "swiglu_models_glue", "tradeoff", "whatif_figure"]
+           "TABLE_NAMES", "UNIT", "VERBS", "VERBS_PLURAL", "BreakEven", "Key", "OneChange",
+           "Parameters", "Pcie5", "Reversal", "Swiglu", "Tradeoff", "activation_runs",
+           "activities", "batch_curves", "batches", "breakeven_glue", "breakeven_table",
+           "change_txt", "changes", "check_batch", "checked_parameters", "fp16_5090_txt",
+           "gpu_only_txt", "named", "one_change", "pcie5_link", "prose_name", "reversal",
+           "summary_hh_txt", "sweeps", "swiglu", "swiglu_models_glue", "swiglu_sizes", "tradeoff",
+           "whatif_figure"]
 
 #: The parameters cell's defaults: the chapter's paper configuration (its hidden checks assert
 #: more there).
@@ -174,14 +175,23 @@ class Parameters(NamedTuple):
     paper_config: bool
 
 
+def swiglu_sizes(models: Mapping[str, ModelSpec]) -> dict[str, int]:
+    """Slug → parameter count of each model of `models` whose checkpoint is SwiGLU (those the
+    chapter's `small_model` and `large_model` may name)."""
+    return {s: shapes.parameter_count(m) for s, m in models.items()
+            if m.native_activation == "swiglu"}
+
+
 def checked_parameters(model: str, small_model: str, large_model: str, batch: Any,
                        profile: Any, max_batch: Any, *,
-                       swiglu_models: Sequence[str]) -> Parameters:
+                       swiglu_models: Mapping[str, int]) -> Parameters:
     """Check the chapter's parameters (model slugs already resolved by `params.model`).
 
-    `small_model` and `large_model` must be two different models of `swiglu_models` (those with
-    a SwiGLU checkpoint, whose SwiGLU statistics the chapter uses); `batch` and `max_batch`
-    positive integers up to 512; `profile` a hardware profile.
+    `small_model` and `large_model` must be models of `swiglu_models` (slug → parameter count,
+    :func:`swiglu_sizes`: those with a SwiGLU checkpoint, whose SwiGLU statistics the chapter
+    uses), `large_model` with more parameters than `small_model` (the text calls them the
+    smaller and the larger model); `batch` and `max_batch` positive integers up to 512;
+    `profile` a hardware profile.
 
     Returns
     -------
@@ -200,6 +210,16 @@ def checked_parameters(model: str, small_model: str, large_model: str, batch: An
     if small_model == large_model:
         raise ValueError(f"parameter 'small_model': must differ from large_model, got "
                          f"{small_model!r} for both")
+    n_small, n_large = swiglu_models[small_model], swiglu_models[large_model]
+    if n_large <= n_small:
+        larger = sorted((s for s, n in swiglu_models.items() if n > n_small),
+                        key=swiglu_models.__getitem__)
+        allowed = (f"one of {', '.join(larger)}" if larger else
+                   "none: no SwiGLU model is larger, so choose a smaller small_model")
+        raise ValueError(
+            f"parameter 'large_model': must have more parameters than small_model "
+            f"({small_model!r}, {n_small / 1e9:.1f} B), got {large_model!r} "
+            f"({n_large / 1e9:.1f} B); allowed here: {allowed}")
     batch = params.positive_int(batch, "batch", maximum=512)
     profile = params.profile(profile)
     max_batch = params.positive_int(max_batch, "max_batch", maximum=512)
@@ -690,6 +710,9 @@ class BreakEven:
         The sweeps' points (sequences, fractions, DIMMs).
     large_fits : bool
         Whether GPU only runs the large model at batch 1.
+    alt_tokens : dict
+        Key → the alternative's tokens/s at each point of the sweep (NaN where it cannot run;
+        for :func:`reversal`).
     """
 
     breakeven: dict[Key, float]
@@ -698,6 +721,7 @@ class BreakEven:
     densities: list[float]
     n_dimms: list[int]
     large_fits: bool
+    alt_tokens: dict[Key, np.ndarray]
 
 
 def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, large_model: str,
@@ -708,9 +732,11 @@ def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, larg
     in `whatif.evaluate`."""
     be: dict[Key, float] = {}
     ratio: dict[Key, np.ndarray] = {}
+    alt_t: dict[Key, np.ndarray] = {}
     for a in ("relu", "swiglu"):
         w = wide.loc[a]
         for alt_ in ALTERNATIVES:
+            alt_t[("batch", a, alt_)] = w[alt_].to_numpy(dtype=float)
             ratio[("batch", a, alt_)] = (w["hermes"] / w[alt_]).to_numpy()
             be[("batch", a, alt_)] = whatif.crossing(w.index, ratio[("batch", a, alt_)])
     dens, dimms = list(DENSITIES), list(N_DIMMS)
@@ -719,6 +745,7 @@ def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, larg
                                   **kw).set_index("policy")["tokens_per_s"] for d in dens]
         dw = pd.DataFrame(d_rows, index=dens)
         for alt_ in ALTERNATIVES:
+            alt_t[("density", s, alt_)] = dw[alt_].to_numpy(dtype=float)
             ratio[("density", s, alt_)] = (dw["hermes"] / dw[alt_]).to_numpy()
             be[("density", s, alt_)] = whatif.crossing(dens, ratio[("density", s, alt_)])
     n_rows = [whatif.evaluate(whatif.Case(model=small_model, activation="swiglu", batch=batch,
@@ -726,13 +753,14 @@ def sweeps(wide: pd.DataFrame, batch_list: Sequence[int], small_model: str, larg
               .set_index("policy")["tokens_per_s"] for n in dimms]
     nw = pd.DataFrame(n_rows, index=dimms)
     for alt_ in ALTERNATIVES:
+        alt_t[("n_dimms", small_model, alt_)] = nw[alt_].to_numpy(dtype=float)
         ratio[("n_dimms", small_model, alt_)] = (nw["hermes"] / nw[alt_]).to_numpy()
         # fewer DIMMs is worse: scan from 8 down to 1
         be[("n_dimms", small_model, alt_)] = -whatif.crossing(
             [-n for n in dimms[::-1]], ratio[("n_dimms", small_model, alt_)][::-1])
     large_fits = whatif.evaluate(whatif.Case(model=large_model), **kw).set_index("policy").loc[
         "gpu-only", "supported"]
-    return BreakEven(be, ratio, list(batch_list), dens, dimms, bool(large_fits))
+    return BreakEven(be, ratio, list(batch_list), dens, dimms, bool(large_fits), alt_t)
 
 
 def _case_names(models: Mapping[str, ModelSpec], small_model: str) -> dict[tuple[str, str], str]:
@@ -743,17 +771,235 @@ def _case_names(models: Mapping[str, ModelSpec], small_model: str) -> dict[tuple
     return {**names, **{("density", s): prose_name(m) for s, m in models.items()}}
 
 
-def _behind_from(sweep: str, x: float, res: BreakEven) -> str:
-    """Where Hermes falls behind along `sweep`, from its break-even point `x`, as a phrase.
+class Reversal(NamedTuple):
+    """Where Hermes, once behind an alternative along a sweep, stops being behind.
+
+    Attributes
+    ----------
+    last : float
+        The last point of the sweep (in scan order) at which Hermes is behind.
+    at : float
+        The next point, at which the reversal is seen.
+    kind : str
+        ``"ahead"`` (Hermes leads again), ``"alt"`` (the alternative cannot run) or
+        ``"hermes"`` (Hermes cannot run).
+    speedup : float
+        Hermes' speedup at `at` (NaN unless `kind` is ``"ahead"``).
+    alt_tokens : float
+        The alternative's tokens/s at `at` (NaN where it cannot run).
+    alt_fell : bool
+        Whether the alternative's tokens/s fell from `last` to `at`.
+    """
+
+    last: float
+    at: float
+    kind: str
+    speedup: float
+    alt_tokens: float
+    alt_fell: bool
+
+
+def _points(sweep: str, res: BreakEven) -> list[float]:
+    return [float(x) for x in {"batch": res.batches, "density": res.densities,
+                               "n_dimms": res.n_dimms}[sweep]]
+
+
+def reversal(k: Key, res: BreakEven) -> Reversal | None:
+    """The first point after Hermes falls behind along sweep `k` where it is no longer behind:
+    it leads again, or one of the two cannot run; None if it stays behind to the sweep's end
+    (or never falls behind).
+
+    Batches and densities are scanned upwards, DIMM counts downwards, as :func:`sweeps` scans
+    them for the break-even point.
+    """
+    xs, r, t = _points(k[0], res), np.asarray(res.ratio[k], float), np.asarray(
+        res.alt_tokens[k], float)
+    if k[0] == "n_dimms":
+        xs, r, t = xs[::-1], r[::-1], t[::-1]
+    behind = [i for i in range(len(r)) if np.isfinite(r[i]) and 0 < r[i] <= 1]
+    if not behind:
+        return None
+    last = behind[0]
+    for j in range(last + 1, len(r)):
+        if np.isfinite(r[j]) and r[j] <= 1:
+            last = j
+        elif np.isfinite(r[j]):
+            return Reversal(xs[last], xs[j], "ahead", float(r[j]), float(t[j]),
+                            bool(t[j] < t[last]))
+        else:
+            kind = "alt" if not np.isfinite(t[j]) else "hermes"
+            return Reversal(xs[last], xs[j], kind, math.nan, float(t[j]), False)
+    return None
+
+
+def _point(sweep: str, x: float) -> str:
+    """A sweep's point with its unit: ``batch 128``, ``density 0.6``, ``4 DIMMs``."""
+    return UNIT[sweep].format(f"{x:g}")
+
+
+def _event(k: Key, rev: Reversal) -> str:
+    """What :func:`reversal` found, as a clause: ``Hermes leads again at batch 128 by 31.4×,
+    Hermes-host falling to 80.1 tokens/s`` or ``GPU only is N.P. at batch 128``."""
+    at = _point(k[0], rev.at)
+    if rev.kind == "ahead":
+        fell = (f", {SYSTEM_NAMES[k[2]]} falling to {rev.alt_tokens:,.1f} tokens/s"
+                if rev.alt_fell else "")
+        return f"Hermes leads again at {at} by {rounded(rev.speedup, 3):g}×{fell}"
+    who = SYSTEM_NAMES[k[2]] if rev.kind == "alt" else "Hermes"
+    return f"{who} is N.P. at {at}"
+
+
+def _until_parts(k: Key, res: BreakEven) -> tuple[str, str] | None:
+    """(``"up to batch 64"``, :func:`_event`) where Hermes stops being behind along `k` inside
+    the sweep (:func:`reversal`), None where it stays behind to the sweep's end."""
+    rev = reversal(k, res)
+    if rev is None:
+        return None
+    way = "down to" if k[0] == "n_dimms" else "up to"
+    return f"{way} {_point(k[0], rev.last)}", _event(k, rev)
+
+
+def _until(k: Key, res: BreakEven) -> str:
+    """``" up to batch 64, then <event>"`` (:func:`_until_parts`), ``""`` where Hermes stays
+    behind to the sweep's end."""
+    parts = _until_parts(k, res)
+    return "" if parts is None else f" {parts[0]}, then {parts[1]}"
+
+
+def _behind_from(sweep: str, x: float, res: BreakEven, k: Key | None = None) -> str:
+    """Where Hermes falls behind along `sweep`, from its break-even point `x`, as a phrase,
+    with where it stops being behind (:func:`_until`) when the key `k` is given.
 
     Batches and densities are scanned upwards, DIMM counts downwards (fewer DIMMs is worse).
     """
+    until = _until(k, res) if k is not None else ""
     if sweep == "n_dimms":
         if x >= max(res.n_dimms):
-            return f"at {max(res.n_dimms)} DIMMs and fewer"
-        return f"below about {rounded(x, 2):g} DIMMs"
+            return f"at {max(res.n_dimms)} DIMMs and fewer" + until
+        return f"below about {rounded(x, 2):g} DIMMs" + until
     what = "a batch" if sweep == "batch" else "a density"
-    return f"from {what} of about {x:{FORMAT[sweep]}}"
+    return f"from {what} of about {x:{FORMAT[sweep]}}" + until
+
+
+def _where(k: Key, x: float, res: BreakEven, names: Mapping[tuple[str, str], str]) -> str:
+    """A sweep in which Hermes falls behind, as the text names it: ``the density sweep of X
+    (from a density of about 0.08)``."""
+    return f"the {SWEEPS[k[0]]} sweep of {names[k[:2]]} ({_behind_from(k[0], x, res, k)})"
+
+
+def summary_hh_txt(crossed: Sequence[tuple[Key, float]], res: BreakEven,
+                   names: Mapping[tuple[str, str], str]) -> str:
+    """The summary's clause on Hermes-host, from every sweep in which Hermes falls behind it.
+
+    Parameters
+    ----------
+    crossed : sequence
+        (key, break-even point) of each sweep against Hermes-host that crosses 1.
+    res : BreakEven
+        :func:`sweeps`.
+    names : mapping
+        (sweep, case) → the case's name (:func:`_case_names`).
+
+    Returns
+    -------
+    str
+        Led by ``"; "``. The SwiGLU batch sweep, where it crosses, comes first
+        (``overtakes it from a batch of about 25 with the same statistics``), followed by the
+        other sweeps but the ReLU-fied batch sweep; ``does not overtake it`` where none
+        crosses.
+    """
+    sw = ("batch", "swiglu", "hermes-host")
+    lead = "; Hermes-host, which keeps attention and the projection on the GPU, overtakes it"
+    at = dict(crossed)
+    others = [_where(k, x, res, names) for k, x in at.items() if k[0] != "batch"]
+    if sw in at:
+        parts = _until_parts(sw, res)
+        txt = f"{lead} {_behind_from('batch', at[sw], res)} with the same statistics" + (
+            "" if parts is None else f" ({parts[0]}; then {parts[1]})")
+        return txt + (f", and in {prose_list(others)}" if others else "")
+    if at:
+        return f"{lead} in {prose_list([_where(k, x, res, names) for k, x in at.items()])}"
+    return "; Hermes-host does not overtake it in these sweeps"
+
+
+def _gpu_lead_ends(k: Key, res: BreakEven) -> str:
+    """Where GPU only's lead along `k` ends inside the sweep: ``up to batch 64 and cannot run
+    batch 128 (N.P.)``, ``up to batch 64, then Hermes leads again …``; ``""`` where it
+    lasts to the sweep's end."""
+    rev = reversal(k, res)
+    if rev is None:
+        return ""
+    upto = f"up to {_point(k[0], rev.last)}"
+    if rev.kind == "alt":
+        return f"{upto} and cannot run {_point(k[0], rev.at)} (N.P.)"
+    return f"{upto}, then {_event(k, rev)}"
+
+
+def gpu_only_txt(res: BreakEven, g: Mapping[str, str], names: Mapping[tuple[str, str], str], *,
+                 small_fits: bool, small: str, batch: int) -> str:
+    """The bullet on GPU only, from its parenthesis on: every break-even point against GPU only
+    (the small model's batch and DIMM sweeps, both models' density sweeps).
+
+    Parameters
+    ----------
+    res : BreakEven
+        :func:`sweeps`.
+    g : mapping
+        The glue built so far (``be_batch_relu``, ``be_batch_swiglu``, ``be_dimm_gpu``).
+    names : mapping
+        (sweep, case) → the case's name (:func:`_case_names`).
+    small_fits : bool
+        Whether GPU only runs the small model.
+    small : str
+        The small model's name.
+    batch : int
+        The batch of the density and DIMM sweeps, sequences.
+    """
+    if small_fits:
+        txt = ("(the model fits one GPU): with " + small + " on the paper's system, Hermes wins "
+               "at batch 1 because the GPU reads only the active hot neurons while the DIMMs "
+               "take the cold ones; " + (
+                   f"GPU only overtakes it at {g['be_batch_relu']} with ReLU-fied statistics "
+                   f"and at {g['be_batch_swiglu']} with SwiGLU's" if any(
+                       np.isfinite(res.breakeven[("batch", a, "gpu-only")])
+                       for a in ("relu", "swiglu")) else
+                   f"GPU only does not overtake it at any batch up to {max(res.batches)}, with "
+                   "either statistics"))
+        ends = {a: _gpu_lead_ends(("batch", a, "gpu-only"), res) for a in ("relu", "swiglu")}
+        if ends["relu"] and ends["relu"] == ends["swiglu"]:
+            txt += f". With either statistics GPU only leads {ends['relu']}"
+        else:
+            txt += "".join(f". With {STATS[a]} statistics GPU only leads {e}"
+                           for a, e in ends.items() if e)
+        txt += f". With SwiGLU statistics at batch {batch}, {g['be_dimm_gpu']}"
+    else:
+        txt = (f"({small} does not fit one GPU): GPU only cannot run {small}, so its batch and "
+               "DIMM sweeps have no break-even point against GPU only")
+    dens = [_where(k, x, res, names) for k, x in res.breakeven.items()
+            if k[0] == "density" and k[2] == "gpu-only" and np.isfinite(x)]
+    if dens:
+        txt += f"; at batch {batch}, GPU only overtakes it in {prose_list(dens)}"
+    return txt
+
+
+def fp16_5090_txt(source: str) -> str:
+    """The clause on the RTX 5090's FP16 peak, from its catalog `source` under the chapter's
+    profile (the sources table prints it).
+
+    >>> fp16_5090_txt("the paper's convention (dense FP16 with FP16 accumulate), applied to ...")
+    "the RTX 5090's FP16 peak applies the paper's convention (FP16 accumulate) to NVIDIA's figure"
+    >>> fp16_5090_txt("RTX Blackwell whitepaper, dense FP16 with FP32 accumulate "
+    ...               "(assumed half of 419)")
+    "the RTX 5090's FP16 peak is the whitepaper's FP32-accumulate rate, assumed half of 419 TFLOPS"
+    """
+    if "paper's convention" in source:
+        return ("the RTX 5090's FP16 peak applies the paper's convention (FP16 accumulate) to "
+                "NVIDIA's figure")
+    half = re.search(r"assumed half of ([0-9.,]+)", source)
+    if "FP32 accumulate" in source and half is not None:
+        return ("the RTX 5090's FP16 peak is the whitepaper's FP32-accumulate rate, assumed "
+                f"half of {half.group(1)} TFLOPS")
+    return f"the RTX 5090's FP16 peak is taken from: {source}"
 
 
 def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
@@ -797,8 +1043,7 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                         f"Hermes beats the GPU alone with as few as {min(res.n_dimms)} NDP-DIMM")
     names = _case_names(models, small_model)
     crossed = [(k, x) for k, x in be.items() if k[2] == "hermes-host" and not math.isnan(x)]
-    where = [f"the {SWEEPS[k[0]]} sweep of {names[k[:2]]} ({_behind_from(k[0], x, res)})"
-             for k, x in crossed]
+    where = [_where(k, x, res, names) for k, x in crossed]
     verdict = ("Hermes stays ahead at every point of every sweep" if not crossed else
                "Hermes falls behind in " + prose_list(where))
     if {k[0] for k, _ in crossed} == {"batch"}:
@@ -807,11 +1052,7 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                     "reductions over DIMM-link) grows with the batch past what the DIMMs save, "
                     "while Hermes-host keeps attention and the projection on the GPU")
     g["hh_verdict"] = verdict
-    x = be[("batch", "swiglu", "hermes-host")]
-    g["summary_hh_txt"] = (f"; Hermes-host, which keeps attention and the projection on the "
-                           f"GPU, overtakes it from a batch of about {x:.0f} with the same "
-                           "statistics" if np.isfinite(x)
-                           else "; Hermes-host does not overtake it in these sweeps")
+    g["summary_hh_txt"] = summary_hh_txt(crossed, res, names)
     large = models[large_model].name
     min_hh = rounded(float(pd.Series(ratio[("density", large_model, "hermes-host")]).min()))
     g["min_hh_density"] = min_hh
@@ -821,13 +1062,8 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                        f"to {min_hh:.2f}×" if np.isfinite(min_hh) else
                        f"Hermes-host cannot run {large} at batch {batch} (N.P.)")
     small_fits = not np.isnan(ratio[("batch", "relu", "gpu-only")]).all()
-    g["gpu_only_txt"] = (
-        "Hermes wins at batch 1 because the GPU reads only the active hot neurons while the "
-        f"DIMMs take the cold ones; GPU only overtakes it at {g['be_batch_relu']} with ReLU-fied "
-        f"statistics and at {g['be_batch_swiglu']} with SwiGLU's. With SwiGLU statistics at "
-        f"batch {batch}, {g['be_dimm_gpu']}" if small_fits else
-        "GPU only cannot run it (its weights do not fit one GPU), so there is no break-even "
-        "point against GPU only")
+    g["gpu_only_txt"] = gpu_only_txt(res, g, names, small_fits=small_fits,
+                                     small=prose_name(models[small_model]), batch=batch)
     large_short = prose_name(models[large_model])
     g["large_fit_txt"] = (f"{large_short} fits one GPU, so GPU only is an alternative for it "
                           "too" if res.large_fits else "A model that does not fit the GPU "
@@ -846,7 +1082,9 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                                 if np.isfinite(sg.sw_hh)
                                 else f"Hermes-host cannot run it at batch {batch}"))
     small = prose_name(models[small_model])
+    until = _until(("batch", "swiglu", "gpu-only"), res)
     g["summary_be_txt"] = (f"{g['be_batch_swiglu']} for {small} with SwiGLU statistics"
+                           f"{',' if until else ''}{until}"
                            if small_fits else f"{small}, the smaller model of this run, does "
                            "not fit one GPU, so it has no such point")
     return g
@@ -880,8 +1118,10 @@ def swiglu_models_glue(models: Mapping[str, ModelSpec], small_model: str, large_
 def breakeven_table(res: BreakEven, models: Mapping[str, ModelSpec],
                     small_model: str) -> pd.DataFrame:
     """The break-even table: each sweep, case and alternative with its break-even point in the
-    sweep's format and unit (``batch 36``, ``density 0.46``, ``6.4 DIMMs``), or why there is none (the alternative cannot run, or Hermes stays ahead or
-    behind over the whole sweep)."""
+    sweep's format and unit (``batch 36``, ``density 0.46``, ``6.4 DIMMs``), with where Hermes
+    stops being behind inside the sweep (:func:`reversal`: ``batch 28 (to batch 64; Hermes
+    ahead again at batch 128)``), or why there is none (the alternative cannot run, or Hermes
+    stays ahead or behind over the whole sweep)."""
     names = _case_names(models, small_model)
     span = {"batch": f"batches {min(res.batches)} to {max(res.batches)}",
             "density": f"densities {res.densities[0]:g} to {res.densities[-1]:g}",
@@ -892,7 +1132,12 @@ def breakeven_table(res: BreakEven, models: Mapping[str, ModelSpec],
         if np.isnan(r).all():
             return "none: the model does not fit one GPU"
         if np.isfinite(x):
-            return UNIT[k[0]].format(f"{rounded(x, 12):{FORMAT[k[0]]}}")
+            rev = reversal(k, res)
+            again = ("" if rev is None else f" (to {_point(k[0], rev.last)}; " + (
+                "Hermes ahead again" if rev.kind == "ahead" else
+                f"{SYSTEM_NAMES[k[2]] if rev.kind == 'alt' else 'Hermes'} N.P.")
+                + f" at {_point(k[0], rev.at)})")
+            return UNIT[k[0]].format(f"{rounded(x, 12):{FORMAT[k[0]]}}") + again
         return f"none: Hermes {'ahead' if np.nanmin(r) > 1 else 'behind'} over {span[k[0]]}"
 
     be = res.breakeven
