@@ -491,7 +491,9 @@ def test_breakeven_glue_nothing_crossed(toy_models):
                                       "design")
     assert g["summary_sw_txt"] == ("Weak SwiGLU sparsity costs LLaMA3-70B a large share of its "
                                    "throughput but leaves Hermes well ahead of Hermes-host")
-    assert g["summary_be_txt"] == "no batch up to 64 for LLaMA3-8B with SwiGLU statistics"
+    assert g["summary_be_txt"] == ("the model fits the GPU, yet reading every weight on the GPU "
+                                   "does not overtake Hermes at any batch up to 64 for LLaMA3-8B "
+                                   "with SwiGLU statistics")
 
 
 def test_breakeven_glue_batch_crossings(toy_models):
@@ -512,7 +514,8 @@ def test_breakeven_glue_batch_crossings(toy_models):
         "statistics and at a batch of about 12 with SwiGLU's. With SwiGLU statistics at batch 2, "
         "Hermes needs more than about 3.5 NDP-DIMMs to beat the GPU alone")
     assert g["large_fit_txt"] == "LLaMA3-70B fits one GPU, so GPU only is an alternative for it too"
-    assert g["summary_be_txt"] == "a batch of about 12 for LLaMA3-8B with SwiGLU statistics"
+    assert g["summary_be_txt"] == ("once the model fits the GPU and the batch grows, reading every weight on the GPU wins ("
+                                   "a batch of about 12 for LLaMA3-8B with SwiGLU statistics)")
 
 
 def test_breakeven_glue_other_crossings_and_small_not_fitting(toy_models):
@@ -539,8 +542,8 @@ def test_breakeven_glue_other_crossings_and_small_not_fitting(toy_models):
     assert g["summary_parts_txt"] == ("Hermes falls behind a host-CPU design with DDR5 NDP-DIMMs "
                                       "and an H100 PCIe (LLaMA2-70B (ReLU-fied, ReGLU), batch 2)")
     assert g["summary_sw_txt"] == "L loses 10 %; Hermes-host cannot run it at batch 2"
-    assert g["summary_be_txt"] == ("LLaMA3-8B, the smaller model of this run, does not fit one "
-                                   "GPU, so it has no such point")
+    assert g["summary_be_txt"] == ("GPU only needs the model to fit one GPU, and LLaMA3-8B does "
+                                   "not, so it has no break-even point")
     g = _glue(_res({}, {("density", "l", "hermes-host"): nan2}), toy_models, sg=beyond.Swiglu(
         {}, 10.0, 1.5, "L loses 10 %", 0.35, pd.DataFrame(), pd.DataFrame()))
     assert g["min_hh_txt"] == "Hermes-host cannot run LLaMA3-70B at batch 2 (N.P.)"
@@ -625,8 +628,9 @@ def test_breakeven_glue_reversal_inside_the_batch_sweep(toy_models):
         "about 24 with SwiGLU's. With either statistics GPU only leads up to batch 64 and cannot "
         "run batch 128 (N.P.). With SwiGLU statistics at batch 2, Hermes beats the GPU alone with "
         "as few as 1 NDP-DIMM")
-    assert g["summary_be_txt"] == ("a batch of about 24 for LLaMA3-8B with SwiGLU statistics, up "
-                                   "to batch 64, then GPU only is N.P. at batch 128")
+    assert g["summary_be_txt"] == ("once the model fits the GPU and the batch grows, reading every weight on the GPU wins ("
+                                   "a batch of about 24 for LLaMA3-8B with SwiGLU statistics, up "
+                                   "to batch 64, then GPU only is N.P. at batch 128)")
     col = beyond.breakeven_table(res, toy_models, "s")["break-even"]
     assert list(col[:4]) == ["batch 32 (to batch 64; GPU only N.P. at batch 128)",
                              "batch 28 (to batch 64; Hermes ahead again at batch 128)",
@@ -727,3 +731,15 @@ def test_doctests():
     import doctest
 
     assert doctest.testmod(beyond).failed == 0
+
+
+def test_summary_be_txt_follows_the_sweep():
+    """GPU only wins from a batch, never wins in the sweep, or cannot run the model at all."""
+    wins = beyond.summary_be_txt(27.4, small="LLaMA3-8B", small_fits=True, max_batch=64,
+                                 until=" up to batch 64, then Hermes leads again")
+    assert wins.endswith("(a batch of about 27 for LLaMA3-8B with SwiGLU statistics, up to "
+                         "batch 64, then Hermes leads again)")
+    never = beyond.summary_be_txt(float("nan"), small="LLaMA2-7B", small_fits=True, max_batch=8)
+    assert "does not overtake Hermes at any batch up to 8" in never and "wins" not in never
+    assert beyond.summary_be_txt(float("nan"), small="LLaMA2-13B", small_fits=False,
+                                 max_batch=64).startswith("GPU only needs the model to fit")

@@ -1083,11 +1083,32 @@ def breakeven_glue(res: BreakEven, *, table: pd.DataFrame, sg: Swiglu,
                                 else f"Hermes-host cannot run it at batch {batch}"))
     small = prose_name(models[small_model])
     until = _until(("batch", "swiglu", "gpu-only"), res)
-    g["summary_be_txt"] = (f"{g['be_batch_swiglu']} for {small} with SwiGLU statistics"
-                           f"{',' if until else ''}{until}"
-                           if small_fits else f"{small}, the smaller model of this run, does "
-                           "not fit one GPU, so it has no such point")
+    g["summary_be_txt"] = summary_be_txt(
+        be[("batch", "swiglu", "gpu-only")], small=small, small_fits=small_fits,
+        max_batch=max(res.batches), until=until)
     return g
+
+
+def summary_be_txt(x: float, *, small: str, small_fits: bool, max_batch: int,
+                   until: str = "") -> str:
+    """The Summary's clause on where GPU only overtakes Hermes in the SwiGLU batch sweep of the
+    small model: break-even batch `x` (NaN: none up to `max_batch`), `until` as :func:`_until`.
+
+    >>> summary_be_txt(27.4, small="LLaMA3-8B", small_fits=True, max_batch=64)
+    'once the model fits the GPU and the batch grows, reading every weight on the GPU wins (a batch of about 27 for LLaMA3-8B with SwiGLU statistics)'
+    >>> "does not overtake" in summary_be_txt(math.nan, small="LLaMA2-7B", small_fits=True,
+    ...                                        max_batch=8)
+    True
+    """
+    if not small_fits:
+        return (f"GPU only needs the model to fit one GPU, and {small} does not, so it has no "
+                "break-even point")
+    if not np.isfinite(x):
+        return (f"the model fits the GPU, yet reading every weight on the GPU does not overtake "
+                f"Hermes at any batch up to {max_batch} for {small} with SwiGLU statistics")
+    return ("once the model fits the GPU and the batch grows, reading every weight on the GPU "
+            f"wins (a batch of about {rounded(x, 2):g} for {small} with SwiGLU statistics"
+            f"{',' if until else ''}{until})")
 
 
 def swiglu_models_glue(models: Mapping[str, ModelSpec], small_model: str, large_model: str,
