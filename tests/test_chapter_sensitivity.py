@@ -465,13 +465,26 @@ def test_fig15_criteria_and_marks() -> None:
                            tolerance_pct=25, like=False)
     assert got["r15_t4_verdict"] == "outside"
     assert got["r15_t4_cell"] == "outside (not like for like: other lengths than the paper's)"
-    assert got["r15_t4_sum"] == "outside ± 25 %, not like for like"
+    assert got["r15_t4_sum"] == ("outside ± 25 %, not like for like: other lengths than the "
+                                 "paper's")
     assert "the T4's mean (+26.8 %) holds" in got["r15_criteria_txt"]
     assert "3090" not in got["r15_criteria_txt"]  # both criteria fail it: not named
     same = sens.fig15_means(speedup_rows("t4", [2.177]).pipe(
         lambda d: pd.concat([d, speedup_rows("rtx_3090", [1.043])])),
         speedup_rows("rtx_3090", [1.1]), paper, profile="paper", tolerance_pct=25)
     assert same["r15_t4_cell"] == "within" and "the same verdicts" in same["r15_criteria_txt"]
+    assert same["r15_t4_sum"] == "within ± 25 %"
+    # senC: batches other than the paper's 1, 4 and 16 are marked, at the paper's lengths too
+    batches = sens.fig15_means(sp, sp[sp["over"] == "rtx_3090"], paper, profile="paper",
+                               tolerance_pct=35, batches=[2, 32])
+    assert batches["r15_t4_cell"] == ("within (not like for like: batches 2 and 32 instead of "
+                                      "the paper's 1, 4 and 16)")
+    assert batches["r15_t4_sum"].endswith(
+        "not like for like: batches 2 and 32 instead of the paper's 1, 4 and 16")
+    both = sens.fig15_means(sp, sp[sp["over"] == "rtx_3090"], paper, profile="paper",
+                            tolerance_pct=25, like=False, batches=[16])
+    assert both["r15_t4_cell"] == ("outside (not like for like: other lengths than the paper's; "
+                                   "batch 16 instead of the paper's 1, 4 and 16)")
 
 
 def test_gpu3090_text_follows_the_verdict_and_the_readings() -> None:
@@ -568,6 +581,7 @@ def test_band_summary() -> None:
     bars = pd.DataFrame({"policy": ["hermes"] * 3 + ["flexgen"]})
     fig11 = pd.DataFrame({"policy": ["hermes", "hermes", "flexgen"]})
     got = sens.band_summary(bands, bars, fig11)
+    assert got.glue.pop("head_band_txt") == "8.00–12.0 tokens/s around the model's 9.00"
     assert got.glue == {"n_inside_all": 2, "n_bars_all": 3, "n_inside_hermes": 1,
                         "n_bars_hermes": 2, "n_hermes_distinct": 3, "n_fig11_hermes": 2,
                         "n_extra_hermes": 1, "head_paper": 10.0, "head_low": 8.0,
@@ -786,3 +800,64 @@ def test_3090_decodes_as_fast_as_the_4090_and_prefills_as_fast_at_batch_1(
     assert np.allclose(d["rtx_3090"], d["rtx_4090"], rtol=1e-9)
     s3090 = at_defaults.s3090
     assert (s3090[s3090["batch"] == 1]["speedup"] < 1.005).all()
+
+
+def test_flat_glue_says_no_change_where_prefill_dominates() -> None:
+    """senD (gen_len 1): a gain of 0.13 % is no change, and the text says why: prefill."""
+    gains = {"a = 1": 0.11, "ranks_parallel = False": 0.72}
+    still = sens.flat_glue(0.0013, gains, like=False, prefill_share=0.992, fc_ms=(29.43, 23.61))
+    assert still["flat_holds"]
+    assert still["flat_verdict_txt"].startswith(
+        "in the model its tokens/s does not change (+0.13 %), within the 10 %")
+    assert still["flat_why_txt"] == ("The table shows why it does not: the step's FC part "
+                                     "shortens (29.4 → 23.6 ms), but prefill takes 99 % of "
+                                     "this run.")
+    assert still["flat_close_txt"].startswith('The run is "flat" here only because prefill')
+    assert "its tokens/s does not change from 8 to 16 DIMMs (+0.13 %)" in still[
+        "flat_summary_txt"]
+    assert "gains" not in still["flat_summary_txt"]
+    assert "falls as low as 0.11 % (at a = 1)" in still["flat_params_txt"]
+    gain = sens.flat_glue(0.12, {"a = 1": 9.0}, prefill_share=0.25)
+    assert gain["flat_why_txt"] == "The table shows why it gains."
+    assert gain["flat_summary_txt"].endswith("it gains 12 % from 8 to 16 DIMMs, because most "
+                                             "active neurons stay on the DIMMs at batch 1: more "
+                                             "DIMMs shorten their side, the split moves work off "
+                                             "the GPU, and both blocks of each layer get "
+                                             "shorter.")
+
+
+def test_pct_and_sig_text() -> None:
+    assert [sens.pct_text(p) for p in (47.3, 0.96, 0.72, 0.013)] == [
+        "47 %", "1 %", "0.72 %", "0.013 %"]
+    assert sens.sig_text(float("nan")) == "N.P." and sens.sig_text(0.0) == "0"
+    assert sens.band_text(0.1862, 0.2331, 0.2301) == (
+        "0.186–0.233 tokens/s around the model's 0.230")
+
+
+def test_prefill_3090_text_reads_the_smallest_batch_swept() -> None:
+    """senC/senD: with batch 1 not swept, the sentence says where the stream stops limiting."""
+    at1 = sens.prefill_3090_text({"OPT-13B": False, "OPT-30B": False}, batch=1, prompt_len=128)
+    assert at1 == ("Prefill at 128 tokens per sequence is limited at batch 1 by streaming the "
+                   "cold weights over the same PCIe 4.0 link; as the batch grows the prompt's "
+                   "compute outgrows the stream (sooner for OPT-13B, of which less is "
+                   "streamed), and only there does the FP16 rate show.")
+    at2 = sens.prefill_3090_text({"OPT-13B": False, "OPT-30B": False}, batch=2, prompt_len=64)
+    assert at2.startswith("Prefill at 64 tokens per sequence is limited at batch 2 (the "
+                          "smallest swept) by streaming")
+    grown = sens.prefill_3090_text({"OPT-13B": True, "OPT-30B": True}, batch=16,
+                                   prompt_len=128)
+    assert grown.endswith("which this run does not sweep; by batch 16, the smallest it sweeps, "
+                          "the prompt's compute has outgrown the stream for OPT-13B and "
+                          "OPT-30B, and there the FP16 rate shows.")
+
+
+def test_prefill_3090_at_the_defaults_and_at_batch_16(at_defaults: SimpleNamespace,
+                                                      activities: Any, system_for: Any) -> None:
+    """At batch 1 the stream limits prefill on both GPUs; by batch 16 (senD's only batch) the
+    prompt's compute has outgrown it, for both models (the 3090's FP16 rate is the lower)."""
+    sweep, models15 = at_defaults.fig15, at_defaults.models15
+    run = {"prompt_len": RUN["prompt_len"], "gen_len": RUN["gen_len"]}
+    at1 = sens.prefill_3090(sweep, models15, activities, system_for, batches=[1, 4, 16], **run)
+    assert "is limited at batch 1 by streaming" in at1
+    at16 = sens.prefill_3090(sweep, models15, activities, system_for, batches=[16], **run)
+    assert "by batch 16, the smallest it sweeps, the prompt's compute has outgrown" in at16

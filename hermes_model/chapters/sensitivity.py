@@ -321,7 +321,22 @@ def flat_gains(model: ModelSpec, activity: Activity | None, system_for: SystemFo
     return gains
 
 
-def flat_glue(change: float, gains: Mapping[str, float], *, like: bool = True
+#: A gain from 8 to 16 DIMMs below this (%, either way) reads "does not change".
+NO_CHANGE_PCT: Final = 0.5
+
+
+def pct_text(p: float) -> str:
+    """A percentage as the "flat" sentences print it: whole per cent from 1 % up, else two
+    significant digits, so that a small change does not print as 0 %.
+
+    >>> pct_text(12.3), pct_text(0.34), pct_text(-0.046)
+    ('12 %', '0.34 %', '-0.046 %')
+    """
+    return f"{p:.0f} %" if abs(p) >= 0.95 else f"{p:.2g} %"
+
+
+def flat_glue(change: float, gains: Mapping[str, float], *, like: bool = True,
+              prefill_share: float = math.nan, fc_ms: tuple[float, float] = (math.nan, math.nan)
               ) -> dict[str, object]:
     """The "flat" sentences, judged by the scorecard's rule (``flat_10``: a change of at most
     :data:`~hermes_model.scorecard.FLAT_FRAC`), so that this chapter and the scorecard agree.
@@ -334,42 +349,68 @@ def flat_glue(change: float, gains: Mapping[str, float], *, like: bool = True
         :func:`flat_gains` (%), each unstated parameter alone at each end of its range.
     like : bool
         The run uses the paper's lengths (else the verdict is marked not like for like).
+    prefill_share : float
+        Prefill's share of the run at 8 DIMMs (a fraction): where the change is below
+        :data:`NO_CHANGE_PCT`, the sentences say that prefill, which more DIMMs do not touch,
+        takes that much of the run.
+    fc_ms : (float, float)
+        The step's FC part at 8 and 16 DIMMs (ms), named where the change is that small.
 
     Returns
     -------
     dict
         ``flat_holds`` (bool), ``flat_pct`` (the rule's %), ``flat_verdict_txt``,
-        ``flat_params_txt``, ``flat_close_txt`` and ``flat_summary_txt``.
+        ``flat_why_txt``, ``flat_params_txt``, ``flat_close_txt`` and ``flat_summary_txt``
+        (which ends the summary's sentence).
     """
     pct = round(100 * sc.FLAT_FRAC)
     flat = sc.holds_trend(change, 0.0, "flat_10")
-    gain = f"{100 * change:.0f} %"
+    still = abs(100 * change) < NO_CHANGE_PCT  # the run does not change, the step still shortens
+    gain = pct_text(100 * change)
     mark = "" if like else " (not like for like: other lengths than the paper's)"
     least = min(gains, key=gains.__getitem__)
     n_flat = sum(sc.holds_trend(g / 100, 0.0, "flat_10") for g in gains.values())
     rule = f'the {pct} % that this book and the scorecard allow for "about as fast"'
     params_txt = (
         "No unstated parameter flattens the curve on its own: with each alone at either end of "
-        f"its range, the gain never falls below {gains[least]:.0f} % (at {least}), above the "
+        f"its range, the gain never falls below {pct_text(gains[least])} (at {least}), above the "
         f"{pct} % of \"flat\"." if not n_flat else
         f"With each unstated parameter alone at either end of its range, the gain falls as low "
-        f"as {gains[least]:.0f} % (at {least}): {n_flat} of the {len(gains)} readings "
+        f"as {pct_text(gains[least])} (at {least}): {n_flat} of the {len(gains)} readings "
         f"{'keeps' if n_flat == 1 else 'keep'} it within the {pct} % of \"flat\".")
-    return {
-        "flat_holds": flat, "flat_pct": pct,
-        "flat_verdict_txt": (f"in the model it gains {gain}, "
-                             + (f"within {rule}, so by that rule the model reproduces \"flat\""
-                                if flat else f"more than {rule}") + mark),
-        "flat_params_txt": params_txt,
-        "flat_close_txt": ("The gain is small enough to count as \"flat\", but it is a gain: "
-                           if flat else "The model does not reproduce \"flat\": ")
-        + "while the DIMMs hold most of the active neurons, more DIMMs shorten every block.",
-        "flat_summary_txt": (f"the model agrees with the paper's \"flat\" LLaMA2-70B by the "
-                             f"{pct} % rule{mark}, though it gains {gain} from 8 to 16 DIMMs"
-                             if flat else
-                             f"the model disagrees with the paper's \"flat\" LLaMA2-70B (a "
-                             f"change of at most {pct} %){mark}: it gains {gain} from 8 to 16 "
-                             "DIMMs")}
+    share = f"{100 * prefill_share:.0f} %"
+    because = (", because most active neurons stay on the DIMMs at batch 1: more DIMMs shorten "
+               "their side, the split moves work off the GPU, and both blocks of each layer get "
+               "shorter.")
+    if still:
+        verdict = (f"in the model its tokens/s does not change ({100 * change:+.2g} %), within "
+                   f"{rule}, so by that rule the model reproduces \"flat\"" + mark)
+        why = (f"The table shows why it does not: the step's FC part shortens "
+               f"({fc_ms[0]:.1f} → {fc_ms[1]:.1f} ms), but prefill takes {share} of this run.")
+        close = ("The run is \"flat\" here only because prefill, which more DIMMs do not touch, "
+                 f"takes {share} of it: while the DIMMs hold most of the active neurons, more "
+                 "DIMMs still shorten every block of the decode step.")
+        summary = (f"the model agrees with the paper's \"flat\" LLaMA2-70B by the {pct} % "
+                   f"rule{mark}: its tokens/s does not change from 8 to 16 DIMMs "
+                   f"({100 * change:+.2g} %), because prefill, which more DIMMs do not shorten, "
+                   f"takes {share} of this run; the decode step itself still shortens, since "
+                   "most active neurons stay on the DIMMs at batch 1.")
+    else:
+        verdict = (f"in the model it gains {gain}, "
+                   + (f"within {rule}, so by that rule the model reproduces \"flat\""
+                      if flat else f"more than {rule}") + mark)
+        why = "The table shows why it gains."
+        close = (("The gain is small enough to count as \"flat\", but it is a gain: "
+                  if flat else "The model does not reproduce \"flat\": ")
+                 + "while the DIMMs hold most of the active neurons, more DIMMs shorten every "
+                 "block.")
+        summary = (f"the model agrees with the paper's \"flat\" LLaMA2-70B by the {pct} % "
+                   f"rule{mark}, though it gains {gain} from 8 to 16 DIMMs" if flat else
+                   f"the model disagrees with the paper's \"flat\" LLaMA2-70B (a change of at "
+                   f"most {pct} %){mark}: it gains {gain} from 8 to 16 DIMMs") + because
+    return {"flat_holds": flat, "flat_pct": pct, "flat_verdict_txt": verdict,
+            "flat_why_txt": why, "flat_params_txt": params_txt, "flat_close_txt": close,
+            "flat_summary_txt": summary}
 
 
 @dataclass(frozen=True)
@@ -453,9 +494,14 @@ def eight_vs_sixteen(fig14: pd.DataFrame, model: ModelSpec, activity: Activity |
     dimm_bw = {rp: float(dram.dimm_bandwidth_bytes_per_s(dimm, pattern="stream",
                                                          ranks_parallel=rp))
                for rp in (True, False)}
-    glue |= flat_glue(change, gains, like=sc.paper_lengths(prompt_len, gen_len))
+    share = (float(flat["prefill (s)"].iloc[0] / (flat["prefill (s)"].iloc[0] + gen_len
+                                                   * flat["decode step (ms)"].iloc[0] * u.MS))
+             if has_flat else math.nan)  # prefill's share of the run at 8 DIMMs
+    glue |= flat_glue(change, gains, like=sc.paper_lengths(prompt_len, gen_len),
+                      prefill_share=share, fc_ms=(float(glue["flat_fc_8"]),
+                                                  float(glue["flat_fc_16"])))
     glue |= {"flat_gain_min": rounded(gains[least], 3), "flat_gain_min_at": least,
-             "flat_gain_bus": rounded(gains[bus], 3),
+             "flat_gain_bus": rounded(gains[bus], 3), "flat_gain_bus_txt": pct_text(gains[bus]),
              "dimm_bw_parallel": rounded(dimm_bw[True] / u.GB, 3),
              "dimm_bw_bus": rounded(dimm_bw[False] / u.GB, 3), "dimm_ranks": dimm.n_ranks}
     return EightVsSixteen(glue, flat, has_flat, change, h[8], h[16], gains, bus)
@@ -485,8 +531,26 @@ def fig15_table(speedups: pd.DataFrame, models: Mapping[str, ModelSpec],
         columns="RTX 4090 over")
 
 
+def unlike_why(*, like: bool = True, batches: Sequence[int] = PAPER15_BATCHES) -> str | None:
+    """Why Fig. 15's comparison is not like for like (None: it is): other lengths than the
+    paper's (`like` False), and `batches` other than the paper's 1, 4 and 16.
+
+    >>> unlike_why(batches=[2, 32])
+    "batches 2 and 32 instead of the paper's 1, 4 and 16"
+    >>> unlike_why(like=False) is None, unlike_why()
+    (False, None)
+    """
+    why = [] if like else ["other lengths than the paper's"]
+    if tuple(batches) != PAPER15_BATCHES:
+        why.append(f"{'batch' if len(batches) == 1 else 'batches'} "
+                   f"{roofline.prose_list([str(b) for b in batches])} instead of the paper's "
+                   f"{roofline.prose_list([str(b) for b in PAPER15_BATCHES])}")
+    return "; ".join(why) or None
+
+
 def fig15_means(speedups: pd.DataFrame, other_speedups: pd.DataFrame, paper15: pd.DataFrame, *,
-                profile: str, tolerance_pct: float, like: bool = True) -> dict[str, object]:
+                profile: str, tolerance_pct: float, like: bool = True,
+                batches: Sequence[int] = PAPER15_BATCHES) -> dict[str, object]:
     """The 4090's mean speedups over the T4 and the 3090 against the paper's averages.
 
     Parameters
@@ -505,6 +569,9 @@ def fig15_means(speedups: pd.DataFrame, other_speedups: pd.DataFrame, paper15: p
         (the acceptance criterion, :data:`~hermes_model.scorecard.FIG15_ACCEPTANCE`).
     like : bool
         The run uses the paper's lengths (else the verdicts are marked not like for like).
+    batches : sequence of int
+        The batches of the means; other than the paper's 1, 4 and 16 (:data:`PAPER15_BATCHES`,
+        over which its averages are taken), the verdicts are marked not like for like too.
 
     Returns
     -------
@@ -516,6 +583,7 @@ def fig15_means(speedups: pd.DataFrame, other_speedups: pd.DataFrame, paper15: p
         (:func:`criteria_text`).
     """
     other_profile = specs.other_profile(profile)
+    why = unlike_why(like=like, batches=batches)
     glue: dict[str, object] = {"tol15_pct": tolerance_pct}
     judged = {}
     for other, key in (("t4", "rtx_4090_over_t4"), ("rtx_3090", "rtx_4090_over_rtx_3090")):
@@ -528,9 +596,9 @@ def fig15_means(speedups: pd.DataFrame, other_speedups: pd.DataFrame, paper15: p
         glue |= {f"r15_{other}": rounded(mean, 4), f"r15_{other}_paper": stated,
                  f"r15_{other}_err": rounded(err, 3),
                  f"r15_{other}_verdict": verdict,
-                 f"r15_{other}_cell": sc.unlike(verdict, like),
+                 f"r15_{other}_cell": sc.unlike(verdict, why is None, why or ""),
                  f"r15_{other}_sum": f"{verdict} ± {tolerance_pct:g} %"
-                 + ("" if like else ", not like for like"),
+                 + ("" if why is None else f", not like for like: {why}"),
                  f"r15_{other}_agrees": ("agrees within the band" if within
                                          else "falls outside the band")}
     glue["r15_criteria_txt"] = criteria_text(judged, tolerance_pct=tolerance_pct)
@@ -694,6 +762,53 @@ def _gpu3090_np(paper: float, bs_max: int) -> dict[str, object]:
             "r15_rd_txt": f": the defaults' mean is {sc.NP}, so the readings take no side.",
             "r15_3090_summary_txt": (": the model cannot run the comparison with the paper's "
                                      f"lead over the 3090 ({sc.NP}).")}
+
+
+#: A prefill within this factor of its batch-1 time is still limited by the PCIe stream.
+STREAM_BOUND: Final = 1.02
+
+
+def prefill_3090_text(grown: Mapping[str, bool], *, batch: int, prompt_len: int) -> str:
+    """The sentence on the 3090's and the 4090's prefill, read at `batch`, the smallest swept.
+
+    `grown` maps each model's name to whether its prefill at `batch` has outgrown batch 1's on
+    either GPU (by more than :data:`STREAM_BOUND`), the prompt's compute outlasting the stream.
+
+    >>> prefill_3090_text({"OPT-13B": False, "OPT-30B": False}, batch=1, prompt_len=128)[:60]
+    'Prefill at 128 tokens per sequence is limited at batch 1 by '
+    >>> t = prefill_3090_text({"OPT-13B": True, "OPT-30B": False}, batch=16, prompt_len=128)
+    >>> "at batch 1, which this run does not sweep" in t, "stream for OPT-13B," in t
+    (True, True)
+    """
+    head = f"Prefill at {prompt_len} tokens per sequence is limited "
+    stream = "by streaming the cold weights over the same PCIe 4.0 link"
+    out = [m for m, g in grown.items() if g]
+    if not out:
+        return (head + f"at batch {batch}" + " (the smallest swept)" * (batch != 1)
+                + f" {stream}; as the batch grows the prompt's compute outgrows the stream (sooner for "
+                "OPT-13B, of which less is streamed), and only there does the FP16 rate show.")
+    return (head + f"{stream} at batch 1, which this run does not sweep; by batch {batch}, the "
+            f"smallest it sweeps, the prompt's compute has outgrown the stream for "
+            f"{roofline.prose_list(out)}, and there the FP16 rate shows.")
+
+
+def prefill_3090(sweep: pd.DataFrame, models: Mapping[str, ModelSpec],
+                 activities: Mapping[str, Activity], paper_system_for: SystemFor, *,
+                 batches: Sequence[int], prompt_len: int, gen_len: int) -> str:
+    """:func:`prefill_3090_text` for the 3090 and the 4090 of `sweep` (``sweeps.gpu_sweep``
+    under the ``paper`` profile, which that paragraph reads), at the smallest of `batches`.
+
+    Each model's prefill at that batch is set beside its prefill at batch 1 on the same GPU
+    (`paper_system_for(gpu=...)`)."""
+    b0 = min(batches)
+    f = sweep.set_index(["gpu", "model", "batch"])["prefill_s"]
+    grown = {}
+    for slug, m in models.items():
+        grown[m.name] = b0 != 1 and any(
+            f[(g, slug, b0)] > STREAM_BOUND * _hermes(
+                m, paper_system_for(gpu=g), activities[slug], batch=1, prompt_len=prompt_len,
+                gen_len=gen_len).prefill_s for g in ("rtx_3090", "rtx_4090"))
+    return prefill_3090_text(grown, batch=b0, prompt_len=prompt_len)
 
 
 def mean_3090_at_paper_lengths(models: Mapping[str, ModelSpec],
@@ -1006,9 +1121,35 @@ def band_summary(bands: pd.DataFrame, bars: pd.DataFrame, fig11: pd.DataFrame) -
         "head_high": rounded(float(head["high"].iloc[0]), 3),
         "head_default": rounded(float(head["default"].iloc[0]), 3),
         "head_where_txt": band_side(float(head["paper"].iloc[0]), float(head["low"].iloc[0]),
-                                    float(head["high"].iloc[0]))}
+                                    float(head["high"].iloc[0])),
+        "head_band_txt": band_text(float(head["low"].iloc[0]), float(head["high"].iloc[0]),
+                                   float(head["default"].iloc[0]))}
     table = inside.rename(index=SYSTEM_NAMES).rename_axis("system").rename(columns=INSIDE_COLUMNS)
     return BandSummary(glue, table, head)
+
+
+def sig_text(x: float, sig: int = 3) -> str:
+    """`x` at `sig` significant digits, positional, trailing zeros kept; N.P. for NaN.
+
+    >>> sig_text(4.1234), sig_text(19.796), sig_text(0.2013), sig_text(1234.6), sig_text(8.0)
+    ('4.12', '19.8', '0.201', '1,235', '8.00')
+    """
+    if pd.isna(x):
+        return sc.NP
+    if x == 0:
+        return "0"
+    decimals = max(0, sig - 1 - math.floor(math.log10(abs(rounded(x, sig)))))
+    return f"{x:,.{decimals}f}"
+
+
+def band_text(low: float, high: float, default: float) -> str:
+    """The band and the model's default in the text's words, three significant digits each
+    (tokens/s of one generated token can be a fraction of one).
+
+    >>> band_text(4.1234, 9.876, 8.43), band_text(0.2012, 0.2049, 0.2031)
+    ("4.12–9.88 tokens/s around the model's 8.43", "0.201–0.205 tokens/s around the model's 0.203")
+    """
+    return f"{sig_text(low)}–{sig_text(high)} tokens/s around the model's {sig_text(default)}"
 
 
 def band_side(value: float, low: float, high: float) -> str:
