@@ -359,3 +359,55 @@ def test_doctests() -> None:
     import doctest
 
     assert doctest.testmod(bd).failed == 0
+
+
+def test_config_glue_is_end_to_ends_notice(setup: bd.Setup) -> None:
+    """At the paper's GPU and DIMM count there is no notice; elsewhere end_to_end's sentence
+    and a note on the stated shares that names the hardware."""
+    assert bd.config_glue(setup, gpu="rtx_4090", n_dimms=8) == {"config_note": "",
+                                                                "config_shares_txt": ""}
+    other = _setup(n_dimms=32, systems={p: io.load_system("hermes_paper", p, gpu="rtx_5090",
+                                                          n_dimms=32) for p in bd.PROFILES})
+    g = bd.config_glue(other, gpu="rtx_5090", n_dimms=32)
+    assert g["config_note"].startswith("Not the paper's configuration: this run models one "
+                                       "RTX 5090 with 32 NDP-DIMMs")
+    assert g["config_shares_txt"] == (
+        "The model's shares are for one RTX 5090 with 32 NDP-DIMMs, not the paper's "
+        "configuration (one RTX 4090 with eight NDP-DIMMs): none of them is like for like "
+        "with the paper's statements.")
+
+
+def test_missing_bars_text_lists_the_np_bars(setup: bd.Setup, small: bd.Setup) -> None:
+    """Every bar runs, or none: no text; some do not: each with its reason, batches merged."""
+    assert bd.missing_bars_text(setup, "12a", bd.FIG12A) == ""
+    assert bd.missing_bars_text(small, "12b", bd.FIG12B) == ""  # no_bars_text says it
+    k = {b: bd.np_reason(small, "hermes", "opt_66b", b) for b in (1, 4, 16)}
+    assert k[1] == k[4] != k[16]  # batch 16's KV cache needs one DIMM more
+    assert bd.missing_bars_text(small, "12a", bd.FIG12A) == (
+        f"Not shown, as the model cannot run them (N.P.): Hermes on OPT-66B at batches 1 and 4 "
+        f"({k[1]}); Hermes on OPT-66B at batch 16 ({k[16]}).")
+
+
+def test_summary_text_follows_the_bars_that_run(setup: bd.Setup, small: bd.Setup) -> None:
+    every = bd.summary_text(bd.ran(setup, bd.FIG12A + bd.FIG12B), True)
+    assert every.startswith("The model's breakdown has the paper's shape: Deja Vu is a "
+                            "communication system with a little computation attached, "
+                            "Hermes-base spends its time on DIMMs streaming whole layers, and "
+                            "Hermes' remaining cost")
+    assert every.endswith("as the paper says, the next bottleneck.")
+    ran_small = bd.ran(small, bd.FIG12A + bd.FIG12B)
+    assert ran_small == {"dejavu", "hermes"}  # Hermes runs OPT-13B; Hermes-base nothing
+    one = bd.summary_text(ran_small, False)
+    assert "Hermes-base spends" not in one and "here it cannot run Hermes-base's bars" in one
+    assert one.endswith("are in the table above.")
+    assert bd.summary_text(set(), None).startswith("The model cannot run any bar of Fig. 12")
+
+
+def test_prefill_grows_where_pcie_is_slower(setup: bd.Setup, small: bd.Setup) -> None:
+    table, _ = bd.at_batch_1(setup)
+    assert bd.prefill_grows(setup, table) is True  # the datasheet link is the slower one
+    np_table = table.assign(**dict.fromkeys(table.columns, np.nan))
+    assert bd.prefill_grows(setup, np_table) is None
+    flipped = table.copy()
+    flipped["prefill, datasheet profile (%)"] = 0.0
+    assert bd.prefill_grows(setup, flipped) is False

@@ -19,7 +19,8 @@ import pandas as pd
 from hermes_model import policies, predictor, roofline
 from hermes_model import scorecard as sc
 from hermes_model import units as u
-from hermes_model.chapters.end_to_end import why_np
+from hermes_model.chapters.end_to_end import config_notice, why_np
+from hermes_model.paper import PAPER
 from hermes_model.plotting import rounded
 from hermes_model.policies import Activity, Estimate
 from hermes_model.shapes import ModelSpec
@@ -136,6 +137,109 @@ def no_bars_text(setup: Setup, figure: str, pairs: Sequence[tuple[str, str]]) ->
     """The text shown instead of Fig. `figure` when none of its bars can run (first batch)."""
     return (f"No bar of Fig. {figure} can run here: "
             + "; ".join(np_why(setup, pol, s, setup.batches[0]) for s, pol in pairs) + ".")
+
+
+def hardware_words(gpu_name: str, n_dimms: int) -> str:
+    """The run's hardware in the text's words.
+
+    >>> hardware_words("NVIDIA GeForce RTX 5090", 32), hardware_words("NVIDIA RTX 4090", 1)
+    ('one RTX 5090 with 32 NDP-DIMMs', 'one RTX 4090 with one NDP-DIMM')
+    """
+    gpu = gpu_name.removeprefix("NVIDIA ").removeprefix("GeForce ")
+    return f"one {gpu} with {u.plural(n_dimms, 'NDP-DIMM', count=u.count_words(n_dimms))}"
+
+
+def config_glue(setup: Setup, *, gpu: str, n_dimms: int) -> dict[str, object]:
+    """Whether the chapter's hardware is the paper's, in words.
+
+    The rule and the notice are :func:`hermes_model.chapters.end_to_end.config_notice`'s (the
+    chapter runs the paper's 128/128 tokens). Returns ``config_note`` (its sentence, "" at the
+    paper's GPU and DIMM count) and ``config_shares_txt``, the stated-shares section's note
+    ("" there too).
+    """
+    name = setup.systems[setup.profile].gpu.name
+    notice = config_notice(gpu=gpu, gpu_name=name, n_dimms=n_dimms, prompt_len=PAPER.prompt_len,
+                           gen_len=PAPER.gen_len, profile=setup.profile)
+    return {"config_note": notice["config_note"],
+            "config_shares_txt": "" if notice["like_for_like"] else (
+                f"The model's shares are for {hardware_words(name, n_dimms)}, not the paper's "
+                f"configuration ({hardware_words('RTX 4090', PAPER.n_dimms)}): none of them "
+                "is like for like with the paper's statements.")}
+
+
+def missing_bars_text(setup: Setup, figure: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """The bars of Fig. `figure` that cannot run (N.P.) and why, where some others do ("" where
+    every bar runs, or none does: :func:`no_bars_text` replaces the figure then)."""
+    missing: dict[tuple[str, str, str], list[int]] = {}
+    n_bars = 0
+    for slug, pol in pairs:
+        for b in setup.batches:
+            n_bars += 1
+            if not run(setup, pol, slug, b).supported:
+                missing.setdefault((pol, slug, np_reason(setup, pol, slug, b)), []).append(b)
+    n_missing = sum(len(v) for v in missing.values())
+    if not n_missing or n_missing == n_bars:
+        return ""
+    return ("Not shown, as the model cannot run them (N.P.): " + "; ".join(
+        f"{SYSTEMS[pol]} on {sc.short_name(setup.models[slug].name)} at batch"
+        f"{'es' if len(bs) > 1 else ''} {roofline.prose_list([str(b) for b in bs])} ({why})"
+        for (pol, slug, why), bs in missing.items()) + ".")
+
+
+def ran(setup: Setup, pairs: Sequence[tuple[str, str]]) -> set[str]:
+    """The policies of `pairs` that run at least one of the setup's batches."""
+    return {pol for slug, pol in pairs for b in setup.batches
+            if run(setup, pol, slug, b).supported}
+
+
+def summary_text(systems_run: set[str], prefill_grows: bool | None) -> str:
+    """The summary's sentences on Fig. 12's shape, from the systems that run some bar.
+
+    `systems_run` holds the policies with a bar in Fig. 12 (:func:`ran`: Deja Vu in 12a,
+    Hermes-base in 12b, Hermes in either); `prefill_grows` is whether Hermes' prefill share at
+    batch 1 is larger under the profile with the slower PCIe link for every model that runs
+    under both (None where none does, or the links are alike).
+
+    >>> all3 = summary_text({"dejavu", "hermes-base", "hermes"}, True)
+    >>> all3.startswith("The model's breakdown has the paper's shape: Deja"), "bottleneck" in all3
+    (True, True)
+    >>> "it cannot run Hermes-base's and Hermes' bars (N.P.)." in summary_text({"dejavu"}, None)
+    True
+    """
+    words = {"dejavu": "Deja Vu is a communication system with a little computation attached",
+             "hermes-base": "Hermes-base spends its time on DIMMs streaming whole layers",
+             "hermes": "Hermes' remaining cost is split between prefill (weights streamed over "
+                       "PCIe) and decode (the projection on the GPU, the DIMMs' share of the "
+                       "sparse blocks and the fixed costs of each block)"}
+    have = [words[p] for p in SYSTEMS if p in systems_run]
+    lack = [f"{SYSTEMS[p]}'" + ("s" if not SYSTEMS[p].endswith("s") else "")
+            for p in SYSTEMS if p not in systems_run]
+    if not have:
+        text = ("The model cannot run any bar of Fig. 12 here (N.P.), so it gives no breakdown to "
+                "set beside the paper's shape.")
+    else:
+        listed = (", ".join(have[:-1]) + ", and " + have[-1] if len(have) > 2
+                  else roofline.prose_list(have))  # the long clauses take the serial comma
+        text = ("The model's breakdown has the paper's shape: " + listed
+                + (f"; here it cannot run {roofline.prose_list(lack)} bars (N.P.)" if lack
+                   else "") + ".")
+    return text + (" The shares it gives for the stated numbers are in the table above"
+                   + ("; prefill's share grows when PCIe is slower, which makes prefill, as the "
+                      "paper says, the next bottleneck." if prefill_grows else "."))
+
+
+def prefill_grows(setup: Setup, at_bs1: pd.DataFrame) -> bool | None:
+    """Whether Hermes' prefill share at batch 1 (:func:`at_batch_1`'s table) is larger under the
+    profile with the slower host link, for every model that runs under both profiles (None:
+    no model does, or both links are alike)."""
+    bw = {p: setup.systems[p].host_link.bandwidth_per_direction_bytes_per_s for p in PROFILES}
+    if bw[setup.profile] == bw[setup.other]:
+        return None
+    slow, fast = sorted(PROFILES, key=bw.__getitem__)
+    both = at_bs1[[f"prefill, {slow} profile (%)", f"prefill, {fast} profile (%)"]].dropna()
+    if both.empty:
+        return None
+    return bool((both.iloc[:, 0] > both.iloc[:, 1]).all())
 
 
 def shares(setup: Setup, pol: str, slug: str, batch: int,
