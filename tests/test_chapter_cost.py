@@ -483,3 +483,36 @@ def test_comparison_flags_and_doctests():
     assert chapter.comparison_flags(four, prompt_len=512, gen_len=128) == {
         "paper_lengths": False, "paper_reference": False}
     assert doctest.testmod(chapter).failed == 0
+
+
+def test_range_text_prints_one_value_where_the_ends_agree() -> None:
+    """costC: a spread of one value at two decimals reads "1.76× at both batches"."""
+    assert chapter.range_text(np.array([0.5, 2.0, 1.2]), 1) == (
+        "median; 0.50× to 2.00× over the batches")
+    assert chapter.range_text(np.array([1.757, 1.762]), 1) == "median; 1.76× at both batches"
+    assert chapter.range_text(np.array([1.757, 1.762, 1.76]), 2) == (
+        "median; 1.76× at all 3 batches")
+    assert chapter.range_text(np.array([1.76]), 4) == (
+        "at batch 4, the only batch shown where the paper gives a value")
+
+
+def test_fig17_labels_the_papers_reference_as_its_own() -> None:
+    """The paper's implied TensorRT-LLM tokens/s sit with the model's reference only where that
+    reference is the paper's five A100-40GB; else in a panel named for the paper's."""
+    same = _fig17([1, 2], [12.5, 20.0], [25.0, 40.0])
+    other = _fig17([1, 2], [12.5, 20.0], [25.0, 40.0], paper_reference=False)
+    for f, name in ((same, "ref"), (other, chapter.PAPER_REFERENCE_LABEL)):
+        paper = f.frame[(f.frame["series"] == "paper") & (f.frame["system"] != "Hermes")]
+        assert set(paper["system"]) == {name}
+    assert chapter.PAPER_REFERENCE_LABEL == "TensorRT-LLM, 5x A100-40GB (paper, implied)"
+    assert set(other.frame.loc[other.frame["series"] != "paper", "system"]) == {"Hermes", "ref"}
+
+
+def test_fig17_ticks_txt_names_the_papers_reference(systems, model) -> None:
+    dimm = systems["hermes"].dimm
+    same = chapter.fig17_glue(_fig17([1, 2], [12.5, 20.0], [25.0, 40.0]), model, dimm)
+    assert same["fig17_ticks_txt"] == "the reference's tokens/s implied by the paper's ratios"
+    other = chapter.fig17_glue(_fig17([1, 2], [12.5, 20.0], [25.0, 40.0],
+                                      paper_reference=False), model, dimm)
+    assert other["fig17_ticks_txt"].startswith("the tokens/s of the paper's reference, "
+                                               "TensorRT-LLM on five A100-40GB")

@@ -28,11 +28,14 @@ from hermes_model.shapes import ModelSpec
 from hermes_model.specs import DimmSpec, GpuSpec, SystemSpec
 from hermes_model.units import count_words as words
 
-__all__ = ["GPU_PRICE", "HERMES_PRICE", "NO_PRICE", "REFERENCE_PRICE", "Fig17", "Parameters",
-           "Readings", "check_run", "comparison_text", "efficiency_table", "fig17", "fig17_glue",
-           "fraction_text", "is_paper_reference", "parameters",
-           "per_dollar", "per_dollar_glue", "per_dollar_table", "price_table", "readings",
-           "readings_glue", "readings_table", "setup_glue", "words"]
+__all__ = ["GPU_PRICE", "HERMES_PRICE", "NO_PRICE", "PAPER_REFERENCE_LABEL", "REFERENCE_PRICE",
+           "Fig17", "Parameters", "Readings", "check_run", "comparison_text",
+           "efficiency_table", "fig17", "fig17_glue", "fraction_text", "is_paper_reference",
+           "parameters", "per_dollar", "per_dollar_glue", "per_dollar_table", "price_table",
+           "range_text", "readings", "readings_glue", "readings_table", "setup_glue", "words"]
+
+#: The chart's name for the paper's reference, whose tokens/s its ratios imply.
+PAPER_REFERENCE_LABEL: Final = f"TensorRT-LLM, {sweeps.FIG17_N_GPUS}x A100-40GB (paper, implied)"
 
 #: Slugs in ``catalog/prices.yaml`` of the two systems of Fig. 17 and of the 4090 alone.
 HERMES_PRICE: Final = "hermes_system"
@@ -283,10 +286,12 @@ def fig17(cost: Mapping[str, pd.DataFrame], paper17: pd.DataFrame, *, profile: s
             for p in cost
             for col, name in (("hermes_tokens_per_s", "Hermes"),
                               ("reference_tokens_per_s", reference_label))]
+    # the paper's reference is five A100-40GB: beside another reference it gets its own panel
+    paper_ref = reference_label if paper_reference else PAPER_REFERENCE_LABEL
     rows += [pd.DataFrame({"system": name, "batch": batches, "series": "paper",
                            "tokens_per_s": known[col].to_numpy()})
              for col, name in (("hermes_tokens_per_s", "Hermes"),
-                               ("trt_tokens_per_s", reference_label))]
+                               ("trt_tokens_per_s", paper_ref))]
     frame = pd.concat(rows, ignore_index=True).dropna(subset=["tokens_per_s"])
     eff = pd.DataFrame({"batch": c["batch"], "paper": known["efficiency"].to_numpy(),
                         "model": c["efficiency"], f"model ({other})": cost[other]["efficiency"]})
@@ -422,7 +427,8 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
     how far the model's reference is from the one the paper's ratios imply, how the model's
     Hermes compares with the paper's, and `dimm`'s bandwidth (GB/s, after its efficiency) on
     chunks of one row of `model` in fp16; ``summary_match_txt``, the batches where the model's
-    ratio lies within the scorecard's ±35 % of the paper's, and why.
+    ratio lies within the scorecard's ±35 % of the paper's, and why; ``fig17_ticks_txt``, what
+    the chart's ticks of the reference are (the paper's five A100-40GB whatever this run's).
     """
     e, h_model, h_paper = f.eff.set_index("batch"), f.hermes_model, f.hermes_paper
     b0, b1, pb0 = f.runs[0], f.runs[-1], f.paper_runs[0]
@@ -443,10 +449,13 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "eff_txt": (f"In the model Hermes reaches {_r3(e.loc[b0, 'model']):.3f} of the reference "
                     f"at batch {b0} ({_paper_at(f, b0)})" + last + "."),
         "table_txt": "The table gives every batch with the error" + np_txt + ".",
+        "fig17_ticks_txt": ("the reference's tokens/s implied by the paper's ratios"
+                            if f.paper_reference else
+                            "the tokens/s of the paper's reference, TensorRT-LLM on "
+                            f"{words(sweeps.FIG17_N_GPUS)} A100-40GB, implied by its ratios "
+                            "; a panel of its own, as this run's reference is other GPUs"),
         "ref_over_paper_med": _r3(np.nanmedian(ref_x)),
-        "ref_range_txt": (f"median; {_r3(ref_x.min()):.2f}× to {_r3(ref_x.max()):.2f}× over the "
-                          "batches" if len(f.paper_runs) > 1 else
-                          f"at batch {pb0}, the only batch shown where the paper gives a value")
+        "ref_range_txt": range_text(ref_x.to_numpy(), pb0)
         + ("" if f.paper_reference else "; not like for like: other GPUs than the paper's"),
         "h_bs1_diff_pct": _r3(abs(fast_pct)),
         "h_bs1_word": ("faster" if fast_pct >= 0 else "slower") + " than the paper's" + (
@@ -460,6 +469,25 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "hermes_trend_txt": _hermes_trend(f, dimm),
         "summary_ratios_txt": _summary_ratios(f),
         "summary_match_txt": _summary_match(f, sc.TOLERANCES["rel_35"])}
+
+
+def range_text(ratios: np.ndarray, batch: int) -> str:
+    """The spread of the model's reference over the paper's implied one (`ratios`, one per
+    batch where the paper gives a value; `batch` the first), two decimals, one value where
+    every ratio prints alike (``units.span_text``).
+
+    >>> range_text(np.array([0.5, 2.0]), 1), range_text(np.array([1.757, 1.762]), 1)
+    ('median; 0.50× to 2.00× over the batches', 'median; 1.76× at both batches')
+    >>> range_text(np.array([1.76]), 4)
+    'at batch 4, the only batch shown where the paper gives a value'
+    """
+    if len(ratios) < 2:
+        return f"at batch {batch}, the only batch shown where the paper gives a value"
+    lo, hi = _r3(float(np.min(ratios))), _r3(float(np.max(ratios)))
+    span = u.span_text(lo, hi, ".2f", "×")
+    if "–" in span:
+        return f"median; {lo:.2f}× to {hi:.2f}× over the batches"
+    return f"median; {span} at {'both' if len(ratios) == 2 else f'all {len(ratios)}'} batches"
 
 
 # ----------------------------------------------------------------- the paper's reference
