@@ -452,7 +452,7 @@ def fig17_glue(f: Fig17, model: ModelSpec, dimm: DimmSpec) -> dict[str, object]:
         "fig17_ticks_txt": ("the reference's tokens/s implied by the paper's ratios"
                             if f.paper_reference else
                             "the tokens/s of the paper's reference, TensorRT-LLM on "
-                            f"{words(sweeps.FIG17_N_GPUS)} A100-40GB, implied by its ratios "
+                            f"{words(sweeps.FIG17_N_GPUS)} A100-40GB, implied by its ratios"
                             "; a panel of its own, as this run's reference is other GPUs"),
         "ref_over_paper_med": _r3(np.nanmedian(ref_x)),
         "ref_range_txt": range_text(ref_x.to_numpy(), pb0)
