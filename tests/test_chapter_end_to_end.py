@@ -417,6 +417,44 @@ def test_fall_words_fall_and_no_fall():
                     "A from 30.0 tokens/s at batch 4 to 20.0 at 16")
     falls, text = e2e.fall_words(hb11[hb11["model"] == "b"], {"b": "B"})
     assert falls == {} and text.startswith("yet the model's tokens/s does not fall")
+    falls, text = e2e.fall_words(hb11.iloc[:0], {})
+    assert falls == {} and text == ("but Hermes cannot run Fig. 11's models here (N.P.), so "
+                                    "whether the model's tokens/s falls cannot be read")
+
+
+def test_fall_glue_fall_no_fall_and_np():
+    names = {"llama2_70b": "LLaMA2-70B", "opt_66b": "OPT-66B"}
+    batches = [1, 2, 4, 8, 16]
+    kw = {"first_cb": 4, "ridge_b": 3.9}
+    # the defaults: LLaMA2-70B falls after batch 4 (40.8, 36.5, 31.5); skipped MACs rise
+    hb11 = pd.DataFrame({"model": "llama2_70b", "batch": batches,
+                         "tokens_per_s": [12.0, 22.0, 40.8, 36.5, 31.5]})
+    skip = {"llama2_70b": {1: 12.0, 2: 22.0, 4: 41.0, 8: 63.3, 16: 103.0}}
+    g = e2e.fall_glue({"llama2_70b": (4, [8, 16])}, hb11, skip, batches, names, **kw)
+    assert g["fall_union_text"] == "; the growing union makes it fall"
+    assert g["skip_text"] == (" there is no fall: LLaMA2-70B's tokens/s then rises from 63.3 at "
+                              "batch 8 to 103 at 16")
+    assert g["rd_skip_tail"] == (
+        "it barely changes how the step grows from batch 1 to 4 (at batch 4 the DIMMs are only "
+        "just past their ridge) and removes the fall of tokens/s at 8 and 16")
+    assert g["scaling_summary"].endswith("then faster once the DIMMs turn compute-bound")
+    assert g["scaling_lead"].startswith("At batches 2–16 the model's step first lengthens")
+    # the reviewer's e2eC (32 DIMMs): 115.7 → 116.1 from batch 8 to 16, no fall
+    hb11 = hb11.assign(tokens_per_s=[40.0, 70.0, 100.0, 115.7, 116.1])
+    skip = {"llama2_70b": {1: 40.0, 2: 70.0, 4: 101.0, 8: 164.0, 16: 277.0}}
+    g = e2e.fall_glue({}, hb11, skip, batches, names, **kw)
+    assert g["fall_union_text"] == ""
+    assert g["skip_text"] == ", LLaMA2-70B's tokens/s rises from 164 at batch 8 to 277 at 16"
+    assert "fall" not in g["fall_fix_text"] and "no fall for it to remove" in g["rd_skip_tail"]
+    # the reviewer's e2eD/e2eE (2 DIMMs): Hermes runs none of Fig. 11's models
+    g = e2e.fall_glue({}, hb11.iloc[:0], {}, batches, names, **kw)
+    assert g["scaling_summary"] == ("Hermes cannot run Fig. 11's models here, N.P., so the "
+                                    "model's own scaling cannot be computed")
+    assert g["scaling_lead"].startswith("Hermes cannot run Fig. 11's models here (N.P.)")
+    assert g["fall_union_text"] == "" and "fall" not in g["skip_text"]
+    assert g["skip_text"] == (", Hermes cannot run Fig. 11's models at both of its largest "
+                              "batches here (N.P.)")
+    assert "N.P." in g["rd_skip_tail"] and "removes" not in g["rd_skip_tail"]
 
 
 def test_skip_words_prefers_llama2_70b_and_says_np():
@@ -649,6 +687,7 @@ def test_readings_glue_verbs_from_the_defaults():
                           skip=_fid(0.27, 0.777, 5), shared=_fid(0.150, 0.311, 4),
                           link_name="PCIe 4.0 x16", defaults=d)
     assert g["rd_half_better"] == 1 and g["rd_half_evidence"] == "The evidence is mixed, though"
+    assert g["rd_half_subject"] == 'the paper\'s "PCIe 4.0, 64 GB/s"'
     assert g["rd_half_order"] == "the order of the systems does not change"
     assert g["rd_shared_text"] == ("Ranks sharing one bus per DIMM also lowers both medians, to "
                                    "15.0 % and 31.1 %, but breaks the order of a second model "
@@ -660,12 +699,41 @@ def test_readings_glue_verbs_from_the_defaults():
                           skip=_fid(0.730, 0.918, 5), shared=_fid(0.760, 0.937, 5),
                           link_name="PCIe 3.0 x16", defaults=d)
     assert g["rd_half_better"] == -1
-    assert g["rd_half_evidence"] == "The other bars point the same way"
+    # _fid's bars: 30 closer, 20 farther, so the other bars do not point the same way
+    assert g["rd_half_evidence"] == "The other bars point the other way, though"
+    # a PCIe 3.0 link: what is halved is the paper profile's figure, not the paper's 64 GB/s
+    assert g["rd_half_subject"] == "reading the paper profile's PCIe figure as bidirectional"
     assert g["rd_half_moves"].startswith("raises Hermes' batch-1 median error to 83.5 %")
     assert g["rd_shared_text"] == (
         "Ranks sharing one bus per DIMM also raises the batch-1 median to 76.0 % and leaves the "
         "batch 2–16 median at 93.7 %, and leaves the order as it is (5 of 6).")
     assert g["rd_skip_text"] == "improves the batch error only to 91.8 % (from 93.7 %)"
+
+
+def test_evidence_lead_from_closer_and_farther():
+    # the reviewer's e2eB: the halved link raises the error, 60 of 75 bars move away
+    assert e2e.evidence_lead(-1, 15, 60) == "The other bars point the same way"
+    # the reviewer's e2eE: it raises the error, but 36 bars move closer and 26 away
+    assert e2e.evidence_lead(-1, 36, 26) == "The other bars point the other way, though"
+    # the defaults: it lowers the medians (71 closer, 26 farther), Accelerate points the other way
+    assert e2e.evidence_lead(1, 71, 26) == "The evidence is mixed, though"
+    assert e2e.evidence_lead(0, 10, 40) == "The other bars move away from the paper"
+    assert e2e.evidence_lead(0, 40, 10) == "The other bars move towards the paper"
+    assert e2e.evidence_lead(0, 5, 5) == "The other bars are split"
+
+
+def test_order_reading_text_names_what_a_reading_breaks():
+    def table(fails0, *fails):
+        return pd.DataFrame([{"parameter": "defaults", "value": "", "order_fails": fails0}]
+                            + [{"parameter": "p", "value": str(i), "order_fails": f}
+                               for i, f in enumerate(fails)])
+    names = {"llama2_13b": "LLaMA2-13B", "falcon_40b": "Falcon-40B"}
+    # the reviewer's e2eB: the only reading that fixes Falcon-40B breaks LLaMA2-13B (5 of 6)
+    assert e2e.order_reading_text(table(("falcon_40b",), ("llama2_13b",)), names) == (
+        "Third, p = 0 puts Falcon-40B's systems in the paper's order but breaks LLaMA2-13B's.")
+    # a reading that breaks nothing is preferred to an earlier one that does
+    assert e2e.order_reading_text(table(("falcon_40b",), ("llama2_13b",), ()), names) == (
+        "Third, p = 1 puts Falcon-40B's systems in the paper's order.")
 
 
 def test_order_reading_text_names_the_models_out_of_order():
@@ -714,6 +782,13 @@ def test_link_summary_glue_favours_from_the_numbers():
                                  pcie_paper=64, pcie_datasheet=31.5, link_name="x")
     assert text.endswith(", though more bar values move away from the paper with it than "
                          "towards it (40 against 10 of 50)")
+    # the reviewer's e2eE: the halved link raises the error, but most bars move closer
+    text = e2e.link_summary_glue(half=_fid(0.604, 1.0, 5, n_closer=36, n_farther=26, n_bars=62),
+                                 defaults=_fid(0.589, 1.0, 5), link=link, pcie_paper=64,
+                                 pcie_datasheet=31.5, link_name="PCIe 4.0 x16")
+    assert text.startswith("Hermes' bars do not favour")
+    assert text.endswith(", though it moves only 26 of the 62 bar values away from the paper "
+                         "(36 closer)")
 
 
 def test_hermes_fastest_and_order_why_on_real_bars(world):

@@ -57,7 +57,9 @@ __all__ = [
     "checked_parameters",
     "config_notice",
     "error_table",
+    "evidence_lead",
     "failure_reading",
+    "fall_glue",
     "fall_words",
     "hermes_fastest_text",
     "hermes_np_note",
@@ -797,7 +799,8 @@ def fall_words(hb11: pd.DataFrame, names: Mapping[str, str]
                         "to " + " and ".join(f"{sc.sig_text(tps[x])} at {x}" for x in after))
     text = ("so the step grows faster than the batch and the model's tokens/s falls: "
             + "; ".join(bits) if bits else "yet the model's tokens/s does not fall on any of "
-            "Fig. 11's models here")
+            "Fig. 11's models here" if len(hb11) else "but Hermes cannot run Fig. 11's models "
+            "here (N.P.), so whether the model's tokens/s falls cannot be read")
     return falls, text
 
 
@@ -814,6 +817,75 @@ def skip_words(skip_tps: Mapping[str, Mapping[int, float]], batches: list[int],
     return (f"{names[skip_m]}'s tokens/s then rises from "
             f"{sc.sig_text(skip_tps[skip_m][b_hi[0]])} at batch {b_hi[0]} to "
             f"{sc.sig_text(skip_tps[skip_m][b_hi[1]])} at {b_hi[1]}")
+
+
+def fall_glue(falls: Mapping[str, tuple[int, list[int]]], hb11: pd.DataFrame,
+              skip_tps: Mapping[str, Mapping[int, float]], batches: list[int],
+              names: Mapping[str, str], *, first_cb: int | None, ridge_b: float
+              ) -> dict[str, str]:
+    """The clauses around the fall of Hermes' tokens/s (`falls`, :func:`fall_words`, from its
+    paper-profile bars of Fig. 11, `hb11`) and what skipping inactive sequences' MACs does
+    (`skip_tps`, :func:`skip_words`), each chosen by whether the model has a fall here and
+    whether Hermes runs Fig. 11's models at all.
+
+    ``scaling_lead`` opens the batch 2–16 reading; ``fall_union_text`` says what the growing
+    union does to tokens/s; ``skip_text`` and ``fall_fix_text`` what skipped MACs and faster
+    multipliers change; ``rd_skip_tail`` closes the readings paragraph's clause on skipped MACs;
+    ``scaling_summary`` is the Summary's account of the model's batch scaling. `first_cb` is
+    Fig. 11's first batch past the DIMM's ridge (`ridge_b`), None where there is none.
+    """
+    runs = {str(m) for m, t in hb11.groupby("model") if {1, 4} <= set(t["batch"])}
+    skip = skip_words(skip_tps, batches, names)
+    ridge = (" (at batch 4 the DIMMs are only just past their ridge)"
+             if first_cb == 4 and first_cb < 1.1 * ridge_b else
+             " (at batch 4 the DIMMs are past their ridge)" if first_cb and first_cb <= 4 else
+             " (up to batch 4 the DIMMs stay below their ridge)")
+    np_skip = f", {skip.replace(' then rises', ' rises')}"
+    if not runs:
+        return {
+            "scaling_lead": "Hermes cannot run Fig. 11's models here (N.P.), so the model's "
+                            "batch scaling cannot be set beside the paper's; what would shape "
+                            "it is this:",
+            "fall_union_text": "",
+            "skip_text": np_skip,
+            "fall_fix_text": "would change only the batches past the ridge, not the slow "
+                             "growth from batch 1 to 4",
+            "rd_skip_tail": "with Hermes unable to run Fig. 11's models here (N.P.), it has "
+                            "no step growth or fall of tokens/s to change",
+            # inside the Summary's parentheses: N.P. set off by commas
+            "scaling_summary": "Hermes cannot run Fig. 11's models here, N.P., so the "
+                               "model's own scaling cannot be computed"}
+    lead = ("At batches 2–16 the model's step first lengthens more slowly than the paper's, "
+            "then too fast:")
+    summary = ("the paper's decode step grows steadily with the batch; the model's grows more "
+               "slowly up to batch 4, then faster once the DIMMs turn compute-bound")
+    grow14 = f"it barely changes how the step grows from batch 1 to 4{ridge}"
+    if falls:
+        after = sorted({x for _, xs in falls.values() for x in xs})
+        skip_falls = [m for m in falls if m in skip_tps and any(
+            skip_tps[m][x] < skip_tps[m][falls[m][0]] for x in falls[m][1])]
+        return {
+            "scaling_lead": lead,
+            "fall_union_text": "; the growing union makes it fall",
+            "skip_text": (f" there is no fall: {skip}" if not skip_falls else
+                          f" the fall remains for {prose_list([names[m] for m in skip_falls])}"
+                          f": {skip}"),
+            "fall_fix_text": "weaken or remove the fall but not the slow growth from batch 1 "
+                             "to 4, so they raise the error",
+            "rd_skip_tail": (f"{grow14} and "
+                             + ("removes" if not skip_falls else "only weakens")
+                             + " the fall of tokens/s at "
+                             + " and ".join(str(x) for x in after)),
+            "scaling_summary": summary}
+    return {
+        "scaling_lead": lead,
+        "fall_union_text": "",
+        "skip_text": np_skip,
+        "fall_fix_text": "speed up the batches past the ridge but not the slow growth from "
+                         "batch 1 to 4",
+        "rd_skip_tail": f"{grow14}, and with this run's parameters the model's tokens/s has "
+                        "no fall for it to remove",
+        "scaling_summary": summary}
 
 
 class FailureReading(NamedTuple):
@@ -888,7 +960,7 @@ def failure_reading(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
                                          options=_options(activities, m, skip_inactive_macs=True)
                                          ).tokens_per_s for x in batches}
                 for m in hb11["model"].unique()}
-    glue["skip_text"] = skip_words(skip_tps, batches, names)
+    glue |= fall_glue(falls, hb11, skip_tps, batches, names, first_cb=first_cb, ridge_b=ridge_b)
     return FailureReading(step1=step1, proj_led=proj_led, shared=shared, ridge_b=ridge_b,
                           first_cb=first_cb, batches=batches, falls=falls, hb11=hb11,
                           skip_tps=skip_tps, glue=glue)
@@ -992,6 +1064,24 @@ def order_moves(row: pd.Series, base: pd.Series) -> str:
     return f"leaves the order as it is {of}"
 
 
+def evidence_lead(better: int, closer: int, farther: int) -> str:
+    """The lead of the sentence that sets the other bars beside a reading's effect on Hermes'
+    medians (``rd_half_evidence``): `better` is :func:`_better`'s +1 (lowers a median, raises
+    none), −1 (the reverse) or 0; `closer` and `farther` count the bar values it moves towards
+    and away from the paper. "The other bars point the same way" only where more of them move
+    as the medians do; a reading that lowers the medians is "mixed" evidence whatever the
+    count, since the sentence goes on to the Accelerate bars and the prefill share, which the
+    faster link serves."""
+    if better > 0:
+        return "The evidence is mixed, though"
+    if better < 0:
+        return ("The other bars point the same way" if farther > closer else
+                "The other bars point the other way, though")
+    return ("The other bars move away from the paper" if farther > closer else
+            "The other bars move towards the paper" if closer > farther else
+            "The other bars are split")
+
+
 def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
                   shared: pd.Series, link_name: str, defaults: pd.Series) -> dict[str, object]:
     """The readings' paragraph: the paper profile with the link at half its rate (`half`), the
@@ -1003,7 +1093,9 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
     Hermes-host (``rd_<key>_hh``) to the table's decimals, and the clauses that read N.P. where
     Hermes cannot run Fig. 11's bars. The verbs (lowers / raises / leaves, breaks / restores /
     leaves, worse / better) come from the comparison with the defaults: ``rd_half_moves``,
-    ``rd_half_order``, ``rd_half_evidence``, ``rd_shared_text``, ``rd_skip_text``;
+    ``rd_half_order``, ``rd_half_evidence`` (:func:`evidence_lead`), ``rd_shared_text``,
+    ``rd_skip_text``; ``rd_half_subject`` names what the halved link reads (the paper's
+    "PCIe 4.0, 64 GB/s" only where `link_name` is PCIe 4.0);
     ``rd_half_better`` is +1 where the halved link lowers a median and raises none, −1 the
     reverse.
     """
@@ -1037,8 +1129,11 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
     order = order_moves(half, defaults)
     out["rd_half_order"] = ("the order of the systems does not change" if order.startswith(
         "leaves") else f"the halved link {order}")
-    out["rd_half_evidence"] = ("The evidence is mixed, though" if better > 0 else
-                               "The other bars point the same way")
+    out["rd_half_evidence"] = evidence_lead(better, int(half["n_closer"]),
+                                            int(half["n_farther"]))
+    # the paper's "PCIe 4.0, 64 GB/s" is what is halved only where the link is PCIe 4.0
+    out["rd_half_subject"] = ("the paper's \"PCIe 4.0, 64 GB/s\"" if "PCIe 4.0" in link_name
+                              else "reading the paper profile's PCIe figure as bidirectional")
     shared_moves = median_moves(shared, defaults, first=False)
     s_better, s_order = _better(shared, defaults), order_moves(shared, defaults)
     also = "also " if shared_moves.split()[0] == out["rd_half_moves"].split()[0] else ""
@@ -1058,25 +1153,36 @@ def order_reading_text(table: pd.DataFrame, names: Mapping[str, str]) -> str:
     """Which models' order of the systems a single reading restores, in words (``rd_order_text``).
 
     `table` is ``policies.fidelity_by_reading`` (its ``order_fails``; ``defaults`` first): the
-    models out of order at the defaults, and for each the first reading that puts its systems
-    in the paper's order, if any.
+    models out of order at the defaults, and for each a reading that puts its systems in the
+    paper's order, if any: the first that breaks no other model's order, else the first of all,
+    with the models it breaks named.
     """
     fails0 = list(reading_row(table, "defaults")["order_fails"])
     if not fails0:
         return "Third, the defaults already put every model's systems in the paper's order."
     rows = table[table["parameter"] != "defaults"]
-    fixes = {m: next((f"{r['parameter']} = {r['value']}" for _, r in rows.iterrows()
-                      if m not in tuple(r["order_fails"])), None) for m in fails0}
+    fixes: dict[str, tuple[str, list[str]] | None] = {}
+    for m in fails0:
+        cands = [(f"{r['parameter']} = {r['value']}",
+                  [x for x in r["order_fails"] if x not in fails0])
+                 for _, r in rows.iterrows() if m not in tuple(r["order_fails"])]
+        fixes[m] = next((c for c in cands if not c[1]), next(iter(cands), None))
     stuck = [m for m in fails0 if fixes[m] is None]
     fixed = [m for m in fails0 if fixes[m] is not None]
+
+    def puts(m: str, whole: bool) -> str:
+        name, broken = fixes[m]  # type: ignore[misc]
+        text = (f"{name} puts {names[m]}'s systems in the paper's order" if whole else
+                f"{name} puts {names[m]}'s in it")
+        return text + (f" but breaks {prose_list([names.get(x, x) for x in broken])}'s"
+                       if broken else "")
+
     parts = []
     if stuck:
         poss = prose_list([f"{names[m]}'s" for m in stuck])
         parts.append(f"no single reading puts {poss} systems in the paper's order")
     if fixed:
-        parts.append(prose_list([f"{fixes[m]} puts {names[m]}'s in it" for m in fixed]) if stuck
-                     else prose_list([f"{fixes[m]} puts {names[m]}'s systems in the paper's "
-                                      "order" for m in fixed]))
+        parts.append(prose_list([puts(m, not stuck) for m in fixed]))
     return "Third, " + "; ".join(parts) + "."
 
 
@@ -1181,12 +1287,15 @@ def link_summary_glue(*, half: pd.Series, defaults: pd.Series, link: Mapping[str
             text += (f", though more bar values move away from the paper with it than towards "
                      f"it ({farther} against {closer} of {n})")
         if against:
+            plural = len(against) > 1 or against[0].endswith("bars")
             text += (f", while {prose_list(against)} favour"
-                     f"{'s' if len(against) == 1 else ''} the faster link")
+                     f"{'' if plural else 's'} the faster link")
         return text
+    moved = f"{farther} of the {n} bar values away from the paper ({closer} closer)"
     return (f"Hermes' bars do not favour {half_rate} over {here}: it "
-            f"{median_moves(half, defaults)}, and moves {farther} of the {n} bar values away "
-            f"from the paper ({closer} closer)")
+            f"{median_moves(half, defaults)}, and moves {moved}" if farther > closer else
+            f"Hermes' bars do not favour {half_rate} over {here}: it "
+            f"{median_moves(half, defaults)}, though it moves only {moved}")
 
 
 def hermes_fastest_text(bs1: pd.DataFrame, names: Mapping[str, str]) -> str:
