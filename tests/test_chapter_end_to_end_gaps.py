@@ -176,7 +176,18 @@ def test_affine_lines_recomputes_the_fits(book):
     assert out.glue["hb_shift_tail"] == "leaves the line as straight"
     assert out.glue["hb_a_shift_by"] == f"by at most {100 * max(shifts):.0f} %"
     # the paper's intercept and slope over reads-then-MACs': above 1 at the defaults
-    assert out.glue["hb_pace_t"] == "read and multiplied more slowly"
+    assert out.glue["hb_pace_t"] == "read and multiplied more slowly than the model's DIMM"
+    # the paragraph's sentences quote the fits (B / A and A plain: glued text has no math)
+    assert out.glue["hb_line_text"] == (
+        f", to within {np.round(max(errs), 2):.2f} % for all three models, with B / A between "
+        f"{min(ba):.2f} and {max(ba):.2f}. Which prefill is subtracted moves A by at most "
+        f"{100 * max(shifts):.0f} % and leaves the line as straight")
+    assert out.glue["hb_model_clause"].startswith(", and the model's Hermes-base is ")
+    assert out.glue["hb_line_of"] == "the paper's line"
+    assert out.glue["hb_against_text"].startswith(" Against it, the paper's intercept is ")
+    assert out.glue["hb_against_text"].endswith(
+        "added DRAM time to compute cycles, and read and multiplied more slowly than the "
+        "model's DIMM.")
     assert out.glue["h_paper_clause"].startswith(" Hermes' own implied steps are no lines (")
     assert out.glue["hb_kv_clause"].startswith("here, where every model has at least as many")
     assert out.glue["hb_ba_t"] == f"between {min(ba):.2f} and {max(ba):.2f}"
@@ -220,6 +231,8 @@ def test_affine_lines_one_model_off_its_line(book):
     ba = out.lines.loc[("falcon_40b", "hermes-base", "paper, implied"), "B / A"]
     assert err > gaps.STRAIGHT_PCT and not out.glue["hb_straight"]
     assert out.glue["hb_line_verb"] == "do not lie on"
+    assert out.glue["hb_line_text"].startswith(f": they miss the best one by up to {err:.2f} % "
+                                               f"for Falcon-40B, with B / A of {ba:.2f}")
     assert out.glue["hb_line_err_t"] == f"(they miss the best one by up to {err:.2f} %)"
     assert out.glue["hb_models_t"] == "for Falcon-40B"
     assert out.glue["hb_ba_t"] == f"of {ba:.2f}"
@@ -280,6 +293,13 @@ def test_affine_lines_without_any_line():
                             prompt_len=P, gen_len=G, names={})
     assert out.lines.empty and out.table.empty
     assert out.glue["hb_np_lead"].startswith("With these parameters the model cannot run")
+    # the reviewer's e2eD/e2eE (2 DIMMs): no fit, so the paragraph keeps only its general
+    # account, with no N.P. numbers and no reading of the paper's simulator
+    assert out.glue["hb_line_verb"] == "would be fitted with"
+    assert [out.glue[k] for k in ("hb_line_text", "hb_model_clause", "hb_against_text")] == [
+        "", "", ""]
+    assert out.glue["hb_line_of"] == "such a line"
+    assert out.glue["hb_kv_clause"].startswith("where a model has at least as many KV heads")
     for key in ("hb_line_err_t", "hb_ba_t", "hb_a_shift_t", "hb_model_err_t", "hb_a_ratio_t",
                 "hb_b_ratio_t", "h_paper_err_t"):
         assert out.glue[key] == sc.NP
@@ -289,6 +309,35 @@ def _overlap_table(bs1, batch):
     return pd.DataFrame({"parameter": ["defaults", "ndp_overlap"], "value": ["", "False"],
                          "bs1_median_abs_err": [0.30, bs1], "batch_median_abs_err": [0.40, batch],
                          "n_closer": [0, 7], "n_farther": [0, 3]})
+
+
+def test_overlap_reading_better_when_one_median_falls_and_none_rises():
+    crit = {"bs1_pct": 20, "batch_pct": 25}
+    # one median falls, the other stays (to one decimal): better
+    out = gaps.overlap_reading(_overlap_table(0.25, 0.40), crit)
+    assert out.glue["rd_overlap_verdict"].startswith("better than the defaults")
+    # one falls, one rises: not better
+    out = gaps.overlap_reading(_overlap_table(0.25, 0.45), crit)
+    assert out.glue["rd_overlap_verdict"].startswith("not better than the defaults")
+    # the reviewer's e2eD: Hermes runs no Fig. 11 bar, the batch median is 100 % in both
+    t = _overlap_table(0.616, 1.0)
+    t.loc[0, ["bs1_median_abs_err", "batch_median_abs_err"]] = [0.633, 1.0]
+    out = gaps.overlap_reading(t, crit, applicable=False, batch_np=True)
+    assert out.glue["rd_overlap_verdict"] == (
+        "better than the defaults at batch 1 (the acceptance criteria do not apply to this "
+        "configuration); the batch 2–16 median cannot be computed (N.P.: Hermes runs none of "
+        "Fig. 11's bars here, and each counts as 100 % off)")
+    assert out.glue["rd_overlap_summary"] == (
+        "moves closer to the paper at batch 1 (its batches 2–16 are N.P., and the acceptance "
+        "criteria do not apply to this configuration)")
+
+
+def test_hermes_batch_np():
+    rows = [_bar("opt_66b", "hermes", b, 1.0, supported=False, profile="paper")
+            for b in (1, 4, 16)]
+    assert gaps.hermes_batch_np(pd.DataFrame(rows), "paper")
+    rows[2] = _bar("opt_66b", "hermes", 16, 1.0, supported=True, profile="paper")
+    assert not gaps.hermes_batch_np(pd.DataFrame(rows), "paper")
 
 
 def test_overlap_reading_words():
@@ -316,6 +365,31 @@ def test_overlap_reading_words():
         "better than the defaults (the acceptance criteria do not apply to this configuration)")
     assert out.glue["rd_overlap_summary"] == (
         "moves closer to the paper (the acceptance criteria do not apply to this configuration)")
+
+
+def test_pace_words_as_fast_as():
+    assert gaps.pace_words("more slowly", "more slowly", "X") == (
+        "read and multiplied more slowly than X")
+    assert gaps.pace_words("about as fast", "about as fast", "X") == (
+        "read and multiplied about as fast as X")
+    assert gaps.pace_words("faster", "more slowly", "X") == (
+        "read faster than X and multiplied more slowly")
+
+
+def test_line_sentences_without_prefill_shift():
+    glue = {"hb_straight": True, "hb_line_err_t": "to within 0.63 %", "hb_models_t":
+            "for Falcon-40B", "hb_ba_t": "of 0.32", "hb_a_shift_by": "N.P.", "hb_shift_tail": "",
+            "hb_model_err_t": "N.P.", "hb_a_ratio_t": "0.7×", "hb_b_ratio_t": "1.1×",
+            "hb_pace_t": "read faster than the model's DIMM and multiplied more slowly"}
+    g = gaps.line_sentences(glue, has_line=True, a_shift=False)
+    assert g["hb_line_text"] == ", to within 0.63 % for Falcon-40B, with B / A of 0.32"
+    assert g["hb_model_clause"] == ""
+    assert g["hb_against_text"] == (
+        " Against it, the paper's intercept is 0.7× the model's and its slope 1.1×: read this "
+        "way, the paper's simulator added DRAM time to compute cycles, and read faster than the "
+        "model's DIMM and multiplied more slowly.")
+    g = gaps.line_sentences({**glue, "hb_a_shift_by": "by 14 %"}, has_line=True, a_shift=True)
+    assert g["hb_line_text"].endswith(". Which prefill is subtracted moves A by 14 %")
 
 
 # -- Hermes-host ----------------------------------------------------------------------------------
