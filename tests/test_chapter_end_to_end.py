@@ -529,7 +529,7 @@ def test_readings_glue_values_and_np_clauses():
     assert g["rd_half_hh"] == NP
     assert g["rd_half_hh_clause"] == ("while Hermes over Hermes-host stays N.P. (Hermes cannot "
                                       "run Fig. 11's bars)")
-    assert g["rd_ds_text"] == "12.3 % and 45.7 %, with Hermes over Hermes-host N.P."
+    assert g["rd_ds_text"] == "12.3 % and 45.7 %, with Hermes over Hermes-host not computable (N.P.)"
 
 
 def test_reading_and_readings_table():

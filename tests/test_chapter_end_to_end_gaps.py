@@ -925,3 +925,11 @@ def test_neither_prefill_reading_matches_the_papers_decode(at_defaults):
     """"with the prompt on the GPU, Fig. 11's bars put it at hh_implied_x times the model's
     step": the paper's implied Hermes-host step is longer than the model's at every bar."""
     assert min(at_defaults.host_gains.implied_x) > 1
+
+
+def test_hb_line_summary_follows_the_fit():
+    """The Summary claims the straight line only where the fit was made and is straight."""
+    assert gaps.hb_line_summary(3, True).startswith("their decode steps lie on a straight line")
+    assert "do not lie on" in gaps.hb_line_summary(3, False)
+    no_fit = gaps.hb_line_summary(0, False)
+    assert "cannot be made here" in no_fit and "lie on" not in no_fit

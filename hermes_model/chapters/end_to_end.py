@@ -1121,7 +1121,7 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
     out["rd_ds_text"] = (
         ds_errs + " and " + np_or(float(np.round(datasheet["hermes_over_host"], 2)), ".2f") + "×"
         if pd.notna(datasheet["hermes_over_host"]) else ds_errs.replace(", ", " and ")
-        + ", with Hermes over Hermes-host N.P.")
+        + ", with Hermes over Hermes-host not computable (N.P.)")
     # the verbs, from the comparison with the defaults (to the table's decimals)
     better = _better(half, defaults)
     out["rd_half_better"] = better

@@ -277,6 +277,22 @@ def _line_stat(lines: pd.DataFrame, system: str, step: str, col: str) -> pd.Seri
     return lines.xs((system, step), level=("system", "step"))[col]
 
 
+def hb_line_summary(n_fits: int, straight: bool) -> str:
+    """The Summary's clause on the straight line of the paper's Hermes-base decode steps.
+
+    >>> hb_line_summary(0, False)[:46]
+    'the fit of their decode steps cannot be made h'
+    """
+    if not n_fits:
+        return ("the fit of their decode steps cannot be made here (the model runs none of them "
+                "at every batch of Fig. 11, N.P.), so this run gives no clue from them")
+    if straight:
+        return ("their decode steps lie on a straight line in the batch, most simply explained "
+                "by NDP cores that read, then multiply")
+    return ("their decode steps do not lie on a straight line in the batch here, so the clue "
+            "of NDP cores that read, then multiply is weaker")
+
+
 def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
                  systems: Mapping[str, SystemSpec],
                  activities: Mapping[str, Activity], *, profile: str, other: str,
@@ -366,6 +382,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
     glue["hb_straight"] = straight
     glue["hb_line_verb"] = ("would be fitted with" if not len(hb_paper) else
                             "lie on" if straight else "do not lie on")
+    glue["hb_line_summary"] = hb_line_summary(len(hb_paper), straight)
     glue["hb_line_err_t"] = (sc.NP if not len(hb_paper) else
                              f"to within {shown_t['hb_line_err_max']} %" if straight else
                              f"(they miss the best one by up to {shown_t['hb_line_err_max']} %)")
