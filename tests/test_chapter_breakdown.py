@@ -371,6 +371,9 @@ def test_config_glue_is_end_to_ends_notice(setup: bd.Setup) -> None:
     g = bd.config_glue(other, gpu="rtx_5090", n_dimms=32)
     assert g["config_note"].startswith("Not the paper's configuration: this run models one "
                                        "RTX 5090 with 32 NDP-DIMMs")
+    # the breakdown has no acceptance verdicts and runs the paper's lengths: no word of either
+    assert g["config_note"].endswith("is therefore not like for like.")
+    assert "verdicts" not in g["config_note"] and "128/128" not in g["config_note"]
     assert g["config_shares_txt"] == (
         "The model's shares are for one RTX 5090 with 32 NDP-DIMMs, not the paper's "
         "configuration (one RTX 4090 with eight NDP-DIMMs): none of them is like for like "

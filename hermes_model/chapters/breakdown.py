@@ -159,7 +159,7 @@ def config_glue(setup: Setup, *, gpu: str, n_dimms: int) -> dict[str, object]:
     """
     name = setup.systems[setup.profile].gpu.name
     notice = config_notice(gpu=gpu, gpu_name=name, n_dimms=n_dimms, prompt_len=PAPER.prompt_len,
-                           gen_len=PAPER.gen_len, profile=setup.profile)
+                           gen_len=PAPER.gen_len, profile=setup.profile, verdicts=False)
     return {"config_note": notice["config_note"],
             "config_shares_txt": "" if notice["like_for_like"] else (
                 f"The model's shares are for {hardware_words(name, n_dimms)}, not the paper's "

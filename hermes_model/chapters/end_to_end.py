@@ -174,7 +174,7 @@ def _gpu_words(name: str) -> str:
 
 
 def config_notice(*, gpu: str, gpu_name: str, n_dimms: int, prompt_len: int, gen_len: int,
-                  profile: str) -> dict[str, object]:
+                  profile: str, verdicts: bool = True) -> dict[str, object]:
     """Whether the chapter's parameters compare like for like with the paper's bars, in words.
 
     Rule: ``like_for_like`` is True where the hardware and the run are the paper's, that is
@@ -190,7 +190,8 @@ def config_notice(*, gpu: str, gpu_name: str, n_dimms: int, prompt_len: int, gen
     its short form for the summary. The profile is not part of the rule either: the acceptance
     criteria are measured under the paper profile whatever the chapter's, and only
     ``profile_note`` says that the tables show another. Every text is "" at the paper's
-    configuration.
+    configuration. A chapter with no acceptance verdicts and no implied quantities (`verdicts`
+    False: the breakdown's) gets the sentence without them.
     """
     off = differs(gpu=gpu, n_dimms=n_dimms, prompt_len=prompt_len, gen_len=gen_len)
     differ = []
@@ -209,9 +210,10 @@ def config_notice(*, gpu: str, gpu_name: str, n_dimms: int, prompt_len: int, gen
             f"paper's bars are for one RTX 4090 with "
             f"{u.plural(PAPER.n_dimms, 'NDP-DIMM', count=u.count_words(PAPER.n_dimms))}, "
             f"{p0}-token prompts and {u.plural(n0, 'generated token')} (§V-A). Every comparison "
-            "with the paper's bars below is therefore not like for like, and the acceptance "
-            "verdicts do not apply (n/a); what the paper's bars imply (its whole runs, its decode "
-            f"steps) is still read at its own {p0}/{n0} tokens.")
+            "with the paper's bars below is therefore not like for like" + (
+                ", and the acceptance verdicts do not apply (n/a); what the paper's bars imply "
+                f"(its whole runs, its decode steps) is still read at its own {p0}/{n0} tokens."
+                if verdicts else "."))
         out["summary_config_note"] = (
             f"This run models {', '.join(differ)}, not the paper's configuration, so the "
             "comparisons summarised here are not like for like and the acceptance verdicts do "
