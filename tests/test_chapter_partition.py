@@ -73,6 +73,7 @@ def test_setup_glue() -> None:
     assert glue["neuron_cost_lead"] == (
         "One active MLP neuron, computed for the 2 tokens of a decode step, costs")
     assert glue["time_unit"] == "per decode step of 2 tokens"
+    assert glue["relu_model"] == "natively ReLU model"  # OPT (rerunA2 #8)
 
 
 def test_objective_is_per_token_at_batch_1_and_per_step_above() -> None:
@@ -92,17 +93,76 @@ def test_objective_is_per_token_at_batch_1_and_per_step_above() -> None:
     assert texts[16].endswith(" ms per decode step of 16 tokens")
 
 
+SIX = ("opt_13b", "opt_30b", "opt_66b", "llama2_13b", "llama2_70b", "falcon_40b")
+L70 = {"model": "llama2_70b", "milp_models": SIX, "model_name": "LLaMA2-70B"}
+
+
 def test_milp_setup_says_whose_configuration_the_table_is() -> None:
-    same, note, summary = chapter.milp_setup("hermes_paper", 8, 1, 0.1)
+    same, note, summary = chapter.milp_setup("hermes_paper", 8, 1, 0.1, **L70)
     assert same and summary == "an exact MILP on bucketed instances confirms it"
     assert note == ("The table is for this run's configuration (hermes_paper, 8 DIMMs, batch 1, "
                     "10 % workspace).")
-    same, note, summary = chapter.milp_setup("hermes_paper", 8, 16, 0.1)
+    same, note, summary = chapter.milp_setup("hermes_paper", 8, 16, 0.1, **L70)
     assert not same and "not for this run's (hermes_paper, 8 DIMMs, batch 16, 10 %" in note
     assert "confirms it" not in summary and summary.endswith("(not this run's)")
-    assert "1 DIMM, batch 1" in chapter.milp_setup("hermes_paper", 1, 1, 0.1)[1]
-    assert chapter.milp_setup("hermes_paper", 8, 1, 0.1000000001)[0]  # math.isclose
+    assert "1 DIMM, batch 1" in chapter.milp_setup("hermes_paper", 1, 1, 0.1, **L70)[1]
+    assert chapter.milp_setup("hermes_paper", 8, 1, 0.1000000001, **L70)[0]  # math.isclose
     assert chapter.MILP_SETUP == ("hermes_paper", 8, 1, 0.1)
+
+
+def test_milp_setup_checks_the_model() -> None:
+    """rerunA2 #4: a model without a row in the MILP table is not confirmed by it."""
+    l3 = {"model": "llama3_70b", "milp_models": SIX, "model_name": "LLaMA3-70B"}
+    same, note, summary = chapter.milp_setup("hermes_paper", 8, 1, 0.1, **l3)
+    assert not same
+    assert note == ("The MILP table covers the six paper models, not LLaMA3-70B: it checks the "
+                    "fast solver, not this run's placement.")
+    assert summary == ("an exact MILP on bucketed instances confirms the solver on the six paper "
+                       "models (not on LLaMA3-70B)")
+    # another configuration and another model: both said
+    same, note, summary = chapter.milp_setup("hermes_paper", 4, 1, 0.1, **l3)
+    assert not same and note.endswith(
+        "not for this run's (hermes_paper, 4 DIMMs, batch 1, 10 % workspace), and covers the six "
+        "paper models, not LLaMA3-70B: it checks the fast solver, not this run's placement.")
+    assert summary.endswith("(not this run's)")
+    # the table's models as they are committed
+    assert set(hm.io.load_partition_milp()["model"]) == set(SIX)
+
+
+def test_relu_model() -> None:
+    assert chapter.relu_model(hm.load_model("opt_30b")) == "natively ReLU model"
+    assert chapter.relu_model(hm.load_model("falcon_40b")) == "ReLU-fied model"
+    assert chapter.relu_model(hm.load_model("llama2_70b")) == "ReLU-fied model"
+
+
+def test_gap_words_and_solve_summary() -> None:
+    # the gaps of rerunA2 #9: OPT-30B on one DIMM, LLaMA2-7B at batch 8 on 32 DIMMs
+    assert chapter.gap_words(2.5e-9) == "under a millionth (2.5e-09)"
+    assert chapter.gap_words(3.1e-5) == "31 millionths (3.1e-05)"
+    assert chapter.gap_words(2.3e-6) == "a few millionths (2.3e-06)"
+    assert chapter.solve_summary("0.41 s", 2.3e-6, True) == (
+        "A greedy built on that structure solves the full per-neuron problem in 0.41 s with a "
+        "certified gap of a few millionths (2.3e-06)")
+    np_ = chapter.solve_summary("0.64 s", 2.5e-9, False)
+    assert np_.startswith("No placement fits here; with the DIMMs' capacity ignored, a greedy")
+
+
+def test_budget_text_and_capacity_fits() -> None:
+    assert chapter.budget_text(17.1, 5.57, True) == (
+        "Without GPU neurons the blocks take 17.1 ms; the default budget makes them 5.57× faster")
+    assert chapter.budget_text(17.1, 5.57, False).startswith(
+        "No placement fits, so these are bounds with the DIMMs' capacity ignored: without GPU "
+        "neurons the blocks would take 17.1 ms")
+    spec, targets = hm.load_model("opt_30b"), cli.sparsity_targets("opt_30b", "relu")
+    mlp, qkv = partition.model_frequencies(spec, targets)
+    for n_dimms, fits in ((1, False), (8, True)):  # 54.3 GB against 18.3 + 34.4 GB on one DIMM
+        system = hm.load_system("hermes_paper", n_dimms=n_dimms)
+        budget = partition.gpu_neuron_budget_bytes(spec, system, workspace_frac=0.1)
+        problem = partition.model_problem(spec, system, mlp, qkv, batch=1,
+                                          gpu_budget_bytes=budget)
+        assert chapter.capacity_fits(problem) is fits
+        phrase = partition.objective_phrase(problem, partition.solve_fast(problem).cost)
+        assert ("no placement fits" in phrase) is not fits
 
 
 MILP = pd.DataFrame({

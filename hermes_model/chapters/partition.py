@@ -7,7 +7,7 @@ committed MILP results (`hermes_model.io.load_partition_milp`) into the chapter'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
@@ -28,21 +28,36 @@ from hermes_model.specs import SystemSpec
 MILP_SETUP: Final = (PAPER.system, PAPER.n_dimms, PAPER.batch, PAPER.workspace_frac)
 
 
-def milp_setup(system: str, n_dimms: int, batch: int,
-               workspace_frac: float) -> tuple[bool, str, str]:
+def milp_setup(system: str, n_dimms: int, batch: int, workspace_frac: float, *, model: str,
+               milp_models: Sequence[str], model_name: str) -> tuple[bool, str, str]:
     """Whether the chapter's configuration is the MILP table's (`MILP_SETUP`; the workspace share
-    within ``math.isclose``), and the two sentences that depend on it.
+    within ``math.isclose``) and its model one of the table's, and the two sentences that depend
+    on it.
+
+    Parameters
+    ----------
+    system, n_dimms, batch, workspace_frac
+        The chapter's configuration.
+    model : str
+        The chapter's model, catalog slug.
+    milp_models : sequence of str
+        The models the MILP table was solved for (its ``model`` column).
+    model_name : str
+        The chapter's model as the text names it (its short name).
 
     Returns
     -------
     same : bool
     note : str
-        Where the configurations differ, that the table was solved for the paper's and not for
-        this run's (naming both); else that it is this run's.
+        Where the configurations differ or the model has no row, that the table checks the
+        fast solver and not this run's placement (naming what differs); else that it is this
+        run's.
     summary : str
         The summary's clause on the MILP.
 
-    >>> milp_setup("hermes_paper", 8, 1, 0.1)[0], milp_setup("hermes_paper", 4, 1, 0.2)[1]
+    >>> six = ("opt_13b", "opt_30b", "opt_66b", "llama2_13b", "llama2_70b", "falcon_40b")
+    >>> kw = {"model": "llama2_70b", "milp_models": six, "model_name": "LLaMA2-70B"}
+    >>> milp_setup("hermes_paper", 8, 1, 0.1, **kw)[0], milp_setup("hermes_paper", 4, 1, 0.2, **kw)[1]
     (True, "The MILP table was solved for the paper's configuration (hermes_paper, 8 DIMMs, \
 batch 1, 10 % workspace), not for this run's (hermes_paper, 4 DIMMs, batch 1, 20 % workspace): \
 it checks the fast solver, not this run's placement.")
@@ -51,15 +66,26 @@ it checks the fast solver, not this run's placement.")
         return f"{sys_}, {u.plural(d, 'DIMM')}, batch {b}, {100 * w:.3g} % workspace"
 
     run = (system, n_dimms, batch, workspace_frac)
-    if not differs(system=system, n_dimms=n_dimms, batch=batch, workspace_frac=workspace_frac):
+    same_config = not differs(system=system, n_dimms=n_dimms, batch=batch,
+                              workspace_frac=workspace_frac)
+    in_table = model in milp_models
+    if same_config and in_table:
         return (True, f"The table is for this run's configuration ({text(*run)}).",
                 "an exact MILP on bucketed instances confirms it")
+    models = f"the {u.count_words(len(milp_models))} paper models"
+    not_model = f"{models}, not {model_name}"
+    checks = ": it checks the fast solver, not this run's placement."
+    if same_config:
+        summary = (f"an exact MILP on bucketed instances confirms the solver on {models} (not "
+                   f"on {model_name})")
+        return False, f"The MILP table covers {not_model}{checks}", summary
     note = (f"The MILP table was solved for the paper's configuration ({text(*MILP_SETUP)}), "
-            f"not for this run's ({text(*run)}): it checks the fast solver, not this run's "
-            "placement.")
+            f"not for this run's ({text(*run)})")
+    if not in_table:
+        note += f", and covers {not_model}"
     summary = ("an exact MILP on bucketed instances confirms the solver in the paper's "
                "configuration (not this run's)")
-    return False, note, summary
+    return False, note + checks, summary
 
 
 def is_paper_configuration(model: str, system: str, n_dimms: int, batch: int,
@@ -90,6 +116,72 @@ def frequency_source(targets: ModelTargets, names: Mapping[str, str]) -> str:
     return f"both {src_d}" if src_d == src_h else f"density {src_d}, hot share {src_h}"
 
 
+def relu_model(spec: ModelSpec) -> str:
+    """The model whose statistics the frequencies are fitted to: "ReLU-fied model", or
+    "natively ReLU model" for a model whose checkpoint is ReLU (OPT).
+
+    >>> from hermes_model import io
+    >>> relu_model(io.load_model("opt_13b")), relu_model(io.load_model("llama2_70b"))
+    ('natively ReLU model', 'ReLU-fied model')
+    """
+    return "natively ReLU model" if spec.native_activation == "relu" else "ReLU-fied model"
+
+
+def capacity_fits(problem: partition.PartitionProblem) -> bool:
+    """Whether the sparse neurons fit in the GPU's budget and the DIMMs together (else no
+    placement fits, N.P., as `partition.objective_phrase` says)."""
+    need = float(problem.count @ problem.neuron_bytes[problem.layer])
+    return need <= problem.gpu_budget_bytes + problem.n_dimms * problem.dimm_budget_bytes
+
+
+def gap_words(gap: float) -> str:
+    """A certified relative gap in words, with its value.
+
+    >>> gap_words(2.5e-9), gap_words(2.3e-6), gap_words(3.1e-5), gap_words(4e-4)
+    ('under a millionth (2.5e-09)', 'a few millionths (2.3e-06)', '31 millionths (3.1e-05)', \
+'4e-04')
+    """
+    if gap < 1e-6:
+        return f"under a millionth ({gap:.2g})"
+    if gap < 1e-5:
+        return f"a few millionths ({gap:.2g})"
+    if gap < 1e-4:
+        return f"{1e6 * gap:.0f} millionths ({gap:.2g})"
+    return f"{gap:.0e}"
+
+
+def solve_summary(solve_time: str, gap: float, fits: bool) -> str:
+    """The summary's sentence on the fast solver: its time (`solve_time`, as measured) and its
+    certified gap (`gap_words`); where no placement fits (`fits`), that it solved the problem
+    with the DIMMs' capacity ignored.
+
+    >>> solve_summary("0.64 s", 2.5e-9, False)
+    "No placement fits here; with the DIMMs' capacity ignored, a greedy built on that structure \
+solves the per-neuron problem in 0.64 s with a certified gap of under a millionth (2.5e-09)"
+    """
+    gap_txt = f"in {solve_time} with a certified gap of {gap_words(gap)}"
+    if fits:
+        return f"A greedy built on that structure solves the full per-neuron problem {gap_txt}"
+    return ("No placement fits here; with the DIMMs' capacity ignored, a greedy built on that "
+            f"structure solves the per-neuron problem {gap_txt}")
+
+
+def budget_text(no_gpu_ms: float, speedup: float, fits: bool) -> str:
+    """The sentence on the budget sweep: the sparse FC time without GPU neurons (ms) and the
+    speed-up the chapter's budget gives; where no placement fits (`fits`), said as bounds with
+    the DIMMs' capacity ignored.
+
+    >>> budget_text(17.1, 5.57, True)
+    'Without GPU neurons the blocks take 17.1 ms; the default budget makes them 5.57× faster'
+    """
+    if fits:
+        return (f"Without GPU neurons the blocks take {no_gpu_ms:.4g} ms; the default budget "
+                f"makes them {speedup:.3g}× faster")
+    return (f"No placement fits, so these are bounds with the DIMMs' capacity ignored: without "
+            f"GPU neurons the blocks would take {no_gpu_ms:.4g} ms, and the default budget would "
+            f"make them {speedup:.3g}× faster")
+
+
 def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.PartitionProblem,
                targets: ModelTargets, names: Mapping[str, str], *, budget_bytes: float, batch: int,
                workspace_frac: float) -> dict[str, object]:
@@ -118,13 +210,14 @@ def setup_glue(spec: ModelSpec, system: SystemSpec, problem: partition.Partition
         ``lpt_tail``, ``freq_src``, ``model_name``, ``n_neurons``, ``n_blocks``, ``budget_GB``,
         ``tg_mlp_ns`` and ``td_mlp_ns`` (one active MLP neuron on the GPU and on one DIMM, ns),
         ``dimm_over_gpu``, ``sync_us``, ``intro_model`` and ``workspace_pct``;
-        ``neuron_cost_lead`` (the sentence's subject, naming the step's tokens at a batch above
+        ``relu_model`` (`relu_model`); ``neuron_cost_lead`` (the sentence's subject, naming the step's tokens at a batch above
         1) and ``time_unit`` (`hermes_model.partition.time_unit`).
     """
     tg_m, td_m = partition.neuron_times_s(spec, system, "mlp", batch=batch)
     lead = ("One active MLP neuron costs" if batch == 1 else
             f"One active MLP neuron, computed for the {batch} tokens of a decode step, costs")
     return {"neuron_cost_lead": lead, "time_unit": partition.time_unit(batch),
+            "relu_model": relu_model(spec),
             "lpt_tail": partition.LPT_TAIL, "freq_src": frequency_source(targets, names),
             "model_name": spec.name, "n_neurons": int(problem.n_neurons),
             "n_blocks": problem.n_layers, "budget_GB": rounded(budget_bytes / u.GB),
