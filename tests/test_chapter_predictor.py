@@ -103,7 +103,8 @@ NAMES = {"opt_30b": "OPT-30B", "llama2_70b": "LLaMA2-70B (ReLU-fied, ReGLU)"}
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(chapter) == (0, 2)  # (failed, attempted): origin_text
+    # (failed, attempted): origin_text, share_reason (2), swap_text
+    assert doctest.testmod(chapter) == (0, 5)
 
 
 def test_input_origins_join_kinds_and_name_the_lender() -> None:
@@ -224,9 +225,58 @@ def test_memory_glues(memory: chapter.PredictorMemory) -> None:
     assert len(mem) == len(chapter.MEMORY_MODELS)
 
 
+def test_memory_models_add_the_chosen_one(claims: pd.DataFrame) -> None:
+    """rerunA2 #12: the chosen model joins the memory table, and the count follows."""
+    assert chapter.memory_models("llama2_70b") == chapter.MEMORY_MODELS
+    assert chapter.memory_models("llama3_70b") == (*chapter.MEMORY_MODELS, "llama3_70b")
+    mem = chapter.predictor_memory([hm.load_model(s) for s in chapter.memory_models("llama3_70b")],
+                                   claims, bandwidth_bytes_per_s=2e12)
+    assert mem.table["model"].iloc[-1] == hm.load_model("llama3_70b").name
+    assert mem.glues["n_memory_models"] == "eight"
+
+
+def test_n_memory_models_default(memory: chapter.PredictorMemory) -> None:
+    assert memory.glues["n_memory_models"] == "seven"
+
+
+def test_share_reason_from_the_partition() -> None:
+    """rerunA2 #7: "holds no more" only where the partition fills the GPU's budget."""
+    from hermes_model import cli, partition
+
+    system = hm.load_system("hermes_paper")
+    got = {}
+    for slug in ("llama2_70b", "opt_13b"):
+        model = hm.load_model(slug)
+        _, gpu_bytes = chapter.partition_gpu_share(model, system, cli.sparsity_targets(slug, "relu"))
+        budget = partition.gpu_neuron_budget_bytes(model, system, workspace_frac=0.1)
+        got[slug] = chapter.share_reason(gpu_bytes, budget)
+    assert got["llama2_70b"] == ", since the paper's GPU holds no more"
+    assert got["opt_13b"].startswith(", where for this model the partition stops at the share "
+                                     "at which its GPU and DIMM sides meet (0.0713 GB, well "
+                                     "below the ")
+    assert chapter.share_reason(0.6e9, 1e9).endswith("(0.6 GB, below the 1 GB the card has for "
+                                                     "neurons)")
+    assert chapter.share_reason(None, None) == (
+        ", as the share of the model's neurons that the partition's solver puts on the GPU")
+
+
+def test_swap_text_verb_from_the_values() -> None:
+    assert chapter.swap_text(9.87, 15.2, 9.86) == (
+        "The hot swap raises the GPU's share of the firing neurons from 9.87 % (the initial "
+        "9.86 % of each layer kept fixed) to 15.2 %")
+    assert chapter.swap_text(20.0, 18.5, 20.0).startswith("The hot swap lowers")
+    zero = chapter.swap_text(0.0, 0.0, 0.0)  # gpu_share 0
+    assert zero.startswith("The hot swap leaves the GPU's share of the firing neurons at 0 %")
+    assert zero.endswith("(there is no GPU slot to swap a neuron into)")
+    assert chapter.swap_text(100.0, 100.0, 100.0).endswith(
+        "(every neuron is already on the GPU)")
+    assert chapter.swap_text(30.0, 30.0, 25.0).endswith("kept fixed")
+
+
 def test_gpu_share_reading_takes_an_assumed_share_as_given() -> None:
     share, g = chapter.gpu_share_reading(0.25, None, None, None)  # nothing else is read
-    assert share == 0.25 and g == {"gpu_share_pct": 25.0, "gpu_share_src": "assumed"}
+    assert share == 0.25 and g == {"gpu_share_pct": 25.0, "gpu_share_src": "assumed",
+                                   "gpu_share_why": chapter.share_reason(None, None)}
     for bad in (1.5, -0.5, "x", True):
         with pytest.raises(ValueError, match=r"parameter 'gpu_share': must be -1 \(derived in "
                            r"the partition chapter\) or a number in \[0, 1\], got"):
@@ -248,3 +298,5 @@ def test_derived_gpu_share_is_the_partition_solvers() -> None:
     assert g["gpu_share_src"].startswith("derived: the share of all LLaMA2-13B neurons, ")
     assert f"{payload['gpu_neuron_GB']:.3g} GB" in g["gpu_share_src"]
     assert g["gpu_share_src"].endswith(f"puts on the {system.gpu.name}, taken for every layer")
+    # LLaMA2-13B's partition stops at its crossings, 3.47 GB of the card's 21.1 GB
+    assert g["gpu_share_why"].startswith(", where for this model the partition stops")

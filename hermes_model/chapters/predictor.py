@@ -123,7 +123,8 @@ def gpu_share_reading(gpu_share: Any, model: ModelSpec, system: SystemSpec,
     share : float
         Share of each layer's neurons that starts on the GPU, 0..1.
     glue : dict
-        ``gpu_share_pct`` (%) and ``gpu_share_src``, the share's provenance as the text says it.
+        ``gpu_share_pct`` (%), ``gpu_share_src``, the share's provenance as the text says it,
+        and ``gpu_share_why`` (`share_reason`).
 
     Raises
     ------
@@ -136,6 +137,9 @@ def gpu_share_reading(gpu_share: Any, model: ModelSpec, system: SystemSpec,
         src = (f"derived: the share of all {short_name(model.name)} neurons, "
                f"{rounded(gpu_bytes / u.GB):.3g} GB, that the partition chapter's solver puts on "
                f"the {system.gpu.name}, taken for every layer")
+        budget = partition.gpu_neuron_budget_bytes(model, system,
+                                                   workspace_frac=PAPER.workspace_frac)
+        why = share_reason(gpu_bytes, budget)
     else:
         try:
             share, src = params.fraction(gpu_share, "gpu_share"), "assumed"
@@ -143,7 +147,62 @@ def gpu_share_reading(gpu_share: Any, model: ModelSpec, system: SystemSpec,
             raise ValueError(f"parameter 'gpu_share': must be {FROM_PARTITION:g} (derived in the "
                              f"partition chapter) or a number in [0, 1], got {gpu_share!r}"
                              ) from None
-    return share, {"gpu_share_pct": rounded(100 * share), "gpu_share_src": src}
+        why = share_reason(None, None)
+    return share, {"gpu_share_pct": rounded(100 * share), "gpu_share_src": src,
+                   "gpu_share_why": why}
+
+
+def share_reason(gpu_bytes: float | None, budget_bytes: float | None) -> str:
+    """Why the default initial GPU set is the partition's share, from the partition's result:
+    its GPU neurons' bytes (`gpu_bytes`) against the GPU's budget for neurons (`budget_bytes`),
+    B. Where they fill it, the GPU holds no more; else the partition stopped where the GPU's and
+    the DIMMs' sides meet; with no partition solved (an assumed share, both None), what the
+    default takes.
+
+    >>> share_reason(12.455e9, 12.4554e9)
+    ", since the paper's GPU holds no more"
+    >>> share_reason(0.0713e9, 21.1e9)
+    ', where for this model the partition stops at the share at which its GPU and DIMM sides meet \
+(0.0713 GB, well below the 21.1 GB the card has for neurons)'
+    """
+    if gpu_bytes is None or budget_bytes is None:
+        return ", as the share of the model's neurons that the partition's solver puts on the GPU"
+    if gpu_bytes >= 0.99 * budget_bytes:
+        return ", since the paper's GPU holds no more"
+    below = "well below" if gpu_bytes < 0.5 * budget_bytes else "below"
+    return (f", where for this model the partition stops at the share at which its GPU and DIMM "
+            f"sides meet ({gpu_bytes / u.GB:.3g} GB, {below} the {budget_bytes / u.GB:.3g} GB the "
+            "card has for neurons)")
+
+
+def swap_text(static_pct: float, swap_pct: float, share_pct: float) -> str:
+    """The sentence on what the hot swap does to the GPU's share of the firing neurons: from
+    `static_pct` (the initial `share_pct` % of each layer kept fixed) to `swap_pct`, all %;
+    "raises", "lowers", or, where the two print alike, "leaves" (with no GPU slot, or every
+    neuron already on the GPU, nothing can be swapped).
+
+    >>> swap_text(0.0, 0.0, 0.0)
+    "The hot swap leaves the GPU's share of the firing neurons at 0 %, as with the initial 0 % \
+of each layer kept fixed (there is no GPU slot to swap a neuron into)"
+    """
+    a, b = f"{static_pct:.3g}", f"{swap_pct:.3g}"
+    if a == b:
+        text = (f"The hot swap leaves the GPU's share of the firing neurons at {b} %, as with the "
+                f"initial {share_pct:.3g} % of each layer kept fixed")
+        if share_pct <= 0:
+            return text + " (there is no GPU slot to swap a neuron into)"
+        if share_pct >= 100:
+            return text + " (every neuron is already on the GPU)"
+        return text
+    verb = "raises" if swap_pct > static_pct else "lowers"
+    return (f"The hot swap {verb} the GPU's share of the firing neurons from {a} % (the initial "
+            f"{share_pct:.3g} % of each layer kept fixed) to {b} %")
+
+
+def memory_models(model: str) -> tuple[str, ...]:
+    """The memory table's models: `MEMORY_MODELS`, and the chapter's `model` (slug) after them
+    where it is not one of them."""
+    return MEMORY_MODELS + (() if model in MEMORY_MODELS else (model,))
 
 
 def paper_accuracy_pct(claims: pd.DataFrame) -> float:
@@ -362,6 +421,7 @@ def predictor_memory(models: Sequence[ModelSpec], claims: pd.DataFrame, *,
         "l7_mlp_GB": rounded(first["MLP predictor (GB)"]),
         "max_tables_MiB": rounded(tables_kib.max() / 1024),
         "max_tables_model": short_name(mem.loc[tables_kib.idxmax(), "model"]),
+        "n_memory_models": u.count_words(len(models)),
         "tables_over_mlp_max_pct": rounded(over_mlp.max()),
         "l7_corr_over_state": rounded(first["correlation table (KiB)"]
                                       / first["state table (KiB)"]),
