@@ -44,8 +44,8 @@ def test_measured_table_and_glues() -> None:
 
 def test_doctests() -> None:
     # (failed, attempted): plain, source_text, statement_label, input_source (2), input_origin,
-    # law_slugs, skew_clause (2)
-    assert doctest.testmod(chapter) == (0, 9)
+    # law_slugs, skew_clause (2), swiglu_lead (3)
+    assert doctest.testmod(chapter) == (0, 12)
 
 
 def test_source_text_drops_private_notes_and_names_models() -> None:
@@ -298,6 +298,28 @@ def test_swiglu_comparison_draws_in_order() -> None:
                                       relu=given)
     assert again.relu is given and _stats(again.swiglu) == _stats(sw)
     assert again.table["ReLU-fied (paper)"].tolist() == [0.18, 0.41, 0.91, 0.71, 0.7, 0.36]
+
+
+def test_swiglu_lead_names_whose_statistics_are_used() -> None:
+    """rerunA2 #12: the SwiGLU statistics are LLaMA2-13B's density and LLaMA2-70B's hot share,
+    borrowed for any other model, and an OPT or Falcon model has no SwiGLU original."""
+    l70, l13 = io.load_model("llama2_70b"), io.load_model("llama2_13b")
+    assert chapter.swiglu_lead(l70, l70) == "For the original SwiGLU LLaMA2-70B"  # the default
+    assert chapter.swiglu_lead(l13, l13) == "For the original SwiGLU LLaMA2-13B"
+    for slug in ("llama3_70b", "llama2_7b"):
+        m = io.load_model(slug)
+        assert chapter.swiglu_lead(m, m) == (
+            f"For the original SwiGLU {m.name.split(' (')[0]} (PowerInfer's LLaMA2 SwiGLU "
+            "statistics, borrowed)")
+    assert chapter.swiglu_lead(io.load_model("opt_30b"), l70) == (
+        "OPT-30B has no SwiGLU original (its own activation is ReLU), so LLaMA2-70B stands in. "
+        "For the original SwiGLU LLaMA2-70B")
+    assert "(its own activation is GELU)" in chapter.swiglu_lead(io.load_model("falcon_40b"), l70)
+    # the statistics the option takes are those two models' for every SwiGLU model
+    from hermes_model.cli import sparsity_targets
+    for slug in ("llama2_7b", "llama3_70b", "llama2_70b"):
+        prov = sparsity_targets(slug, "swiglu").provenance
+        assert "LLaMA2-13B" in prov["mlp_density"] and "70B" in prov["hot_share_80"]
 
 
 def test_qkv_table_and_glues(inputs: dict, law_models: list) -> None:

@@ -479,6 +479,35 @@ class SwigluComparison:
     glues: dict[str, object]
 
 
+#: The models whose PowerInfer SwiGLU statistics the ``swiglu`` option takes (density of the
+#: first, hot share of the second).
+SWIGLU_SOURCES: Final = ("llama2_13b", "llama2_70b")
+
+
+def swiglu_lead(spec: ModelSpec, sw_spec: ModelSpec) -> str:
+    """The subject of the SwiGLU paragraph: the original SwiGLU model compared (`sw_spec`: the
+    chapter's model `spec` where it is SwiGLU natively, else the stand-in), with the LLaMA2
+    statistics marked as borrowed where it is not one of `SWIGLU_SOURCES`, and, where `spec` has
+    no SwiGLU original, why another model stands in.
+
+    >>> from hermes_model import io
+    >>> swiglu_lead(io.load_model("llama2_70b"), io.load_model("llama2_70b"))
+    'For the original SwiGLU LLaMA2-70B'
+    >>> swiglu_lead(io.load_model("llama3_70b"), io.load_model("llama3_70b"))
+    "For the original SwiGLU LLaMA3-70B (PowerInfer's LLaMA2 SwiGLU statistics, borrowed)"
+    """
+    name = short_name(sw_spec.name)
+    lead = f"For the original SwiGLU {name}"
+    if sw_spec.slug not in SWIGLU_SOURCES:
+        lead += " (PowerInfer's LLaMA2 SwiGLU statistics, borrowed)"
+    if spec.native_activation == "swiglu":
+        return lead
+    native = {"relu": "ReLU", "gelu": "GELU"}.get(spec.native_activation,
+                                                   spec.native_activation)
+    return (f"{short_name(spec.name)} has no SwiGLU original (its own activation is {native}), "
+            f"so {name} stands in. {lead}")
+
+
 def swiglu_comparison(sw_targets: sp.ModelTargets, re_targets: sp.ModelTargets,
                       n_sequences: int, rng: np.random.Generator, *, model_name: str,
                       relu: sp.TraceSummary | None = None) -> SwigluComparison:
