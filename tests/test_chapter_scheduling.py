@@ -181,6 +181,27 @@ def test_static_summary_quotes_the_spread_and_the_side() -> None:
     rand = chapter.static_summary({**LOW, "random_p95": 1.25}, 1.2, 2.5, 8)
     assert rand.endswith("only a random placement's tail reaches the paper's 1.2–2.5×, the "
                          "balanced one's stays below it")
+    # OPT-66B (rerunA3 #1): the balanced tail reaches 1.2, the per-token spread does not
+    opt = {"static_win": 1.141, "static_tok": 1.151, "static_p95": 1.239, "random_p95": 1.258}
+    tail = chapter.static_summary(opt, 1.2, 2.5, 8)
+    assert "14 % above the mean over a window (15 % step by step)" in tail
+    assert tail.endswith("only the per-layer tail (95th percentile 1.239 for the balanced "
+                         "placement, 1.258 for a random one) reaches the low end of the paper's "
+                         "1.2–2.5×")
+    assert "spread alone" not in tail
+
+
+def test_gap_closing_is_scoped_when_the_spread_reaches_the_paper() -> None:
+    below = chapter.gap_closing(LOW, 1.2, 8)
+    assert below == ("The gap points at the one thing the paper does not state: how unbalanced "
+                     "its fixed placement was.")
+    assert chapter.gap_closing(HIGH, 1.2, 1) == below
+    opt = {"static_tok": 1.151, "static_p95": 1.239, "random_p95": 1.258}
+    for g in (opt, HIGH):
+        scoped = chapter.gap_closing(g, 1.2, 8)
+        assert scoped.startswith("For the ablation's LLaMA2 models, the gap points at the one "
+                                 "thing the paper does not state")
+        assert scoped.endswith("reaches the paper's range on its own.")
 
 
 def test_neuron_slices_and_model_glue() -> None:
