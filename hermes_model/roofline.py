@@ -233,6 +233,33 @@ def provenance(*sources: str) -> str:
     return " + ".join(k for k in ("paper", "datasheet") if k in kinds)
 
 
+def profile_provenance(profile: str, *sources: str) -> str:
+    """`provenance` of `sources` as read under `profile`.
+
+    Under the datasheet profile, a source that begins by citing Hermes but also cites a vendor
+    document in a later ``;``-separated clause (the T4's "Hermes §V-E2 (320 GB/s); NVIDIA T4
+    datasheet (320+ GB/s)") stands for that document: the datasheet profile takes the value
+    from it, and the paper merely agrees. Under the paper profile the sources are classified as
+    they are.
+
+    >>> t4 = "Hermes §V-E2 (320 GB/s); NVIDIA T4 datasheet (320+ GB/s)"
+    >>> profile_provenance("paper", t4), profile_provenance("datasheet", t4)
+    ('paper', 'datasheet')
+    >>> profile_provenance("datasheet", "Hermes Table II")
+    'paper'
+    """
+    if profile != "datasheet":
+        return provenance(*sources)
+
+    def cited(source: str) -> str:
+        if source_kind(source) != "paper":
+            return source
+        vendor = [c for c in source.split(";")[1:] if c.strip() and source_kind(c) == "datasheet"]
+        return vendor[0] if vendor else source
+
+    return provenance(*(s if s.strip().lower() == "override" else cited(s) for s in sources))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tier:
     """One level of the memory hierarchy as a roofline: a compute roof and a bandwidth slope.
@@ -278,25 +305,29 @@ def system_tiers(system: SystemSpec) -> tuple[Tier, ...]:
     5. The pool of ``system.n_dimms`` NDP-DIMMs: both rates times the count.
     """
     gpu, host, link, dimm = system.gpu, system.host, system.host_link, system.dimm
-    gpu_flop = provenance(gpu.sources["fp16_flop_per_s"])
-    dimm_bw = provenance(*(dimm.sources[k] for k in ("data_rate_transfers_per_s",
+
+    def label(*sources: str) -> str:  # each source as read under the system's profile
+        return profile_provenance(system.profile, *sources)
+
+    gpu_flop = label(gpu.sources["fp16_flop_per_s"])
+    dimm_bw = label(*(dimm.sources[k] for k in ("data_rate_transfers_per_s",
                                                       "bus_width_bits", "n_ranks")))
-    dimm_flop = provenance(*(dimm.sources[k] for k in ("ndp_multipliers", "ndp_operand_bits",
+    dimm_flop = label(*(dimm.sources[k] for k in ("ndp_multipliers", "ndp_operand_bits",
                                                         "ndp_clock_hz", "ndp_cycles_per_op")))
     n = system.n_dimms
     return (
         Tier(name="GPU memory", short="GPU", subsystem="GPU", flop_per_s=gpu.fp16_flop_per_s,
              bandwidth_bytes_per_s=gpu.memory_bandwidth_bytes_per_s, flop_label=gpu_flop,
-             bandwidth_label=provenance(gpu.sources["memory_bandwidth_bytes_per_s"])),
+             bandwidth_label=label(gpu.sources["memory_bandwidth_bytes_per_s"])),
         Tier(name=f"PCIe {link.generation}.0 x{link.lanes}, per direction", short="PCIe",
              subsystem="PCIe",
              flop_per_s=gpu.fp16_flop_per_s,
              bandwidth_bytes_per_s=link.bandwidth_per_direction_bytes_per_s, flop_label=gpu_flop,
-             bandwidth_label=provenance(link.sources["bandwidth_per_direction_bytes_per_s"])),
+             bandwidth_label=label(link.sources["bandwidth_per_direction_bytes_per_s"])),
         Tier(name="host DRAM and CPU", short="host", subsystem="host", flop_per_s=host.flop_per_s,
              bandwidth_bytes_per_s=host.dram_bandwidth_bytes_per_s,
-             flop_label=provenance(host.sources["flop_per_s"]),
-             bandwidth_label=provenance(host.sources["dram_bandwidth_bytes_per_s"])),
+             flop_label=label(host.sources["flop_per_s"]),
+             bandwidth_label=label(host.sources["dram_bandwidth_bytes_per_s"])),
         Tier(name="1 NDP-DIMM (ranks' pin bound)", short="1 DIMM", subsystem="NDP-DIMM",
              flop_per_s=dimm.ndp_flop_per_s,
              bandwidth_bytes_per_s=dimm.ranks_pin_bandwidth_bytes_per_s,

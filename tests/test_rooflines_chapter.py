@@ -40,10 +40,23 @@ def test_provenance(sources: tuple[str, ...], label: str) -> None:
     ("rtx_3090", "paper", "datasheet", "paper"),  # 936 GB/s: GA102 whitepaper, not the paper
     ("rtx_3090", "datasheet", "datasheet", "datasheet"),
     ("t4", "paper", "paper", "assumed"),          # 320 GB/s stated; PCIe 3.0 by convention
+    ("t4", "datasheet", "datasheet", "datasheet"),  # the same 320 GB/s, from NVIDIA's datasheet
 ])
 def test_catalog_labels(gpu: str, profile: str, gpu_bw: str, pcie_bw: str) -> None:
     g, pcie, *_ = roofline.system_tiers(hm.load_system("hermes_paper", profile, gpu=gpu))
     assert (g.bandwidth_label, pcie.bandwidth_label) == (gpu_bw, pcie_bw)
+
+
+def test_profile_provenance_reads_the_datasheet_clause() -> None:
+    t4 = "Hermes §V-E2 (320 GB/s); NVIDIA T4 datasheet (320+ GB/s)"
+    assert roofline.profile_provenance("paper", t4) == "paper"
+    assert roofline.profile_provenance("datasheet", t4) == "datasheet"
+    # nothing but the paper, or the paper with a document of its own: as provenance says
+    assert roofline.profile_provenance("datasheet", "Hermes Table II", "JEDEC JESD79-4") == (
+        "paper + datasheet")
+    assert roofline.profile_provenance("datasheet", "override", "Hermes §V-A") == "paper"
+    g, *_ = roofline.system_tiers(hm.load_system("hermes_paper", "datasheet", gpu="t4"))
+    assert (g.flop_label, g.bandwidth_label) == ("datasheet", "datasheet")
 
 
 def test_provenance_needs_a_source() -> None:
