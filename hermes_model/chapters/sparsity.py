@@ -352,7 +352,9 @@ def hot_cold_law(inputs: Mapping[str, Mapping[str, Any]], published: pd.DataFram
         curves.append(pd.DataFrame({"curve": short_name(m.name), "parameter_share": params[step],
                                     "compute_share": compute[step]}))
         rows.append({"model": m.name, "density": fit.density,
-                     "hot share for 80 %": fit.hot_share_80, "skew σ": fit.logit_std,
+                     "hot share for 80 %": fit.hot_share_80,
+                     # the text's rounding (model_sigma), so the two print the same digits
+                     "skew σ": rounded(fit.logit_std),
                      "compute share of the hottest 20 %": sp.compute_share_of_hottest(p),
                      "density is": input_origin(inputs[m.slug], "mlp_density", names),
                      "hot share is": input_origin(inputs[m.slug], "hot_share_80", names)})
