@@ -128,8 +128,9 @@ def roof_text(tiers: Sequence[Tier], steps: pd.DataFrame,
     Returns
     -------
     dict
-        ``roof_txt``: the GPU's peak against the highest of host, one DIMM and the pool (in
-        orders of magnitude when it is at least ten times as high; PCIe shares the GPU's roof),
+        ``roof_txt``: the GPU's peak against the highest of host, one DIMM and the pool, so "at
+        least" (in orders of magnitude when it is at least ten times as high; PCIe shares the
+        GPU's roof),
         then either "every diamond sits on a sloped part" ("far left" when the highest
         intensity is below a tenth of the GPU's and PCIe's ridges) or the tiers on which some
         step is compute-bound.
@@ -139,9 +140,11 @@ def roof_text(tiers: Sequence[Tier], steps: pd.DataFrame,
     orders = int(np.floor(np.log10(above)))
     # PCIe feeds the GPU's own compute, so its roof is the GPU's: compare with the other three
     others = "the host's and the NDP-DIMMs'"
-    roof_gap = (f"an order of magnitude above {others}" if orders == 1 else
-                f"{['', '', 'two', 'three', 'four'][orders]} orders of magnitude above {others}"
-                if 2 <= orders <= 4 else f"{rounded(above, 2):g} times as high as {others}")
+    # against the highest of the three: a lower bound on each gap ("at least")
+    roof_gap = "at least " + (
+        f"an order of magnitude above {others}" if orders == 1 else
+        f"{['', '', 'two', 'three', 'four'][orders]} orders of magnitude above {others}"
+        if 2 <= orders <= 4 else f"{rounded(above, 2):g} times as high as {others}")
     on_roof = list(dict.fromkeys(placed.loc[placed["bound"] == roofline.COMPUTE, "tier"]))
     far = steps["intensity_flop_per_byte"].max() < 0.1 * min(gpu_t.ridge_flop_per_byte,
                                                              pcie_t.ridge_flop_per_byte)
@@ -216,6 +219,11 @@ def compute_bound_batches(tiers: Sequence[Tier], steps: pd.DataFrame,
     crossing = pcie_b[np.isfinite(pcie_b)]
     glue: dict[str, object] = {"limit_io_min": rounded(limit_io.min()),
                                "limit_io_max": rounded(limit_io.max())}
+    # the table's "never", defined only where some step of some tier has it
+    any_never = any((~np.isfinite(np.asarray(v, dtype=float))).any() for v in b_star.values())
+    glue["never_lead"] = ('"Never" means that the step stays memory-bound at any batch'
+                          if any_never else "No step of the table stays memory-bound at every "
+                          'batch (which the table would print as "never")')
     # the models that never turn compute-bound on PCIe, and the batches where the others do
     n_never = int((~np.isfinite(pcie_b)).sum())
     names = roofline.prose_list([short_name(n) for n in crossing.index])
