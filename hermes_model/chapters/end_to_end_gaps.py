@@ -39,7 +39,10 @@ from hermes_model.shapes import ModelSpec
 from hermes_model.specs import SystemSpec, other_profile
 
 __all__ = [
+    "CLOSE_FRAC",
+    "IMPLIED_FLOOR_S",
     "STRAIGHT_PCT",
+    "UNREAD",
     "AffineLines",
     "Detailed",
     "FarBars",
@@ -52,6 +55,7 @@ __all__ = [
     "affine_lines",
     "detailed",
     "far_bars",
+    "gap_closing_text",
     "hermes_base_bullet",
     "hermes_batch_np",
     "hermes_host_13b",
@@ -61,15 +65,29 @@ __all__ = [
     "implied_steps",
     "line_sentences",
     "offload_range",
+    "other_growth_text",
     "overlap_reading",
     "pace_words",
     "profile_difference",
+    "unread_note",
 ]
 
 Glue = dict[str, object]
 
 #: Below this largest |fit / step − 1| (%) the text calls a series of steps a straight line.
 STRAIGHT_PCT = 2.0
+
+#: An implied decode step shorter than this (s) cannot be read: the prefill subtracted alone
+#: outlasts the paper's whole run, or leaves it less than this a step.
+IMPLIED_FLOOR_S = 1 * u.MS
+
+#: The implied-step table's cell for a bar that runs but whose implied step cannot be read (not
+#: N.P., which marks a configuration that cannot run).
+UNREAD = "—"
+
+#: Within this fraction of the paper's gain, Hermes-host's gain with the prompt on the GPU closes
+#: the gap; beyond it above, it overshoots.
+CLOSE_FRAC = 0.10
 
 
 def _paper_prefill(t: pd.DataFrame) -> pd.Series:
@@ -99,7 +117,8 @@ class ImpliedSteps:
         ``model``, ``batch``, ``series``, ``step_s`` (s): Hermes' mean decode step, implied by the
         paper's bars (each profile's prefill) and the model's own (each profile); positive only.
     no_step : DataFrame
-        The implied rows (chapter's profile) whose prefill outlasts the paper's whole run.
+        The implied rows (chapter's profile) whose prefill outlasts the paper's whole run, or
+        leaves it less than :data:`IMPLIED_FLOOR_S` a step.
     table : DataFrame
         The steps in ms to three significant figures, a row per model (display name) and
         series, a column per batch.
@@ -131,6 +150,35 @@ def _why_no_growth(h11: pd.DataFrame, lo: int, hi: int, profile: str, implied: b
                 f"batch {lo} or {hi} for every model, so those bars imply no step")
     return (f"Hermes cannot run any of Fig. 11's models at both batch {lo} and {hi} with these "
             "parameters (N.P.)")
+
+
+def unread_note(unread: Mapping[str, pd.DataFrame], names: Mapping[str, str], *,
+                profile: str) -> str:
+    """The note under the implied steps on the bars whose step cannot be read ("—"): `unread`
+    maps each profile to its implied rows (``model``, ``batch``, ``step_s``) shorter than
+    :data:`IMPLIED_FLOOR_S`; "" where there are none. `profile` is the chapter's."""
+    parts = []
+    for p, t in unread.items():
+        if t.empty:
+            continue
+        bars = ", ".join(f"{names[m_]} at batch {b_}"
+                         for m_, b_ in zip(t["model"], t["batch"], strict=True))
+        whose = "this profile's" if p == profile else f"the {p} profile's"
+        parts.append(f"{len(t)} of the Hermes bars with {whose} prefill ({bars})")
+    if not parts:
+        return ""
+    short = any((t["step_s"] > 0).any() for t in unread.values())
+    sliver = (f", or leaves it less than {IMPLIED_FLOOR_S / u.MS:g} ms a step," if short else "")
+    return (f"Here the subtracted prefill alone exceeds the paper's whole run{sliver} for "
+            + " and ".join(parts) + f": they imply no decode step that can be read, are shown as "
+            f"\"{UNREAD}\" in the table and are left out of the figure.")
+
+
+def other_growth_text(g14o: float) -> str:
+    """The sentence on the paper's implied growth from batch 1 to 4 with the other profile's
+    prefill; "" where it is NaN (not every one of Fig. 11's models gives a step there)."""
+    return ("" if pd.isna(g14o) else "How fast depends on the prefill subtracted: with the other "
+            f"profile's prefill the same bars imply {g14o:.2f}× from 1 to 4.")
 
 
 def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
@@ -180,17 +228,20 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
         parts.append(pd.DataFrame({"model": t["model"], "batch": t["batch"],
                                    "series": f"model, {p} profile", "step_s": t["decode_step_s"]}))
     steps = pd.concat(parts, ignore_index=True)
-    # a bar whose model prefill alone outlasts the paper's whole run implies no decode step
+    # a bar whose model prefill alone outlasts the paper's whole run (or all but fills it)
+    # implies no decode step that can be read: "—" in the table, left out of the figure
     implied_here = f"paper, implied ({profile} profile's prefill)"
     implied_other = f"paper, implied ({other} profile's prefill)"
     model_here = f"model, {profile} profile"
-    no_step = steps[(steps["step_s"] <= 0) & (steps["series"] == implied_here)]
-    steps = steps[steps["step_s"] > 0]
-    glue: Glue = {"implied_note": "" if no_step.empty else (
-        f"Here the model's prefill alone outlasts the paper's whole run for {len(no_step)} of its "
-        "Hermes bars (" + ", ".join(f"{names[m]} at batch {b_}" for m, b_ in zip(
-            no_step["model"], no_step["batch"], strict=True)) + "): "
-        "they imply no decode step and are left out below.")}
+    is_implied = steps["series"].str.startswith("paper, implied")
+    unread_mask = is_implied & (steps["step_s"] < IMPLIED_FLOOR_S)
+    unread = steps[unread_mask]
+    no_step = unread[unread["series"] == implied_here]
+    shown = steps.pivot_table(index=["model", "series"], columns="batch", values="step_s")
+    steps = steps[~unread_mask & (steps["step_s"] > 0)]
+    glue: Glue = {"implied_note": unread_note(
+        {p: unread[unread["series"] == f"paper, implied ({p} profile's prefill)"]
+         for p in (profile, other)}, names, profile=profile)}
     wide = steps.pivot_table(index=["model", "series"], columns="batch", values="step_s")
     g14, g16, g14o = (_growth(wide, 1, hi, s) for hi, s in
                       ((4, implied_here), (16, implied_here), (4, implied_other)))
@@ -214,11 +265,12 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
         "batch and were never hidden behind the GPU's." if paper_ok else
         "How the paper's implied step grows with the batch cannot be computed here: "
         + _why_no_growth(h11, 1, 4 if pd.isna(g14) else 16, profile, True) + ".")
-    glue["grow_s_other"] = (
-        "How fast depends on the prefill subtracted: with the other profile's prefill the same "
-        f"bars imply {g14o:.2f}× from 1 to 4." if pd.notna(g14o) else "" if pd.isna(g14) else
-        "With the other profile's prefill the growth from 1 to 4 cannot be computed: "
-        + _why_no_growth(h11, 1, 4, other, True) + ".")
+    # the other profile's growth only where every one of Fig. 11's models gives it a step
+    other_all = all(
+        {1, 4} <= set(steps.loc[(steps["series"] == implied_other)
+                                & (steps["model"] == m_), "batch"])
+        for m_ in b11["model"].unique())
+    glue["grow_s_other"] = other_growth_text(g14o if other_all else np.nan)
     glue["grow_s_model"] = (
         f"The model's step grows by {m14:.2f}× per doubling from 1 to 4, then faster when the "
         f"DIMMs turn compute-bound ({m16:.2f}× per doubling over 1–16)." if model_ok else
@@ -232,7 +284,10 @@ def implied_steps(b11: pd.DataFrame, readings: pd.DataFrame, *, profile: str,
         "growth to set beside the paper's either")
     glue["grow_s_verdict"] = ("The batch acceptance criterion fails on this difference of shape."
                               if paper_ok and model_ok and applicable else "")
-    table = (wide / u.MS).map(sc.sig_text).rename(index=names, level="model").rename_axis(
+    table = (shown / u.MS).map(sc.sig_text)
+    for m_, series, b_ in zip(unread["model"], unread["series"], unread["batch"], strict=True):
+        table.loc[(m_, series), b_] = UNREAD
+    table = table.rename(index=names, level="model").rename_axis(
         columns="mean decode step (ms) at batch")
     return ImpliedSteps(steps=steps, no_step=no_step, table=table, glue=glue)
 
@@ -326,7 +381,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
         t = t.sort_values("batch")
         bs = t["batch"].to_numpy()
         implied = _implied(t)
-        if not (t["supported"].all() and (implied > 0).all()):
+        if not (t["supported"].all() and (implied >= IMPLIED_FLOOR_S).all()):
             continue  # N.P. at some batch, or no implied step there: no line
         opts = Assumptions(activity=activities[m], ndp_overlap=False)
         serial = [policies.estimate(pol, models[m], systems[profile], batch=int(x),
@@ -364,7 +419,7 @@ def affine_lines(b11: pd.DataFrame, models: Mapping[str, ModelSpec],
     for m_, t_ in hb_other.groupby("model", sort=False):
         implied_other = _implied(t_)
         if (m_, "hermes-base", "paper, implied") not in lines.index or not (
-                implied_other > 0).all():
+                implied_other >= IMPLIED_FLOOR_S).all():
             continue
         f_other = policies.affine_step_fit(t_["batch"], implied_other)
         a_here = lines.loc[(m_, "hermes-base", "paper, implied"), "A (ms)"]
@@ -988,6 +1043,31 @@ def _gaps(ms: Sequence[str], names: Mapping[str, str]) -> str:
     return prose_list([f"{names[m_]}'s" for m_ in ms]) + (" gap" if len(ms) == 1 else " gaps")
 
 
+def gap_closing_text(g: Mapping[str, Mapping[str, float]], names: Mapping[str, str]) -> str:
+    """What the GPU-prompt gains do to the gaps of the CPU-prompt gains below the paper's, as a
+    clause (", which closes …"; "" where none moves towards the paper): `g` maps each model to
+    its gains from batch 1 to 16 (``paper``, ``cpu``, ``gpu``). A gap is closed where the GPU
+    gain comes within :data:`CLOSE_FRAC` of the paper's, overshot where it lies further above,
+    and closed only in part where it lies further below (but above the CPU gain)."""
+    below = [m_ for m_ in g if g[m_]["cpu"] < g[m_]["paper"]]
+    off = {m_: g[m_]["gpu"] / g[m_]["paper"] - 1 for m_ in below}
+    closed = [m_ for m_ in below if abs(off[m_]) <= CLOSE_FRAC]
+    over = [m_ for m_ in below if off[m_] > CLOSE_FRAC]
+    open_ = [m_ for m_ in below if off[m_] < -CLOSE_FRAC and g[m_]["gpu"] > g[m_]["cpu"]]
+    rest = ("the others'" if len(open_) > 1 and len(closed) + len(over) + len(open_) == len(g)
+            else _gaps(open_, names))
+    if closed and open_ and not over:
+        return f", which closes {_gaps(closed, names)} but only part of {rest}"
+    parts = [f"closes {_gaps(closed, names)}"] if closed else []
+    if over:
+        parts.append("overshoots the paper's gain for " + prose_list(
+            [f"{names[m_]} ({round(g[m_]['gpu'], 2):.2f}× against "
+             f"{round(g[m_]['paper'], 2):.2f}×)" for m_ in over]))
+    if open_:
+        parts.append(f"closes only part of {rest}")
+    return f", which {prose_list(parts)}" if parts else ""
+
+
 def _share_moves(e: Mapping[tuple[str, int, bool], Estimate], m_: str) -> str:
     """How the GPU's share of the active neurons goes from batch 1 to 16, in words."""
     s1, s16 = (round(e[(m_, b_, True)].details["gpu_load_share"], 2) for b_ in (1, 16))
@@ -1093,15 +1173,9 @@ def hermes_host_gains(b11: pd.DataFrame, models: Mapping[str, ModelSpec], system
     cpu_g, gpu_g = ({m_: g[m_][k_] for m_ in ok} for k_ in ("cpu", "gpu"))
     glue["hhg_cpu_text"] = ((_gains_text(cpu_g, len(ms), names) or sc.NP)
                             + (f" ({np_})" if np_ else ""))
-    # a gap (the CPU-prompt gain below the paper's) closed by the GPU-prompt gain, or narrowed
-    closed = [m_ for m_ in ok if g[m_]["cpu"] < g[m_]["paper"] <= g[m_]["gpu"]]
-    open_ = [m_ for m_ in ok if g[m_]["cpu"] < g[m_]["gpu"] < g[m_]["paper"]]
-    rest = ("the others'" if len(open_) > 1 and len(closed) + len(open_) == len(ok) else
-            _gaps(open_, names))
     glue["hhg_gpu_text"] = _gains_text(gpu_g, len(ms), names, "its gains become ",
-                                       "its tokens/s ") + (
-        f", which closes {_gaps(closed, names)}" + (f" but only part of {rest}" if open_ else "")
-        if closed else f", which closes only part of {_gaps(open_, names)}" if open_ else "")
+                                       "its tokens/s ") + gap_closing_text(
+        {m_: g[m_] for m_ in ok}, names)
     glue["hh_o66_text"], glue["hh_f40_text"] = _copies_text(e)
     # the host's ridge: multiply-adds per weight read above which its FLOP rate, not its DRAM,
     # limits it
