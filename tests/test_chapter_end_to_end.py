@@ -688,7 +688,7 @@ def test_readings_glue_verbs_from_the_defaults():
                           link_name="PCIe 4.0 x16", defaults=d)
     assert g["rd_half_better"] == 1 and g["rd_half_evidence"] == "The evidence is mixed, though"
     assert g["rd_half_subject"] == 'the paper\'s "PCIe 4.0, 64 GB/s"'
-    assert g["rd_half_order"] == "the order of the systems does not change"
+    assert g["rd_half_order"] == "the order of the systems does not change, and "
     assert g["rd_shared_text"] == ("Ranks sharing one bus per DIMM also lowers both medians, to "
                                    "15.0 % and 31.1 %, but breaks the order of a second model "
                                    "(4 of 6).")
@@ -708,6 +708,62 @@ def test_readings_glue_verbs_from_the_defaults():
         "Ranks sharing one bus per DIMM also raises the batch-1 median to 76.0 % and leaves the "
         "batch 2–16 median at 93.7 %, and leaves the order as it is (5 of 6).")
     assert g["rd_skip_text"] == "improves the batch error only to 91.8 % (from 93.7 %)"
+
+
+def test_readings_glue_says_a_restored_order_with_the_medians():
+    # the reviewer's e2eD16 (16 DIMMs): 33.3 → 10.6 %, 83.8 → 36.9 %, 4 → 5 of 6 models ordered
+    d = _fid(0.333, 0.838, 4)
+    g = e2e.readings_glue(half=_fid(0.106, 0.369, 5), datasheet=_fid(0.074, 0.261, 5),
+                          skip=_fid(0.27, 0.908, 4), shared=_fid(0.150, 0.311, 4),
+                          link_name="PCIe 4.0 x16", defaults=d)
+    assert g["rd_half_moves"] == ("lowers Hermes' batch-1 median error to 10.6 % and the batch "
+                                  "2–16 median to 36.9 %, restores the order of one model "
+                                  "(5 of 6)")
+    assert g["rd_half_evidence"] == "The evidence is mixed, though" and g["rd_half_order"] == ""
+    # a broken order is counter-evidence: it stays after the lead
+    g = e2e.readings_glue(half=_fid(0.106, 0.369, 3), datasheet=_fid(0.074, 0.261, 5),
+                          skip=_fid(0.27, 0.908, 4), shared=_fid(0.150, 0.311, 4),
+                          link_name="PCIe 4.0 x16", defaults=d)
+    assert g["rd_half_moves"].endswith("the batch 2–16 median to 36.9 %")
+    assert g["rd_half_order"] == "the halved link breaks the order of a third model (3 of 6), and "
+
+
+def _err(batch):
+    return _fid(0.2, batch, 5)
+
+
+def test_fall_fix_error_follows_the_readings():
+    # the defaults: 50.3 % → 59.1 % (6 cycles), 77.7 % (skipped MACs): both raise it
+    d = _err(0.503)
+    assert e2e.fall_fix_error(fast=_err(0.591), skip=_err(0.777), defaults=d,
+                              has_fall=True) == ", so they raise the error"
+    # the reviewer's e2eT4: 23.7 % → 22.0 % and 19.1 %: both lower it
+    d = _err(0.237)
+    assert e2e.fall_fix_error(fast=_err(0.220), skip=_err(0.191), defaults=d, has_fall=True) == (
+        ", yet both lower the batch 2–16 error here: faster multipliers to 22.0 % and skipped "
+        "MACs to 19.1 %, from 23.7 %")
+    assert e2e.fall_fix_error(fast=_err(0.250), skip=_err(0.191), defaults=d, has_fall=True) == (
+        ", one raises the batch 2–16 error and the other lowers it: faster multipliers to "
+        "25.0 % and skipped MACs to 19.1 %, from 23.7 %")
+    assert e2e.fall_fix_error(fast=_err(0.237), skip=_err(0.191), defaults=d,
+                              has_fall=True).startswith(
+        ", one leaves the batch 2–16 error as it is and the other lowers it:")
+    assert e2e.fall_fix_error(fast=_err(0.220), skip=_err(0.191), defaults=d,
+                              has_fall=False) == ""
+
+
+def test_fastest_multipliers_is_the_fewest_cycles():
+    t = pd.DataFrame({"parameter": ["defaults", "cycles_per_op", "cycles_per_op"],
+                      "value": ["", "16.0", "6.0"], "batch_median_abs_err": [0.3, 0.4, 0.2]})
+    assert e2e.fastest_multipliers(t)["value"] == "6.0"
+
+
+def test_summary_profile_glue_labels_the_profiles():
+    assert e2e.summary_profile_glue("paper") == {"off_profile_note": "",
+                                                 "bs1_profile_note": ""}
+    assert e2e.summary_profile_glue("datasheet") == {
+        "off_profile_note": " (under the datasheet profile)",
+        "bs1_profile_note": " (under the paper profile, as the acceptance criteria are)"}
 
 
 def test_evidence_lead_from_closer_and_farther():

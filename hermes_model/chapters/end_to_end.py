@@ -59,8 +59,10 @@ __all__ = [
     "error_table",
     "evidence_lead",
     "failure_reading",
+    "fall_fix_error",
     "fall_glue",
     "fall_words",
+    "fastest_multipliers",
     "hermes_fastest_text",
     "hermes_np_note",
     "imbalance_glue",
@@ -83,6 +85,7 @@ __all__ = [
     "skip_words",
     "step_parts",
     "step_parts_words",
+    "summary_profile_glue",
     "unstated_table",
     "why_np"
 ]
@@ -872,8 +875,9 @@ def fall_glue(falls: Mapping[str, tuple[int, list[int]]], hb11: pd.DataFrame,
             "skip_text": (f" there is no fall: {skip}" if not skip_falls else
                           f" the fall remains for {prose_list([names[m] for m in skip_falls])}"
                           f": {skip}"),
+            # what they do to the error follows from the readings (:func:`fall_fix_error`)
             "fall_fix_text": "weaken or remove the fall but not the slow growth from batch 1 "
-                             "to 4, so they raise the error",
+                             "to 4",
             "rd_skip_tail": (f"{grow14} and "
                              + ("removes" if not skip_falls else "only weakens")
                              + " the fall of tokens/s at "
@@ -888,6 +892,36 @@ def fall_glue(falls: Mapping[str, tuple[int, list[int]]], hb11: pd.DataFrame,
         "rd_skip_tail": f"{grow14}, and with this run's parameters the model's tokens/s has "
                         "no fall for it to remove",
         "scaling_summary": summary}
+
+
+def fastest_multipliers(table: pd.DataFrame) -> pd.Series:
+    """The reading of ``policies.fidelity_by_reading`` (`table`) with the fastest multipliers:
+    the row of ``cycles_per_op`` at its smallest value."""
+    t = table[table["parameter"] == "cycles_per_op"]
+    return t.loc[t["value"].astype(float).idxmin()]
+
+
+def fall_fix_error(*, fast: pd.Series, skip: pd.Series, defaults: pd.Series,
+                   has_fall: bool) -> str:
+    """What faster multipliers (`fast`) and skipped MACs (`skip`) do to Hermes' batch 2–16
+    median error against the defaults (`defaults`), rows of :func:`reading` under the paper
+    profile, as the tail of ``fall_fix_text``; "" where the model has no fall (`has_fall`)."""
+    if not has_fall:
+        return ""
+    base = _pct1(defaults, "batch_median_abs_err")
+    v = {k: _pct1(r, "batch_median_abs_err") for k, r in (("fast", fast), ("skip", skip))}
+    verbs = {k: _verb(x, base) for k, x in v.items()}
+    if verbs["fast"] == verbs["skip"] == "raises":
+        return ", so they raise the error"
+    err = "the batch 2–16 error"
+    lead = ({"lowers": f"yet both lower {err} here", "leaves": f"and both leave {err} as it is"}
+            [verbs["fast"]] if verbs["fast"] == verbs["skip"] else
+            f"one raises {err} and the other lowers it" if set(verbs.values()) == {
+                "raises", "lowers"} else
+            f"one leaves {err} as it is and the other "
+            + next(x for x in verbs.values() if x != "leaves") + " it")
+    return (f", {lead}: faster multipliers to {v['fast']:.1f} % and skipped MACs to "
+            f"{v['skip']:.1f} %, from {base:.1f} %")
 
 
 class FailureReading(NamedTuple):
@@ -1095,7 +1129,9 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
     Hermes-host (``rd_<key>_hh``) to the table's decimals, and the clauses that read N.P. where
     Hermes cannot run Fig. 11's bars. The verbs (lowers / raises / leaves, breaks / restores /
     leaves, worse / better) come from the comparison with the defaults: ``rd_half_moves``,
-    ``rd_half_order``, ``rd_half_evidence`` (:func:`evidence_lead`), ``rd_shared_text``,
+    ``rd_half_order`` (with its ", and "; "" where a reading that lowers the medians restores
+    an order, which ``rd_half_moves`` then says), ``rd_half_evidence`` (:func:`evidence_lead`),
+    ``rd_shared_text``,
     ``rd_skip_text``; ``rd_half_subject`` names what the halved link reads (the paper's
     "PCIe 4.0, 64 GB/s" only where `link_name` is PCIe 4.0);
     ``rd_half_better`` is +1 where the halved link lowers a median and raises none, −1 the
@@ -1129,8 +1165,14 @@ def readings_glue(*, half: pd.Series, datasheet: pd.Series, skip: pd.Series,
     out["rd_half_better"] = better
     out["rd_half_moves"] = median_moves(half, defaults)
     order = order_moves(half, defaults)
-    out["rd_half_order"] = ("the order of the systems does not change" if order.startswith(
-        "leaves") else f"the halved link {order}")
+    # an order restored by a reading that lowers the medians supports it: said with the medians,
+    # so that what follows the evidence lead is the counter-evidence
+    with_medians = better > 0 and order.startswith("restores")
+    if with_medians:
+        out["rd_half_moves"] += f", {order}"
+    out["rd_half_order"] = ("" if with_medians else "the order of the systems does not change, "
+                            "and " if order.startswith("leaves") else
+                            f"the halved link {order}, and ")
     out["rd_half_evidence"] = evidence_lead(better, int(half["n_closer"]),
                                             int(half["n_farther"]))
     # the paper's "PCIe 4.0, 64 GB/s" is what is halved only where the link is PCIe 4.0
@@ -1298,6 +1340,17 @@ def link_summary_glue(*, half: pd.Series, defaults: pd.Series, link: Mapping[str
             f"{median_moves(half, defaults)}, and moves {moved}" if farther > closer else
             f"Hermes' bars do not favour {half_rate} over {here}: it "
             f"{median_moves(half, defaults)}, though it moves only {moved}")
+
+
+def summary_profile_glue(profile: str) -> dict[str, str]:
+    """The Summary's profile labels where the chapter's `profile` is not the paper's: the
+    averages are the chapter's profile's (``off_profile_note``), the batch-1 errors and bands
+    the paper profile's, as the acceptance criteria are (``bs1_profile_note``); "" for both
+    under the paper profile."""
+    if profile == "paper":
+        return {"off_profile_note": "", "bs1_profile_note": ""}
+    return {"off_profile_note": f" (under the {profile} profile)",
+            "bs1_profile_note": " (under the paper profile, as the acceptance criteria are)"}
 
 
 def hermes_fastest_text(bs1: pd.DataFrame, names: Mapping[str, str]) -> str:
