@@ -582,10 +582,14 @@ def _positive_float(text: str) -> float:
 def _cycles_per_op(text: str) -> float:
     """Cycles of one bit-serial operation, within `specs.CYCLES_PER_OP_RANGE`."""
     lo, hi = CYCLES_PER_OP_RANGE
-    value = _positive_float(text)
-    if not lo <= value <= hi:
-        raise argparse.ArgumentTypeError(f"expected a number of cycles in [{lo:g}, {hi:g}], "
-                                         f"got {text!r}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # one message for every refused value (0, negative, inf, nan and non-numbers included)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise argparse.ArgumentTypeError(f"expected a finite number of cycles in "
+                                         f"[{lo:g}, {hi:g}], got {text!r}")
     return value
 
 

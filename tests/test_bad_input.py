@@ -211,6 +211,17 @@ def test_cycles_per_op_range(capsys, value: str) -> None:
         policies.Assumptions(cycles_per_op=float(value))
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "0.01", "abc", "inf", "nan", "0.05"])
+def test_cycles_per_op_every_refusal_states_the_range(capsys, value: str) -> None:
+    """(cli review 4) --cycles-per-op 0 said "a positive finite number", as if 0.01 were
+    accepted: every refused value now gets the [0.1, 1000] message."""
+    code, _, err = run(capsys, *EST, "--cycles-per-op", value)
+    assert code == 2
+    assert one_line_error(err) == (
+        f"error: argument --cycles-per-op: expected a finite number of cycles in [0.1, 1000], "
+        f"got '{value}' (see 'python -m hermes_model estimate --help')")
+
+
 @pytest.mark.parametrize(("flag", "slug", "role", "allowed"), [
     ("--link", "nvlink3", "host_link", "pcie3_x16, pcie4_x16, pcie5_x16"),
     ("--link", "dimm_link", "host_link", "pcie3_x16, pcie4_x16, pcie5_x16"),
