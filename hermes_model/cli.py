@@ -835,6 +835,15 @@ def _estimate_grid(args: argparse.Namespace, runs: Sequence[argparse.Namespace],
         return 0
     reasons = [f"N.P. {' '.join(str(r[a]) for a in varied)}: {p['reason']}"
                for r, p in zip(rows, payloads, strict=True) if not p["supported"]]
+    # a host link slower than asked (clamped by the GPU or host): the link really used, by row,
+    # and each distinct note under the table, as the single-run table gives it
+    configs = [p.get("configuration", {}) for p in payloads]
+    if any("host_link_asked" in c for c in configs):
+        rows = [{**{a: r[a] for a in varied}, "host_link": c.get("host_link", "-"),
+                 **{k: v for k, v in r.items() if k not in varied}}
+                for r, c in zip(rows, configs, strict=True)]
+        reasons += list(dict.fromkeys(f"note {c['host_link_note']}" for c in configs
+                                      if "host_link_note" in c))
     fixed = runs[0]
     same = ", ".join(f"{a.replace('_', '-')} {getattr(fixed, a)}" for a in GRID_ATTRS
                      if a not in varied and getattr(fixed, a) is not None)

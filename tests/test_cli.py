@@ -275,6 +275,33 @@ def test_estimate_grid_table_lists_np_reasons(capsys) -> None:
     assert "4 runs; fixed: batch 1, prompt-len 128, gen-len 128" in out and "nan" not in out
 
 
+def test_estimate_grid_table_names_the_link_used(capsys) -> None:
+    """(cli review 1) A grid table said "link pcie5_x16" for rows that ran on a slower link (the
+    GPU's PCIe generation): the link used is a column, and the note is under the table."""
+    assert main(["estimate", "--model", "llama2_13b", "--policy", "hermes",
+                 "--link", "pcie4_x16,pcie5_x16"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["link", "host_link", "tokens_per_s", "decode_step_ms",
+                                "prefill_s"]
+    assert lines[2].split() == ["pcie4_x16", "pcie4_x16", "102.9", "9.344", "0.04817"]
+    assert lines[3].split() == ["pcie5_x16", "pcie4_x16", "102.9", "9.344", "0.04817"]
+    assert lines[4] == ("note pcie5_x16 runs as pcie4_x16 (the slowest of link, GPU rtx_4090 "
+                        "and host sets it)")
+    # the link fixed, not varied: the 50.95 tok/s of a plain --gpu t4 run, on PCIe 3.0
+    assert main(["estimate", "--model", "llama2_13b", "--policy", "hermes", "--n-dimms", "8,16",
+                 "--gpu", "t4", "--link", "pcie5_x16"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["n_dimms", "host_link"]
+    assert lines[2].split()[:3] == ["8", "pcie3_x16", "50.95"]
+    assert lines[4] == ("note pcie5_x16 runs as pcie3_x16 (the slowest of link, GPU t4 "
+                        "and host sets it)")
+    # no clamping: no column, no note
+    assert main(["estimate", "--model", "llama2_13b", "--policy", "hermes",
+                 "--n-dimms", "8,16"]) == 0
+    out = capsys.readouterr().out
+    assert "host_link" not in out and "note" not in out
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--policy", "hermes,nope"], "argument --policy: invalid choice: 'nope'"),
     (["--policy", "hermes", "--batch", "1,,2"], "without empty items, got '1,,2'"),
