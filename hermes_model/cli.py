@@ -296,13 +296,28 @@ def bench_trace_llama2_70b_256tok_s(clock: Callable[[], float] = time.perf_count
     return clock() - start
 
 
+def _load_system(slug: Any, profile: str, **parts: Any) -> Any:
+    """`io.load_system`, its wrong-kind link errors naming the flag (``--link``, ``--gpu-link``)
+    rather than the system field, where the flag gave that link."""
+    try:
+        return io.load_system(slug, profile, **parts)
+    except ValueError as exc:
+        text = str(exc)
+        for role, flag in (("host_link", "--link"), ("gpu_link", "--gpu-link")):
+            value = parts.get(role)
+            if isinstance(value, str) and text.startswith(f"{role} {value!r} is a link of kind"):
+                rest = text[len(role) + 1:].replace(f"; {role} must", f"; {flag} must", 1)
+                raise ValueError(f"{flag}: {rest}") from None
+        raise
+
+
 def partition_problem(slug: str, system_slug: str, profile: str, batch: int = 1, *,
                       parts: dict[str, Any] | None = None) -> Any:
     """The per-neuron partition instance of a catalog model on a system (issue 7); `parts`
     swaps parts of the system as `io.load_system`'s keywords do."""
     from hermes_model import partition
 
-    model, system = io.load_model(slug), io.load_system(system_slug, profile, **(parts or {}))
+    model, system = io.load_model(slug), _load_system(system_slug, profile, **(parts or {}))
     mlp, qkv = partition.model_frequencies(model, sparsity_targets(slug, "relu"))
     return partition.model_problem(model, system, mlp, qkv, batch=batch)
 
@@ -345,7 +360,7 @@ def cmd_partition(args: argparse.Namespace) -> int:
 
     # A batch whose weights and KV cache overflow the DIMM pool is N.P., as in `estimate`.
     model = io.load_model(args.model)
-    system = io.load_system(args.system, args.profile, **_parts(args))
+    system = _load_system(args.system, args.profile, **_parts(args))
     inputs = io.load_generator_inputs()
     activity = policies.activity_from_inputs(inputs[args.model]) if args.model in inputs else None
     est = policies.estimate("hermes", model, system, batch=args.batch,
@@ -448,7 +463,7 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
     from hermes_model import scheduling
 
     model = io.load_model(slug)
-    system = io.load_system(system_slug, profile, **(parts or {}))
+    system = _load_system(system_slug, profile, **(parts or {}))
     rng = np.random.default_rng(seed)
     case = scheduling.make_case(model, system, sparsity_targets(slug, "relu"), batch=batch,
                                 rng=rng, n_layers_sim=layers, n_sequences=n_sequences)
@@ -653,9 +668,9 @@ def _estimate_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         model = io.load_model(args.model)
     # checked only where the config states a context length (as the API does), named by flag
     policies.check_context(model, args.prompt_len, args.gen_len, what="--prompt-len + --gen-len")
-    system = io.load_system(args.system, args.profile, gpu=args.gpu, n_gpus=args.n_gpus,
-                            host=args.host, host_link=args.link, gpu_link=args.gpu_link,
-                            dimm=args.dimm, n_dimms=args.n_dimms)
+    system = _load_system(args.system, args.profile, gpu=args.gpu, n_gpus=args.n_gpus,
+                          host=args.host, host_link=args.link, gpu_link=args.gpu_link,
+                          dimm=args.dimm, n_dimms=args.n_dimms)
     if args.multipliers is not None:
         system = dataclasses.replace(system, dimm=dataclasses.replace(
             system.dimm, ndp_multipliers=args.multipliers))

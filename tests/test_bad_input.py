@@ -229,11 +229,27 @@ def test_cycles_per_op_every_refusal_states_the_range(capsys, value: str) -> Non
 ])
 def test_wrong_kind_of_link_is_refused(capsys, flag: str, slug: str, role: str,
                                        allowed: str) -> None:
-    """(11) A link of the wrong kind was accepted as the host or GPU link."""
+    """(11) A link of the wrong kind was accepted as the host or GPU link. (cli review 3) The
+    error names the flag, not the system field ({role})."""
     code, _, err = run(capsys, *EST, flag, slug)
     assert code == 2
     line = one_line_error(err)
-    assert f"{role} '{slug}'" in line and allowed in line
+    assert line.startswith(f"error: {flag}: '{slug}' is a link of kind ")
+    assert f"; {flag} must be of kind " in line and allowed in line and role not in line
+
+
+@pytest.mark.parametrize("command", [EST, ("partition",), ("balance",)])
+def test_wrong_kind_of_link_names_the_flag(capsys, command: tuple[str, ...]) -> None:
+    """(cli review 3) `--link nvlink3` said "host_link 'nvlink3' ...", which is no flag."""
+    code, _, err = run(capsys, *command, "--link", "nvlink3")
+    assert code == 2
+    assert one_line_error(err) == ("error: --link: 'nvlink3' is a link of kind nvlink; --link "
+                                   "must be of kind pcie: pcie3_x16, pcie4_x16, pcie5_x16")
+    code, _, err = run(capsys, *EST, "--gpu-link", "dimm_link")
+    assert code == 2
+    assert one_line_error(err) == (
+        "error: --gpu-link: 'dimm_link' is a link of kind dimm_link; --gpu-link must be of kind "
+        "nvlink or pcie: nvlink3, pcie3_x16, pcie4_x16, pcie5_x16")
 
 
 def test_wrong_kind_of_link_in_the_api() -> None:
