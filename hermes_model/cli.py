@@ -339,13 +339,42 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch: int = 1,
             "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
             "gpu_neuron_GB": c.gpu_bytes / u.GB,
             "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible,
-            **({"overrides": _parts_text(parts)} if parts else {})}
+            **_system_fields(system_slug, profile, parts)}
 
 
-def _parts_text(parts: dict[str, Any]) -> str:
-    """The overridden parts as the flags that set them (``--gpu t4 --n-dimms 16``)."""
+def _parts_flags(parts: dict[str, Any]) -> dict[str, Any]:
+    """The overridden parts as the flags that set them (``{"--gpu": "t4"}``), as ``estimate``'s
+    ``overrides``."""
     flags = {("host_link" if attr == "link" else attr): flag for flag, attr in _PART_FLAGS}
-    return " ".join(f"{flags[k]} {v}" for k, v in parts.items())
+    return {flags[k]: v for k, v in parts.items()}
+
+
+def _host_link_fields(system_slug: Any, system: Any, asked: str | None) -> dict[str, Any]:
+    """The host link the GPU really gets (`io.effective_pcie_link`), with the one asked for
+    (`asked`, else the system's) and a note where they differ."""
+    asked = asked if asked is not None else io.system_refs(system_slug)["host_link"]
+    out: dict[str, Any] = {"host_link": system.host_link.slug}
+    if asked != system.host_link.slug:
+        out["host_link_asked"] = asked
+        out["host_link_note"] = (f"{asked} runs as {system.host_link.slug} (the slowest of "
+                                 f"link, GPU {system.gpu.slug} and host sets it)")
+    return out
+
+
+def _system_fields(system_slug: Any, profile: str, parts: dict[str, Any] | None) -> Row:
+    """``partition``'s and ``balance``'s host link (as `_host_link_fields`) and ``overrides``
+    (flag: value, as ``estimate``'s; only where parts were overridden)."""
+    parts = parts or {}
+    system = _load_system(system_slug, profile, **parts)
+    return {**_host_link_fields(system_slug, system, parts.get("host_link")),
+            **({"overrides": _parts_flags(parts)} if parts else {})}
+
+
+def _quantity_table(payload: Row) -> str:
+    """A payload as quantity/value rows; ``overrides`` as the flags that set them
+    (``--gpu t4 --n-dimms 16``)."""
+    return format_table([{"quantity": k, "value": " ".join(f"{f} {x}" for f, x in v.items())
+                          if k == "overrides" else v} for k, v in payload.items()])
 
 
 def _parts(args: argparse.Namespace) -> dict[str, Any]:
@@ -371,8 +400,7 @@ def cmd_partition(args: argparse.Namespace) -> int:
                                "supported": False, "reason": est.reason}, args.json)
     payload = partition_payload(args.model, args.system, args.profile, args.batch,
                                 parts=_parts(args))
-    _emit(payload, args.json, lambda: format_table(
-        [{"quantity": k, "value": v} for k, v in payload.items()]))
+    _emit(payload, args.json, lambda: _quantity_table(payload))
     return 0
 
 
@@ -416,8 +444,7 @@ def predictor_payload(slug: str, seed: int = 0, prefill_tokens: int = 32) -> Row
 
 def cmd_predictor(args: argparse.Namespace) -> None:
     payload = predictor_payload(args.model, args.seed)
-    _emit(payload, args.json, lambda: format_table(
-        [{"quantity": k, "value": v} for k, v in payload.items()]))
+    _emit(payload, args.json, lambda: _quantity_table(payload))
 
 
 def bench_partition_llama2_70b_s() -> float:
@@ -482,7 +509,7 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
             "migration_link_s_per_step": m.link_s_per_step * scale,
             "migration_host_s_per_step": m.host_s_per_step * scale,
             "moves_per_pair_bound": case.moves_per_pair,
-            **({"overrides": _parts_text(parts)} if parts else {})}
+            **_system_fields(system_slug, profile, parts)}
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
@@ -494,8 +521,7 @@ def cmd_balance(args: argparse.Namespace) -> None:
                          f"the {BALANCE_SEQUENCES} replayed sequences), got {args.batch}")
     payload = balance_payload(args.model, args.system, args.profile, args.batch, args.seed,
                               parts=_parts(args))
-    _emit(payload, args.json, lambda: format_table(
-        [{"quantity": k, "value": v} for k, v in payload.items()]))
+    _emit(payload, args.json, lambda: _quantity_table(payload))
 
 
 _BALANCE_BENCH: dict[str, float] = {}
@@ -723,11 +749,7 @@ def configuration(args: argparse.Namespace, system: Any, options: Any) -> dict[s
         "activity": _activity_slug(args),
         "overrides": {flag: getattr(args, attr) for flag, attr in _PART_FLAGS
                       if getattr(args, attr) is not None}}
-    asked = args.link if args.link is not None else io.system_refs(args.system)["host_link"]
-    if asked != system.host_link.slug:
-        out["host_link_asked"] = asked
-        out["host_link_note"] = (f"{asked} runs as {system.host_link.slug} (the slowest of "
-                                 f"link, GPU {system.gpu.slug} and host sets it)")
+    out.update(_host_link_fields(args.system, system, args.link))
     return out
 
 

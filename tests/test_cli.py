@@ -320,7 +320,7 @@ def test_partition_and_balance_take_part_overrides(capsys) -> None:
     base = json.loads(capsys.readouterr().out)
     assert main(["partition", "--model", "llama2_70b", "--gpu", "T4", "--json"]) == 0
     t4 = json.loads(capsys.readouterr().out)
-    assert t4["overrides"] == "--gpu t4" and "overrides" not in base
+    assert t4["overrides"] == {"--gpu": "t4"} and "overrides" not in base
     assert t4["gpu_budget_GB"] < base["gpu_budget_GB"]  # 16 GB against 24 GB
     assert main(["partition", "--model", "llama2_70b", "--n-dimms", "4"]) == 3
     assert "the NDP-DIMM pool has 128.0 GiB" in capsys.readouterr().out
@@ -328,8 +328,39 @@ def test_partition_and_balance_take_part_overrides(capsys) -> None:
     four = json.loads(capsys.readouterr().out)
     assert main(["balance", "--json"]) == 0
     eight = json.loads(capsys.readouterr().out)
-    assert four["overrides"] == "--n-dimms 4"
+    assert four["overrides"] == {"--n-dimms": 4}
     assert four["imbalance_static"] != eight["imbalance_static"]
+
+
+def test_partition_and_balance_json_match_estimate(capsys) -> None:
+    """(cli review 5) `overrides` was a string ("--gpu t4") in partition and balance but a dict
+    in estimate, and `partition --gpu t4` ran on PCIe 3.0 without saying so."""
+    assert main(["estimate", "--model", "llama2_70b", "--policy", "hermes", "--gpu", "t4",
+                 "--json"]) == 0
+    est = json.loads(capsys.readouterr().out)["configuration"]
+    assert main(["partition", "--model", "llama2_70b", "--gpu", "t4", "--json"]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert part["overrides"] == est["overrides"] == {"--gpu": "t4"}
+    assert part["host_link"] == est["host_link"] == "pcie3_x16"
+    assert part["host_link_asked"] == "pcie4_x16"
+    assert part["host_link_note"] == est["host_link_note"] == (
+        "pcie4_x16 runs as pcie3_x16 (the slowest of link, GPU t4 and host sets it)")
+    assert main(["partition", "--model", "llama2_70b", "--gpu", "t4"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[-4:] == [
+        "host_link          pcie3_x16",
+        "host_link_asked    pcie4_x16",
+        ("host_link_note     pcie4_x16 runs as pcie3_x16 (the slowest of link, GPU t4 and "
+         "host sets it)"),
+        "overrides          --gpu t4"]
+    assert main(["balance", "--n-dimms", "16", "--link", "pcie3_x16"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[-2:] == ["host_link                   pcie3_x16",
+                          "overrides                   --n-dimms 16 --link pcie3_x16"]
+    assert main(["balance", "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["host_link"] == "pcie4_x16" and "overrides" not in plain
+    assert "host_link_note" not in plain
 
 
 # ---------------------------------------------------------------------------------------------
