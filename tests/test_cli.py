@@ -57,6 +57,22 @@ def test_hardware_json_under_each_profile(profile, capsys) -> None:
     assert {"gpus", "hosts", "links", "dimms"} <= set(out)
 
 
+@pytest.mark.parametrize("profile", ["paper", "datasheet"])
+def test_hardware_links_column_does_not_claim_per_direction(profile, capsys) -> None:
+    """(cli review 2) The paper profile's 64 GB/s for PCIe 4.0 x16 (its bidirectional figure)
+    stood under "GBps_per_direction": the column is "GBps", and the paper profile says so."""
+    assert main(["hardware", "--profile", profile]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines.index("links") + 1
+    assert lines[head].split() == ["slug", "name", "kind", "GBps"]
+    pcie4 = next(line for line in lines if line.startswith("pcie4_x16"))
+    assert pcie4.split()[-1] == ("64" if profile == "paper" else "31.51")
+    footer = ("paper profile: PCIe figures are the paper's (bidirectional) numbers, used as the",
+              "per-direction rate.")
+    assert (tuple(lines[-2:]) == footer) == (profile == "paper")
+    assert "GBps_per_direction" not in "\n".join(lines)
+
+
 def test_models_table(capsys) -> None:
     assert main(["models"]) == 0
     out = capsys.readouterr().out
