@@ -39,13 +39,17 @@ def shown_tiers(tiers: Sequence[Tier], n_dimms: int) -> tuple[Tier, ...]:
     return tuple(tiers) if n_dimms > 1 else tuple(tiers[:4])
 
 
+def one_dimm_pool(tiers: Sequence[Tier]) -> bool:
+    """Whether the pool (the fifth tier) has the one DIMM's rates, that is holds one DIMM."""
+    dimm_t, pool_t = tiers[3], tiers[4]
+    return (pool_t.bandwidth_bytes_per_s == dimm_t.bandwidth_bytes_per_s
+            and pool_t.flop_per_s == dimm_t.flop_per_s)
+
+
 def pool_name(tiers: Sequence[Tier]) -> str:
     """The pool as the text names it: "the NDP-DIMM pool", or "the pool of one NDP-DIMM" when
-    the pool (the fifth tier) has the one DIMM's rates, that is when it holds one DIMM."""
-    dimm_t, pool_t = tiers[3], tiers[4]
-    one = (pool_t.bandwidth_bytes_per_s == dimm_t.bandwidth_bytes_per_s
-           and pool_t.flop_per_s == dimm_t.flop_per_s)
-    return "the pool of one NDP-DIMM" if one else "the NDP-DIMM pool"
+    it holds one DIMM (`one_dimm_pool`)."""
+    return "the pool of one NDP-DIMM" if one_dimm_pool(tiers) else "the NDP-DIMM pool"
 
 
 def pool_glue(tiers: Sequence[Tier], n_dimms: int) -> dict[str, str]:
@@ -502,13 +506,13 @@ def step_time_glue(tiers: Sequence[Tier], placed: pd.DataFrame, steps: pd.DataFr
         hierarchy is the hierarchy of decode speed), ``big_pool_txt`` (the quoted model's
         time on the pool, and what limits it) and ``argument_txt`` (`argument_txt`).
     """
-    one_dimm_pool = pool_name(tiers) != HIERARCHY_NAMES[4]
+    one_dimm = one_dimm_pool(tiers)
     names = {**HIERARCHY_NAMES, 3: "one NDP-DIMM", 4: pool_name(tiers)}
     compute = [t.name for t in tiers
                if placed.loc[placed["tier"] == t.name, "bound"].eq(roofline.COMPUTE).any()]
     # a pool of one DIMM is that DIMM: name it once
     compute_named = [names[i] for i, t in enumerate(tiers)
-                     if t.name in compute and not (one_dimm_pool and i == 3)]
+                     if t.name in compute and not (one_dimm and i == 3)]
     glue: dict[str, object] = {}
     base = ("The time of a step is therefore the bytes of its weights over the bandwidth of the "
             "tier that holds them")
