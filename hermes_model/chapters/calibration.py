@@ -152,14 +152,14 @@ def kernel_fit_glue(measurements: pd.DataFrame, fit: cal.Calibration,
     meta = measurements.iloc[0]
     k = fit.kernel
     launch = measurements.loc[measurements["variant"] == "sleep0_event_per_launch", "median_s"]
+    t0_us = rounded(k.overhead_s / u.US, 3)
+    launch_us = rounded(float(launch.iloc[0]) / u.US, 3)
     return {"device_name": meta["device_name"], "driver": meta["driver"],
             "date": meta["date"][:10], "n_rows": len(measurements),
             "fit_list": ", ".join(x.replace("x", " × ") for x in fit_matrices),
             "eta_b": rounded(k.bandwidth_frac, 3), "eta_c": rounded(k.compute_frac, 3),
-            "t0_us": rounded(k.overhead_s / u.US, 3),
-            "launch_us": rounded(float(launch.iloc[0]) / u.US, 3),
-            "t0_txt": t0_txt(rounded(k.overhead_s / u.US, 3),
-                             rounded(float(launch.iloc[0]) / u.US, 3), len(fit_matrices)),
+            "t0_us": t0_us, "launch_us": launch_us,
+            "t0_txt": t0_txt(t0_us, launch_us, len(fit_matrices)),
             "n_dense_fit": k.n_dense,
             "peak_TBps": rounded(k.peak_bandwidth_bytes_per_s / u.TB),
             "peak_TFLOPS": rounded(k.peak_flop_per_s / u.TFLOP),
@@ -421,9 +421,7 @@ def times_word(ratio: float) -> str:
         return "about the same as"
     if n == 2:
         return "about twice"
-    words = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
-             10: "ten"}
-    return f"about {words.get(n, str(n))} times"
+    return f"about {u.count_words(n) if n <= 10 else n} times"
 
 
 def t0_txt(t0_us: float, launch_us: float, n_matrices: int) -> str:
