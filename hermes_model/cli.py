@@ -317,12 +317,15 @@ def _load_system(slug: Any, profile: str, **parts: Any) -> Any:
 
 
 def partition_problem(slug: str, system_slug: str, profile: str, batch: int = 1, *,
-                      parts: dict[str, Any] | None = None) -> Any:
+                      parts: dict[str, Any] | None = None, system: Any = None) -> Any:
     """The per-neuron partition instance of a catalog model on a system (issue 7); `parts`
-    swaps parts of the system as `io.load_system`'s keywords do."""
+    swaps parts of the system as `io.load_system`'s keywords do (`system`: that system, when
+    the caller has loaded it already)."""
     from hermes_model import partition
 
-    model, system = io.load_model(slug), _load_system(system_slug, profile, **(parts or {}))
+    model = io.load_model(slug)
+    if system is None:
+        system = _load_system(system_slug, profile, **(parts or {}))
     mlp, qkv = partition.model_frequencies(model, sparsity_targets(slug, "relu"))
     return partition.model_problem(model, system, mlp, qkv, batch=batch)
 
@@ -333,7 +336,8 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch: int = 1,
     `partition_problem`)."""
     from hermes_model import partition
 
-    problem = partition_problem(slug, system_slug, profile, batch, parts=parts)
+    system = _load_system(system_slug, profile, **(parts or {}))
+    problem = partition_problem(slug, system_slug, profile, batch, parts=parts, system=system)
     start = time.perf_counter()
     sol = partition.solve_fast(problem)
     solve_s = time.perf_counter() - start
@@ -344,7 +348,7 @@ def partition_payload(slug: str, system_slug: str, profile: str, batch: int = 1,
             "gpu_neuron_share": c.gpu_neuron_share, "gpu_compute_share": c.gpu_compute_share,
             "gpu_neuron_GB": c.gpu_bytes / u.GB,
             "gpu_budget_GB": problem.gpu_budget_bytes / u.GB, "feasible": c.feasible,
-            **_system_fields(system_slug, profile, parts)}
+            **_system_fields(system_slug, system, parts)}
 
 
 def _parts_flags(parts: dict[str, Any]) -> dict[str, Any]:
@@ -366,11 +370,11 @@ def _host_link_fields(system_slug: Any, system: Any, asked: str | None) -> dict[
     return out
 
 
-def _system_fields(system_slug: Any, profile: str, parts: dict[str, Any] | None) -> Row:
-    """``partition``'s and ``balance``'s host link (as `_host_link_fields`) and ``overrides``
-    (flag: value, as ``estimate``'s; only where parts were overridden)."""
+def _system_fields(system_slug: Any, system: Any, parts: dict[str, Any] | None) -> Row:
+    """``partition``'s and ``balance``'s host link (as `_host_link_fields`) of the loaded
+    `system` and ``overrides`` (flag: value, as ``estimate``'s; only where parts were
+    overridden)."""
     parts = parts or {}
-    system = _load_system(system_slug, profile, **parts)
     return {**_host_link_fields(system_slug, system, parts.get("host_link")),
             **({"overrides": _parts_flags(parts)} if parts else {})}
 
@@ -514,7 +518,7 @@ def balance_payload(slug: str = "llama2_13b", system_slug: str = "hermes_paper",
             "migration_link_s_per_step": m.link_s_per_step * scale,
             "migration_host_s_per_step": m.host_s_per_step * scale,
             "moves_per_pair_bound": case.moves_per_pair,
-            **_system_fields(system_slug, profile, parts)}
+            **_system_fields(system_slug, system, parts)}
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
